@@ -1,0 +1,1 @@
+"""The I/O shell: PyPI clients, the pipeline, the Postgres store, alert senders and the CLI."""

@@ -1,0 +1,56 @@
+"""`pypi-sentinel status`: where the data lives, the changelog cursor, and row counts."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from collector.config import Settings
+from collector.output import OutputFormat, add_format_flag, print_json, print_text, render_table
+from collector.store.database import Database, open_database
+from collector.store.status import StoreStatus, fetch_status
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "status", help="show the database, the changelog cursor and what is stored"
+    )
+    add_format_flag(parser)
+    parser.set_defaults(handler=run)
+    return parser
+
+
+async def run(settings: Settings, args: argparse.Namespace) -> int:
+    async with open_database(settings, max_size=2) as db, db.pool.acquire() as conn:
+        status = await fetch_status(conn)
+    if args.format is OutputFormat.JSON:
+        print_json(render_status_json(db, status))
+    else:
+        print_text(render_status_text(db, status))
+    return 0
+
+
+def render_status_json(db: Database, status: StoreStatus) -> dict[str, Any]:
+    return {
+        "database": {
+            "kind": db.info.kind,
+            "url": db.info.url,
+            "server_version": status.server_version,
+            "schema_version": status.schema_version,
+        },
+        "cursor_serial": status.cursor_serial,
+        "counts": status.counts,
+        "findings_by_severity": status.findings_by_severity,
+    }
+
+
+def render_status_text(db: Database, status: StoreStatus) -> str:
+    rows: list[tuple[str, object]] = [
+        ("database", f"{db.info.kind} {db.info.url}"),
+        ("postgres", status.server_version),
+        ("schema version", status.schema_version),
+        ("cursor serial", status.cursor_serial if status.cursor_serial is not None else "not started"),
+    ]
+    rows += [(name.replace("_", " "), count) for name, count in status.counts.items()]
+    rows += [(f"  {sev} findings", n) for sev, n in status.findings_by_severity.items()]
+    return render_table(rows)

@@ -1,0 +1,159 @@
+"""Settings: one frozen object built once from flags > environment (PYPI_SENTINEL_*) > defaults.
+
+Every option is declared once in OPTIONS; the argparse flags, the environment lookup, the README
+table and the error messages all come from that declaration. Nothing else reads os.environ.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import logging
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import platformdirs
+
+from collector.errors import ConfigError
+
+ENV_PREFIX = "PYPI_SENTINEL_"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def default_home() -> Path:
+    """The per-user data folder.
+
+    Root gets /var/lib/pypi-sentinel: the embedded Postgres runs as an unprivileged user and
+    needs to traverse every parent of its data dir, which would mean opening up /root.
+    """
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        return Path("/var/lib/pypi-sentinel")
+    return platformdirs.user_data_path("pypi-sentinel", appauthor=False)
+
+
+def parse_path(raw: str) -> Path:
+    if not raw.strip():
+        raise ValueError("expected a folder path, got an empty value")
+    return Path(raw).expanduser().absolute()
+
+
+def parse_database_url(raw: str) -> str | None:
+    if not raw.strip():
+        return None  # set but empty means "use the embedded server", like unset
+    parts = urlsplit(raw)
+    if parts.scheme not in ("postgres", "postgresql"):
+        # never echo the value: it may carry a password
+        raise ValueError("expected a postgresql:// URL (value not shown: it may hold a password)")
+    return raw
+
+
+def parse_http_url(raw: str) -> str:
+    parts = urlsplit(raw.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"expected an http(s) URL such as https://pypi.org, got {raw!r}")
+    return raw.strip().rstrip("/")
+
+
+def parse_log_level(raw: str) -> str:
+    level = raw.strip().upper()
+    if level not in LOG_LEVELS:
+        raise ValueError(f"expected one of {', '.join(LOG_LEVELS)}, got {raw!r}")
+    return level
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    """One setting: its field, flag, environment variable, parser and default."""
+
+    field: str
+    parse: Callable[[str], Any]
+    default: Callable[[], Any]
+    help: str
+    secret: bool = False
+
+    @property
+    def env(self) -> str:
+        return ENV_PREFIX + self.field.upper()
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.field.replace("_", "-")
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option("home", parse_path, default_home, "data folder (embedded Postgres, caches)"),
+    Option(
+        "database_url",
+        parse_database_url,
+        lambda: None,
+        "Postgres URL; unset starts an embedded server in HOME/pg",
+        secret=True,
+    ),
+    Option("pypi_url", parse_http_url, lambda: "https://pypi.org", "PyPI base URL"),
+    Option("log_level", parse_log_level, lambda: "INFO", "log level on stderr"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything configurable, resolved once in main() and passed down."""
+
+    home: Path
+    database_url: str | None = field(default=None, repr=False)
+    pypi_url: str = "https://pypi.org"
+    log_level: str = "INFO"
+
+    @property
+    def pg_dir(self) -> Path:
+        return self.home / "pg"
+
+    @property
+    def log_level_number(self) -> int:
+        return logging.getLevelNamesMapping()[self.log_level]
+
+    @classmethod
+    def load(
+        cls, environ: Mapping[str, str], flags: Mapping[str, str | None] | None = None
+    ) -> Settings:
+        """Resolve each option from its flag, then its environment variable, then its default."""
+        flags = flags or {}
+        values = {opt.field: _resolve(opt, environ, flags) for opt in OPTIONS}
+        return cls(**values)
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+
+def _resolve(opt: Option, environ: Mapping[str, str], flags: Mapping[str, str | None]) -> Any:
+    flag_value = flags.get(opt.field)
+    if flag_value is not None:
+        source, raw = opt.flag, flag_value
+    elif opt.env in environ:
+        source, raw = opt.env, environ[opt.env]
+    else:
+        return opt.default()
+    try:
+        return opt.parse(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{source}: {exc}") from exc
+
+
+def add_setting_flags(parser: argparse.ArgumentParser) -> None:
+    """Add one flag per option; absent flags stay absent so the environment can fill them."""
+    group = parser.add_argument_group("settings (flag > environment > default)")
+    for opt in OPTIONS:
+        group.add_argument(
+            opt.flag,
+            dest=opt.field,
+            default=argparse.SUPPRESS,
+            metavar=opt.field.upper(),
+            help=f"{opt.help} [env {opt.env}]",
+        )
+
+
+def flags_from_namespace(args: argparse.Namespace) -> dict[str, str | None]:
+    return {opt.field: getattr(args, opt.field, None) for opt in OPTIONS}

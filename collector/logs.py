@@ -1,0 +1,23 @@
+"""Logging on stderr: one line per record, UTC timestamps, quiet third-party loggers."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+
+_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
+# Loggers that are chatty at INFO; they speak at WARNING unless we run at DEBUG.
+_NOISY = ("pgserver", "apscheduler", "asyncio", "aiohttp.access")
+
+
+def setup_logging(level: int) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    formatter = logging.Formatter(_FORMAT, datefmt="%Y-%m-%dT%H:%M:%SZ")
+    formatter.converter = time.gmtime
+    handler.setFormatter(formatter)
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    for name in _NOISY:
+        logging.getLogger(name).setLevel(level if level <= logging.DEBUG else logging.WARNING)

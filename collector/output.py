@@ -1,0 +1,54 @@
+"""Command output: JSON objects with a schema number on stdout, aligned text for people."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+SCHEMA = 1
+
+
+class OutputFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+
+
+def add_format_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--format",
+        type=OutputFormat,
+        choices=list(OutputFormat),
+        default=OutputFormat.TEXT,
+        help="output format (default: text)",
+    )
+
+
+def _default(value: object) -> object:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"cannot encode {type(value).__name__} as JSON")
+
+
+def render_json(payload: Mapping[str, Any]) -> str:
+    """A top-level object that always starts with {"schema": 1}."""
+    return json.dumps({"schema": SCHEMA, **payload}, indent=2, default=_default, ensure_ascii=False)
+
+
+def print_json(payload: Mapping[str, Any]) -> None:
+    sys.stdout.write(render_json(payload) + "\n")
+
+
+def render_table(rows: Iterable[tuple[str, object]]) -> str:
+    """Two aligned columns: label and value."""
+    pairs = [(label, "-" if value is None else str(value)) for label, value in rows]
+    width = max((len(label) for label, _ in pairs), default=0)
+    return "\n".join(f"{label.ljust(width)}  {value}" for label, value in pairs)
+
+
+def print_text(text: str) -> None:
+    sys.stdout.write(text + ("\n" if not text.endswith("\n") else ""))

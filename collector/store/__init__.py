@@ -1,0 +1,1 @@
+"""The Postgres store: embedded server, migrations, and the queries of each concern."""

@@ -1,0 +1,103 @@
+"""Opening the database: the configured URL or the embedded server, a pool, and migrations."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Literal
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+
+from collector.config import Settings
+from collector.errors import DatabaseUnavailable
+from collector.store.embedded import EmbeddedPostgres
+from collector.store.migrate import upgrade
+
+log = logging.getLogger(__name__)
+
+CONNECT_TIMEOUT = 10.0
+# What asyncpg raises when a server cannot be reached or refuses us.
+CONNECT_ERRORS = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
+
+
+@dataclass(frozen=True, slots=True)
+class DatabaseInfo:
+    """Where the data lives, safe to print (no password)."""
+
+    kind: Literal["embedded", "external"]
+    url: str
+
+
+def redact_url(url: str) -> str:
+    """The URL without its password, for messages and status output."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"{parts.username or ''}:***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    for jsontype in ("json", "jsonb"):
+        await conn.set_type_codec(
+            jsontype, encoder=json.dumps, decoder=json.loads, schema="pg_catalog"
+        )
+
+
+async def create_pool(dsn: str, label: str, *, max_size: int = 10) -> asyncpg.Pool:
+    """A pool with our codecs; an unreachable server becomes DatabaseUnavailable."""
+    try:
+        pool = await asyncpg.create_pool(
+            dsn,
+            min_size=1,
+            max_size=max_size,
+            timeout=CONNECT_TIMEOUT,
+            init=_init_connection,
+        )
+    except CONNECT_ERRORS as exc:
+        raise DatabaseUnavailable(f"database unavailable: cannot connect to {label}: {exc}") from exc
+    assert pool is not None
+    return pool
+
+
+@dataclass(frozen=True, slots=True)
+class Database:
+    """An open, migrated database: the pool plus a printable description."""
+
+    pool: asyncpg.Pool
+    info: DatabaseInfo
+
+
+@asynccontextmanager
+async def open_database(
+    settings: Settings, *, migrate: bool = True, max_size: int = 10
+) -> AsyncIterator[Database]:
+    """Connect (starting the embedded server when no URL is set) and apply pending migrations."""
+    async with _server(settings) as (dsn, info):
+        pool = await create_pool(dsn, info.url, max_size=max_size)
+        try:
+            if migrate:
+                async with pool.acquire() as conn:
+                    await upgrade(conn)
+            yield Database(pool, info)
+        finally:
+            await pool.close()
+
+
+@asynccontextmanager
+async def _server(settings: Settings) -> AsyncIterator[tuple[str, DatabaseInfo]]:
+    if settings.database_url:
+        yield settings.database_url, DatabaseInfo("external", redact_url(settings.database_url))
+        return
+    embedded = EmbeddedPostgres(settings.pg_dir)
+    dsn = await asyncio.to_thread(embedded.start)
+    try:
+        yield dsn, DatabaseInfo("embedded", str(embedded.pgdata))
+    finally:
+        await asyncio.to_thread(embedded.stop)

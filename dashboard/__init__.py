@@ -1,0 +1,1 @@
+"""The Streamlit dashboard: layout in pages, every query in one module."""
