@@ -11,7 +11,7 @@ import asyncio
 import logging
 import os
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
 from collector.commands import db, status
@@ -21,7 +21,7 @@ from collector.logs import setup_logging
 
 log = logging.getLogger("pypi_sentinel")
 
-Handler = Callable[[Settings, argparse.Namespace], Awaitable[int]]
+Handler = Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_UNAVAILABLE = 0, 1, 2, 3
 
@@ -65,8 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_planned(subparsers: Any, name: str, help_text: str) -> argparse.ArgumentParser:
     sub: argparse.ArgumentParser = subparsers.add_parser(name, help=help_text)
-    sub.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
-    sub.set_defaults(handler=_not_implemented(name))
+    sub.set_defaults(handler=_not_implemented(name), accepts_any=True)
     return sub
 
 
@@ -87,7 +86,9 @@ def _not_implemented(name: str) -> Handler:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown and not getattr(args, "accepts_any", False):
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     try:
         settings = Settings.load(os.environ, flags_from_namespace(args))
     except SentinelError as exc:

@@ -74,6 +74,7 @@ class Option:
     default: Callable[[], Any]
     help: str
     secret: bool = False
+    default_text: str | None = None  # how the README shows a default computed at run time
 
     @property
     def env(self) -> str:
@@ -85,13 +86,20 @@ class Option:
 
 
 OPTIONS: tuple[Option, ...] = (
-    Option("home", parse_path, default_home, "data folder (embedded Postgres, caches)"),
+    Option(
+        "home",
+        parse_path,
+        default_home,
+        "data folder (embedded Postgres, caches)",
+        default_text="per-user data folder (Linux: `~/.local/share/pypi-sentinel`; as root: `/var/lib/pypi-sentinel`)",
+    ),
     Option(
         "database_url",
         parse_database_url,
         lambda: None,
         "Postgres URL; unset starts an embedded server in HOME/pg",
         secret=True,
+        default_text="unset: embedded Postgres",
     ),
     Option("pypi_url", parse_http_url, lambda: "https://pypi.org", "PyPI base URL"),
     Option("log_level", parse_log_level, lambda: "INFO", "log level on stderr"),
@@ -153,6 +161,16 @@ def add_setting_flags(parser: argparse.ArgumentParser) -> None:
             metavar=opt.field.upper(),
             help=f"{opt.help} [env {opt.env}]",
         )
+
+
+def render_settings_table() -> str:
+    """The README's configuration table, generated so it cannot drift from OPTIONS."""
+    lines = ["| flag | environment | default | meaning |", "|---|---|---|---|"]
+    for opt in OPTIONS:
+        default = opt.default_text or f"`{opt.default()}`"
+        secret = " (secret: never printed)" if opt.secret else ""
+        lines.append(f"| `{opt.flag}` | `{opt.env}` | {default} | {opt.help}{secret} |")
+    return "\n".join(lines)
 
 
 def flags_from_namespace(args: argparse.Namespace) -> dict[str, str | None]:

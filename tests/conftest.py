@@ -75,7 +75,9 @@ def pg_server_url() -> Iterator[str]:
 def template_database(pg_server_url: str) -> Iterator[str]:
     """A migrated database that every test database is cloned from."""
     name = f"sentinel_template_{os.getpid()}"
-    asyncio.run(_admin(pg_server_url, f'DROP DATABASE IF EXISTS "{name}"', f'CREATE DATABASE "{name}"'))
+    asyncio.run(
+        _admin(pg_server_url, f'DROP DATABASE IF EXISTS "{name}"', f'CREATE DATABASE "{name}"')
+    )
     asyncio.run(_migrate(with_database(pg_server_url, name)))
     yield name
     asyncio.run(_admin(pg_server_url, f'DROP DATABASE IF EXISTS "{name}"'))

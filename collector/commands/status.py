@@ -49,7 +49,10 @@ def render_status_text(db: Database, status: StoreStatus) -> str:
         ("database", f"{db.info.kind} {db.info.url}"),
         ("postgres", status.server_version),
         ("schema version", status.schema_version),
-        ("cursor serial", status.cursor_serial if status.cursor_serial is not None else "not started"),
+        (
+            "cursor serial",
+            status.cursor_serial if status.cursor_serial is not None else "not started",
+        ),
     ]
     rows += [(name.replace("_", " "), count) for name, count in status.counts.items()]
     rows += [(f"  {sev} findings", n) for sev, n in status.findings_by_severity.items()]

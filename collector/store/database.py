@@ -15,6 +15,7 @@ import asyncpg
 
 from collector.config import Settings
 from collector.errors import DatabaseUnavailable
+from collector.store import PgConnection
 from collector.store.embedded import EmbeddedPostgres
 from collector.store.migrate import upgrade
 
@@ -43,7 +44,7 @@ def redact_url(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
-async def _init_connection(conn: asyncpg.Connection) -> None:
+async def _init_connection(conn: PgConnection) -> None:
     for jsontype in ("json", "jsonb"):
         await conn.set_type_codec(
             jsontype, encoder=json.dumps, decoder=json.loads, schema="pg_catalog"
@@ -61,7 +62,9 @@ async def create_pool(dsn: str, label: str, *, max_size: int = 10) -> asyncpg.Po
             init=_init_connection,
         )
     except CONNECT_ERRORS as exc:
-        raise DatabaseUnavailable(f"database unavailable: cannot connect to {label}: {exc}") from exc
+        raise DatabaseUnavailable(
+            f"database unavailable: cannot connect to {label}: {exc}"
+        ) from exc
     assert pool is not None
     return pool
 

@@ -35,7 +35,8 @@ def _pgserver() -> ModuleType:
         warnings.simplefilter("ignore")
         import pgserver  # lazily: only the embedded path needs it
 
-    return pgserver
+    module: ModuleType = pgserver
+    return module
 
 
 # pgserver keeps one server object per data dir and process; count our users of it so that one
@@ -113,7 +114,9 @@ def clear_stale_pidfile(pgdata: Path) -> bool:
         return False
     if first_line.isdigit() and is_postmaster(int(first_line), pgdata):
         return False
-    log.warning("removing stale %s (pid %s is not a Postgres of this data dir)", pidfile, first_line)
+    log.warning(
+        "removing stale %s (pid %s is not a Postgres of this data dir)", pidfile, first_line
+    )
     pidfile.unlink(missing_ok=True)
     return True
 

@@ -11,6 +11,7 @@ from importlib import resources
 import asyncpg
 
 from collector.errors import SchemaError
+from collector.store import PgConnection
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +58,7 @@ MIGRATIONS = load_migrations()
 LATEST_VERSION = MIGRATIONS[-1].version
 
 
-async def upgrade(conn: asyncpg.Connection) -> list[Migration]:
+async def upgrade(conn: PgConnection) -> list[Migration]:
     """Apply every pending migration; return the ones this call applied."""
     await conn.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK_KEY)
     try:
@@ -72,7 +73,7 @@ async def upgrade(conn: asyncpg.Connection) -> list[Migration]:
         await conn.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK_KEY)
 
 
-async def current_version(conn: asyncpg.Connection) -> int:
+async def current_version(conn: PgConnection) -> int:
     """The highest applied migration, 0 for an empty database."""
     exists = await conn.fetchval("SELECT to_regclass('schema_migrations') IS NOT NULL")
     if not exists:
@@ -81,7 +82,7 @@ async def current_version(conn: asyncpg.Connection) -> int:
     return int(version or 0)
 
 
-async def _applied(conn: asyncpg.Connection) -> dict[int, str]:
+async def _applied(conn: PgConnection) -> dict[int, str]:
     rows = await conn.fetch("SELECT version, checksum FROM schema_migrations")
     return {row["version"]: row["checksum"] for row in rows}
 
@@ -102,7 +103,7 @@ def _verify(applied: dict[int, str]) -> None:
             )
 
 
-async def _apply(conn: asyncpg.Connection, migration: Migration) -> None:
+async def _apply(conn: PgConnection, migration: Migration) -> None:
     log.info("applying migration %04d_%s", migration.version, migration.name)
     try:
         async with conn.transaction():
@@ -114,4 +115,6 @@ async def _apply(conn: asyncpg.Connection, migration: Migration) -> None:
                 migration.checksum,
             )
     except asyncpg.PostgresError as exc:
-        raise SchemaError(f"migration {migration.version:04d}_{migration.name} failed: {exc}") from exc
+        raise SchemaError(
+            f"migration {migration.version:04d}_{migration.name} failed: {exc}"
+        ) from exc

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import asyncpg
-
+from collector.store import PgConnection
 from collector.store.migrate import current_version
 
 CHANGELOG_CURSOR = "changelog"
@@ -41,7 +40,7 @@ class StoreStatus:
     findings_by_severity: dict[str, int]
 
 
-async def fetch_status(conn: asyncpg.Connection) -> StoreStatus:
+async def fetch_status(conn: PgConnection) -> StoreStatus:
     counts = await conn.fetchrow(_COUNTS)
     assert counts is not None
     by_severity = await conn.fetch(_FINDINGS_BY_SEVERITY)
@@ -54,6 +53,6 @@ async def fetch_status(conn: asyncpg.Connection) -> StoreStatus:
     )
 
 
-async def fetch_cursor(conn: asyncpg.Connection, name: str = CHANGELOG_CURSOR) -> int | None:
+async def fetch_cursor(conn: PgConnection, name: str = CHANGELOG_CURSOR) -> int | None:
     serial = await conn.fetchval("SELECT serial FROM collector_cursor WHERE name = $1", name)
     return None if serial is None else int(serial)

@@ -163,7 +163,8 @@ def test_two_processes_share_one_server(pgdata: Path) -> None:
         stdout=subprocess.PIPE,
         text=True,
     ) as holder:
-        assert holder.stdin is not None and holder.stdout is not None
+        assert holder.stdin is not None
+        assert holder.stdout is not None
         holder_uri = holder.stdout.readline().strip()
         assert holder_uri.startswith("postgresql://")
         pid = _postmaster_pid(pgdata)

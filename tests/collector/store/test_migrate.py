@@ -39,7 +39,7 @@ async def test_upgrade_on_empty_database_creates_every_table(empty_database_url:
         assert await current_version(conn) == 0
         applied = await upgrade(conn)
         assert [m.version for m in applied] == [m.version for m in MIGRATIONS]
-        assert EXPECTED_TABLES <= await _tables(conn)
+        assert await _tables(conn) >= EXPECTED_TABLES
         assert await current_version(conn) == LATEST_VERSION
         assert await upgrade(conn) == []  # idempotent
         rows = await conn.fetch("SELECT version, checksum FROM schema_migrations ORDER BY version")

@@ -1,0 +1,161 @@
+"""The command line: subcommands, status output and exit codes, run as a user would run them."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from collector.cli import main
+from collector.store.embedded import EmbeddedPostgres
+from collector.store.migrate import LATEST_VERSION
+from tests.conftest import CLI
+
+COMMANDS = ("up", "run", "check", "audit", "findings", "releases", "status", "dashboard", "demo",
+            "subscribe", "report", "db")  # fmt: skip
+PLANNED = ("up", "run", "check", "audit", "findings", "releases", "dashboard", "demo",
+           "subscribe", "report")  # fmt: skip
+
+
+def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [CLI, *args], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def test_help_lists_every_command(cli_env: dict[str, str]) -> None:
+    result = _run(["--help"], cli_env)
+    assert result.returncode == 0
+    listed = {line.split()[0] for line in result.stdout.splitlines() if line.startswith("    ")}
+    assert set(COMMANDS) <= listed
+
+
+def test_module_entry_point_works(cli_env: dict[str, str]) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "collector", "--help"],
+        env=cli_env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0
+    assert "pypi-sentinel" in result.stdout
+
+
+@pytest.mark.parametrize("command", PLANNED)
+def test_planned_commands_say_not_implemented(
+    command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main([command, "--some-future-flag"]) == 2
+    assert f"pypi-sentinel {command}: not implemented yet" in capsys.readouterr().err
+
+
+def test_unknown_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["frobnicate"])
+    assert info.value.code == 2
+
+
+async def _seed(url: str) -> None:
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute(
+            """
+            INSERT INTO projects (normalized, name) VALUES ('reqeusts', 'reqeusts');
+            INSERT INTO releases (project, version, first_seen_source) VALUES ('reqeusts', '1.0', 'changelog');
+            INSERT INTO findings (release_id, project, version, check_id, severity, score, summary, target)
+                SELECT id, 'reqeusts', '1.0', 'typosquat.swapped-chars', 'high', 80, 'imitates requests', 'requests'
+                FROM releases;
+            INSERT INTO collector_cursor (name, serial) VALUES ('changelog', 4242);
+            """
+        )
+    finally:
+        await conn.close()
+
+
+def test_status_json_reports_cursor_and_counts(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    asyncio.run(_seed(database_url))
+    monkeypatch.setenv("PYPI_SENTINEL_DATABASE_URL", database_url)
+    assert main(["status", "--format", "json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["schema"] == 1
+    assert payload["cursor_serial"] == 4242
+    assert payload["database"]["kind"] == "external"
+    assert payload["database"]["schema_version"] == LATEST_VERSION
+    assert payload["counts"]["projects"] == 1
+    assert payload["counts"]["releases"] == 1
+    assert payload["counts"]["findings"] == 1
+    assert payload["counts"]["changelog_events"] == 0
+    assert payload["findings_by_severity"]["high"] == 1
+
+
+def test_status_text(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("PYPI_SENTINEL_DATABASE_URL", database_url)
+    assert main(["status"]) == 0
+    out = capsys.readouterr().out
+    assert "cursor serial" in out
+    assert "not started" in out
+
+
+def test_status_with_unreachable_database_exits_3(cli_env: dict[str, str]) -> None:
+    env = {**cli_env, "PYPI_SENTINEL_DATABASE_URL": "postgresql://sentinel:pw@127.0.0.1:1/sentinel"}
+    result = _run(["status", "--format", "json"], env)
+    assert result.returncode == 3
+    assert result.stdout == ""
+    assert "database unavailable" in result.stderr
+    assert "127.0.0.1:1" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_db_upgrade_then_current(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("PYPI_SENTINEL_DATABASE_URL", database_url)
+    assert main(["db", "upgrade"]) == 0
+    assert f"schema is up to date (version {LATEST_VERSION})" in capsys.readouterr().out
+    assert main(["db", "current", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {
+        "schema": 1,
+        "schema_version": LATEST_VERSION,
+        "latest_version": LATEST_VERSION,
+    }
+
+
+@pytest.mark.slow
+def test_status_with_nothing_configured_uses_embedded_store_that_persists(
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    first = _run(["status", "--format", "json"], cli_env)
+    assert first.returncode == 0, first.stderr
+    payload = json.loads(first.stdout)
+    pgdata = Path(cli_env["PYPI_SENTINEL_HOME"]) / "pg"
+    assert payload["database"] == {
+        "kind": "embedded",
+        "url": str(pgdata.resolve()),
+        "server_version": payload["database"]["server_version"],
+        "schema_version": LATEST_VERSION,
+    }
+    assert payload["cursor_serial"] is None
+
+    # Another run writes to the same store...
+    server = EmbeddedPostgres(pgdata)
+    uri = server.start()
+    try:
+        asyncio.run(_seed(uri))
+    finally:
+        server.stop()
+
+    # ...and the next run sees it.
+    second = _run(["status", "--format", "json"], cli_env)
+    assert second.returncode == 0, second.stderr
+    assert json.loads(second.stdout)["cursor_serial"] == 4242
+    assert not (pgdata / "postmaster.pid").exists()  # every run stopped the server it started
