@@ -65,6 +65,31 @@ def parse_log_level(raw: str) -> str:
     return level
 
 
+def parse_seconds(raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"expected a number of seconds, got {raw!r}") from None
+    if not 0 < value < 7 * 24 * 3600:
+        raise ValueError(f"expected more than 0 and less than a week of seconds, got {raw!r}")
+    return value
+
+
+def parse_count(raw: str) -> int:
+    if not raw.strip().isdigit() or not 1 <= int(raw) <= 512:
+        raise ValueError(f"expected a whole number from 1 to 512, got {raw!r}")
+    return int(raw)
+
+
+def parse_switch(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in ("1", "on", "true", "yes"):
+        return True
+    if value in ("0", "off", "false", "no"):
+        return False
+    raise ValueError(f"expected on or off, got {raw!r}")
+
+
 @dataclass(frozen=True, slots=True)
 class Option:
     """One setting: its field, flag, environment variable, parser and default."""
@@ -103,6 +128,22 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option("pypi_url", parse_http_url, lambda: "https://pypi.org", "PyPI base URL"),
     Option("log_level", parse_log_level, lambda: "INFO", "log level on stderr"),
+    Option(
+        "xmlrpc",
+        parse_switch,
+        lambda: True,
+        "follow the XML-RPC changelog; off = RSS + Simple index diff only",
+        default_text="`on`",
+    ),
+    Option("changelog_interval", parse_seconds, lambda: 5.0, "seconds between changelog polls"),
+    Option("rss_interval", parse_seconds, lambda: 15.0, "seconds between RSS polls"),
+    Option(
+        "reconcile_interval",
+        parse_seconds,
+        lambda: 21600.0,
+        "seconds between Simple-index reconciliations (at most 600 with XML-RPC off)",
+    ),
+    Option("workers", parse_count, lambda: 16, "concurrent release fetches"),
 )
 
 
@@ -114,6 +155,11 @@ class Settings:
     database_url: str | None = field(default=None, repr=False)
     pypi_url: str = "https://pypi.org"
     log_level: str = "INFO"
+    xmlrpc: bool = True
+    changelog_interval: float = 5.0
+    rss_interval: float = 15.0
+    reconcile_interval: float = 21600.0
+    workers: int = 16
 
     @property
     def pg_dir(self) -> Path:

@@ -6,7 +6,8 @@
     ├── SchemaError               migrations do not match the database (exit 2)
     └── UnavailableError          something we depend on cannot be reached (exit 3)
         ├── DatabaseUnavailable   Postgres refused, timed out or could not be started
-        └── UpstreamUnavailable   PyPI (or another upstream) failed after every retry
+        └── UpstreamError         a request to PyPI (or another upstream) failed; `kind` says how:
+                                  timeout, connection, http, rate_limited, fault, garbage
 
 Expected outcomes (a 404, a quarantined release, a page still stale after retries) are values,
 not exceptions; these classes are for what stops a command.
@@ -52,5 +53,10 @@ class DatabaseUnavailable(UnavailableError):
     """The database is unavailable."""
 
 
-class UpstreamUnavailable(UnavailableError):
+class UpstreamError(UnavailableError):
     """PyPI is unavailable."""
+
+    def __init__(self, kind: str, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.retry_after = retry_after  # seconds the upstream asked us to wait, if it said

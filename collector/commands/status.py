@@ -8,6 +8,7 @@ from typing import Any
 from collector.config import Settings
 from collector.output import OutputFormat, add_format_flag, print_json, print_text, render_table
 from collector.store.database import Database, open_database
+from collector.store.health import SourceHealth
 from collector.store.status import StoreStatus, fetch_status
 
 
@@ -39,6 +40,28 @@ def render_status_json(db: Database, status: StoreStatus) -> dict[str, Any]:
             "schema_version": status.schema_version,
         },
         "cursor_serial": status.cursor_serial,
+        "pypi_last_serial": status.pypi_last_serial,
+        "lag": {"events": status.lag_events, "seconds": status.lag_seconds()},
+        "queue": {
+            "pending": status.queue.pending,
+            "running": status.queue.running,
+            "retrying": status.queue.retrying,
+            "done": status.queue.done,
+            "oldest_open": status.queue.oldest_pending,
+            "next_due": status.queue.next_due,
+            "errors_by_kind": status.queue.errors_by_kind,
+        },
+        "sources": {
+            s.source: {
+                "last_success": s.last_success_at,
+                "last_attempt": s.last_attempt_at,
+                "last_error_at": s.last_error_at,
+                "last_error": s.last_error,
+                "consecutive_failures": s.consecutive_failures,
+                "upstream_serial": s.upstream_serial,
+            }
+            for s in status.sources
+        },
         "counts": status.counts,
         "findings_by_severity": status.findings_by_severity,
     }
@@ -54,6 +77,28 @@ def render_status_text(db: Database, status: StoreStatus) -> str:
             status.cursor_serial if status.cursor_serial is not None else "not started",
         ),
     ]
+    rows += [
+        ("PyPI last serial", status.pypi_last_serial),
+        ("lag", _lag_text(status)),
+        ("queue", f"{status.queue.pending} pending, {status.queue.running} running, "
+                  f"{status.queue.retrying} retrying"),
+    ]  # fmt: skip
+    rows += [(f"  {kind} errors", n) for kind, n in status.queue.errors_by_kind.items()]
+    rows += [(f"source {s.source}", _source_text(s)) for s in status.sources]
     rows += [(name.replace("_", " "), count) for name, count in status.counts.items()]
     rows += [(f"  {sev} findings", n) for sev, n in status.findings_by_severity.items()]
     return render_table(rows)
+
+
+def _lag_text(status: StoreStatus) -> str:
+    if status.lag_events is None:
+        return "unknown"
+    seconds = status.lag_seconds()
+    return f"{status.lag_events} events" + (f", {seconds:.0f}s" if seconds is not None else "")
+
+
+def _source_text(source: SourceHealth) -> str:
+    ok = f"ok {source.last_success_at:%Y-%m-%d %H:%M:%S}" if source.last_success_at else "never ok"
+    if source.consecutive_failures:
+        return f"{ok}; failing x{source.consecutive_failures}: {source.last_error}"
+    return ok

@@ -7,7 +7,7 @@ import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
 
@@ -24,6 +24,14 @@ log = logging.getLogger(__name__)
 CONNECT_TIMEOUT = 10.0
 # What asyncpg raises when a server cannot be reached or refuses us.
 CONNECT_ERRORS = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
+# What a running program sees when the server goes away (restart, network): retry, never crash.
+DB_ERRORS = (
+    OSError,
+    TimeoutError,
+    asyncpg.InterfaceError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,11 +52,23 @@ def redact_url(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
-async def _init_connection(conn: PgConnection) -> None:
+def _encode_json(value: object) -> str:
+    return json.dumps(value, default=str)
+
+
+async def init_connection(conn: PgConnection) -> None:
+    """Codecs every connection of ours uses: JSON and JSONB as Python objects."""
     for jsontype in ("json", "jsonb"):
         await conn.set_type_codec(
-            jsontype, encoder=json.dumps, decoder=json.loads, schema="pg_catalog"
+            jsontype, encoder=_encode_json, decoder=json.loads, schema="pg_catalog"
         )
+
+
+async def connect(dsn: str) -> asyncpg.Connection:
+    """A single connection with our codecs (tools and tests; the program uses pools)."""
+    conn = await asyncpg.connect(dsn, timeout=CONNECT_TIMEOUT)
+    await init_connection(conn)
+    return conn
 
 
 async def create_pool(dsn: str, label: str, *, max_size: int = 10) -> asyncpg.Pool:
@@ -59,7 +79,7 @@ async def create_pool(dsn: str, label: str, *, max_size: int = 10) -> asyncpg.Po
             min_size=1,
             max_size=max_size,
             timeout=CONNECT_TIMEOUT,
-            init=_init_connection,
+            init=init_connection,
         )
     except CONNECT_ERRORS as exc:
         raise DatabaseUnavailable(
@@ -75,6 +95,7 @@ class Database:
 
     pool: asyncpg.Pool
     info: DatabaseInfo
+    dsn: str = field(repr=False, default="")
 
 
 @asynccontextmanager
@@ -88,7 +109,7 @@ async def open_database(
             if migrate:
                 async with pool.acquire() as conn:
                     await upgrade(conn)
-            yield Database(pool, info)
+            yield Database(pool, info, dsn)
         finally:
             await pool.close()
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from collector.store import PgConnection
+from collector.store.health import SourceHealth, fetch_health
+from collector.store.jobs import QueueStatus, fetch_queue_status
 from collector.store.migrate import current_version
 
 CHANGELOG_CURSOR = "changelog"
@@ -15,6 +18,7 @@ SELECT
     (SELECT count(*) FROM projects)                                  AS projects,
     (SELECT count(*) FROM releases)                                  AS releases,
     (SELECT count(*) FROM files)                                     AS files,
+    (SELECT count(*) FROM releases WHERE fetched_at IS NOT NULL)     AS releases_analysed,
     (SELECT count(*) FROM findings)                                  AS findings,
     (SELECT count(*) FROM triage_verdicts)                           AS triage_verdicts,
     (SELECT count(*) FROM subscriptions)                             AS subscriptions,
@@ -38,6 +42,33 @@ class StoreStatus:
     cursor_serial: int | None
     counts: dict[str, int]
     findings_by_severity: dict[str, int]
+    queue: QueueStatus
+    sources: list[SourceHealth]
+
+    @property
+    def pypi_last_serial(self) -> int | None:
+        serials = [s.upstream_serial for s in self.sources if s.source.startswith("changelog")]
+        known = [s for s in serials if s is not None]
+        return max(known) if known else None
+
+    @property
+    def lag_events(self) -> int | None:
+        head = self.pypi_last_serial
+        if head is None or self.cursor_serial is None:
+            return None
+        return max(0, head - self.cursor_serial)
+
+    def lag_seconds(self, now: float | None = None) -> float | None:
+        """0 when caught up; else how long since the follower was last caught up."""
+        if self.lag_events is None:
+            return None
+        if self.lag_events == 0:
+            return 0.0
+        changelog = next((s for s in self.sources if s.source == "changelog"), None)
+        caught_up_at = changelog.detail.get("caught_up_at") if changelog else None
+        if not isinstance(caught_up_at, int | float):
+            return None
+        return max(0.0, (now if now is not None else time.time()) - caught_up_at)
 
 
 async def fetch_status(conn: PgConnection) -> StoreStatus:
@@ -50,6 +81,8 @@ async def fetch_status(conn: PgConnection) -> StoreStatus:
         cursor_serial=await fetch_cursor(conn),
         counts={key: int(value) for key, value in counts.items()},
         findings_by_severity={row["severity"]: int(row["n"]) for row in by_severity},
+        queue=await fetch_queue_status(conn),
+        sources=await fetch_health(conn),
     )
 
 

@@ -1,0 +1,136 @@
+"""`pypi-sentinel releases`: every release ever seen, removed and quarantined ones included."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import UTC, datetime
+from typing import Any
+
+from analysis.names import normalize
+from collector.config import Settings
+from collector.errors import UsageError
+from collector.output import SCHEMA, OutputFormat, add_format_flag, print_text, render_table
+from collector.store.database import open_database
+from collector.store.listing import ReleaseFilter, iter_releases
+
+STATUSES = ("active", "yanked", "removed", "quarantined")
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "releases", help="list every release seen, removed and quarantined ones included"
+    )
+    parser.add_argument("--name", help="only this project")
+    parser.add_argument(
+        "--since", help="first seen at or after this ISO date/time (UTC if no zone)"
+    )
+    parser.add_argument("--status", choices=STATUSES, help="only releases in this state")
+    parser.add_argument("--limit", type=int, help="at most this many, newest first")
+    add_format_flag(parser)
+    parser.set_defaults(handler=run)
+    return parser
+
+
+def parse_since(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise UsageError(
+            f"--since: expected an ISO date such as 2026-11-21, got {value!r}"
+        ) from exc
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+async def run(settings: Settings, args: argparse.Namespace) -> int:
+    if args.limit is not None and args.limit < 0:
+        raise UsageError("--limit must be 0 or more")
+    filters = ReleaseFilter(
+        project=normalize(args.name) if args.name else None,
+        since=parse_since(args.since),
+        status=args.status,
+        limit=args.limit,
+    )
+    async with (
+        open_database(settings, max_size=2) as db,
+        db.pool.acquire() as conn,
+        conn.transaction(readonly=True),
+    ):
+        releases = iter_releases(conn, filters)
+        if args.format is OutputFormat.JSON:
+            await _write_json(releases)
+        else:
+            await _write_text(releases)
+    return 0
+
+
+async def _write_json(releases: Any) -> None:
+    """Stream one JSON object: {"schema": 1, "releases": [...]}, a release at a time."""
+    out = sys.stdout
+    out.write(f'{{"schema": {SCHEMA}, "releases": [')
+    first = True
+    async for release in releases:
+        out.write(("\n  " if first else ",\n  ") + json.dumps(render_release(release), default=str))
+        first = False
+    out.write("\n]}\n" if not first else "]}\n")
+
+
+def render_release(row: dict[str, Any]) -> dict[str, Any]:
+    files = [
+        {
+            "filename": f["filename"],
+            "url": f["url"],
+            "packagetype": f["packagetype"],
+            "python_version": f["python_version"],
+            "requires_python": f["requires_python"],
+            "size": f["size"],
+            "digests": {"sha256": f["sha256"], "blake2b_256": f["blake2b_256"], "md5": f["md5"]},
+            "uploaded_at": f["uploaded_at"],
+            "yanked": f["yanked"],
+            "status": f["status"],
+            "serial": f["serial"],
+        }
+        for f in row["files"]
+    ]
+    return {
+        "name": row["project"],
+        "display_name": row["display_name"],
+        "version": row["version"],
+        "serial": row["serial"],
+        "status": row["status"],
+        "files": files,
+        "first_seen": row["first_seen_at"],
+        "first_seen_source": row["first_seen_source"],
+        "fetched_at": row["fetched_at"],
+        "uploaded_at": row["uploaded_at"],
+        "summary": row["summary"],
+        "risk_score": row["risk_score"],
+        "risk_severity": row["risk_severity"],
+        "yanked_reason": row["yanked_reason"],
+    }
+
+
+async def _write_text(releases: Any) -> None:
+    count = 0
+    async for release in releases:
+        count += 1
+        files = len(release["files"])
+        risk = release["risk_severity"] or "not analysed"
+        print_text(
+            render_table(
+                [
+                    (f"{release['project']} {release['version']}", release["status"]),
+                    (
+                        "  first seen",
+                        f"{release['first_seen_at']:%Y-%m-%d %H:%M:%S} via {release['first_seen_source']}",
+                    ),
+                    ("  files", files),
+                    ("  risk", risk),
+                ]
+            )
+        )
+    if count == 0:
+        print_text("no releases stored yet")

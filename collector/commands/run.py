@@ -1,0 +1,89 @@
+"""`pypi-sentinel run`: follow PyPI forever (stops cleanly on SIGTERM/SIGINT), or `--once`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from typing import Any
+
+from collector.config import Settings
+from collector.output import OutputFormat, add_format_flag, print_json
+from collector.pipeline.analyzer import NoChecks
+from collector.pipeline.runner import Collector
+from collector.pypi.http import Http, new_session
+from collector.store.database import open_database
+
+log = logging.getLogger(__name__)
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "run", help="follow PyPI and analyse every upload (--once: catch up and exit)"
+    )
+    parser.add_argument(
+        "--once",
+        action="store_true",
+        help="catch up to PyPI's last serial as of now, finish every job, and exit",
+    )
+    parser.add_argument(
+        "--since-serial",
+        type=int,
+        metavar="N",
+        help="with no saved cursor, start after serial N instead of at PyPI's head",
+    )
+    add_format_flag(parser)
+    parser.set_defaults(handler=run)
+    return parser
+
+
+async def run(settings: Settings, args: argparse.Namespace) -> int:
+    async with (
+        open_database(settings, max_size=settings.workers + 6) as db,
+        new_session() as session,
+    ):
+        collector = Collector(settings, db.pool, db.dsn, Http(session), NoChecks())
+        if args.once:
+            return await _once(collector, args)
+        stop = asyncio.Event()
+        _stop_on_signals(stop)
+        log.info("following %s (Ctrl-C or SIGTERM stops)", settings.pypi_url)
+        await collector.run_forever(stop, args.since_serial)
+        log.info("stopped cleanly")
+    return 0
+
+
+async def _once(collector: Collector, args: argparse.Namespace) -> int:
+    result = await collector.run_once(args.since_serial)
+    drained = result.drained
+    if args.format is OutputFormat.JSON:
+        print_json(
+            {
+                "cursor_serial": result.cursor,
+                "events": result.events,
+                "jobs_processed": drained.processed,
+                "jobs_stuck": drained.stuck,
+            }
+        )
+    else:
+        print(
+            f"caught up to serial {result.cursor}: {result.events} events, "
+            f"{drained.processed} releases processed",
+            file=sys.stderr,
+        )
+    if drained.stuck:
+        print(
+            f"pypi-sentinel: {drained.stuck} release(s) still failing after retries; "
+            "`pypi-sentinel status` shows why (they are retried on the next run)",
+            file=sys.stderr,
+        )
+        return 3
+    return 0
+
+
+def _stop_on_signals(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)

@@ -1,0 +1,158 @@
+"""Following PyPI's changelog: page from our cursor, store each page with the cursor, wake workers.
+
+Paging never assumes PyPI's page size: we keep asking while a page is as long as the longest
+page seen so far, or while we are behind the head serial we know of; an empty page ends it.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import asyncpg
+
+from collector.errors import UsageError
+from collector.pypi.changelog import ChangelogEvent, XmlRpcChangelog
+from collector.store.changelog import CursorMoved, init_cursor, load_cursor, store_page
+from collector.store.health import record_failure, record_success
+
+log = logging.getLogger(__name__)
+
+SOURCE = "changelog"
+ORIGIN_CURSOR = "origin"  # where we started following: history before it is not ours to repair
+FIRST_PAGE_GUESS = 50_000  # PyPI's cap today; we learn larger pages if they ever come
+
+
+@dataclass(slots=True)
+class CatchUp:
+    pages: int = 0
+    events: int = 0
+    stored: int = 0
+    jobs: int = 0
+    cursor: int = 0
+    started: float = field(default_factory=time.monotonic)
+
+
+class ChangelogFollower:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        changelog: XmlRpcChangelog,
+        *,
+        on_jobs: Callable[[], None] = lambda: None,
+        progress: bool | None = None,
+    ) -> None:
+        self.pool = pool
+        self.changelog = changelog
+        self.on_jobs = on_jobs
+        self.page_guess = FIRST_PAGE_GUESS
+        self.head: int | None = None  # PyPI's last serial, when we last asked
+        self.progress = sys.stderr.isatty() if progress is None else progress
+
+    async def start(self, since_serial: int | None = None) -> int:
+        """The cursor to resume from: the saved one, else --since-serial, else PyPI's head."""
+        async with self.pool.acquire() as conn:
+            saved = await load_cursor(conn)
+        if saved is not None:
+            if since_serial is not None and since_serial != saved:
+                log.warning(
+                    "ignoring --since-serial %d: resuming from the saved cursor %d",
+                    since_serial,
+                    saved,
+                )
+            return saved
+        if since_serial is not None and since_serial < 0:
+            raise UsageError("--since-serial must be 0 or more")
+        start = since_serial if since_serial is not None else await self.refresh_head()
+        async with self.pool.acquire() as conn, conn.transaction():
+            cursor = await init_cursor(conn, start)
+            await init_cursor(conn, cursor, ORIGIN_CURSOR)  # reconciliation looks after this
+        log.info("changelog cursor starts at serial %d", cursor)
+        return cursor
+
+    async def refresh_head(self) -> int:
+        self.head = await self.changelog.fetch_last_serial()
+        async with self.pool.acquire() as conn:
+            await record_success(conn, "changelog-head", upstream_serial=self.head)
+        return self.head
+
+    async def poll(self, target: int | None = None) -> CatchUp:
+        """Store every event after the cursor, up to `target` (or until PyPI has no more)."""
+        async with self.pool.acquire() as conn:
+            cursor = await load_cursor(conn)
+        if cursor is None:
+            cursor = await self.start()
+        run = CatchUp(cursor=cursor)
+        goal = target if target is not None else self.head
+        try:
+            while True:
+                events = await self.changelog.fetch_since(run.cursor)
+                if not events:
+                    break
+                try:
+                    await self._store(run, events)
+                except CursorMoved as exc:  # another process stored this page first
+                    log.info("%s; continuing from there", exc)
+                    async with self.pool.acquire() as conn:
+                        run.cursor = await load_cursor(conn) or run.cursor
+                    continue
+                full = len(events) >= self.page_guess
+                self.page_guess = max(self.page_guess, len(events))
+                behind = goal is not None and run.cursor < goal
+                if not (full or behind):
+                    break
+        except Exception as exc:
+            await self._record_failure(exc)
+            raise
+        finally:
+            self._end_progress(run)
+        await self._record_success(run)
+        return run
+
+    async def _store(self, run: CatchUp, events: list[ChangelogEvent]) -> None:
+        async with self.pool.acquire() as conn:
+            result = await store_page(conn, events, expected_cursor=run.cursor)
+        run.pages += 1
+        run.events += len(events)
+        run.stored += result.stored
+        run.jobs += result.jobs
+        run.cursor = result.cursor
+        if self.head is not None and run.cursor > self.head:
+            self.head = run.cursor
+        if result.jobs:
+            self.on_jobs()
+        self._show_progress(run)
+
+    async def _record_success(self, run: CatchUp) -> None:
+        head = max(self.head or 0, run.cursor)
+        caught_up = self.head is None or run.cursor >= self.head
+        detail: dict[str, object] = {"cursor": run.cursor}
+        if caught_up:
+            detail["caught_up_at"] = time.time()
+        async with self.pool.acquire() as conn:
+            await record_success(conn, SOURCE, upstream_serial=head, detail=detail)
+
+    async def _record_failure(self, exc: BaseException) -> None:
+        log.warning("changelog poll failed: %s", exc)
+        try:
+            async with self.pool.acquire() as conn:
+                await record_failure(conn, SOURCE, f"{type(exc).__name__}: {exc}")
+        except Exception:  # the database may be the thing that failed
+            log.debug("could not record the changelog failure", exc_info=True)
+
+    def _show_progress(self, run: CatchUp) -> None:
+        if not self.progress:
+            return
+        rate = run.events / max(1e-6, time.monotonic() - run.started)
+        goal = f" / {self.head}" if self.head else ""
+        sys.stderr.write(
+            f"\rchangelog: serial {run.cursor}{goal}  {run.events} events  {rate:,.0f}/s "
+        )
+        sys.stderr.flush()
+
+    def _end_progress(self, run: CatchUp) -> None:
+        if self.progress and run.pages:
+            sys.stderr.write("\n")

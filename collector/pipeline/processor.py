@@ -1,0 +1,129 @@
+"""Processing one job: fetch, analyse, and store the release with its findings in one transaction.
+
+One bad release never stops the pipeline: any failure puts the job back with its error and a
+backoff, and the worker moves on.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+import asyncpg
+
+from collector.errors import UpstreamError
+from collector.pipeline.analyzer import Analyzer
+from collector.pipeline.fetcher import Fetched, Gone, ReleaseFetcher, StillStale
+from collector.pipeline.snapshot import build_snapshot
+from collector.store import PgConnection
+from collector.store.jobs import Job, complete_job, retry_job
+from collector.store.releases import (
+    load_history,
+    mark_release_gone,
+    save_analysed_release,
+    set_project_status,
+)
+
+log = logging.getLogger(__name__)
+
+# Called inside the saving transaction with the ids of findings new to the store (the alert
+# outbox hooks in here, so alerts commit with their findings).
+FindingsHook = Callable[[PgConnection, Sequence[int]], Awaitable[None]]
+
+
+class Outcome(StrEnum):
+    STORED = "stored"
+    GONE = "gone"
+    RETRY = "retry"
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    base: float = 5.0
+    cap: float = 3600.0
+    recheck_after: float = 3600.0  # a 404 is checked again this much later...
+    rechecks: int = 3  # ...this many times
+
+    def delay(self, attempts: int) -> float:
+        delay = min(self.cap, self.base * 2.0 ** max(0, attempts - 1))
+        return float(delay * random.uniform(0.9, 1.1))  # noqa: S311 - jitter, not cryptography
+
+
+class ReleaseProcessor:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        fetcher: ReleaseFetcher,
+        analyzer: Analyzer,
+        *,
+        policy: RetryPolicy = RetryPolicy(),
+        on_new_findings: FindingsHook | None = None,
+    ) -> None:
+        self.pool = pool
+        self.fetcher = fetcher
+        self.analyzer = analyzer
+        self.policy = policy
+        self.on_new_findings = on_new_findings
+
+    async def process(self, job: Job) -> Outcome:
+        try:
+            result = await self.fetcher.fetch(job)
+            if isinstance(result, StillStale):
+                message = (
+                    f"page still at serial {result.served_serial}, need {result.wanted_serial}"
+                )
+                return await self._retry(job, "stale", message)
+            if isinstance(result, Gone):
+                return await self._gone(job, result)
+            return await self._store(job, result)
+        except UpstreamError as exc:
+            return await self._retry(job, exc.kind, str(exc))
+        except Exception as exc:  # one bad release must never stop the pipeline
+            log.exception("job %s (%s %s) failed", job.id, job.project, job.version)
+            return await self._retry(job, "internal", f"{type(exc).__name__}: {exc}")
+
+    async def _store(self, job: Job, fetched: Fetched) -> Outcome:
+        async with self.pool.acquire() as conn:
+            history = await load_history(conn, job.project, job.version)
+            snapshot = build_snapshot(job, fetched, history)
+            assessment = await self.analyzer.assess(snapshot, conn)
+            async with conn.transaction():
+                _, new_findings = await save_analysed_release(
+                    conn, snapshot, assessment, fetched.page.last_serial
+                )
+                if new_findings and self.on_new_findings is not None:
+                    await self.on_new_findings(conn, new_findings)
+                await complete_job(conn, job.id, fetched.page.last_serial or job.min_serial)
+        log.debug("stored %s %s (%s)", job.project, job.version, assessment.severity.label)
+        return Outcome.STORED
+
+    async def _gone(self, job: Job, gone: Gone) -> Outcome:
+        async with self.pool.acquire() as conn, conn.transaction():
+            await mark_release_gone(conn, job.project, job.version, gone.status)
+            if gone.project_status == "quarantined":
+                await set_project_status(conn, job.project, "quarantined")
+            if job.attempts <= self.policy.rechecks:
+                await retry_job(
+                    conn,
+                    job.id,
+                    kind="not_found",
+                    error=f"PyPI answers 404 ({gone.status}); checking again later",
+                    delay_seconds=self.policy.recheck_after,
+                )
+            else:
+                await complete_job(conn, job.id, job.min_serial)
+        log.info("%s %s is %s on PyPI", job.project, job.version, gone.status)
+        return Outcome.GONE
+
+    async def _retry(self, job: Job, kind: str, error: str) -> Outcome:
+        delay = self.policy.delay(job.attempts)
+        log.warning(
+            "job %s (%s %s): %s: %s; retry %d in %.0fs",
+            job.id, job.project, job.version, kind, error, job.attempts, delay,
+        )  # fmt: skip
+        async with self.pool.acquire() as conn:
+            await retry_job(conn, job.id, kind=kind, error=error, delay_seconds=delay)
+        return Outcome.RETRY

@@ -1,0 +1,245 @@
+"""The collector: pollers on an APScheduler, workers on the queue, and the `--once` catch-up.
+
+Only one process at a time polls PyPI (the holder of a Postgres advisory lock); every process
+runs workers. A failing source backs off (5 s doubling to 5 min) and is logged each time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import asyncpg
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from collector.config import Settings
+from collector.errors import UpstreamError
+from collector.pipeline.analyzer import Analyzer
+from collector.pipeline.fetcher import ReleaseFetcher
+from collector.pipeline.follower import ChangelogFollower
+from collector.pipeline.processor import FindingsHook, ReleaseProcessor, RetryPolicy
+from collector.pipeline.reconcile import Reconciler, advance_simple_cursor
+from collector.pipeline.rss_poller import RssPoller
+from collector.pipeline.workers import DrainResult, WorkerPool
+from collector.pypi.changelog import XmlRpcChangelog
+from collector.pypi.http import Backoff, Http, PyPIUrls, Sleep, real_sleep, with_retries
+from collector.pypi.rss import Feed
+from collector.store.changelog import load_cursor
+from collector.store.database import DB_ERRORS
+
+log = logging.getLogger(__name__)
+
+LEADER_LOCK_KEY = 0x5E47_1E1_0002  # pg advisory lock: "this process polls PyPI"
+
+
+@dataclass(frozen=True, slots=True)
+class OnceResult:
+    cursor: int | None
+    events: int
+    drained: DrainResult
+
+
+class Leadership:
+    """A session advisory lock on a dedicated connection: held while that connection lives."""
+
+    def __init__(self, dsn: str) -> None:
+        self.dsn = dsn
+        self._conn: asyncpg.Connection | None = None
+
+    async def check(self) -> bool:
+        try:
+            if self._conn is not None and not self._conn.is_closed():
+                await self._conn.fetchval("SELECT 1")
+                return True
+            self._conn = await asyncpg.connect(self.dsn, timeout=10)
+            if await self._conn.fetchval("SELECT pg_try_advisory_lock($1)", LEADER_LOCK_KEY):
+                log.info("this process now polls PyPI")
+                return True
+            await self._close()
+        except DB_ERRORS as exc:
+            log.warning("leadership check failed: %s", exc)
+            await self._close()
+        return False
+
+    async def _close(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(*DB_ERRORS):
+                await self._conn.close()
+        self._conn = None
+
+    async def release(self) -> None:
+        await self._close()
+
+
+class Throttle:
+    """Skip a failing source's ticks with exponential backoff, so a storm is not hammered."""
+
+    def __init__(self, base: float = 5.0, cap: float = 300.0) -> None:
+        self.base, self.cap = base, cap
+        self.failures = 0
+        self.not_before = 0.0
+
+    def ready(self) -> bool:
+        return time.monotonic() >= self.not_before
+
+    def failed(self) -> float:
+        self.failures += 1
+        delay = float(min(self.cap, self.base * 2.0 ** (self.failures - 1)))
+        self.not_before = time.monotonic() + delay
+        return delay
+
+    def succeeded(self) -> None:
+        self.failures, self.not_before = 0, 0.0
+
+
+class Collector:
+    def __init__(
+        self,
+        settings: Settings,
+        pool: asyncpg.Pool,
+        dsn: str,
+        http: Http,
+        analyzer: Analyzer,
+        *,
+        sleep: Sleep = real_sleep,
+        retry_policy: RetryPolicy | None = None,
+        on_new_findings: FindingsHook | None = None,
+    ) -> None:
+        self.settings = settings
+        self.pool = pool
+        self.sleep = sleep
+        urls = PyPIUrls(settings.pypi_url)
+        fetcher = ReleaseFetcher(http, urls, sleep=sleep)
+        processor = ReleaseProcessor(
+            pool,
+            fetcher,
+            analyzer,
+            policy=retry_policy or RetryPolicy(),
+            on_new_findings=on_new_findings,
+        )
+        self.workers = WorkerPool(pool, processor, concurrency=settings.workers)
+        changelog = XmlRpcChangelog(http, urls.xmlrpc, sleep=sleep)
+        self.follower = ChangelogFollower(pool, changelog, on_jobs=self.workers.wake.set)
+        self.rss = RssPoller(pool, http, urls, on_new=self._on_news)
+        self.reconciler = Reconciler(pool, http, urls, sleep=sleep)
+        self.leadership = Leadership(dsn)
+        self.leader = False
+        self._scheduler: AsyncIOScheduler | None = None
+        self._throttles: dict[str, Throttle] = {}
+
+    # -- run forever -------------------------------------------------------------------------
+    async def run_forever(self, stop: asyncio.Event, since_serial: int | None = None) -> None:
+        await self.workers.recover_leases()
+        await self._lead(since_serial)
+        scheduler = self._schedule(since_serial)
+        scheduler.start()
+        try:
+            await self.workers.run(stop)
+        finally:
+            scheduler.shutdown(wait=False)
+            await self.leadership.release()
+
+    def _schedule(self, since_serial: int | None) -> AsyncIOScheduler:
+        self._scheduler = scheduler = AsyncIOScheduler(timezone="UTC")
+        s = self.settings
+        now = datetime.now().astimezone()
+        jobs: list[tuple[str, Callable[[], Awaitable[object]], float]] = [
+            ("leadership", lambda: self._lead(since_serial), 30.0),
+            ("rss-updates", lambda: self.rss.poll(Feed.UPDATES), s.rss_interval),
+            ("rss-packages", lambda: self.rss.poll(Feed.PACKAGES), s.rss_interval),
+            ("reconcile", self._reconcile, s.reconcile_interval if s.xmlrpc else min(600.0, s.reconcile_interval)),
+        ]  # fmt: skip
+        if s.xmlrpc:
+            jobs += [
+                ("changelog", self.follower.poll, s.changelog_interval),
+                ("changelog-head", self.follower.refresh_head, 60.0),
+            ]
+        for name, func, seconds in jobs:
+            first = now if name != "reconcile" else now + timedelta(seconds=60)
+            scheduler.add_job(
+                self._guarded(name, func), "interval", seconds=seconds, id=name,
+                max_instances=1, coalesce=True, next_run_time=first, misfire_grace_time=None,
+            )  # fmt: skip
+        return scheduler
+
+    def _guarded(
+        self, name: str, func: Callable[[], Awaitable[object]]
+    ) -> Callable[[], Awaitable[None]]:
+        throttle = self._throttles.setdefault(name, Throttle())
+
+        async def tick() -> None:
+            if (name != "leadership" and not self.leader) or not throttle.ready():
+                return
+            try:
+                await func()
+                throttle.succeeded()
+            except (UpstreamError, *DB_ERRORS) as exc:
+                delay = throttle.failed()
+                log.warning("%s failed (%s); next try in %.0fs", name, exc, delay)
+            except Exception:
+                delay = throttle.failed()
+                log.exception("%s failed unexpectedly; next try in %.0fs", name, delay)
+
+        return tick
+
+    async def _lead(self, since_serial: int | None) -> None:
+        was = self.leader
+        self.leader = await self.leadership.check()
+        if self.leader and not was and self.settings.xmlrpc:
+            await self.follower.start(since_serial)
+
+    def _on_news(self) -> None:
+        """RSS saw something new: wake the workers and poll the changelog now."""
+        self.workers.wake.set()
+        if self._scheduler is not None and self.settings.xmlrpc:
+            job = self._scheduler.get_job("changelog")
+            if job is not None:
+                job.modify(next_run_time=datetime.now().astimezone())
+
+    async def _reconcile(self) -> None:
+        if self.settings.xmlrpc:
+            async with self.pool.acquire() as conn:
+                cursor = await load_cursor(conn)
+            await self.reconciler.run(upper=cursor)
+        else:
+            result = await self.reconciler.run(upper=None)
+            log.debug("reconciled: %s", result)
+            async with self.pool.acquire() as conn:
+                head = await conn.fetchval(
+                    "SELECT upstream_serial FROM collector_health WHERE source = 'reconcile'"
+                )
+            if head is not None:
+                await advance_simple_cursor(self.pool, int(head))
+        self.workers.wake.set()
+
+    # -- run once ----------------------------------------------------------------------------
+    async def run_once(self, since_serial: int | None = None, max_attempts: int = 5) -> OnceResult:
+        """Catch up to PyPI's head as of now, finish every job, and return."""
+        await self.workers.recover_leases()
+        events = 0
+        if self.settings.xmlrpc:
+            await self.follower.start(since_serial)
+            target = await with_retries(
+                self.follower.refresh_head, "changelog head", Backoff(), self.sleep
+            )
+            stop = asyncio.Event()
+            workers = asyncio.create_task(self.workers.run(stop))
+            try:
+                run = await with_retries(
+                    lambda: self.follower.poll(target), "changelog catch-up", Backoff(), self.sleep
+                )
+                events = run.events
+            finally:
+                stop.set()
+                await workers
+        else:
+            await self._reconcile()
+        drained = await self.workers.drain(max_attempts)
+        async with self.pool.acquire() as conn:
+            cursor = await load_cursor(conn)
+        return OnceResult(cursor, events, drained)

@@ -1,0 +1,164 @@
+"""Workers: claim jobs from the shared queue and process them with bounded concurrency."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+from dataclasses import dataclass
+
+import asyncpg
+import psutil
+
+from collector.pipeline.processor import ReleaseProcessor
+from collector.store.database import DB_ERRORS
+from collector.store.jobs import Job, claim_jobs, lease_holders, release_leases, retry_job
+
+log = logging.getLogger(__name__)
+
+
+def lease_owner() -> str:
+    """This process's name on the leases it holds: host:pid."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass(frozen=True, slots=True)
+class DrainResult:
+    processed: int
+    stuck: int  # jobs still failing after the attempts allowed
+
+
+class WorkerPool:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        processor: ReleaseProcessor,
+        *,
+        concurrency: int = 16,
+        lease_seconds: float = 120.0,
+        idle_wait: float = 1.0,
+    ) -> None:
+        self.pool = pool
+        self.processor = processor
+        self.concurrency = concurrency
+        self.lease_seconds = lease_seconds
+        self.idle_wait = idle_wait
+        self.owner = lease_owner()
+        self.wake = asyncio.Event()
+        self._active: set[asyncio.Task[None]] = set()
+        self.processed = 0
+
+    async def recover_leases(self) -> int:
+        """Hand back jobs leased by processes of this host that no longer run (a crash)."""
+        host = self.owner.rsplit(":", 1)[0] + ":"
+        async with self.pool.acquire() as conn:
+            holders = await lease_holders(conn, host)
+            dead = [h for h in holders if not _alive(h)]
+            released = await release_leases(conn, dead) if dead else 0
+        if released:
+            log.info("took back %d job(s) leased by exited processes %s", released, dead)
+        return released
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Process jobs until `stop` is set; in-flight jobs finish, nothing new is claimed."""
+        while not stop.is_set():
+            claimed = await self._dispatch()
+            if not claimed:
+                await self._idle(stop)
+        await self._finish()
+
+    async def drain(self, max_attempts: int = 5) -> DrainResult:
+        """Process until no job is left that is due or worth waiting for (`run --once`)."""
+        while True:
+            if await self._dispatch():
+                continue
+            if self._active:
+                await asyncio.wait(self._active, return_when=asyncio.FIRST_COMPLETED)
+                continue
+            waiting, next_due = await self._waiting(max_attempts)
+            if waiting == 0:
+                return DrainResult(self.processed, await self._stuck(max_attempts))
+            delay = max(0.05, min(60.0, next_due))
+            log.info("%d job(s) waiting for a retry; next in %.1fs", waiting, delay)
+            await asyncio.sleep(delay)
+
+    async def _dispatch(self) -> int:
+        free = self.concurrency - len(self._active)
+        if free <= 0:
+            await asyncio.wait(self._active, return_when=asyncio.FIRST_COMPLETED)
+            return -1  # capacity was full: not idle
+        try:
+            async with self.pool.acquire() as conn:
+                jobs = await claim_jobs(conn, free, self.lease_seconds, self.owner)
+        except DB_ERRORS as exc:
+            log.warning("cannot claim jobs (%s); retrying", exc)
+            await asyncio.sleep(self.idle_wait)
+            return -1
+        for job in jobs:
+            task = asyncio.create_task(self._process(job), name=f"job-{job.id}")
+            self._active.add(task)
+            task.add_done_callback(self._active.discard)
+        return len(jobs)
+
+    async def _process(self, job: Job) -> None:
+        try:
+            async with asyncio.timeout(self.lease_seconds * 0.8):
+                await self.processor.process(job)
+            self.processed += 1
+        except TimeoutError:
+            await self._give_back(job, "timeout", "processing took longer than the lease")
+        except DB_ERRORS as exc:
+            # The job's transaction rolled back; its lease runs out and it is claimed again.
+            log.warning("job %s: database error (%s); it will be retried", job.id, exc)
+
+    async def _give_back(self, job: Job, kind: str, error: str) -> None:
+        with contextlib.suppress(*DB_ERRORS):
+            async with self.pool.acquire() as conn:
+                await retry_job(conn, job.id, kind=kind, error=error, delay_seconds=5.0)
+
+    async def _idle(self, stop: asyncio.Event) -> None:
+        self.wake.clear()
+        waiters = [asyncio.ensure_future(self.wake.wait()), asyncio.ensure_future(stop.wait())]
+        try:
+            await asyncio.wait(waiters, timeout=self.idle_wait, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
+
+    async def _finish(self) -> None:
+        if self._active:
+            await asyncio.wait(self._active)
+        with contextlib.suppress(*DB_ERRORS):
+            async with self.pool.acquire() as conn:
+                await release_leases(conn, [self.owner])
+
+    async def _waiting(self, max_attempts: int) -> tuple[int, float]:
+        """Jobs still worth waiting for, and seconds until the next is due."""
+        async with self.pool.acquire() as conn:
+            row = await conn.fetchrow(
+                """
+                SELECT count(*) AS n,
+                       extract(epoch FROM min(run_after) - now()) AS due_in
+                FROM jobs
+                WHERE state <> 'done' AND attempts < $1 AND error_kind IS DISTINCT FROM 'not_found'
+                """,
+                max_attempts,
+            )
+        assert row is not None
+        return int(row["n"]), float(row["due_in"] or 0.0)
+
+    async def _stuck(self, max_attempts: int) -> int:
+        async with self.pool.acquire() as conn:
+            value = await conn.fetchval(
+                "SELECT count(*) FROM jobs WHERE state <> 'done' AND attempts >= $1 "
+                "AND error_kind IS DISTINCT FROM 'not_found'",
+                max_attempts,
+            )
+        return int(value)
+
+
+def _alive(holder: str) -> bool:
+    pid = holder.rsplit(":", 1)[-1]
+    return pid.isdigit() and psutil.pid_exists(int(pid))

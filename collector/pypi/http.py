@@ -1,0 +1,176 @@
+"""One aiohttp session for PyPI: timeouts, a contact User-Agent, error translation and retries."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from typing import TypeVar
+from urllib.parse import quote
+
+import aiohttp
+from multidict import CIMultiDictProxy
+
+from collector.errors import UpstreamError
+
+log = logging.getLogger(__name__)
+
+VERSION = "0.1.0"
+USER_AGENT = f"pypi-sentinel/{VERSION} (+https://github.com/pypi-sentinel/pypi-sentinel)"
+MAX_BODY = 64 * 1024 * 1024  # the largest project JSON pages are a few MB
+
+Sleep = Callable[[float], Awaitable[None]]
+Clock = Callable[[], float]
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class PyPIUrls:
+    """Every PyPI URL, derived from one base (`--pypi-url`)."""
+
+    base: str
+
+    @property
+    def xmlrpc(self) -> str:
+        return f"{self.base}/pypi"
+
+    @property
+    def rss_updates(self) -> str:
+        return f"{self.base}/rss/updates.xml"
+
+    @property
+    def rss_packages(self) -> str:
+        return f"{self.base}/rss/packages.xml"
+
+    @property
+    def simple_index(self) -> str:
+        return f"{self.base}/simple/"
+
+    def release_json(self, name: str, version: str) -> str:
+        return f"{self.base}/pypi/{quote(name)}/{quote(version, safe='')}/json"
+
+    def project_json(self, name: str) -> str:
+        return f"{self.base}/pypi/{quote(name)}/json"
+
+    def simple_project(self, name: str) -> str:
+        return f"{self.base}/simple/{quote(name)}/"
+
+    def project_page(self, name: str, version: str | None = None) -> str:
+        return f"{self.base}/project/{name}/" + (f"{version}/" if version else "")
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+
+
+def new_session(
+    *, timeout: float = 30.0, connect_timeout: float = 10.0, limit: int = 32
+) -> aiohttp.ClientSession:
+    """The process's one session; callers close it."""
+    return aiohttp.ClientSession(
+        timeout=aiohttp.ClientTimeout(total=timeout, connect=connect_timeout, sock_read=timeout),
+        headers={"User-Agent": USER_AGENT},
+        connector=aiohttp.TCPConnector(limit=limit, ttl_dns_cache=300),
+        raise_for_status=False,
+    )
+
+
+class Http:
+    """Requests with errors translated to UpstreamError; no retries at this level."""
+
+    def __init__(self, session: aiohttp.ClientSession) -> None:
+        self.session = session
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        data: bytes | None = None,
+    ) -> Response:
+        try:
+            async with self.session.request(method, url, headers=headers, data=data) as resp:
+                body = await resp.content.read(MAX_BODY + 1)
+                if len(body) > MAX_BODY:
+                    raise UpstreamError("garbage", f"{url}: response larger than {MAX_BODY} bytes")
+                response = Response(resp.status, _plain_headers(resp.headers), body)
+        except TimeoutError as exc:
+            raise UpstreamError("timeout", f"{method} {url}: timed out") from exc
+        except aiohttp.ClientError as exc:
+            raise UpstreamError(
+                "connection", f"{method} {url}: {exc or type(exc).__name__}"
+            ) from exc
+        _raise_for_transient(method, url, response)
+        return response
+
+
+def _plain_headers(headers: CIMultiDictProxy[str]) -> dict[str, str]:
+    return {key.lower(): value for key, value in headers.items()}
+
+
+def _raise_for_transient(method: str, url: str, response: Response) -> None:
+    if response.status == 429:
+        raise UpstreamError(
+            "rate_limited",
+            f"{method} {url}: HTTP 429",
+            retry_after=parse_retry_after(response.headers.get("retry-after")),
+        )
+    if response.status >= 500:
+        raise UpstreamError("http", f"{method} {url}: HTTP {response.status}")
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Retry-After as seconds (delta or HTTP date); None when absent or unreadable."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError):
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Backoff:
+    """Exponential backoff: base, base*factor, ... capped; `attempts` tries in all."""
+
+    attempts: int = 4
+    base: float = 1.0
+    factor: float = 2.0
+    cap: float = 60.0
+
+    def delay(self, attempt: int) -> float:
+        return float(min(self.cap, self.base * self.factor ** (attempt - 1)))
+
+
+async def with_retries(
+    operation: Callable[[], Awaitable[T]], what: str, backoff: Backoff, sleep: Sleep
+) -> T:
+    """Run `operation`, retrying UpstreamError with backoff; the last error propagates."""
+    for attempt in range(1, backoff.attempts + 1):
+        try:
+            return await operation()
+        except UpstreamError as exc:
+            if attempt == backoff.attempts:
+                raise
+            delay = exc.retry_after if exc.retry_after is not None else backoff.delay(attempt)
+            log.warning(
+                "%s failed (%s: %s); retry %d of %d in %.1fs",
+                what, exc.kind, exc, attempt, backoff.attempts - 1, delay,
+            )  # fmt: skip
+            await sleep(delay)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+async def real_sleep(seconds: float) -> None:
+    await asyncio.sleep(seconds)

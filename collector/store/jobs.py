@@ -1,0 +1,195 @@
+"""The work queue in Postgres: one job per release to fetch and analyse.
+
+Workers in any number of processes claim jobs with FOR UPDATE SKIP LOCKED and hold a lease; a
+job whose worker died is claimed again when the lease runs out. Failures are retried with
+backoff and never dropped; the error stays on the job for `status` to show.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from collector.store import PgConnection
+
+
+@dataclass(frozen=True, slots=True)
+class JobRequest:
+    project: str  # normalized
+    version: str
+    min_serial: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    id: int
+    project: str
+    version: str
+    min_serial: int
+    reason: str
+    attempts: int  # including this one
+
+
+_ENQUEUE = """
+INSERT INTO jobs (project, version, min_serial, reason)
+SELECT t.project, t.version, t.min_serial, t.reason
+FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[]) AS t(project, version, min_serial, reason)
+WHERE NOT EXISTS (
+    SELECT 1 FROM releases r
+    WHERE r.project = t.project AND r.version = t.version
+      AND r.fetched_at IS NOT NULL AND COALESCE(r.fetched_serial, 0) >= t.min_serial
+)
+ON CONFLICT (project, version) WHERE state <> 'done' DO UPDATE
+    SET min_serial = GREATEST(jobs.min_serial, EXCLUDED.min_serial),
+        run_after = LEAST(jobs.run_after, now())
+"""
+
+
+async def enqueue_jobs(conn: PgConnection, requests: Sequence[JobRequest]) -> int:
+    """Add jobs (at most one open job per release); skip releases already fetched that fresh."""
+    if not requests:
+        return 0
+    merged: dict[tuple[str, str], JobRequest] = {}
+    for req in requests:  # one row per release, or ON CONFLICT would touch a row twice
+        key = (req.project, req.version)
+        if key not in merged or merged[key].min_serial < req.min_serial:
+            merged[key] = req
+    rows = list(merged.values())
+    status = await conn.execute(
+        _ENQUEUE,
+        [r.project for r in rows],
+        [r.version for r in rows],
+        [r.min_serial for r in rows],
+        [r.reason for r in rows],
+    )
+    return int(status.rsplit(" ", 1)[-1])
+
+
+async def enqueue_unfetched(conn: PgConnection, project: str, serial: int) -> int:
+    """Re-queue every release of `project` we never managed to fetch (e.g. after a quarantine)."""
+    rows = await conn.fetch(
+        "SELECT version FROM releases WHERE project = $1 AND fetched_at IS NULL", project
+    )
+    requests = [JobRequest(project, row["version"], serial, "recheck") for row in rows]
+    return await enqueue_jobs(conn, requests)
+
+
+_CLAIM = """
+UPDATE jobs SET state = 'running', attempts = attempts + 1, leased_by = $3,
+                leased_until = now() + make_interval(secs => $2)
+WHERE id IN (
+    SELECT id FROM jobs
+    WHERE (state = 'pending' AND run_after <= now())
+       OR (state = 'running' AND leased_until < now())
+    ORDER BY run_after, id
+    LIMIT $1
+    FOR UPDATE SKIP LOCKED
+)
+RETURNING id, project, version, min_serial, reason, attempts
+"""
+
+
+async def claim_jobs(conn: PgConnection, limit: int, lease_seconds: float, owner: str) -> list[Job]:
+    rows = await conn.fetch(_CLAIM, limit, lease_seconds, owner)
+    return [Job(**dict(row)) for row in rows]
+
+
+async def release_leases(conn: PgConnection, owners: Sequence[str]) -> int:
+    """Hand back the running jobs of these lease holders (ourselves at shutdown, or dead
+    processes of this host at start-up) so they run again without waiting for the lease."""
+    status = await conn.execute(
+        """
+        UPDATE jobs SET state = 'pending', leased_until = NULL, leased_by = NULL,
+                        attempts = greatest(attempts - 1, 0)
+        WHERE state = 'running' AND leased_by = ANY($1::text[])
+        """,
+        list(owners),
+    )
+    return int(status.rsplit(" ", 1)[-1])
+
+
+async def lease_holders(conn: PgConnection, host_prefix: str) -> list[str]:
+    rows = await conn.fetch(
+        "SELECT DISTINCT leased_by FROM jobs WHERE state = 'running' AND leased_by LIKE $1 || '%'",
+        host_prefix,
+    )
+    return [row["leased_by"] for row in rows]
+
+
+# A job finished with a page at `fetched_serial`; if newer events arrived meanwhile (min_serial
+# rose past what we fetched) it goes back to pending instead.
+_COMPLETE = """
+UPDATE jobs SET
+    state = CASE WHEN min_serial > $2 THEN 'pending' ELSE 'done' END,
+    finished_at = CASE WHEN min_serial > $2 THEN NULL ELSE now() END,
+    attempts = CASE WHEN min_serial > $2 THEN 0 ELSE attempts END,
+    leased_until = NULL, leased_by = NULL, last_error = NULL, error_kind = NULL, run_after = now()
+WHERE id = $1
+"""
+
+
+async def complete_job(conn: PgConnection, job_id: int, fetched_serial: int) -> None:
+    await conn.execute(_COMPLETE, job_id, fetched_serial)
+
+
+async def retry_job(
+    conn: PgConnection, job_id: int, *, kind: str, error: str, delay_seconds: float
+) -> None:
+    """Put a job back with its error, to run again after `delay_seconds`."""
+    await conn.execute(
+        """
+        UPDATE jobs SET state = 'pending', leased_until = NULL, leased_by = NULL,
+                        error_kind = $2, last_error = $3,
+                        run_after = now() + make_interval(secs => $4)
+        WHERE id = $1
+        """,
+        job_id,
+        kind,
+        error[:2000],
+        delay_seconds,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class QueueStatus:
+    pending: int
+    running: int
+    retrying: int  # pending jobs that have failed at least once
+    done: int
+    errors_by_kind: dict[str, int]
+    oldest_pending: datetime | None
+    next_due: datetime | None
+
+
+async def fetch_queue_status(conn: PgConnection) -> QueueStatus:
+    row = await conn.fetchrow(
+        """
+        SELECT count(*) FILTER (WHERE state = 'pending') AS pending,
+               count(*) FILTER (WHERE state = 'running') AS running,
+               count(*) FILTER (WHERE state = 'pending' AND error_kind IS NOT NULL) AS retrying,
+               count(*) FILTER (WHERE state = 'done') AS done,
+               min(created_at) FILTER (WHERE state <> 'done') AS oldest_pending,
+               min(run_after) FILTER (WHERE state = 'pending') AS next_due
+        FROM jobs
+        """
+    )
+    assert row is not None
+    kinds = await conn.fetch(
+        "SELECT error_kind, count(*) AS n FROM jobs WHERE state <> 'done' AND error_kind IS NOT NULL "
+        "GROUP BY error_kind ORDER BY error_kind"
+    )
+    return QueueStatus(
+        pending=row["pending"],
+        running=row["running"],
+        retrying=row["retrying"],
+        done=row["done"],
+        errors_by_kind={r["error_kind"]: r["n"] for r in kinds},
+        oldest_pending=row["oldest_pending"],
+        next_due=row["next_due"],
+    )
+
+
+async def count_open_jobs(conn: PgConnection) -> int:
+    return int(await conn.fetchval("SELECT count(*) FROM jobs WHERE state <> 'done'"))
