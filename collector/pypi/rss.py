@@ -64,8 +64,9 @@ async def fetch_feed(http: Http, url: str, feed: Feed, etag: str | None) -> Feed
 def parse_feed(body: bytes, feed: Feed) -> list[FeedItem]:
     """Items of either feed; ValueError when the document is not a readable RSS feed."""
     parsed = feedparser.parse(body)
-    if parsed.bozo and not parsed.entries:
-        raise ValueError(f"not an RSS feed ({parsed.get('bozo_exception', 'unreadable')})")
+    if not parsed.get("version") and not parsed.entries:
+        reason = parsed.get("bozo_exception") or "no RSS document"
+        raise ValueError(f"not an RSS feed ({reason})")
     items = (_parse_entry(entry, feed) for entry in parsed.entries)
     return [item for item in items if item is not None]
 
