@@ -87,9 +87,11 @@ def test_release_page() -> None:
     assert meta.project_urls == (("Homepage", "https://github.com/pypa/sampleproject"),)
     assert meta.requires_dist[1] == 'check-manifest ; extra == "dev"'
     (dist,) = page.files
-    assert dist.sha256 == "s" * 64 and dist.packagetype == "sdist"
+    assert dist.sha256 == "s" * 64
+    assert dist.packagetype == "sdist"
     assert dist.uploaded_at == datetime(2024, 1, 1, 10, 0, 0, 123456, tzinfo=UTC)
-    assert page.ownership is not None and page.ownership.users == frozenset({"pypa"})
+    assert page.ownership is not None
+    assert page.ownership.users == frozenset({"pypa"})
     assert page.ownership.organization == "pypa"
     assert page.last_serial == 99
 
@@ -100,7 +102,10 @@ def test_release_page() -> None:
         ({"urls": []}, "'info' is missing"),
         ({"info": {"name": "x", "version": "1"}}, "'urls' is missing"),
         ({"info": {"name": "x"}, "urls": []}, "lacks name or version"),
-        ({"info": {"name": "x", "version": "1"}, "urls": [{"filename": "a"}]}, "lacks filename or url"),
+        (
+            {"info": {"name": "x", "version": "1"}, "urls": [{"filename": "a"}]},
+            "lacks filename or url",
+        ),
         ({"info": {"name": "x", "version": "1"}, "urls": ["a"]}, "not an object"),
     ],
 )
@@ -117,7 +122,8 @@ def test_release_page_without_ownership_and_odd_types() -> None:
     payload["urls"][0]["size"] = "big"
     page = parse_release_page(payload, None)
     assert page.ownership is None
-    assert page.metadata.classifiers == () and page.metadata.project_urls == ()
+    assert page.metadata.classifiers == ()
+    assert page.metadata.project_urls == ()
     assert page.files[0].size == 0
 
 
@@ -154,7 +160,8 @@ def test_simple_project() -> None:
         ],
     }  # fmt: skip
     project = parse_simple_project(payload, None)
-    assert project.status == "quarantined" and project.last_serial == 77
+    assert project.status == "quarantined"
+    assert project.last_serial == 77
     assert project.files["pkg-1.0.tar.gz"].provenance_url is not None
     assert project.files["pkg-1.0.tar.gz"].yanked is True
     assert project.files["pkg-1.0-py3-none-any.whl"].provenance_url is None
