@@ -1,0 +1,29 @@
+"""A stand-in PyPI: Warehouse's XML-RPC, RSS, JSON, Simple and integrity APIs served from memory.
+
+Used by the collector's tests (real HTTP on a local port, scripted faults), by the benchmarks (a
+synthetic PyPI day) and by `pypi-sentinel demo` (a stream of made-up uploads).
+"""
+
+from __future__ import annotations
+
+from collector.standin.faults import Fault, FaultError, FaultSchedule
+from collector.standin.generator import Mix, Population, UploadSimulator, populate
+from collector.standin.pypi import Observation, RecordedRequest, StandInPyPI
+from collector.standin.state import JournalEntry, RegistryError, StoredFile, Upload
+
+__all__ = [
+    "Fault",
+    "FaultError",
+    "FaultSchedule",
+    "JournalEntry",
+    "Mix",
+    "Observation",
+    "Population",
+    "RecordedRequest",
+    "RegistryError",
+    "StandInPyPI",
+    "StoredFile",
+    "Upload",
+    "UploadSimulator",
+    "populate",
+]
