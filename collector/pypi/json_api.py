@@ -69,14 +69,15 @@ async def fetch_release(
     response = await http.request("GET", url)
     if response.status not in (200, 404):
         raise UpstreamError("http", f"GET {url}: HTTP {response.status}")
+    page = None
+    if response.status == 200:  # garbage is garbage whatever its headers say
+        try:
+            page = parse_release_page(decode_json(response.body), served_serial(response))
+        except ValueError as exc:
+            raise UpstreamError("garbage", f"GET {url}: {exc}") from exc
     if stale := check_fresh(response, min_serial):
         return stale
-    if response.status == 404:
-        return NotFound(served_serial(response))
-    try:
-        return parse_release_page(decode_json(response.body), served_serial(response))
-    except ValueError as exc:
-        raise UpstreamError("garbage", f"GET {url}: {exc}") from exc
+    return page if page is not None else NotFound(served_serial(response))
 
 
 async def fetch_project(http: Http, urls: PyPIUrls, name: str) -> ProjectPage | NotFound:

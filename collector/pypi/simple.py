@@ -50,14 +50,15 @@ async def fetch_simple_project(
     response = await http.request("GET", url, headers={"Accept": SIMPLE_JSON})
     if response.status not in (200, 404):
         raise UpstreamError("http", f"GET {url}: HTTP {response.status}")
+    project = None
+    if response.status == 200:  # garbage is garbage whatever its headers say
+        try:
+            project = parse_simple_project(decode_json(response.body), served_serial(response))
+        except ValueError as exc:
+            raise UpstreamError("garbage", f"GET {url}: {exc}") from exc
     if stale := check_fresh(response, min_serial):
         return stale
-    if response.status == 404:
-        return NotFound(served_serial(response))
-    try:
-        return parse_simple_project(decode_json(response.body), served_serial(response))
-    except ValueError as exc:
-        raise UpstreamError("garbage", f"GET {url}: {exc}") from exc
+    return project if project is not None else NotFound(served_serial(response))
 
 
 def parse_simple_project(payload: Mapping[str, Any], header_serial: int | None) -> SimpleProject:

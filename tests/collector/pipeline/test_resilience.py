@@ -1,0 +1,173 @@
+"""Crashes and outages: kill -9 mid-batch, Postgres restarting under a running collector, SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import signal
+import tempfile
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from collector.standin import StandInPyPI
+from collector.store.database import create_pool
+from collector.store.embedded import EmbeddedPostgres
+from tests.collector.pipeline.conftest import CollectorFactory
+from tests.conftest import CLI
+
+pytestmark = pytest.mark.slow
+
+
+async def _count(pool_or_url: asyncpg.Pool | str, sql: str) -> int:
+    if isinstance(pool_or_url, str):
+        conn = await asyncpg.connect(pool_or_url)
+        try:
+            return int(await conn.fetchval(sql))
+        finally:
+            await conn.close()
+    async with pool_or_url.acquire() as conn:
+        return int(await conn.fetchval(sql))
+
+
+def _env(database_url: str, base: str, home: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYPI_SENTINEL_")}
+    env.update(
+        PYPI_SENTINEL_DATABASE_URL=database_url,
+        PYPI_SENTINEL_PYPI_URL=base,
+        PYPI_SENTINEL_HOME=str(home),
+        PYPI_SENTINEL_CHANGELOG_INTERVAL="0.2",
+        PYPI_SENTINEL_RSS_INTERVAL="0.5",
+        PYPI_SENTINEL_LOG_LEVEL="WARNING",
+    )
+    return env
+
+
+async def test_kill_9_mid_batch_then_restart_stores_every_event_exactly_once(
+    standin: tuple[StandInPyPI, str], database_url: str, tmp_path: Path
+) -> None:
+    pypi, base = standin
+    start = pypi.last_serial
+    for i in range(400):
+        pypi.upload(f"bulk{i}", "1.0")  # ~2,000 events: 40 pages of 50
+    env = _env(database_url, base, tmp_path / "home")
+    proc = await asyncio.create_subprocess_exec(
+        CLI, "run", "--since-serial", str(start), env=env,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        for _ in range(600):  # wait until it is part-way through the changelog
+            cursor = await _count(
+                database_url,
+                "SELECT coalesce(max(serial), 0) FROM collector_cursor WHERE name='changelog'",
+            )
+            if start + 300 < cursor < pypi.last_serial:
+                break
+            await asyncio.sleep(0.01)
+        else:
+            pytest.fail("the collector never got part-way")
+    finally:
+        proc.kill()  # SIGKILL: no cleanup of any kind
+        await proc.wait()
+    assert cursor < pypi.last_serial
+    again = await asyncio.create_subprocess_exec(
+        CLI, "run", "--once", env=env, stderr=asyncio.subprocess.PIPE
+    )
+    _, err = await again.communicate()
+    assert again.returncode == 0, err.decode()[-2000:]
+    journal = sum(1 for e in pypi.journal if e.serial > start)
+    assert await _count(database_url, "SELECT count(*) FROM changelog_events") == journal
+    assert (
+        await _count(database_url, "SELECT count(DISTINCT serial) FROM changelog_events") == journal
+    )
+    assert (
+        await _count(database_url, "SELECT serial FROM collector_cursor WHERE name='changelog'")
+        == pypi.last_serial
+    )
+    assert (
+        await _count(database_url, "SELECT count(*) FROM releases WHERE fetched_at IS NOT NULL")
+        == 400
+    )
+    assert await _count(database_url, "SELECT count(*) FROM jobs WHERE state <> 'done'") == 0
+
+
+async def test_sigterm_stops_cleanly(
+    standin: tuple[StandInPyPI, str], database_url: str, tmp_path: Path
+) -> None:
+    pypi, base = standin
+    env = {**_env(database_url, base, tmp_path / "home"), "PYPI_SENTINEL_LOG_LEVEL": "INFO"}
+    proc = await asyncio.create_subprocess_exec(CLI, "run", env=env, stderr=asyncio.subprocess.PIPE)
+    for _ in range(200):
+        if await _count(database_url, "SELECT count(*) FROM collector_cursor"):
+            break
+        await asyncio.sleep(0.05)
+    pypi.upload("during", "1.0")
+    await asyncio.sleep(1.0)
+    proc.send_signal(signal.SIGTERM)
+    _, err = await asyncio.wait_for(proc.communicate(), 20)
+    assert proc.returncode == 0, err.decode()[-2000:]
+    assert "stopped cleanly" in err.decode()
+    assert await _count(database_url, "SELECT count(*) FROM jobs WHERE state = 'running'") == 0
+
+
+@pytest.fixture
+async def own_server() -> AsyncIterator[tuple[EmbeddedPostgres, str]]:
+    root = Path(tempfile.mkdtemp(prefix="pgr-"))
+    server = EmbeddedPostgres(root / "pg")
+    uri = server.start()
+    yield server, uri
+    server.stop()
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def _restart(server: EmbeddedPostgres) -> None:
+    from pgserver._commands import pg_ctl
+
+    user = "pgserver" if os.geteuid() == 0 else None
+    pg_ctl(["-w", "-m", "fast", "restart"], pgdata=server.pgdata, user=user)
+
+
+async def test_postgres_restart_while_running_reconnects_and_continues(
+    standin: tuple[StandInPyPI, str],
+    own_server: tuple[EmbeddedPostgres, str],
+    make_collector: CollectorFactory,
+) -> None:
+    from collector.store.migrate import upgrade
+
+    pypi, _ = standin
+    server, uri = own_server
+    conn = await asyncpg.connect(uri)
+    await upgrade(conn)
+    await conn.close()
+    pool = await create_pool(uri, "restart test", max_size=8)
+    collector = make_collector(pool_override=pool, dsn=uri)
+    stop = asyncio.Event()
+    task = asyncio.create_task(collector.run_forever(stop, since_serial=pypi.last_serial))
+    try:
+        pypi.upload("before-restart", "1.0")
+        await _wait_stored(pool, "before-restart")
+        await asyncio.to_thread(_restart, server)
+        pypi.upload("after-restart", "1.0")
+        await _wait_stored(pool, "after-restart")
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 15)
+        await pool.close()
+
+
+async def _wait_stored(pool: asyncpg.Pool, project: str) -> None:
+    for _ in range(300):
+        try:
+            n = await _count(
+                pool,
+                f"SELECT count(*) FROM releases WHERE project='{project}' AND fetched_at IS NOT NULL",
+            )
+            if n:
+                return
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+            pass  # the server is restarting
+        await asyncio.sleep(0.1)
+    pytest.fail(f"{project} was not stored within 30 s")
