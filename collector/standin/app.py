@@ -274,7 +274,9 @@ def _project_as_of(project: Project, lag: int | None) -> int | None:
 
 
 def _simple_type(request: web.Request) -> str:
-    accept = request.query.get("format") or request.headers.get("Accept", "") or ""
+    # `?format=` works too (the CDN honours it); an unencoded '+' arrives as a space.
+    fmt = request.query.get("format", "").replace(" ", "+")
+    accept = fmt or request.headers.get("Accept", "")
     chosen = negotiate(accept, ("text/html", SIMPLE_HTML, SIMPLE_JSON))
     return chosen or "text/html"
 
