@@ -61,6 +61,22 @@ class StoredFile:
             self._blob = build_blob(self.recipe)
         return self._blob
 
+    @property
+    def sha256(self) -> str:
+        return self.blob.sha256
+
+    @property
+    def size(self) -> int:
+        return self.blob.size
+
+    @property
+    def packagetype(self) -> str:
+        return self.kind.packagetype
+
+    @property
+    def python_version(self) -> str:
+        return self.kind.python_version
+
 
 @dataclass(eq=False, slots=True)
 class Release:
@@ -120,6 +136,10 @@ class Upload:
     @property
     def serial(self) -> int:
         return self.serials[-1]
+
+    @property
+    def filenames(self) -> tuple[str, ...]:
+        return tuple(f.filename for f in self.files)
 
 
 def default_filenames(project: str, version: str) -> list[str]:

@@ -18,8 +18,11 @@ def test_read_popular_accepts_lists_and_hugovk_json(tmp_path: Path) -> None:
     plain.write_text("# top names\nrequests\n\nnumpy\n")
     top = tmp_path / "top.json"
     top.write_text(json.dumps({"rows": [{"download_count": 9, "project": "boto3"}]}))
+    csv = tmp_path / "top.csv"
+    csv.write_text("download_count,project\n9,boto3\n8,urllib3\n")
     assert read_popular(plain) == ["requests", "numpy"]
     assert read_popular(top) == ["boto3"]
+    assert read_popular(csv) == ["boto3", "urllib3"]
     assert read_popular(None) == []
 
 
