@@ -107,7 +107,7 @@ class FollowRoutes:
         if fault is not None and fault.kind == "delay":
             await asyncio.sleep(fault.seconds)
         elif fault is not None and fault.kind != "stale":
-            return self._xmlrpc_fault(request, fault.kind, fault, remaining, reset)
+            return self._xmlrpc_fault(request, fault, remaining, reset)
         if not allowed:
             return self._xmlrpc_reply(render_fault(too_many_requests(reset)), 0, reset)
         as_of = self.registry.last_serial - fault.lag if fault and fault.kind == "stale" else None
@@ -118,12 +118,13 @@ class FollowRoutes:
         return self._xmlrpc_reply(payload, remaining, reset)
 
     def _xmlrpc_fault(
-        self, request: web.Request, kind: str, fault: Fault, remaining: int, reset: int
+        self, request: web.Request, fault: Fault, remaining: int, reset: int
     ) -> web.StreamResponse:
-        if kind == "rate_limited":
+        """Faults that replace the XML-RPC answer; the RateLimit headers stay on every reply."""
+        if fault.kind == "rate_limited":
             seconds = int(fault.seconds)
             return self._xmlrpc_reply(render_fault(too_many_requests(seconds)), 0, seconds)
-        if kind == "xmlrpc_fault":
+        if fault.kind == "xmlrpc_fault":
             payload = render_fault(XmlRpcFault(fault.code, fault.message))
             return self._xmlrpc_reply(payload, remaining, reset)
         reply = fault_reply(request, "xmlrpc", fault)
