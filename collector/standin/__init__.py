@@ -9,7 +9,13 @@ from __future__ import annotations
 from collector.standin.faults import Fault, FaultError, FaultSchedule
 from collector.standin.generator import Mix, Population, UploadSimulator, populate
 from collector.standin.pypi import Observation, RecordedRequest, StandInPyPI
-from collector.standin.state import JournalEntry, RegistryError, StoredFile, Upload
+from collector.standin.state import (
+    JournalEntry,
+    RegistryError,
+    StoredFile,
+    Upload,
+    default_filenames,
+)
 
 __all__ = [
     "Fault",
@@ -25,5 +31,6 @@ __all__ = [
     "StoredFile",
     "Upload",
     "UploadSimulator",
+    "default_filenames",
     "populate",
 ]

@@ -35,17 +35,23 @@ def build_parser() -> argparse.ArgumentParser:
         "--popular", type=Path, help="popular names: one per line, or top-pypi-packages JSON"
     )
     parser.add_argument("--duration", type=float, help="stop after this many seconds")
+    parser.add_argument("--access-log", action="store_true", help="log every request on stderr")
     return parser
 
 
 def read_popular(path: Path | None) -> list[str]:
-    """Names from a plain list or hugovk's top-pypi-packages JSON; none without a path."""
+    """Names from a plain list, or hugovk's top-pypi-packages JSON or CSV; none without a path."""
     if path is None:
         return []
     text = path.read_text(encoding="utf-8")
     if text.lstrip().startswith("{"):
         return [str(row["project"]) for row in json.loads(text)["rows"]]
-    return [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
+    lines = [
+        line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")
+    ]
+    if lines and lines[0] == "download_count,project":
+        return [line.split(",", 1)[1] for line in lines[1:]]
+    return lines
 
 
 async def serve(args: argparse.Namespace, popular: Sequence[str]) -> None:
@@ -55,7 +61,7 @@ async def serve(args: argparse.Namespace, popular: Sequence[str]) -> None:
     if args.backfill:
         populate(pypi, seed=args.seed, releases=args.backfill, popular=popular,
                  start=now - timedelta(hours=1), span=timedelta(hours=1))  # fmt: skip
-    runner = web.AppRunner(pypi.app())
+    runner = web.AppRunner(pypi.app(), access_log=log if args.access_log else None)
     await runner.setup()
     await web.TCPSite(runner, args.host, args.port).start()
     log.info("stand-in PyPI at %s (last serial %d)", pypi.base_url, pypi.last_serial)

@@ -107,7 +107,7 @@ class FollowRoutes:
         if fault is not None and fault.kind == "delay":
             await asyncio.sleep(fault.seconds)
         elif fault is not None and fault.kind != "stale":
-            return self._xmlrpc_fault(request, fault.kind, fault, remaining, reset)
+            return self._xmlrpc_fault(request, fault, remaining, reset)
         if not allowed:
             return self._xmlrpc_reply(render_fault(too_many_requests(reset)), 0, reset)
         as_of = self.registry.last_serial - fault.lag if fault and fault.kind == "stale" else None
@@ -118,15 +118,18 @@ class FollowRoutes:
         return self._xmlrpc_reply(payload, remaining, reset)
 
     def _xmlrpc_fault(
-        self, request: web.Request, kind: str, fault: Fault, remaining: int, reset: int
+        self, request: web.Request, fault: Fault, remaining: int, reset: int
     ) -> web.StreamResponse:
-        if kind == "rate_limited":
+        """Faults that replace the XML-RPC answer; the RateLimit headers stay on every reply."""
+        if fault.kind == "rate_limited":
             seconds = int(fault.seconds)
             return self._xmlrpc_reply(render_fault(too_many_requests(seconds)), 0, seconds)
-        if kind == "xmlrpc_fault":
+        if fault.kind == "xmlrpc_fault":
             payload = render_fault(XmlRpcFault(fault.code, fault.message))
             return self._xmlrpc_reply(payload, remaining, reset)
-        return fault_reply(request, "xmlrpc", fault)
+        reply = fault_reply(request, "xmlrpc", fault)
+        reply.headers.update(self.pypi.rate_limiter.headers(remaining, reset))
+        return reply
 
     def _xmlrpc_reply(self, payload: bytes, remaining: int, reset: int) -> web.Response:
         headers = self.pypi.rate_limiter.headers(remaining, reset)
@@ -184,10 +187,15 @@ class FollowRoutes:
             return not_found_json()
         base, as_of = self._base(request), _project_as_of(project, lag)
         serial = project.last_serial if as_of is None else as_of
-        payload = wire.render_project_json(base, project, serial, as_of)
-        if payload is None:
-            return not_found_json()
-        body = wire.dumps(payload)
+
+        def build() -> bytes:
+            payload = wire.render_project_json(base, project, serial, as_of)
+            return b"" if payload is None else wire.dumps(payload)
+
+        stamp = (serial, base, as_of, project.created_serial)
+        body = self._memo(("project", project.normalized), stamp, build)
+        if not body:
+            return not_found_json()  # no visible release
         return conditional(request, body, JSON, {"X-PyPI-Last-Serial": str(serial), **_JSON_CACHE})
 
     async def release_json(self, request: web.Request) -> web.StreamResponse:
@@ -253,11 +261,17 @@ class FollowRoutes:
             return web.Response(status=404, text="404 Not Found", headers=CORS)
         content_type, base = _simple_type(request), self._base(request)
         as_of = _project_as_of(project, lag)
+        if as_of is not None and as_of < project.created_serial:
+            return web.Response(status=404, text="404 Not Found", headers=CORS)  # copy predates it
         serial = project.last_serial if as_of is None else as_of
-        if content_type == SIMPLE_JSON:
-            body = wire.dumps(wire.render_simple_detail(base, project, serial, as_of))
-        else:
-            body = wire.render_simple_detail_html(base, project, serial, as_of).encode()
+
+        def build() -> bytes:
+            if content_type == SIMPLE_JSON:
+                return wire.dumps(wire.render_simple_detail(base, project, serial, as_of))
+            return wire.render_simple_detail_html(base, project, serial, as_of).encode()
+
+        stamp = (serial, base, as_of, project.created_serial)
+        body = self._memo(("simple", project.normalized, content_type), stamp, build)
         headers = {"X-PyPI-Last-Serial": str(serial), **_SIMPLE_CACHE}
         return conditional(request, body, content_type, headers)
 
@@ -274,7 +288,9 @@ def _project_as_of(project: Project, lag: int | None) -> int | None:
 
 
 def _simple_type(request: web.Request) -> str:
-    accept = request.query.get("format") or request.headers.get("Accept", "") or ""
+    # `?format=` works too (the CDN honours it); an unencoded '+' arrives as a space.
+    fmt = request.query.get("format", "").replace(" ", "+")
+    accept = fmt or request.headers.get("Accept", "")
     chosen = negotiate(accept, ("text/html", SIMPLE_HTML, SIMPLE_JSON))
     return chosen or "text/html"
 

@@ -81,7 +81,9 @@ def ordinary_metadata(
     slug, text = normalize(name), summary(rng)
     license_id = rng.choice(("MIT", "Apache-2.0", "BSD-3-Clause"))
     modern = rng.random() < 0.5
-    deps = [f"{normalize(d)}>={rng.randint(1, 3)}.0" for d in rng.sample(list(popular), k=min(len(popular), rng.randint(0, 3)))]  # fmt: skip
+    head = popular[:500]  # ordinary projects depend on well-known ones
+    picked = rng.sample(head, k=min(len(head), rng.randint(0, 3)))
+    deps = [f"{normalize(d)}>={rng.randint(1, 3)}.0" for d in picked]
     return {
         "summary": text,
         "description": readme(name, text),

@@ -84,6 +84,7 @@ class TrafficModel:
         self.maker = PlanMaker(rng, popular, mix_probabilities(mix), existing=_existing(pypi))
         self.timeline = _Timeline()
         self.published = 0
+        self.labels: Counter[str] = Counter()  # label kind -> releases published here
 
     def seed(self, when: datetime) -> None:
         for plan in self.maker.popular_plans(self.mix.seed_popular, self.pypi):
@@ -107,6 +108,7 @@ class TrafficModel:
         plan.upload.apply(self.pypi, stamp)
         key = (normalize(plan.upload.name), plan.upload.version)
         self.pypi.labels[key] = plan.label
+        self.labels[plan.label.split(":")[0]] += 1
         if plan.detail:
             self.pypi.label_details[key] = plan.detail
         self.published += 1
@@ -159,12 +161,11 @@ def populate(
     for fraction in moments:
         model.step(start + span * fraction)
     model.run_due(start + span)
-    labels = Counter(label.split(":")[0] for label in pypi.labels.values())
     return Population(
         releases=model.published,
         events=len(pypi.registry.journal) - events_before,
         projects=len(pypi.registry.projects) - projects_before,
-        labels=dict(labels),
+        labels=dict(model.labels),
     )
 
 
@@ -193,7 +194,11 @@ class UploadSimulator:
         duration: float | timedelta | None = None,
         seed: int,
     ) -> int:
-        """Publish until `duration` (seconds) has passed on the clock, or forever; returns the count."""
+        """Publish until `duration` (seconds) has passed on the clock, or forever.
+
+        Returns how many uploads this run published (not counting the popular projects seeded
+        first); `self.published` keeps the total over runs.
+        """
         if rate_per_minute <= 0:
             raise ValueError("rate_per_minute must be positive")
         rng = random.Random(seed)  # noqa: S311 - reproducible traffic, not secrets
@@ -201,8 +206,9 @@ class UploadSimulator:
         limit = duration.total_seconds() if isinstance(duration, timedelta) else duration
         started = self.clock()
         model.seed(started)
+        seeded = model.published
         while limit is None or (self.clock() - started).total_seconds() < limit:
             model.step(self.clock())
             self.published += 1
             await self.sleep(rng.expovariate(rate_per_minute / 60.0))
-        return self.published
+        return model.published - seeded

@@ -135,6 +135,10 @@ class NameMaker:
         self.popular = [normalize(p) for p in popular]
         self._popular_set = set(self.popular)
         self._popular_tokens = {p for p in self.popular if len(p) >= 4}
+        self._by_length: dict[int, list[str]] = {}
+        for name in self.popular:
+            self._by_length.setdefault(len(name), []).append(name)
+        self._windows: dict[int, list[str]] = {}
         self.taken = taken  # normalized names; shared with the caller, updated here
 
     def target(self) -> str:
@@ -199,12 +203,19 @@ class NameMaker:
     def _imitates(self, normalized: str) -> bool:
         if any(token in self._popular_tokens for token in normalized.split("-")):
             return True
-        if len(normalized) < 5 or not self.popular:
+        if len(normalized) < 5:
             return False
         match = process.extractOne(
-            normalized, self.popular, scorer=Levenshtein.distance, score_cutoff=2
+            normalized, self._window(len(normalized)), scorer=Levenshtein.distance, score_cutoff=2
         )
         return match is not None
+
+    def _window(self, size: int) -> list[str]:
+        """Popular names that could be within edit distance 2: lengths size-2 to size+2."""
+        if size not in self._windows:
+            lengths = range(size - 2, size + 3)
+            self._windows[size] = [n for length in lengths for n in self._by_length.get(length, ())]
+        return self._windows[size]
 
 
 def invent_popular(rng: random.Random, count: int = 20) -> list[str]:

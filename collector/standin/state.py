@@ -61,6 +61,22 @@ class StoredFile:
             self._blob = build_blob(self.recipe)
         return self._blob
 
+    @property
+    def sha256(self) -> str:
+        return self.blob.sha256
+
+    @property
+    def size(self) -> int:
+        return self.blob.size
+
+    @property
+    def packagetype(self) -> str:
+        return self.kind.packagetype
+
+    @property
+    def python_version(self) -> str:
+        return self.kind.python_version
+
 
 @dataclass(eq=False, slots=True)
 class Release:
@@ -87,6 +103,15 @@ class Project:
     serials: list[int] = field(default_factory=list)  # every journal row about this project
     quarantined: bool = False
     organization: str | None = None
+    by_canonical: dict[str, Release] = field(default_factory=dict)  # PEP 440 canonical version
+
+    def add_release(self, release: Release) -> None:
+        self.releases[release.version] = release
+        self.by_canonical[canonicalize_version(release.version)] = release
+
+    def drop_release(self, release: Release) -> None:
+        del self.releases[release.version]
+        self.by_canonical.pop(canonicalize_version(release.version), None)
 
     @property
     def last_serial(self) -> int:
@@ -111,6 +136,10 @@ class Upload:
     @property
     def serial(self) -> int:
         return self.serials[-1]
+
+    @property
+    def filenames(self) -> tuple[str, ...]:
+        return tuple(f.filename for f in self.files)
 
 
 def default_filenames(project: str, version: str) -> list[str]:
@@ -198,7 +227,7 @@ class Registry:
         if release is None:
             info = build_metadata(project.name, owner, metadata)
             release = Release(version, info, when, self._counter + 1, setup_py, module_code)
-            project.releases[version] = release
+            project.add_release(release)
             self._log(project, version, "new release", when)
         filenames = default_filenames(project.name, version) if files is None else files
         added = tuple(self._add_file(project, release, f, None, when, publisher) for f in filenames)
@@ -238,7 +267,7 @@ class Registry:
     ) -> JournalEntry:
         project, release = self._release(name, version)
         self._forget_files(release.files)
-        del project.releases[release.version]
+        project.drop_release(release)
         return self._log(project, release.version, "remove release", self._when(timestamp))
 
     def set_yanked(
@@ -376,11 +405,9 @@ class Registry:
 def find_release(project: Project, version: str) -> Release | None:
     """Exact version first, then PEP 440 canonical equality, as Warehouse matches URLs."""
     release = project.releases.get(version)
-    if release is not None:
-        return release
-    wanted = canonicalize_version(version)
-    matches = [r for r in project.releases.values() if canonicalize_version(r.version) == wanted]
-    return matches[0] if len(matches) == 1 else None
+    return (
+        release if release is not None else project.by_canonical.get(canonicalize_version(version))
+    )
 
 
 def _serial(entry: JournalEntry) -> int:

@@ -24,6 +24,9 @@ def test_upload_of_a_new_project_writes_create_owner_release_and_files(pypi: Sta
         ("Foo_Bar", "1.0", "add py3 file foo_bar-1.0-py3-none-any.whl"),
     ]
     assert upload.serials == (1001, 1002, 1003, 1004, 1005)
+    assert upload.filenames == ("foo_bar-1.0.tar.gz", "foo_bar-1.0-py3-none-any.whl")
+    assert (upload.files[1].packagetype, upload.files[1].python_version) == ("bdist_wheel", "py3")
+    assert upload.files[0].size == len(upload.files[0].blob.content)
     assert (upload.project, upload.name, upload.serial) == ("foo-bar", "Foo_Bar", 1005)
     assert pypi.last_serial == 1005
     assert pypi.project("foo.bar") is not None
