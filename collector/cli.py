@@ -82,6 +82,16 @@ def _not_implemented(name: str) -> Handler:
     return handler
 
 
+def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop where it is installed (not on Windows): the same asyncio, less CPU per I/O."""
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    factory: Callable[[], asyncio.AbstractEventLoop] = uvloop.new_event_loop
+    return factory
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args, unknown = parser.parse_known_args(argv)
@@ -95,7 +105,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     setup_logging(settings.log_level_number)
     handler: Handler = args.handler
     try:
-        return asyncio.run(handler(settings, args))
+        with asyncio.Runner(loop_factory=_loop_factory()) as runner:
+            return runner.run(handler(settings, args))
     except SentinelError as exc:
         print(f"pypi-sentinel: {exc}", file=sys.stderr)
         return exc.exit_code

@@ -6,6 +6,7 @@ backoff, and the worker moves on.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
 from collections.abc import Awaitable, Callable, Sequence
@@ -21,8 +22,10 @@ from collector.pipeline.snapshot import build_snapshot
 from collector.store import PgConnection
 from collector.store.jobs import Job, complete_job, retry_job
 from collector.store.releases import (
+    History,
     load_history,
     mark_release_gone,
+    release_status,
     save_analysed_release,
     set_project_status,
 )
@@ -70,33 +73,44 @@ class ReleaseProcessor:
 
     async def process(self, job: Job) -> Outcome:
         try:
+            async with self.pool.acquire() as conn:
+                history = await load_history(conn, job.project, job.version)
+            # Removed or quarantined by the changelog already: PyPI would only answer 404.
+            if gone := _gone_by_changelog(history.status):
+                return await self._gone(job, gone)
             result = await self.fetcher.fetch(job)
             if isinstance(result, StillStale):
-                message = (
-                    f"page still at serial {result.served_serial}, need {result.wanted_serial}"
-                )
+                # A 404 without a serial is ambiguous (stale CDN, or gone): the changelog,
+                # which may have caught up meanwhile, settles it.
+                async with self.pool.acquire() as conn:
+                    status = await release_status(conn, job.project, job.version)
+                if gone := _gone_by_changelog(status):
+                    return await self._gone(job, gone)
+                message = f"page at serial {result.served_serial}, need {result.wanted_serial}"
                 return await self._retry(job, "stale", message)
             if isinstance(result, Gone):
                 return await self._gone(job, result)
-            return await self._store(job, result)
+            return await self._store(job, result, history)
         except UpstreamError as exc:
             return await self._retry(job, exc.kind, str(exc))
         except Exception as exc:  # one bad release must never stop the pipeline
             log.exception("job %s (%s %s) failed", job.id, job.project, job.version)
             return await self._retry(job, "internal", f"{type(exc).__name__}: {exc}")
 
-    async def _store(self, job: Job, fetched: Fetched) -> Outcome:
+    async def _store(self, job: Job, fetched: Fetched, history: History) -> Outcome:
         async with self.pool.acquire() as conn:
-            history = await load_history(conn, job.project, job.version)
             snapshot = build_snapshot(job, fetched, history)
             assessment = await self.analyzer.assess(snapshot, conn)
-            async with conn.transaction():
+            # One statement stores everything and completes the job; a transaction is only
+            # needed when new findings must take their alerts along.
+            hook = self.on_new_findings if assessment.findings else None
+            async with conn.transaction() if hook else contextlib.nullcontext():
                 _, new_findings = await save_analysed_release(
-                    conn, snapshot, assessment, fetched.page.last_serial
-                )
-                if new_findings and self.on_new_findings is not None:
-                    await self.on_new_findings(conn, new_findings)
-                await complete_job(conn, job.id, fetched.page.last_serial or job.min_serial)
+                    conn, snapshot, assessment, fetched.page.last_serial,
+                    job_id=job.id, completed_serial=fetched.page.last_serial or job.min_serial,
+                )  # fmt: skip
+                if new_findings and hook is not None:
+                    await hook(conn, new_findings)
         log.debug("stored %s %s (%s)", job.project, job.version, assessment.severity.label)
         return Outcome.STORED
 
@@ -127,3 +141,9 @@ class ReleaseProcessor:
         async with self.pool.acquire() as conn:
             await retry_job(conn, job.id, kind=kind, error=error, delay_seconds=delay)
         return Outcome.RETRY
+
+
+def _gone_by_changelog(status: str | None) -> Gone | None:
+    if status in ("removed", "quarantined"):
+        return Gone(status, "quarantined" if status == "quarantined" else None)
+    return None

@@ -86,7 +86,8 @@ class WorkerPool:
 
     async def _dispatch(self) -> int:
         free = self.concurrency - len(self._active)
-        if free <= 0:
+        if free < max(1, self.concurrency // 4) and self._active:
+            # Claim in batches: wait for a few slots rather than one query per job.
             await asyncio.wait(self._active, return_when=asyncio.FIRST_COMPLETED)
             return -1  # capacity was full: not idle
         try:

@@ -97,9 +97,7 @@ class Http:
     ) -> Response:
         try:
             async with self.session.request(method, url, headers=headers, data=data) as resp:
-                body = await resp.content.read(MAX_BODY + 1)
-                if len(body) > MAX_BODY:
-                    raise UpstreamError("garbage", f"{url}: response larger than {MAX_BODY} bytes")
+                body = await _read_capped(resp, url)
                 response = Response(resp.status, _plain_headers(resp.headers), body)
         except TimeoutError as exc:
             raise UpstreamError("timeout", f"{method} {url}: timed out") from exc
@@ -109,6 +107,18 @@ class Http:
             ) from exc
         _raise_for_transient(method, url, response)
         return response
+
+
+async def _read_capped(resp: aiohttp.ClientResponse, url: str) -> bytes:
+    """The whole body, refusing one larger than MAX_BODY (a hostile or broken upstream)."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in resp.content.iter_chunked(1 << 16):
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise UpstreamError("garbage", f"{url}: response larger than {MAX_BODY} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _plain_headers(headers: CIMultiDictProxy[str]) -> dict[str, str]:

@@ -71,6 +71,11 @@ async def connect(dsn: str) -> asyncpg.Connection:
     return conn
 
 
+async def _keep_session(conn: PgConnection) -> None:
+    """Pool reset: nothing to undo (no session state is ever left set), so no round trip.
+    asyncpg still rolls back a transaction left open before calling this."""
+
+
 async def create_pool(dsn: str, label: str, *, max_size: int = 10) -> asyncpg.Pool:
     """A pool with our codecs; an unreachable server becomes DatabaseUnavailable."""
     try:
@@ -80,6 +85,7 @@ async def create_pool(dsn: str, label: str, *, max_size: int = 10) -> asyncpg.Po
             max_size=max_size,
             timeout=CONNECT_TIMEOUT,
             init=init_connection,
+            reset=_keep_session,
         )
     except CONNECT_ERRORS as exc:
         raise DatabaseUnavailable(

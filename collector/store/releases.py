@@ -13,7 +13,6 @@ import asyncpg
 
 from analysis.model import (
     Assessment,
-    DistFile,
     Ownership,
     PriorRelease,
     Publisher,
@@ -21,6 +20,7 @@ from analysis.model import (
     ReleaseSnapshot,
 )
 from collector.store import PgConnection
+from collector.store.listing import EFFECTIVE_STATUS
 
 STORED_DESCRIPTION = 20_000  # characters of a description kept in the database
 
@@ -32,6 +32,71 @@ class History:
     prior: PriorRelease | None
     prior_release_count: int
     project_first_seen: datetime | None
+    status: str | None = None  # this release's effective status as the changelog left it
+
+
+_SAVE = """
+WITH project AS (
+    INSERT INTO projects (normalized, name, ownership, last_serial)
+    VALUES ($1, $3, $4, $5)
+    ON CONFLICT (normalized) DO UPDATE
+        SET ownership = COALESCE(EXCLUDED.ownership, projects.ownership),
+            last_serial = GREATEST(projects.last_serial, EXCLUDED.last_serial),
+            updated_at = now()
+), release AS (
+    INSERT INTO releases (project, version, first_seen_source, fetched_at, fetched_serial, summary,
+                          author, author_email, metadata, uploaded_at, risk_score, risk_severity,
+                          status, yanked_reason)
+    VALUES ($1, $2, 'reconcile', now(), $5, $6, $7, $8, $9, $10, $11, $12::severity,
+            CASE WHEN $13 THEN 'yanked' ELSE 'active' END, NULLIF($14, ''))
+    ON CONFLICT (project, version) DO UPDATE SET
+        fetched_at = now(),
+        fetched_serial = GREATEST(releases.fetched_serial, EXCLUDED.fetched_serial),
+        summary = EXCLUDED.summary, author = EXCLUDED.author, author_email = EXCLUDED.author_email,
+        metadata = EXCLUDED.metadata, uploaded_at = EXCLUDED.uploaded_at,
+        risk_score = EXCLUDED.risk_score, risk_severity = EXCLUDED.risk_severity,
+        yanked_reason = EXCLUDED.yanked_reason,
+        status = CASE WHEN releases.status IN ('active', 'yanked') THEN EXCLUDED.status
+                      ELSE releases.status END
+    RETURNING id
+), files AS (
+    INSERT INTO files (release_id, filename, url, packagetype, python_version, requires_python,
+                       size, sha256, blake2b_256, md5, uploaded_at, yanked)
+    SELECT release.id, f.* FROM release,
+        unnest($15::text[], $16::text[], $17::text[], $18::text[], $19::text[], $20::bigint[],
+               $21::text[], $22::text[], $23::text[], $24::timestamptz[], $25::boolean[])
+        AS f(filename, url, packagetype, python_version, requires_python, size, sha256,
+             blake2b_256, md5, uploaded_at, yanked)
+    ON CONFLICT (filename) DO UPDATE SET
+        release_id = EXCLUDED.release_id, url = EXCLUDED.url, packagetype = EXCLUDED.packagetype,
+        python_version = EXCLUDED.python_version, requires_python = EXCLUDED.requires_python,
+        size = EXCLUDED.size, sha256 = EXCLUDED.sha256, blake2b_256 = EXCLUDED.blake2b_256,
+        md5 = EXCLUDED.md5, uploaded_at = EXCLUDED.uploaded_at, yanked = EXCLUDED.yanked
+), findings AS (
+    INSERT INTO findings (release_id, project, version, check_id, fingerprint, severity, score,
+                          summary, target, evidence)
+    SELECT release.id, $1, $2, g.check_id, g.fingerprint, g.severity::severity, g.score,
+           g.summary, g.target, g.evidence
+    FROM release,
+        unnest($26::text[], $27::text[], $28::text[], $29::smallint[], $30::text[], $31::text[],
+               $32::jsonb[])
+        AS g(check_id, fingerprint, severity, score, summary, target, evidence)
+    ON CONFLICT (release_id, check_id, fingerprint) DO UPDATE SET
+        severity = EXCLUDED.severity, score = EXCLUDED.score, summary = EXCLUDED.summary,
+        target = EXCLUDED.target, evidence = EXCLUDED.evidence, last_seen_at = now()
+    RETURNING id, (xmax = 0) AS inserted
+), job AS (
+    UPDATE jobs SET
+        state = CASE WHEN min_serial > $34 THEN 'pending' ELSE 'done' END,
+        finished_at = CASE WHEN min_serial > $34 THEN NULL ELSE now() END,
+        attempts = CASE WHEN min_serial > $34 THEN 0 ELSE attempts END,
+        leased_until = NULL, leased_by = NULL, last_error = NULL, error_kind = NULL,
+        run_after = now()
+    WHERE id = $33
+)
+SELECT (SELECT id FROM release) AS release_id,
+       COALESCE((SELECT array_agg(id ORDER BY id) FROM findings WHERE inserted), '{}') AS new_findings
+"""
 
 
 async def save_analysed_release(
@@ -39,77 +104,45 @@ async def save_analysed_release(
     snapshot: ReleaseSnapshot,
     assessment: Assessment,
     fetched_serial: int | None,
+    *,
+    job_id: int = 0,
+    completed_serial: int = 0,
 ) -> tuple[int, list[int]]:
-    """Store the fetched release, its files and findings; return (release id, new finding ids).
+    """Store the release, its files and findings and complete its job, in one statement.
 
-    The caller runs this in the transaction that also completes the job.
+    Returns (release id, ids of findings new to the store). A job completed at a serial older
+    than its min_serial (newer events arrived meanwhile) goes back to pending.
     """
-    await _upsert_project(conn, snapshot)
-    release_id = await _upsert_release(conn, snapshot, assessment, fetched_serial)
-    await _upsert_files(conn, release_id, snapshot.files)
-    new_findings = await _upsert_findings(conn, release_id, snapshot, assessment)
-    return release_id, new_findings
-
-
-async def _upsert_project(conn: PgConnection, snapshot: ReleaseSnapshot) -> None:
-    await conn.execute(
-        """
-        INSERT INTO projects (normalized, name, ownership, last_serial)
-        VALUES ($1, $2, $3, $4)
-        ON CONFLICT (normalized) DO UPDATE
-            SET ownership = COALESCE(EXCLUDED.ownership, projects.ownership),
-                last_serial = GREATEST(projects.last_serial, EXCLUDED.last_serial),
-                updated_at = now()
-        """,
-        snapshot.project,
-        snapshot.metadata.name,
-        _ownership_json(snapshot.ownership),
-        snapshot.serial,
-    )
-
-
-_UPSERT_RELEASE = """
-INSERT INTO releases (project, version, first_seen_source, fetched_at, fetched_serial, summary,
-                      author, author_email, metadata, uploaded_at, risk_score, risk_severity,
-                      status, yanked_reason)
-VALUES ($1, $2, 'reconcile', now(), $3, $4, $5, $6, $7, $8, $9, $10::severity,
-        CASE WHEN $11 THEN 'yanked' ELSE 'active' END, NULLIF($12, ''))
-ON CONFLICT (project, version) DO UPDATE SET
-    fetched_at = now(),
-    fetched_serial = GREATEST(releases.fetched_serial, EXCLUDED.fetched_serial),
-    summary = EXCLUDED.summary, author = EXCLUDED.author, author_email = EXCLUDED.author_email,
-    metadata = EXCLUDED.metadata, uploaded_at = EXCLUDED.uploaded_at,
-    risk_score = EXCLUDED.risk_score, risk_severity = EXCLUDED.risk_severity,
-    yanked_reason = EXCLUDED.yanked_reason,
-    status = CASE WHEN releases.status IN ('active', 'yanked') THEN EXCLUDED.status
-                  ELSE releases.status END
-RETURNING id
-"""
-
-
-async def _upsert_release(
-    conn: PgConnection,
-    snapshot: ReleaseSnapshot,
-    assessment: Assessment,
-    fetched_serial: int | None,
-) -> int:
     meta = snapshot.metadata
-    release_id = await conn.fetchval(
-        _UPSERT_RELEASE,
-        snapshot.project,
-        snapshot.version,
-        fetched_serial,
-        meta.summary,
-        meta.author,
-        meta.author_email,
-        snapshot_document(snapshot),
-        snapshot.uploaded_at,
-        assessment.score,
-        assessment.severity.label,
-        meta.yanked,
+    files = [
+        (f.filename, f.url, f.packagetype, f.python_version, f.requires_python, f.size, f.sha256,
+         f.blake2b_256, f.md5, f.uploaded_at, f.yanked)
+        for f in snapshot.files
+    ]  # fmt: skip
+    findings = [
+        (f.check_id, f.fingerprint, f.severity.label, max(0, min(100, f.score)), f.summary,
+         f.target, dict(f.evidence))
+        for f in assessment.findings
+    ]  # fmt: skip
+    row = await conn.fetchrow(
+        _SAVE,
+        snapshot.project, snapshot.version, meta.name, _ownership_json(snapshot.ownership),
+        fetched_serial, meta.summary, meta.author, meta.author_email, snapshot_document(snapshot),
+        snapshot.uploaded_at, assessment.score, assessment.severity.label, meta.yanked,
         meta.yanked_reason,
+        *_columns(files, 11),
+        *_columns(findings, 7),
+        job_id, completed_serial,
+    )  # fmt: skip
+    assert row is not None
+    return int(row["release_id"]), list(row["new_findings"])
+
+
+def _columns(rows: Sequence[tuple[object, ...]], width: int) -> list[list[object]]:
+    """Rows to one list per column (unnest's arguments); empty lists when there are no rows."""
+    return (
+        [list(column) for column in zip(*rows, strict=True)] if rows else [[] for _ in range(width)]
     )
-    return int(release_id)
 
 
 def snapshot_document(snapshot: ReleaseSnapshot) -> dict[str, object]:
@@ -122,74 +155,6 @@ def snapshot_document(snapshot: ReleaseSnapshot) -> dict[str, object]:
         "project_status": snapshot.project_status,
         "publishers": [dataclasses.asdict(p) for p in snapshot.publishers],
     }
-
-
-_UPSERT_FILES = """
-INSERT INTO files (release_id, filename, url, packagetype, python_version, requires_python, size,
-                   sha256, blake2b_256, md5, uploaded_at, yanked)
-SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[],
-                         $8::text[], $9::text[], $10::text[], $11::timestamptz[], $12::boolean[])
-ON CONFLICT (filename) DO UPDATE SET
-    release_id = EXCLUDED.release_id, url = EXCLUDED.url, packagetype = EXCLUDED.packagetype,
-    python_version = EXCLUDED.python_version, requires_python = EXCLUDED.requires_python,
-    size = EXCLUDED.size, sha256 = EXCLUDED.sha256, blake2b_256 = EXCLUDED.blake2b_256,
-    md5 = EXCLUDED.md5, uploaded_at = EXCLUDED.uploaded_at, yanked = EXCLUDED.yanked
-"""
-
-
-async def _upsert_files(conn: PgConnection, release_id: int, files: Sequence[DistFile]) -> None:
-    if not files:
-        return
-    await conn.execute(
-        _UPSERT_FILES,
-        release_id,
-        *map(
-            list,
-            zip(
-                *(
-                    (f.filename, f.url, f.packagetype, f.python_version, f.requires_python,
-                     f.size, f.sha256, f.blake2b_256, f.md5, f.uploaded_at, f.yanked)
-                    for f in files
-                ),
-                strict=True,
-            ),
-        ),
-    )  # fmt: skip
-
-
-_UPSERT_FINDING = """
-INSERT INTO findings (release_id, project, version, check_id, fingerprint, severity, score,
-                      summary, target, evidence)
-VALUES ($1, $2, $3, $4, $5, $6::severity, $7, $8, $9, $10)
-ON CONFLICT (release_id, check_id, fingerprint) DO UPDATE SET
-    severity = EXCLUDED.severity, score = EXCLUDED.score, summary = EXCLUDED.summary,
-    target = EXCLUDED.target, evidence = EXCLUDED.evidence, last_seen_at = now()
-RETURNING id, (xmax = 0) AS inserted
-"""
-
-
-async def _upsert_findings(
-    conn: PgConnection, release_id: int, snapshot: ReleaseSnapshot, assessment: Assessment
-) -> list[int]:
-    new_ids = []
-    for finding in assessment.findings:
-        row = await conn.fetchrow(
-            _UPSERT_FINDING,
-            release_id,
-            snapshot.project,
-            snapshot.version,
-            finding.check_id,
-            finding.fingerprint,
-            finding.severity.label,
-            max(0, min(100, finding.score)),
-            finding.summary,
-            finding.target,
-            dict(finding.evidence),
-        )
-        assert row is not None
-        if row["inserted"]:
-            new_ids.append(int(row["id"]))
-    return new_ids
 
 
 async def mark_release_gone(conn: PgConnection, project: str, version: str, status: str) -> None:
@@ -205,6 +170,17 @@ async def mark_release_gone(conn: PgConnection, project: str, version: str, stat
     )
 
 
+async def release_status(conn: PgConnection, project: str, version: str) -> str | None:
+    """The effective status: removed or quarantined (itself or its project), yanked, active."""
+    value = await conn.fetchval(
+        f"SELECT {EFFECTIVE_STATUS} FROM releases r JOIN projects p ON p.normalized = r.project "
+        "WHERE r.project = $1 AND r.version = $2",
+        project,
+        version,
+    )
+    return None if value is None else str(value)
+
+
 async def set_project_status(conn: PgConnection, project: str, status: str) -> None:
     await conn.execute(
         "UPDATE projects SET status = $2, updated_at = now() WHERE normalized = $1 AND status <> $2",
@@ -213,30 +189,30 @@ async def set_project_status(conn: PgConnection, project: str, status: str) -> N
     )
 
 
+_HISTORY = f"""
+SELECT (SELECT first_seen_at FROM projects WHERE normalized = $1) AS first_seen,
+       (SELECT {EFFECTIVE_STATUS} FROM releases r JOIN projects p ON p.normalized = r.project
+        WHERE r.project = $1 AND r.version = $2) AS status,
+       (SELECT count(*) FROM releases WHERE project = $1 AND version <> $2) AS n,
+       prior.version, prior.uploaded_at, prior.metadata
+FROM (SELECT 1) AS one
+LEFT JOIN LATERAL (
+    SELECT version, uploaded_at, metadata FROM releases
+    WHERE project = $1 AND version <> $2 AND fetched_at IS NOT NULL
+    ORDER BY uploaded_at DESC NULLS LAST, id DESC LIMIT 1
+) AS prior ON true
+"""
+
+
 async def load_history(conn: PgConnection, project: str, version: str) -> History:
     """The latest other release of the project we fetched, and how much we saw before."""
-    row = await conn.fetchrow(
-        """
-        SELECT (SELECT first_seen_at FROM projects WHERE normalized = $1) AS first_seen,
-               (SELECT count(*) FROM releases WHERE project = $1 AND version <> $2) AS n
-        """,
-        project,
-        version,
-    )
-    prior = await conn.fetchrow(
-        """
-        SELECT version, uploaded_at, metadata FROM releases
-        WHERE project = $1 AND version <> $2 AND fetched_at IS NOT NULL
-        ORDER BY uploaded_at DESC NULLS LAST, id DESC LIMIT 1
-        """,
-        project,
-        version,
-    )
+    row = await conn.fetchrow(_HISTORY, project, version)
     assert row is not None
     return History(
-        prior=_prior_release(prior) if prior is not None else None,
+        prior=_prior_release(row) if row["version"] is not None else None,
         prior_release_count=int(row["n"]),
         project_first_seen=row["first_seen"],
+        status=row["status"],
     )
 
 

@@ -1,0 +1,109 @@
+"""Backfill a synthetic PyPI day from the stand-in, end to end, and report throughput and memory.
+
+    python bench/backfill.py [--releases 15000] [--workers 32] [--database-url URL]
+
+The stand-in runs in this process on a real port; the collector is `pypi-sentinel run --once`
+in a child process (so its memory is measured alone) against an embedded Postgres in a scratch
+home, or the database you name. Targets (issue 3): >= 1,000 events/s including metadata and
+storage, < 300 MB RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import shutil
+import subprocess
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import asyncpg
+
+from bench.common import CLI, PeakRss, child_env, popular_names, serve
+from collector.standin import StandInPyPI, populate
+
+
+async def main(args: argparse.Namespace) -> None:
+    pypi = StandInPyPI()
+    started = time.perf_counter()
+    population = populate(
+        pypi, seed=args.seed, releases=args.releases, popular=popular_names(),
+        start=datetime(2026, 11, 20, tzinfo=UTC), span=timedelta(days=1),
+    )  # fmt: skip
+    print(f"stand-in: {population.releases} releases, {population.events} events, "
+          f"{population.projects} projects in {time.perf_counter() - started:.1f}s")  # fmt: skip
+    home = Path(tempfile.mkdtemp(prefix="bench-"))
+    try:
+        async with serve(pypi) as base:
+            extra = {
+                "PYPI_SENTINEL_WORKERS": str(args.workers),
+                "PYPI_SENTINEL_LOG_LEVEL": "WARNING",
+            }
+            if args.database_url:
+                extra["PYPI_SENTINEL_DATABASE_URL"] = args.database_url
+            env = child_env(home, base, **extra)
+            await asyncio.to_thread(
+                subprocess.run, [CLI, "db", "upgrade"], env=env, check=True, capture_output=True
+            )
+            since = pypi.last_serial - population.events
+            await _run(env, since, population.events, population.releases)
+            await _verify(env, pypi, since)
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+
+
+async def _run(env: dict[str, str], since: int, events: int, releases: int) -> None:
+    began = time.perf_counter()
+    started_cpu = time.process_time()
+    proc = await asyncio.create_subprocess_exec(
+        CLI, "run", "--once", "--since-serial", str(since), env=env,
+        stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    with PeakRss(proc.pid) as rss:
+        _, err = await proc.communicate()
+    elapsed = time.perf_counter() - began
+    if proc.returncode != 0:
+        raise SystemExit(f"collector failed ({proc.returncode}): {err.decode()[-2000:]}")
+    print(f"collector: {events} events, {releases} releases in {elapsed:.1f}s")
+    print(f"  throughput: {events / elapsed:,.0f} events/s, {releases / elapsed:,.0f} releases/s")
+    print(
+        f"  peak RSS of the collector process: {rss.megabytes:.0f} MB; "
+        f"its CPU: {rss.cpu_seconds:.1f}s ({rss.cpu_seconds / elapsed:.0%} of one core)"
+    )
+    own = time.process_time() - started_cpu
+    print(f"  stand-in (this process) CPU meanwhile: {own:.1f}s ({own / elapsed:.0%} of one core)")
+
+
+async def _verify(env: dict[str, str], pypi: StandInPyPI, since: int) -> None:
+    url = env.get("PYPI_SENTINEL_DATABASE_URL")
+    if url is None:
+        from collector.store.embedded import EmbeddedPostgres
+
+        server = EmbeddedPostgres(Path(env["PYPI_SENTINEL_HOME"]) / "pg")
+        url = server.start()
+    else:
+        server = None
+    conn = await asyncpg.connect(url)
+    try:
+        stored = await conn.fetchval("SELECT count(*) FROM changelog_events")
+        fetched = await conn.fetchval("SELECT count(*) FROM releases WHERE fetched_at IS NOT NULL")
+        gone = await conn.fetchval("SELECT count(*) FROM releases WHERE fetched_at IS NULL")
+        open_jobs = await conn.fetchval("SELECT count(*) FROM jobs WHERE state <> 'done'")
+    finally:
+        await conn.close()
+        if server is not None:
+            server.stop()
+    journal = sum(1 for e in pypi.journal if e.serial > since)
+    print(f"  check: {stored}/{journal} events stored once, {fetched} releases analysed, "
+          f"{gone} never fetchable (removed/quarantined first), {open_jobs} jobs open")  # fmt: skip
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--releases", type=int, default=15_000)
+    parser.add_argument("--workers", type=int, default=32)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--database-url")
+    asyncio.run(main(parser.parse_args()))

@@ -1,0 +1,81 @@
+"""Shared pieces of the benchmarks: the stand-in on a real port, popular names, a child's peak RSS."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import psutil
+from aiohttp import web
+
+from collector.standin import StandInPyPI
+
+REPO = Path(__file__).resolve().parents[1]
+EVAL = REPO.parent / "shared" / "eval"
+CLI = str(Path(sys.executable).parent / "pypi-sentinel")
+
+
+def popular_names(limit: int = 5000) -> list[str]:
+    """The most downloaded projects, from the evaluation list beside the repository."""
+    lines = (EVAL / "top.tsv").read_text().splitlines()[1:]
+    return [line.split("\t")[2] for line in lines[:limit]]
+
+
+@asynccontextmanager
+async def serve(pypi: StandInPyPI) -> AsyncIterator[str]:
+    runner = web.AppRunner(pypi.app(), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    base = f"http://127.0.0.1:{port}"
+    pypi.base_url = base
+    try:
+        yield base
+    finally:
+        await runner.cleanup()
+
+
+def child_env(home: Path, base: str, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYPI_SENTINEL_")}
+    env.update(PYPI_SENTINEL_HOME=str(home), PYPI_SENTINEL_PYPI_URL=base)
+    env.update(extra)
+    env.setdefault("XDG_RUNTIME_DIR", str(home / "run"))
+    (home / "run").mkdir(parents=True, exist_ok=True)
+    return env
+
+
+class PeakRss:
+    """Samples a process's resident memory (not its children: Postgres is measured apart)."""
+
+    def __init__(self, pid: int) -> None:
+        self.process = psutil.Process(pid)
+        self.peak = 0
+        self.cpu_seconds = 0.0
+        self._task: asyncio.Task[None] | None = None
+
+    async def _sample(self) -> None:
+        while True:
+            try:
+                self.peak = max(self.peak, self.process.memory_info().rss)
+                times = self.process.cpu_times()
+                self.cpu_seconds = times.user + times.system
+            except psutil.Error:
+                return
+            await asyncio.sleep(0.1)
+
+    def __enter__(self) -> PeakRss:
+        self._task = asyncio.create_task(self._sample())
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._task is not None:
+            self._task.cancel()
+
+    @property
+    def megabytes(self) -> float:
+        return self.peak / 1e6
