@@ -53,8 +53,8 @@ def classify_edit(typed: str, intended: str) -> Edit | None:
     if lt != li or i == lt:
         return None
     if typed[i + 1 :] == intended[i + 1 :]:
-        slip = str(classify_slip(intended[i], typed[i]))
-        return Edit("substitute", i, intended[i], typed[i], slip)
+        kind = classify_slip(intended[i], typed[i])
+        return Edit("substitute", i, intended[i], typed[i], str(kind))
     swapped = intended[i + 1 : i + 2] + intended[i]
     if typed[i + 2 :] == intended[i + 2 :] and typed[i : i + 2] == swapped:
         return Edit("swap", i, intended[i : i + 2], typed[i : i + 2])

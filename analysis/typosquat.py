@@ -241,7 +241,7 @@ def effective_length(typed: str, intended: str, families: Mapping[str, int]) -> 
 
 def _score(candidate: str, hit: _Hit, index: NameIndex) -> NameMatch | None:
     target = hit.target
-    if target.project == candidate or target.name == candidate and hit.rule != IMPORT_NAME:
+    if target.project == candidate or (target.name == candidate and hit.rule != IMPORT_NAME):
         return None
     length = effective_length(candidate, target.name, index.families)
     if not _long_enough(hit, length):
