@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
-from collector.commands import db, status
+from collector.commands import audit, check, db, status
 from collector.config import Settings, add_setting_flags, flags_from_namespace
 from collector.errors import SentinelError
 from collector.logs import setup_logging
@@ -29,8 +29,6 @@ EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_UNAVAILABLE = 0, 1, 2, 3
 _PLANNED = {
     "up": "run the collector and the dashboard together (the main job)",
     "run": "follow PyPI and analyse every upload",
-    "check": "check package names for typosquats, offline",
-    "audit": "check a requirements file against what we know",
     "findings": "list findings",
     "releases": "list every release seen, removed and quarantined ones included",
     "dashboard": "start the web dashboard",
@@ -52,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_setting_flags(parser)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    modules: dict[str, Any] = {"status": status, "db": db}
+    modules: dict[str, Any] = {"status": status, "db": db, "check": check, "audit": audit}
     for name in _ORDER:
         if name in modules:
             sub = modules[name].add_parser(subparsers)

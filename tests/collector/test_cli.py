@@ -18,8 +18,7 @@ from tests.conftest import CLI
 
 COMMANDS = ("up", "run", "check", "audit", "findings", "releases", "status", "dashboard", "demo",
             "subscribe", "report", "db")  # fmt: skip
-PLANNED = ("up", "run", "check", "audit", "findings", "releases", "dashboard", "demo",
-           "subscribe", "report")  # fmt: skip
+PLANNED = ("up", "run", "findings", "releases", "dashboard", "demo", "subscribe", "report")
 
 
 def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
