@@ -143,8 +143,6 @@ def _families(names: list[str]) -> Mapping[str, int]:
 
 def _freeze(pairs: Iterable[tuple[str, int]]) -> Mapping[str, tuple[int, ...]]:
     found: dict[str, list[int]] = {}
-    for key, value in pairs:
-        bucket = found.setdefault(key, [])
-        if not bucket or bucket[-1] != value:
-            bucket.append(value)
+    for key, value in pairs:  # each (key, value) pair comes once: see _deletion_keys
+        found.setdefault(key, []).append(value)
     return {key: tuple(value) for key, value in found.items() if key}

@@ -10,7 +10,7 @@ _SEPARATOR_RUNS = re.compile(r"[-_.]+")
 # PyPI's ultranormalize (warehouse migration d18d443f89f0): drop separators, fold l/i -> 1, o -> 0.
 _ULTRA = str.maketrans({"l": "1", "i": "1", "o": "0", "-": None, "_": None, ".": None})
 # Multi-letter shapes that read as one letter in most fonts.
-_MULTI_LETTER = (("rn", "m"), ("vv", "w"), ("cl", "d"))
+_MULTI_LETTER = (("rn", "m"), ("vv", "w"), ("c1", "d"))  # after folding, cl is c1
 
 
 def normalize(name: str) -> str:

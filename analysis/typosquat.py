@@ -250,7 +250,7 @@ def _score(candidate: str, hit: _Hit, index: NameIndex) -> NameMatch | None:
     ratio = target.downloads / max(candidate_downloads or index.floor, 1)
     score = _strength(hit, length, target.rank, ratio)
     if candidate_downloads is not None:
-        if hit.rule != IMPORT_NAME and ratio < POPULAR_CANDIDATE_RATIO:
+        if ratio < POPULAR_CANDIDATE_RATIO:
             return None
         score = min(score, FLAG_STRENGTH - 1)  # a popular project is not flagged by name alone
     elif ratio < MIN_POPULARITY_RATIO:
