@@ -59,8 +59,9 @@ TYPOSQUAT_CHECKS: tuple[Check, ...] = (
           "The import name of a popular project, which people type instead of the project name.",
           "cv2 for opencv-python, sklearn for scikit-learn"),
     _name(rules.DISTANCE_2, "Damerau-Levenshtein distance 2",
-          "Two edits from one of the 1,000 most-downloaded names of at least 8 characters; "
-          "flagged only against the 100 most-downloaded.", "reqeustss"),
+          "Two edits from one of the 100 most-downloaded names of at least 8 characters "
+          "(rapidfuzz); two edits found on the way against other names are listed, not "
+          "flagged.", "reqeustss"),
 )  # fmt: skip
 
 METADATA_CHECKS: tuple[Check, ...] = (

@@ -17,7 +17,7 @@ from analysis.names import fold_confusables, tokens
 
 MIN_TARGET_LENGTH = 2  # a one-letter target would make every one-letter name a squat
 DL2_MIN_LENGTH = 8
-DL2_TARGETS = 1000  # distance-2 look-alikes are searched among this many most-downloaded names
+DL2_TARGETS = 100  # distance-2 look-alikes are searched among this many most-downloaded names
 PYTHON_WORDS = ("python", "py")
 
 
@@ -88,8 +88,10 @@ def _targets(corpus: Corpus) -> tuple[Target, ...]:
 def _deletion_keys(names: list[str]) -> Iterable[tuple[str, int]]:
     for i, name in enumerate(names):
         yield name, i
-        for j in range(len(name)):
-            if j == 0 or name[j] != name[j - 1]:  # deleting either of a double letter gives one key
+        for j, char in enumerate(name):
+            # Deleting either of a double letter gives one key; a deleted separator is the
+            # confusable fold's business.
+            if char != "-" and (j == 0 or char != name[j - 1]):
                 yield name[:j] + name[j + 1 :], i
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any
 
 from rapidfuzz import process
@@ -161,12 +162,10 @@ def _folding_hits(candidate: str, index: NameIndex) -> Iterator[_Hit]:
 
 
 def _edit_hits(candidate: str, index: NameIndex) -> Iterator[_Hit]:
-    lookup = index.deletions.get
-    keys = [candidate, *[candidate[:j] + candidate[j + 1 :] for j in range(len(candidate))]]
-    found: set[int] = set()
-    for hit in map(lookup, keys):
-        if hit:
-            found.update(hit)
+    keys = [candidate[:j] + candidate[j + 1 :] for j, c in enumerate(candidate) if c != "-"]
+    keys.append(candidate)
+    # One C-level pass: probe every key, keep the non-empty buckets, merge them.
+    found = set(chain.from_iterable(filter(None, map(index.deletions.get, keys))))
     for i in found:
         target = index.targets[i]
         edit = classify_edit(candidate, target.name)
