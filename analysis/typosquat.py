@@ -9,7 +9,7 @@ projects that are popular themselves and same-owner projects out.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from itertools import chain
 from typing import Any
@@ -130,8 +130,11 @@ def match_name(
     candidate = fast_normalize(name.strip())
     if len(candidate) < 2:
         return ()
+    hits = _hits(candidate, index)
+    if not hits:
+        return ()  # the usual case: nothing popular nearby
     best: dict[str, NameMatch] = {}
-    for hit in _hits(candidate, index):
+    for hit in hits:
         found = _score(candidate, hit, index)
         if found is not None and _allowed(found, ownership, target_ownership):
             kept = best.get(found.target)
@@ -141,45 +144,51 @@ def match_name(
     return tuple(ranked[:MAX_MATCHES])
 
 
-def _hits(candidate: str, index: NameIndex) -> Iterator[_Hit]:
-    targets = index.targets
-    seen_alias = index.by_name.get(candidate)
-    if seen_alias is not None and targets[seen_alias].via_alias:
-        yield _Hit(targets[seen_alias], IMPORT_NAME, 0, {"op": "import-name"})
-    yield from _folding_hits(candidate, index)
-    yield from _edit_hits(candidate, index)
-    yield from _token_hits(candidate, index)
-    yield from _distance_2_hits(candidate, index)
+def _hits(candidate: str, index: NameIndex) -> list[_Hit]:
+    """Every rule's raw hits; plain function calls, since most names hit nothing at all."""
+    hits: list[_Hit] = []
+    alias = index.by_name.get(candidate)
+    if alias is not None and index.targets[alias].via_alias:
+        hits.append(_Hit(index.targets[alias], IMPORT_NAME, 0, {"op": "import-name"}))
+    _folding_hits(candidate, index, hits)
+    _edit_hits(candidate, index, hits)
+    _token_hits(candidate, index, hits)
+    _distance_2_hits(candidate, index, hits)
+    return hits
 
 
-def _folding_hits(candidate: str, index: NameIndex) -> Iterator[_Hit]:
-    for i in index.folded.get(fold_confusables(candidate), ()):
+def _folding_hits(candidate: str, index: NameIndex, hits: list[_Hit]) -> None:
+    found = index.folded.get(fold_confusables(candidate))
+    for i in found or ():
         target = index.targets[i]
         if target.name != candidate:
             same_ultra = ultranormalize(target.name) == ultranormalize(candidate)
             rule = CONFUSABLE if same_ultra else MULTI_LETTER
-            yield _Hit(target, rule, 0, {"op": "fold", "folded": fold_confusables(candidate)})
+            hits.append(
+                _Hit(target, rule, 0, {"op": "fold", "folded": fold_confusables(candidate)})
+            )
 
 
-def _edit_hits(candidate: str, index: NameIndex) -> Iterator[_Hit]:
+def _edit_hits(candidate: str, index: NameIndex, hits: list[_Hit]) -> None:
     keys = [candidate[:j] + candidate[j + 1 :] for j, c in enumerate(candidate) if c != "-"]
     keys.append(candidate)
     # One C-level pass: probe every key, keep the non-empty buckets, merge them.
-    found = set(chain.from_iterable(filter(None, map(index.deletions.get, keys))))
-    for i in found:
+    for i in set(chain.from_iterable(filter(None, map(index.deletions.get, keys)))):
         target = index.targets[i]
         edit = classify_edit(candidate, target.name)
         if edit is not None:
-            yield _Hit(target, _OP_RULES[edit.op], 1, edit.as_evidence())
+            hits.append(_Hit(target, _OP_RULES[edit.op], 1, edit.as_evidence()))
         elif target.name != candidate:
-            yield _Hit(target, DISTANCE_2, 2, {"op": "two-edits"})
+            hits.append(_Hit(target, DISTANCE_2, 2, {"op": "two-edits"}))
 
 
-def _token_hits(candidate: str, index: NameIndex) -> Iterator[_Hit]:
-    for i in index.python_forms.get(candidate, ()):
-        yield _Hit(index.targets[i], PYTHON_AFFIX, 0, {"op": "python-affix"})
+def _token_hits(candidate: str, index: NameIndex, hits: list[_Hit]) -> None:
+    hits.extend(
+        _Hit(index.targets[i], PYTHON_AFFIX, 0, {"op": "python-affix"})
+        for i in index.python_forms.get(candidate, ())
+    )
     if candidate[-1].isdigit():
-        yield from _version_hits(candidate, index)
+        _version_hits(candidate, index, hits)
     if "-" not in candidate:
         return
     words = tokens(candidate)
@@ -187,32 +196,33 @@ def _token_hits(candidate: str, index: NameIndex) -> Iterator[_Hit]:
         for i in index.token_sets.get("-".join(sorted(words)), ()):
             target = index.targets[i]
             if target.name != candidate:
-                yield _Hit(target, TOKENS, 0, {"op": "reorder", "tokens": list(words)})
-    yield from _combo_hits(words, index)
+                hits.append(_Hit(target, TOKENS, 0, {"op": "reorder", "tokens": list(words)}))
+    _combo_hits(words, index, hits)
 
 
-def _version_hits(candidate: str, index: NameIndex) -> Iterator[_Hit]:
+def _version_hits(candidate: str, index: NameIndex, hits: list[_Hit]) -> None:
     found = _VERSION_SUFFIX.match(candidate)
     if found and len(found[1]) >= 3:
         i = index.by_name.get(found[1])
         if i is not None:
-            yield _Hit(index.targets[i], VERSION, 0, {"op": "version-suffix", "suffix": found[2]})
+            edit = {"op": "version-suffix", "suffix": found[2]}
+            hits.append(_Hit(index.targets[i], VERSION, 0, edit))
 
 
-def _combo_hits(words: tuple[str, ...], index: NameIndex) -> Iterator[_Hit]:
+def _combo_hits(words: tuple[str, ...], index: NameIndex, hits: list[_Hit]) -> None:
     if words[-1] in COMBO_SUFFIXES:
-        yield from _combo_hit("-".join(words[:-1]), words[-1], "suffix", index)
+        _combo_hit("-".join(words[:-1]), words[-1], "suffix", index, hits)
     if words[0] in COMBO_PREFIXES:
-        yield from _combo_hit("-".join(words[1:]), words[0], "prefix", index)
+        _combo_hit("-".join(words[1:]), words[0], "prefix", index, hits)
 
 
-def _combo_hit(stem: str, affix: str, where: str, index: NameIndex) -> Iterator[_Hit]:
+def _combo_hit(stem: str, affix: str, where: str, index: NameIndex, hits: list[_Hit]) -> None:
     i = index.by_name.get(stem)
     if i is not None and len(stem) >= 4 and not (where == "suffix" and stem in PLUGIN_HOSTS):
-        yield _Hit(index.targets[i], COMBO, 0, {"op": "affix", where: affix})
+        hits.append(_Hit(index.targets[i], COMBO, 0, {"op": "affix", where: affix}))
 
 
-def _distance_2_hits(candidate: str, index: NameIndex) -> Iterator[_Hit]:
+def _distance_2_hits(candidate: str, index: NameIndex, hits: list[_Hit]) -> None:
     if len(candidate) < DL2_MIN_LENGTH:
         return
     pool = index.long_heads.get(candidate[:3], ()) + index.long_tails.get(candidate[-3:], ())
@@ -222,7 +232,8 @@ def _distance_2_hits(candidate: str, index: NameIndex) -> Iterator[_Hit]:
         candidate, pool, scorer=DamerauLevenshtein.distance, score_cutoff=2, limit=None
     ):
         if distance == 2:
-            yield _Hit(index.targets[index.by_name[choice]], DISTANCE_2, 2, {"op": "two-edits"})
+            target = index.targets[index.by_name[choice]]
+            hits.append(_Hit(target, DISTANCE_2, 2, {"op": "two-edits"}))
 
 
 def effective_length(typed: str, intended: str, families: Mapping[str, int]) -> int:
