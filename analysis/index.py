@@ -37,7 +37,8 @@ class NameIndex:
     """Lookup tables over a corpus; build with build_index()."""
 
     targets: tuple[Target, ...]
-    by_name: Mapping[str, int]  # target name -> position in targets
+    by_name: Mapping[str, int]  # target name -> position in targets (the project when both)
+    aliases: Mapping[str, int]  # import name -> position of its target
     downloads: Mapping[str, int]  # popular project -> downloads
     floor: int  # the smallest download count in the corpus: an unlisted project has fewer
     deletions: Mapping[str, tuple[int, ...]]
@@ -57,18 +58,23 @@ class NameIndex:
 def build_index(corpus: Corpus) -> NameIndex:
     """Precompute every map the name checks probe."""
     targets = _targets(corpus)
+    downloads = {p.name: p.downloads for p in corpus.projects}
     names = [t.name for t in targets]
+    # An import name that is a project too (bs4, jwt) only answers to itself, not to typos:
+    # its typos are already typos of the project. "" keys are dropped by _freeze.
+    typed = ["" if t.via_alias and t.name in downloads else t.name for t in targets]
     return NameIndex(
         targets=targets,
-        by_name={name: i for i, name in enumerate(names)},
-        downloads={p.name: p.downloads for p in corpus.projects},
+        by_name=_first_positions(names),
+        aliases={t.name: i for i, t in enumerate(targets) if t.via_alias},
+        downloads=downloads,
         floor=min(p.downloads for p in corpus.projects),
-        deletions=_freeze(_deletion_keys(names)),
-        folded=_freeze((fold_confusables(name), i) for i, name in enumerate(names)),
-        token_sets=_freeze(_token_keys(names)),
+        deletions=_freeze(_deletion_keys(typed)),
+        folded=_freeze((fold_confusables(name), i) for i, name in enumerate(typed)),
+        token_sets=_freeze(_token_keys(typed)),
         python_forms=_freeze(_python_keys(targets)),
-        long_heads=_buckets(targets, head=True),
-        long_tails=_buckets(targets, head=False),
+        long_heads=_buckets(targets, typed, head=True),
+        long_tails=_buckets(targets, typed, head=False),
         families=_families(names),
         corpus_source=corpus.source,
         corpus_date=corpus.last_update,
@@ -79,10 +85,17 @@ def _targets(corpus: Corpus) -> tuple[Target, ...]:
     ranks = {p.name: rank for rank, p in enumerate(corpus.projects, 1)}
     found = [Target(p.name, p.name, p.downloads, ranks[p.name]) for p in corpus.projects]
     for alias, project in sorted(corpus.aliases.items()):
-        if alias not in ranks:
-            owner = corpus.projects[ranks[project] - 1]
-            found.append(Target(alias, project, owner.downloads, ranks[project], via_alias=True))
+        # An import name that is also a project (bs4, sklearn, jwt) is both: two targets.
+        owner = corpus.projects[ranks[project] - 1]
+        found.append(Target(alias, project, owner.downloads, ranks[project], via_alias=True))
     return tuple(t for t in found if len(t.name) >= MIN_TARGET_LENGTH)
+
+
+def _first_positions(names: list[str]) -> Mapping[str, int]:
+    found: dict[str, int] = {}
+    for i, name in enumerate(names):
+        found.setdefault(name, i)  # projects come first: a name shared with an alias is the project
+    return found
 
 
 def _deletion_keys(names: list[str]) -> Iterable[tuple[str, int]]:
@@ -125,10 +138,11 @@ def python_forms(name: str) -> set[str]:
     return forms
 
 
-def _buckets(targets: tuple[Target, ...], *, head: bool) -> Mapping[str, tuple[str, ...]]:
+def _buckets(
+    targets: tuple[Target, ...], names: list[str], *, head: bool
+) -> Mapping[str, tuple[str, ...]]:
     found: dict[str, list[str]] = {}
-    for target in targets:
-        name = target.name
+    for target, name in zip(targets, names, strict=True):
         if len(name) >= DL2_MIN_LENGTH and target.rank <= DL2_TARGETS:
             found.setdefault(name[:3] if head else name[-3:], []).append(name)
     return {key: tuple(value) for key, value in found.items()}

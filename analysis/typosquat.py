@@ -147,8 +147,8 @@ def match_name(
 def _hits(candidate: str, index: NameIndex) -> list[_Hit]:
     """Every rule's raw hits; plain function calls, since most names hit nothing at all."""
     hits: list[_Hit] = []
-    alias = index.by_name.get(candidate)
-    if alias is not None and index.targets[alias].via_alias:
+    alias = index.aliases.get(candidate)
+    if alias is not None:
         hits.append(_Hit(index.targets[alias], IMPORT_NAME, 0, {"op": "import-name"}))
     _folding_hits(candidate, index, hits)
     _edit_hits(candidate, index, hits)
@@ -260,8 +260,8 @@ def _score(candidate: str, hit: _Hit, index: NameIndex) -> NameMatch | None:
     ratio = target.downloads / max(candidate_downloads or index.floor, 1)
     score = _strength(hit, length, target.rank, ratio)
     if candidate_downloads is not None:
-        if ratio < POPULAR_CANDIDATE_RATIO:
-            return None
+        if hit.rule != IMPORT_NAME and ratio < POPULAR_CANDIDATE_RATIO:
+            return None  # bs4 and sklearn are listed as import names; boto is not a boto3 typo
         score = min(score, FLAG_STRENGTH - 1)  # a popular project is not flagged by name alone
     elif ratio < MIN_POPULARITY_RATIO:
         return None

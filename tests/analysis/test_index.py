@@ -14,8 +14,9 @@ def test_aliases_are_targets_standing_for_their_project(index: NameIndex) -> Non
     assert target.downloads == index.downloads["opencv-python"]
 
 
-def test_popular_alias_is_not_a_second_target(index: NameIndex) -> None:
-    assert index.targets[index.by_name["jwt"]].via_alias is False  # jwt is a project itself
+def test_popular_alias_is_also_a_project(index: NameIndex) -> None:
+    assert index.targets[index.by_name["jwt"]].project == "jwt"  # by name: the project itself
+    assert index.targets[index.aliases["jwt"]].project == "pyjwt"  # as an import name: pyjwt
 
 
 def test_floor_size_and_provenance(index: NameIndex, corpus: Corpus) -> None:

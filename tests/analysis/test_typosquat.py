@@ -67,7 +67,7 @@ NOT_FLAGGED = [
     ("pytest-utils", "pytest-* is a plugin ecosystem, not a squat of pytest"),
     ("django-utils", "django-* is a plugin ecosystem"),
     ("mypy-boto3-foo", "a new sibling in a big family is not a typo of another sibling"),
-    ("jwt", "a popular project in its own right"),
+    ("jwt", "a popular project in its own right: listed as pyjwt's import name, not flagged"),
     ("boto", "popular itself, and boto3 is not 1,000 times bigger"),
     ("obscurelibb", "the corpus floor is not worth imitating"),
     ("mypy-boto3", "a family stem is not a typo"),
@@ -136,6 +136,12 @@ def test_popular_candidate_against_a_much_bigger_target_is_listed_not_flagged(
     assert match_name("cattrs", index) == ()
     (match,) = match_name("urllib2", index)
     assert (match.target, match.flagged, match.candidate_downloads) == ("urllib3", False, 500_000)
+
+
+def test_a_popular_import_name_is_listed_not_flagged(index: NameIndex) -> None:
+    (match,) = match_name("jwt", index)
+    assert (match.target, match.rule, match.flagged) == ("pyjwt", IMPORT_NAME, False)
+    assert match.candidate_downloads == 2_200_000
 
 
 def test_never_a_project_against_its_own_import_name() -> None:
