@@ -1,17 +1,22 @@
-"""Shared pieces of the benchmarks: the stand-in on a real port, popular names, a child's peak RSS."""
+"""Shared pieces of the benchmarks: the corpus and ../shared/eval sets, the stand-in on a real port,
+a child process's peak RSS."""
 
 from __future__ import annotations
 
 import asyncio
+import csv
 import os
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from importlib import resources
 from pathlib import Path
 
 import psutil
 from aiohttp import web
 
+from analysis import Corpus, parse_corpus
+from analysis.corpus import PopularProject
 from collector.standin import StandInPyPI
 
 REPO = Path(__file__).resolve().parents[1]
@@ -21,8 +26,7 @@ CLI = str(Path(sys.executable).parent / "pypi-sentinel")
 
 def popular_names(limit: int = 5000) -> list[str]:
     """The most downloaded projects, from the evaluation list beside the repository."""
-    lines = (EVAL / "top.tsv").read_text().splitlines()[1:]
-    return [line.split("\t")[2] for line in lines[:limit]]
+    return top_names()[:limit]
 
 
 @asynccontextmanager
@@ -79,3 +83,32 @@ class PeakRss:
     @property
     def megabytes(self) -> float:
         return self.peak / 1e6
+
+
+def shipped_corpus() -> Corpus:
+    data = resources.files("analysis").joinpath("data/top-pypi-packages.min.json").read_bytes()
+    return parse_corpus(data)
+
+
+def read_tsv(name: str) -> list[dict[str, str]]:
+    path = EVAL / name
+    if not path.exists():
+        raise SystemExit(f"{path} not found: the evaluation sets live in ../shared/eval/")
+    with path.open(newline="") as handle:
+        return list(csv.DictReader(handle, delimiter="\t"))
+
+
+def top_names() -> list[str]:
+    rows = sorted(read_tsv("top.tsv"), key=lambda row: int(row["rank"]))
+    return [row["normalized"] for row in rows]
+
+
+def top_corpus(shipped: Corpus) -> Corpus:
+    """top.tsv has ranks only: give rank r the shipped corpus's download count at rank r."""
+    counts = [p.downloads for p in shipped.projects]
+    names = top_names()
+    projects = tuple(
+        PopularProject(name, counts[min(i, len(counts) - 1)]) for i, name in enumerate(names)
+    )
+    aliases = {a: p for a, p in shipped.aliases.items() if p in set(names)}
+    return Corpus(projects=projects, aliases=aliases, source="eval top.tsv")

@@ -81,7 +81,9 @@ async def report(pypi: StandInPyPI, home: Path) -> None:
     for label, values in (("upload -> first seen", seen), ("upload -> stored", stored)):
         if values:
             p95 = statistics.quantiles(values, n=20)[18] if len(values) >= 20 else max(values)
-            print(f"  {label}: p50 {statistics.median(values):.1f}s  p95 {p95:.1f}s  max {max(values):.1f}s")
+            print(
+                f"  {label}: p50 {statistics.median(values):.1f}s  p95 {p95:.1f}s  max {max(values):.1f}s"
+            )
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
-from collector.commands import db, releases, run, status
+from collector.commands import audit, check, db, releases, run, status
 from collector.config import Settings, add_setting_flags, flags_from_namespace
 from collector.errors import SentinelError
 from collector.logs import setup_logging
@@ -28,8 +28,6 @@ EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_UNAVAILABLE = 0, 1, 2, 3
 # Commands that later work fills in; until then they say so and exit 2.
 _PLANNED = {
     "up": "run the collector and the dashboard together (the main job)",
-    "check": "check package names for typosquats, offline",
-    "audit": "check a requirements file against what we know",
     "findings": "list findings",
     "dashboard": "start the web dashboard",
     "demo": "replay sample data into a scratch store and open the dashboard",
@@ -50,7 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_setting_flags(parser)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    modules: dict[str, Any] = {"status": status, "db": db, "run": run, "releases": releases}
+    modules: dict[str, Any] = {
+        "status": status, "db": db, "run": run, "releases": releases, "check": check, "audit": audit,
+    }  # fmt: skip
     for name in _ORDER:
         if name in modules:
             sub = modules[name].add_parser(subparsers)

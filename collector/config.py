@@ -127,6 +127,12 @@ OPTIONS: tuple[Option, ...] = (
         default_text="unset: embedded Postgres",
     ),
     Option("pypi_url", parse_http_url, lambda: "https://pypi.org", "PyPI base URL"),
+    Option(
+        "top_packages_url",
+        parse_http_url,
+        lambda: "https://hugovk.dev/top-pypi-packages/top-pypi-packages.min.json",
+        "popular-projects list (hugovk's top-pypi-packages JSON), refreshed at most daily",
+    ),
     Option("log_level", parse_log_level, lambda: "INFO", "log level on stderr"),
     Option(
         "xmlrpc",
@@ -154,6 +160,7 @@ class Settings:
     home: Path
     database_url: str | None = field(default=None, repr=False)
     pypi_url: str = "https://pypi.org"
+    top_packages_url: str = "https://hugovk.dev/top-pypi-packages/top-pypi-packages.min.json"
     log_level: str = "INFO"
     xmlrpc: bool = True
     changelog_interval: float = 5.0
@@ -164,6 +171,11 @@ class Settings:
     @property
     def pg_dir(self) -> Path:
         return self.home / "pg"
+
+    @property
+    def cache_dir(self) -> Path:
+        """Downloaded data we can rebuild: the top-packages list."""
+        return self.home / "cache"
 
     @property
     def log_level_number(self) -> int:

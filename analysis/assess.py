@@ -1,0 +1,30 @@
+"""The two verdicts the rest of the system asks for: on a release, and on a bare name."""
+
+from __future__ import annotations
+
+from analysis.context import AnalysisContext
+from analysis.metadata import METADATA_RULES
+from analysis.model import Assessment, ReleaseSnapshot
+from analysis.name_findings import match_finding
+from analysis.scoring import combine
+from analysis.typosquat import match_name
+
+
+def assess_name(name: str, context: AnalysisContext) -> Assessment:
+    """Name-only verdict (`pypi-sentinel check` without --metadata): at most low."""
+    matches = match_name(name, context.index, target_ownership=context.target_ownership)
+    return combine([match_finding(m) for m in matches])
+
+
+def assess_release(snapshot: ReleaseSnapshot, context: AnalysisContext) -> Assessment:
+    """Every check over one release, combined into a score and severity. Pure."""
+    matches = match_name(
+        snapshot.project,
+        context.index,
+        ownership=snapshot.ownership,
+        target_ownership=context.target_ownership,
+    )
+    findings = [match_finding(m) for m in matches]
+    for rule in METADATA_RULES:
+        findings.extend(rule(snapshot, context, matches))
+    return combine(findings)

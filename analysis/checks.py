@@ -1,0 +1,112 @@
+"""The check registry: every check's id, default severity and what it looks at. docs/checks.md is
+rendered from it (analysis.docs), so a check without an entry here does not exist."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from analysis import typosquat as rules
+from analysis.model import Severity
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One named check."""
+
+    id: str  # dotted: typosquat.omitted-char, metadata.disposable-email
+    severity: Severity  # what it is worth on its own; scoring may raise it with other signals
+    score: int  # default 0-100 weight on its own
+    title: str
+    description: str
+    example: str = ""
+
+
+def _name(check_id: str, title: str, description: str, example: str) -> Check:
+    return Check(check_id, Severity.LOW, 50, title, description, example)
+
+
+def _meta(check_id: str, severity: Severity, score: int, title: str, description: str) -> Check:
+    return Check(check_id, severity, score, title, description)
+
+
+TYPOSQUAT_CHECKS: tuple[Check, ...] = (
+    _name(rules.CONFUSABLE, "Separator and look-alike folding",
+          "Equal to a popular name once PEP 503 separators are dropped and l/i/1 and o/0 are "
+          "folded (PyPI's own ultranormalization).", "pythondateutil, pi11ow"),
+    _name(rules.MULTI_LETTER, "Look-alike letter pairs",
+          "Equal to a popular name when rn reads as m, vv as w or cl as d.", "rnatplotlib"),
+    _name(rules.OMITTED, "Omitted character", "One character of a popular name left out.", "reqests"),
+    _name(rules.REPEATED, "Repeated character", "One character of a popular name typed twice.",
+          "requestss"),
+    _name(rules.INSERTED, "Inserted character",
+          "One extra character; a key next to its neighbour counts as a typing slip.", "requestsa"),
+    _name(rules.SUBSTITUTED, "Substituted character",
+          "One character replaced; a QWERTY neighbour or look-alike counts as a typing slip.",
+          "rwquests"),
+    _name(rules.SWAPPED, "Swapped characters", "Two adjacent characters swapped.", "reqeusts"),
+    _name(rules.TOKENS, "Swapped words", "The '-'-separated words of a popular name in another order.",
+          "dateutil-python"),
+    _name(rules.PYTHON_AFFIX, "python/py affix",
+          "A popular name with 'python' or 'py' added, dropped or swapped.",
+          "python-requests, pydateutil"),
+    _name(rules.VERSION, "Version suffix", "A popular name followed by a version number.", "requests2"),
+    _name(rules.COMBO, "Combosquat",
+          "A popular name plus a common affix (-utils, -sdk, secure-, ...). Plugin ecosystems "
+          "(django-*, pytest-*, flake8-*, types-*, ...) are not squats of their host.",
+          "requests-utils"),
+    _name(rules.IMPORT_NAME, "Import name",
+          "The import name of a popular project, which people type instead of the project name.",
+          "cv2 for opencv-python, sklearn for scikit-learn"),
+    _name(rules.DISTANCE_2, "Damerau-Levenshtein distance 2",
+          "Two edits from one of the 100 most-downloaded names of at least 8 characters "
+          "(rapidfuzz); two edits found on the way against other names are listed, not "
+          "flagged.", "reqeustss"),
+)  # fmt: skip
+
+METADATA_CHECKS: tuple[Check, ...] = (
+    _meta("metadata.empty-description", Severity.LOW, 15, "Empty or tiny description",
+          "The long description has fewer than 150 characters."),
+    _meta("metadata.no-project-urls", Severity.LOW, 10, "No homepage or project URLs",
+          "No home page, download URL or project URL at all."),
+    _meta("metadata.foreign-repository", Severity.MEDIUM, 45, "Repository of another project",
+          "A source-hosting URL (GitHub, GitLab, Bitbucket, Codeberg) whose repository is a "
+          "popular project other than this one: borrowed credibility (starjacking)."),
+    _meta("metadata.disposable-email", Severity.MEDIUM, 40, "Disposable or placeholder e-mail",
+          "The author or maintainer e-mail is at a throwaway-inbox or placeholder domain."),
+    _meta("metadata.free-email", Severity.INFO, 5, "Free e-mail provider",
+          "The author or maintainer e-mail is at a free provider; common and legitimate alone, "
+          "context for other signals."),
+    _meta("metadata.copied-metadata", Severity.MEDIUM, 50, "Metadata copied from the target",
+          "Summary, description, author, e-mail or home page equal to those of the popular "
+          "project the name imitates."),
+    _meta("metadata.placeholder-version", Severity.LOW, 10, "Placeholder version",
+          "Version 0, 0.0, 0.0.0, 0.0.1 or 0.1: a name grabbed before there is anything in it."),
+    _meta("metadata.high-first-version", Severity.MEDIUM, 45, "Absurdly high first version",
+          "The first release of a project has a major version of 50 or more, the classic "
+          "dependency-confusion trick to win over an internal package."),
+    _meta("metadata.new-project", Severity.INFO, 10, "First release of a new project",
+          "The first release we have seen of a project; context for other signals."),
+    _meta("metadata.dormant-release", Severity.LOW, 20, "Release after long dormancy",
+          "More than a year since the previous release; medium for a popular project, where a "
+          "sudden release can mean a taken-over account."),
+    _meta("metadata.new-owner", Severity.MEDIUM, 45, "New owner on a popular project",
+          "A popular project has owners or maintainers it did not have at its previous release."),
+    _meta("metadata.lost-provenance", Severity.MEDIUM, 45, "Lost provenance",
+          "The previous release was published by a Trusted Publisher with attestations; this one "
+          "has none. High for a popular project."),
+    _meta("metadata.changed-provenance", Severity.MEDIUM, 40, "Changed provenance",
+          "Published from another repository or workflow than the previous release."),
+    _meta("metadata.new-dependency", Severity.LOW, 25, "Dependency on a brand-new project",
+          "Depends on a project first seen less than 30 days ago; medium for a popular project."),
+    _meta("metadata.typosquat-dependency", Severity.HIGH, 60, "Dependency on a typosquat",
+          "Depends on a name that imitates a popular project."),
+    _meta("metadata.url-dependency", Severity.MEDIUM, 40, "URL dependency",
+          "A requirement installed from a URL (name @ https://...) instead of from PyPI."),
+    _meta("metadata.no-license", Severity.INFO, 5, "No licence",
+          "No licence, licence expression or licence classifier."),
+    _meta("metadata.no-classifiers", Severity.INFO, 5, "No classifiers", "No trove classifiers."),
+)  # fmt: skip
+
+CHECKS: tuple[Check, ...] = TYPOSQUAT_CHECKS + METADATA_CHECKS
+CHECKS_BY_ID: Mapping[str, Check] = {check.id: check for check in CHECKS}

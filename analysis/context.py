@@ -1,0 +1,24 @@
+"""What a release is judged against: the clock, the name index, and facts the collector looked up."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from analysis.index import NameIndex
+from analysis.model import Ownership, ReleaseMetadata
+
+
+@dataclass(frozen=True, slots=True)
+class AnalysisContext:
+    """Everything outside the release itself. The collector builds one per release (or batch)."""
+
+    now: datetime
+    index: NameIndex
+    # Latest metadata of the projects match_name named; fetched after matching, may be missing.
+    targets: Mapping[str, ReleaseMetadata] = field(default_factory=dict)
+    target_ownership: Mapping[str, Ownership] = field(default_factory=dict)
+    # For each normalized dependency name of the release: when our store first saw that project
+    # (None: never seen or unknown). A dependency missing from the mapping was not looked up.
+    dependency_first_seen: Mapping[str, datetime | None] = field(default_factory=dict)

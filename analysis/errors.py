@@ -1,0 +1,15 @@
+"""Errors raised by the analysis core. Only bad input raises; a check that finds nothing returns nothing.
+
+AnalysisError        root
+└── CorpusError      a popular-projects list that cannot be read (also a ValueError)
+"""
+
+from __future__ import annotations
+
+
+class AnalysisError(Exception):
+    """The analysis core was given something it cannot use."""
+
+
+class CorpusError(AnalysisError, ValueError):
+    """A popular-projects list is malformed."""

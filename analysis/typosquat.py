@@ -1,0 +1,319 @@
+"""Typosquat rules: which popular project a name imitates, by which rule, how closely.
+
+match_name() probes the NameIndex with forms of the candidate (itself, its one-letter deletions,
+its confusable fold, its sorted tokens, ...) and turns each hit into a NameMatch with a named rule,
+the edit, the popularity gap and a strength score. Guards keep plugin ecosystems, short words,
+projects that are popular themselves and same-owner projects out.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from itertools import chain
+from typing import Any
+
+from rapidfuzz import process
+from rapidfuzz.distance import DamerauLevenshtein
+
+from analysis.edits import Edit, classify_edit
+from analysis.index import DL2_MIN_LENGTH, NameIndex, Target, python_forms
+from analysis.model import Ownership
+from analysis.names import fast_normalize, fold_confusables, tokens, ultranormalize
+
+CONFUSABLE = "typosquat.confusable"
+MULTI_LETTER = "typosquat.look-alike-letters"
+OMITTED = "typosquat.omitted-char"
+REPEATED = "typosquat.repeated-char"
+INSERTED = "typosquat.inserted-char"
+SUBSTITUTED = "typosquat.substituted-char"
+SWAPPED = "typosquat.swapped-chars"
+TOKENS = "typosquat.swapped-tokens"
+PYTHON_AFFIX = "typosquat.python-affix"
+VERSION = "typosquat.version-suffix"
+COMBO = "typosquat.combosquat"
+IMPORT_NAME = "typosquat.import-name"
+DISTANCE_2 = "typosquat.distance-2"
+
+# How strongly each rule alone points at imitation, before length and popularity adjustments.
+BASE_STRENGTH: Mapping[str, int] = {
+    CONFUSABLE: 60, MULTI_LETTER: 55, IMPORT_NAME: 55, OMITTED: 50, REPEATED: 55, SWAPPED: 55,
+    SUBSTITUTED: 50, TOKENS: 50, INSERTED: 45, PYTHON_AFFIX: 45, VERSION: 55, COMBO: 30,
+    DISTANCE_2: 25,
+}  # fmt: skip
+_OP_RULES = {"omit": OMITTED, "repeat": REPEATED, "insert": INSERTED, "substitute": SUBSTITUTED,
+             "swap": SWAPPED}  # fmt: skip
+_CHARACTER_RULES = frozenset({*_OP_RULES.values(), DISTANCE_2})
+FLAG_STRENGTH = 40  # a match this strong is worth a person's look (severity low)
+POPULAR_CANDIDATE_RATIO = 1000  # a popular project is only a squat of one this much bigger
+MIN_POPULARITY_RATIO = 2  # below this the "target" is barely more popular than the candidate
+MAX_MATCHES = 5
+MOST_IMITATED = 100  # deliberate look-alikes (two edits, any letter) are only flagged against these
+FAMILY_SIZE = 3  # this many popular `<stem>-*` names make `<stem>` a family of siblings
+
+# Words people bolt onto a popular name (crates.io affixes, plus PyPI's usual suspects).
+COMBO_SUFFIXES = frozenset({"utils", "util", "sdk", "api", "dev", "lib", "libs", "secure", "core",
+                            "tools", "tool", "toolkit", "helper", "helpers", "client", "cli", "plus",
+                            "pro", "ext", "extra", "extras", "wrapper", "async", "fix", "patch",
+                            "update", "updated", "official", "new", "latest", "free", "hack"})  # fmt: skip
+COMBO_PREFIXES = frozenset({"secure", "easy", "simple", "fast", "async", "lib", "official", "free",
+                            "super", "better", "real", "true", "new"})  # fmt: skip
+# Plugin ecosystems: `<host>-<anything>` is how these communities name plugins, not a squat of
+# the host. A rule about naming, not a list of projects.
+PLUGIN_HOSTS = frozenset({"django", "djangorestframework", "drf", "flask", "fastapi", "pytest",
+                          "flake8", "pylint", "types", "sphinx", "sphinxcontrib", "mkdocs", "tox",
+                          "jupyter", "jupyterlab", "ipython", "pre-commit", "poetry", "pdm", "hatch",
+                          "airflow", "apache-airflow-providers", "dagster", "dbt", "prefect",
+                          "pyramid", "plone", "collective", "odoo", "napari", "wagtail", "celery",
+                          "mypy-boto3", "types-aiobotocore", "botocore-a-la-carte", "opentelemetry",
+                          "opentelemetry-instrumentation", "llama-index", "langchain", "azure",
+                          "azure-mgmt", "google-cloud", "aws-cdk", "cdktf", "tencentcloud-sdk-python",
+                          "pyobjc-framework", "sentry", "datasette", "streamlit", "kedro",
+                          "robotframework", "pelican", "nox", "setuptools", "certbot-dns"})  # fmt: skip
+_VERSION_SUFFIX = re.compile(r"^([a-z0-9-]*?[a-z])-?([0-9]{1,3})$")
+
+
+@dataclass(frozen=True, slots=True)
+class NameMatch:
+    """The candidate looks like `target` by `rule`; `score` says how strongly (0-100)."""
+
+    name: str  # the candidate, normalized
+    target: str  # the project it imitates, normalized
+    rule: str  # check id, e.g. typosquat.omitted-char
+    distance: int  # edits between candidate and the imitated name (0 for folding rules)
+    target_downloads: int
+    candidate_downloads: int | None  # None when the candidate is not in the corpus
+    popularity_ratio: float  # target downloads over the candidate's (or the corpus floor)
+    score: int
+    imitated: str = ""  # the name actually imitated: the target or an import name of it
+    edit: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def check_id(self) -> str:
+        return self.rule
+
+    @property
+    def flagged(self) -> bool:
+        return self.score >= FLAG_STRENGTH
+
+    def as_evidence(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "target": self.target,
+            "imitated": self.imitated or self.target,
+            "rule": self.rule,
+            "distance": self.distance,
+            "edit": dict(self.edit),
+            "target_downloads": self.target_downloads,
+            "candidate_downloads": self.candidate_downloads,
+            "popularity_ratio": round(self.popularity_ratio, 1),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class _Hit:
+    target: Target
+    rule: str
+    distance: int
+    edit: Mapping[str, Any]
+
+
+def match_name(
+    name: str,
+    index: NameIndex,
+    *,
+    ownership: Ownership | None = None,
+    target_ownership: Mapping[str, Ownership] | None = None,
+) -> tuple[NameMatch, ...]:
+    """Every popular project `name` imitates, strongest first (at most MAX_MATCHES)."""
+    candidate = fast_normalize(name.strip())
+    if len(candidate) < 2:
+        return ()
+    hits = _hits(candidate, index)
+    if not hits:
+        return ()  # the usual case: nothing popular nearby
+    best: dict[str, NameMatch] = {}
+    for hit in hits:
+        found = _score(candidate, hit, index)
+        if found is not None and _allowed(found, ownership, target_ownership):
+            kept = best.get(found.target)
+            if kept is None or found.score > kept.score:
+                best[found.target] = found
+    ranked = sorted(best.values(), key=lambda m: (-m.score, -m.target_downloads, m.target))
+    return tuple(ranked[:MAX_MATCHES])
+
+
+def _hits(candidate: str, index: NameIndex) -> list[_Hit]:
+    """Every rule's raw hits; plain function calls, since most names hit nothing at all."""
+    hits: list[_Hit] = []
+    alias = index.aliases.get(candidate)
+    if alias is not None:
+        hits.append(_Hit(index.targets[alias], IMPORT_NAME, 0, {"op": "import-name"}))
+    _folding_hits(candidate, index, hits)
+    _edit_hits(candidate, index, hits)
+    _token_hits(candidate, index, hits)
+    _distance_2_hits(candidate, index, hits)
+    return hits
+
+
+def _folding_hits(candidate: str, index: NameIndex, hits: list[_Hit]) -> None:
+    found = index.folded.get(fold_confusables(candidate))
+    for i in found or ():
+        target = index.targets[i]
+        if target.name != candidate:
+            same_ultra = ultranormalize(target.name) == ultranormalize(candidate)
+            rule = CONFUSABLE if same_ultra else MULTI_LETTER
+            hits.append(
+                _Hit(target, rule, 0, {"op": "fold", "folded": fold_confusables(candidate)})
+            )
+
+
+def _edit_hits(candidate: str, index: NameIndex, hits: list[_Hit]) -> None:
+    keys = [candidate[:j] + candidate[j + 1 :] for j, c in enumerate(candidate) if c != "-"]
+    keys.append(candidate)
+    # One C-level pass: probe every key, keep the non-empty buckets, merge them.
+    for i in set(chain.from_iterable(filter(None, map(index.deletions.get, keys)))):
+        target = index.targets[i]
+        edit = classify_edit(candidate, target.name)
+        if edit is not None:
+            hits.append(_Hit(target, _OP_RULES[edit.op], 1, edit.as_evidence()))
+        elif target.name != candidate:
+            hits.append(_Hit(target, DISTANCE_2, 2, {"op": "two-edits"}))
+
+
+def _token_hits(candidate: str, index: NameIndex, hits: list[_Hit]) -> None:
+    hits.extend(
+        _Hit(index.targets[i], PYTHON_AFFIX, 0, {"op": "python-affix"})
+        for i in index.python_forms.get(candidate, ())
+    )
+    if candidate[-1].isdigit():
+        _version_hits(candidate, index, hits)
+    if "-" not in candidate:
+        return
+    words = tokens(candidate)
+    if len(words) <= 6:
+        for i in index.token_sets.get("-".join(sorted(words)), ()):
+            target = index.targets[i]
+            if target.name != candidate:
+                hits.append(_Hit(target, TOKENS, 0, {"op": "reorder", "tokens": list(words)}))
+    _combo_hits(words, index, hits)
+
+
+def _version_hits(candidate: str, index: NameIndex, hits: list[_Hit]) -> None:
+    found = _VERSION_SUFFIX.match(candidate)
+    if found and len(found[1]) >= 3:
+        i = index.by_name.get(found[1])
+        if i is not None:
+            edit = {"op": "version-suffix", "suffix": found[2]}
+            hits.append(_Hit(index.targets[i], VERSION, 0, edit))
+
+
+def _combo_hits(words: tuple[str, ...], index: NameIndex, hits: list[_Hit]) -> None:
+    if words[-1] in COMBO_SUFFIXES:
+        _combo_hit("-".join(words[:-1]), words[-1], "suffix", index, hits)
+    if words[0] in COMBO_PREFIXES:
+        _combo_hit("-".join(words[1:]), words[0], "prefix", index, hits)
+
+
+def _combo_hit(stem: str, affix: str, where: str, index: NameIndex, hits: list[_Hit]) -> None:
+    i = index.by_name.get(stem)
+    if i is not None and len(stem) >= 4 and not (where == "suffix" and stem in PLUGIN_HOSTS):
+        hits.append(_Hit(index.targets[i], COMBO, 0, {"op": "affix", where: affix}))
+
+
+def _distance_2_hits(candidate: str, index: NameIndex, hits: list[_Hit]) -> None:
+    if len(candidate) < DL2_MIN_LENGTH:
+        return
+    pool = index.long_heads.get(candidate[:3], ()) + index.long_tails.get(candidate[-3:], ())
+    if not pool:
+        return
+    for choice, distance, _ in process.extract(
+        candidate, pool, scorer=DamerauLevenshtein.distance, score_cutoff=2, limit=None
+    ):
+        if distance == 2:
+            target = index.targets[index.by_name[choice]]
+            hits.append(_Hit(target, DISTANCE_2, 2, {"op": "two-edits"}))
+
+
+def effective_length(typed: str, intended: str, families: Mapping[str, int]) -> int:
+    """How much of `intended` a reader compares: in a family of siblings only the last word.
+
+    mypy-boto3-sns and mypy-boto3-sqs are two of a hundred `mypy-boto3-*` projects: they differ in
+    a three-letter word, not in a fourteen-letter name. Outside such families the whole name counts.
+    """
+    if "-" in intended and "-" in typed:
+        stem, _, last = intended.rpartition("-")
+        if typed.startswith(stem + "-") and families.get(stem, 0) >= FAMILY_SIZE:
+            return len(last)
+    return len(intended)
+
+
+def _score(candidate: str, hit: _Hit, index: NameIndex) -> NameMatch | None:
+    target = hit.target
+    if target.project == candidate or (target.name == candidate and hit.rule != IMPORT_NAME):
+        return None
+    length = effective_length(candidate, target.name, index.families)
+    if not _long_enough(hit, length):
+        return None
+    candidate_downloads = index.downloads.get(candidate)
+    ratio = target.downloads / max(candidate_downloads or index.floor, 1)
+    score = _strength(hit, length, target.rank, ratio)
+    if candidate_downloads is not None:
+        if hit.rule != IMPORT_NAME and ratio < POPULAR_CANDIDATE_RATIO:
+            return None  # bs4 and sklearn are listed as import names; boto is not a boto3 typo
+        score = min(score, FLAG_STRENGTH - 1)  # a popular project is not flagged by name alone
+    elif ratio < MIN_POPULARITY_RATIO:
+        return None
+    return NameMatch(
+        name=candidate,
+        target=target.project,
+        rule=hit.rule,
+        distance=hit.distance,
+        target_downloads=target.downloads,
+        candidate_downloads=candidate_downloads,
+        popularity_ratio=ratio,
+        score=score,
+        imitated=target.name,
+        edit=hit.edit,
+    )
+
+
+def _long_enough(hit: _Hit, length: int) -> bool:
+    """Short words sit one edit from dozens of others: only typing slips count there."""
+    if hit.rule not in _CHARACTER_RULES:
+        return True
+    if hit.rule == DISTANCE_2:
+        return length >= DL2_MIN_LENGTH
+    return length >= 4 or (length == 3 and hit.edit.get("slip") != "other")
+
+
+def _strength(hit: _Hit, length: int, rank: int, ratio: float) -> int:
+    score = BASE_STRENGTH[hit.rule]
+    if hit.rule in _CHARACTER_RULES:
+        score += {3: -15, 4: -5}.get(length, 5 if length >= 8 else 0)
+        if hit.rule == INSERTED and hit.edit.get("slip") != "other":
+            score += 5  # a key next to the intended one, pressed as well
+    score += 15 if rank <= 100 else 10 if rank <= 1000 else 5 if rank <= 5000 else -10
+    if ratio < 10:
+        score -= 10
+    if rank > MOST_IMITATED and (hit.rule == DISTANCE_2 or hit.edit.get("slip") == "other"):
+        score = min(score, FLAG_STRENGTH - 5)  # not a typing slip: worth listing, not flagging
+    return max(0, min(100, score))
+
+
+def _allowed(
+    found: NameMatch,
+    ownership: Ownership | None,
+    target_ownership: Mapping[str, Ownership] | None,
+) -> bool:
+    """Shared owners or organization mean the same people publish both: not a squat."""
+    theirs = (target_ownership or {}).get(found.target)
+    if ownership is None or theirs is None:
+        return True
+    if ownership.organization and ownership.organization == theirs.organization:
+        return False
+    return not (ownership.users & theirs.users)
+
+
+__all__ = ["Edit", "NameMatch", "match_name", "python_forms"]

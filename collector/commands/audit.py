@@ -1,0 +1,184 @@
+"""`pypi-sentinel audit FILE`: check a project's own dependencies before installing them.
+
+Reads requirements.txt, pyproject.toml or pylock.toml; checks every dependency name for typosquats
+and looks up what the store has found on those projects. Exit 1 when a dependency's name verdict
+or a stored finding is at or above --fail-on (default: low), 2 for a file we cannot read, 3 when
+the database is unavailable (use --no-store to check names only).
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from analysis import AnalysisContext, assess_name
+from analysis.model import Assessment, Severity
+from analysis.requirements import Dependency, RequirementsError, parse_dependency_file
+from collector.commands.check import (
+    add_fail_on_flag,
+    corpus_json,
+    load_index,
+    verdict_json,
+    verdict_text,
+)
+from collector.config import Settings
+from collector.errors import UsageError
+from collector.output import OutputFormat, add_format_flag, print_json, print_text
+from collector.store import PgConnection
+from collector.store.database import open_database
+
+EXIT_OK, EXIT_FINDINGS = 0, 1
+# The latest finding of each check on each release of the audited projects, worst first.
+FINDINGS_SQL = """
+SELECT project, version, check_id, severity::text AS severity, score, summary, target,
+       first_seen_at
+  FROM findings
+ WHERE project = ANY($1::text[])
+ ORDER BY project, severity DESC, score DESC, first_seen_at DESC
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredFinding:
+    """A finding the collector stored on one release of a dependency."""
+
+    project: str
+    version: str
+    check_id: str
+    severity: Severity
+    score: int
+    summary: str
+    target: str | None
+    first_seen_at: datetime
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "project": self.project,
+            "version": self.version,
+            "check_id": self.check_id,
+            "severity": self.severity.label,
+            "score": self.score,
+            "summary": self.summary,
+            "target": self.target,
+            "first_seen_at": self.first_seen_at,
+        }
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "audit", help="check a requirements file against what we know"
+    )
+    parser.add_argument(
+        "file", type=Path, metavar="FILE",
+        help="requirements.txt, pyproject.toml or pylock.toml",
+    )  # fmt: skip
+    parser.add_argument(
+        "--no-store", action="store_true",
+        help="check names only; do not open the database for stored findings",
+    )  # fmt: skip
+    add_format_flag(parser)
+    add_fail_on_flag(parser)
+    parser.set_defaults(handler=run)
+    return parser
+
+
+def read_dependencies(path: Path) -> tuple[Dependency, ...]:
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise UsageError(f"audit: cannot read {path}: {exc.strerror or exc}") from exc
+    try:
+        return parse_dependency_file(path.name, text)
+    except RequirementsError as exc:
+        raise UsageError(f"audit: {path}: {exc}") from exc
+
+
+async def fetch_stored_findings(
+    conn: PgConnection, projects: Sequence[str]
+) -> dict[str, list[StoredFinding]]:
+    found: dict[str, list[StoredFinding]] = {}
+    for row in await conn.fetch(FINDINGS_SQL, list(projects)):
+        finding = StoredFinding(
+            project=row["project"],
+            version=row["version"],
+            check_id=row["check_id"],
+            severity=Severity.parse(row["severity"]),
+            score=row["score"],
+            summary=row["summary"],
+            target=row["target"],
+            first_seen_at=row["first_seen_at"],
+        )
+        found.setdefault(finding.project, []).append(finding)
+    return found
+
+
+def _worst(verdict: Assessment, stored: Sequence[StoredFinding]) -> Severity:
+    return max([verdict.severity, *(f.severity for f in stored)])
+
+
+def render_audit_json(
+    path: Path,
+    dependencies: Sequence[Dependency],
+    verdicts: Sequence[Assessment],
+    stored: Mapping[str, Sequence[StoredFinding]] | None,
+) -> list[dict[str, Any]]:
+    rows = []
+    for dependency, verdict in zip(dependencies, verdicts, strict=True):
+        row = verdict_json(dependency.name, verdict)
+        row.update(spec=dependency.spec, where=dependency.where, url=dependency.url)
+        mine = (stored or {}).get(dependency.name, [])
+        row["stored_findings"] = [f.as_json() for f in mine]
+        row["worst"] = _worst(verdict, mine).label
+        rows.append(row)
+    return rows
+
+
+def render_audit_text(
+    path: Path,
+    dependencies: Sequence[Dependency],
+    verdicts: Sequence[Assessment],
+    stored: Mapping[str, Sequence[StoredFinding]] | None,
+) -> str:
+    lines = [f"{path}: {len(dependencies)} dependencies"]
+    for dependency, verdict in zip(dependencies, verdicts, strict=True):
+        lines.append(verdict_text(f"{dependency.name} ({dependency.where})", verdict))
+        lines.extend(
+            f"  - stored: {found.severity.label} {found.check_id} on {found.version}: "
+            f"{found.summary}"
+            for found in (stored or {}).get(dependency.name, [])
+        )
+    if stored is None:
+        lines.append("(stored findings not checked: --no-store)")
+    return "\n".join(lines)
+
+
+async def run(settings: Settings, args: argparse.Namespace) -> int:
+    dependencies = read_dependencies(args.file)
+    index, loaded = load_index(settings)
+    context = AnalysisContext(now=datetime.now(UTC), index=index)
+    verdicts = [assess_name(d.name, context) for d in dependencies]
+    stored: dict[str, list[StoredFinding]] | None = None
+    if not args.no_store:
+        async with open_database(settings, max_size=1) as db, db.pool.acquire() as conn:
+            stored = await fetch_stored_findings(conn, sorted({d.name for d in dependencies}))
+    worst = [
+        _worst(v, (stored or {}).get(d.name, []))
+        for d, v in zip(dependencies, verdicts, strict=True)
+    ]
+    if args.format is OutputFormat.JSON:
+        print_json(
+            {
+                "file": str(args.file),
+                "corpus": corpus_json(loaded),
+                "fail_on": args.fail_on.label,
+                "stored_findings_checked": stored is not None,
+                "dependencies": render_audit_json(args.file, dependencies, verdicts, stored),
+            }
+        )
+    else:
+        print_text(render_audit_text(args.file, dependencies, verdicts, stored))
+    return EXIT_FINDINGS if any(w >= args.fail_on for w in worst) else EXIT_OK

@@ -1,0 +1,162 @@
+"""`pypi-sentinel check NAME...`: offline typosquat verdicts for project names.
+
+Exit 0 when every name is below --fail-on (default: low, so any flagged name fails), 1 when one is
+at or above it, 2 for usage errors. Uses the cached top-packages list, else the shipped snapshot;
+never the network.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from analysis import AnalysisContext, NameIndex, assess_name, build_index
+from analysis.model import Assessment, Severity
+from analysis.names import fast_normalize
+from collector.config import Settings
+from collector.corpus import LoadedCorpus, load_local_corpus
+from collector.errors import UsageError
+from collector.output import OutputFormat, add_format_flag, print_json, print_text
+
+EXIT_OK, EXIT_FINDINGS = 0, 1
+_VALID_NAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$")
+_NAME_IN_LINE = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
+
+
+def add_fail_on_flag(parser: argparse.ArgumentParser, default: Severity = Severity.LOW) -> None:
+    parser.add_argument(
+        "--fail-on",
+        type=_severity,
+        default=default,
+        metavar="SEVERITY",
+        help=f"exit 1 when a verdict is at or above this: info, low, medium, high, critical "
+        f"(default: {default.label})",
+    )
+
+
+def _severity(text: str) -> Severity:
+    try:
+        return Severity.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "check", help="check package names for typosquats, offline"
+    )
+    parser.add_argument("names", nargs="*", metavar="NAME", help="project names to check")
+    parser.add_argument(
+        "--file", type=Path, action="append", default=[], metavar="F",
+        help="also check the names in F, one per line (requirement lines work too)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--metadata", action="store_true",
+        help="also fetch each release's JSON from PyPI and apply every metadata check",
+    )  # fmt: skip
+    add_format_flag(parser)
+    add_fail_on_flag(parser)
+    parser.set_defaults(handler=run)
+    return parser
+
+
+def names_from_lines(lines: Iterable[str]) -> list[str]:
+    """The project name at the start of each non-comment line."""
+    found = []
+    for line in lines:
+        text = line.split("#", 1)[0]
+        match = _NAME_IN_LINE.match(text)
+        if match and not text.lstrip().startswith("-"):
+            found.append(match[1].rstrip("._-"))
+    return found
+
+
+def _names(args: argparse.Namespace) -> list[str]:
+    names = list(args.names)
+    for path in args.file:
+        try:
+            names += names_from_lines(path.read_text().splitlines())
+        except OSError as exc:
+            raise UsageError(f"--file {path}: {exc.strerror or exc}") from exc
+    invalid = [name for name in names if not _VALID_NAME.match(name)]
+    if invalid:
+        raise UsageError(f"not a valid project name: {', '.join(map(repr, invalid))}")
+    if not names:
+        raise UsageError("check: give at least one NAME or --file")
+    return names
+
+
+def load_index(settings: Settings) -> tuple[NameIndex, LoadedCorpus]:
+    loaded = load_local_corpus(settings.cache_dir)
+    return build_index(loaded.corpus), loaded
+
+
+def verdict_json(name: str, verdict: Assessment) -> dict[str, Any]:
+    return {
+        "name": name,
+        "normalized": fast_normalize(name),
+        "flagged": verdict.severity >= Severity.LOW,
+        "severity": verdict.severity.label,
+        "score": verdict.score,
+        "matches": [
+            {
+                "target": f.target,
+                "rule": f.check_id,
+                "distance": f.evidence.get("distance"),
+                "severity": f.severity.label,
+                "score": f.score,
+                "edit": f.evidence.get("edit"),
+                "popularity_ratio": f.evidence.get("popularity_ratio"),
+            }
+            for f in verdict.findings
+            if f.check_id.startswith("typosquat.")
+        ],
+        "reasons": list(verdict.reasons),
+    }
+
+
+def corpus_json(loaded: LoadedCorpus) -> dict[str, Any]:
+    return {
+        "origin": loaded.origin,
+        "source": loaded.corpus.source,
+        "last_update": loaded.corpus.last_update,
+        "fetched_at": loaded.fetched_at,
+        "projects": len(loaded.corpus.projects),
+    }
+
+
+def verdict_text(name: str, verdict: Assessment) -> str:
+    if not verdict.findings:
+        return f"{name}: ok"
+    head = f"{name}: {verdict.severity.label} ({verdict.score})"
+    return "\n".join([head, *(f"  - {reason}" for reason in verdict.reasons)])
+
+
+def exit_code(verdicts: Sequence[Assessment], fail_on: Severity) -> int:
+    return EXIT_FINDINGS if any(v.severity >= fail_on for v in verdicts) else EXIT_OK
+
+
+async def run(settings: Settings, args: argparse.Namespace) -> int:
+    if args.metadata:
+        print("pypi-sentinel check --metadata: not implemented yet", file=sys.stderr)
+        return 2
+    names = _names(args)
+    index, loaded = load_index(settings)
+    context = AnalysisContext(now=datetime.now(UTC), index=index)
+    verdicts = [assess_name(name, context) for name in names]
+    if args.format is OutputFormat.JSON:
+        print_json(
+            {
+                "corpus": corpus_json(loaded),
+                "fail_on": args.fail_on.label,
+                "results": [verdict_json(n, v) for n, v in zip(names, verdicts, strict=True)],
+            }
+        )
+    else:
+        print_text("\n".join(verdict_text(n, v) for n, v in zip(names, verdicts, strict=True)))
+    return exit_code(verdicts, args.fail_on)

@@ -1,0 +1,87 @@
+"""`pypi-sentinel check`: verdicts, JSON shape and exit codes, run through main()."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from collector.cli import main
+from collector.commands.check import names_from_lines
+
+
+def run(
+    args: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> tuple[int, str, str]:
+    code = main(["check", *args, "--home", str(tmp_path / "home")])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_flags_a_typosquat_and_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["reqeusts", "requests"], tmp_path, capsys)
+    assert code == 1
+    assert "reqeusts: low" in out
+    assert "swaps 'ue' in requests" in out
+    assert "requests: ok" in out
+
+
+def test_clean_names_exit_0(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["requests", "numpy"], tmp_path, capsys)[0] == 0
+
+
+def test_fail_on_raises_the_bar(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["reqeusts", "--fail-on", "medium"], tmp_path, capsys)[0] == 0
+
+
+def test_json_contract(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["reqeusts", "requests", "--format", "json"], tmp_path, capsys)
+    document = json.loads(out)
+    assert code == 1
+    assert document["schema"] == 1
+    assert document["corpus"]["origin"] == "snapshot"
+    squat, clean = document["results"]
+    assert {"name", "flagged", "severity", "score", "matches", "reasons"} <= set(squat)
+    assert (squat["name"], squat["flagged"], squat["severity"]) == ("reqeusts", True, "low")
+    assert squat["matches"][0] | {"target": "requests", "rule": "typosquat.swapped-chars",
+                                  "distance": 1} == squat["matches"][0]  # fmt: skip
+    assert (clean["flagged"], clean["matches"], clean["reasons"]) == (False, [], [])
+
+
+def test_names_from_a_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    names = tmp_path / "names.txt"
+    names.write_text("# to install\nnumpyy>=1.0\n\n-r other.txt\nrequests  # fine\n")
+    code, out, _ = run(["--file", str(names), "--format", "json"], tmp_path, capsys)
+    assert [r["name"] for r in json.loads(out)["results"]] == ["numpyy", "requests"]
+    assert code == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "message", "reason"),
+    [
+        ([], "give at least one NAME", "nothing to check"),
+        (["not a name!"], "not a valid project name", "spaces and punctuation"),
+        (["--file", "/nonexistent/names.txt"], "--file /nonexistent/names.txt", "missing file"),
+        (["requests", "--metadata"], "--metadata: not implemented yet", "left to the collector"),
+    ],
+)
+def test_usage_errors_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str, reason: str
+) -> None:
+    code, _, err = run(args, tmp_path, capsys)
+    assert code == 2, reason
+    assert message in err
+
+
+def test_bad_fail_on_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["check", "x", "--fail-on", "severe"])
+    assert info.value.code == 2
+    assert "unknown severity" in capsys.readouterr().err
+
+
+def test_names_from_lines() -> None:
+    assert names_from_lines(["Django>=4 ; python_version>'3'", "  # c", "-e .", "six."]) == [
+        "Django", "six",
+    ]  # fmt: skip
