@@ -71,7 +71,9 @@ def _popular(snapshot: ReleaseSnapshot, context: AnalysisContext) -> bool:
 
 
 def _first_release(snapshot: ReleaseSnapshot) -> bool:
-    return snapshot.prior is None and snapshot.prior_release_count == 0
+    # Unknown history is not a first release: a monitor that just started must not call every
+    # old project new.
+    return snapshot.history_known and snapshot.prior is None and snapshot.prior_release_count == 0
 
 
 def empty_description(snapshot: ReleaseSnapshot, *_: object) -> Iterator[Finding]:

@@ -126,10 +126,12 @@ class ReleaseSnapshot:
     publishers: tuple[Publisher, ...] = ()  # from this release's provenance
     serial: int | None = None
     uploaded_at: datetime | None = None  # first file's upload time
-    # History from our store: releases of this project we saw before this one.
+    # History: the project's previous release and how many came before this one, from PyPI's
+    # own file list where the collector could read it, else from our store.
     prior: PriorRelease | None = None
     prior_release_count: int = 0
-    project_first_seen: datetime | None = None
+    project_first_seen: datetime | None = None  # the project's first upload on PyPI
+    history_known: bool = True  # False: neither PyPI nor our store could say (not "first")
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ from typing import Any
 
 from collector.config import Settings
 from collector.output import OutputFormat, add_format_flag, print_json
-from collector.pipeline.analyzer import NoChecks
+from collector.pipeline.engine import load_engine, refresh_engine
 from collector.pipeline.runner import Collector
 from collector.pypi.http import Http, new_session
 from collector.store.database import open_database
@@ -44,7 +44,12 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
         open_database(settings, max_size=settings.workers + 6) as db,
         new_session() as session,
     ):
-        collector = Collector(settings, db.pool, db.dsn, Http(session), NoChecks())
+        http = Http(session)
+        engine = await load_engine(settings, http)
+        collector = Collector(
+            settings, db.pool, db.dsn, http, engine,
+            refresh_corpus=lambda: refresh_engine(engine, settings, session),
+        )  # fmt: skip
         if args.once:
             return await _once(collector, args)
         stop = asyncio.Event()

@@ -109,6 +109,7 @@ class Collector:
         sleep: Sleep = real_sleep,
         retry_policy: RetryPolicy | None = None,
         on_new_findings: FindingsHook | None = None,
+        refresh_corpus: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
         self.settings = settings
         self.pool = pool
@@ -129,6 +130,7 @@ class Collector:
         self.reconciler = Reconciler(pool, http, urls, sleep=sleep)
         self.leadership = Leadership(dsn)
         self.leader = False
+        self.refresh_corpus = refresh_corpus
         self._scheduler: AsyncIOScheduler | None = None
         self._throttles: dict[str, Throttle] = {}
 
@@ -154,6 +156,8 @@ class Collector:
             ("rss-packages", lambda: self.rss.poll(Feed.PACKAGES), s.rss_interval),
             ("reconcile", self._reconcile, s.reconcile_interval if s.xmlrpc else min(600.0, s.reconcile_interval)),
         ]  # fmt: skip
+        if self.refresh_corpus is not None:
+            jobs.append(("corpus", self.refresh_corpus, 6 * 3600.0))  # the list itself: daily
         if s.xmlrpc:
             jobs += [
                 ("changelog", self.follower.poll, s.changelog_interval),
@@ -173,7 +177,8 @@ class Collector:
         throttle = self._throttles.setdefault(name, Throttle())
 
         async def tick() -> None:
-            if (name != "leadership" and not self.leader) or not throttle.ready():
+            local = name in ("leadership", "corpus")  # every process does these for itself
+            if (not local and not self.leader) or not throttle.ready():
                 return
             try:
                 await func()

@@ -9,13 +9,29 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
+
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
+from packaging.version import InvalidVersion
 
 from analysis.model import Publisher
 from analysis.names import normalize
 from collector.errors import UpstreamError
 from collector.pypi.http import Http, PyPIUrls
-from collector.pypi.json_api import NotFound, Stale, check_fresh, decode_json, served_serial
+from collector.pypi.json_api import (
+    NotFound,
+    Stale,
+    check_fresh,
+    decode_json,
+    parse_time,
+    served_serial,
+)
 
 SIMPLE_JSON = "application/vnd.pypi.simple.v1+json"
 INTEGRITY_JSON = "application/vnd.pypi.integrity.v1+json"
@@ -26,6 +42,8 @@ class SimpleFile:
     filename: str
     provenance_url: str | None
     yanked: bool
+    uploaded_at: datetime | None = None
+    version: str | None = None  # from the filename; None for formats we cannot read
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +108,21 @@ def _simple_file(item: object) -> SimpleFile:
         filename=item["filename"],
         provenance_url=provenance if isinstance(provenance, str) and provenance else None,
         yanked=bool(item.get("yanked", False)),
+        uploaded_at=parse_time(item.get("upload-time")),
+        version=version_of(item["filename"]),
     )
+
+
+def version_of(filename: str) -> str | None:
+    """The version in a wheel or sdist filename (PEP 427 / PEP 625 and legacy sdists)."""
+    try:
+        if filename.endswith(".whl"):
+            return str(parse_wheel_filename(filename)[1])
+        if filename.endswith((".tar.gz", ".zip")):
+            return str(parse_sdist_filename(filename)[1])
+    except (InvalidSdistFilename, InvalidWheelFilename, InvalidVersion):
+        return None
+    return None
 
 
 async def fetch_simple_index(http: Http, urls: PyPIUrls) -> SimpleIndex:

@@ -33,6 +33,7 @@ class History:
     prior_release_count: int
     project_first_seen: datetime | None
     status: str | None = None  # this release's effective status as the changelog left it
+    creation_seen: bool = False  # our changelog recorded the project's `create`: it is new
 
 
 _SAVE = """
@@ -191,6 +192,7 @@ async def set_project_status(conn: PgConnection, project: str, status: str) -> N
 
 _HISTORY = f"""
 SELECT (SELECT first_seen_at FROM projects WHERE normalized = $1) AS first_seen,
+       (SELECT created_serial IS NOT NULL FROM projects WHERE normalized = $1) AS creation_seen,
        (SELECT {EFFECTIVE_STATUS} FROM releases r JOIN projects p ON p.normalized = r.project
         WHERE r.project = $1 AND r.version = $2) AS status,
        (SELECT count(*) FROM releases WHERE project = $1 AND version <> $2) AS n,
@@ -213,6 +215,7 @@ async def load_history(conn: PgConnection, project: str, version: str) -> Histor
         prior_release_count=int(row["n"]),
         project_first_seen=row["first_seen"],
         status=row["status"],
+        creation_seen=bool(row["creation_seen"]),
     )
 
 
@@ -233,11 +236,17 @@ def _prior_release(row: asyncpg.Record) -> PriorRelease:
 async def dependency_first_seen(
     conn: PgConnection, names: Sequence[str]
 ) -> dict[str, datetime | None]:
-    """When the store first saw each project (None: never)."""
+    """When each project was created, for projects whose creation our changelog recorded;
+    None for the rest (older than our watch, or unknown): only then is "new" meaningful."""
     if not names:
         return {}
     rows = await conn.fetch(
-        "SELECT normalized, first_seen_at FROM projects WHERE normalized = ANY($1::text[])",
+        """
+        SELECT p.normalized, COALESCE(e.occurred_at, p.first_seen_at) AS first_seen_at
+        FROM projects p
+        LEFT JOIN changelog_events e ON e.serial = p.created_serial
+        WHERE p.normalized = ANY($1::text[]) AND p.created_serial IS NOT NULL
+        """,
         list(names),
     )
     seen = {row["normalized"]: row["first_seen_at"] for row in rows}

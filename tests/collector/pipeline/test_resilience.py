@@ -42,6 +42,7 @@ def _env(database_url: str, base: str, home: Path) -> dict[str, str]:
         PYPI_SENTINEL_CHANGELOG_INTERVAL="0.2",
         PYPI_SENTINEL_RSS_INTERVAL="0.5",
         PYPI_SENTINEL_LOG_LEVEL="WARNING",
+        PYPI_SENTINEL_TOP_PACKAGES_URL=f"{base}/top-pypi-packages.min.json",
     )
     return env
 
