@@ -75,7 +75,9 @@ def pypi_history(simple: SimpleProject, version: str, uploaded_at: datetime | No
     versions = {canonicalize_version(v) for v in simple.versions} | set(latest)
     return PypiHistory(
         other_versions=len(versions - {this}),
-        prior=PriorRelease(spelled[prior_version], before[prior_version]) if prior_version else None,
+        prior=PriorRelease(spelled[prior_version], before[prior_version])
+        if prior_version
+        else None,
         first_upload=min(uploads) if uploads else None,
     )
 
