@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
+import psutil
 
 from bench.common import CLI, PeakRss, child_env, popular_names, serve
 from collector.standin import StandInPyPI, populate
@@ -39,7 +40,7 @@ async def main(args: argparse.Namespace) -> None:
         async with serve(pypi) as base:
             extra = {
                 "PYPI_SENTINEL_WORKERS": str(args.workers),
-                "PYPI_SENTINEL_LOG_LEVEL": "WARNING",
+                "PYPI_SENTINEL_LOG_LEVEL": args.log_level,
             }
             if args.database_url:
                 extra["PYPI_SENTINEL_DATABASE_URL"] = args.database_url
@@ -57,6 +58,7 @@ async def main(args: argparse.Namespace) -> None:
 async def _run(env: dict[str, str], since: int, events: int, releases: int) -> None:
     began = time.perf_counter()
     started_cpu = time.process_time()
+    machine = psutil.cpu_times()
     proc = await asyncio.create_subprocess_exec(
         CLI, "run", "--once", "--since-serial", str(since), env=env,
         stderr=asyncio.subprocess.PIPE,
@@ -64,6 +66,7 @@ async def _run(env: dict[str, str], since: int, events: int, releases: int) -> N
     with PeakRss(proc.pid) as rss:
         _, err = await proc.communicate()
     elapsed = time.perf_counter() - began
+    (Path(tempfile.gettempdir()) / "bench-collector.log").write_bytes(err)
     if proc.returncode != 0:
         raise SystemExit(f"collector failed ({proc.returncode}): {err.decode()[-2000:]}")
     print(f"collector: {events} events, {releases} releases in {elapsed:.1f}s")
@@ -74,6 +77,9 @@ async def _run(env: dict[str, str], since: int, events: int, releases: int) -> N
     )
     own = time.process_time() - started_cpu
     print(f"  stand-in (this process) CPU meanwhile: {own:.1f}s ({own / elapsed:.0%} of one core)")
+    after = psutil.cpu_times()
+    busy = sum(after) - sum(machine) - (after.idle - machine.idle) - (after.iowait - machine.iowait)
+    print(f"  whole machine: {busy:.1f} CPU-seconds busy of {psutil.cpu_count() * elapsed:.1f}")
 
 
 async def _verify(env: dict[str, str], pypi: StandInPyPI, since: int) -> None:
@@ -106,4 +112,5 @@ if __name__ == "__main__":
     parser.add_argument("--workers", type=int, default=32)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--database-url")
+    parser.add_argument("--log-level", default="WARNING")
     asyncio.run(main(parser.parse_args()))

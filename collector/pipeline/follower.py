@@ -23,7 +23,8 @@ log = logging.getLogger(__name__)
 
 SOURCE = "changelog"
 ORIGIN_CURSOR = "origin"  # where we started following: history before it is not ours to repair
-FIRST_PAGE_GUESS = 50_000  # PyPI's cap today; we learn larger pages if they ever come
+FIRST_PAGE_GUESS = 50_000
+STORE_CHUNK = 2_000  # events per transaction when storing a page  # PyPI's cap today; we learn larger pages if they ever come
 
 
 @dataclass(slots=True)
@@ -93,7 +94,10 @@ class ChangelogFollower:
                 if not events:
                     break
                 try:
-                    await self._store(run, events)
+                    # Big pages are stored in chunks, each with its own cursor step, so the
+                    # workers can start on the first releases while the rest is stored.
+                    for start in range(0, len(events), STORE_CHUNK):
+                        await self._store(run, events[start : start + STORE_CHUNK])
                 except CursorMoved as exc:  # another process stored this page first
                     log.info("%s; continuing from there", exc)
                     async with self.pool.acquire() as conn:
@@ -113,8 +117,13 @@ class ChangelogFollower:
         return run
 
     async def _store(self, run: CatchUp, events: list[ChangelogEvent]) -> None:
+        began = time.monotonic()
         async with self.pool.acquire() as conn:
             result = await store_page(conn, events, expected_cursor=run.cursor)
+        log.info(
+            "stored %d events up to serial %d (%d jobs) in %.2fs",
+            len(events), result.cursor, result.jobs, time.monotonic() - began,
+        )  # fmt: skip
         run.pages += 1
         run.events += len(events)
         run.stored += result.stored

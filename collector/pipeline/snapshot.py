@@ -8,6 +8,7 @@ every old project for a new one.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from datetime import datetime
 
 from packaging.utils import canonicalize_version
@@ -17,6 +18,8 @@ from collector.pipeline.fetcher import Fetched
 from collector.pypi.simple import SimpleProject
 from collector.store.jobs import Job
 from collector.store.releases import History
+
+canonical = functools.lru_cache(maxsize=1 << 16)(canonicalize_version)  # many files, few versions
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -57,13 +60,13 @@ def build_snapshot(job: Job, fetched: Fetched, history: History) -> ReleaseSnaps
 
 def pypi_history(simple: SimpleProject, version: str, uploaded_at: datetime | None) -> PypiHistory:
     """Other versions, the latest one uploaded before this one, and the project's first upload."""
-    this = canonicalize_version(version)
+    this = canonical(version)
     latest: dict[str, datetime] = {}
     spelled: dict[str, str] = {}  # canonical -> as the files spell it
     for item in simple.files.values():
         if item.version is None or item.uploaded_at is None:
             continue
-        key = canonicalize_version(item.version)
+        key = canonical(item.version)
         spelled.setdefault(key, item.version)
         if key not in latest or item.uploaded_at > latest[key]:
             latest[key] = item.uploaded_at
@@ -72,7 +75,7 @@ def pypi_history(simple: SimpleProject, version: str, uploaded_at: datetime | No
         v: t for v, t in latest.items() if v != this and (uploaded_at is None or t <= uploaded_at)
     }
     prior_version = max(before, key=lambda v: before[v]) if before else None
-    versions = {canonicalize_version(v) for v in simple.versions} | set(latest)
+    versions = {canonical(v) for v in simple.versions} | set(latest)
     return PypiHistory(
         other_versions=len(versions - {this}),
         prior=PriorRelease(spelled[prior_version], before[prior_version])
@@ -87,7 +90,7 @@ def _prior(history: History, pypi: PypiHistory | None) -> PriorRelease | None:
     stored, listed = history.prior, pypi.prior if pypi else None
     if stored is None or listed is None:
         return stored or listed
-    if canonicalize_version(stored.version) == canonicalize_version(listed.version):
+    if canonical(stored.version) == canonical(listed.version):
         return stored
     if stored.uploaded_at is not None and listed.uploaded_at is not None:
         return stored if stored.uploaded_at >= listed.uploaded_at else listed

@@ -12,14 +12,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from packaging.utils import (
-    InvalidSdistFilename,
-    InvalidWheelFilename,
-    parse_sdist_filename,
-    parse_wheel_filename,
-)
-from packaging.version import InvalidVersion
-
 from analysis.model import Publisher
 from analysis.names import normalize
 from collector.errors import UpstreamError
@@ -114,14 +106,15 @@ def _simple_file(item: object) -> SimpleFile:
 
 
 def version_of(filename: str) -> str | None:
-    """The version in a wheel or sdist filename (PEP 427 / PEP 625 and legacy sdists)."""
-    try:
-        if filename.endswith(".whl"):
-            return str(parse_wheel_filename(filename)[1])
-        if filename.endswith((".tar.gz", ".zip")):
-            return str(parse_sdist_filename(filename)[1])
-    except (InvalidSdistFilename, InvalidWheelFilename, InvalidVersion):
-        return None
+    """The version in a wheel or sdist filename (PEP 427 / PEP 625 and legacy sdists), as
+    spelled there. String splitting, not a full parse: big projects list thousands of files."""
+    if filename.endswith(".whl"):
+        parts = filename.split("-")
+        return parts[1] if len(parts) in (5, 6) else None
+    for suffix in (".tar.gz", ".zip"):
+        if filename.endswith(suffix):
+            _, dash, version = filename[: -len(suffix)].rpartition("-")
+            return version if dash and version[:1].isdigit() else None
     return None
 
 
