@@ -33,3 +33,6 @@ def setup_logging(level: int) -> None:
     root.setLevel(level)
     for name in _NOISY:
         logging.getLogger(name).setLevel(level if level <= logging.DEBUG else logging.WARNING)
+    # "skipped: maximum number of running instances reached" is expected while a poll catches
+    # up; our own tick wrapper logs every failure of a job.
+    logging.getLogger("apscheduler").setLevel(level if level <= logging.DEBUG else logging.ERROR)

@@ -134,9 +134,12 @@ ON CONFLICT (filename) DO NOTHING
 
 
 async def _apply_effects(conn: PgConnection, events: Sequence[ChangelogEvent]) -> None:
+    # Every multi-row write goes in name order, as the other writers' do: concurrent
+    # transactions then take row locks in the same order and cannot deadlock.
     latest: dict[str, ChangelogEvent] = {}
     for event in events:  # sorted by serial: the last one names the project
         latest[event.normalized] = event
+    latest = dict(sorted(latest.items()))
     await conn.execute(
         _UPSERT_PROJECTS,
         list(latest),
@@ -148,11 +151,17 @@ async def _apply_effects(conn: PgConnection, events: Sequence[ChangelogEvent]) -
         if event.version and event.kind in _RELEASE_KINDS:
             releases.setdefault((event.normalized, event.version), event.serial)
     if releases:
-        keys = list(releases)
+        keys = sorted(releases)
         await conn.execute(
-            _UPSERT_RELEASES, [k[0] for k in keys], [k[1] for k in keys], list(releases.values())
+            _UPSERT_RELEASES,
+            [k[0] for k in keys],
+            [k[1] for k in keys],
+            [releases[k] for k in keys],
         )
-    files = [e for e in events if e.kind is EventKind.ADD_FILE and e.version]
+    files = sorted(
+        (e for e in events if e.kind is EventKind.ADD_FILE and e.version),
+        key=lambda e: (e.normalized, e.version or "", e.parsed.filename or ""),
+    )
     if files:
         await conn.execute(
             _INSERT_FILES,

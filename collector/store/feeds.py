@@ -23,6 +23,7 @@ class Sighting:
 _INSERT_PROJECTS = """
 INSERT INTO projects (normalized, name)
 SELECT DISTINCT ON (project) project, name FROM unnest($1::text[], $2::text[]) AS t(project, name)
+ORDER BY project
 ON CONFLICT (normalized) DO NOTHING
 """
 
@@ -31,7 +32,7 @@ WITH input AS (
     SELECT DISTINCT project, version FROM unnest($1::text[], $2::text[]) AS t(project, version)
 ), inserted AS (
     INSERT INTO releases (project, version, first_seen_source)
-    SELECT project, version, $3 FROM input
+    SELECT project, version, $3 FROM input ORDER BY project, version
     ON CONFLICT (project, version) DO NOTHING
     RETURNING id, project, version
 ), sighted AS (

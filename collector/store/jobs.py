@@ -56,7 +56,7 @@ async def enqueue_jobs(conn: PgConnection, requests: Sequence[JobRequest]) -> in
         key = (req.project, req.version)
         if key not in merged or merged[key].min_serial < req.min_serial:
             merged[key] = req
-    rows = list(merged.values())
+    rows = [merged[key] for key in sorted(merged)]  # lock order: by release, like every writer
     status = await conn.execute(
         _ENQUEUE,
         [r.project for r in rows],
