@@ -38,7 +38,8 @@ async def main(args: argparse.Namespace) -> None:
             proc = await asyncio.create_subprocess_exec(
                 CLI, "run", "--since-serial", str(pypi.last_serial), env=env
             )
-            simulator = UploadSimulator(popular_names(), mix=Mix())
+            # No back-dated journal timestamps here: they would fake latency we did not cause.
+            simulator = UploadSimulator(popular_names(), mix=Mix(backwards=0.0))
             published = await simulator.run(
                 pypi, rate_per_minute=args.rate, duration=args.duration, seed=args.seed
             )
