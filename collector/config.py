@@ -90,6 +90,47 @@ def parse_switch(raw: str) -> bool:
     raise ValueError(f"expected on or off, got {raw!r}")
 
 
+def parse_optional_url(raw: str) -> str | None:
+    """A secret URL (webhooks): never echoed in errors."""
+    if not raw.strip():
+        return None
+    parts = urlsplit(raw.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError("expected an http(s) URL (value not shown: it is a credential)")
+    return raw.strip()
+
+
+def parse_secret(raw: str) -> str | None:
+    return raw.strip() or None
+
+
+def parse_email(raw: str) -> str | None:
+    value = raw.strip()
+    if not value:
+        return None
+    local, at, domain = value.rpartition("@")
+    if not at or not local or "." not in domain or any(c.isspace() for c in value):
+        raise ValueError(f"expected an email address, got {raw!r}")
+    return value
+
+
+def parse_text(raw: str) -> str | None:
+    return raw.strip() or None
+
+
+def parse_port(raw: str) -> int:
+    if not raw.strip().isdigit() or not 0 <= int(raw) <= 65535:
+        raise ValueError(f"expected a port from 0 (off) to 65535, got {raw!r}")
+    return int(raw)
+
+
+def parse_smtp_security(raw: str) -> str:
+    value = raw.strip().lower()
+    if value not in ("starttls", "tls", "none"):
+        raise ValueError(f"expected starttls, tls or none, got {raw!r}")
+    return value
+
+
 @dataclass(frozen=True, slots=True)
 class Option:
     """One setting: its field, flag, environment variable, parser and default."""
@@ -150,6 +191,59 @@ OPTIONS: tuple[Option, ...] = (
         "seconds between Simple-index reconciliations (at most 600 with XML-RPC off)",
     ),
     Option("workers", parse_count, lambda: 16, "concurrent release fetches"),
+    Option(
+        "slack_webhook_url",
+        parse_optional_url,
+        lambda: None,
+        "Slack incoming webhook: creates a default subscription (medium and up)",
+        secret=True,
+        default_text="unset",
+    ),
+    Option(
+        "alert_email",
+        parse_email,
+        lambda: None,
+        "address for a default email subscription (medium and up; needs the SMTP settings)",
+        default_text="unset",
+    ),
+    Option("smtp_host", parse_text, lambda: "localhost", "SMTP server for email alerts"),
+    Option("smtp_port", parse_port, lambda: 587, "SMTP port"),
+    Option(
+        "smtp_security", parse_smtp_security, lambda: "starttls", "starttls, tls (implicit) or none"
+    ),
+    Option("smtp_username", parse_text, lambda: None, "SMTP login", default_text="unset"),
+    Option(
+        "smtp_password",
+        parse_secret,
+        lambda: None,
+        "SMTP password",
+        secret=True,
+        default_text="unset",
+    ),
+    Option("smtp_from", parse_email, lambda: "pypi-sentinel@localhost", "sender address of alerts"),
+    Option(
+        "pypi_api_token",
+        parse_secret,
+        lambda: None,
+        "PyPI API token of an onboarded observer: `report` submits instead of printing the form",
+        secret=True,
+        default_text="unset",
+    ),
+    Option(
+        "http_host", parse_text, lambda: "127.0.0.1", "address of the feed/health/metrics server"
+    ),
+    Option(
+        "http_port", parse_port, lambda: 8787, "port of the feed/health/metrics server (0: off)"
+    ),
+    Option(
+        "dashboard_url",
+        parse_http_url,
+        lambda: "http://127.0.0.1:8501",
+        "dashboard links in alerts",
+    ),
+    Option(
+        "max_lag", parse_seconds, lambda: 600.0, "/healthz fails when the changelog lags this long"
+    ),
 )
 
 
@@ -167,6 +261,19 @@ class Settings:
     rss_interval: float = 15.0
     reconcile_interval: float = 21600.0
     workers: int = 16
+    slack_webhook_url: str | None = field(default=None, repr=False)
+    alert_email: str | None = None
+    smtp_host: str | None = "localhost"
+    smtp_port: int = 587
+    smtp_security: str = "starttls"
+    smtp_username: str | None = None
+    smtp_password: str | None = field(default=None, repr=False)
+    smtp_from: str | None = "pypi-sentinel@localhost"
+    pypi_api_token: str | None = field(default=None, repr=False)
+    http_host: str | None = "127.0.0.1"
+    http_port: int = 8787
+    dashboard_url: str = "http://127.0.0.1:8501"
+    max_lag: float = 600.0
 
     @property
     def pg_dir(self) -> Path:

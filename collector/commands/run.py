@@ -9,6 +9,8 @@ import signal
 import sys
 from typing import Any
 
+from collector.alerts.outbox import OutboxWriter
+from collector.alerts.service import apply_env_subscriptions, build_sender
 from collector.config import Settings
 from collector.output import OutputFormat, add_format_flag, print_json
 from collector.pipeline.engine import load_engine, refresh_engine
@@ -46,9 +48,14 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
     ):
         http = Http(session)
         engine = await load_engine(settings, http)
+        await apply_env_subscriptions(db.pool, settings)
+        sender = build_sender(db.pool, settings, session)
+        outbox = OutboxWriter(db.pool)
+        outbox.on_planned = sender.wake.set
         collector = Collector(
             settings, db.pool, db.dsn, http, engine,
             refresh_corpus=lambda: refresh_engine(engine, settings, session),
+            sender=sender, on_new_findings=outbox,
         )  # fmt: skip
         if args.once:
             return await _once(collector, args)
@@ -70,6 +77,7 @@ async def _once(collector: Collector, args: argparse.Namespace) -> int:
                 "events": result.events,
                 "jobs_processed": drained.processed,
                 "jobs_stuck": drained.stuck,
+                "alerts_undelivered": result.undelivered,
             }
         )
     else:
@@ -78,6 +86,13 @@ async def _once(collector: Collector, args: argparse.Namespace) -> int:
             f"{drained.processed} releases processed",
             file=sys.stderr,
         )
+    if result.undelivered:
+        print(
+            f"pypi-sentinel: {result.undelivered} alert(s) could not be delivered yet; "
+            "`pypi-sentinel status` shows why (they are retried on the next run)",
+            file=sys.stderr,
+        )
+        return 3
     if drained.stuck:
         print(
             f"pypi-sentinel: {drained.stuck} release(s) still failing after retries; "

@@ -9,12 +9,14 @@ from __future__ import annotations
 import contextlib
 import logging
 import random
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
 import asyncpg
 
+from analysis.model import Assessment, ReleaseSnapshot
+from collector.alerts.outbox import ALERT_FLOOR, with_aggregate
 from collector.errors import UpstreamError
 from collector.pipeline.analyzer import Analyzer
 from collector.pipeline.fetcher import Fetched, Gone, ReleaseFetcher, StillStale
@@ -32,9 +34,9 @@ from collector.store.releases import (
 
 log = logging.getLogger(__name__)
 
-# Called inside the saving transaction with the ids of findings new to the store (the alert
-# outbox hooks in here, so alerts commit with their findings).
-FindingsHook = Callable[[PgConnection, Sequence[int]], Awaitable[None]]
+# Called inside the saving transaction of a flagged release (the alert outbox hooks in here,
+# so alerts commit with their findings).
+FindingsHook = Callable[[PgConnection, int, ReleaseSnapshot, Assessment], Awaitable[object]]
 
 
 class Outcome(StrEnum):
@@ -100,17 +102,18 @@ class ReleaseProcessor:
     async def _store(self, job: Job, fetched: Fetched, history: History) -> Outcome:
         async with self.pool.acquire() as conn:
             snapshot = build_snapshot(job, fetched, history)
-            assessment = await self.analyzer.assess(snapshot, conn)
+            assessment = with_aggregate(snapshot, await self.analyzer.assess(snapshot, conn))
             # One statement stores everything and completes the job; a transaction is only
-            # needed when new findings must take their alerts along.
-            hook = self.on_new_findings if assessment.findings else None
+            # needed when a flagged release must take its alerts along.
+            flagged = assessment.severity >= ALERT_FLOOR
+            hook = self.on_new_findings if flagged else None
             async with conn.transaction() if hook else contextlib.nullcontext():
-                _, new_findings = await save_analysed_release(
+                release_id, _ = await save_analysed_release(
                     conn, snapshot, assessment, fetched.page.last_serial,
                     job_id=job.id, completed_serial=fetched.page.last_serial or job.min_serial,
                 )  # fmt: skip
-                if new_findings and hook is not None:
-                    await hook(conn, new_findings)
+                if hook is not None:
+                    await hook(conn, release_id, snapshot, assessment)
         log.debug("stored %s %s (%s)", job.project, job.version, assessment.severity.label)
         return Outcome.STORED
 

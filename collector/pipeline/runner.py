@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 import asyncpg
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from collector.alerts.sender import OutboxSender
 from collector.config import Settings
 from collector.errors import UpstreamError
 from collector.pipeline.analyzer import Analyzer
@@ -42,6 +43,7 @@ class OnceResult:
     cursor: int | None
     events: int
     drained: DrainResult
+    undelivered: int = 0  # alerts still in the outbox after draining (dead letters excluded)
 
 
 class Leadership:
@@ -110,6 +112,7 @@ class Collector:
         retry_policy: RetryPolicy | None = None,
         on_new_findings: FindingsHook | None = None,
         refresh_corpus: Callable[[], Awaitable[object]] | None = None,
+        sender: OutboxSender | None = None,
     ) -> None:
         self.settings = settings
         self.pool = pool
@@ -131,6 +134,7 @@ class Collector:
         self.leadership = Leadership(dsn)
         self.leader = False
         self.refresh_corpus = refresh_corpus
+        self.sender = sender
         self._scheduler: AsyncIOScheduler | None = None
         self._throttles: dict[str, Throttle] = {}
 
@@ -140,8 +144,11 @@ class Collector:
         await self._lead(since_serial)
         scheduler = self._schedule(since_serial)
         scheduler.start()
+        tasks = [asyncio.create_task(self.workers.run(stop), name="workers")]
+        if self.sender is not None:
+            tasks.append(asyncio.create_task(self.sender.run(stop), name="alerts"))
         try:
-            await self.workers.run(stop)
+            await asyncio.gather(*tasks)
         finally:
             scheduler.shutdown(wait=False)
             await self.leadership.release()
@@ -245,6 +252,7 @@ class Collector:
         else:
             await self._reconcile()
         drained = await self.workers.drain(max_attempts)
+        undelivered = await self.sender.drain() if self.sender is not None else 0
         async with self.pool.acquire() as conn:
             cursor = await load_cursor(conn)
-        return OnceResult(cursor, events, drained)
+        return OnceResult(cursor, events, drained, undelivered)

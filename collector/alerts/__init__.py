@@ -1,0 +1,1 @@
+"""Alerts: subscriptions, the outbox, rendering per medium, and the senders."""

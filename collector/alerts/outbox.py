@@ -1,0 +1,87 @@
+"""Planning alerts: the aggregate finding of a flagged release, and the outbox rows for every
+subscription that wants it, written in the transaction that stores the release."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import asyncpg
+
+from analysis.model import Assessment, Finding, ReleaseSnapshot, Severity
+from collector.alerts.model import Candidate, Subscription, matches
+from collector.alerts.store import AGGREGATE_CHECK, enqueue_alerts, list_subscriptions
+from collector.store import PgConnection
+
+ALERT_FLOOR = Severity.LOW  # releases below this get no aggregate finding and no alert
+
+
+def aggregate_finding(snapshot: ReleaseSnapshot, assessment: Assessment) -> Finding | None:
+    """One finding per flagged release with its combined verdict: what alerts and the feed show."""
+    if assessment.severity < ALERT_FLOOR:
+        return None
+    checks = sorted({f.check_id for f in assessment.findings})
+    targets = sorted({f.target for f in assessment.findings if f.target})
+    reasons = list(assessment.reasons) or [f.summary for f in assessment.findings]
+    imitates = f", imitating {', '.join(targets)}" if targets else ""
+    summary = (
+        f"{snapshot.project} {snapshot.version}: {assessment.severity.label} risk "
+        f"(score {assessment.score}){imitates}."
+    )
+    return Finding(
+        check_id=AGGREGATE_CHECK,
+        severity=assessment.severity,
+        score=assessment.score,
+        summary=summary,
+        evidence={"reasons": reasons, "checks": checks, "targets": targets},
+        target=targets[0] if targets else None,
+    )
+
+
+def with_aggregate(snapshot: ReleaseSnapshot, assessment: Assessment) -> Assessment:
+    aggregate = aggregate_finding(snapshot, assessment)
+    if aggregate is None:
+        return assessment
+    return Assessment(
+        assessment.score, assessment.severity, (*assessment.findings, aggregate), assessment.reasons
+    )
+
+
+class OutboxWriter:
+    """The processor's hook: plan deliveries for a release's aggregate finding."""
+
+    def __init__(self, pool: asyncpg.Pool, *, cache_seconds: float = 5.0) -> None:
+        self.pool = pool
+        self.cache_seconds = cache_seconds
+        self._subscriptions: list[Subscription] = []
+        self._loaded = 0.0
+        self.on_planned: Callable[[], None] = lambda: None  # the sender's wake-up
+
+    async def __call__(
+        self, conn: PgConnection, release_id: int, snapshot: ReleaseSnapshot, assessment: Assessment
+    ) -> int:
+        aggregate = await conn.fetchrow(
+            "SELECT id, severity::text AS severity FROM findings "
+            "WHERE release_id = $1 AND check_id = $2",
+            release_id,
+            AGGREGATE_CHECK,
+        )
+        if aggregate is None:
+            return 0
+        candidate = Candidate(
+            project=snapshot.project,
+            severity=Severity.parse(aggregate["severity"]),
+            checks=[f.check_id for f in assessment.findings],
+            targets=[f.target for f in assessment.findings if f.target],
+        )
+        wanted = [s.id for s in await self._current(conn) if matches(s, candidate)]
+        planned = await enqueue_alerts(conn, aggregate["id"], wanted)
+        if planned:
+            self.on_planned()
+        return planned
+
+    async def _current(self, conn: PgConnection) -> list[Subscription]:
+        if time.monotonic() - self._loaded > self.cache_seconds:
+            self._subscriptions = await list_subscriptions(conn, enabled_only=True)
+            self._loaded = time.monotonic()
+        return self._subscriptions

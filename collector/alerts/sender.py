@@ -1,0 +1,207 @@
+"""The outbox sender: after commit, deliver what the outbox holds, once, grouped, within limits.
+
+Delivery guarantee: every (subscription, finding) pair is planned once (a unique row) and sent
+until its channel accepts it or it is dead-lettered. A row is marked 'sent' only after the
+channel said yes; if the process dies between the channel's yes and that mark, the row's lease
+runs out and it is sent once more. So: at least once, and at most one duplicate, only after a
+crash at that exact moment.
+
+Grouping: an immediate subscription's rows wait until no new row has come for `settle` seconds
+(or the oldest has waited `max_wait`), then go as one message; a burst of 200 squats in a minute
+is one grouped message. Each channel is also rate limited (Slack: one message a second).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+
+from analysis.model import Severity
+from collector.alerts.model import AlertItem, Channel, Delivery, Subscription
+from collector.alerts.notifiers import DeliveryError, Notifier
+from collector.alerts.store import (
+    OutboxRow,
+    claim_outbox,
+    due_subscriptions,
+    get_subscription,
+    mark_failed,
+    mark_sent,
+    outbox_open,
+)
+from collector.pypi.http import PyPIUrls
+from collector.store.database import DB_ERRORS
+
+log = logging.getLogger(__name__)
+
+MIN_INTERVAL = {Channel.SLACK: 1.0, Channel.EMAIL: 1.0, Channel.WEBHOOK: 0.1}  # seconds
+
+
+@dataclass(frozen=True, slots=True)
+class SenderPolicy:
+    settle: float = 2.0
+    max_wait: float = 60.0
+    lease: float = 60.0
+    batch: int = 500  # rows in one grouped message at most
+    base: float = 5.0
+    cap: float = 1800.0
+    max_attempts: int = 12  # transient failures (about 3.5 hours of backoff)
+    max_attempts_permanent: int = 3  # a wrong URL or a refused login
+
+    def delay(self, attempts: int, retry_after: float | None) -> float:
+        backoff = min(self.cap, self.base * 2.0 ** max(0, attempts - 1))
+        return max(backoff, retry_after or 0.0)
+
+
+@dataclass(frozen=True, slots=True)
+class Links:
+    pypi: PyPIUrls
+    dashboard: str
+
+    def item(self, row: OutboxRow) -> AlertItem:
+        evidence = row.evidence if isinstance(row.evidence, dict) else {}
+        return AlertItem(
+            finding_id=row.finding_id,
+            project=row.project,
+            version=row.version,
+            severity=Severity.parse(row.severity),
+            score=row.score,
+            summary=row.summary,
+            reasons=tuple(str(r) for r in evidence.get("reasons", [])),
+            checks=tuple(str(c) for c in evidence.get("checks", [])),
+            targets=tuple(str(t) for t in evidence.get("targets", [])),
+            first_seen=row.first_seen,
+            pypi_url=self.pypi.project_page(row.project, row.version),
+            inspector_url=f"https://inspector.pypi.io/project/{row.project}/{row.version}/",
+            dashboard_url=f"{self.dashboard}/?release={row.release_id}",
+        )
+
+
+class OutboxSender:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        notifiers: Mapping[Channel, Notifier],
+        links: Links,
+        *,
+        policy: SenderPolicy | None = None,
+    ) -> None:
+        self.pool = pool
+        self.notifiers = notifiers
+        self.links = links
+        self.policy = policy or SenderPolicy()
+        self.wake = asyncio.Event()
+        self._last_sent: dict[int, float] = {}
+        self.sent_messages = 0
+
+    async def run(self, stop: asyncio.Event, interval: float = 0.5) -> None:
+        while not stop.is_set():
+            try:
+                await self.send_due()
+            except DB_ERRORS as exc:
+                log.warning("alert sender: database error (%s); retrying", exc)
+            self.wake.clear()
+            waiters = [asyncio.ensure_future(self.wake.wait()), asyncio.ensure_future(stop.wait())]
+            await asyncio.wait(waiters, timeout=interval, return_when=asyncio.FIRST_COMPLETED)
+            for waiter in waiters:
+                waiter.cancel()
+
+    async def drain(self, *, max_attempts: int = 4, give_up_after: float = 600.0) -> int:
+        """Send everything now (digests too) until nothing is left but dead letters."""
+        policy = self.policy
+        self.policy = SenderPolicy(
+            settle=0.0, max_wait=0.0, lease=policy.lease, batch=policy.batch, base=min(policy.base, 2.0),
+            cap=10.0, max_attempts=max_attempts, max_attempts_permanent=min(max_attempts, 2),
+        )  # fmt: skip
+        deadline = time.monotonic() + give_up_after
+        try:
+            while time.monotonic() < deadline:
+                await self.send_due(flush=True)
+                async with self.pool.acquire() as conn:
+                    if await outbox_open(conn) == 0:
+                        break
+                await asyncio.sleep(0.2)
+        finally:
+            self.policy = policy
+        async with self.pool.acquire() as conn:
+            return await outbox_open(conn)
+
+    async def send_due(self, *, flush: bool = False) -> int:
+        """One pass: every subscription with something due gets (at most) one message."""
+        async with self.pool.acquire() as conn:
+            due = await due_subscriptions(
+                conn, flush=flush, settle=self.policy.settle, max_wait=self.policy.max_wait
+            )
+        sent = 0
+        for subscription_id in due:
+            sent += await self._send_subscription(subscription_id)
+        return sent
+
+    async def _send_subscription(self, subscription_id: int) -> int:
+        async with self.pool.acquire() as conn:
+            subscription = await get_subscription(conn, subscription_id)
+        if subscription is None:
+            return 0
+        await self._respect_rate_limit(subscription)
+        async with self.pool.acquire() as conn:
+            rows = await claim_outbox(conn, subscription_id, self.policy.batch, self.policy.lease)
+        if not rows:
+            return 0
+        items = [self.links.item(row) for row in rows]
+        try:
+            await self.notifiers[subscription.channel].send(items, subscription)
+        except DeliveryError as exc:
+            await self._failed(subscription, rows, exc)
+            return 0
+        finally:
+            self._last_sent[subscription.id] = time.monotonic()
+        async with self.pool.acquire() as conn:
+            await mark_sent(
+                conn, [r.id for r in rows], subscription.id, uuid.uuid4().hex,
+                next_digest_after(subscription.delivery, datetime.now(UTC)),
+            )  # fmt: skip
+        self.sent_messages += 1
+        log.info(
+            "alert to %s (%s): %d release(s)", subscription.name, subscription.channel, len(rows)
+        )
+        return 1
+
+    async def _respect_rate_limit(self, subscription: Subscription) -> None:
+        last = self._last_sent.get(subscription.id)
+        if last is not None:
+            wait = MIN_INTERVAL[subscription.channel] - (time.monotonic() - last)
+            if wait > 0:
+                await asyncio.sleep(wait)
+
+    async def _failed(
+        self, subscription: Subscription, rows: list[OutboxRow], exc: DeliveryError
+    ) -> None:
+        attempts = max(row.attempts for row in rows)
+        limit = self.policy.max_attempts_permanent if exc.permanent else self.policy.max_attempts
+        delay = self.policy.delay(attempts, exc.retry_after)
+        async with self.pool.acquire() as conn:
+            dead = await mark_failed(
+                conn, [r.id for r in rows], subscription.id, str(exc),
+                delay_seconds=delay, max_attempts=limit,
+            )  # fmt: skip
+        log.warning(
+            "alert to %s (%s, %s) failed: %s; %s",
+            subscription.name, subscription.channel, subscription.masked_target, exc,
+            f"{dead} dead-lettered" if dead else f"retry in {delay:.0f}s",
+        )  # fmt: skip
+
+
+def next_digest_after(delivery: Delivery, now: datetime) -> datetime | None:
+    """Digests go out on the hour (hourly) or at 08:00 UTC (daily)."""
+    if delivery is Delivery.HOURLY:
+        return now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    if delivery is Delivery.DAILY:
+        today = now.replace(hour=8, minute=0, second=0, microsecond=0)
+        return today if today > now else today + timedelta(days=1)
+    return None

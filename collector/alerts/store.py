@@ -1,0 +1,253 @@
+"""Subscriptions and the alert outbox in Postgres.
+
+Outbox rows are written in the transaction that stores the finding and claimed by the sender
+after commit. A claimed row is 'sending' with a lease; it becomes 'sent' after the channel
+accepted it, or goes back to 'pending' with a backoff, and to 'dead' after too many failures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from analysis.model import Severity
+from collector.alerts.model import Channel, Delivery, Subscription
+from collector.store import PgConnection
+
+AGGREGATE_CHECK = "release.assessment"
+
+_COLUMNS = (
+    "id, name, channel, target, secret, min_severity::text AS min_severity, check_ids, "
+    "watched_projects, name_patterns, delivery, enabled"
+)
+
+
+def _subscription(row: asyncpg.Record) -> Subscription:
+    return Subscription(
+        id=row["id"],
+        name=row["name"],
+        channel=Channel(row["channel"]),
+        target=row["target"],
+        secret=row["secret"],
+        min_severity=Severity.parse(row["min_severity"]),
+        check_ids=tuple(row["check_ids"]),
+        watched_projects=tuple(row["watched_projects"]),
+        name_patterns=tuple(row["name_patterns"]),
+        delivery=Delivery(row["delivery"]),
+        enabled=row["enabled"],
+    )
+
+
+async def list_subscriptions(
+    conn: PgConnection, *, enabled_only: bool = False
+) -> list[Subscription]:
+    where = "WHERE enabled" if enabled_only else ""
+    rows = await conn.fetch(f"SELECT {_COLUMNS} FROM subscriptions {where} ORDER BY id")
+    return [_subscription(row) for row in rows]
+
+
+async def get_subscription(conn: PgConnection, key: str | int) -> Subscription | None:
+    if isinstance(key, int) or (isinstance(key, str) and key.isdigit()):
+        row = await conn.fetchrow(f"SELECT {_COLUMNS} FROM subscriptions WHERE id = $1", int(key))
+    else:
+        row = await conn.fetchrow(f"SELECT {_COLUMNS} FROM subscriptions WHERE name = $1", key)
+    return None if row is None else _subscription(row)
+
+
+async def save_subscription(
+    conn: PgConnection, sub: Subscription, origin: str, next_digest: datetime | None = None
+) -> int:
+    """Insert, or update the subscription of the same name."""
+    value = await conn.fetchval(
+        """
+        INSERT INTO subscriptions (name, channel, target, secret, min_severity, check_ids,
+                                   watched_projects, name_patterns, delivery, enabled, origin,
+                                   next_digest_at)
+        VALUES ($1, $2, $3, $4, $5::severity, $6, $7, $8, $9, $10, $11, $12)
+        ON CONFLICT (name) DO UPDATE SET
+            channel = EXCLUDED.channel, target = EXCLUDED.target, secret = EXCLUDED.secret,
+            min_severity = EXCLUDED.min_severity, check_ids = EXCLUDED.check_ids,
+            watched_projects = EXCLUDED.watched_projects, name_patterns = EXCLUDED.name_patterns,
+            delivery = EXCLUDED.delivery, enabled = EXCLUDED.enabled, updated_at = now(),
+            next_digest_at = EXCLUDED.next_digest_at
+        RETURNING id
+        """,
+        sub.name, sub.channel.value, sub.target, sub.secret, sub.min_severity.label,
+        list(sub.check_ids), list(sub.watched_projects), list(sub.name_patterns),
+        sub.delivery.value, sub.enabled, origin, next_digest,
+    )  # fmt: skip
+    return int(value)
+
+
+async def remove_subscription(conn: PgConnection, sub_id: int) -> bool:
+    status = await conn.execute("DELETE FROM subscriptions WHERE id = $1", sub_id)
+    return status.endswith(" 1")
+
+
+async def sync_env_subscriptions(conn: PgConnection, wanted: Sequence[Subscription]) -> None:
+    """The env-var shortcuts: keep their subscriptions in step, disable the ones no longer set."""
+    names = [sub.name for sub in wanted]
+    for sub in wanted:
+        await save_subscription(conn, sub, "env")
+    await conn.execute(
+        "UPDATE subscriptions SET enabled = false, updated_at = now() "
+        "WHERE origin = 'env' AND enabled AND NOT (name = ANY($1::text[]))",
+        names,
+    )
+
+
+async def enqueue_alerts(conn: PgConnection, finding_id: int, subscriptions: Iterable[int]) -> int:
+    """Plan one delivery per (subscription, finding); a pair already planned is left alone."""
+    ids = sorted(set(subscriptions))
+    if not ids:
+        return 0
+    status = await conn.execute(
+        """
+        INSERT INTO alert_outbox (subscription_id, finding_id)
+        SELECT s, $1 FROM unnest($2::bigint[]) AS s
+        ON CONFLICT (subscription_id, finding_id) DO NOTHING
+        """,
+        finding_id,
+        ids,
+    )
+    return int(status.rsplit(" ", 1)[-1])
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    id: int
+    subscription_id: int
+    finding_id: int
+    attempts: int
+    release_id: int
+    project: str
+    version: str
+    severity: str
+    score: int
+    summary: str
+    evidence: dict[str, Any]
+    first_seen: datetime
+
+
+# Subscriptions with something to send: immediate ones once their newest row has settled (a
+# burst keeps coming: wait and send it as one message) or their oldest has waited long enough;
+# digests when their time has come; `flush` sends everything (run --once).
+_DUE_SUBSCRIPTIONS = """
+SELECT o.subscription_id
+FROM alert_outbox o JOIN subscriptions s ON s.id = o.subscription_id
+WHERE (o.state = 'pending' OR o.state = 'sending') AND o.next_attempt_at <= now()
+GROUP BY o.subscription_id, s.delivery, s.next_digest_at
+HAVING $1::boolean
+    OR (s.delivery = 'immediate' AND (max(o.created_at) <= now() - make_interval(secs => $2)
+                                      OR min(o.created_at) <= now() - make_interval(secs => $3)))
+    OR (s.delivery <> 'immediate' AND COALESCE(s.next_digest_at, now()) <= now())
+"""
+
+_CLAIM = """
+WITH claimed AS (
+    UPDATE alert_outbox o SET state = 'sending', attempts = attempts + 1,
+        next_attempt_at = now() + make_interval(secs => $3)
+    WHERE o.id IN (
+        SELECT id FROM alert_outbox
+        WHERE subscription_id = $1 AND (state = 'pending' OR state = 'sending')
+          AND next_attempt_at <= now()
+        ORDER BY id LIMIT $2
+        FOR UPDATE SKIP LOCKED
+    )
+    RETURNING o.id, o.subscription_id, o.finding_id, o.attempts
+)
+SELECT c.id, c.subscription_id, c.finding_id, c.attempts, f.release_id, f.project, f.version,
+       f.severity::text AS severity, f.score, f.summary, f.evidence, f.first_seen_at AS first_seen
+FROM claimed c JOIN findings f ON f.id = c.finding_id
+ORDER BY f.severity DESC, c.id
+"""
+
+
+async def due_subscriptions(
+    conn: PgConnection, *, flush: bool, settle: float, max_wait: float
+) -> list[int]:
+    rows = await conn.fetch(_DUE_SUBSCRIPTIONS, flush, settle, max_wait)
+    return [row["subscription_id"] for row in rows]
+
+
+async def claim_outbox(
+    conn: PgConnection, subscription_id: int, limit: int, lease_seconds: float
+) -> list[OutboxRow]:
+    rows = await conn.fetch(_CLAIM, subscription_id, limit, lease_seconds)
+    return [OutboxRow(**dict(row)) for row in rows]
+
+
+async def mark_sent(
+    conn: PgConnection,
+    ids: Sequence[int],
+    subscription_id: int,
+    message_id: str,
+    next_digest: datetime | None,
+) -> None:
+    async with conn.transaction():
+        await conn.execute(
+            "UPDATE alert_outbox SET state = 'sent', sent_at = now(), message_id = $2, "
+            "last_error = NULL WHERE id = ANY($1::bigint[])",
+            list(ids),
+            message_id,
+        )
+        await conn.execute(
+            "UPDATE subscriptions SET last_sent_at = now(), last_error = NULL, "
+            "next_digest_at = COALESCE($2, next_digest_at) WHERE id = $1",
+            subscription_id,
+            next_digest,
+        )
+
+
+async def mark_failed(
+    conn: PgConnection,
+    ids: Sequence[int],
+    subscription_id: int,
+    error: str,
+    *,
+    delay_seconds: float,
+    max_attempts: int,
+) -> int:
+    """Back off, or dead-letter rows that failed `max_attempts` times; return how many died."""
+    async with conn.transaction():
+        dead = await conn.fetchval(
+            """
+            WITH updated AS (
+                UPDATE alert_outbox SET
+                    state = CASE WHEN attempts >= $3 THEN 'dead' ELSE 'pending' END,
+                    next_attempt_at = now() + make_interval(secs => $4),
+                    last_error = $2
+                WHERE id = ANY($1::bigint[])
+                RETURNING state
+            )
+            SELECT count(*) FILTER (WHERE state = 'dead') FROM updated
+            """,
+            list(ids), error[:2000], max_attempts, delay_seconds,
+        )  # fmt: skip
+        await conn.execute(
+            "UPDATE subscriptions SET last_error = $2, last_error_at = now() WHERE id = $1",
+            subscription_id,
+            error[:2000],
+        )
+    return int(dead)
+
+
+async def outbox_open(conn: PgConnection) -> int:
+    return int(
+        await conn.fetchval(
+            "SELECT count(*) FROM alert_outbox WHERE state IN ('pending', 'sending')"
+        )
+    )
+
+
+async def requeue_dead(conn: PgConnection, subscription_id: int) -> int:
+    status = await conn.execute(
+        "UPDATE alert_outbox SET state = 'pending', attempts = 0, next_attempt_at = now() "
+        "WHERE subscription_id = $1 AND state = 'dead'",
+        subscription_id,
+    )
+    return int(status.rsplit(" ", 1)[-1])
