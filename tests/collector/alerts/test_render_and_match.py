@@ -1,0 +1,159 @@
+"""Alert rendering per medium (pure) and subscription matching: table-driven, a reason per case."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from analysis.model import Severity
+from collector.alerts.model import (
+    AlertItem,
+    Candidate,
+    Channel,
+    Delivery,
+    Subscription,
+    mask_target,
+    matches,
+)
+from collector.alerts.render import SHOWN, render_email, render_slack, render_webhook, sign
+from collector.alerts.sender import next_digest_after
+
+HOSTILE = (
+    "<b>*bold*</b> <script>alert(1)</script> <https://evil.example|click> &amp; _x_ `y`\r\nBcc: a@b"
+)
+
+
+def item(
+    n: int = 0,
+    *,
+    summary: str = "reqeusts 1.0: high risk.",
+    reasons: tuple[str, ...] = ("swaps ue",),
+) -> AlertItem:
+    return AlertItem(
+        finding_id=n, project=f"reqeusts{n or ''}", version="1.0", severity=Severity.HIGH, score=80,
+        summary=summary, reasons=reasons, checks=("typosquat.swapped-chars",), targets=("requests",),
+        first_seen=datetime(2026, 11, 21, tzinfo=UTC), pypi_url=f"https://pypi.org/project/reqeusts{n or ''}/1.0/",
+        inspector_url="https://inspector.pypi.io/project/reqeusts/1.0/", dashboard_url="http://dash/?release=1",
+    )  # fmt: skip
+
+
+def _texts(blocks: list[dict]) -> list[tuple[str, str]]:  # type: ignore[type-arg]
+    found = []
+    for block in blocks:
+        if "text" in block:
+            found.append((block["text"]["type"], block["text"]["text"]))
+        for element in block.get("elements", []):
+            found.append((element["type"], element["text"]))
+    return found
+
+
+def test_slack_single_release_names_project_version_severity_target_and_links() -> None:
+    message = render_slack([item()], "security")
+    assert message["text"] == "HIGH reqeusts 1.0 imitates requests"
+    texts = _texts(message["blocks"])
+    assert texts[0] == ("plain_text", "HIGH reqeusts 1.0 imitates requests")
+    assert any("swaps ue" in t for kind, t in texts if kind == "plain_text")
+    links = [t for kind, t in texts if kind == "mrkdwn"]
+    assert links == [
+        "<https://pypi.org/project/reqeusts/1.0/|PyPI> · <https://inspector.pypi.io/project/reqeusts/1.0/|inspector> · <http://dash/?release=1|dashboard>"
+    ]
+
+
+def test_slack_package_text_is_never_mrkdwn() -> None:
+    message = render_slack([item(summary=HOSTILE, reasons=(HOSTILE,))], "s")
+    for kind, text in _texts(message["blocks"]):
+        if HOSTILE.split()[0] in text:
+            assert kind == "plain_text"  # Slack renders plain_text literally: no links, no markup
+    assert "<script>" not in message["text"]
+
+
+def test_slack_burst_is_one_grouped_message() -> None:
+    items = [item(i) for i in range(1, 201)]
+    message = render_slack(items, "s")
+    assert message["text"].startswith("200 flagged releases (worst: high)")
+    sections = [b for b in message["blocks"] if b["type"] == "section"]
+    assert len(sections) == SHOWN + 1
+    assert "185 more releases" in sections[-1]["text"]["text"]
+    assert len(message["blocks"]) <= 50  # Slack's limit
+
+
+def test_email_escapes_html_and_keeps_headers_single_line() -> None:
+    message = render_email([item(summary=HOSTILE, reasons=(HOSTILE,))], "s", sender="s@x.org",
+                           recipient="me@x.org", unsubscribe="mailto:s@x.org?subject=unsubscribe")  # fmt: skip
+    assert "\n" not in message["Subject"] and "\r" not in message["Subject"]
+    assert message["List-Unsubscribe"] == "<mailto:s@x.org?subject=unsubscribe>"
+    text_part, html_part = message.iter_parts()
+    assert HOSTILE.replace("\r\n", "\n")[:20] in text_part.get_content()
+    html = html_part.get_content()
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert 'href="https://pypi.org/project/reqeusts/1.0/"' in html
+    assert "evil.example" not in html.split("href=")[1]  # package URLs are never links
+
+
+def test_webhook_body_and_signature() -> None:
+    body = render_webhook([item()], "s", datetime(2026, 11, 21, tzinfo=UTC))
+    payload = json.loads(body)
+    assert payload["schema"] == 1
+    (alert,) = payload["alerts"]
+    assert (alert["name"], alert["version"], alert["severity"]) == ("reqeusts", "1.0", "high")
+    assert alert["links"]["pypi"] == "https://pypi.org/project/reqeusts/1.0/"
+    signature = sign("k", "1700000000", body)
+    assert signature.startswith("sha256=") and len(signature) == 71
+    assert signature != sign("k", "1700000001", body)  # bound to the timestamp
+    assert signature != sign("other", "1700000000", body)
+
+
+def sub(**changes: object) -> Subscription:
+    base = Subscription(1, "s", Channel.SLACK, "https://hooks.example/x")
+    return Subscription(**{**{f: getattr(base, f) for f in base.__slots__}, **changes})  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("subscription", "candidate", "expected"),
+    [
+        (sub(), Candidate("reqeusts", Severity.MEDIUM, [], []), True),  # default: medium and up
+        (sub(), Candidate("reqeusts", Severity.LOW, [], []), False),  # below the threshold
+        (sub(enabled=False), Candidate("x", Severity.CRITICAL, [], []), False),  # switched off
+        (sub(check_ids=("typosquat.",)), Candidate("x", Severity.HIGH, ["typosquat.swapped-chars"], []), True),  # a family prefix
+        (sub(check_ids=("metadata.url-dependency",)), Candidate("x", Severity.HIGH, ["typosquat.swapped-chars"], []), False),
+        (sub(watched_projects=("requests",)), Candidate("reqeusts", Severity.HIGH, [], ["requests"]), True),  # imitates mine
+        (sub(watched_projects=("requests",)), Candidate("requests", Severity.HIGH, [], []), True),  # mine itself
+        (sub(watched_projects=("flask",)), Candidate("reqeusts", Severity.HIGH, [], ["requests"]), False),
+        (sub(name_patterns=("req*",)), Candidate("reqeusts", Severity.HIGH, [], []), True),
+        (sub(name_patterns=("django-*",)), Candidate("reqeusts", Severity.HIGH, [], []), False),
+        # every filter that is set must agree
+        (sub(watched_projects=("requests",), min_severity=Severity.CRITICAL),
+         Candidate("reqeusts", Severity.HIGH, [], ["requests"]), False),
+    ],
+)  # fmt: skip
+def test_matching(subscription: Subscription, candidate: Candidate, expected: bool) -> None:
+    assert matches(subscription, candidate) is expected
+
+
+@pytest.mark.parametrize(
+    ("target", "masked"),
+    [
+        (
+            "https://hooks.slack.com/services/T000/B000/XXXXsecretYYYY",
+            "https://hooks.slack.com/…YYYY",
+        ),
+        ("alice@example.org", "al***@example.org"),
+    ],
+)
+def test_credentials_are_masked(target: str, masked: str) -> None:
+    assert mask_target(target) == masked
+
+
+@pytest.mark.parametrize(
+    ("delivery", "now", "expected"),
+    [
+        (Delivery.IMMEDIATE, datetime(2026, 1, 1, 10, 30, tzinfo=UTC), None),
+        (Delivery.HOURLY, datetime(2026, 1, 1, 10, 30, tzinfo=UTC), datetime(2026, 1, 1, 11, 0, tzinfo=UTC)),
+        (Delivery.DAILY, datetime(2026, 1, 1, 7, 0, tzinfo=UTC), datetime(2026, 1, 1, 8, 0, tzinfo=UTC)),
+        (Delivery.DAILY, datetime(2026, 1, 1, 9, 0, tzinfo=UTC), datetime(2026, 1, 2, 8, 0, tzinfo=UTC)),
+    ],
+)  # fmt: skip
+def test_digest_schedule(delivery: Delivery, now: datetime, expected: datetime | None) -> None:
+    assert next_digest_after(delivery, now) == expected

@@ -1,0 +1,223 @@
+"""The outbox sender against real local servers: once per (subscription, finding), grouped,
+retried through outages, dead-lettered with a clear error, and safe across crashes."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import asyncpg
+import pytest
+
+from analysis.model import Severity
+from collector.alerts.model import Channel, Delivery, Subscription
+from collector.alerts.sender import SenderPolicy
+from collector.alerts.service import build_sender, send_test_alert
+from collector.alerts.store import AGGREGATE_CHECK, enqueue_alerts, save_subscription
+from collector.config import Settings
+from collector.errors import SentinelError
+from collector.store.database import create_pool
+from tests.collector.alerts.conftest import Sink, Smtp
+
+FAST = SenderPolicy(
+    settle=0.05,
+    max_wait=1.0,
+    lease=0.5,
+    base=0.05,
+    cap=0.2,
+    max_attempts=4,
+    max_attempts_permanent=2,
+)
+
+
+@pytest.fixture
+async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    pool = await create_pool(database_url, "test", max_size=6)
+    yield pool
+    await pool.close()
+
+
+@pytest.fixture
+async def session() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str, smtp: Smtp) -> Settings:
+    return Settings(
+        home=tmp_path, database_url=database_url, smtp_host="127.0.0.1", smtp_port=smtp.port,
+        smtp_security="none", smtp_username="sentinel", smtp_password="right",
+        smtp_from="alerts@sentinel.example",
+    )  # fmt: skip
+
+
+async def subscribe(
+    pool: asyncpg.Pool, name: str, channel: Channel, target: str, **extra: object
+) -> int:
+    async with pool.acquire() as conn:
+        return await save_subscription(conn, Subscription(0, name, channel, target, **extra), "cli")  # type: ignore[arg-type]
+
+
+async def flag(pool: asyncpg.Pool, project: str, subs: list[int], severity: str = "high") -> int:
+    """A flagged release with its aggregate finding, planned for `subs` (as the pipeline does)."""
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute(
+            "INSERT INTO projects (normalized, name) VALUES ($1, $1) ON CONFLICT DO NOTHING",
+            project,
+        )
+        release = await conn.fetchval(
+            "INSERT INTO releases (project, version, first_seen_source) VALUES ($1, '1.0', 'changelog') RETURNING id",
+            project,
+        )
+        finding = await conn.fetchval(
+            "INSERT INTO findings (release_id, project, version, check_id, severity, score, summary, target, evidence) "
+            "VALUES ($1, $2, '1.0', $3, $4::severity, 80, $5, 'requests', $6) RETURNING id",
+            release, project, AGGREGATE_CHECK, severity, f"{project} 1.0: high risk.",
+            {"reasons": [f"{project} imitates requests"], "checks": ["typosquat.swapped-chars"], "targets": ["requests"]},
+        )  # fmt: skip
+        await enqueue_alerts(conn, finding, subs)
+    return int(finding)
+
+
+async def outbox(pool: asyncpg.Pool) -> list[tuple[str, int]]:
+    async with pool.acquire() as conn:
+        rows = await conn.fetch(
+            "SELECT state, count(*) AS n FROM alert_outbox GROUP BY state ORDER BY state"
+        )
+    return [(r["state"], r["n"]) for r in rows]
+
+
+async def test_each_channel_gets_the_alert_once(
+    pool: asyncpg.Pool, settings: Settings, session: aiohttp.ClientSession, sink: Sink, smtp: Smtp
+) -> None:
+    slack = await subscribe(pool, "team-slack", Channel.SLACK, f"{sink.base}/slack")
+    hook = await subscribe(pool, "siem", Channel.WEBHOOK, f"{sink.base}/hook", secret="s3cret")
+    mail = await subscribe(pool, "oncall", Channel.EMAIL, "oncall@example.org")
+    await flag(pool, "reqeusts", [slack, hook, mail])
+    sender = build_sender(pool, settings, session, FAST)
+    assert await sender.drain() == 0
+    assert await sender.drain() == 0  # nothing is sent twice
+    (slack_msg,) = sink.at("/slack")
+    assert slack_msg.json()["text"] == "HIGH reqeusts 1.0 imitates requests"
+    (hook_msg,) = sink.at("/hook")
+    assert hook_msg.json()["alerts"][0]["name"] == "reqeusts"
+    assert hook_msg.headers["X-Sentinel-Signature"].startswith("sha256=")
+    (mail_msg,) = smtp.wait(1)
+    assert "reqeusts 1.0" in mail_msg["Subject"]
+    assert await outbox(pool) == [("sent", 3)]
+
+
+async def test_a_burst_becomes_one_grouped_message(
+    pool: asyncpg.Pool, settings: Settings, session: aiohttp.ClientSession, sink: Sink
+) -> None:
+    slack = await subscribe(pool, "team-slack", Channel.SLACK, f"{sink.base}/slack")
+    for i in range(200):
+        await flag(pool, f"campaign-{i:03d}", [slack])
+    sender = build_sender(pool, settings, session, SenderPolicy(settle=0.5, max_wait=60))
+    await asyncio.sleep(0.6)  # the burst has settled
+    assert await sender.send_due() == 1
+    (message,) = sink.at("/slack")
+    assert message.json()["text"].startswith("200 flagged releases")
+    assert await outbox(pool) == [("sent", 200)]
+
+
+async def test_a_settling_burst_waits_instead_of_flooding(
+    pool: asyncpg.Pool, settings: Settings, session: aiohttp.ClientSession, sink: Sink
+) -> None:
+    slack = await subscribe(pool, "team-slack", Channel.SLACK, f"{sink.base}/slack")
+    sender = build_sender(pool, settings, session, SenderPolicy(settle=30, max_wait=60))
+    await flag(pool, "first", [slack])
+    assert await sender.send_due() == 0  # newest row is younger than the settle time
+    assert sink.received == []
+
+
+async def test_channel_down_for_a_while_then_everything_once(
+    pool: asyncpg.Pool, settings: Settings, session: aiohttp.ClientSession, sink: Sink
+) -> None:
+    slack = await subscribe(pool, "team-slack", Channel.SLACK, f"{sink.base}/slack")
+    sink.failures["/slack"] = [503, 502, 429]
+    for name in ("a1", "a2", "a3"):
+        await flag(pool, name, [slack])
+    sender = build_sender(pool, settings, session, FAST)
+    assert await sender.drain() == 0
+    (message,) = sink.at("/slack")  # the three went out together, once, after the outage
+    assert message.json()["text"].startswith("3 flagged releases")
+    assert await outbox(pool) == [("sent", 3)]
+
+
+async def test_bad_url_and_refused_login_are_clear_and_others_unaffected(
+    pool: asyncpg.Pool, settings: Settings, session: aiohttp.ClientSession, sink: Sink, smtp: Smtp
+) -> None:
+    good = await subscribe(pool, "good", Channel.SLACK, f"{sink.base}/slack")
+    gone = await subscribe(pool, "revoked", Channel.SLACK, f"{sink.base}/revoked")
+    mail = await subscribe(pool, "mail", Channel.EMAIL, "oncall@example.org")
+    sink.failures["/revoked"] = [404] * 10
+    await flag(pool, "reqeusts", [good, gone, mail])
+    bad_login = settings.replace(smtp_password="wrong")
+    sender = build_sender(pool, bad_login, session, FAST)
+    assert await sender.drain() == 0  # drained: sent or dead-lettered
+    assert len(sink.at("/slack")) == 1
+    async with pool.acquire() as conn:
+        rows = {
+            r["name"]: r for r in await conn.fetch("SELECT name, last_error FROM subscriptions")
+        }
+        states = dict(await conn.fetch(
+            "SELECT s.name, o.state FROM alert_outbox o JOIN subscriptions s ON s.id = o.subscription_id"))  # fmt: skip
+    assert states == {"good": "sent", "revoked": "dead", "mail": "dead"}
+    assert "HTTP 404" in rows["revoked"]["last_error"]
+    assert "SMTP login refused" in rows["mail"]["last_error"]
+    assert rows["good"]["last_error"] is None
+
+
+async def test_killed_between_commit_and_send_the_alert_still_goes_out(
+    pool: asyncpg.Pool, settings: Settings, session: aiohttp.ClientSession, sink: Sink
+) -> None:
+    slack = await subscribe(pool, "team-slack", Channel.SLACK, f"{sink.base}/slack")
+    await flag(pool, "reqeusts", [slack])  # committed; the process "dies" before sending
+    async with pool.acquire() as conn:  # ...or dies holding the claim (state 'sending')
+        await conn.execute(
+            "UPDATE alert_outbox SET state = 'sending', attempts = 1, next_attempt_at = now() + interval '0.3 s'"
+        )
+    sender = build_sender(pool, settings, session, FAST)  # the restarted process
+    assert await sender.send_due(flush=True) == 0  # the lease still holds
+    await asyncio.sleep(0.4)
+    assert await sender.drain() == 0
+    assert len(sink.at("/slack")) == 1
+    assert await outbox(pool) == [("sent", 1)]
+
+
+async def test_digest_waits_for_its_hour_unless_flushed(
+    pool: asyncpg.Pool, settings: Settings, session: aiohttp.ClientSession, sink: Sink
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    async with pool.acquire() as conn:
+        digest = await save_subscription(
+            conn, Subscription(0, "hourly", Channel.SLACK, f"{sink.base}/slack", delivery=Delivery.HOURLY),
+            "cli", next_digest=datetime.now(UTC) + timedelta(minutes=30),
+        )  # fmt: skip
+    await flag(pool, "one", [digest])
+    await flag(pool, "two", [digest])
+    sender = build_sender(pool, settings, session, FAST)
+    await asyncio.sleep(0.1)
+    assert await sender.send_due() == 0
+    assert await sender.drain() == 0  # run --once flushes digests
+    (message,) = sink.at("/slack")
+    assert message.json()["text"].startswith("2 flagged releases")
+
+
+async def test_test_alert_reaches_the_channel_or_says_why(
+    pool: asyncpg.Pool, settings: Settings, sink: Sink
+) -> None:
+    ok = await subscribe(
+        pool, "ok", Channel.SLACK, f"{sink.base}/slack", min_severity=Severity.HIGH
+    )
+    broken = await subscribe(pool, "broken", Channel.WEBHOOK, f"{sink.base}/gone")
+    sink.failures["/gone"] = [410]
+    assert "test alert sent to ok" in await send_test_alert(pool, settings, ok)
+    assert "pypi-sentinel-test" in sink.at("/slack")[0].json()["text"]
+    with pytest.raises(SentinelError, match="HTTP 410"):
+        await send_test_alert(pool, settings, broken)
