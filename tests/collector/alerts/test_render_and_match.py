@@ -44,8 +44,7 @@ def _texts(blocks: list[dict]) -> list[tuple[str, str]]:  # type: ignore[type-ar
     for block in blocks:
         if "text" in block:
             found.append((block["text"]["type"], block["text"]["text"]))
-        for element in block.get("elements", []):
-            found.append((element["type"], element["text"]))
+        found.extend((element["type"], element["text"]) for element in block.get("elements", []))
     return found
 
 
@@ -82,12 +81,14 @@ def test_slack_burst_is_one_grouped_message() -> None:
 def test_email_escapes_html_and_keeps_headers_single_line() -> None:
     message = render_email([item(summary=HOSTILE, reasons=(HOSTILE,))], "s", sender="s@x.org",
                            recipient="me@x.org", unsubscribe="mailto:s@x.org?subject=unsubscribe")  # fmt: skip
-    assert "\n" not in message["Subject"] and "\r" not in message["Subject"]
+    assert "\n" not in message["Subject"]
+    assert "\r" not in message["Subject"]
     assert message["List-Unsubscribe"] == "<mailto:s@x.org?subject=unsubscribe>"
     text_part, html_part = message.iter_parts()
     assert HOSTILE.replace("\r\n", "\n")[:20] in text_part.get_content()
     html = html_part.get_content()
-    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert "<script>" not in html
+    assert "&lt;script&gt;" in html
     assert 'href="https://pypi.org/project/reqeusts/1.0/"' in html
     assert "evil.example" not in html.split("href=")[1]  # package URLs are never links
 
@@ -100,7 +101,8 @@ def test_webhook_body_and_signature() -> None:
     assert (alert["name"], alert["version"], alert["severity"]) == ("reqeusts", "1.0", "high")
     assert alert["links"]["pypi"] == "https://pypi.org/project/reqeusts/1.0/"
     signature = sign("k", "1700000000", body)
-    assert signature.startswith("sha256=") and len(signature) == 71
+    assert signature.startswith("sha256=")
+    assert len(signature) == 71
     assert signature != sign("k", "1700000001", body)  # bound to the timestamp
     assert signature != sign("other", "1700000000", body)
 
