@@ -9,6 +9,7 @@ import signal
 import sys
 from typing import Any
 
+from collector import web
 from collector.alerts.outbox import OutboxWriter
 from collector.alerts.service import apply_env_subscriptions, build_sender
 from collector.config import Settings
@@ -61,8 +62,13 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
             return await _once(collector, args)
         stop = asyncio.Event()
         _stop_on_signals(stop)
+        server = await web.serve(db.pool, settings)
         log.info("following %s (Ctrl-C or SIGTERM stops)", settings.pypi_url)
-        await collector.run_forever(stop, args.since_serial)
+        try:
+            await collector.run_forever(stop, args.since_serial)
+        finally:
+            if server is not None:
+                await server.cleanup()
         log.info("stopped cleanly")
     return 0
 

@@ -14,10 +14,14 @@ CREATE INDEX alert_outbox_subscription_idx ON alert_outbox (subscription_id, sta
 CREATE INDEX alert_outbox_finding_idx ON alert_outbox (finding_id);
 ALTER TABLE alert_outbox ADD COLUMN message_id text;  -- which grouped message carried it
 
+-- 'sending' is committed before the request to PyPI goes out: a crash mid-request leaves it,
+-- and a later attempt refuses to send again blindly (at most once, as PyPI's admins read each).
 ALTER TABLE reports
     ADD COLUMN attempts integer NOT NULL DEFAULT 0,
     ADD COLUMN last_error text,
-    ADD COLUMN submit_url text;
+    ADD COLUMN submit_url text,
+    DROP CONSTRAINT reports_status_check,
+    ADD CONSTRAINT reports_status_check CHECK (status IN ('prepared', 'sending', 'submitted', 'failed'));
 
 -- Releases with findings, newest first, for the findings listing and the feed.
 CREATE INDEX findings_release_idx ON findings (release_id);

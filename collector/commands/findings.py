@@ -1,0 +1,103 @@
+"""`pypi-sentinel findings`: what was found, newest first, with triage status and reports."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from analysis.model import Severity
+from analysis.names import normalize
+from collector.commands.releases import parse_since
+from collector.config import Settings
+from collector.output import SCHEMA, OutputFormat, add_format_flag, print_text
+from collector.store.database import open_database
+from collector.store.findings import FindingFilter, iter_findings
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "findings", help="list findings, newest first (triage status and reports included)"
+    )
+    parser.add_argument(
+        "--since", help="first seen at or after this ISO date/time (UTC if no zone)"
+    )
+    parser.add_argument(
+        "--min-severity", choices=[s.label for s in Severity], default="info", help="default: info"
+    )
+    parser.add_argument("--check", help="a check id, or a prefix such as typosquat.")
+    parser.add_argument("--name", help="findings on this project or imitating it")
+    parser.add_argument("--limit", type=int, default=None, help="at most this many")
+    add_format_flag(parser)
+    parser.set_defaults(handler=run)
+    return parser
+
+
+async def run(settings: Settings, args: argparse.Namespace) -> int:
+    filters = FindingFilter(
+        since=parse_since(args.since),
+        min_severity=args.min_severity,
+        check=args.check,
+        project=normalize(args.name) if args.name else None,
+        limit=args.limit,
+    )
+    async with (
+        open_database(settings, max_size=2) as db,
+        db.pool.acquire() as conn,
+        conn.transaction(readonly=True),
+    ):
+        rows = iter_findings(conn, filters)
+        if args.format is OutputFormat.JSON:
+            await _write_json(rows)
+        else:
+            await _write_text(rows)
+    return 0
+
+
+def render_finding(row: dict[str, Any]) -> dict[str, Any]:
+    report = None
+    if row["report_status"] is not None:
+        report = {
+            "status": row["report_status"],
+            "kind": row["report_kind"],
+            "at": row["reported_at"],
+        }
+    return {
+        "name": row["project"],
+        "version": row["version"],
+        "check": row["check_id"],
+        "severity": row["severity"],
+        "score": row["score"],
+        "summary": row["summary"],
+        "evidence": row["evidence"],
+        "first_seen": row["first_seen_at"],
+        "status": row["status"],
+        "target": row["target"],
+        "last_seen": row["last_seen_at"],
+        "triaged_by": row["triaged_by"],
+        "report": report,
+    }
+
+
+async def _write_json(rows: Any) -> None:
+    out = sys.stdout
+    out.write(f'{{"schema": {SCHEMA}, "findings": [')
+    first = True
+    async for row in rows:
+        out.write(("\n  " if first else ",\n  ") + json.dumps(render_finding(row), default=str))
+        first = False
+    out.write("\n]}\n" if not first else "]}\n")
+
+
+async def _write_text(rows: Any) -> None:
+    count = 0
+    async for row in rows:
+        count += 1
+        report = f" reported:{row['report_status']}" if row["report_status"] else ""
+        print_text(
+            f"{row['first_seen_at']:%Y-%m-%d %H:%M} {row['severity']:<8} {row['project']} "
+            f"{row['version']}  {row['check_id']}  [{row['status']}{report}]\n    {row['summary']}"
+        )
+    if count == 0:
+        print_text("no findings")
