@@ -6,9 +6,11 @@ channel said yes; if the process dies between the channel's yes and that mark, t
 runs out and it is sent once more. So: at least once, and at most one duplicate, only after a
 crash at that exact moment.
 
-Grouping: an immediate subscription's rows wait until no new row has come for `settle` seconds
-(or the oldest has waited `max_wait`), then go as one message; a burst of 200 squats in a minute
-is one grouped message. Each channel is also rate limited (Slack: one message a second).
+Grouping: an immediate subscription gets each alert within about a second (`settle` catches
+findings committed together). When it has already had `burst_messages` messages in the last
+`burst_window` seconds, a campaign is under way: further rows wait until the oldest has waited
+`max_wait` and then go as one grouped message, so 200 squats in a minute make a handful of
+messages, not a flood. Each channel is also rate limited (Slack: one message a second).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import asyncio
 import logging
 import time
 import uuid
+from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -28,12 +31,13 @@ from collector.alerts.model import AlertItem, Channel, Delivery, Subscription
 from collector.alerts.notifiers import DeliveryError, Notifier
 from collector.alerts.store import (
     OutboxRow,
+    PendingGroup,
     claim_outbox,
-    due_subscriptions,
     get_subscription,
     mark_failed,
     mark_sent,
     outbox_open,
+    pending_groups,
 )
 from collector.pypi.http import PyPIUrls
 from collector.store.database import DB_ERRORS
@@ -45,8 +49,10 @@ MIN_INTERVAL = {Channel.SLACK: 1.0, Channel.EMAIL: 1.0, Channel.WEBHOOK: 0.1}  #
 
 @dataclass(frozen=True, slots=True)
 class SenderPolicy:
-    settle: float = 2.0
-    max_wait: float = 60.0
+    settle: float = 0.5
+    max_wait: float = 30.0
+    burst_messages: int = 10  # messages a subscription may get in `burst_window` before grouping
+    burst_window: float = 60.0
     lease: float = 60.0
     batch: int = 500  # rows in one grouped message at most
     base: float = 5.0
@@ -98,6 +104,7 @@ class OutboxSender:
         self.policy = policy or SenderPolicy()
         self.wake = asyncio.Event()
         self._last_sent: dict[int, float] = {}
+        self._recent: dict[int, deque[float]] = {}  # when each subscription's messages went
         self.sent_messages = 0
 
     async def run(self, stop: asyncio.Event, interval: float = 0.5) -> None:
@@ -116,8 +123,10 @@ class OutboxSender:
         """Send everything now (digests too) until nothing is left but dead letters."""
         policy = self.policy
         self.policy = SenderPolicy(
-            settle=0.0, max_wait=0.0, lease=policy.lease, batch=policy.batch, base=min(policy.base, 2.0),
-            cap=10.0, max_attempts=max_attempts, max_attempts_permanent=min(max_attempts, 2),
+            settle=0.0, max_wait=0.0, burst_messages=policy.burst_messages,
+            burst_window=policy.burst_window, lease=policy.lease, batch=policy.batch,
+            base=min(policy.base, 2.0), cap=10.0, max_attempts=max_attempts,
+            max_attempts_permanent=min(max_attempts, 2),
         )  # fmt: skip
         deadline = time.monotonic() + give_up_after
         try:
@@ -135,12 +144,15 @@ class OutboxSender:
     async def send_due(self, *, flush: bool = False) -> int:
         """One pass: every subscription with something due gets (at most) one message."""
         async with self.pool.acquire() as conn:
-            due = await due_subscriptions(
-                conn, flush=flush, settle=self.policy.settle, max_wait=self.policy.max_wait
-            )
+            groups = await pending_groups(conn)
+        now = time.monotonic()
         sent = 0
-        for subscription_id in due:
-            sent += await self._send_subscription(subscription_id)
+        for group in groups:
+            recent = self._recent.setdefault(group.subscription_id, deque())
+            while recent and now - recent[0] > self.policy.burst_window:
+                recent.popleft()
+            if flush or is_due(group, len(recent), self.policy, datetime.now(UTC)):
+                sent += await self._send_subscription(group.subscription_id)
         return sent
 
     async def _send_subscription(self, subscription_id: int) -> int:
@@ -167,6 +179,7 @@ class OutboxSender:
                 next_digest_after(subscription.delivery, datetime.now(UTC)),
             )  # fmt: skip
         self.sent_messages += 1
+        self._recent.setdefault(subscription.id, deque()).append(time.monotonic())
         log.info(
             "alert to %s (%s): %d release(s)", subscription.name, subscription.channel, len(rows)
         )
@@ -195,6 +208,15 @@ class OutboxSender:
             subscription.name, subscription.channel, subscription.masked_target, exc,
             f"{dead} dead-lettered" if dead else f"retry in {delay:.0f}s",
         )  # fmt: skip
+
+
+def is_due(group: PendingGroup, recent_messages: int, policy: SenderPolicy, now: datetime) -> bool:
+    """Should this subscription's ready rows go now? Pure: the grouping and digest rules."""
+    if group.delivery != Delivery.IMMEDIATE.value:
+        return group.next_digest_at is None or group.next_digest_at <= now
+    if recent_messages >= policy.burst_messages:  # a campaign: group it
+        return group.oldest_age >= policy.max_wait
+    return group.newest_age >= policy.settle or group.oldest_age >= policy.max_wait
 
 
 def next_digest_after(delivery: Delivery, now: datetime) -> datetime | None:

@@ -133,19 +133,27 @@ class OutboxRow:
     first_seen: datetime
 
 
-# Subscriptions with something to send: immediate ones once their newest row has settled (a
-# burst keeps coming: wait and send it as one message) or their oldest has waited long enough;
-# digests when their time has come; `flush` sends everything (run --once).
-_DUE_SUBSCRIPTIONS = """
-SELECT o.subscription_id
+# Subscriptions with rows ready to go, and how old their oldest and newest rows are; the
+# sender decides (grouping, digests) in Python.
+_PENDING_BY_SUBSCRIPTION = """
+SELECT o.subscription_id, s.delivery, s.next_digest_at,
+       extract(epoch FROM now() - min(o.created_at)) AS oldest_age,
+       extract(epoch FROM now() - max(o.created_at)) AS newest_age
 FROM alert_outbox o JOIN subscriptions s ON s.id = o.subscription_id
 WHERE (o.state = 'pending' OR o.state = 'sending') AND o.next_attempt_at <= now()
 GROUP BY o.subscription_id, s.delivery, s.next_digest_at
-HAVING $1::boolean
-    OR (s.delivery = 'immediate' AND (max(o.created_at) <= now() - make_interval(secs => $2)
-                                      OR min(o.created_at) <= now() - make_interval(secs => $3)))
-    OR (s.delivery <> 'immediate' AND COALESCE(s.next_digest_at, now()) <= now())
+ORDER BY o.subscription_id
 """
+
+
+@dataclass(frozen=True, slots=True)
+class PendingGroup:
+    subscription_id: int
+    delivery: str
+    next_digest_at: datetime | None
+    oldest_age: float  # seconds since the oldest ready row was planned
+    newest_age: float
+
 
 _CLAIM = """
 WITH claimed AS (
@@ -167,11 +175,13 @@ ORDER BY f.severity DESC, c.id
 """
 
 
-async def due_subscriptions(
-    conn: PgConnection, *, flush: bool, settle: float, max_wait: float
-) -> list[int]:
-    rows = await conn.fetch(_DUE_SUBSCRIPTIONS, flush, settle, max_wait)
-    return [row["subscription_id"] for row in rows]
+async def pending_groups(conn: PgConnection) -> list[PendingGroup]:
+    rows = await conn.fetch(_PENDING_BY_SUBSCRIPTION)
+    return [
+        PendingGroup(r["subscription_id"], r["delivery"], r["next_digest_at"],
+                     float(r["oldest_age"]), float(r["newest_age"]))
+        for r in rows
+    ]  # fmt: skip
 
 
 async def claim_outbox(

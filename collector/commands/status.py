@@ -62,6 +62,11 @@ def render_status_json(db: Database, status: StoreStatus) -> dict[str, Any]:
             }
             for s in status.sources
         },
+        "alerts": {
+            "pending": status.counts["alerts_pending"],
+            "dead": status.counts["alerts_dead"],
+            "failing_subscriptions": status.alert_problems,
+        },
         "counts": status.counts,
         "findings_by_severity": status.findings_by_severity,
     }
@@ -85,6 +90,13 @@ def render_status_text(db: Database, status: StoreStatus) -> str:
     ]  # fmt: skip
     rows += [(f"  {kind} errors", n) for kind, n in status.queue.errors_by_kind.items()]
     rows += [(f"source {s.source}", _source_text(s)) for s in status.sources]
+    rows += [
+        (
+            f"alerts to {p['name']}",
+            f"failing ({p['dead']} dead, {p['pending']} waiting): {p['last_error']}",
+        )
+        for p in status.alert_problems
+    ]
     rows += [(name.replace("_", " "), count) for name, count in status.counts.items()]
     rows += [(f"  {sev} findings", n) for sev, n in status.findings_by_severity.items()]
     return render_table(rows)

@@ -27,6 +27,15 @@ SELECT
     (SELECT count(*) FROM reports)                                   AS reports
 """
 
+_ALERT_PROBLEMS = """
+SELECT s.name, s.channel, s.last_error, s.last_error_at,
+       count(o.id) FILTER (WHERE o.state = 'dead') AS dead,
+       count(o.id) FILTER (WHERE o.state IN ('pending', 'sending')) AS pending
+FROM subscriptions s LEFT JOIN alert_outbox o ON o.subscription_id = s.id
+WHERE s.last_error IS NOT NULL AND (s.last_sent_at IS NULL OR s.last_error_at > s.last_sent_at)
+GROUP BY s.id ORDER BY s.name
+"""
+
 _FINDINGS_BY_SEVERITY = """
 SELECT s.severity::text AS severity, count(f.id) AS n
 FROM unnest(enum_range(NULL::severity)) AS s(severity)
@@ -44,6 +53,7 @@ class StoreStatus:
     findings_by_severity: dict[str, int]
     queue: QueueStatus
     sources: list[SourceHealth]
+    alert_problems: list[dict[str, object]]  # subscriptions whose last delivery failed
 
     @property
     def pypi_last_serial(self) -> int | None:
@@ -83,6 +93,7 @@ async def fetch_status(conn: PgConnection) -> StoreStatus:
         findings_by_severity={row["severity"]: int(row["n"]) for row in by_severity},
         queue=await fetch_queue_status(conn),
         sources=await fetch_health(conn),
+        alert_problems=[dict(r) for r in await conn.fetch(_ALERT_PROBLEMS)],
     )
 
 

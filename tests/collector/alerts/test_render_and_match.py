@@ -18,7 +18,8 @@ from collector.alerts.model import (
     matches,
 )
 from collector.alerts.render import SHOWN, render_email, render_slack, render_webhook, sign
-from collector.alerts.sender import next_digest_after
+from collector.alerts.sender import SenderPolicy, is_due, next_digest_after
+from collector.alerts.store import PendingGroup
 
 HOSTILE = (
     "<b>*bold*</b> <script>alert(1)</script> <https://evil.example|click> &amp; _x_ `y`\r\nBcc: a@b"
@@ -159,3 +160,23 @@ def test_credentials_are_masked(target: str, masked: str) -> None:
 )  # fmt: skip
 def test_digest_schedule(delivery: Delivery, now: datetime, expected: datetime | None) -> None:
     assert next_digest_after(delivery, now) == expected
+
+
+POLICY = SenderPolicy(settle=0.5, max_wait=30, burst_messages=10, burst_window=60)
+NOW = datetime(2026, 1, 1, 10, 30, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("group", "recent", "expected"),
+    [
+        (PendingGroup(1, "immediate", None, 1.0, 1.0), 0, True),  # quiet subscription: send now
+        (PendingGroup(1, "immediate", None, 0.2, 0.2), 0, False),  # settling: more may be coming
+        (PendingGroup(1, "immediate", None, 31.0, 0.1), 0, True),  # a steady stream waits at most max_wait
+        (PendingGroup(1, "immediate", None, 5.0, 5.0), 10, False),  # a campaign: group it
+        (PendingGroup(1, "immediate", None, 30.0, 5.0), 10, True),  # ...for max_wait at most
+        (PendingGroup(1, "hourly", datetime(2026, 1, 1, 11, tzinfo=UTC), 999.0, 999.0), 0, False),  # not yet
+        (PendingGroup(1, "hourly", datetime(2026, 1, 1, 10, tzinfo=UTC), 1.0, 1.0), 0, True),  # its hour came
+    ],
+)  # fmt: skip
+def test_when_alerts_go_out(group: PendingGroup, recent: int, expected: bool) -> None:
+    assert is_due(group, recent, POLICY, NOW) is expected

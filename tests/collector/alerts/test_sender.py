@@ -170,6 +170,12 @@ async def test_bad_url_and_refused_login_are_clear_and_others_unaffected(
     assert "HTTP 404" in rows["revoked"]["last_error"]
     assert "SMTP login refused" in rows["mail"]["last_error"]
     assert rows["good"]["last_error"] is None
+    from collector.store.status import fetch_status
+
+    async with pool.acquire() as conn:
+        problems = {p["name"]: p for p in (await fetch_status(conn)).alert_problems}
+    assert set(problems) == {"revoked", "mail"}  # status names the broken channels
+    assert problems["mail"]["dead"] == 1
 
 
 async def test_killed_between_commit_and_send_the_alert_still_goes_out(
