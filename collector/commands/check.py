@@ -1,15 +1,16 @@
-"""`pypi-sentinel check NAME...`: offline typosquat verdicts for project names.
+"""`pypi-sentinel check NAME...`: typosquat verdicts for project names, offline; with
+`--metadata`, every check on each release's metadata fetched from PyPI (NAME or NAME==VERSION).
 
 Exit 0 when every name is below --fail-on (default: low, so any flagged name fails), 1 when one is
-at or above it, 2 for usage errors. Uses the cached top-packages list, else the shipped snapshot;
-never the network.
+at or above it, 2 for usage errors, 3 when PyPI cannot be reached. Names are judged against the
+cached top-packages list, else the shipped snapshot.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import re
-import sys
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,9 +23,16 @@ from collector.config import Settings
 from collector.corpus import LoadedCorpus, load_local_corpus
 from collector.errors import UsageError
 from collector.output import OutputFormat, add_format_flag, print_json, print_text
+from collector.pipeline.analyzer import EngineAnalyzer
+from collector.pipeline.fetcher import Fetched, ReleaseFetcher
+from collector.pipeline.snapshot import build_snapshot
+from collector.pypi.http import Http, PyPIUrls, new_session
+from collector.pypi.json_api import NotFound, fetch_project
+from collector.store.jobs import Job
+from collector.store.releases import History
 
 EXIT_OK, EXIT_FINDINGS = 0, 1
-_VALID_NAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$")
+_VALID_NAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?(==[A-Za-z0-9.!+_-]+)?$")
 _NAME_IN_LINE = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 
 
@@ -137,24 +145,60 @@ def verdict_text(name: str, verdict: Assessment) -> str:
     return "\n".join([head, *(f"  - {reason}" for reason in verdict.reasons)])
 
 
+async def assess_on_pypi(
+    settings: Settings, index: NameIndex, names: Sequence[str]
+) -> tuple[list[Assessment], list[str | None]]:
+    """Fetch each name's release (NAME or NAME==VERSION; default the latest) and run every check."""
+    async with new_session() as session:
+        http = Http(session)
+        urls = PyPIUrls(settings.pypi_url)
+        engine = EngineAnalyzer(index, http, urls)
+        fetcher = ReleaseFetcher(http, urls, sleep=asyncio.sleep)
+        results = [await _assess_one(engine, fetcher, http, urls, name) for name in names]
+    return [r[0] for r in results], [r[1] for r in results]
+
+
+async def _assess_one(
+    engine: EngineAnalyzer, fetcher: ReleaseFetcher, http: Http, urls: PyPIUrls, spec: str
+) -> tuple[Assessment, str | None]:
+    name, _, version = spec.partition("==")
+    project = fast_normalize(name)
+    if not version:
+        page = await fetch_project(http, urls, project)
+        if isinstance(page, NotFound):
+            raise UsageError(f"{name} is not on PyPI (or is quarantined)")
+        version = page.metadata.version
+    job = Job(0, project, version, 0, "check", 1)
+    fetched = await fetcher.fetch(job)
+    if not isinstance(fetched, Fetched):
+        raise UsageError(
+            f"{name} {version} is not on PyPI ({getattr(fetched, 'status', 'stale page')})"
+        )
+    snapshot = build_snapshot(job, fetched, History(None, 0, None))
+    return await engine.assess(snapshot, None), version
+
+
 def exit_code(verdicts: Sequence[Assessment], fail_on: Severity) -> int:
     return EXIT_FINDINGS if any(v.severity >= fail_on for v in verdicts) else EXIT_OK
 
 
 async def run(settings: Settings, args: argparse.Namespace) -> int:
-    if args.metadata:
-        print("pypi-sentinel check --metadata: not implemented yet", file=sys.stderr)
-        return 2
     names = _names(args)
     index, loaded = load_index(settings)
     context = AnalysisContext(now=datetime.now(UTC), index=index)
-    verdicts = [assess_name(name, context) for name in names]
+    if args.metadata:
+        verdicts, versions = await assess_on_pypi(settings, index, names)
+    else:
+        verdicts, versions = [assess_name(name, context) for name in names], [None] * len(names)
     if args.format is OutputFormat.JSON:
         print_json(
             {
                 "corpus": corpus_json(loaded),
                 "fail_on": args.fail_on.label,
-                "results": [verdict_json(n, v) for n, v in zip(names, verdicts, strict=True)],
+                "results": [
+                    {**verdict_json(n, v), "version": ver, "metadata": args.metadata}
+                    for n, v, ver in zip(names, verdicts, versions, strict=True)
+                ],
             }
         )
     else:

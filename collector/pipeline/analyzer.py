@@ -74,7 +74,8 @@ class EngineAnalyzer:
         self.index = index
         self._targets.clear()
 
-    async def assess(self, snapshot: ReleaseSnapshot, conn: PgConnection) -> Assessment:
+    async def assess(self, snapshot: ReleaseSnapshot, conn: PgConnection | None) -> Assessment:
+        """Every check; without a store (`check --metadata`) dependency ages are not looked up."""
         matches = match_name(snapshot.project, self.index, ownership=snapshot.ownership)
         names = sorted({m.target for m in matches})
         profiles = await asyncio.gather(*(self._target(name) for name in names))
@@ -85,7 +86,11 @@ class EngineAnalyzer:
             target_ownership={
                 n: p.ownership for n, p in zip(names, profiles, strict=True) if p.ownership
             },
-            dependency_first_seen=await dependency_first_seen(conn, dependency_names(snapshot)),
+            dependency_first_seen=(
+                await dependency_first_seen(conn, dependency_names(snapshot))
+                if conn is not None
+                else {}
+            ),
         )
         return assess_release(snapshot, context)
 

@@ -63,7 +63,6 @@ def test_names_from_a_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
         ([], "give at least one NAME", "nothing to check"),
         (["not a name!"], "not a valid project name", "spaces and punctuation"),
         (["--file", "/nonexistent/names.txt"], "--file /nonexistent/names.txt", "missing file"),
-        (["requests", "--metadata"], "--metadata: not implemented yet", "left to the collector"),
     ],
 )
 def test_usage_errors_exit_2(
