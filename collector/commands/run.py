@@ -9,6 +9,8 @@ import signal
 import sys
 from typing import Any
 
+import aiohttp
+
 from collector import web
 from collector.alerts.outbox import OutboxWriter
 from collector.alerts.service import apply_env_subscriptions, build_sender
@@ -17,7 +19,7 @@ from collector.output import OutputFormat, add_format_flag, print_json
 from collector.pipeline.engine import load_engine, refresh_engine
 from collector.pipeline.runner import Collector
 from collector.pypi.http import Http, new_session
-from collector.store.database import open_database
+from collector.store.database import Database, open_database
 
 log = logging.getLogger(__name__)
 
@@ -43,34 +45,48 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 
 async def run(settings: Settings, args: argparse.Namespace) -> int:
-    async with (
-        open_database(settings, max_size=settings.workers + 6) as db,
-        new_session() as session,
-    ):
-        http = Http(session)
-        engine = await load_engine(settings, http)
-        await apply_env_subscriptions(db.pool, settings)
-        sender = build_sender(db.pool, settings, session)
-        outbox = OutboxWriter(db.pool)
-        outbox.on_planned = sender.wake.set
-        collector = Collector(
-            settings, db.pool, db.dsn, http, engine,
-            refresh_corpus=lambda: refresh_engine(engine, settings, session),
-            sender=sender, on_new_findings=outbox,
-        )  # fmt: skip
+    async with open_database(settings, max_size=settings.workers + 6) as db:
         if args.once:
-            return await _once(collector, args)
+            async with new_session() as session:
+                collector = await build_collector(settings, db, session)
+                return await _once(collector, args)
         stop = asyncio.Event()
-        _stop_on_signals(stop)
+        stop_on_signals(stop)
+        await follow(settings, db, stop, args.since_serial)
+    return 0
+
+
+async def build_collector(
+    settings: Settings, db: Database, session: aiohttp.ClientSession
+) -> Collector:
+    """The collector with the detection engine, the alert outbox and its sender wired in."""
+    http = Http(session)
+    engine = await load_engine(settings, http)
+    await apply_env_subscriptions(db.pool, settings)
+    sender = build_sender(db.pool, settings, session)
+    outbox = OutboxWriter(db.pool)
+    outbox.on_planned = sender.wake.set
+    return Collector(
+        settings, db.pool, db.dsn, http, engine,
+        refresh_corpus=lambda: refresh_engine(engine, settings, session),
+        sender=sender, on_new_findings=outbox,
+    )  # fmt: skip
+
+
+async def follow(
+    settings: Settings, db: Database, stop: asyncio.Event, since_serial: int | None = None
+) -> None:
+    """Follow PyPI until `stop` is set, with the feed/health/metrics server beside it."""
+    async with new_session() as session:
+        collector = await build_collector(settings, db, session)
         server = await web.serve(db.pool, settings)
         log.info("following %s (Ctrl-C or SIGTERM stops)", settings.pypi_url)
         try:
-            await collector.run_forever(stop, args.since_serial)
+            await collector.run_forever(stop, since_serial)
         finally:
             if server is not None:
                 await server.cleanup()
-        log.info("stopped cleanly")
-    return 0
+    log.info("stopped cleanly")
 
 
 async def _once(collector: Collector, args: argparse.Namespace) -> int:
@@ -109,7 +125,7 @@ async def _once(collector: Collector, args: argparse.Namespace) -> int:
     return 0
 
 
-def _stop_on_signals(stop: asyncio.Event) -> None:
+def stop_on_signals(stop: asyncio.Event) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
