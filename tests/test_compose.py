@@ -59,6 +59,8 @@ def test_app_services_build_here_and_wait_for_a_healthy_db(
     assert (REPO / spec["build"]["context"] / spec["build"]["dockerfile"]).is_file()
     assert spec["depends_on"]["db"]["condition"] == "service_healthy"
     assert spec["environment"]["PYPI_SENTINEL_DATABASE_URL"].startswith("postgresql://")
+    for mapping in spec.get("ports", []):
+        assert mapping.startswith("127.0.0.1:")  # nothing published beyond the host's loopback
     assert spec["command"][0] in {"run", "dashboard"}
 
 
