@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import shutil
 import sys
@@ -23,16 +24,20 @@ from collector.store.database import open_database
 
 log = logging.getLogger(__name__)
 
-DEMO_PASSWORD = "demo"  # a throwaway for a throwaway store; printed so the demo can triage
+# A throwaway for a throwaway store, printed so a demo user can try the triage actions.
+DEMO_PASSWORD = "demo"  # noqa: S105
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = subparsers.add_parser(
-        "demo", help="the whole system offline: a stand-in PyPI with made-up uploads, collector, dashboard"
+        "demo",
+        help="the whole system offline: a stand-in PyPI with made-up uploads, collector, dashboard",
     )
     add_dashboard_flags(parser)
     parser.add_argument("--rate", type=float, default=30.0, help="uploads per minute (default 30)")
-    parser.add_argument("--backfill", type=int, default=150, help="uploads of the past hour to start with")
+    parser.add_argument(
+        "--backfill", type=int, default=150, help="uploads of the past hour to start with"
+    )
     parser.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
     parser.add_argument("--seed", type=int, default=1)
     parser.set_defaults(handler=run)
@@ -62,7 +67,9 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
                 asyncio.get_running_loop().call_later(args.duration, stop.set)
             simulator = asyncio.create_task(_simulate(pypi, popular, args, stop))
             _explain(demo, args, base)
-            await with_dashboard(demo, args.address, args.port, stop, lambda: follow(demo, db, stop, start))
+            await with_dashboard(
+                demo, args.address, args.port, stop, lambda: follow(demo, db, stop, start)
+            )
             await simulator
     finally:
         await runner.cleanup()
@@ -90,20 +97,24 @@ async def _serve(pypi: StandInPyPI) -> tuple[web.AppRunner, str]:
     return runner, pypi.base_url
 
 
-async def _simulate(pypi: StandInPyPI, popular: list[str], args: argparse.Namespace, stop: asyncio.Event) -> None:
+async def _simulate(
+    pypi: StandInPyPI, popular: list[str], args: argparse.Namespace, stop: asyncio.Event
+) -> None:
     simulator = UploadSimulator(popular, mix=Mix.demo())
     task = asyncio.create_task(simulator.run(pypi, rate_per_minute=args.rate, seed=args.seed + 1))
     await stop.wait()
     task.cancel()
-    try:
+    with contextlib.suppress(asyncio.CancelledError):
         await task
-    except asyncio.CancelledError:
-        pass
 
 
 def _explain(settings: Settings, args: argparse.Namespace, base: str) -> None:
     # Only the demo's own throwaway password is ever printed, never one the user configured.
-    password = DEMO_PASSWORD if settings.dashboard_password == DEMO_PASSWORD else "your PYPI_SENTINEL_DASHBOARD_PASSWORD"
+    password = (
+        DEMO_PASSWORD
+        if settings.dashboard_password == DEMO_PASSWORD
+        else "your PYPI_SENTINEL_DASHBOARD_PASSWORD"
+    )
     print(
         f"pypi-sentinel demo: a stand-in PyPI at {base} publishes about {args.rate:.0f} uploads a minute.\n"
         f"  dashboard: http://{args.address}:{args.port}/  (password: {password})\n"

@@ -8,12 +8,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import subprocess
 from collections.abc import Callable
 from typing import Any
 
-from collector.commands.dashboard import DEFAULT_ADDRESS, DEFAULT_PORT, start_dashboard, stop_dashboard
+from collector.commands.dashboard import (
+    DEFAULT_ADDRESS,
+    DEFAULT_PORT,
+    start_dashboard,
+    stop_dashboard,
+)
 from collector.commands.run import follow, stop_on_signals
 from collector.config import Settings
 from collector.store.database import open_database
@@ -35,8 +41,12 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def add_dashboard_flags(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--address", default=DEFAULT_ADDRESS, help=f"dashboard address (default {DEFAULT_ADDRESS})")
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"dashboard port (default {DEFAULT_PORT})")
+    parser.add_argument(
+        "--address", default=DEFAULT_ADDRESS, help=f"dashboard address (default {DEFAULT_ADDRESS})"
+    )
+    parser.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help=f"dashboard port (default {DEFAULT_PORT})"
+    )
 
 
 async def run(settings: Settings, args: argparse.Namespace) -> int:
@@ -44,7 +54,11 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
         stop = asyncio.Event()
         stop_on_signals(stop)
         await with_dashboard(
-            settings, args.address, args.port, stop, lambda: follow(settings, db, stop, args.since_serial)
+            settings,
+            args.address,
+            args.port,
+            stop,
+            lambda: follow(settings, db, stop, args.since_serial),
         )
     return 0
 
@@ -79,7 +93,11 @@ class DashboardKeeper:
             if self.process is None or self.process.poll() is not None:
                 if self.process is not None:
                     self.restarts += 1
-                    log.warning("the dashboard exited (%s); restarting in %.0fs", self.process.returncode, delay)
+                    log.warning(
+                        "the dashboard exited (%s); restarting in %.0fs",
+                        self.process.returncode,
+                        delay,
+                    )
                     await _wait(stop, delay)
                     delay = min(60.0, delay * 2)
                     if stop.is_set():
@@ -93,7 +111,5 @@ class DashboardKeeper:
 
 
 async def _wait(stop: asyncio.Event, seconds: float) -> None:
-    try:
+    with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(stop.wait(), seconds)
-    except TimeoutError:
-        pass
