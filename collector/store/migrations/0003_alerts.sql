@@ -22,6 +22,3 @@ ALTER TABLE reports
     ADD COLUMN submit_url text,
     DROP CONSTRAINT reports_status_check,
     ADD CONSTRAINT reports_status_check CHECK (status IN ('prepared', 'sending', 'submitted', 'failed'));
-
--- Releases with findings, newest first, for the findings listing and the feed.
-CREATE INDEX findings_release_idx ON findings (release_id);
