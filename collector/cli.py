@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
-from collector.commands import audit, check, db, releases, run, status
+from collector.commands import audit, check, dashboard, db, releases, run, status
 from collector.config import Settings, add_setting_flags, flags_from_namespace
 from collector.errors import SentinelError
 from collector.logs import setup_logging
@@ -29,7 +29,6 @@ EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_UNAVAILABLE = 0, 1, 2, 3
 _PLANNED = {
     "up": "run the collector and the dashboard together (the main job)",
     "findings": "list findings",
-    "dashboard": "start the web dashboard",
     "demo": "replay sample data into a scratch store and open the dashboard",
     "subscribe": "manage alert subscriptions",
     "report": "report a release to PyPI",
@@ -50,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     modules: dict[str, Any] = {
         "status": status, "db": db, "run": run, "releases": releases, "check": check, "audit": audit,
+        "dashboard": dashboard,
     }  # fmt: skip
     for name in _ORDER:
         if name in modules:

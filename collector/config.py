@@ -81,6 +81,10 @@ def parse_count(raw: str) -> int:
     return int(raw)
 
 
+def parse_secret(raw: str) -> str | None:
+    return raw if raw.strip() else None  # set but empty means unset
+
+
 def parse_switch(raw: str) -> bool:
     value = raw.strip().lower()
     if value in ("1", "on", "true", "yes"):
@@ -150,6 +154,14 @@ OPTIONS: tuple[Option, ...] = (
         "seconds between Simple-index reconciliations (at most 600 with XML-RPC off)",
     ),
     Option("workers", parse_count, lambda: 16, "concurrent release fetches"),
+    Option(
+        "dashboard_password",
+        parse_secret,
+        lambda: None,
+        "password that unlocks triage, reports and subscriptions in the dashboard",
+        secret=True,
+        default_text="unset: the dashboard is read-only",
+    ),
 )
 
 
@@ -167,6 +179,7 @@ class Settings:
     rss_interval: float = 15.0
     reconcile_interval: float = 21600.0
     workers: int = 16
+    dashboard_password: str | None = field(default=None, repr=False)
 
     @property
     def pg_dir(self) -> Path:

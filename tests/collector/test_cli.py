@@ -18,7 +18,7 @@ from tests.conftest import CLI
 
 COMMANDS = ("up", "run", "check", "audit", "findings", "releases", "status", "dashboard", "demo",
             "subscribe", "report", "db")  # fmt: skip
-PLANNED = ("up", "findings", "dashboard", "demo", "subscribe", "report")
+PLANNED = ("up", "findings", "demo", "subscribe", "report")
 
 
 def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:

@@ -1,0 +1,1 @@
+"""One script per dashboard page; each runs `render()` when Streamlit executes it."""
