@@ -30,9 +30,7 @@ def seeded(database_url: str) -> Seeded:
 
 
 @pytest.fixture
-def make_app(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, database_url: str
-) -> MakeApp:
+def make_app(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, database_url: str) -> MakeApp:
     """An AppTest of the app on `page`, read-only unless `password` (and then logged in)."""
 
     def make(
