@@ -18,14 +18,14 @@ from dashboard.text import literal_code
 log = logging.getLogger("dashboard")
 
 PAGES = [
-    st.Page("pages/overview.py", title="Overview", icon=":material/monitoring:", default=True),
-    st.Page("pages/findings.py", title="Findings", icon=":material/report:", url_path="findings"),
-    st.Page("pages/release.py", title="Release detail", icon=":material/package_2:",
+    st.Page("views/overview.py", title="Overview", icon=":material/monitoring:", default=True),
+    st.Page("views/findings.py", title="Findings", icon=":material/report:", url_path="findings"),
+    st.Page("views/release.py", title="Release detail", icon=":material/package_2:",
             url_path="release"),
-    st.Page("pages/campaigns.py", title="Campaigns", icon=":material/hub:", url_path="campaigns"),
-    st.Page("pages/subscriptions.py", title="Subscriptions", icon=":material/notifications:",
+    st.Page("views/campaigns.py", title="Campaigns", icon=":material/hub:", url_path="campaigns"),
+    st.Page("views/subscriptions.py", title="Subscriptions", icon=":material/notifications:",
             url_path="subscriptions"),
-    st.Page("pages/health.py", title="Health", icon=":material/ecg_heart:", url_path="health"),
+    st.Page("views/health.py", title="Health", icon=":material/ecg_heart:", url_path="health"),
 ]  # fmt: skip
 KEEP_PREFIX = "keep_"  # widget state under this prefix survives switching pages
 

@@ -12,7 +12,7 @@ import streamlit as st
 from dashboard.context import Access
 from dashboard.text import literal_code
 
-RELEASE_PAGE = "pages/release.py"
+RELEASE_PAGE = "views/release.py"
 SEVERITY_COLOURS = {"critical": "red", "high": "orange", "medium": "yellow", "low": "blue",
                     "info": "gray"}  # fmt: skip
 VERDICT_LABELS = {"new": "new", "malicious": "malicious", "false_positive": "false positive",

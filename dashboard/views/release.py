@@ -72,7 +72,7 @@ def requested_release(ctx: PageContext) -> int | None:
         st.warning("No such release in the store.")
         return None
     st.query_params["release"] = str(release_id)
-    return release_id
+    st.rerun()
 
 
 def heading(ctx: PageContext, release: dict[str, Any]) -> None:

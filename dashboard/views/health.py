@@ -87,7 +87,8 @@ def deliveries(health: queries.Health) -> None:
     cols = st.columns(3)
     cols[0].metric("Waiting", f"{outbox.get('pending', 0) + outbox.get('sending', 0):,}")
     cols[1].metric("Failed for good", f"{outbox.get('dead', 0):,}")
-    cols[2].metric("Retrying", f"{(health.failed_deliveries['state'] != 'dead').sum():,}")
+    retrying = (health.failed_deliveries["state"] != "dead").sum()
+    cols[2].metric("Deliveries retrying", f"{retrying:,}")
     if health.failed_deliveries.empty:
         st.caption("No failed deliveries.")
     else:

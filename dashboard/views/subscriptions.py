@@ -54,28 +54,33 @@ def subscription_form(key: str, current: Subscription | None) -> SubscriptionFor
     """The form's fields; returns the values when submitted."""
     with st.form(key, clear_on_submit=current is None):
         left, right = st.columns(2)
-        name = left.text_input("Name", value=current.name if current else "", max_chars=100)
-        channel = right.selectbox("Channel", CHANNELS,
+        name = left.text_input("Name", value=current.name if current else "", max_chars=100,
+                               key=f"{key}_name")  # fmt: skip
+        channel = right.selectbox("Channel", CHANNELS, key=f"{key}_channel",
                                   index=CHANNELS.index(current.channel) if current else 0)  # fmt: skip
         hint = (
             f"leave empty to keep {current.target_masked}"
             if current
             else "https://hooks.slack.com/… or an address"
         )
-        target = left.text_input("Webhook URL or e-mail address", type="password", placeholder=hint)
+        target = left.text_input("Webhook URL or e-mail address", type="password",
+                                 placeholder=hint, key=f"{key}_target")  # fmt: skip
         secret = right.text_input("Signing secret (webhooks, optional)", type="password",
+                                  key=f"{key}_secret",
                                   placeholder="leave empty to keep" if current else "")  # fmt: skip
-        severity = left.selectbox("Minimum severity", queries.SEVERITIES,
+        severity = left.selectbox("Minimum severity", queries.SEVERITIES, key=f"{key}_severity",
                                   index=queries.SEVERITIES.index(current.min_severity) if current else 2)  # fmt: skip
-        delivery = right.selectbox("Delivery", DELIVERIES,
+        delivery = right.selectbox("Delivery", DELIVERIES, key=f"{key}_delivery",
                                    index=DELIVERIES.index(current.delivery) if current else 0)  # fmt: skip
-        checks = st.multiselect("Only these checks (none: every check)", CHECK_IDS,
+        checks = st.multiselect("Only these checks (none: every check)", CHECK_IDS, key=f"{key}_checks",
                                 default=[c for c in (current.check_ids if current else []) if c in CHECK_IDS])  # fmt: skip
         projects = left.text_area("Watched projects (your own, to catch squats of them)",
+                                  key=f"{key}_projects",
                                   value=" ".join(current.watched_projects) if current else "")  # fmt: skip
-        patterns = right.text_area("Name patterns (e.g. acme-*)",
+        patterns = right.text_area("Name patterns (e.g. acme-*)", key=f"{key}_patterns",
                                    value=" ".join(current.name_patterns) if current else "")  # fmt: skip
-        enabled = st.checkbox("Enabled", value=current.enabled if current else True)
+        enabled = st.checkbox("Enabled", value=current.enabled if current else True,
+                              key=f"{key}_enabled")  # fmt: skip
         clear = (
             current is not None and current.has_secret and st.checkbox("Remove the signing secret")
         )

@@ -1,1 +1,0 @@
-"""One script per dashboard page; each runs `render()` when Streamlit executes it."""
