@@ -23,6 +23,8 @@ KINDS: dict[CampaignKind, str] = {
 }
 WINDOWS = {"last 24 hours": timedelta(days=1), "last 7 days": timedelta(days=7),
            "last 30 days": timedelta(days=30), "last 90 days": timedelta(days=90)}  # fmt: skip
+DEFAULTS = {"keep_campaign_kind": "author", "keep_campaign_window": "last 30 days",
+            "keep_campaign_sev": "medium"}  # fmt: skip
 GROUP_COLUMNS = {
     "label": st.column_config.TextColumn("shared", width="medium"),
     "releases": st.column_config.NumberColumn("releases"),
@@ -43,12 +45,13 @@ def render(ctx: PageContext) -> None:
     st.title("Campaigns")
     st.caption("Flagged releases that share an author, an e-mail domain (free mail providers "
                "left out), a PyPI account, a description, or an upload burst.")  # fmt: skip
+    for key, value in DEFAULTS.items():
+        st.session_state.setdefault(key, value)
     cols = st.columns([2, 1, 1, 1])
     kind = cols[0].selectbox("Group by", list(KINDS), format_func=KINDS.__getitem__,
                              key="keep_campaign_kind")  # fmt: skip
-    window = cols[1].selectbox("Time range", list(WINDOWS), index=2, key="keep_campaign_window")
-    severity = cols[2].selectbox("Min severity", queries.SEVERITIES, index=2,
-                                 key="keep_campaign_sev")  # fmt: skip
+    window = cols[1].selectbox("Time range", list(WINDOWS), key="keep_campaign_window")
+    severity = cols[2].selectbox("Min severity", queries.SEVERITIES, key="keep_campaign_sev")
     minimum = cols[3].number_input("Min projects", min_value=2, max_value=50,
                                    value=3 if kind == "burst" else 2, key=f"campaign_min_{kind}")  # fmt: skip
     since = datetime.now(UTC) - WINDOWS[window]

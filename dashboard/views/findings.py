@@ -40,6 +40,10 @@ COLUMNS = {
     "triage": "triage",
 }
 PAGE_KEY = "keep_findings_page"
+# First values of the filters; kept in Session State so they survive switching pages.
+DEFAULTS = {"keep_view": "release", "keep_period": "last 7 days", "keep_sev": "low",
+            "keep_check": "any", "keep_triage": "any", "keep_search": "", "keep_sort": "newest",
+            "keep_page_size": 50}  # fmt: skip
 
 
 def render(ctx: PageContext) -> None:
@@ -67,10 +71,12 @@ def render(ctx: PageContext) -> None:
 
 
 def filters() -> queries.FindingFilter:
+    for key, value in DEFAULTS.items():
+        st.session_state.setdefault(key, value)
     row1 = st.columns([1.2, 1.1, 1, 1.6, 1.1, 2])
     view = row1[0].selectbox("Rows", list(VIEWS), format_func=VIEWS.__getitem__, key="keep_view")
-    period = row1[1].selectbox("Time range", list(PERIODS), index=2, key="keep_period")
-    severity = row1[2].selectbox("Min severity", queries.SEVERITIES, index=1, key="keep_sev")
+    period = row1[1].selectbox("Time range", list(PERIODS), key="keep_period")
+    severity = row1[2].selectbox("Min severity", queries.SEVERITIES, key="keep_sev")
     check = row1[3].selectbox("Check", ["any", *CHECK_IDS], key="keep_check")
     triage = row1[4].selectbox("Triage", ["any", *VERDICT_LABELS], key="keep_triage",
                                format_func=lambda v: VERDICT_LABELS.get(v, v))  # fmt: skip
@@ -80,7 +86,7 @@ def filters() -> queries.FindingFilter:
     row2 = st.columns([1.5, 1, 1, 3.5])
     sort = row2[0].selectbox("Sort", list(SORT_LABELS), format_func=SORT_LABELS.__getitem__,
                              key="keep_sort")  # fmt: skip
-    size = row2[1].selectbox("Rows per page", PAGE_SIZES, index=1, key="keep_page_size")
+    size = row2[1].selectbox("Rows per page", PAGE_SIZES, key="keep_page_size")
     flt = queries.FindingFilter(
         per_release=view == "release", since=since, until=until, min_severity=severity,
         check_id=None if check == "any" else check, triage=None if triage == "any" else triage,

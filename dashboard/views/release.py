@@ -89,12 +89,12 @@ def heading(ctx: PageContext, release: dict[str, Any]) -> None:
               f":{'gray' if status == 'active' else 'red'}-badge[{status}]"]  # fmt: skip
     st.markdown(" ".join(badges))
     pypi = ctx.settings.pypi_url
-    cols = st.columns([1, 1, 1, 5])
-    cols[0].link_button("PyPI", links.pypi_release_url(pypi, release["project"], version),
-                        icon=":material/open_in_new:")  # fmt: skip
-    cols[1].link_button("Inspector", links.inspector_release_url(release["project"], version),
-                        icon=":material/search:")  # fmt: skip
-    cols[2].link_button("Project on PyPI", links.pypi_project_url(pypi, release["project"]))
+    with st.container(horizontal=True):
+        st.link_button("PyPI", links.pypi_release_url(pypi, release["project"], version),
+                       icon=":material/open_in_new:")  # fmt: skip
+        st.link_button("Inspector", links.inspector_release_url(release["project"], version),
+                       icon=":material/search:")  # fmt: skip
+        st.link_button("Project on PyPI", links.pypi_project_url(pypi, release["project"]))
 
 
 def flash() -> None:
@@ -234,9 +234,8 @@ def report(ctx: PageContext, detail: queries.ReleaseDetail) -> None:
     if not ctx.access.can_act or (stored and stored["status"] == "submitted"):
         return
     release = detail.release
-    left, right = st.columns([2, 1], vertical_alignment="bottom")
-    kind = left.selectbox("Report as", actions.REPORT_KINDS, key="report_kind")
-    if right.button("Report to PyPI", type="primary", key="report_button"):
+    kind = st.selectbox("Report as", actions.REPORT_KINDS, key="report_kind")
+    if st.button("Report to PyPI", type="primary", key="report_button"):
         result = actions.report_release(ctx.db, ctx.settings, release["project"],
                                         release["version"], kind, ctx.access.actor or "")  # fmt: skip
         notice("success" if result.ok else "error",
