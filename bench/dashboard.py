@@ -25,13 +25,13 @@ from pathlib import Path
 
 os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.mkdtemp(prefix="xdg-"))
 
-from streamlit.testing.v1 import AppTest  # noqa: E402
+from streamlit.testing.v1 import AppTest
 
-from bench.common import REPO  # noqa: E402
-from bench.dashboard_seed import seed_bulk  # noqa: E402
-from collector.store.database import connect  # noqa: E402
-from collector.store.embedded import EmbeddedPostgres  # noqa: E402
-from collector.store.migrate import upgrade  # noqa: E402
+from bench.common import REPO
+from bench.dashboard_seed import seed_bulk
+from collector.store.database import connect
+from collector.store.embedded import EmbeddedPostgres
+from collector.store.migrate import upgrade
 
 APP = str(REPO / "dashboard" / "app.py")
 RESULTS = REPO / "bench" / "results" / "dashboard.json"

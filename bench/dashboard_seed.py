@@ -24,14 +24,15 @@ from collector.store.database import connect
 from collector.store.migrate import upgrade
 
 TABLES = ("projects", "releases", "files", "findings", "triage_verdicts", "jobs", "alert_outbox")
-WORDS = [w for w in """
+_VOCABULARY = """
     alpha beta gamma delta data flow graph cloud auth http json yaml async fast micro py lib tool
     kit core util net web api sdk client server cache queue task job log trace metric test mock
     parse render config store db sql orm model vector image audio video text nlp ml ai bot chat
     crypto hash token key secure vault proxy gate stream batch spark torch numb pand plot chart
     geo map time date money pay bank shop cart mail sms push note doc pdf csv xml zip file path
     shell cli term color emoji game sim math stat rand noise grid cell node tree heap sort find
-""".split()]  # fmt: skip
+"""
+WORDS = _VOCABULARY.split()
 DOMAINS = ["gmail.com", "outlook.com", "yahoo.com", "protonmail.com", "example.org", "corp.example",
            "uni.example", "dev.example", "mailinator.com", "proton.me"]  # fmt: skip
 CHECKS = ["typosquat.omitted-char", "typosquat.repeated-char", "typosquat.swapped-chars",

@@ -29,7 +29,9 @@ LAUNCH_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-backgro
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (.ci/run installs it)"),
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason="needs Debian's chromium (.ci/run installs it)"
+    ),
 ]
 
 
@@ -55,9 +57,7 @@ def _wait_healthy(base: str, process: subprocess.Popen[bytes], timeout: float = 
 
 
 @pytest.fixture
-def server(
-    seeded: Seeded, database_url: str, cli_env: dict[str, str]
-) -> Iterator[str]:
+def server(seeded: Seeded, database_url: str, cli_env: dict[str, str]) -> Iterator[str]:
     port = _free_port()
     env = {**cli_env, "PYPI_SENTINEL_DATABASE_URL": database_url,
            "PYPI_SENTINEL_DASHBOARD_PASSWORD": PASSWORD}  # fmt: skip
@@ -139,7 +139,7 @@ def test_dashboard_command_environment() -> None:
     assert env["PYPI_SENTINEL_XMLRPC"] == "off"
     assert env["PYPI_SENTINEL_WORKERS"] == "16"  # the resolved settings win over the parent's
     assert Settings.load(env) == settings  # the child reads back exactly what we run with
-    command = streamlit_command(settings, "0.0.0.0", 8501)  # noqa: S104 - a test value
+    command = streamlit_command(settings, "0.0.0.0", 8501)
     assert command[command.index("--server.headless") + 1] == "true"
     assert "pw" not in " ".join(command)  # secrets go in the environment, never in argv
     assert os.path.basename(command[4]) == "app.py"
