@@ -40,6 +40,7 @@ def keep_widget_state() -> None:
 def sidebar(ctx: PageContext) -> None:
     access = ctx.access
     with st.sidebar:
+        st.button("Refresh", icon=":material/refresh:", help="read the database again")
         if access.mode == "read-only":
             st.caption("Read-only: no password or login is configured.")
         elif access.actor is not None:

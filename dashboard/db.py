@@ -9,6 +9,7 @@ awaitable, which is what lets `st.cache_resource` keep it (see ../shared researc
 from __future__ import annotations
 
 import asyncio
+import atexit
 import logging
 import threading
 from collections.abc import Coroutine
@@ -57,6 +58,8 @@ class AsyncDB:
         except BaseException:
             self.close()
             raise
+        # At exit, close the pool before the embedded server (registered earlier) goes away.
+        atexit.register(self.close)
 
     def _dsn(self, database_url: str | None, pg_dir: Path) -> str:
         if database_url:
@@ -93,6 +96,7 @@ class AsyncDB:
 
     def close(self) -> None:
         """Close the pool, stop the loop and leave the embedded server (idempotent)."""
+        atexit.unregister(self.close)
         pool: asyncpg.Pool | None = getattr(self, "pool", None)
         if pool is not None and self.loop.is_running():
             try:

@@ -22,9 +22,12 @@ from collector.store.listing import EFFECTIVE_STATUS
 from dashboard.text import mask_target, redact_urls
 
 RELEASE_CHECK = "release.assessment"  # issue 5: one aggregate finding per flagged release
+# Written into the SQL (not a parameter) so the planner can use the partial index on verdicts.
+IS_VERDICT = f"check_id = '{RELEASE_CHECK}'"
 SEVERITIES = ("info", "low", "medium", "high", "critical")
 VERDICTS = ("malicious", "false_positive", "benign", "needs_review")
 SORTS = ("newest", "oldest", "severity", "name")
+SEARCH_CAP = 20_000  # rows one search source may contribute; a broader search asks for more words
 COUNT_CAP = 10_000  # paging counts stop here ("10,000+"): counting millions costs seconds
 EXPORT_LIMIT = 50_000
 
@@ -86,9 +89,9 @@ _LATEST_VERDICTS = """
 
 def _where(flt: FindingFilter) -> tuple[str, list[Any]]:
     """The WHERE clause over `findings f` for a filter, and its parameters."""
-    params: list[Any] = [RELEASE_CHECK, flt.min_severity]
-    clauses = ["f.check_id = $1" if flt.per_release else "f.check_id <> $1",
-               "f.severity >= $2::severity"]  # fmt: skip
+    params: list[Any] = [flt.min_severity]
+    clauses = [f"f.{IS_VERDICT}" if flt.per_release else f"NOT f.{IS_VERDICT}",
+               "f.severity >= $1::severity"]  # fmt: skip
 
     def add(template: str, value: Any) -> None:
         params.append(value)
@@ -117,17 +120,40 @@ def _where(flt: FindingFilter) -> tuple[str, list[Any]]:
 
 
 def _search_clause(per_release: bool) -> str:
+    """Rows whose name or target, or whose release's author, has words starting like the search.
+
+    Matches become an array first (an InitPlan), so the page is then read by id through the
+    findings indexes whatever the planner guesses a text search returns; each source is capped
+    at SEARCH_CAP rows, and `search_overflows` says when a search hit the cap.
+    """
     words = "to_tsquery('simple'::regconfig, $?)"
+    by_name = f"SELECT {{column}} FROM findings WHERE {FINDING_WORDS} @@ {words} LIMIT {SEARCH_CAP}"
+    by_author = f"SELECT id FROM releases WHERE {RELEASE_WORDS} @@ {words} LIMIT {SEARCH_CAP}"
     if per_release:
         return (
-            f"f.release_id IN (SELECT release_id FROM findings WHERE {FINDING_WORDS} @@ {words} "
-            f"UNION SELECT id FROM releases WHERE {RELEASE_WORDS} @@ {words})"
+            f"f.release_id = ANY(ARRAY({by_name.format(column='release_id')}) "
+            f"|| ARRAY({by_author}))"
         )
     return (
-        f"f.id IN (SELECT id FROM findings WHERE {FINDING_WORDS} @@ {words} "
-        f"UNION SELECT s.id FROM findings s WHERE s.release_id IN "
-        f"(SELECT id FROM releases WHERE {RELEASE_WORDS} @@ {words}))"
+        f"(f.id = ANY(ARRAY({by_name.format(column='id')})) "
+        f"OR f.release_id = ANY(ARRAY({by_author})))"
     )
+
+
+_OVERFLOW = f"""
+SELECT (SELECT count(*) FROM (SELECT 1 FROM findings WHERE {FINDING_WORDS} @@ to_tsquery('simple'::regconfig, $1)
+                              LIMIT {SEARCH_CAP} + 1) a) > {SEARCH_CAP}
+    OR (SELECT count(*) FROM (SELECT 1 FROM releases WHERE {RELEASE_WORDS} @@ to_tsquery('simple'::regconfig, $1)
+                              LIMIT {SEARCH_CAP} + 1) b) > {SEARCH_CAP}
+"""
+
+
+async def search_overflows(pool: Pool, text: str) -> bool:
+    """Whether a search matches more rows than the Findings page looks through."""
+    query = search_query(text)
+    if query is None:
+        return False
+    return bool(await pool.fetchval(_OVERFLOW, query))
 
 
 FINDING_COLUMNS = ("id", "release_id", "first_seen_at", "project", "version", "severity",
@@ -169,6 +195,7 @@ class FindingPage:
     rows: pd.DataFrame
     total: int  # capped at COUNT_CAP + 1
     capped: bool
+    search_overflow: bool = False  # the search matched more than SEARCH_CAP rows of a source
 
 
 async def fetch_findings(pool: Pool, flt: FindingFilter) -> FindingPage:
@@ -178,10 +205,12 @@ async def fetch_findings(pool: Pool, flt: FindingFilter) -> FindingPage:
     count_sql = (
         f"SELECT count(*) FROM (SELECT 1 FROM findings f WHERE {where} LIMIT {COUNT_CAP + 1}) s"
     )
-    rows, total = await asyncio.gather(
-        pool.fetch(sql, *params, flt.limit, flt.offset), pool.fetchval(count_sql, *params)
+    rows, total, overflow = await asyncio.gather(
+        pool.fetch(sql, *params, flt.limit, flt.offset),
+        pool.fetchval(count_sql, *params),
+        search_overflows(pool, flt.search),
     )
-    return FindingPage(_frame(rows, FINDING_COLUMNS), int(total), int(total) > COUNT_CAP)
+    return FindingPage(_frame(rows, FINDING_COLUMNS), int(total), int(total) > COUNT_CAP, overflow)
 
 
 async def fetch_findings_export(pool: Pool, flt: FindingFilter) -> pd.DataFrame:
@@ -214,17 +243,17 @@ SELECT count(*) AS seen, count(*) FILTER (WHERE fetched_at IS NOT NULL) AS analy
        (SELECT reltuples::bigint FROM pg_class WHERE oid = 'releases'::regclass) AS estimate
 FROM releases WHERE first_seen_at >= now() - interval '24 hours'
 """
-_FLAGGED = """
+_FLAGGED = f"""
 SELECT severity::text AS severity,
        count(*) FILTER (WHERE first_seen_at >= now() - interval '24 hours') AS day,
        count(*) AS week
-FROM findings WHERE check_id = $1 AND first_seen_at >= now() - interval '7 days'
+FROM findings WHERE {IS_VERDICT} AND first_seen_at >= now() - interval '7 days'
 GROUP BY severity
 """
-_BUCKETS = """
-SELECT date_trunc($2, first_seen_at, 'UTC') AS bucket, severity::text AS severity,
+_BUCKETS = f"""
+SELECT date_trunc($1, first_seen_at, 'UTC') AS bucket, severity::text AS severity,
        count(*) AS releases
-FROM findings WHERE check_id = $1 AND first_seen_at >= now() - $3::interval
+FROM findings WHERE {IS_VERDICT} AND first_seen_at >= now() - $2::interval
 GROUP BY 1, 2 ORDER BY 1, 2
 """
 _IMITATED = """
@@ -239,13 +268,9 @@ GROUP BY target ORDER BY releases DESC, latest DESC LIMIT 10
 async def fetch_overview(pool: Pool) -> Overview:
     async with asyncio.TaskGroup() as group:
         counts_task = group.create_task(pool.fetchrow(_RELEASE_COUNTS))
-        flagged_task = group.create_task(pool.fetch(_FLAGGED, RELEASE_CHECK))
-        hourly_task = group.create_task(
-            pool.fetch(_BUCKETS, RELEASE_CHECK, "hour", timedelta(hours=48))
-        )
-        daily_task = group.create_task(
-            pool.fetch(_BUCKETS, RELEASE_CHECK, "day", timedelta(days=30))
-        )
+        flagged_task = group.create_task(pool.fetch(_FLAGGED))
+        hourly_task = group.create_task(pool.fetch(_BUCKETS, "hour", timedelta(hours=48)))
+        daily_task = group.create_task(pool.fetch(_BUCKETS, "day", timedelta(days=30)))
         imitated_task = group.create_task(pool.fetch(_IMITATED, timedelta(days=30)))
         latest_task = group.create_task(
             fetch_findings(pool, FindingFilter(min_severity="high", limit=10))
@@ -312,11 +337,11 @@ SELECT r.id, r.project, p.name AS display_name, r.version, r.serial, {EFFECTIVE_
 FROM releases r JOIN projects p ON p.normalized = r.project
 WHERE r.id = $1
 """
-_RELEASE_FINDINGS = """
+_RELEASE_FINDINGS = f"""
 SELECT id, check_id, fingerprint, severity::text AS severity, score, summary, target, evidence,
        first_seen_at, last_seen_at
 FROM findings WHERE release_id = $1
-ORDER BY check_id = $2 DESC, severity DESC, score DESC, check_id
+ORDER BY {IS_VERDICT} DESC, severity DESC, score DESC, check_id
 """
 FILE_COLUMNS = ("filename", "packagetype", "python_version", "requires_python", "size",
                 "sha256", "uploaded_at", "yanked", "status", "url")  # fmt: skip
@@ -359,7 +384,7 @@ async def find_release(pool: Pool, project: str, version: str | None) -> int | N
 async def fetch_release(pool: Pool, release_id: int) -> ReleaseDetail | None:
     release, findings, files, verdicts, report = await asyncio.gather(
         pool.fetchrow(_RELEASE, release_id),
-        pool.fetch(_RELEASE_FINDINGS, release_id, RELEASE_CHECK),
+        pool.fetch(_RELEASE_FINDINGS, release_id),
         pool.fetch(_FILES, release_id),
         pool.fetch(_VERDICTS, release_id),
         pool.fetchrow(_REPORT, release_id),
@@ -424,16 +449,18 @@ def _campaign_sql(kind: CampaignKind) -> str:
         if kind == "description"
         else f"min({key})"
     )
+    # A burst needs nothing of the release row: the verdict index alone answers it.
+    releases = "" if kind == "burst" else "JOIN releases r ON r.id = f.release_id"
     return f"""
 SELECT {key} AS key, {label} AS label, count(DISTINCT f.release_id) AS releases,
-       count(DISTINCT r.project) AS projects,
-       (array_agg(DISTINCT r.project))[1:8] AS names, max(f.severity)::text AS severity,
+       count(DISTINCT f.project) AS projects,
+       (array_agg(DISTINCT f.project))[1:8] AS names, max(f.severity)::text AS severity,
        min(f.first_seen_at) AS first_seen, max(f.first_seen_at) AS last_seen
-FROM findings f JOIN releases r ON r.id = f.release_id
+FROM findings f {releases}
 {_ACCOUNTS if kind == "account" else ""}
-WHERE f.check_id = $1 AND f.first_seen_at >= $2 AND f.severity >= $3::severity
-  AND {key} IS NOT NULL AND NOT ({key} = ANY($4::text[]))
-GROUP BY 1 HAVING count(DISTINCT r.project) >= $5
+WHERE f.{IS_VERDICT} AND f.first_seen_at >= $1 AND f.severity >= $2::severity
+  AND {key} IS NOT NULL AND NOT ({key} = ANY($3::text[]))
+GROUP BY 1 HAVING count(DISTINCT f.project) >= $4
 ORDER BY releases DESC, last_seen DESC LIMIT 100
 """
 
@@ -450,9 +477,7 @@ async def fetch_campaigns(
     """Flagged releases since `since` grouped by what they share; groups of several projects."""
     if kind == "email_domain":
         ignore = [*ignore, *sorted(FREE_DOMAINS)]  # everyone has gmail: not a shared trait
-    rows = await pool.fetch(
-        _campaign_sql(kind), RELEASE_CHECK, since, min_severity, list(ignore), min_projects
-    )
+    rows = await pool.fetch(_campaign_sql(kind), since, min_severity, list(ignore), min_projects)
     return _frame(rows, CAMPAIGN_COLUMNS)
 
 
@@ -468,11 +493,11 @@ SELECT f.release_id, f.first_seen_at, r.project, r.version, f.severity::text AS 
        f.score, r.author, r.author_email, r.summary
 FROM findings f JOIN releases r ON r.id = f.release_id
 {_ACCOUNTS if kind == "account" else ""}
-WHERE f.check_id = $1 AND f.first_seen_at >= $2 AND f.severity >= $3::severity
-  AND {CAMPAIGN_KINDS[kind]} = $4
+WHERE f.{IS_VERDICT} AND f.first_seen_at >= $1 AND f.severity >= $2::severity
+  AND {CAMPAIGN_KINDS[kind]} = $3
 ORDER BY f.first_seen_at DESC LIMIT 500
 """
-    rows = await pool.fetch(sql, RELEASE_CHECK, since, min_severity, key)
+    rows = await pool.fetch(sql, since, min_severity, key)
     return _frame(rows, CAMPAIGN_RELEASE_COLUMNS)
 
 

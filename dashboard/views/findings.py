@@ -118,8 +118,17 @@ def period_bounds(period: str) -> tuple[datetime | None, datetime | None]:
 
 def summary_line(result: queries.FindingPage, flt: queries.FindingFilter) -> None:
     unit = "releases" if flt.per_release else "findings"
+    if result.search_overflow:
+        st.warning(
+            f"The search matches more than {queries.SEARCH_CAP:,} names or authors; only part "
+            "of them are looked through. Add a word or narrow the other filters.",
+            icon=":material/filter_alt:",
+        )
     if result.total == 0:
         st.caption(f"No {unit} match these filters.")
+        return
+    if result.rows.empty:
+        st.caption(f"This page is past the last of the {result.total:,} matching {unit}.")
         return
     pages = math.ceil(min(result.total, queries.COUNT_CAP) / flt.limit)
     shown = f"{flt.offset + 1:,}-{flt.offset + len(result.rows):,}"
