@@ -5,9 +5,11 @@
 Seeds a store with bench.dashboard_seed (once: with --pgdata the data dir is kept and reused on
 the next run), then drives the real app (dashboard/app.py) with Streamlit's AppTest in this
 process, against that Postgres. Times are server side: a whole script run, queries included.
-Each page's first render is measured in a fresh session (the process already warm: the first
-session of a server pays imports and the pool once, reported apart). Goals (issue 6): first
-render <= 2 s, a filter change <= 500 ms.
+Each page's first render is measured in a fresh session (the first session of a server pays
+imports and the pool once, reported apart); every measurement is repeated `--rounds` times. The
+first round runs right after Postgres starts, on a cold buffer cache ("cold"); the later rounds
+are what a dashboard that stays open sees ("warm"). Goals (issue 6): first render <= 2 s, a
+filter change <= 500 ms.
 """
 
 from __future__ import annotations
@@ -111,6 +113,8 @@ FINDINGS_CHANGES: list[tuple[str, str, str, object]] = [
     ("one row per release", "selectbox", "keep_view", "release"),
     ("min severity low", "selectbox", "keep_sev", "low"),
     ("search 'data' (many names)", "text_input", "keep_search", "data"),
+    ("search 'author' (every release: capped)", "text_input", "keep_search", "author"),
+    ("clear the search again", "text_input", "keep_search", ""),
     ("time range: last 24 hours", "selectbox", "keep_period", "last 24 hours"),
     ("100 rows per page", "selectbox", "keep_page_size", 100),
 ]
@@ -124,36 +128,51 @@ CAMPAIGN_CHANGES: list[tuple[str, str, str, object]] = [
 ]
 
 
-def filter_changes(page: str, changes: list[tuple[str, str, str, object]]) -> dict[str, float]:
-    at = new_session()
-    at.run()
-    at.switch_page(f"views/{page}.py").run()
-    found = {}
-    for label, kind, key, value in changes:
-        widget = getattr(at, kind)(key=key)
-        seconds, at = timed(lambda widget=widget, value=value: widget.set_value(value).run())
-        found[f"{page}: {label}"] = seconds
+def filter_changes(
+    page: str, changes: list[tuple[str, str, str, object]], rounds: int
+) -> dict[str, list[float]]:
+    """Each change in turn, the whole sequence once per round, each round in a new session."""
+    found: dict[str, list[float]] = {f"{page}: {label}": [] for label, *_ in changes}
+    for _ in range(rounds):
+        at = new_session()
+        at.run()
+        at.switch_page(f"views/{page}.py").run()
+        for label, kind, key, value in changes:
+            widget = getattr(at, kind)(key=key)
+            seconds, at = timed(lambda widget=widget, value=value: widget.set_value(value).run())
+            found[f"{page}: {label}"].append(seconds)
     return found
 
 
+def _row(label: str, times: list[float], goal: float) -> str:
+    warm = times[1:] or times
+    flag = "" if max(warm) <= goal else "  OVER (warm)"
+    return (f"  {label:<50} {times[0]:8.3f} {statistics.median(warm):8.3f} "
+            f"{max(warm):8.3f}{flag}")  # fmt: skip
+
+
 def report(
-    cold: float, renders: dict[str, list[float]], changes: dict[str, float]
+    cold: float, renders: dict[str, list[float]], changes: dict[str, list[float]]
 ) -> dict[str, object]:
     print(f"\nfirst session of the server process (imports, pool, migrations check): {cold:.2f} s")
-    print(
-        f"\n{'first render in a new session':<44} {'median':>8} {'max':>8}   goal {FIRST_RENDER_GOAL} s"
-    )
+    head = f"{'cold':>8} {'warm med':>8} {'warm max':>8}"
+    print(f"\n{'first render in a new session':<52} {head}   goal {FIRST_RENDER_GOAL} s")
     for page, times in renders.items():
-        print(f"  {page:<42} {statistics.median(times):8.3f} {max(times):8.3f}")
-    print(f"\n{'filter change':<52} {'seconds':>8}   goal {FILTER_GOAL} s")
-    for label, seconds in changes.items():
-        flag = "" if seconds <= FILTER_GOAL else "  OVER"
-        print(f"  {label:<50} {seconds:8.3f}{flag}")
-    worst_render = max(max(t) for t in renders.values())
-    worst_change = max(changes.values())
-    print(f"\nworst first render {worst_render:.3f} s, worst filter change {worst_change:.3f} s")
-    return {"cold_start": cold, "first_render": renders, "filter_change": changes,
-            "worst_first_render": worst_render, "worst_filter_change": worst_change}  # fmt: skip
+        print(_row(page, times, FIRST_RENDER_GOAL))
+    print(f"\n{'filter change':<52} {head}   goal {FILTER_GOAL} s")
+    for label, times in changes.items():
+        print(_row(label, times, FILTER_GOAL))
+    summary = {
+        "worst_first_render_cold": max(t[0] for t in renders.values()),
+        "worst_first_render_warm": max(max(t[1:] or t) for t in renders.values()),
+        "worst_filter_change_cold": max(t[0] for t in changes.values()),
+        "worst_filter_change_warm": max(max(t[1:] or t) for t in changes.values()),
+        "median_filter_change_warm": statistics.median(
+            x for t in changes.values() for x in t[1:] or t
+        ),
+    }
+    print("\n" + ", ".join(f"{k.replace('_', ' ')} {v:.3f} s" for k, v in summary.items()))
+    return {"cold_start": cold, "first_render": renders, "filter_change": changes, **summary}
 
 
 def main() -> None:
@@ -173,8 +192,8 @@ def main() -> None:
         os.environ["PYPI_SENTINEL_DASHBOARD_PASSWORD"] = "bench"
         cold, _ = timed(lambda: new_session().run())
         renders = first_renders(release_id, args.rounds)
-        changes = filter_changes("findings", FINDINGS_CHANGES)
-        changes |= filter_changes("campaigns", CAMPAIGN_CHANGES)
+        changes = filter_changes("findings", FINDINGS_CHANGES, args.rounds)
+        changes |= filter_changes("campaigns", CAMPAIGN_CHANGES, args.rounds)
         result = report(cold, renders, changes)
         result |= {"releases": args.releases, "findings": args.findings}
         RESULTS.parent.mkdir(parents=True, exist_ok=True)

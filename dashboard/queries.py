@@ -81,9 +81,13 @@ _ORDER = {
     "severity": "f.severity DESC, f.score DESC, f.first_seen_at DESC, f.id DESC",
     "name": "f.project ASC, f.version ASC, f.id ASC",
 }
-_LATEST_VERDICTS = """
-    SELECT DISTINCT ON (release_id) release_id, verdict FROM triage_verdicts
-    ORDER BY release_id, created_at DESC, id DESC
+# Releases whose newest verdict is $?: the verdicts of that kind (by their index), less those
+# overtaken by a later verdict on the same release.
+_LATEST_VERDICT_IS = """
+    SELECT t.release_id FROM triage_verdicts t
+    WHERE t.verdict = $? AND NOT EXISTS (
+        SELECT 1 FROM triage_verdicts n
+        WHERE n.release_id = t.release_id AND (n.created_at, n.id) > (t.created_at, t.id))
 """
 
 
@@ -111,8 +115,7 @@ def _where(flt: FindingFilter) -> tuple[str, list[Any]]:
             "NOT EXISTS (SELECT 1 FROM triage_verdicts t WHERE t.release_id = f.release_id)"
         )
     elif flt.triage:
-        add(f"f.release_id IN (SELECT release_id FROM ({_LATEST_VERDICTS}) v WHERE verdict = $?)",
-            flt.triage)  # fmt: skip
+        add(f"f.release_id IN ({_LATEST_VERDICT_IS})", flt.triage)
     query = search_query(flt.search)
     if query:
         add(_search_clause(flt.per_release), query)
