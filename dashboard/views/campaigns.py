@@ -61,7 +61,7 @@ def render(ctx: PageContext) -> None:
     if groups.empty:
         st.info("No campaign in this window: no two projects share that trait.")
         return
-    st.caption(f"{len(groups)} groups, largest first")
+    st.caption(f"{len(groups)} group{'' if len(groups) == 1 else 's'}, largest first")
     event = table(groups, GROUP_COLUMNS, column_order=list(GROUP_COLUMNS), on_select="rerun",
                   selection_mode="single-row", key=f"campaigns_{kind}")  # fmt: skip
     chosen = selected_row(event, groups)

@@ -390,3 +390,25 @@ def test_subscriptions_create_edit_test_delete(
     at.button(key=f"delete_{sub_id}").click().run()
     no_errors(at)
     assert not fetch(database_url, "SELECT 1 FROM subscriptions WHERE id = $1", sub_id)
+
+
+def test_oidc_login_unlocks_actions(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any, database_url: str, seeded: Seeded
+) -> None:
+    from tests.dashboard.conftest import APP
+
+    monkeypatch.setenv("PYPI_SENTINEL_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("PYPI_SENTINEL_DATABASE_URL", database_url)
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.secrets["auth"] = {"redirect_uri": "http://localhost:8501/oauth2callback",
+                          "cookie_secret": "x", "client_id": "id", "client_secret": "s",
+                          "server_metadata_url": "https://id.example/.well-known/openid-configuration"}  # fmt: skip
+    at.user = {"is_logged_in": False}
+    at.run()
+    assert [b.label for b in at.sidebar.button] == ["Refresh", "Log in"]
+    at.user = {"is_logged_in": True, "email": "sec@example.com", "name": "Sec"}
+    at.query_params["release"] = str(seeded.ids["reqeusts 1.0.0"])
+    at.switch_page("views/release.py").run()
+    no_errors(at)
+    assert "sec@example.com" in plain_texts(at)
+    assert any(b.label == "Record verdict" for b in at.form_submit_button)
