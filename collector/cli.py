@@ -17,13 +17,16 @@ from typing import Any
 from collector.commands import (
     audit,
     check,
+    dashboard,
     db,
+    demo,
     findings,
     releases,
     report,
     run,
     status,
     subscribe,
+    up,
 )  # fmt: skip
 from collector.config import Settings, add_setting_flags, flags_from_namespace
 from collector.errors import SentinelError
@@ -35,14 +38,12 @@ Handler = Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_UNAVAILABLE = 0, 1, 2, 3
 
-# Commands that later work fills in; until then they say so and exit 2.
-_PLANNED = {
-    "up": "run the collector and the dashboard together (the main job)",
-    "dashboard": "start the web dashboard",
-    "demo": "replay sample data into a scratch store and open the dashboard",
-}
-_ORDER = ("up", "run", "check", "audit", "findings", "releases", "status", "dashboard", "demo",
-          "subscribe", "report", "db")  # fmt: skip
+# Order of `--help`: the main job first, maintenance last.
+_COMMANDS: dict[str, Any] = {
+    "up": up, "run": run, "check": check, "audit": audit, "findings": findings,
+    "releases": releases, "status": status, "dashboard": dashboard, "demo": demo,
+    "subscribe": subscribe, "report": report, "db": db,
+}  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -55,24 +56,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_setting_flags(parser)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    modules: dict[str, Any] = {
-        "status": status, "db": db, "run": run, "releases": releases, "check": check, "audit": audit,
-        "report": report, "findings": findings, "subscribe": subscribe,
-    }  # fmt: skip
-    for name in _ORDER:
-        if name in modules:
-            sub = modules[name].add_parser(subparsers)
-        else:
-            sub = _add_planned(subparsers, name, _PLANNED[name])
+    for module in _COMMANDS.values():
+        sub = module.add_parser(subparsers)
         add_setting_flags(sub)
         _add_setting_flags_to_children(sub)
     return parser
-
-
-def _add_planned(subparsers: Any, name: str, help_text: str) -> argparse.ArgumentParser:
-    sub: argparse.ArgumentParser = subparsers.add_parser(name, help=help_text)
-    sub.set_defaults(handler=_not_implemented(name), accepts_any=True)
-    return sub
 
 
 def _add_setting_flags_to_children(parser: argparse.ArgumentParser) -> None:
@@ -80,14 +68,6 @@ def _add_setting_flags_to_children(parser: argparse.ArgumentParser) -> None:
         if isinstance(action, argparse._SubParsersAction):
             for child in action.choices.values():
                 add_setting_flags(child)
-
-
-def _not_implemented(name: str) -> Handler:
-    async def handler(settings: Settings, args: argparse.Namespace) -> int:
-        print(f"pypi-sentinel {name}: not implemented yet", file=sys.stderr)
-        return EXIT_USAGE
-
-    return handler
 
 
 def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
@@ -102,9 +82,7 @@ def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args, unknown = parser.parse_known_args(argv)
-    if unknown and not getattr(args, "accepts_any", False):
-        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+    args = parser.parse_args(argv)
     try:
         settings = Settings.load(os.environ, flags_from_namespace(args))
     except SentinelError as exc:

@@ -81,6 +81,10 @@ def parse_count(raw: str) -> int:
     return int(raw)
 
 
+def parse_secret(raw: str) -> str | None:
+    return raw if raw.strip() else None  # set but empty means unset
+
+
 def parse_switch(raw: str) -> bool:
     value = raw.strip().lower()
     if value in ("1", "on", "true", "yes"):
@@ -100,16 +104,12 @@ def parse_optional_url(raw: str) -> str | None:
     return raw.strip()
 
 
-def parse_secret(raw: str) -> str | None:
-    return raw.strip() or None
-
-
 def parse_email(raw: str) -> str | None:
     value = raw.strip()
     if not value:
         return None
     local, at, domain = value.rpartition("@")
-    if not at or not local or "." not in domain or any(c.isspace() for c in value):
+    if not at or not local or not domain or any(c.isspace() for c in value):
         raise ValueError(f"expected an email address, got {raw!r}")
     return value
 
@@ -242,7 +242,18 @@ OPTIONS: tuple[Option, ...] = (
         "dashboard links in alerts",
     ),
     Option(
-        "max_lag", parse_seconds, lambda: 600.0, "/healthz fails when the changelog lags this long"
+        "max_lag",
+        parse_seconds,
+        lambda: 600.0,
+        "/healthz fails when the changelog lags this long",
+    ),
+    Option(
+        "dashboard_password",
+        parse_secret,
+        lambda: None,
+        "password that unlocks triage, reports and subscriptions in the dashboard",
+        secret=True,
+        default_text="unset: the dashboard is read-only",
     ),
 )
 
@@ -274,6 +285,7 @@ class Settings:
     http_port: int = 8787
     dashboard_url: str = "http://127.0.0.1:8501"
     max_lag: float = 600.0
+    dashboard_password: str | None = field(default=None, repr=False)
 
     @property
     def pg_dir(self) -> Path:

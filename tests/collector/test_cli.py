@@ -18,7 +18,6 @@ from tests.conftest import CLI
 
 COMMANDS = ("up", "run", "check", "audit", "findings", "releases", "status", "dashboard", "demo",
             "subscribe", "report", "db")  # fmt: skip
-PLANNED = ("up", "dashboard", "demo")
 
 
 def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -44,14 +43,6 @@ def test_module_entry_point_works(cli_env: dict[str, str]) -> None:
     )
     assert result.returncode == 0
     assert "pypi-sentinel" in result.stdout
-
-
-@pytest.mark.parametrize("command", PLANNED)
-def test_planned_commands_say_not_implemented(
-    command: str, capsys: pytest.CaptureFixture[str]
-) -> None:
-    assert main([command, "--some-future-flag"]) == 2
-    assert f"pypi-sentinel {command}: not implemented yet" in capsys.readouterr().err
 
 
 def test_unknown_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:

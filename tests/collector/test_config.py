@@ -122,3 +122,12 @@ def test_secret_database_url_never_printed(
     out = capsys.readouterr()
     assert "hunter2" not in out.err + out.out
     assert "127.0.0.1" in out.err
+
+
+def test_every_default_survives_a_round_trip_through_the_environment() -> None:
+    # The dashboard gets its settings as environment variables: each default must parse back.
+    from collector.commands.dashboard import settings_environment
+
+    settings = Settings.load({})
+    environ = settings_environment(settings, {})
+    assert Settings.load(environ) == settings

@@ -1,0 +1,103 @@
+"""Health: the changelog cursor against PyPI's last serial, lag, the work queue, errors, the last
+polls of every source, and alert deliveries that failed."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import streamlit as st
+
+from dashboard import context, queries
+from dashboard.context import PageContext
+from dashboard.widgets import duration, table, when
+
+TIME = "YYYY-MM-DD HH:mm:ss"
+SOURCE_COLUMNS = {
+    "source": "source",
+    "last_attempt_at": st.column_config.DatetimeColumn("last poll (UTC)", format=TIME),
+    "last_success_at": st.column_config.DatetimeColumn("last success (UTC)", format=TIME),
+    "consecutive_failures": st.column_config.NumberColumn("failures in a row"),
+    "upstream_serial": st.column_config.NumberColumn("PyPI serial", format="%d"),
+    "last_error_at": st.column_config.DatetimeColumn("last error (UTC)", format=TIME),
+    "last_error": st.column_config.TextColumn("error", width="large"),
+}
+JOB_COLUMNS = {
+    "project": "project", "version": "version", "reason": "reason", "attempts": "attempts",
+    "error_kind": "kind", "last_error": st.column_config.TextColumn("error", width="large"),
+    "run_after": st.column_config.DatetimeColumn("next try (UTC)", format=TIME),
+}  # fmt: skip
+DELIVERY_COLUMNS = {
+    "subscription": "subscription", "channel": "channel", "state": "state",
+    "attempts": "attempts", "project": "project", "version": "version", "check_id": "check",
+    "last_error": st.column_config.TextColumn("error (URLs cut)", width="large"),
+    "created_at": st.column_config.DatetimeColumn("planned (UTC)", format=TIME),
+}  # fmt: skip
+
+
+def render(ctx: PageContext) -> None:
+    st.title("Health")
+    db = ctx.db
+    health = db.run(queries.fetch_health(db.pool))
+    now = datetime.now(UTC)
+    serials(health)
+    queue(health, now)
+    st.subheader("Sources")
+    if health.sources.empty:
+        st.caption("No source has been polled yet: is the collector running?")
+    else:
+        table(health.sources, SOURCE_COLUMNS, column_order=list(SOURCE_COLUMNS))
+    st.subheader("Failing jobs")
+    if health.failing_jobs.empty:
+        st.caption("No job is failing.")
+    else:
+        table(health.failing_jobs, JOB_COLUMNS, column_order=list(JOB_COLUMNS))
+    deliveries(health)
+
+
+def serials(health: queries.Health) -> None:
+    cols = st.columns(4)
+    cols[0].metric("Cursor serial", _number(health.cursor_serial),
+                   help=f"moved {when(health.cursor_updated_at)}")  # fmt: skip
+    cols[1].metric("PyPI last serial", _number(health.pypi_last_serial))
+    cols[2].metric(
+        "Lag", "unknown" if health.lag_events is None else f"{health.lag_events:,} events"
+    )
+    cols[3].metric("Behind for", duration(health.lag_seconds) if health.lag_events else "-")
+
+
+def queue(health: queries.Health, now: datetime) -> None:
+    st.subheader("Work queue")
+    q = health.queue
+    cols = st.columns(5)
+    cols[0].metric("Pending", f"{q['pending']:,}")
+    cols[1].metric("Running", f"{q['running']:,}")
+    cols[2].metric("Retrying", f"{q['retrying']:,}")
+    cols[3].metric("Done, last hour", f"{q['done_last_hour']:,}")
+    oldest = q["oldest_open"]
+    cols[4].metric("Oldest open job", duration((now - oldest).total_seconds()) if oldest else "-")
+    if health.errors_by_kind:
+        st.caption(
+            "Errors by kind: " + ", ".join(f"{k} {n}" for k, n in health.errors_by_kind.items())
+        )
+
+
+def deliveries(health: queries.Health) -> None:
+    st.subheader("Alert deliveries")
+    outbox = health.outbox
+    cols = st.columns(3)
+    cols[0].metric("Waiting", f"{outbox.get('pending', 0) + outbox.get('sending', 0):,}")
+    cols[1].metric("Failed for good", f"{outbox.get('dead', 0):,}")
+    retrying = (health.failed_deliveries["state"] != "dead").sum()
+    cols[2].metric("Deliveries retrying", f"{retrying:,}")
+    if health.failed_deliveries.empty:
+        st.caption("No failed deliveries.")
+    else:
+        table(health.failed_deliveries, DELIVERY_COLUMNS, column_order=list(DELIVERY_COLUMNS))
+
+
+def _number(value: int | None) -> str:
+    return "-" if value is None else f"{value:,}"
+
+
+if __name__ == "__main__":
+    render(context.current())

@@ -1,0 +1,97 @@
+"""Overview: what was processed and flagged, the charts over time, and how far behind we are."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import charts, context, queries
+from dashboard.context import PageContext
+from dashboard.widgets import duration, open_release, release_picker, selected_row, table
+
+LATEST_COLUMNS = {
+    "first_seen_at": st.column_config.DatetimeColumn("seen (UTC)", format="YYYY-MM-DD HH:mm"),
+    "project": "project",
+    "version": "version",
+    "severity": "severity",
+    "score": st.column_config.NumberColumn("score"),
+    "targets": "imitates",
+    "summary": "summary",
+    "triage": "triage",
+}
+
+
+def render(ctx: PageContext) -> None:
+    st.title("Overview")
+    db = ctx.db
+    overview = db.run(queries.fetch_overview(db.pool))
+    metrics(overview)
+    left, right = st.columns(2)
+    with left:
+        st.subheader("Flagged releases per hour (48 h)")
+        bars(overview.hourly, "hour", "48 hours")
+    with right:
+        st.subheader("Flagged releases per day (30 days)")
+        bars(overview.daily, "day", "30 days")
+    left, right = st.columns([1, 2])
+    with left:
+        st.subheader("Most imitated projects (30 days)")
+        imitated(overview)
+    with right:
+        st.subheader("Latest high and critical")
+        latest(overview)
+
+
+def metrics(overview: queries.Overview) -> None:
+    flagged_day = sum(overview.flagged_24h.values())
+    serious_day = sum(overview.flagged_24h.get(s, 0) for s in ("high", "critical"))
+    serious_week = sum(overview.flagged_7d.get(s, 0) for s in ("high", "critical"))
+    health = overview.health
+    total = overview.releases_total
+    cols = st.columns(5)
+    cols[0].metric("Releases processed, 24 h", f"{overview.analysed_24h:,}",
+                   help=f"{overview.releases_24h:,} seen in the changelog")  # fmt: skip
+    cols[1].metric(
+        "Releases stored", f"≈ {total:,}" if overview.total_is_estimate else f"{total:,}"
+    )
+    cols[2].metric("Flagged, 24 h", f"{flagged_day:,}")
+    cols[3].metric("High + critical, 24 h", f"{serious_day:,}", help=f"{serious_week:,} in 7 days")
+    if health.lag_events is None:
+        cols[4].metric("Collector lag", "unknown", help="the collector has not run yet")
+    else:
+        cols[4].metric("Collector lag", f"{health.lag_events:,} events",
+                       help=f"behind PyPI for {duration(health.lag_seconds)}")  # fmt: skip
+
+
+def bars(frame: pd.DataFrame, unit: str, span: str) -> None:
+    if frame.empty:
+        st.caption(f"No flagged releases in the last {span}.")
+        return
+    st.altair_chart(charts.severity_bars(frame, unit), width="stretch")
+
+
+def imitated(overview: queries.Overview) -> None:
+    if overview.imitated.empty:
+        st.caption("No typosquats in the last 30 days.")
+        return
+    table(overview.imitated, {
+        "target": "project", "releases": st.column_config.NumberColumn("squats"),
+        "latest": st.column_config.DatetimeColumn("latest (UTC)", format="YYYY-MM-DD HH:mm"),
+    })  # fmt: skip
+
+
+def latest(overview: queries.Overview) -> None:
+    frame = overview.latest
+    if frame.empty:
+        st.caption("No high or critical release yet.")
+        return
+    event = table(frame, LATEST_COLUMNS, column_order=list(LATEST_COLUMNS),
+                  on_select="rerun", selection_mode="single-row", key="overview_latest")  # fmt: skip
+    row = selected_row(event, frame)
+    if row is not None:
+        open_release(int(row["release_id"]))
+    release_picker(frame, key="overview_open")
+
+
+if __name__ == "__main__":
+    render(context.current())

@@ -1,0 +1,250 @@
+"""Release detail: metadata, every reason with its evidence, typosquat comparison, triage, report."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from analysis.names import normalize
+from dashboard import actions, context, links, queries
+from dashboard.context import PageContext
+from dashboard.squat import squat_comparison
+from dashboard.text import markdown_literal
+from dashboard.widgets import (
+    VERDICT_LABELS,
+    field,
+    notice,
+    read_only_notice,
+    severity_badge,
+    table,
+    when,
+)
+
+FLASH = "release_flash"
+
+
+def render(ctx: PageContext) -> None:
+    release_id = requested_release(ctx)
+    if release_id is None:
+        return
+    db = ctx.db
+    detail = db.run(queries.fetch_release(db.pool, release_id))
+    if detail is None:
+        st.warning(f"There is no release with id {release_id}.")
+        return
+    release = detail.release
+    heading(ctx, release)
+    flash()
+    main, side = st.columns([2, 1], gap="large")
+    with main:
+        verdict_section(detail)
+        squat = next((f for f in detail.findings if f["check_id"].startswith("typosquat.")
+                      and f["severity"] != "info"), None)  # fmt: skip
+        if squat is not None:
+            squat_comparison(ctx, release, squat, detail.targets.get(squat["target"] or ""))
+    with side:
+        triage(ctx, detail)
+        report(ctx, detail)
+    reasons(detail)
+    metadata(release)
+    files(release, detail)
+
+
+def requested_release(ctx: PageContext) -> int | None:
+    """The release in the URL (?release=id), or one looked up by name and version."""
+    raw = st.query_params.get("release")
+    if raw and raw.isdigit():
+        return int(raw)
+    st.title("Release detail")
+    with st.form("lookup", border=False):
+        left, middle, right = st.columns([2, 1, 1], vertical_alignment="bottom")
+        project = left.text_input("Project", placeholder="e.g. reqeusts")
+        version = middle.text_input("Version", placeholder="newest when empty")
+        found = right.form_submit_button("Open", type="primary")
+    if not found or not project.strip():
+        st.caption("Open a release from the Findings or Overview page, or look one up here.")
+        return None
+    db = ctx.db
+    release_id = db.run(queries.find_release(db.pool, normalize(project), version.strip() or None))
+    if release_id is None:
+        st.warning("No such release in the store.")
+        return None
+    st.query_params["release"] = str(release_id)
+    st.rerun()
+
+
+def heading(ctx: PageContext, release: dict[str, Any]) -> None:
+    name, version = release["display_name"], release["version"]
+    title = markdown_literal(name), markdown_literal(version)
+    if title[0] and title[1]:
+        st.title(f"{title[0]} {title[1]}")
+    else:  # not a name PyPI would accept: never let it near markdown
+        st.title("Release")
+        st.code(f"{name} {version}", language=None)
+    status = release["status"]
+    badges = [severity_badge(release["risk_severity"]),
+              f":gray-badge[score {release['risk_score'] if release['risk_score'] is not None else '-'}]",
+              f":{'gray' if status == 'active' else 'red'}-badge[{status}]"]  # fmt: skip
+    st.markdown(" ".join(badges))
+    pypi = ctx.settings.pypi_url
+    with st.container(horizontal=True):
+        st.link_button("PyPI", links.pypi_release_url(pypi, release["project"], version),
+                       icon=":material/open_in_new:")  # fmt: skip
+        st.link_button("Inspector", links.inspector_release_url(release["project"], version),
+                       icon=":material/search:")  # fmt: skip
+        st.link_button("Project on PyPI", links.pypi_project_url(pypi, release["project"]))
+
+
+def flash() -> None:
+    message = st.session_state.pop(FLASH, None)
+    if isinstance(message, tuple):
+        notice(*message)
+
+
+def verdict_section(detail: queries.ReleaseDetail) -> None:
+    aggregate = next((f for f in detail.findings if f["check_id"] == queries.RELEASE_CHECK), None)
+    if aggregate is None:
+        return
+    st.subheader("Verdict")
+    st.markdown(f"{severity_badge(aggregate['severity'])} score {int(aggregate['score'])}")
+    st.text(aggregate["summary"])
+    evidence = aggregate["evidence"] if isinstance(aggregate["evidence"], dict) else {}
+    for reason in evidence.get("reasons", []) or []:
+        st.text(f"• {reason}")
+
+
+def reasons(detail: queries.ReleaseDetail) -> None:
+    checks = [f for f in detail.findings if f["check_id"] != queries.RELEASE_CHECK]
+    st.subheader(f"Reasons ({len(checks)})")
+    if not checks:
+        st.caption("No check fired on this release.")
+        return
+    for finding in checks:
+        label = markdown_literal(finding["check_id"]) or "check"
+        title = f"{severity_badge(finding['severity'])} {label} · score {int(finding['score'])}"
+        with st.expander(title, expanded=finding["severity"] not in ("info", "low")):
+            st.text(finding["summary"])
+            if finding["target"]:
+                field("imitates", finding["target"])
+            st.caption("evidence")
+            st.json(finding["evidence"], expanded=2)
+
+
+def metadata(release: dict[str, Any]) -> None:
+    st.subheader("Metadata")
+    document: dict[str, Any] = release["metadata"] if isinstance(release["metadata"], dict) else {}
+    meta: dict[str, Any] = (
+        document["metadata"] if isinstance(document.get("metadata"), dict) else {}
+    )
+    owners = (document.get("ownership") or {}).get("roles") or []
+    urls = [f"{pair[0]}: {pair[1]}" for pair in meta.get("project_urls") or [] if len(pair) == 2]
+    rows = [
+        ("summary", release["summary"]),
+        ("author", release["author"]),
+        ("author e-mail", release["author_email"]),
+        (
+            "maintainer",
+            " ".join(filter(None, (meta.get("maintainer"), meta.get("maintainer_email")))),
+        ),
+        ("owners on PyPI", ", ".join(f"{r.get('user')} ({r.get('role')})" for r in owners)),
+        ("licence", meta.get("license_expression") or meta.get("license")),
+        ("home page (not a link)", meta.get("home_page")),
+        ("project URLs (not links)", " | ".join(urls)),
+        ("requires", ", ".join(meta.get("requires_dist") or [])),
+        ("requires Python", meta.get("requires_python")),
+        ("uploaded", when(release["uploaded_at"])),
+        ("first seen", f"{when(release['first_seen_at'])} via {release['first_seen_source']}"),
+        ("project's first upload we saw", when(release["project_first_upload"])),
+        ("releases of the project we saw", str(release["project_releases"])),
+        ("changelog serial", release["serial"]),
+        ("yanked reason", release["yanked_reason"]),
+    ]
+    frame = pd.DataFrame(
+        [(k, "" if v is None else str(v)) for k, v in rows], columns=["field", "value"]
+    )
+    table(frame, {"value": st.column_config.TextColumn("value", width="large")}, key="metadata")
+    description = meta.get("description") or ""
+    with st.expander(f"Description ({len(description):,} characters, shown as plain text)"):
+        st.code(description[:20_000] or "(empty)", language=None, wrap_lines=True)
+
+
+def files(release: dict[str, Any], detail: queries.ReleaseDetail) -> None:
+    st.subheader(f"Files ({len(detail.files)})")
+    if detail.files.empty:
+        st.caption("No files recorded.")
+        return
+    frame = detail.files.copy()
+    frame["inspect"] = [
+        links.inspector_file_url(release["project"], release["version"], url)
+        for url in frame["url"]
+    ]
+    table(frame, {
+        "filename": "file", "packagetype": "type", "python_version": "python",
+        "size": st.column_config.NumberColumn("bytes", format="%d"),
+        "uploaded_at": st.column_config.DatetimeColumn("uploaded (UTC)", format="YYYY-MM-DD HH:mm"),
+        "sha256": "sha256",
+        "inspect": st.column_config.LinkColumn("inspector", display_text="inspect"),
+    }, column_order=["filename", "packagetype", "python_version", "size", "uploaded_at", "status",
+                     "yanked", "sha256", "inspect"])  # fmt: skip
+
+
+def triage(ctx: PageContext, detail: queries.ReleaseDetail) -> None:
+    st.subheader("Triage")
+    history = detail.verdicts
+    status = "new" if history.empty else str(history.iloc[0]["verdict"])
+    st.markdown(f"Status: **{VERDICT_LABELS.get(status, 'new')}**")
+    if not history.empty:
+        table(history, {
+            "created_at": st.column_config.DatetimeColumn("when (UTC)", format="YYYY-MM-DD HH:mm:ss"),
+            "verdict": "verdict", "actor": "who", "note": st.column_config.TextColumn("note", width="large"),
+        }, column_order=["created_at", "verdict", "actor", "note"])  # fmt: skip
+    if not read_only_notice(ctx.access):
+        return
+    with st.form("triage", clear_on_submit=True):
+        verdict = st.selectbox("Verdict", queries.VERDICTS, format_func=VERDICT_LABELS.__getitem__)
+        note = st.text_area(
+            "Note", max_chars=2000, placeholder="what you checked, for the next person"
+        )
+        submitted = st.form_submit_button("Record verdict", type="primary")
+    if submitted:
+        actor = ctx.access.actor or ""
+        db = ctx.db
+        db.run(
+            queries.record_verdict(db.pool, int(detail.release["id"]), verdict, note.strip(), actor)
+        )
+        st.session_state[FLASH] = ("success", f"Recorded **{VERDICT_LABELS[verdict]}**.")
+        st.rerun()
+
+
+def report(ctx: PageContext, detail: queries.ReleaseDetail) -> None:
+    st.subheader("Report to PyPI")
+    stored = detail.report
+    if stored is None:
+        st.caption("Not reported.")
+    else:
+        st.markdown(
+            f"Report **{stored['status']}** ({stored['kind']}) on {when(stored['created_at'])}"
+            + (f", HTTP {int(stored['http_status'])}" if stored["http_status"] else "")
+        )
+        if stored["actor"]:
+            field("by", stored["actor"])
+        field("summary sent", stored["summary"])
+    if not ctx.access.can_act or (stored and stored["status"] == "submitted"):
+        return
+    release = detail.release
+    kind = st.selectbox("Report as", actions.REPORT_KINDS, key="report_kind")
+    if st.button("Report to PyPI", type="primary", key="report_button"):
+        result = actions.report_release(ctx.db, ctx.settings, release["project"],
+                                        release["version"], kind, ctx.access.actor or "")  # fmt: skip
+        notice("success" if result.ok else "error",
+               f"Report {result.status or 'not made'}:", result.message)  # fmt: skip
+        if result.summary:
+            field("summary", result.summary)
+        if result.link:
+            st.link_button("Open PyPI's report form", result.link)
+
+
+if __name__ == "__main__":
+    render(context.current())

@@ -1,0 +1,414 @@
+"""Every page under Streamlit's AppTest, against a seeded real Postgres (and an empty one, and
+one that is down): filters, paging, triage writes, subscriptions, access control, plain text."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+import asyncpg
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import with_database
+from tests.dashboard.conftest import PASSWORD, MakeApp
+from tests.dashboard.seed import HOSTILE_AUTHOR, HOSTILE_SUMMARY, Seeded
+
+PAGES = ("views/overview.py", "views/findings.py", "views/release.py", "views/campaigns.py",
+         "views/subscriptions.py", "views/health.py")  # fmt: skip
+
+
+def markdown_texts(at: AppTest) -> list[str]:
+    """Everything Streamlit renders as markdown: where package text must never go."""
+    kinds = ("markdown", "caption", "title", "header", "subheader", "info", "error", "warning",
+             "success")  # fmt: skip
+    texts = [str(el.value) for kind in kinds for el in getattr(at, kind)]
+    texts += [str(el.label) for el in at.expander]
+    return texts
+
+
+def plain_texts(at: AppTest) -> list[str]:
+    return [str(el.value) for el in at.text] + [str(el.value) for el in at.code]
+
+
+def everything(at: AppTest) -> str:
+    """The whole rendered tree, dataframes included, as text."""
+    return "\n".join(str(node.proto) for node in _walk(at._tree) if hasattr(node, "proto"))
+
+
+def _walk(node: Any) -> list[Any]:
+    found = [node]
+    for child in getattr(node, "children", {}).values():
+        found += _walk(child)
+    return found
+
+
+def fetch(url: str, sql: str, *args: Any) -> list[asyncpg.Record]:
+    async def go() -> list[asyncpg.Record]:
+        conn = await asyncpg.connect(url)
+        try:
+            return await conn.fetch(sql, *args)
+        finally:
+            await conn.close()
+
+    return asyncio.run(go())
+
+
+def no_errors(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+# ---------------------------------------------------------------- every page, three databases
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_seeded(make_app: MakeApp, seeded: Seeded, page: str) -> None:
+    at = make_app(page)
+    no_errors(at)
+    assert at.title
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_an_empty_database(make_app: MakeApp, page: str) -> None:
+    at = make_app(page)
+    no_errors(at)
+    assert at.title
+
+
+def test_a_database_that_is_down_gives_a_message(make_app: MakeApp) -> None:
+    at = make_app(url="postgresql://nobody:secret@127.0.0.1:9/none")
+    assert not at.exception
+    assert "database is unavailable" in at.error[0].value
+    shown = "\n".join(markdown_texts(at))
+    assert "127.0.0.1" in shown
+    assert "secret" not in shown
+    at.query_params["release"] = "1"  # the release page reads only with a release to show
+    for page in PAGES[1:]:
+        at.switch_page(page).run()
+        assert not at.exception
+        assert "database is unavailable" in at.error[0].value, page
+
+
+def test_a_database_that_goes_away_gives_a_message(
+    make_app: MakeApp, seeded: Seeded, database_url: str, pg_server_url: str
+) -> None:
+    at = make_app("views/findings.py")
+    no_errors(at)
+    name = urlsplit(database_url).path.lstrip("/")
+    fetch(with_database(pg_server_url, "postgres"), f'DROP DATABASE "{name}" WITH (FORCE)')
+    at.run()
+    assert not at.exception
+    assert "database is unavailable" in at.error[0].value
+
+
+# ---------------------------------------------------------------- overview and health
+
+
+def test_overview_figures(make_app: MakeApp, seeded: Seeded) -> None:
+    at = make_app()
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["High + critical, 24 h"] == "2"
+    assert metrics["Collector lag"] == "10 events"
+    latest = at.dataframe[-1].value
+    assert list(latest["project"]) == ["reqeusts", "requestss", "old-squat"]
+    imitated = at.dataframe[0].value
+    assert list(imitated["target"]) == ["requests", "numpy"]
+
+
+def test_health_figures_and_redacted_errors(make_app: MakeApp, seeded: Seeded) -> None:
+    at = make_app("views/health.py")
+    metrics = {m.label: m.value for m in at.metric}
+    assert (metrics["Cursor serial"], metrics["PyPI last serial"]) == ("1,000", "1,010")
+    assert (metrics["Lag"], metrics["Retrying"], metrics["Failed for good"]) == (
+        "10 events",
+        "1",
+        "1",
+    )
+    assert "SUPERSECRETTOKEN" not in everything(at)
+    sources = at.dataframe[0].value
+    assert list(sources["source"]) == ["changelog", "rss-packages"]
+
+
+# ---------------------------------------------------------------- findings
+
+
+def test_findings_filters_and_paging(make_app: MakeApp, seeded: Seeded) -> None:
+    at = make_app("views/findings.py")
+    table = at.dataframe[0].value
+    assert len(table) == 50
+    assert table.iloc[0]["project"] == "reqeusts"
+    assert "1-50 of 64 releases" in at.caption[0].value
+    at.selectbox(key="keep_page_size").set_value(25).run()
+    at.number_input(key="keep_findings_page").set_value(3).run()
+    assert len(at.dataframe[0].value) == 14
+    at.selectbox(key="keep_sev").set_value("high").run()
+    assert at.number_input(key="keep_findings_page").value == 1  # a new filter starts on page 1
+    assert list(at.dataframe[0].value["project"]) == ["reqeusts", "requestss"]
+    at.text_input(key="keep_search").set_value("evil").run()
+    at.selectbox(key="keep_triage").set_value("needs_review").run()
+    assert list(at.dataframe[0].value["project"]) == ["requestss"]
+    at.selectbox(key="keep_triage").set_value("any").run()
+    at.selectbox(key="keep_sev").set_value("low").run()
+    at.selectbox(key="keep_view").set_value("check").run()
+    checks = set(at.dataframe[0].value["check_id"])
+    assert "typosquat.swapped-chars" in checks
+    assert "release.assessment" not in checks
+    at.selectbox(key="keep_period").set_value("all time").run()
+    at.selectbox(key="keep_view").set_value("release").run()
+    at.text_input(key="keep_search").set_value("").run()
+    at.selectbox(key="keep_sev").set_value("high").run()
+    assert list(at.dataframe[0].value["project"]) == ["reqeusts", "requestss", "old-squat"]
+    no_errors(at)
+
+
+def test_findings_custom_dates(make_app: MakeApp, seeded: Seeded) -> None:
+    at = make_app("views/findings.py")
+    at.selectbox(key="keep_period").set_value("custom").run()
+    today = datetime.now(UTC).date()
+    at.date_input(key="keep_dates").set_value(
+        (today - timedelta(days=3), today - timedelta(days=1))
+    ).run()
+    assert list(at.dataframe[0].value["project"]) == ["numpyy"]  # two days old
+    no_errors(at)
+
+
+def test_findings_filters_survive_a_page_switch(make_app: MakeApp, seeded: Seeded) -> None:
+    at = make_app("views/findings.py")
+    at.selectbox(key="keep_sev").set_value("critical").run()
+    at.switch_page("views/health.py").run()
+    at.switch_page("views/findings.py").run()
+    assert list(at.dataframe[0].value["project"]) == ["reqeusts"]
+
+
+def test_choosing_a_row_opens_its_detail(make_app: MakeApp, seeded: Seeded) -> None:
+    at = make_app("views/findings.py")
+    release_id = seeded.ids["reqeusts 1.0.0"]
+    at.selectbox(key="findings_open").set_value(release_id).run()
+    assert at.query_params.get("release") == str(release_id)
+    assert at.title[0].value == "reqeusts 1\\.0\\.0"
+    no_errors(at)
+
+
+def test_csv_export_is_inert() -> None:
+    import pandas as pd
+
+    from dashboard.views.findings import render_csv
+
+    csv = render_csv(pd.DataFrame({"summary": ["=HYPERLINK(1)", "fine"], "score": [1, 2]}))
+    assert csv.decode().splitlines() == ["summary,score", "'=HYPERLINK(1),1", "fine,2"]
+
+
+# ---------------------------------------------------------------- release detail and triage
+
+
+def test_release_detail_read_only(make_app: MakeApp, seeded: Seeded) -> None:
+    at = make_app("views/release.py", query={"release": str(seeded.ids["reqeusts 1.0.0"])})
+    no_errors(at)
+    assert "Read-only dashboard" in at.info[0].value
+    assert all(b.label != "Record verdict" for b in at.form_submit_button)
+    assert all(b.label != "Report to PyPI" for b in at.button)
+    links = {b.label: b.proto.url for b in at.get("link_button")}
+    assert links["PyPI"].endswith("/project/reqeusts/1.0.0/")
+    assert links["Inspector"] == "https://inspector.pypi.io/project/reqeusts/1.0.0/"
+    texts = "\n".join(markdown_texts(at))
+    assert "req:red-background[**eu**]sts" in texts  # the swap, marked in the candidate
+    assert "req:red-background[**ue**]sts" in texts  # and in the target
+    assert "Kenneth Reitz <me@kennethreitz.org>" in plain_texts(at)  # the target's author
+    files = at.dataframe[-1].value
+    assert files.iloc[0]["inspect"].startswith(
+        "https://inspector.pypi.io/project/reqeusts/1.0.0/packages/ab/cd/"
+    )
+
+
+def test_release_lookup_by_name(make_app: MakeApp, seeded: Seeded) -> None:
+    at = make_app("views/release.py")
+    at.text_input[0].set_value("ReqEusts")
+    at.form_submit_button[0].click().run()
+    assert at.title[0].value == "reqeusts 1\\.0\\.0"
+
+
+def test_package_text_is_never_markdown(make_app: MakeApp, seeded: Seeded) -> None:
+    at = make_app("views/release.py", query={"release": str(seeded.ids["xss-pkg 6.6.6"])})
+    no_errors(at)
+    for text in markdown_texts(at):
+        assert "<script>" not in text
+        assert "evil.example" not in text
+        assert "onerror" not in text
+    plain = plain_texts(at)
+    assert any(HOSTILE_SUMMARY in text for text in plain)
+    assert "javascript:alert(1)" in everything(at)  # present, in a plain table cell
+    at.switch_page("views/findings.py").run()
+    for text in markdown_texts(at):
+        assert "<script>" not in text
+        assert "onerror" not in text
+    assert HOSTILE_AUTHOR in set(at.dataframe[0].value["author"])
+
+
+def test_triage_writes_a_verdict(make_app: MakeApp, seeded: Seeded, database_url: str) -> None:
+    release_id = seeded.ids["reqeusts 1.0.0"]
+    at = make_app("views/release.py", password=PASSWORD, logged_in_as="carol",
+                  query={"release": str(release_id)})  # fmt: skip
+    no_errors(at)
+    form = at.form[0]
+    form.selectbox[0].set_value("malicious")
+    form.text_area[0].set_value("steals tokens from ~/.pypirc")
+    form.form_submit_button[0].click()
+    at.run()
+    no_errors(at)
+    rows = fetch(
+        database_url,
+        "SELECT verdict, note, actor FROM triage_verdicts WHERE release_id = $1",
+        release_id,
+    )
+    assert [tuple(r) for r in rows] == [("malicious", "steals tokens from ~/.pypirc", "carol")]
+    assert any("Recorded" in s.value for s in at.success)
+    assert "Status: **malicious**" in markdown_texts(at)
+
+
+def test_report_action_reaches_the_service(make_app: MakeApp, seeded: Seeded) -> None:
+    at = make_app("views/release.py", password=PASSWORD, logged_in_as="carol",
+                  query={"release": str(seeded.ids["reqeusts 1.0.0"])})  # fmt: skip
+    at.selectbox(key="report_kind").set_value("is_malware")
+    at.button(key="report_button").click().run()
+    assert not at.exception
+    shown = "\n".join(s.value for s in [*at.success, *at.error])
+    assert "Report" in shown  # the service's outcome, or that this build has none yet
+
+
+# ---------------------------------------------------------------- access
+
+
+def test_login_with_the_password(make_app: MakeApp, seeded: Seeded) -> None:
+    at = make_app("views/release.py", password=PASSWORD,
+                  query={"release": str(seeded.ids["reqeusts 1.0.0"])})  # fmt: skip
+    assert "Log in (sidebar)" in at.info[0].value
+    at.sidebar.text_input(key="login_name").set_value("dave")
+    at.sidebar.text_input(key="login_password").set_value("wrong")
+    at.sidebar.form_submit_button[0].click().run()
+    assert at.sidebar.error[0].value == "Wrong password."
+    assert "actor" not in at.session_state
+    at.sidebar.text_input(key="login_password").set_value(PASSWORD)
+    at.sidebar.form_submit_button[0].click().run()
+    assert at.session_state["actor"] == "dave"
+    assert any(b.label == "Record verdict" for b in at.form_submit_button)
+    assert PASSWORD not in everything(at)
+
+
+def test_repeated_failures_lock_the_login(make_app: MakeApp) -> None:
+    at = make_app(password=PASSWORD)
+    for _ in range(5):
+        at.sidebar.text_input(key="login_name").set_value("eve")
+        at.sidebar.text_input(key="login_password").set_value("guess")
+        at.sidebar.form_submit_button[0].click().run()
+    at.sidebar.text_input(key="login_password").set_value(PASSWORD)
+    at.sidebar.form_submit_button[0].click().run()
+    assert "Too many failed attempts" in at.sidebar.error[0].value
+    assert "actor" not in at.session_state
+
+
+# ---------------------------------------------------------------- campaigns
+
+
+def test_campaigns_group_by_author_and_account(make_app: MakeApp, seeded: Seeded) -> None:
+    at = make_app("views/campaigns.py")
+    no_errors(at)
+    groups = at.dataframe[0].value
+    assert list(groups["key"]) == ["evil corp"]
+    assert set(at.dataframe[1].value["project"]) == {"reqeusts", "requestss"}
+    at.selectbox(key="keep_campaign_kind").set_value("account").run()
+    assert list(at.dataframe[0].value["key"]) == ["evil-account"]
+    at.selectbox(key="campaign_open_account").set_value(seeded.ids["requestss 0.0.1"]).run()
+    assert at.title[0].value == "requestss 0\\.0\\.1"
+
+
+# ---------------------------------------------------------------- subscriptions
+
+
+def test_subscriptions_read_only_and_masked(make_app: MakeApp, seeded: Seeded) -> None:
+    at = make_app("views/subscriptions.py")
+    no_errors(at)
+    assert "Read-only dashboard" in at.info[0].value
+    assert not at.form
+    assert [b.label for b in at.button] == ["Refresh"]  # nothing but reading again
+    assert list(at.dataframe[0].value["target_masked"]) == ["https://hooks.slack.com/…"]
+    rendered = everything(at)
+    assert "SUPERSECRETTOKEN" not in rendered
+    assert "hmac-secret" not in rendered
+
+
+def test_subscriptions_create_edit_test_delete(
+    make_app: MakeApp, seeded: Seeded, database_url: str
+) -> None:
+    at = make_app("views/subscriptions.py", password=PASSWORD, logged_in_as="frank")
+    no_errors(at)
+    form = "new_subscription"
+    at.text_input(key=f"{form}_name").set_value("ops mail")
+    at.selectbox(key=f"{form}_channel").set_value("email")
+    at.text_input(key=f"{form}_target").set_value("ops@example.com")
+    at.text_area(key=f"{form}_projects").set_value("acme acme-web")
+    at.form[0].form_submit_button[0].click()
+    at.run()
+    no_errors(at)
+    rows = fetch(
+        database_url,
+        "SELECT name, channel, target, origin, watched_projects FROM subscriptions ORDER BY id",
+    )
+    assert [tuple(r) for r in rows][-1] == ("ops mail", "email", "ops@example.com", "dashboard",
+                                            ["acme", "acme-web"])  # fmt: skip
+    # a bad form is refused with its reasons, and nothing is stored
+    at.text_input(key=f"{form}_name").set_value("bad")
+    at.text_input(key=f"{form}_target").set_value("not a url")
+    at.form[0].form_submit_button[0].click()
+    at.run()
+    assert "Not saved" in at.error[0].value
+    assert len(fetch(database_url, "SELECT 1 FROM subscriptions")) == 2
+    # edit the seeded slack subscription: an empty target keeps the stored webhook
+    sub_id = fetch(database_url, "SELECT id FROM subscriptions WHERE name = 'security-team'")[0][
+        "id"
+    ]
+    at.selectbox(key="subscription_edit").set_value(sub_id).run()
+    at.selectbox(key=f"edit_subscription_{sub_id}_severity").set_value("critical")
+    at.form[1].form_submit_button[0].click()
+    at.run()
+    no_errors(at)
+    row = fetch(
+        database_url,
+        "SELECT target, min_severity::text AS s FROM subscriptions WHERE id = $1",
+        sub_id,
+    )[0]
+    assert (row["target"].endswith("SUPERSECRETTOKEN"), row["s"]) == (True, "critical")
+    # a test alert goes through the alert service (or says this build has none)
+    at.selectbox(key="subscription_edit").set_value(sub_id).run()
+    at.button(key=f"test_{sub_id}").click().run()
+    assert not at.exception
+    assert "Test alert" in "\n".join(s.value for s in [*at.success, *at.error])
+    # delete needs the confirmation box
+    at.checkbox(key=f"confirm_delete_{sub_id}").check().run()
+    at.button(key=f"delete_{sub_id}").click().run()
+    no_errors(at)
+    assert not fetch(database_url, "SELECT 1 FROM subscriptions WHERE id = $1", sub_id)
+
+
+def test_oidc_login_unlocks_actions(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any, database_url: str, seeded: Seeded
+) -> None:
+    from tests.dashboard.conftest import APP
+
+    monkeypatch.setenv("PYPI_SENTINEL_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("PYPI_SENTINEL_DATABASE_URL", database_url)
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.secrets["auth"] = {"redirect_uri": "http://localhost:8501/oauth2callback",
+                          "cookie_secret": "x", "client_id": "id", "client_secret": "s",
+                          "server_metadata_url": "https://id.example/.well-known/openid-configuration"}  # fmt: skip
+    at.user = {"is_logged_in": False}
+    at.run()
+    assert [b.label for b in at.sidebar.button] == ["Refresh", "Log in"]
+    at.user = {"is_logged_in": True, "email": "sec@example.com", "name": "Sec"}
+    at.query_params["release"] = str(seeded.ids["reqeusts 1.0.0"])
+    at.switch_page("views/release.py").run()
+    no_errors(at)
+    assert "sec@example.com" in plain_texts(at)
+    assert any(b.label == "Record verdict" for b in at.form_submit_button)
