@@ -31,6 +31,7 @@ from collector.store.embedded import EmbeddedPostgres  # noqa: E402
 from collector.store.migrate import upgrade  # noqa: E402
 
 CLI = str(Path(sys.executable).parent / "pypi-sentinel")
+pytest_plugins = ["tests.servers"]  # the Slack/webhook sink and the SMTP server fixtures
 
 
 def with_database(url: str, name: str) -> str:

@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from analysis.names import normalize
+from collector.reports.build import KINDS
 from dashboard import actions, context, links, queries
 from dashboard.context import PageContext
 from dashboard.squat import squat_comparison
@@ -234,7 +235,7 @@ def report(ctx: PageContext, detail: queries.ReleaseDetail) -> None:
     if not ctx.access.can_act or (stored and stored["status"] == "submitted"):
         return
     release = detail.release
-    kind = st.selectbox("Report as", actions.REPORT_KINDS, key="report_kind")
+    kind = st.selectbox("Report as", KINDS, key="report_kind") or KINDS[0]
     if st.button("Report to PyPI", type="primary", key="report_button"):
         result = actions.report_release(ctx.db, ctx.settings, release["project"],
                                         release["version"], kind, ctx.access.actor or "")  # fmt: skip

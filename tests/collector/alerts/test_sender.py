@@ -19,7 +19,7 @@ from collector.alerts.store import AGGREGATE_CHECK, enqueue_alerts, save_subscri
 from collector.config import Settings
 from collector.errors import SentinelError
 from collector.store.database import create_pool
-from tests.collector.conftest import Sink, Smtp
+from tests.servers import Sink, Smtp
 
 FAST = SenderPolicy(
     settle=0.05,

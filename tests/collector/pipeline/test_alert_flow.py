@@ -8,8 +8,8 @@ import os
 from pathlib import Path
 
 from collector.standin import StandInPyPI
-from tests.collector.conftest import Sink
 from tests.conftest import CLI
+from tests.servers import Sink
 
 
 async def _cli(env: dict[str, str], *args: str) -> tuple[int, str, str]:

@@ -1,4 +1,4 @@
-"""Real local stand-ins for Slack, a generic webhook receiver and an SMTP server."""
+"""Real local stand-ins for Slack, a generic webhook receiver and an SMTP server (a pytest plugin)."""
 
 from __future__ import annotations
 
