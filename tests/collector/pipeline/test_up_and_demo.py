@@ -1,0 +1,100 @@
+"""`up` (collector + dashboard against PyPI) and `demo` (the whole system offline), run as a user runs them."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+from pathlib import Path
+
+import aiohttp
+import asyncpg
+import pytest
+
+from collector.standin import StandInPyPI
+from tests.conftest import CLI
+
+pytestmark = pytest.mark.slow
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def _dashboard_healthy(port: int, seconds: float = 60.0) -> bool:
+    async with aiohttp.ClientSession() as session:
+        for _ in range(int(seconds * 4)):
+            try:
+                async with session.get(f"http://127.0.0.1:{port}/_stcore/health") as response:
+                    if response.status == 200 and (await response.text()).strip() == "ok":
+                        return True
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.25)
+    return False
+
+
+def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYPI_SENTINEL_")}
+    env.update(PYPI_SENTINEL_HOME=str(tmp_path / "home"), PYPI_SENTINEL_HTTP_PORT="0", **extra)
+    return env
+
+
+async def test_up_runs_the_collector_and_the_dashboard_and_stops_both(
+    standin: tuple[StandInPyPI, str], database_url: str, tmp_path: Path
+) -> None:
+    pypi, base = standin
+    port = _free_port()
+    env = _env(tmp_path, PYPI_SENTINEL_DATABASE_URL=database_url, PYPI_SENTINEL_PYPI_URL=base,
+               PYPI_SENTINEL_CHANGELOG_INTERVAL="0.5",
+               PYPI_SENTINEL_TOP_PACKAGES_URL=f"{base}/top-pypi-packages.min.json")  # fmt: skip
+    proc = await asyncio.create_subprocess_exec(
+        CLI, "up", "--port", str(port), "--since-serial", str(pypi.last_serial), env=env,
+        stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        assert await _dashboard_healthy(port), "the dashboard never answered"
+        pypi.upload("arrives-while-up", "1.0")
+        conn = await asyncpg.connect(database_url)
+        try:
+            for _ in range(120):
+                if await conn.fetchval(
+                    "SELECT count(*) FROM releases WHERE project='arrives-while-up' AND fetched_at IS NOT NULL"
+                ):
+                    break
+                await asyncio.sleep(0.25)
+            else:
+                pytest.fail("the collector did not store the upload")
+        finally:
+            await conn.close()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = await asyncio.wait_for(proc.communicate(), 30)
+    assert proc.returncode == 0, err.decode()[-2000:]
+    assert not await _dashboard_healthy(port, seconds=1.0)  # the dashboard went with it
+
+
+async def test_demo_shows_the_whole_system_offline(tmp_path: Path) -> None:
+    port = _free_port()
+    env = _env(tmp_path)
+    proc = await asyncio.create_subprocess_exec(
+        CLI, "demo", "--port", str(port), "--duration", "30", "--backfill", "40", "--rate", "60",
+        env=env, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert await _dashboard_healthy(port), "the demo's dashboard never answered"
+    _, err = await asyncio.wait_for(proc.communicate(), 120)
+    text = err.decode()
+    assert proc.returncode == 0, text[-2000:]
+    assert "password: demo" in text
+    status = await asyncio.create_subprocess_exec(
+        CLI, "--home", str(tmp_path / "home" / "demo"), "status", "--format", "json",
+        env=env, stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, _ = await status.communicate()
+    counts = json.loads(out)["counts"]
+    assert counts["releases_analysed"] >= 40  # the backfill and the live uploads
+    assert counts["findings"] > 0  # typosquats and suspicious uploads were found
