@@ -190,7 +190,7 @@ OPTIONS: tuple[Option, ...] = (
         lambda: 21600.0,
         "seconds between Simple-index reconciliations (at most 600 with XML-RPC off)",
     ),
-    Option("workers", parse_count, lambda: 16, "concurrent release fetches"),
+    Option("workers", parse_count, lambda: 32, "concurrent release fetches"),
     Option(
         "slack_webhook_url",
         parse_optional_url,
@@ -271,7 +271,7 @@ class Settings:
     changelog_interval: float = 5.0
     rss_interval: float = 15.0
     reconcile_interval: float = 21600.0
-    workers: int = 16
+    workers: int = 32
     slack_webhook_url: str | None = field(default=None, repr=False)
     alert_email: str | None = None
     smtp_host: str | None = "localhost"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
@@ -56,13 +56,15 @@ class EngineAnalyzer:
 
     def __init__(
         self,
-        index: NameIndex,
+        index: NameIndex | Awaitable[NameIndex],
         http: Http,
         urls: PyPIUrls,
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        self.index = index
+        # The index may still be building (start-up overlaps it with the first changelog page).
+        self._pending = asyncio.ensure_future(index) if isinstance(index, Awaitable) else None
+        self.index: NameIndex | None = None if self._pending else index  # type: ignore[assignment]
         self.http = http
         self.urls = urls
         self.clock = clock
@@ -74,14 +76,21 @@ class EngineAnalyzer:
         self.index = index
         self._targets.clear()
 
+    async def ready_index(self) -> NameIndex:
+        if self.index is None:
+            assert self._pending is not None
+            self.index = await asyncio.shield(self._pending)
+        return self.index
+
     async def assess(self, snapshot: ReleaseSnapshot, conn: PgConnection | None) -> Assessment:
         """Every check; without a store (`check --metadata`) dependency ages are not looked up."""
-        matches = match_name(snapshot.project, self.index, ownership=snapshot.ownership)
+        index = await self.ready_index()
+        matches = match_name(snapshot.project, index, ownership=snapshot.ownership)
         names = sorted({m.target for m in matches})
         profiles = await asyncio.gather(*(self._target(name) for name in names))
         context = AnalysisContext(
             now=self.clock(),
-            index=self.index,
+            index=index,
             targets={n: p.metadata for n, p in zip(names, profiles, strict=True) if p.metadata},
             target_ownership={
                 n: p.ownership for n, p in zip(names, profiles, strict=True) if p.ownership

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import aiohttp
 
-from analysis import build_index
+from analysis import NameIndex, build_index
 from collector.config import Settings
 from collector.corpus import fetch_corpus, load_local_corpus
 from collector.pipeline.analyzer import EngineAnalyzer
@@ -19,11 +19,16 @@ log = logging.getLogger(__name__)
 
 
 async def load_engine(settings: Settings, http: Http) -> EngineAnalyzer:
-    """The engine over the cached (or shipped) corpus: no network at start-up."""
+    """The engine over the cached (or shipped) corpus: no network at start-up. The index is
+    built in a thread while the collector gets going; the first analysis waits for it."""
+    return EngineAnalyzer(_local_index(settings), http, PyPIUrls(settings.pypi_url))
+
+
+async def _local_index(settings: Settings) -> NameIndex:
     loaded = await asyncio.to_thread(load_local_corpus, settings.cache_dir)
     index = await asyncio.to_thread(build_index, loaded.corpus)
     log.info("name index: %d popular projects (%s)", len(loaded.corpus.projects), loaded.origin)
-    return EngineAnalyzer(index, http, PyPIUrls(settings.pypi_url))
+    return index
 
 
 async def refresh_engine(

@@ -73,10 +73,11 @@ class ReleaseProcessor:
         self.policy = policy
         self.on_new_findings = on_new_findings
 
-    async def process(self, job: Job) -> Outcome:
+    async def process(self, job: Job, history: History | None = None) -> Outcome:
         try:
-            async with self.pool.acquire() as conn:
-                history = await load_history(conn, job.project, job.version)
+            if history is None:
+                async with self.pool.acquire() as conn:
+                    history = await load_history(conn, job.project, job.version)
             # Removed or quarantined by the changelog already: PyPI would only answer 404.
             if gone := _gone_by_changelog(history.status):
                 return await self._gone(job, gone)

@@ -14,7 +14,8 @@ import psutil
 
 from collector.pipeline.processor import ReleaseProcessor
 from collector.store.database import DB_ERRORS
-from collector.store.jobs import Job, claim_jobs, lease_holders, release_leases, retry_job
+from collector.store.jobs import Job, lease_holders, release_leases, retry_job
+from collector.store.releases import History, claim_jobs_with_history
 
 log = logging.getLogger(__name__)
 
@@ -92,21 +93,21 @@ class WorkerPool:
             return -1  # capacity was full: not idle
         try:
             async with self.pool.acquire() as conn:
-                jobs = await claim_jobs(conn, free, self.lease_seconds, self.owner)
+                jobs = await claim_jobs_with_history(conn, free, self.lease_seconds, self.owner)
         except DB_ERRORS as exc:
             log.warning("cannot claim jobs (%s); retrying", exc)
             await asyncio.sleep(self.idle_wait)
             return -1
-        for job in jobs:
-            task = asyncio.create_task(self._process(job), name=f"job-{job.id}")
+        for job, history in jobs:
+            task = asyncio.create_task(self._process(job, history), name=f"job-{job.id}")
             self._active.add(task)
             task.add_done_callback(self._active.discard)
         return len(jobs)
 
-    async def _process(self, job: Job) -> None:
+    async def _process(self, job: Job, history: History) -> None:
         try:
             async with asyncio.timeout(self.lease_seconds * 0.8):
-                await self.processor.process(job)
+                await self.processor.process(job, history)
             self.processed += 1
         except TimeoutError:
             await self._give_back(job, "timeout", "processing took longer than the lease")

@@ -76,7 +76,7 @@ async def enqueue_unfetched(conn: PgConnection, project: str, serial: int) -> in
     return await enqueue_jobs(conn, requests)
 
 
-_CLAIM = """
+CLAIM_JOBS = """
 UPDATE jobs SET state = 'running', attempts = attempts + 1, leased_by = $3,
                 leased_until = now() + make_interval(secs => $2)
 WHERE id IN (
@@ -92,7 +92,7 @@ RETURNING id, project, version, min_serial, reason, attempts
 
 
 async def claim_jobs(conn: PgConnection, limit: int, lease_seconds: float, owner: str) -> list[Job]:
-    rows = await conn.fetch(_CLAIM, limit, lease_seconds, owner)
+    rows = await conn.fetch(CLAIM_JOBS, limit, lease_seconds, owner)
     return [Job(**dict(row)) for row in rows]
 
 

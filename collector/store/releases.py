@@ -20,6 +20,7 @@ from analysis.model import (
     ReleaseSnapshot,
 )
 from collector.store import PgConnection
+from collector.store.jobs import CLAIM_JOBS, Job
 from collector.store.listing import EFFECTIVE_STATUS
 
 STORED_DESCRIPTION = 20_000  # characters of a description kept in the database
@@ -193,19 +194,33 @@ async def set_project_status(conn: PgConnection, project: str, status: str) -> N
     )
 
 
-_HISTORY = f"""
-SELECT (SELECT first_seen_at FROM projects WHERE normalized = $1) AS first_seen,
-       (SELECT created_serial IS NOT NULL FROM projects WHERE normalized = $1) AS creation_seen,
+def _history_sql(project: str, version: str) -> tuple[str, str]:
+    """The history columns of a release, and the lateral join they need (for one release or for
+    every job a claim returns)."""
+    columns = f"""
+       (SELECT first_seen_at FROM projects WHERE normalized = {project}) AS first_seen,
+       (SELECT created_serial IS NOT NULL FROM projects WHERE normalized = {project}) AS creation_seen,
        (SELECT {EFFECTIVE_STATUS} FROM releases r JOIN projects p ON p.normalized = r.project
-        WHERE r.project = $1 AND r.version = $2) AS status,
-       (SELECT count(*) FROM releases WHERE project = $1 AND version <> $2) AS n,
-       prior.version, prior.uploaded_at, prior.metadata
-FROM (SELECT 1) AS one
+        WHERE r.project = {project} AND r.version = {version}) AS status,
+       (SELECT count(*) FROM releases WHERE project = {project} AND version <> {version}) AS n,
+       prior.version AS prior_version, prior.uploaded_at AS prior_uploaded_at,
+       prior.metadata AS prior_metadata"""
+    join = f"""
 LEFT JOIN LATERAL (
     SELECT version, uploaded_at, metadata FROM releases
-    WHERE project = $1 AND version <> $2 AND fetched_at IS NOT NULL
+    WHERE project = {project} AND version <> {version} AND fetched_at IS NOT NULL
     ORDER BY uploaded_at DESC NULLS LAST, id DESC LIMIT 1
-) AS prior ON true
+) AS prior ON true"""
+    return columns, join
+
+
+_COLUMNS, _JOIN = _history_sql("$1", "$2")
+_HISTORY = f"SELECT {_COLUMNS} FROM (SELECT 1) AS one {_JOIN}"
+_JOB_COLUMNS, _JOB_JOIN = _history_sql("c.project", "c.version")
+_CLAIM_WITH_HISTORY = f"""
+WITH c AS ({CLAIM_JOBS})
+SELECT c.id, c.project, c.version, c.min_serial, c.reason, c.attempts, {_JOB_COLUMNS}
+FROM c {_JOB_JOIN}
 """
 
 
@@ -213,8 +228,26 @@ async def load_history(conn: PgConnection, project: str, version: str) -> Histor
     """The latest other release of the project we fetched, and how much we saw before."""
     row = await conn.fetchrow(_HISTORY, project, version)
     assert row is not None
+    return _history(row)
+
+
+async def claim_jobs_with_history(
+    conn: PgConnection, limit: int, lease_seconds: float, owner: str
+) -> list[tuple[Job, History]]:
+    """Claim jobs (see collector.store.jobs) with each release's history, in one round trip."""
+    rows = await conn.fetch(_CLAIM_WITH_HISTORY, limit, lease_seconds, owner)
+    return [
+        (
+            Job(r["id"], r["project"], r["version"], r["min_serial"], r["reason"], r["attempts"]),
+            _history(r),
+        )
+        for r in rows
+    ]
+
+
+def _history(row: asyncpg.Record) -> History:
     return History(
-        prior=_prior_release(row) if row["version"] is not None else None,
+        prior=_prior_release(row) if row["prior_version"] is not None else None,
         prior_release_count=int(row["n"]),
         project_first_seen=row["first_seen"],
         status=row["status"],
@@ -223,13 +256,13 @@ async def load_history(conn: PgConnection, project: str, version: str) -> Histor
 
 
 def _prior_release(row: asyncpg.Record) -> PriorRelease:
-    document = row["metadata"] if isinstance(row["metadata"], dict) else {}
+    document = row["prior_metadata"] if isinstance(row["prior_metadata"], dict) else {}
     publishers = tuple(
         Publisher(**p) for p in document.get("publishers", []) if isinstance(p, dict)
     )
-    uploaded_at = row["uploaded_at"]
+    uploaded_at = row["prior_uploaded_at"]
     return PriorRelease(
-        version=str(row["version"]),
+        version=str(row["prior_version"]),
         uploaded_at=uploaded_at if isinstance(uploaded_at, datetime) else None,
         ownership=_ownership_from_json(document.get("ownership")),
         publishers=publishers,
