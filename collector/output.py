@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -48,6 +48,22 @@ def render_table(rows: Iterable[tuple[str, object]]) -> str:
     pairs = [(label, "-" if value is None else str(value)) for label, value in rows]
     width = max((len(label) for label, _ in pairs), default=0)
     return "\n".join(f"{label.ljust(width)}  {value}" for label, value in pairs)
+
+
+async def stream_json(
+    key: str, rows: AsyncIterator[Any], render: Callable[[Any], Mapping[str, Any]]
+) -> None:
+    """{"schema": 1, key: [...]} written one item at a time: constant memory for any store."""
+    out = sys.stdout
+    out.write(f'{{"schema": {SCHEMA}, "{key}": [')
+    first = True
+    async for row in rows:
+        out.write(
+            ("\n  " if first else ",\n  ")
+            + json.dumps(render(row), default=_default, ensure_ascii=False)
+        )
+        first = False
+    out.write("\n]}\n" if not first else "]}\n")
 
 
 def print_text(text: str) -> None:

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 from typing import Any
 
 from analysis.model import Severity
 from analysis.names import normalize
 from collector.commands.releases import parse_since
 from collector.config import Settings
-from collector.output import SCHEMA, OutputFormat, add_format_flag, print_text
+from collector.output import OutputFormat, add_format_flag, print_text, stream_json
 from collector.store.database import open_database
 from collector.store.findings import FindingFilter, iter_findings
 
@@ -49,7 +47,7 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
     ):
         rows = iter_findings(conn, filters)
         if args.format is OutputFormat.JSON:
-            await _write_json(rows)
+            await stream_json("findings", rows, render_finding)
         else:
             await _write_text(rows)
     return 0
@@ -78,16 +76,6 @@ def render_finding(row: dict[str, Any]) -> dict[str, Any]:
         "triaged_by": row["triaged_by"],
         "report": report,
     }
-
-
-async def _write_json(rows: Any) -> None:
-    out = sys.stdout
-    out.write(f'{{"schema": {SCHEMA}, "findings": [')
-    first = True
-    async for row in rows:
-        out.write(("\n  " if first else ",\n  ") + json.dumps(render_finding(row), default=str))
-        first = False
-    out.write("\n]}\n" if not first else "]}\n")
 
 
 async def _write_text(rows: Any) -> None:

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 from datetime import UTC, datetime
 from typing import Any
 
 from analysis.names import normalize
 from collector.config import Settings
 from collector.errors import UsageError
-from collector.output import SCHEMA, OutputFormat, add_format_flag, print_text, render_table
+from collector.output import OutputFormat, add_format_flag, print_text, render_table, stream_json
 from collector.store.database import open_database
 from collector.store.listing import ReleaseFilter, iter_releases
 
@@ -61,21 +59,10 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
     ):
         releases = iter_releases(conn, filters)
         if args.format is OutputFormat.JSON:
-            await _write_json(releases)
+            await stream_json("releases", releases, render_release)
         else:
             await _write_text(releases)
     return 0
-
-
-async def _write_json(releases: Any) -> None:
-    """Stream one JSON object: {"schema": 1, "releases": [...]}, a release at a time."""
-    out = sys.stdout
-    out.write(f'{{"schema": {SCHEMA}, "releases": [')
-    first = True
-    async for release in releases:
-        out.write(("\n  " if first else ",\n  ") + json.dumps(render_release(release), default=str))
-        first = False
-    out.write("\n]}\n" if not first else "]}\n")
 
 
 def render_release(row: dict[str, Any]) -> dict[str, Any]:

@@ -8,15 +8,16 @@ Quarantined and deleted releases answer 404: `NotFound`, also a value.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from analysis.model import DistFile, Ownership, ReleaseMetadata
 from collector.errors import UpstreamError
 from collector.pypi.http import Http, PyPIUrls, Response
 
+T = TypeVar("T")
 MAX_DESCRIPTION = 100_000  # characters kept of a description; some are megabytes of junk
 
 
@@ -62,22 +63,32 @@ def check_fresh(response: Response, min_serial: int) -> Stale | None:
     return None
 
 
-async def fetch_release(
-    http: Http, urls: PyPIUrls, name: str, version: str, min_serial: int = 0
-) -> ReleasePage | NotFound | Stale:
-    url = urls.release_json(name, version)
-    response = await http.request("GET", url)
+async def fetch_fresh(
+    http: Http,
+    url: str,
+    parse: Callable[[dict[str, Any], int | None], T],
+    min_serial: int,
+    headers: Mapping[str, str] | None = None,
+) -> T | NotFound | Stale:
+    """GET a JSON page that must be at least as fresh as `min_serial`; 404 is NotFound."""
+    response = await http.request("GET", url, headers=headers)
     if response.status not in (200, 404):
         raise UpstreamError("http", f"GET {url}: HTTP {response.status}")
     page = None
     if response.status == 200:  # garbage is garbage whatever its headers say
         try:
-            page = parse_release_page(decode_json(response.body), served_serial(response))
+            page = parse(decode_json(response.body), served_serial(response))
         except ValueError as exc:
             raise UpstreamError("garbage", f"GET {url}: {exc}") from exc
     if stale := check_fresh(response, min_serial):
         return stale
     return page if page is not None else NotFound(served_serial(response))
+
+
+async def fetch_release(
+    http: Http, urls: PyPIUrls, name: str, version: str, min_serial: int = 0
+) -> ReleasePage | NotFound | Stale:
+    return await fetch_fresh(http, urls.release_json(name, version), parse_release_page, min_serial)
 
 
 async def fetch_project(http: Http, urls: PyPIUrls, name: str) -> ProjectPage | NotFound:

@@ -19,10 +19,9 @@ from collector.pypi.http import Http, PyPIUrls
 from collector.pypi.json_api import (
     NotFound,
     Stale,
-    check_fresh,
     decode_json,
+    fetch_fresh,
     parse_time,
-    served_serial,
 )
 
 SIMPLE_JSON = "application/vnd.pypi.simple.v1+json"
@@ -56,19 +55,9 @@ class SimpleIndex:
 async def fetch_simple_project(
     http: Http, urls: PyPIUrls, name: str, min_serial: int = 0
 ) -> SimpleProject | NotFound | Stale:
-    url = urls.simple_project(name)
-    response = await http.request("GET", url, headers={"Accept": SIMPLE_JSON})
-    if response.status not in (200, 404):
-        raise UpstreamError("http", f"GET {url}: HTTP {response.status}")
-    project = None
-    if response.status == 200:  # garbage is garbage whatever its headers say
-        try:
-            project = parse_simple_project(decode_json(response.body), served_serial(response))
-        except ValueError as exc:
-            raise UpstreamError("garbage", f"GET {url}: {exc}") from exc
-    if stale := check_fresh(response, min_serial):
-        return stale
-    return project if project is not None else NotFound(served_serial(response))
+    return await fetch_fresh(
+        http, urls.simple_project(name), parse_simple_project, min_serial, {"Accept": SIMPLE_JSON}
+    )
 
 
 def parse_simple_project(payload: Mapping[str, Any], header_serial: int | None) -> SimpleProject:

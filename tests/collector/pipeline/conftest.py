@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,7 @@ from collector.pipeline.runner import Collector
 from collector.pypi.http import Http
 from collector.standin import StandInPyPI
 from collector.store.database import create_pool
+from tests.conftest import CLI
 
 FAST_RETRIES = RetryPolicy(base=0.05, cap=0.2, recheck_after=0.05, rechecks=1)
 
@@ -97,3 +99,28 @@ def make_collector(
         )
 
     return make
+
+
+def cli_environment(
+    database_url: str | None, base: str | None, home: Path, **extra: str
+) -> dict[str, str]:
+    """The environment for running the installed command against a test database and stand-in."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYPI_SENTINEL_")}
+    env["PYPI_SENTINEL_HOME"] = str(home)
+    if database_url:
+        env["PYPI_SENTINEL_DATABASE_URL"] = database_url
+    if base:
+        env["PYPI_SENTINEL_PYPI_URL"] = base
+        env["PYPI_SENTINEL_TOP_PACKAGES_URL"] = f"{base}/top-pypi-packages.min.json"
+    env.update(extra)
+    return env
+
+
+async def run_cli(env: dict[str, str], *args: str) -> tuple[int, str, str]:
+    """Run `pypi-sentinel ARGS...` to completion: (exit code, stdout, stderr)."""
+    proc = await asyncio.create_subprocess_exec(
+        CLI, *args, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    out, err = await proc.communicate()
+    assert proc.returncode is not None
+    return proc.returncode, out.decode(), err.decode()

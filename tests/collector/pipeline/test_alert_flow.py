@@ -2,33 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
 from pathlib import Path
 
 from collector.standin import StandInPyPI
-from tests.conftest import CLI
+from tests.collector.pipeline.conftest import cli_environment, run_cli
 from tests.servers import Sink
-
-
-async def _cli(env: dict[str, str], *args: str) -> tuple[int, str, str]:
-    proc = await asyncio.create_subprocess_exec(
-        CLI, *args, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
-    )
-    out, err = await proc.communicate()
-    assert proc.returncode is not None
-    return proc.returncode, out.decode(), err.decode()
-
-
-def _env(database_url: str, base: str, home: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYPI_SENTINEL_")}
-    env.update(
-        PYPI_SENTINEL_DATABASE_URL=database_url, PYPI_SENTINEL_PYPI_URL=base,
-        PYPI_SENTINEL_HOME=str(home), PYPI_SENTINEL_TOP_PACKAGES_URL=f"{base}/top-pypi-packages.min.json",
-        **extra,
-    )  # fmt: skip
-    return env
 
 
 def _squat(pypi: StandInPyPI) -> int:
@@ -47,19 +26,19 @@ async def test_subscribe_run_alert_and_findings(
     standin: tuple[StandInPyPI, str], database_url: str, tmp_path: Path, sink: Sink
 ) -> None:
     pypi, base = standin
-    env = _env(database_url, base, tmp_path / "home")
-    code, out, err = await _cli(
+    env = cli_environment(database_url, base, tmp_path / "home")
+    code, out, err = await run_cli(
         env, "subscribe", "add", "team", "--slack", f"{sink.base}/team", "--watch", "requests"
     )
     assert code == 0, err
     assert "…" in out
     assert "/team" not in out
-    code, _, err = await _cli(
+    code, _, err = await run_cli(
         env, "subscribe", "add", "flask-only", "--webhook", f"{sink.base}/flask", "--watch", "flask"
     )
     assert code == 0, err
     start = _squat(pypi)
-    code, out, err = await _cli(
+    code, out, err = await run_cli(
         env, "run", "--once", "--since-serial", str(start), "--format", "json"
     )
     assert code == 0, err
@@ -68,7 +47,7 @@ async def test_subscribe_run_alert_and_findings(
     assert "reqeusts 0.0.1 imitates requests" in message.json()["text"]
     assert sink.at("/flask") == []  # it watches flask, not requests
 
-    code, out, err = await _cli(env, "findings", "--format", "json", "--min-severity", "high")
+    code, out, err = await run_cli(env, "findings", "--format", "json", "--min-severity", "high")
     assert code == 0, err
     findings = json.loads(out)["findings"]
     assert findings
@@ -91,11 +70,11 @@ async def test_subscribe_run_alert_and_findings(
         )
     assert any(f["check"] == "release.assessment" for f in findings)
 
-    code, _, err = await _cli(env, "run", "--once")
+    code, _, err = await run_cli(env, "run", "--once")
     assert code == 0, err
     assert len(sink.at("/team")) == 1  # delivered once, not again
 
-    code, out, _ = await _cli(env, "subscribe", "list", "--format", "json")
+    code, out, _ = await run_cli(env, "subscribe", "list", "--format", "json")
     team = next(s for s in json.loads(out)["subscriptions"] if s["name"] == "team")
     assert (team["pending"], team["dead"], team["last_error"]) == (0, 0, None)
     assert team["last_sent_at"] is not None
@@ -105,17 +84,17 @@ async def test_one_env_var_is_the_whole_alert_setup(
     standin: tuple[StandInPyPI, str], database_url: str, tmp_path: Path, sink: Sink
 ) -> None:
     pypi, base = standin
-    env = _env(
+    env = cli_environment(
         database_url, base, tmp_path / "home", PYPI_SENTINEL_SLACK_WEBHOOK_URL=f"{sink.base}/env"
     )
     start = _squat(pypi)
-    code, _, err = await _cli(env, "run", "--once", "--since-serial", str(start))
+    code, _, err = await run_cli(env, "run", "--once", "--since-serial", str(start))
     assert code == 0, err
     (message,) = sink.at("/env")
     assert "reqeusts 0.0.1" in message.json()["text"]
     env.pop("PYPI_SENTINEL_SLACK_WEBHOOK_URL")  # unset: the default subscription switches off
-    code, out, _ = await _cli(env, "run", "--once")
+    code, out, _ = await run_cli(env, "run", "--once")
     assert code == 0
-    code, out, _ = await _cli(env, "subscribe", "list", "--format", "json")
+    code, out, _ = await run_cli(env, "subscribe", "list", "--format", "json")
     (sub,) = json.loads(out)["subscriptions"]
     assert (sub["name"], sub["enabled"], sub["min_severity"]) == ("env-slack", False, "medium")

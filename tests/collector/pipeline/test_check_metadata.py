@@ -2,24 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
 from pathlib import Path
 
 from collector.standin import StandInPyPI
-from tests.conftest import CLI
-
-
-async def _check(base: str, home: Path, *args: str) -> tuple[int, str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYPI_SENTINEL_")}
-    env.update(PYPI_SENTINEL_PYPI_URL=base, PYPI_SENTINEL_HOME=str(home))
-    proc = await asyncio.create_subprocess_exec(
-        CLI, "check", *args, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
-    )
-    out, err = await proc.communicate()
-    assert proc.returncode is not None
-    return proc.returncode, out.decode(), err.decode()
+from tests.collector.pipeline.conftest import cli_environment, run_cli
 
 
 async def test_metadata_raises_a_bare_name_match_to_high(
@@ -30,14 +17,18 @@ async def test_metadata_raises_a_bare_name_match_to_high(
     pypi.upload("reqeusts", "0.0.1", owner="mallory", metadata={
         "summary": "Python HTTP for Humans.", "description": "", "author_email": "x@mailinator.com",
         "home_page": "", "project_urls": None})  # fmt: skip
-    code, out, _ = await _check(base, tmp_path, "reqeusts", "--format", "json")
+    code, out, _ = await run_cli(
+        cli_environment(None, base, tmp_path), "check", "reqeusts", "--format", "json"
+    )
     offline = json.loads(out)["results"][0]
     assert (code, offline["severity"], offline["metadata"]) == (
         1,
         "low",
         False,
     )  # a name alone: low
-    code, out, err = await _check(base, tmp_path, "reqeusts", "--metadata", "--format", "json")
+    code, out, err = await run_cli(
+        cli_environment(None, base, tmp_path), "check", "reqeusts", "--metadata", "--format", "json"
+    )
     assert code == 1, err
     (result,) = json.loads(out)["results"]
     assert result["version"] == "0.0.1"
@@ -49,6 +40,8 @@ async def test_metadata_for_a_name_not_on_pypi_is_a_usage_error(
     standin: tuple[StandInPyPI, str], tmp_path: Path
 ) -> None:
     _, base = standin
-    code, _, err = await _check(base, tmp_path, "no-such-project-here", "--metadata")
+    code, _, err = await run_cli(
+        cli_environment(None, base, tmp_path), "check", "no-such-project-here", "--metadata"
+    )
     assert code == 2
     assert "not on PyPI" in err

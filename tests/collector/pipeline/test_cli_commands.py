@@ -2,45 +2,23 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
 from pathlib import Path
 
 from collector.standin import StandInPyPI
-from tests.conftest import CLI
-
-
-async def _cli(env: dict[str, str], *args: str) -> tuple[int, str, str]:
-    proc = await asyncio.create_subprocess_exec(
-        CLI, *args, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
-    )
-    out, err = await proc.communicate()
-    assert proc.returncode is not None
-    return proc.returncode, out.decode(), err.decode()
-
-
-def _env(database_url: str, base: str, home: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYPI_SENTINEL_")}
-    env.update(
-        PYPI_SENTINEL_DATABASE_URL=database_url,
-        PYPI_SENTINEL_PYPI_URL=base,
-        PYPI_SENTINEL_HOME=str(home),
-        PYPI_SENTINEL_TOP_PACKAGES_URL=f"{base}/top-pypi-packages.min.json",
-    )
-    return env
+from tests.collector.pipeline.conftest import cli_environment, run_cli
 
 
 async def test_releases_lists_every_release_with_files_and_status(
     standin: tuple[StandInPyPI, str], database_url: str, tmp_path: Path
 ) -> None:
     pypi, base = standin
-    env = _env(database_url, base, tmp_path / "home")
+    env = cli_environment(database_url, base, tmp_path / "home")
     start = pypi.last_serial
     pypi.upload("alpha", "1.0")
     pypi.upload("alpha", "1.1")
     pypi.upload("beta", "0.1")
-    code, out, err = await _cli(
+    code, out, err = await run_cli(
         env, "run", "--once", "--since-serial", str(start), "--format", "json"
     )
     assert code == 0, err
@@ -50,10 +28,10 @@ async def test_releases_lists_every_release_with_files_and_status(
     assert summary["jobs_processed"] == 3
     pypi.remove_release("alpha", "1.0")
     pypi.quarantine_project("beta")
-    code, _, err = await _cli(env, "run", "--once")
+    code, _, err = await run_cli(env, "run", "--once")
     assert code == 0, err
 
-    code, out, err = await _cli(env, "releases", "--format", "json")
+    code, out, err = await run_cli(env, "releases", "--format", "json")
     assert code == 0, err
     payload = json.loads(out)
     assert payload["schema"] == 1
@@ -70,11 +48,11 @@ async def test_releases_lists_every_release_with_files_and_status(
             assert len(item["digests"]["sha256"]) == 64
             assert item["url"].startswith(base)
 
-    code, out, _ = await _cli(
+    code, out, _ = await run_cli(
         env, "releases", "--format", "json", "--name", "Alpha", "--status", "removed"
     )
     assert [(r["name"], r["version"]) for r in json.loads(out)["releases"]] == [("alpha", "1.0")]
-    code, out, _ = await _cli(env, "releases")
+    code, out, _ = await run_cli(env, "releases")
     assert code == 0
     assert "alpha 1.0" in out
 
@@ -83,14 +61,14 @@ async def test_status_shows_pypi_serial_lag_queue_and_sources(
     standin: tuple[StandInPyPI, str], database_url: str, tmp_path: Path
 ) -> None:
     pypi, base = standin
-    env = _env(database_url, base, tmp_path / "home")
+    env = cli_environment(database_url, base, tmp_path / "home")
     start = pypi.last_serial
     pypi.upload("gamma", "1.0")
-    code, _, err = await _cli(env, "run", "--once", "--since-serial", str(start))
+    code, _, err = await run_cli(env, "run", "--once", "--since-serial", str(start))
     assert code == 0, err
     caught_up = pypi.last_serial
     pypi.upload("delta", "1.0")  # PyPI moves on after our run
-    code, out, err = await _cli(env, "status", "--format", "json")
+    code, out, err = await run_cli(env, "status", "--format", "json")
     assert code == 0, err
     status = json.loads(out)
     assert status["cursor_serial"] == caught_up

@@ -16,7 +16,7 @@ import pytest
 from collector.standin import StandInPyPI
 from collector.store.database import create_pool
 from collector.store.embedded import EmbeddedPostgres
-from tests.collector.pipeline.conftest import CollectorFactory
+from tests.collector.pipeline.conftest import CollectorFactory, cli_environment
 from tests.conftest import CLI
 
 pytestmark = pytest.mark.slow
@@ -34,17 +34,11 @@ async def _count(pool_or_url: asyncpg.Pool | str, sql: str) -> int:
 
 
 def _env(database_url: str, base: str, home: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYPI_SENTINEL_")}
-    env.update(
-        PYPI_SENTINEL_DATABASE_URL=database_url,
-        PYPI_SENTINEL_PYPI_URL=base,
-        PYPI_SENTINEL_HOME=str(home),
-        PYPI_SENTINEL_CHANGELOG_INTERVAL="0.2",
-        PYPI_SENTINEL_RSS_INTERVAL="0.5",
-        PYPI_SENTINEL_LOG_LEVEL="WARNING",
-        PYPI_SENTINEL_TOP_PACKAGES_URL=f"{base}/top-pypi-packages.min.json",
-    )
-    return env
+    return cli_environment(
+        database_url, base, home, PYPI_SENTINEL_CHANGELOG_INTERVAL="0.2",
+        PYPI_SENTINEL_RSS_INTERVAL="0.5", PYPI_SENTINEL_LOG_LEVEL="WARNING",
+        PYPI_SENTINEL_HTTP_PORT="0",
+    )  # fmt: skip
 
 
 async def test_kill_9_mid_batch_then_restart_stores_every_event_exactly_once(

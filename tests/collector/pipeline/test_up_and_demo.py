@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
 import socket
 from pathlib import Path
@@ -14,6 +13,7 @@ import asyncpg
 import pytest
 
 from collector.standin import StandInPyPI
+from tests.collector.pipeline.conftest import cli_environment
 from tests.conftest import CLI
 
 pytestmark = pytest.mark.slow
@@ -39,9 +39,7 @@ async def _dashboard_healthy(port: int, seconds: float = 60.0) -> bool:
 
 
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYPI_SENTINEL_")}
-    env.update(PYPI_SENTINEL_HOME=str(tmp_path / "home"), PYPI_SENTINEL_HTTP_PORT="0", **extra)
-    return env
+    return cli_environment(None, None, tmp_path / "home", PYPI_SENTINEL_HTTP_PORT="0", **extra)
 
 
 async def test_up_runs_the_collector_and_the_dashboard_and_stops_both(
