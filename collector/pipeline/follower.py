@@ -51,6 +51,7 @@ class ChangelogFollower:
         self.on_jobs = on_jobs
         self.page_guess = FIRST_PAGE_GUESS
         self.head: int | None = None  # PyPI's last serial, when we last asked
+        self.since_serial: int | None = None  # --since-serial, used if no cursor exists yet
         self.progress = sys.stderr.isatty() if progress is None else progress
 
     async def start(self, since_serial: int | None = None) -> int:
@@ -85,7 +86,7 @@ class ChangelogFollower:
         async with self.pool.acquire() as conn:
             cursor = await load_cursor(conn)
         if cursor is None:
-            cursor = await self.start()
+            cursor = await self.start(self.since_serial)
         run = CatchUp(cursor=cursor)
         goal = target if target is not None else self.head
         try:
@@ -145,7 +146,7 @@ class ChangelogFollower:
             await record_success(conn, SOURCE, upstream_serial=head, detail=detail)
 
     async def _record_failure(self, exc: BaseException) -> None:
-        log.warning("changelog poll failed: %s", exc)
+        """For status; whoever called the poll logs the failure."""
         try:
             async with self.pool.acquire() as conn:
                 await record_failure(conn, SOURCE, f"{type(exc).__name__}: {exc}")

@@ -40,8 +40,7 @@ class RssPoller:
             async with self.pool.acquire() as conn:
                 etag = await load_feed_etag(conn, feed.value)
             result = await fetch_feed(self.http, url, feed, etag)
-        except Exception as exc:
-            log.warning("%s poll failed: %s", feed.value, exc)
+        except Exception as exc:  # recorded for status; the scheduler's tick logs it
             async with self.pool.acquire() as conn:
                 await record_failure(conn, feed.value, f"{type(exc).__name__}: {exc}")
             raise

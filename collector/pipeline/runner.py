@@ -202,8 +202,13 @@ class Collector:
     async def _lead(self, since_serial: int | None) -> None:
         was = self.leader
         self.leader = await self.leadership.check()
+        self.follower.since_serial = since_serial
         if self.leader and not was and self.settings.xmlrpc:
-            await self.follower.start(since_serial)
+            try:
+                await self.follower.start(since_serial)
+            except (UpstreamError, *DB_ERRORS) as exc:
+                # PyPI (or the database) is not there yet: the changelog polls start it later.
+                log.warning("cannot start following the changelog yet: %s", exc)
 
     def _on_news(self) -> None:
         """RSS saw something new: wake the workers and poll the changelog now."""
