@@ -137,7 +137,9 @@ def test_dashboard_command_environment() -> None:
     env = settings_environment(settings, {"PATH": "/bin", "PYPI_SENTINEL_WORKERS": "99"})
     assert env["PYPI_SENTINEL_HOME"] == "/tmp/h"
     assert env["PYPI_SENTINEL_XMLRPC"] == "off"
-    assert env["PYPI_SENTINEL_WORKERS"] == str(settings.workers)  # resolved settings win over the parent's
+    assert env["PYPI_SENTINEL_WORKERS"] == str(
+        settings.workers
+    )  # resolved settings win over the parent's
     assert Settings.load(env) == settings  # the child reads back exactly what we run with
     command = streamlit_command(settings, "0.0.0.0", 8501)
     assert command[command.index("--server.headless") + 1] == "true"
