@@ -86,7 +86,8 @@ METADATA_CHECKS: tuple[Check, ...] = (
           "The first release of a project has a major version of 50 or more, the classic "
           "dependency-confusion trick to win over an internal package."),
     _meta("metadata.new-project", Severity.INFO, 10, "First release of a new project",
-          "The first release we have seen of a project; context for other signals."),
+          "The first release of a project on PyPI (its other versions, if any, are not older); "
+          "context for other signals."),
     _meta("metadata.dormant-release", Severity.LOW, 20, "Release after long dormancy",
           "More than a year since the previous release; medium for a popular project, where a "
           "sudden release can mean a taken-over account."),

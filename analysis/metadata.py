@@ -206,7 +206,7 @@ def history_signals(
     if _first_release(snapshot):
         yield finding(
             "metadata.new-project",
-            f"This is the first release of {snapshot.project} we have seen.",
+            f"This is the first release of {snapshot.project} on PyPI.",
             {"prior_release_count": snapshot.prior_release_count},
         )
         return
