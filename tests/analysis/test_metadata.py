@@ -137,6 +137,11 @@ def test_first_release_signals(context: AnalysisContext) -> None:
     assert found["metadata.high-first-version"].evidence["version"] == "99.0.0"
     later = release(version="99.0.0")
     assert "metadata.high-first-version" not in findings(later, context)  # not a first release
+    # Nobody knows the project's history (a monitor that just started, no Simple page): an
+    # old project's release must not be called a new project's first.
+    unknown = dataclasses.replace(first, history_known=False)
+    assert "metadata.new-project" not in findings(unknown, context)
+    assert "metadata.high-first-version" not in findings(unknown, context)
 
 
 def _dormant(project: str, context: AnalysisContext, uploaded: bool = True) -> Finding | None:
