@@ -69,7 +69,7 @@ async def build_collector(
     return Collector(
         settings, db.pool, db.dsn, http, engine,
         refresh_corpus=lambda: refresh_engine(engine, settings, session),
-        sender=sender, on_new_findings=outbox,
+        sender=sender, on_flagged=outbox,
     )  # fmt: skip
 
 

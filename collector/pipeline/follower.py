@@ -121,7 +121,7 @@ class ChangelogFollower:
         began = time.monotonic()
         async with self.pool.acquire() as conn:
             result = await store_page(conn, events, expected_cursor=run.cursor)
-        log.info(
+        log.debug(
             "stored %d events up to serial %d (%d jobs) in %.2fs",
             len(events), result.cursor, result.jobs, time.monotonic() - began,
         )  # fmt: skip

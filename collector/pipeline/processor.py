@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 
 # Called inside the saving transaction of a flagged release (the alert outbox hooks in here,
 # so alerts commit with their findings).
-FindingsHook = Callable[[PgConnection, int, ReleaseSnapshot, Assessment], Awaitable[object]]
+FlaggedHook = Callable[[PgConnection, int, ReleaseSnapshot, Assessment], Awaitable[object]]
 
 
 class Outcome(StrEnum):
@@ -65,13 +65,13 @@ class ReleaseProcessor:
         analyzer: Analyzer,
         *,
         policy: RetryPolicy = RetryPolicy(),
-        on_new_findings: FindingsHook | None = None,
+        on_flagged: FlaggedHook | None = None,
     ) -> None:
         self.pool = pool
         self.fetcher = fetcher
         self.analyzer = analyzer
         self.policy = policy
-        self.on_new_findings = on_new_findings
+        self.on_flagged = on_flagged
 
     async def process(self, job: Job, history: History | None = None) -> Outcome:
         try:
@@ -107,7 +107,7 @@ class ReleaseProcessor:
             # One statement stores everything and completes the job; a transaction is only
             # needed when a flagged release must take its alerts along.
             flagged = assessment.severity >= ALERT_FLOOR
-            hook = self.on_new_findings if flagged else None
+            hook = self.on_flagged if flagged else None
             async with conn.transaction() if hook else contextlib.nullcontext():
                 release_id, _ = await save_analysed_release(
                     conn, snapshot, assessment, fetched.page.last_serial,

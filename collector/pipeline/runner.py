@@ -23,7 +23,7 @@ from collector.errors import UpstreamError
 from collector.pipeline.analyzer import Analyzer
 from collector.pipeline.fetcher import ReleaseFetcher
 from collector.pipeline.follower import ChangelogFollower
-from collector.pipeline.processor import FindingsHook, ReleaseProcessor, RetryPolicy
+from collector.pipeline.processor import FlaggedHook, ReleaseProcessor, RetryPolicy
 from collector.pipeline.reconcile import Reconciler, advance_simple_cursor
 from collector.pipeline.rss_poller import RssPoller
 from collector.pipeline.workers import DrainResult, WorkerPool
@@ -110,7 +110,7 @@ class Collector:
         *,
         sleep: Sleep = real_sleep,
         retry_policy: RetryPolicy | None = None,
-        on_new_findings: FindingsHook | None = None,
+        on_flagged: FlaggedHook | None = None,
         refresh_corpus: Callable[[], Awaitable[object]] | None = None,
         sender: OutboxSender | None = None,
     ) -> None:
@@ -124,7 +124,7 @@ class Collector:
             fetcher,
             analyzer,
             policy=retry_policy or RetryPolicy(),
-            on_new_findings=on_new_findings,
+            on_flagged=on_flagged,
         )
         self.workers = WorkerPool(pool, processor, concurrency=settings.workers)
         changelog = XmlRpcChangelog(http, urls.xmlrpc, sleep=sleep)

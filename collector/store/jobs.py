@@ -189,7 +189,3 @@ async def fetch_queue_status(conn: PgConnection) -> QueueStatus:
         oldest_pending=row["oldest_pending"],
         next_due=row["next_due"],
     )
-
-
-async def count_open_jobs(conn: PgConnection) -> int:
-    return int(await conn.fetchval("SELECT count(*) FROM jobs WHERE state <> 'done'"))

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import asyncpg
 
@@ -310,17 +309,3 @@ def _ownership_from_json(value: object) -> Ownership | None:
     )
     org = value.get("organization")
     return Ownership(roles=roles, organization=org if isinstance(org, str) else None)
-
-
-def metadata_from_document(document: Mapping[str, object]) -> ReleaseMetadata | None:
-    """The ReleaseMetadata back from a stored document (for re-analysis and the dashboard)."""
-    meta = document.get("metadata")
-    if not isinstance(meta, dict):
-        return None
-    fields = {f.name for f in dataclasses.fields(ReleaseMetadata)}
-    values: dict[str, Any] = {
-        k: (tuple(v) if isinstance(v, list) else v) for k, v in meta.items() if k in fields
-    }
-    if "project_urls" in values:
-        values["project_urls"] = tuple(tuple(pair) for pair in values["project_urls"])
-    return ReleaseMetadata(**values)

@@ -6,11 +6,10 @@ import time
 from dataclasses import dataclass
 
 from collector.store import PgConnection
+from collector.store.changelog import load_cursor
 from collector.store.health import SourceHealth, fetch_health
 from collector.store.jobs import QueueStatus, fetch_queue_status
 from collector.store.migrate import current_version
-
-CHANGELOG_CURSOR = "changelog"
 
 _COUNTS = """
 SELECT
@@ -88,15 +87,10 @@ async def fetch_status(conn: PgConnection) -> StoreStatus:
     return StoreStatus(
         server_version=str(await conn.fetchval("SHOW server_version")),
         schema_version=await current_version(conn),
-        cursor_serial=await fetch_cursor(conn),
+        cursor_serial=await load_cursor(conn),
         counts={key: int(value) for key, value in counts.items()},
         findings_by_severity={row["severity"]: int(row["n"]) for row in by_severity},
         queue=await fetch_queue_status(conn),
         sources=await fetch_health(conn),
         alert_problems=[dict(r) for r in await conn.fetch(_ALERT_PROBLEMS)],
     )
-
-
-async def fetch_cursor(conn: PgConnection, name: str = CHANGELOG_CURSOR) -> int | None:
-    serial = await conn.fetchval("SELECT serial FROM collector_cursor WHERE name = $1", name)
-    return None if serial is None else int(serial)
