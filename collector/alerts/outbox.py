@@ -28,14 +28,29 @@ def aggregate_finding(project: str, version: str, assessment: Assessment) -> Fin
         f"{project} {version}: {assessment.severity.label} risk "
         f"(score {assessment.score}){imitates}."
     )
+    evidence: dict[str, object] = {"reasons": reasons, "checks": checks, "targets": targets}
+    code = _code_evidence(assessment)
+    if code:  # where to look first: the strongest file finding, at its line on inspector
+        evidence["code"] = code
+        evidence["inspector_url"] = code[0]["inspector_url"]
     return Finding(
         check_id=AGGREGATE_CHECK,
         severity=assessment.severity,
         score=assessment.score,
         summary=summary,
-        evidence={"reasons": reasons, "checks": checks, "targets": targets},
+        evidence=evidence,
         target=targets[0] if targets else None,
     )
+
+
+def _code_evidence(assessment: Assessment, limit: int = 5) -> list[dict[str, object]]:
+    """The strongest findings that point into a file (assessment.findings is strongest first)."""
+    keys = ("filename", "path", "line", "end_line", "snippet", "inspector_url")
+    return [
+        {"check": f.check_id, **{k: f.evidence[k] for k in keys if k in f.evidence}}
+        for f in assessment.findings
+        if isinstance(f.evidence.get("inspector_url"), str) and f.severity >= ALERT_FLOOR
+    ][:limit]
 
 
 def with_aggregate(project: str, version: str, assessment: Assessment) -> Assessment:

@@ -93,7 +93,7 @@ async def _scan(
     )
     name = unquote(urlsplit(target).path.rsplit("/", 1)[-1]) if is_url else Path(target).name
     project, version = parse_filename(name)
-    ref = ArtifactRef(project, version, name, target if is_url else "")
+    ref = ArtifactRef(project, version, name, target.split("#", 1)[0] if is_url else "")
     if data is None:
         finding = not_inspected(ref, TOO_LARGE, f"not inspected: larger than the "
                                 f"{settings.max_file_size:,}-byte cap.", limit=settings.max_file_size)  # fmt: skip
