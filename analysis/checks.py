@@ -109,5 +109,53 @@ METADATA_CHECKS: tuple[Check, ...] = (
     _meta("metadata.no-classifiers", Severity.INFO, 5, "No classifiers", "No trove classifiers."),
 )  # fmt: skip
 
-CHECKS: tuple[Check, ...] = TYPOSQUAT_CHECKS + METADATA_CHECKS
+ARCHIVE_CHECKS: tuple[Check, ...] = (
+    _meta("archive.not-an-archive", Severity.MEDIUM, 40, "Content does not match the extension",
+          "A .whl, .egg, .zip or .tar.* file whose first bytes are not that format; not read."),
+    _meta("archive.unknown-format", Severity.INFO, 5, "Distribution format not read",
+          "An extension the reader does not open (.exe, .msi, .rpm, .dmg, .tar.Z, ...)."),
+    _meta("archive.unreadable", Severity.LOW, 15, "Malformed archive",
+          "A truncated stream, bad header, bad CRC or unsupported compression stopped reading "
+          "(or skipped a zip member); PyPI validates uploads, so this is odd but usually benign."),
+    _meta("archive.path-traversal", Severity.HIGH, 70, "Path traversal",
+          "A member whose path climbs out of the extraction directory (../) after normalisation."),
+    _meta("archive.absolute-path", Severity.HIGH, 70, "Absolute path",
+          "A member at an absolute path (/x, C:\\x, \\\\server\\x)."),
+    _meta("archive.link", Severity.HIGH, 60, "Symbolic or hard link",
+          "A tar symlink or hardlink, or a zip entry with symlink mode bits; never followed. "
+          "Installing a Python package never needs one."),
+    _meta("archive.device", Severity.HIGH, 60, "Device, FIFO or special file",
+          "A tar character or block device, FIFO or other non-regular member."),
+    _meta("archive.duplicate-name", Severity.MEDIUM, 40, "Duplicate member name",
+          "Two members at one path: installers write both and the later copy wins, while a "
+          "reviewer looking up the name may see the earlier one. The later copy is reported."),
+    _meta("archive.bad-name", Severity.LOW, 20, "Undecodable or control-character name",
+          "A member name that is not UTF-8 (or not marked so in a zip), or contains control "
+          "characters (medium): tools disagree on the name or print it misleadingly."),
+    _meta("archive.encrypted", Severity.MEDIUM, 45, "Encrypted zip member",
+          "A password-protected member: pip cannot install it and no scanner can read it."),
+    _meta("archive.bomb", Severity.HIGH, 70, "Decompression bomb",
+          "A compression ratio beyond the limit (whole archive, or one zip member), past 64 MiB "
+          "unpacked."),
+    _meta("archive.size-limit", Severity.INFO, 5, "Unpacked size over the limit",
+          "More bytes to unpack than the total limit at a normal ratio (large compiled wheels); "
+          "the rest was not read."),
+    _meta("archive.too-many-members", Severity.LOW, 15, "Too many members",
+          "More members than the limit; the rest were not read."),
+    _meta("archive.deep-path", Severity.LOW, 20, "Deeply nested path",
+          "A member path with more components than the limit; not read."),
+    _meta("archive.member-too-large", Severity.LOW, 10, "Oversized text member",
+          "A file we analyse (.py, .pth, ...) larger than the per-member limit; only its head "
+          "was kept."),
+    _meta("archive.bundled-binary", Severity.MEDIUM, 45, "Native binary in a pure distribution",
+          "An ELF, PE or Mach-O file (by magic number) in an sdist or pure egg; high in a "
+          "none-any wheel. Compiled wheels are expected to carry them."),
+    _meta("archive.metadata-mismatch", Severity.MEDIUM, 40, "Archive metadata disagrees",
+          "PKG-INFO or METADATA (or the .dist-info name) disagrees with PyPI's JSON on name, "
+          "version or dependencies; a dependency only the archive declares is the dangerous one."),
+    _meta("archive.missing-metadata", Severity.LOW, 20, "Wheel without METADATA",
+          "A wheel with no .dist-info/METADATA: pip refuses it."),
+)  # fmt: skip
+
+CHECKS: tuple[Check, ...] = TYPOSQUAT_CHECKS + METADATA_CHECKS + ARCHIVE_CHECKS
 CHECKS_BY_ID: Mapping[str, Check] = {check.id: check for check in CHECKS}
