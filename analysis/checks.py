@@ -147,14 +147,26 @@ ARCHIVE_CHECKS: tuple[Check, ...] = (
     _meta("archive.member-too-large", Severity.LOW, 10, "Oversized text member",
           "A file we analyse (.py, .pth, ...) larger than the per-member limit; only its head "
           "was kept."),
-    _meta("archive.bundled-binary", Severity.MEDIUM, 45, "Native binary in a pure distribution",
-          "An ELF, PE or Mach-O file (by magic number) in an sdist or pure egg; high in a "
-          "none-any wheel. Compiled wheels are expected to carry them."),
+    _meta("archive.bundled-binary", Severity.LOW, 30, "Native binary in a pure distribution",
+          "An ELF, PE or Mach-O file (by magic number) in an sdist, pure egg or none-any wheel. "
+          "Low alone (launchers and helper programs are shipped on purpose); high when code in "
+          "the same archive runs a process at install, start-up or import time. Compiled wheels "
+          "are expected to carry them."),
     _meta("archive.metadata-mismatch", Severity.MEDIUM, 40, "Archive metadata disagrees",
           "PKG-INFO or METADATA (or the .dist-info name) disagrees with PyPI's JSON on name, "
           "version or dependencies; a dependency only the archive declares is the dangerous one."),
     _meta("archive.missing-metadata", Severity.LOW, 20, "Wheel without METADATA",
           "A wheel with no .dist-info/METADATA: pip refuses it."),
+    # Raised by the collector (and `scan`) about a file it could not read at all.
+    _meta("archive.too-large", Severity.INFO, 5, "Not inspected: too large",
+          "The file is larger than the download cap (max-file-size), so its code was not read. "
+          "Never a silent skip: the release shows that one of its files is unexamined."),
+    _meta("archive.digest-mismatch", Severity.HIGH, 70, "Digest mismatch",
+          "The bytes served for the file do not hash to the sha256 PyPI lists for it, after "
+          "several downloads: tampering on the way, or a broken mirror."),
+    _meta("archive.inspection-failed", Severity.LOW, 20, "Inspection failed",
+          "Reading the file crashed or timed out in the isolated reader process, repeatedly: "
+          "the file is hostile to readers or hits a bug of ours; a person should look."),
 )  # fmt: skip
 
 CHECKS: tuple[Check, ...] = TYPOSQUAT_CHECKS + METADATA_CHECKS + ARCHIVE_CHECKS

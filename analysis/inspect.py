@@ -7,10 +7,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
-from analysis.archive import read_archive
-from analysis.archive_checks import check_archive_metadata, check_bundled_binaries
+from analysis.archive import check_archive_metadata, check_bundled_binaries, read_archive
 from analysis.artifact import ArchiveKind, ArchiveLimits, ArtifactRef
-from analysis.checks import Check
+from analysis.checks import CHECKS_BY_ID
 from analysis.code import check_code
 from analysis.model import Finding, ReleaseMetadata, Severity
 
@@ -21,18 +20,6 @@ MAX_PER_CHECK = 20  # findings of one check kept per file; the rest are counted 
 TOO_LARGE = "archive.too-large"
 DIGEST_MISMATCH = "archive.digest-mismatch"
 INSPECTION_FAILED = "archive.inspection-failed"
-
-INSPECTION_CHECKS: tuple[Check, ...] = (
-    Check(TOO_LARGE, Severity.INFO, 5, "Not inspected: too large",
-          "The file is larger than the download cap (max-file-size), so its code was not read. "
-          "Never a silent skip: the release shows that one of its files is unexamined."),
-    Check(DIGEST_MISMATCH, Severity.HIGH, 70, "Digest mismatch",
-          "The bytes served for the file do not hash to the sha256 PyPI lists for it, after "
-          "several downloads: tampering on the way, or a broken mirror."),
-    Check(INSPECTION_FAILED, Severity.LOW, 20, "Inspection failed",
-          "Reading the file crashed or timed out in the isolated reader process, repeatedly. "
-          "The file is hostile to readers or hits a bug of ours; a person should look."),
-)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +60,7 @@ def inspect_file(
 
 def not_inspected(ref: ArtifactRef, check_id: str, summary: str, **evidence: object) -> Finding:
     """The finding for a file we could not read (too large, digest mismatch, reader failure)."""
-    check = next(c for c in INSPECTION_CHECKS if c.id == check_id)
+    check = CHECKS_BY_ID[check_id]
     return _linked(
         ref,
         Finding(

@@ -2,60 +2,40 @@
 
 from __future__ import annotations
 
-import fnmatch
-from collections.abc import Mapping
-
 from analysis.archive import findings as ids
 from analysis.archive.findings import archive_finding
 from analysis.archive.magic import native_magic
 from analysis.artifact import ArchiveContents, ArchiveKind
 from analysis.model import Finding, Severity
-from analysis.names import fast_normalize
-
-# Pure wheels of popular projects that ship native programs on purpose (seen on PyPI): their
-# binaries are still reported, at info, so a changed launcher remains visible.
-KNOWN_BINARIES: Mapping[str, tuple[str, ...]] = {
-    "pip": ("pip/_vendor/distlib/*.exe",),
-    "distlib": ("distlib/*.exe",),
-    "setuptools": ("setuptools/*.exe",),
-    "selenium": ("selenium/webdriver/common/*/selenium-manager*",),
-    "pulp": ("pulp/solverdir/*",),
-    "pyopengl": ("OpenGL/DLLS/*",),
-}
 
 
-def check_bundled_binaries(
-    contents: ArchiveContents,
-    project: str,
-    known: Mapping[str, tuple[str, ...]] = KNOWN_BINARIES,
-) -> tuple[Finding, ...]:
-    """ELF, PE and Mach-O members (by magic, whatever their name) of a pure distribution: high in
-    a wheel tagged for any platform, medium in an sdist or an egg without a platform. A
-    platform wheel or egg carries compiled code by design and stays quiet."""
-    severity = _severity(contents)
-    if severity is None:
+def check_bundled_binaries(contents: ArchiveContents) -> tuple[Finding, ...]:
+    """ELF, PE and Mach-O members (by magic, whatever their name) of a pure distribution: a
+    wheel tagged for any platform, an sdist, or an egg without a platform. A platform wheel or egg
+    carries compiled code by design and stays quiet.
+
+    Low on its own: popular pure packages ship programs on purpose (Windows launcher stubs, a
+    browser driver manager, a solver). analysis.inspect raises it when code in the same archive
+    runs a process at install, start-up or import time: a payload that executes its binary."""
+    if not _pure(contents):
         return ()
-    patterns = known.get(fast_normalize(project), ())
     found = []
     for member in contents.members:
         magic = native_magic(member.data)
         if magic is None:
             continue
-        expected = any(fnmatch.fnmatchcase(member.path, p) for p in patterns)
         summary = f"{member.path} is a {magic} binary in a pure-Python {contents.kind.value}."
-        evidence = {"magic": magic, "size": member.size, "known": expected}
+        evidence = {"magic": magic, "size": member.size}
         found.append(archive_finding(ids.BUNDLED_BINARY, contents.filename, member.path, summary,
-                                     evidence, severity=Severity.INFO if expected else severity))  # fmt: skip
+                                     evidence, severity=Severity.LOW))  # fmt: skip
     return tuple(found)
 
 
-def _severity(contents: ArchiveContents) -> Severity | None:
-    """None for a distribution that may carry native code: a platform wheel or egg."""
+def _pure(contents: ArchiveContents) -> bool:
+    """False for a distribution that may carry native code: a platform wheel or egg."""
     stem = contents.filename.rpartition(".")[0]
     if contents.kind == ArchiveKind.WHEEL:
-        platforms = stem.rpartition("-")[2].split(".")
-        return Severity.HIGH if platforms == ["any"] else None
+        return stem.rpartition("-")[2].split(".") == ["any"]
     if contents.kind == ArchiveKind.EGG:
-        # name-version-pyX.Y[-platform].egg
-        return Severity.MEDIUM if stem.count("-") < 3 else None
-    return Severity.MEDIUM if contents.kind == ArchiveKind.SDIST else None
+        return stem.count("-") < 3  # name-version-pyX.Y[-platform].egg
+    return contents.kind == ArchiveKind.SDIST

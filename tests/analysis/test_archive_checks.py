@@ -30,44 +30,40 @@ def test_native_magic(head: bytes, magic: str | None) -> None:
 
 
 PURE = "pkg-1.0-py3-none-any.whl"
-# (filename, kind, project, members, severities, reason)
+# (filename, kind, members, severities, reason)
 BINARY_CASES = [
-    (PURE, ArchiveKind.WHEEL, "pkg", [("pkg/x.so", ELF)], [Severity.HIGH],
-     "an ELF in a py3-none-any wheel"),
-    (PURE, ArchiveKind.WHEEL, "pkg", [("pkg/readme.txt", PE)], [Severity.HIGH],
+    (PURE, ArchiveKind.WHEEL, [("pkg/x.so", ELF)], [Severity.LOW],
+     "an ELF in a py3-none-any wheel: a capability, raised only with code that runs it"),
+    (PURE, ArchiveKind.WHEEL, [("pkg/readme.txt", PE)], [Severity.LOW],
      "a PE found by magic, whatever the extension"),
-    (PURE, ArchiveKind.WHEEL, "pkg", [("pkg/fake.dll", b"not a dll")], [],
+    (PURE, ArchiveKind.WHEEL, [("pkg/fake.dll", b"not a dll")], [],
      "an extension without the magic is not a binary"),
-    ("pkg-1.0-cp311-cp311-manylinux_2_17_x86_64.whl", ArchiveKind.WHEEL, "pkg",
+    ("pkg-1.0-cp311-cp311-manylinux_2_17_x86_64.whl", ArchiveKind.WHEEL,
      [("pkg/_speedups.so", ELF)], [], "a compiled wheel carries .so files by design"),
-    ("ruff-1.0-py3-none-manylinux_2_17_x86_64.manylinux2014_x86_64.whl", ArchiveKind.WHEEL, "ruff",
+    ("ruff-1.0-py3-none-manylinux_2_17_x86_64.manylinux2014_x86_64.whl", ArchiveKind.WHEEL,
      [("ruff-1.0.data/scripts/ruff", ELF)], [], "a platform-tagged none wheel ships a program"),
-    ("pkg-1.0.tar.gz", ArchiveKind.SDIST, "pkg", [("pkg-1.0/tool.exe", PE), ("pkg-1.0/a.py", b"")],
-     [Severity.MEDIUM], "a prebuilt executable in an sdist"),
-    ("pkg-1.0-py3.11.egg", ArchiveKind.EGG, "pkg", [("pkg/x.dylib", MACHO)], [Severity.MEDIUM],
+    ("pkg-1.0.tar.gz", ArchiveKind.SDIST, [("pkg-1.0/tool.exe", PE), ("pkg-1.0/a.py", b"")],
+     [Severity.LOW], "a prebuilt executable in an sdist"),
+    ("pkg-1.0-py3.11.egg", ArchiveKind.EGG, [("pkg/x.dylib", MACHO)], [Severity.LOW],
      "an egg without a platform"),
-    ("pkg-1.0-py2.7-linux-x86_64.egg", ArchiveKind.EGG, "pkg", [("pkg/x.so", ELF)], [],
+    ("pkg-1.0-py2.7-linux-x86_64.egg", ArchiveKind.EGG, [("pkg/x.so", ELF)], [],
      "an egg built for a platform"),
-    ("setuptools-80.0.0-py3-none-any.whl", ArchiveKind.WHEEL, "setuptools",
-     [("setuptools/cli-64.exe", PE)], [Severity.INFO], "regression: setuptools' launchers"),
-    ("pip-26.0-py3-none-any.whl", ArchiveKind.WHEEL, "pip", [("pip/evil.exe", PE)], [Severity.HIGH],
-     "a known project's binary outside its known place is not excused"),
-    ("pkg.exe", ArchiveKind.UNKNOWN, "pkg", [("x", PE)], [], "an unknown format is not judged"),
+    ("setuptools-80.0.0-py3-none-any.whl", ArchiveKind.WHEEL,
+     [("setuptools/cli-64.exe", PE)], [Severity.LOW],
+     "regression: setuptools' launchers are a capability, not a threat (no allowlist by name)"),
+    ("pkg.exe", ArchiveKind.UNKNOWN, [("x", PE)], [], "an unknown format is not judged"),
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize(
-    ("filename", "kind", "project", "members", "expected", "reason"), BINARY_CASES
-)
+@pytest.mark.parametrize(("filename", "kind", "members", "expected", "reason"), BINARY_CASES)
 def test_bundled_binaries(
     filename: str,
     kind: ArchiveKind,
-    project: str,
     members: list[tuple[str, bytes]],
     expected: list[Severity],
     reason: str,
 ) -> None:
-    found = check_bundled_binaries(contents(filename, kind, *members), project)
+    found = check_bundled_binaries(contents(filename, kind, *members))
     assert [f.severity for f in found] == expected, reason
     for finding in found:
         assert finding.check_id == "archive.bundled-binary"

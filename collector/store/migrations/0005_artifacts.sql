@@ -12,6 +12,7 @@ CREATE UNIQUE INDEX jobs_open_release_idx ON jobs (project, version)
     WHERE state <> 'done' AND kind = 'release';
 CREATE UNIQUE INDEX jobs_open_artifact_idx ON jobs (filename)
     WHERE state <> 'done' AND kind = 'artifact';
+CREATE INDEX jobs_open_idx ON jobs (kind, state) WHERE state <> 'done';  -- status, dashboard
 DROP INDEX jobs_due_idx;
 CREATE INDEX jobs_due_idx ON jobs (kind, run_after, id) WHERE state = 'pending';
 

@@ -55,7 +55,7 @@ async def test_clean_files_pass_and_a_payload_fails_with_its_line(
     code, out, err = await run_cli(cli_env, "scan", clean, bad, "--format", "json")
     assert code == 1, err
     report = json.loads(out)
-    assert [f["severity"] for f in report["files"]] == ["info", "critical"]
+    assert [f["severity"] for f in report["files"]] == ["info", "high"]
     hit = next(f for f in report["findings"] if f["check"] == "code.decode-exec")
     assert {"name", "version", "check", "severity", "score", "summary", "evidence"} <= set(hit)
     assert (hit["name"], hit["version"], hit["file"]) == ("neat-lib", "1.1", wheel)
@@ -64,7 +64,7 @@ async def test_clean_files_pass_and_a_payload_fails_with_its_line(
 
     code, out, _ = await run_cli(cli_env, "scan", bad)
     assert code == 1
-    assert f"{wheel}: critical" in out
+    assert f"{wheel}: high" in out
     assert "code.decode-exec" in out
 
 
@@ -93,8 +93,12 @@ async def test_a_url_is_downloaded_and_its_sha256_fragment_checked(
 ) -> None:
     wheel = "neat_lib-1.1-py3-none-any.whl"
     content = build(wheel, PAYLOAD)
+
+    async def serve_file(_: web.Request) -> web.Response:
+        return web.Response(body=content)
+
     app = web.Application()
-    app.router.add_get(f"/packages/aa/bb/cc/{wheel}", lambda _: web.Response(body=content))
+    app.router.add_get(f"/packages/aa/bb/cc/{wheel}", serve_file)
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()
     try:

@@ -61,7 +61,9 @@ async def test_a_late_wheel_carrying_a_payload_is_read_and_raises_the_verdict(
         second = await collector.run_once()
     finally:
         collector.close()
-    assert second.drained.files_processed == 1  # only the new file: the sdist is not read again
+    assert second.drained.files_processed == 2  # counted since start: the wheel only, now
+    jobs = await pool.fetch("SELECT filename FROM jobs WHERE kind = 'artifact' ORDER BY id")
+    assert [j["filename"] for j in jobs] == ["tidy_helpers-1.0.tar.gz", wheel]  # never read twice
     assert (await _files(pool, "tidy-helpers"))[wheel]["inspection"] == "inspected"
     (hit,) = [
         f for f in await _findings(pool, "tidy-helpers", "code.") if f["check_id"] == DECODE_EXEC
@@ -75,14 +77,14 @@ async def test_a_late_wheel_carrying_a_payload_is_read_and_raises_the_verdict(
         "https://inspector.pypi.io/project/tidy-helpers/1.0/packages/"
     )
     assert evidence["inspector_url"].endswith(f"/{wheel}/tidy_helpers/__init__.py#line.2")
-    assert hit["severity"] == "critical"
-    assert await _verdict(pool, "tidy-helpers") == "critical"
+    assert hit["severity"] == "high"  # decode->exec on import (critical when run at install)
+    assert await _verdict(pool, "tidy-helpers") == "high"
     aggregate = await pool.fetchrow(
         "SELECT severity::text, evidence FROM findings "
         "WHERE project = 'tidy-helpers' AND check_id = 'release.assessment'"
     )
     assert aggregate is not None
-    assert aggregate["severity"] == "critical"
+    assert aggregate["severity"] == "high"
     assert DECODE_EXEC in aggregate["evidence"]["checks"]
 
 
@@ -95,7 +97,7 @@ async def test_a_release_refetched_later_keeps_its_file_findings_in_the_verdict(
     collector = make_collector(inspect=True)
     try:
         await collector.run_once(since_serial=start)
-        assert await _verdict(pool, "quiet-tool") == "critical"
+        assert await _verdict(pool, "quiet-tool") == "high"
         pypi.yank(
             "quiet-tool", "2.0", "oops"
         )  # a new event: the release's metadata is fetched again
@@ -104,7 +106,7 @@ async def test_a_release_refetched_later_keeps_its_file_findings_in_the_verdict(
         collector.close()
     status = await pool.fetchval("SELECT status FROM releases WHERE project = 'quiet-tool'")
     assert status == "yanked"
-    assert await _verdict(pool, "quiet-tool") == "critical"
+    assert await _verdict(pool, "quiet-tool") == "high"
 
 
 async def test_a_file_over_the_cap_is_recorded_not_inspected(
