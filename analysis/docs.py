@@ -32,10 +32,15 @@ def _table(checks: Sequence[Check], with_example: bool) -> list[str]:
 
 def render_checks_markdown(checks: Sequence[Check] = CHECKS) -> str:
     names = [c for c in checks if c.id.startswith("typosquat.")]
-    others = [c for c in checks if not c.id.startswith("typosquat.")]
+    others = [c for c in checks if c.id.startswith("metadata.")]
+    code = [c for c in checks if c.id.startswith("code.")]
     parts = [HEADER, "## Name checks (typosquats)", "",
              "A name match's own strength (0-100) decides between **info** and **low**: typing "
              "slips against the 5,000 most-downloaded projects are low, edits that are not typing "
              "slips are info unless the target is among the 100 most-downloaded.", "",
-             *_table(names, True), "", "## Metadata checks", "", *_table(others, False), ""]  # fmt: skip
+             *_table(names, True), "", "## Metadata checks", "", *_table(others, False), "",
+             "## Code checks", "",
+             "Read from the files of each distribution; every finding names the member, line "
+             "and reach (install, startup, import, command, runtime).", "",
+             *_table(code, False), ""]  # fmt: skip
     return "\n".join(parts)
