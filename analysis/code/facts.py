@@ -147,7 +147,9 @@ def _call(node: ast.Call, names: Names) -> Iterator[Fact]:
         yield Fact("download", node, q)
     if q == "getattr" and node.args and names.qualname(node.args[0]) in BUILTIN_HOLDERS:
         attr = names.fold(node.args[1]) if len(node.args) > 1 else None
-        yield Fact("trick", node, f"getattr(builtins, {attr!r})")
+        plain = len(node.args) > 1 and isinstance(node.args[1], ast.Constant)
+        # getattr(builtins, "exec") is a Python 2/3 compat idiom; a built-up name is hiding
+        yield Fact("trick", node, f"getattr(builtins, {attr!r})" + (" literal" if plain else ""))
 
 
 def _call_kind(node: ast.Call, q: str, leaf: str, names: Names) -> str | None:

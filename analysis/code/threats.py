@@ -177,10 +177,8 @@ class Threats:
 
     def _tricks(self, scope: Scope, reach: Reach) -> Iterator[Hit]:
         for fact in scope.of("trick"):
-            execish = any(
-                name in fact.detail
-                for name in ("'exec'", "'eval'", "'compile'", "'__import__'", "None")
-            )
+            names = ("'exec'", "'eval'", "'compile'", "'__import__'")
+            execish = any(n in fact.detail for n in names) and "literal" not in fact.detail
             severity = TRICK[reach] if execish else L
             what = f"reaches builtins indirectly with {fact.detail}"
             yield self.hit(

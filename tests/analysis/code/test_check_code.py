@@ -121,6 +121,18 @@ CASES = [
      "a PyArmor-encrypted setup.py"),
     (setup_py("x = 1" + " " * 200 + "; exec('print(1)')\n"), "code.obfuscation", M,
      "code hidden far right of a long run of spaces"),
+    # ---- false positives found on real wheels, rewritten
+    ({"demo/compat.py": "import builtins\nexec_ = getattr(builtins, 'exec')\n",
+      "demo/__init__.py": "from . import compat\n"}, "code.obfuscation", L,
+     "FP regression: a six-style compat alias of exec imported on import"),
+    ({"demo/errors.py": "def lookup(name):\n    return getattr(__builtins__, name, OSError)\n"
+                        "E = lookup('TimeoutError')\n",
+      "demo/__init__.py": "from .errors import E\n"}, "code.obfuscation", L,
+     "FP regression: a builtin exception looked up by a variable name on import"),
+    ({"demo/tests/test_url.py": "import socket, subprocess\ndef test_v6():\n"
+                                "    u = 'ws://[2a03:4000:1:2::3]/r'\n"
+                                "    socket.create_connection(('h', 1))\n"},
+     "code.shady-url", L, "FP regression: an IPv6 literal in a test next to socket code"),
     # ---- invisible unicode
     ({"demo/__init__.py": "access = 'user'\nif access != 'none\u202e\u2066':\n    pass\n"},
      "code.invisible-unicode", L, "bidi control inside a string"),
