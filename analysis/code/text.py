@@ -109,44 +109,46 @@ def text_hits(data: bytes, reach: Reach, python: bool) -> Iterator[Hit]:
 
 
 def _unicode(text: str, reach: Reach, python: bool) -> Iterator[Hit]:
-    # tokenize is slow; past a size, a quote before the character on its line means "string"
-    strings = _string_spans(text) if python and len(text) <= TOKENIZE_LIMIT else None
+    # tokenize is slow; past a size, a '#' or quote before the character on its line decides
+    spans = _spans(text) if python and len(text) <= TOKENIZE_LIMIT else None
     for number, line in enumerate(text.splitlines(), 1):
         for col, char in enumerate(line):
             if not _is_invisible(char) or (number == 1 and col == 0 and char == "\ufeff"):
                 continue
-            in_string = _in_string(strings, line, number, col)
-            if in_string and char not in BIDI:
-                continue  # zero-width joiners in text are normal in many scripts
-            severity = Severity.LOW if in_string or not python else Severity.MEDIUM
-            what = f"hides U+{ord(char):04X} ({'bidirectional control' if char in BIDI else 'invisible'}) in {'a string' if in_string else 'code'}"
+            where = _where(spans, line, number, col) if python else "text"
+            if where != "code" and char not in BIDI:
+                continue  # zero-width joiners in prose and emoji are normal
+            severity = Severity.LOW if where in {"string", "text"} else Severity.MEDIUM
+            kind = "bidirectional control" if char in BIDI else "invisible character"
+            what = f"hides U+{ord(char):04X} ({kind}) in {where}"
             yield Hit("code.invisible-unicode", severity, number, number, line.strip()[:200], what,
                       reach, {"codepoint": f"U+{ord(char):04X}", "column": col + 1})  # fmt: skip
             break
 
 
 TOKENIZE_LIMIT = 256 * 1024
+Span = tuple[tuple[int, int], tuple[int, int], str]
 
 
-def _in_string(spans: list[Span] | None, line: str, number: int, col: int) -> bool:
+def _where(spans: list[Span] | None, line: str, number: int, col: int) -> str:
+    """'string', 'comment' or 'code' for the character at (number, col)."""
     if spans is None:
-        return any(q in line[:col] for q in "'\"")
-    return any(s <= (number, col) < e for s, e in spans)
+        head = line[:col]
+        return "comment" if "#" in head else "string" if "'" in head or '"' in head else "code"
+    return next((kind for s, e, kind in spans if s <= (number, col) < e), "code")
 
 
 def _is_invisible(char: str) -> bool:
     return "\u200b" <= char <= "\u200f" or char in BIDI or char in "\u2060\ufeff"
 
 
-Span = tuple[tuple[int, int], tuple[int, int]]
-
-
-def _string_spans(text: str) -> list[Span]:
+def _spans(text: str) -> list[Span]:
     try:
         tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
     except (tokenize.TokenError, SyntaxError):
         return []  # unreadable: treat everything as code, the stricter reading
-    return [(t.start, t.end) for t in tokens if t.type == tokenize.STRING]
+    kinds = {tokenize.STRING: "string", tokenize.COMMENT: "comment"}
+    return [(t.start, t.end, kinds[t.type]) for t in tokens if t.type in kinds]
 
 
 def _hidden_tails(data: bytes, reach: Reach) -> Iterator[Hit]:

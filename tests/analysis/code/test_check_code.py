@@ -140,6 +140,10 @@ CASES = [
      "bidi control in a comment: Trojan Source"),
     ({"demo/__init__.py": "name = 'cafe\u200d'\n"}, "code.invisible-unicode", None,
      "benign: a zero-width joiner in text"),
+    ({"demo/util.py": "x = 1  # a pirate flag \U0001f3f4\u200d\u2620\n"}, "code.invisible-unicode", None,
+     "FP regression: a zero-width joiner inside an emoji in a comment"),
+    ({"demo/util.py": "x = 1  # ends with a stray space\u200b\n"}, "code.invisible-unicode", None,
+     "FP regression: a zero-width space pasted into a comment"),
     # ---- hooks
     ({"evil.pth": "import os; exec('print(1)')\n", "demo/__init__.py": ""}, "code.startup-hook", L,
      "a .pth line that runs code at every start", WHEEL),
