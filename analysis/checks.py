@@ -169,5 +169,47 @@ ARCHIVE_CHECKS: tuple[Check, ...] = (
           "the file is hostile to readers or hits a bug of ours; a person should look."),
 )  # fmt: skip
 
-CHECKS: tuple[Check, ...] = TYPOSQUAT_CHECKS + METADATA_CHECKS + ARCHIVE_CHECKS
+CODE_CHECKS: tuple[Check, ...] = (
+    _meta("code.exfiltration", Severity.CRITICAL, 95, "Exfiltration",
+          "Reads secrets (credential files, the whole environment, or an environment variable or "
+          "host name that flows into the request) and sends them over the network in the same "
+          "function. Critical at install or start, high on import, medium from a function."),
+    _meta("code.decode-exec", Severity.CRITICAL, 95, "Decode and execute",
+          "Decoded data (base64, zlib, marshal, hex, rot13, Fernet, reversed or chr-joined text, "
+          "powershell -enc) flows into exec, eval, compile or __import__. Critical at install, "
+          "start or import; high from a function; low without a payload shipped in the file."),
+    _meta("code.download-exec", Severity.CRITICAL, 95, "Download and execute",
+          "Fetches a file and runs it or marks it executable, executes a response body, or "
+          "pipes curl/wget into a shell. Critical at install or start."),
+    _meta("code.process-spawn", Severity.MEDIUM, 50, "Process at install time",
+          "Runs a command at install, start or import time that is not a build tool; high for "
+          "powershell, certutil, mshta, crontab and other fetch-or-persist commands."),
+    _meta("code.shady-url", Severity.LOW, 25, "Shady URL",
+          "A webhook with its token, a paste, tunnel or request-catcher host, or a public IP "
+          "literal in code (not docstrings); high next to a send or exec at install or import."),
+    _meta("code.credential-access", Severity.MEDIUM, 50, "Credential file access",
+          "Names SSH keys, cloud or registry tokens, browser or wallet stores or /etc/passwd in "
+          "code that runs at install or start."),
+    _meta("code.obfuscation", Severity.LOW, 25, "Obfuscation",
+          "PyArmor runtime, builtins reached through getattr or __dict__, code hidden after "
+          "long runs of spaces, long high-entropy strings; medium when it reaches exec at "
+          "install, start or import."),
+    _meta("code.invisible-unicode", Severity.MEDIUM, 50, "Invisible or bidirectional Unicode",
+          "Zero-width or bidirectional control characters in code or comments (Trojan Source); "
+          "low for bidi controls inside string literals."),
+    _meta("code.startup-hook", Severity.LOW, 25, "Startup hook",
+          "A .pth file with executable import lines or a shipped sitecustomize/usercustomize: "
+          "code at every interpreter start. Info for a plain `import module` line."),
+    _meta("code.command-shadow", Severity.MEDIUM, 50, "Shadowed command",
+          "Installs a console script named like a common command (pip, python, git, sudo, ssh, "
+          "curl, ...) that the distribution does not own."),
+    _meta("code.cmdclass-override", Severity.INFO, 5, "cmdclass override",
+          "setup(cmdclass=...) replaces install, develop, egg_info, build_py or another command; "
+          "context: its code is read at install reach."),
+    _meta("code.build-backend", Severity.LOW, 25, "Unusual build backend",
+          "An in-tree PEP 517 backend (backend-path, low), a build requirement from a URL "
+          "(medium), or an uncommon backend name (info)."),
+)  # fmt: skip
+
+CHECKS: tuple[Check, ...] = TYPOSQUAT_CHECKS + METADATA_CHECKS + ARCHIVE_CHECKS + CODE_CHECKS
 CHECKS_BY_ID: Mapping[str, Check] = {check.id: check for check in CHECKS}

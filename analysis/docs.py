@@ -31,7 +31,12 @@ def _table(checks: Sequence[Check], with_example: bool) -> list[str]:
 
 
 # Sections after the name checks, by id prefix, in registry order; a new prefix gets its own.
-SECTIONS = {"metadata": "Metadata checks", "archive": "Archive checks (distribution files)"}
+SECTIONS = {
+    "metadata": "Metadata checks",
+    "archive": "Archive checks (distribution files)",
+    "code": "Code checks (what a file's code does, with its member, line and reach: install, "
+    "startup, import, command or runtime)",
+}
 
 
 def render_checks_markdown(checks: Sequence[Check] = CHECKS) -> str:

@@ -47,6 +47,7 @@ def inspect_file(
     findings = [*contents.findings, *check_code(contents), *check_bundled_binaries(contents)]
     if metadata is not None:
         findings += check_archive_metadata(contents, metadata, ref.project, ref.version)
+    findings = _pair_binaries(findings)
     return FileInspection(
         filename=ref.filename,
         kind=contents.kind,
@@ -88,6 +89,27 @@ def inspector_url(ref: ArtifactRef, path: str | None = None, line: object = None
         if isinstance(end_line, int) and end_line > line:
             url += f"-{end_line}"
     return url
+
+
+RUNS_PROCESS = frozenset({"code.process-spawn", "code.download-exec"})
+AUTOMATIC = frozenset({"install", "startup", "import"})
+
+
+def _pair_binaries(findings: list[Finding]) -> list[Finding]:
+    """A bundled binary is a capability; code that runs a process when the package is installed,
+    started or imported, in the same archive, makes it a threat (high)."""
+    runner = next((f for f in findings if f.check_id in RUNS_PROCESS
+                   and f.evidence.get("reach") in AUTOMATIC), None)  # fmt: skip
+    if runner is None:
+        return findings
+    where = f"{runner.evidence.get('path')} line {runner.evidence.get('line')}"
+    return [
+        replace(f, severity=max(f.severity, Severity.HIGH), score=max(f.score, 70),
+                summary=f"{f.summary} Code that runs at {runner.evidence['reach']} time starts a "
+                        f"process ({where}).", evidence={**f.evidence, "run_by": where})
+        if f.check_id == "archive.bundled-binary" else f
+        for f in findings
+    ]  # fmt: skip
 
 
 def _linked(ref: ArtifactRef, finding: Finding) -> Finding:

@@ -87,3 +87,27 @@ def test_a_file_that_was_not_read_still_gets_a_finding() -> None:
     assert finding.summary == f"pkg 1.0: {REF.filename}: not inspected: too large."
     assert finding.evidence == {"filename": REF.filename, "size": 9, "inspector_url": BASE}
     assert finding.fingerprint == REF.filename
+
+
+ELF = b"\x7fELF" + bytes(60)
+
+
+@pytest.mark.parametrize(
+    ("init", "expected", "reason"),
+    [
+        (b"VERSION = '1.0'\n", Severity.LOW, "a binary alone is a capability"),
+        (b"import subprocess\nsubprocess.Popen(['pkg/agent', '--daemon'])\n",
+         Severity.HIGH, "code run on import starts a process: the binary is the payload"),
+        (b"import subprocess\ndef run():\n    subprocess.Popen(['pkg/agent'])\n",
+         Severity.LOW, "a process started only on demand does not raise it"),
+    ],
+)  # fmt: skip
+def test_a_bundled_binary_is_raised_by_code_that_runs_a_process(
+    init: bytes, expected: Severity, reason: str
+) -> None:
+    data = wheel([*DIST, ("pkg/__init__.py", init), ("pkg/agent", ELF)])
+    (binary,) = [
+        f for f in inspect_file(REF, data).findings if f.check_id == "archive.bundled-binary"
+    ]
+    assert binary.severity is expected, reason
+    assert ("run_by" in binary.evidence) is (expected is Severity.HIGH)
