@@ -1,0 +1,405 @@
+"""Distribution-file analysis (read_archive + check_code through analysis.inspect.inspect_file):
+speed, memory, false positives on real benign packages, recall on malicious-shaped samples.
+
+    .venv/bin/python -m bench.artifact_corpus --fetch-sdists 300   # once: real sdists from PyPI
+    .venv/bin/python -m bench.artifacts [--limit N] [--only wheels|sdists] [--processes N]
+                                        [--no-installed] [--no-metadata] [--show N] [--json]
+
+The corpus (bench/artifact_corpus.py): the wheels of the local index in /opt/pypi*/files, pip's
+cache, /usr/share/python-wheels, the sdists fetched into bench/.cache/sdists, and wheels zipped in
+memory from this venv's installed distributions. It is read into memory first and each file's
+release metadata taken from its own METADATA/PKG-INFO (what the JSON API would serve), outside the
+timing. Then every file goes through inspect_file once, one process pinned to one core; each
+call is timed alone. A package is one project's files (all its versions here).
+
+Figures: files/s and MB/s (compressed), packages/s per core (overall, and for a typical package:
+the median per-package time and the median-size project), p50/p95/max ms per file and the slowest
+files, peak memory (ru_maxrss over the resident corpus; tracemalloc peak on the largest files),
+the false-positive rate (benign packages with any finding at medium or above; every offender is
+listed with its evidence), per-check hits on the benign corpus, and recall on bench/samples.py.
+Targets (issue 7): >= 200 typical packages/s per core; FP <= 0.5 % of packages at medium+.
+`--processes N` repeats the timing with a pool of N forked workers to show scaling. Results are
+written to bench/results/artifacts.json; `--json` prints them on stdout instead of the text.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import multiprocessing
+import os
+import resource
+import statistics
+import sys
+import time
+import tracemalloc
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import psutil
+
+from analysis.artifact import ArtifactRef
+from analysis.inspect import inspect_file
+from analysis.model import Finding, ReleaseMetadata, Severity
+from bench.artifact_corpus import CorpusFile, load_files, release_metadata
+from bench.common import REPO
+from bench.samples import Sample, build_samples
+
+RESULTS = REPO / "bench" / "results" / "artifacts.json"
+FLAG = Severity.MEDIUM  # a benign package with a finding at this or above is a false positive
+TARGET_PACKAGES_PER_SECOND = 200
+TARGET_FP_RATE = 0.005
+SCHEMA = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """One file through inspect_file: its time and what came out."""
+
+    file: CorpusFile
+    seconds: float
+    findings: tuple[Finding, ...]
+    members: int
+    unpacked: int
+    complete: bool
+    error: str | None
+
+
+# ---------------------------------------------------------------- running
+
+
+def inspect(file: CorpusFile, metadata: ReleaseMetadata | None) -> Outcome:
+    ref = ArtifactRef(file.project, file.version, file.filename)
+    began = time.perf_counter()
+    result = inspect_file(ref, file.data, metadata)
+    seconds = time.perf_counter() - began
+    return Outcome(file, seconds, result.findings, result.members, result.unpacked,
+                   result.complete, result.error)  # fmt: skip
+
+
+def run_all(files: Sequence[CorpusFile], metas: dict[tuple[str, str], ReleaseMetadata],
+            progress: Callable[[int, float], None]) -> tuple[list[Outcome], float]:  # fmt: skip
+    outcomes = []
+    began = time.perf_counter()
+    for i, file in enumerate(files):
+        outcomes.append(inspect(file, metas.get((file.project, file.version))))
+        progress(i + 1, time.perf_counter() - began)
+    return outcomes, time.perf_counter() - began
+
+
+def progress_line(total: int) -> Callable[[int, float], None]:
+    if not sys.stderr.isatty():
+        return lambda done, elapsed: None
+
+    def show(done: int, elapsed: float) -> None:
+        if done % 20 == 0 or done == total:
+            end = "\n" if done == total else ""
+            print(
+                f"\r  {done}/{total} files, {done / elapsed:,.0f} files/s", end=end, file=sys.stderr
+            )
+
+    return show
+
+
+_POOL_FILES: Sequence[CorpusFile] = ()
+_POOL_METAS: dict[tuple[str, str], ReleaseMetadata] = {}
+
+
+def _pool_inspect(index: int) -> float:
+    file = _POOL_FILES[index]
+    return inspect(file, _POOL_METAS.get((file.project, file.version))).seconds
+
+
+def run_pool(files: Sequence[CorpusFile], metas: dict[tuple[str, str], ReleaseMetadata],
+             processes: int) -> float:  # fmt: skip
+    """Wall time for all files over `processes` forked workers (the corpus is shared by fork);
+    largest files first so one giant does not finish alone at the end."""
+    global _POOL_FILES, _POOL_METAS
+    _POOL_FILES, _POOL_METAS = files, metas
+    order = sorted(range(len(files)), key=lambda i: -len(files[i].data))
+    began = time.perf_counter()
+    with multiprocessing.get_context("fork").Pool(processes) as pool:
+        for _ in pool.imap_unordered(_pool_inspect, order, chunksize=1):
+            pass
+    return time.perf_counter() - began
+
+
+def peak_traced(file: CorpusFile, metadata: ReleaseMetadata | None) -> int:
+    """tracemalloc's peak while inspecting one file (Python allocations, zlib's buffers included
+    only as far as they are Python objects)."""
+    gc.collect()
+    tracemalloc.start()
+    try:
+        inspect(file, metadata)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+# ---------------------------------------------------------------- figures
+
+
+def speed(outcomes: Sequence[Outcome], elapsed: float) -> dict[str, Any]:
+    times = sorted(o.seconds for o in outcomes)
+    compressed = sum(len(o.file.data) for o in outcomes)
+    per_package: dict[str, list[Outcome]] = defaultdict(list)
+    for o in outcomes:
+        per_package[o.file.project].append(o)
+    package_seconds = {p: sum(o.seconds for o in group) for p, group in per_package.items()}
+    package_bytes = {p: sum(len(o.file.data) for o in group) for p, group in per_package.items()}
+    by_size = sorted(package_bytes, key=lambda p: package_bytes[p])
+    typical = by_size[len(by_size) // 2]
+    slowest = sorted(outcomes, key=lambda o: -o.seconds)[:10]
+    return {
+        "files": len(outcomes),
+        "packages": len(per_package),
+        "compressed_mb": compressed / 1e6,
+        "unpacked_mb": sum(o.unpacked for o in outcomes) / 1e6,
+        "members": sum(o.members for o in outcomes),
+        "seconds": elapsed,
+        "files_per_second": len(outcomes) / elapsed,
+        "mb_per_second": compressed / 1e6 / elapsed,
+        "packages_per_second_overall": len(per_package) / elapsed,
+        "median_package_ms": statistics.median(package_seconds.values()) * 1e3,
+        "packages_per_second_median": 1 / statistics.median(package_seconds.values()),
+        "typical_package": {
+            "project": typical,
+            "files": len(per_package[typical]),
+            "compressed_kb": package_bytes[typical] / 1e3,
+            "ms": package_seconds[typical] * 1e3,
+            "packages_per_second": 1 / package_seconds[typical],
+        },
+        "file_ms": {
+            "p50": statistics.median(times) * 1e3,
+            "p95": times[int(0.95 * (len(times) - 1))] * 1e3,
+            "max": times[-1] * 1e3,
+        },
+        "slowest": [
+            {
+                "filename": o.file.filename,
+                "ms": o.seconds * 1e3,
+                "mb": len(o.file.data) / 1e6,
+                "members": o.members,
+                "unpacked_mb": o.unpacked / 1e6,
+                "complete": o.complete,
+            }
+            for o in slowest
+        ],
+        "incomplete": [
+            {"filename": o.file.filename, "error": o.error or ""}
+            for o in outcomes
+            if not o.complete
+        ],
+    }
+
+
+def false_positives(outcomes: Sequence[Outcome]) -> dict[str, Any]:
+    packages = {o.file.project for o in outcomes}
+    offenders = [
+        {"project": o.file.project, "filename": o.file.filename, "check": f.check_id,
+         "severity": f.severity.label, "path": f.evidence.get("path", ""),
+         "line": f.evidence.get("line"), "snippet": str(f.evidence.get("snippet", ""))[:200],
+         "summary": f.summary}
+        for o in outcomes for f in o.findings if f.severity >= FLAG
+    ]  # fmt: skip
+    flagged = sorted({row["project"] for row in offenders})
+    hits: Counter[tuple[str, str]] = Counter()
+    hit_packages: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for o in outcomes:
+        for f in o.findings:
+            hits[(f.check_id, f.severity.label)] += 1
+            hit_packages[(f.check_id, f.severity.label)].add(o.file.project)
+    return {
+        "packages": len(packages),
+        "flagged_packages": flagged,
+        "rate": len(flagged) / len(packages) if packages else 0.0,
+        "offenders": offenders,
+        "checks": [
+            {
+                "check": check,
+                "severity": sev,
+                "findings": n,
+                "packages": len(hit_packages[(check, sev)]),
+            }
+            for (check, sev), n in hits.most_common()
+        ],
+    }
+
+
+def recall(samples: Sequence[Sample]) -> dict[str, Any]:
+    rows = []
+    for s in samples:
+        findings = inspect_file(s.ref, s.data, s.metadata).findings
+        found = {f.check_id for f in findings}
+        top = max((f.severity for f in findings), default=Severity.INFO)
+        expected = [f for f in findings if f.check_id in s.expects]
+        reached = max((f.severity for f in expected), default=Severity.INFO)
+        ok = top < FLAG if s.control else set(s.expects) <= found and reached >= s.severity
+        rows.append({
+            "sample": s.key, "filename": s.filename, "control": s.control, "ok": ok,
+            "detected": top >= (FLAG if s.control else s.severity),
+            "expects": list(s.expects), "min_severity": s.severity.label,
+            "missing": sorted(set(s.expects) - found), "top_severity": top.label,
+            "found": sorted(f"{f.check_id}:{f.severity.label}" for f in findings),
+        })  # fmt: skip
+    malicious = [r for r in rows if not r["control"]]
+    controls = [r for r in rows if r["control"]]
+    return {
+        "samples": len(malicious),
+        "caught": sum(bool(r["ok"]) for r in malicious),
+        "detected_any": sum(bool(r["detected"]) for r in malicious),
+        "controls": len(controls),
+        "controls_clean": sum(bool(r["ok"]) for r in controls),
+        "rows": rows,
+    }
+
+
+# ---------------------------------------------------------------- report
+
+
+def print_report(result: dict[str, Any], show: int) -> None:
+    c, s = result["corpus"], result["speed"]
+    fp, rc, mem = result["false_positives"], result["recall"], result["memory"]
+    print(f"corpus: {c['files']} files ({c['wheels']} wheels, {c['sdists']} sdists) of "
+          f"{c['packages']} packages, {c['compressed_mb']:,.0f} MB; loaded in {c['load_seconds']:.0f}s")  # fmt: skip
+    for source, row in c["sources"].items():
+        print(f"  {source:14} {row['files']:5} files {row['mb']:9,.1f} MB")
+    print(f"analysis, one process on one core: {s['files']} files in {s['seconds']:.1f}s, "
+          f"{s['unpacked_mb']:,.0f} MB unpacked as read, {s['members']:,} members")  # fmt: skip
+    print(f"  {s['files_per_second']:8,.1f} files/s   {s['mb_per_second']:8,.1f} MB/s (compressed)")
+    t = s["typical_package"]
+    print(f"  packages/s per core: {s['packages_per_second_median']:,.0f} at the median package time "
+          f"({s['median_package_ms']:.2f} ms); {t['packages_per_second']:,.0f} for the median-size "
+          f"project ({t['project']}, {t['files']} file(s), {t['compressed_kb']:,.0f} kB, {t['ms']:.2f} ms); "
+          f"{s['packages_per_second_overall']:,.1f} over the whole corpus  (goal >= {TARGET_PACKAGES_PER_SECOND})")  # fmt: skip
+    ms = s["file_ms"]
+    print(f"  ms per file: p50 {ms['p50']:.2f}  p95 {ms['p95']:.2f}  max {ms['max']:,.0f}")
+    print("  slowest files:")
+    for row in s["slowest"]:
+        print(f"    {row['ms']:9,.0f} ms {row['mb']:7.1f} MB {row['members']:6} members "
+              f"{row['unpacked_mb']:8,.0f} MB unpacked{'' if row['complete'] else ' (incomplete)'}  {row['filename']}")  # fmt: skip
+    if s["incomplete"]:
+        print(f"  {len(s['incomplete'])} files read incompletely (a limit or a bad header)")
+    for scale in result.get("scaling", []):
+        print(f"  {scale['processes']:2} processes: {scale['seconds']:.1f}s wall, {scale['files_per_second']:,.1f} "
+              f"files/s, {scale['mb_per_second']:,.1f} MB/s, {scale['speedup']:.1f}x one process")  # fmt: skip
+    print(f"memory: RSS {mem['rss_loaded_mb']:,.0f} MB with the corpus resident; peak (ru_maxrss) "
+          f"{mem['ru_maxrss_mb']:,.0f} MB, {mem['ru_maxrss_mb'] - mem['rss_loaded_mb']:,.0f} MB over it")  # fmt: skip
+    for row in mem["traced"]:
+        print(
+            f"  tracemalloc peak {row['peak_mb']:7.1f} MB inspecting {row['filename']} ({row['mb']:.0f} MB, {row['why']})"
+        )
+    print(f"false positives: {len(fp['flagged_packages'])} of {fp['packages']} benign packages "
+          f"({fp['rate']:.2%}) have a finding at {FLAG.label} or above  (goal <= {TARGET_FP_RATE:.1%})")  # fmt: skip
+    for row in fp["offenders"][:show]:
+        print(f"  {row['project']:22} {row['check']:28} {row['severity']:8} {row['filename']}  "
+              f"{row['path']}:{row['line']}  {row['snippet'][:100]!r}")  # fmt: skip
+    if len(fp["offenders"]) > show:
+        print(f"  ... {len(fp['offenders']) - show} more in {RESULTS}")
+    print("  findings on the benign corpus by check (all severities):")
+    for row in fp["checks"]:
+        print(
+            f"    {row['check']:34} {row['severity']:8} {row['findings']:6} findings in {row['packages']:4} packages"
+        )
+    print(f"recall: {rc['caught']} of {rc['samples']} samples caught (every expected check, at its "
+          f"severity); {rc['detected_any']} reach their severity by any check; controls clean "
+          f"{rc['controls_clean']} of {rc['controls']}")  # fmt: skip
+    for row in rc["rows"]:
+        if not row["ok"]:
+            kind = (
+                "control flagged"
+                if row["control"]
+                else f"missing {', '.join(row['missing']) or '(severity)'}"
+            )
+            print(f"  MISS {row['sample']:28} {kind}; wanted >= {row['min_severity']}, "
+                  f"got {row['top_severity']}: {', '.join(row['found']) or 'nothing'}")  # fmt: skip
+
+
+def corpus_summary(files: Sequence[CorpusFile], load_seconds: float) -> dict[str, Any]:
+    sources: dict[str, dict[str, float]] = {}
+    for f in files:
+        row = sources.setdefault(f.source, {"files": 0, "mb": 0.0})
+        row["files"] += 1
+        row["mb"] += len(f.data) / 1e6
+    return {
+        "files": len(files),
+        "wheels": sum(f.kind == "wheel" for f in files),
+        "sdists": sum(f.kind == "sdist" for f in files),
+        "packages": len({f.project for f in files}),
+        "compressed_mb": sum(len(f.data) for f in files) / 1e6,
+        "load_seconds": load_seconds,
+        "sources": sources,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--limit", type=int, help="at most N files, a seeded sample")
+    parser.add_argument("--only", choices=["wheels", "sdists"])
+    parser.add_argument("--processes", type=int, default=0, help="also time a pool of N workers")
+    parser.add_argument(
+        "--no-installed", action="store_true", help="skip wheels rebuilt from site-packages"
+    )
+    parser.add_argument("--no-metadata", action="store_true", help="pass no release metadata")
+    parser.add_argument("--show", type=int, default=60, help="offenders to print")
+    parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    args = parser.parse_args(argv)
+
+    began = time.perf_counter()
+    files = load_files(args.only, installed=not args.no_installed, limit=args.limit)
+    metas = {} if args.no_metadata else release_metadata(files)
+    samples = build_samples()
+    corpus = corpus_summary(files, time.perf_counter() - began)
+    for s in samples[:5]:  # warm imports and caches outside the timing
+        inspect_file(s.ref, s.data, s.metadata)
+    rss_loaded = psutil.Process().memory_info().rss
+    everyone = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else set()
+    if everyone:
+        os.sched_setaffinity(0, {min(everyone)})
+    outcomes, elapsed = run_all(files, metas, progress_line(len(files)))
+    ru_maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    biggest = max(files, key=lambda f: len(f.data))
+    widest = max(outcomes, key=lambda o: o.unpacked).file
+    traced = [
+        {"filename": f.filename, "mb": len(f.data) / 1e6, "why": why,
+         "peak_mb": peak_traced(f, metas.get((f.project, f.version))) / 1e6}
+        for f, why in ((biggest, "largest file"), (widest, "most unpacked"))
+    ]  # fmt: skip
+    result: dict[str, Any] = {
+        "schema": SCHEMA,
+        "corpus": corpus,
+        "speed": speed(outcomes, elapsed),
+        "memory": {
+            "rss_loaded_mb": rss_loaded / 1e6,
+            "ru_maxrss_mb": ru_maxrss / 1e6,
+            "traced": traced,
+        },
+        "false_positives": false_positives(outcomes),
+        "recall": recall(samples),
+    }
+    if everyone:
+        os.sched_setaffinity(0, everyone)
+    if args.processes:
+        scaling = []
+        for n in sorted({1, args.processes}):
+            wall = run_pool(files, metas, n)
+            scaling.append({"processes": n, "seconds": wall, "files_per_second": len(files) / wall,
+                            "mb_per_second": corpus["compressed_mb"] / wall})  # fmt: skip
+        for row in scaling:
+            row["speedup"] = scaling[0]["seconds"] / row["seconds"]
+        result["scaling"] = scaling
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(result, indent=2, default=str))
+    if args.json:
+        print(json.dumps(result, indent=2, default=str))
+    else:
+        print_report(result, args.show)
+        print(f"written to {RESULTS}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
