@@ -205,6 +205,7 @@ def speed(outcomes: Sequence[Outcome], elapsed: float) -> dict[str, Any]:
             for o in outcomes
             if not o.complete
         ],
+        "crashed": [{"filename": o.file.filename, "error": o.error} for o in outcomes if o.crashed],
     }
 
 
