@@ -243,20 +243,21 @@ def false_positives(outcomes: Sequence[Outcome]) -> dict[str, Any]:
 
 
 def recall(samples: Sequence[Sample]) -> dict[str, Any]:
+    """A sample is caught when one of its expected checks fires at its severity or above; a
+    control passes when nothing reaches medium."""
     rows = []
     for s in samples:
         findings = inspect_file(s.ref, s.data, s.metadata).findings
-        found = {f.check_id for f in findings}
         top = max((f.severity for f in findings), default=Severity.INFO)
-        expected = [f for f in findings if f.check_id in s.expects]
-        reached = max((f.severity for f in expected), default=Severity.INFO)
-        ok = top < FLAG if s.control else set(s.expects) <= found and reached >= s.severity
+        apt = [f for f in findings if f.check_id in s.expects]
+        reached = max((f.severity for f in apt), default=Severity.INFO)
+        ok = top < FLAG if s.control else bool(apt) and reached >= s.severity
         rows.append({
-            "sample": s.key, "filename": s.filename, "control": s.control, "ok": ok,
-            "detected": top >= (FLAG if s.control else s.severity),
+            "sample": s.key, "filename": s.filename, "shape": s.shape, "control": s.control,
+            "ok": ok, "detected": top >= (FLAG if s.control else s.severity),
             "expects": list(s.expects), "min_severity": s.severity.label,
-            "missing": sorted(set(s.expects) - found), "top_severity": top.label,
-            "found": sorted(f"{f.check_id}:{f.severity.label}" for f in findings),
+            "reached": reached.label if apt else None, "top_severity": top.label,
+            "found": sorted({f"{f.check_id}:{f.severity.label}" for f in findings}),
         })  # fmt: skip
     malicious = [r for r in rows if not r["control"]]
     controls = [r for r in rows if r["control"]]

