@@ -45,13 +45,12 @@ from analysis.artifact import ArtifactRef
 from analysis.inspect import inspect_file
 from analysis.model import Finding, ReleaseMetadata, Severity
 from bench.artifact_corpus import CorpusFile, load_files, release_metadata
+from bench.artifacts_report import render_report
 from bench.common import REPO
 from bench.samples import Sample, build_samples
 
 RESULTS = REPO / "bench" / "results" / "artifacts.json"
 FLAG = Severity.MEDIUM  # a benign package with a finding at this or above is a false positive
-TARGET_PACKAGES_PER_SECOND = 200
-TARGET_FP_RATE = 0.005
 SCHEMA = 1
 
 
@@ -271,74 +270,6 @@ def recall(samples: Sequence[Sample]) -> dict[str, Any]:
     }
 
 
-# ---------------------------------------------------------------- report
-
-
-def print_report(result: dict[str, Any], show: int) -> None:
-    c, s = result["corpus"], result["speed"]
-    fp, rc, mem = result["false_positives"], result["recall"], result["memory"]
-    print(f"corpus: {c['files']} files ({c['wheels']} wheels, {c['sdists']} sdists) of "
-          f"{c['packages']} packages, {c['compressed_mb']:,.0f} MB; loaded in {c['load_seconds']:.0f}s")  # fmt: skip
-    for source, row in c["sources"].items():
-        print(f"  {source:14} {row['files']:5} files {row['mb']:9,.1f} MB")
-    print(f"analysis, one process on one core: {s['files']} files in {s['seconds']:.1f}s, "
-          f"{s['unpacked_mb']:,.0f} MB unpacked as read, {s['members']:,} members")  # fmt: skip
-    print(f"  {s['files_per_second']:8,.1f} files/s   {s['mb_per_second']:8,.1f} MB/s (compressed)")
-    t = s["typical_package"]
-    print(f"  typical packages/s per core: {t['band_packages_per_second']:,.0f} over the median-size band "
-          f"({t['band_packages']} packages of {t['band_kb'][0]:,.0f}-{t['band_kb'][1]:,.0f} kB)  "
-          f"(goal >= {TARGET_PACKAGES_PER_SECOND})")  # fmt: skip
-    print(f"    median-size project {t['project']} ({t['files']} file(s), {t['compressed_kb']:,.0f} kB): "
-          f"{t['ms']:.2f} ms; median package time {s['median_package_ms']:.2f} ms "
-          f"({s['packages_per_second_median']:,.0f}/s); whole corpus {s['packages_per_second_overall']:,.1f} packages/s")  # fmt: skip
-    ms = s["file_ms"]
-    print(f"  ms per file: p50 {ms['p50']:.2f}  p95 {ms['p95']:.2f}  max {ms['max']:,.0f}")
-    print("  slowest files:")
-    for row in s["slowest"]:
-        print(f"    {row['ms']:9,.0f} ms {row['mb']:7.1f} MB {row['members']:6} members "
-              f"{row['unpacked_mb']:8,.0f} MB unpacked{'' if row['complete'] else ' (incomplete)'}  {row['filename']}")  # fmt: skip
-    if s["incomplete"]:
-        print(f"  {len(s['incomplete'])} files read incompletely (a limit or a bad header):")
-        reasons = Counter(row["error"].split(":")[0][:60] for row in s["incomplete"])
-        for reason, n in reasons.most_common(8):
-            print(f"    {n:5}  {reason}")
-    for row in s["crashed"]:
-        print(f"  CRASH {row['filename']}: {row['error']}")
-    for scale in result.get("scaling", []):
-        print(f"  {scale['processes']:2} processes: {scale['seconds']:.1f}s wall, {scale['files_per_second']:,.1f} "
-              f"files/s, {scale['mb_per_second']:,.1f} MB/s, {scale['speedup']:.1f}x one process")  # fmt: skip
-    print(f"memory: RSS {mem['rss_loaded_mb']:,.0f} MB with the corpus resident; peak (ru_maxrss) "
-          f"{mem['ru_maxrss_mb']:,.0f} MB, {mem['ru_maxrss_mb'] - mem['rss_loaded_mb']:,.0f} MB over it")  # fmt: skip
-    for row in mem["traced"]:
-        print(
-            f"  tracemalloc peak {row['peak_mb']:7.1f} MB inspecting {row['filename']} ({row['mb']:.0f} MB, {row['why']})"
-        )
-    print(f"false positives: {len(fp['flagged_packages'])} of {fp['packages']} benign packages "
-          f"({fp['rate']:.2%}) have a finding at {FLAG.label} or above  (goal <= {TARGET_FP_RATE:.1%})")  # fmt: skip
-    for row in fp["offenders"][:show]:
-        print(f"  {row['project']:22} {row['check']:28} {row['severity']:8} {row['filename']}  "
-              f"{row['path']}:{row['line']}  {row['snippet'][:100]!r}")  # fmt: skip
-    if len(fp["offenders"]) > show:
-        print(f"  ... {len(fp['offenders']) - show} more in {RESULTS}")
-    print("  findings on the benign corpus by check (all severities):")
-    for row in fp["checks"]:
-        print(
-            f"    {row['check']:34} {row['severity']:8} {row['findings']:6} findings in {row['packages']:4} packages"
-        )
-    print(f"recall: {rc['caught']} of {rc['samples']} samples caught (every expected check, at its "
-          f"severity); {rc['detected_any']} reach their severity by any check; controls clean "
-          f"{rc['controls_clean']} of {rc['controls']}")  # fmt: skip
-    for row in rc["rows"]:
-        if not row["ok"]:
-            kind = (
-                "control flagged"
-                if row["control"]
-                else f"missing {', '.join(row['missing']) or '(severity)'}"
-            )
-            print(f"  MISS {row['sample']:28} {kind}; wanted >= {row['min_severity']}, "
-                  f"got {row['top_severity']}: {', '.join(row['found']) or 'nothing'}")  # fmt: skip
-
-
 def corpus_summary(files: Sequence[CorpusFile], load_seconds: float) -> dict[str, Any]:
     sources: dict[str, dict[str, float]] = {}
     for f in files:
@@ -356,32 +287,21 @@ def corpus_summary(files: Sequence[CorpusFile], load_seconds: float) -> dict[str
     }
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--limit", type=int, help="at most N files, a seeded sample")
-    parser.add_argument("--only", choices=["wheels", "sdists"])
-    parser.add_argument("--processes", type=int, default=0, help="also time a pool of N workers")
-    parser.add_argument(
-        "--no-installed", action="store_true", help="skip wheels rebuilt from site-packages"
-    )
-    parser.add_argument("--no-metadata", action="store_true", help="pass no release metadata")
-    parser.add_argument("--show", type=int, default=60, help="offenders to print")
-    parser.add_argument("--json", action="store_true", help="print the results as JSON")
-    args = parser.parse_args(argv)
-
-    began = time.perf_counter()
-    files = load_files(args.only, installed=not args.no_installed, limit=args.limit)
-    metas = {} if args.no_metadata else release_metadata(files)
-    samples = build_samples()
-    corpus = corpus_summary(files, time.perf_counter() - began)
-    for s in samples[:5]:  # warm imports and caches outside the timing
+def measure(files: Sequence[CorpusFile], metas: dict[tuple[str, str], ReleaseMetadata]
+            ) -> dict[str, Any]:  # fmt: skip
+    """The single-process timing on one core, then memory and false positives."""
+    for s in build_samples()[:5]:  # warm imports and caches outside the timing
         inspect_file(s.ref, s.data, s.metadata)
     rss_loaded = psutil.Process().memory_info().rss
     everyone = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else set()
     if everyone:
         os.sched_setaffinity(0, {min(everyone)})
-    outcomes, elapsed = run_all(files, metas, progress_line(len(files)))
-    ru_maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    try:
+        outcomes, elapsed = run_all(files, metas, progress_line(len(files)))
+    finally:
+        if everyone:
+            os.sched_setaffinity(0, everyone)
+    ru_maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
     biggest = max(files, key=lambda f: len(f.data))
     widest = max(outcomes, key=lambda o: o.unpacked).file
     traced = [
@@ -389,9 +309,7 @@ def main(argv: list[str] | None = None) -> int:
          "peak_mb": peak_traced(f, metas.get((f.project, f.version))) / 1e6}
         for f, why in ((biggest, "largest file"), (widest, "most unpacked"))
     ]  # fmt: skip
-    result: dict[str, Any] = {
-        "schema": SCHEMA,
-        "corpus": corpus,
+    return {
         "speed": speed(outcomes, elapsed),
         "memory": {
             "rss_loaded_mb": rss_loaded / 1e6,
@@ -399,26 +317,54 @@ def main(argv: list[str] | None = None) -> int:
             "traced": traced,
         },
         "false_positives": false_positives(outcomes),
-        "recall": recall(samples),
     }
-    if everyone:
-        os.sched_setaffinity(0, everyone)
-    if args.processes:
-        scaling = []
-        for n in sorted({1, args.processes}):
-            wall = run_pool(files, metas, n)
-            scaling.append({"processes": n, "seconds": wall, "files_per_second": len(files) / wall,
-                            "mb_per_second": corpus["compressed_mb"] / wall})  # fmt: skip
-        for row in scaling:
-            row["speedup"] = scaling[0]["seconds"] / row["seconds"]
-        result["scaling"] = scaling
+
+
+def scaling(files: Sequence[CorpusFile], metas: dict[tuple[str, str], ReleaseMetadata],
+            processes: int) -> list[dict[str, float]]:  # fmt: skip
+    megabytes = sum(len(f.data) for f in files) / 1e6
+    rows = []
+    for n in sorted({1, processes}):
+        wall = run_pool(files, metas, n)
+        rows.append({"processes": n, "seconds": wall, "files_per_second": len(files) / wall,
+                     "mb_per_second": megabytes / wall})  # fmt: skip
+    for row in rows:
+        row["speedup"] = rows[0]["seconds"] / row["seconds"]
+    return rows
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--limit", type=int, help="at most N files, a seeded sample")
+    parser.add_argument("--only", choices=["wheels", "sdists"])
+    parser.add_argument("--processes", type=int, default=0, help="also time a pool of N workers")
+    parser.add_argument("--no-installed", action="store_true",
+                        help="skip wheels rebuilt from site-packages")  # fmt: skip
+    parser.add_argument("--no-metadata", action="store_true", help="pass no release metadata")
+    parser.add_argument("--samples-only", action="store_true", help="recall only, no corpus")
+    parser.add_argument("--show", type=int, default=60, help="offenders to print")
+    parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    result: dict[str, Any] = {"schema": SCHEMA}
+    if not args.samples_only:
+        began = time.perf_counter()
+        files = load_files(args.only, installed=not args.no_installed, limit=args.limit)
+        metas = {} if args.no_metadata else release_metadata(files)
+        result["corpus"] = corpus_summary(files, time.perf_counter() - began)
+        result |= measure(files, metas)
+        if args.processes:
+            result["scaling"] = scaling(files, metas, args.processes)
+    result["recall"] = recall(build_samples())
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2, default=str))
     if args.json:
         print(json.dumps(result, indent=2, default=str))
     else:
-        print_report(result, args.show)
-        print(f"written to {RESULTS}")
+        render_report(result, args.show, RESULTS)
     return 0
 
 
