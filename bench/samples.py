@@ -354,9 +354,9 @@ _PE = (
     + b"PE\x00\x00"
     + b"\x00" * 200
 )
-_add("pure-wheel-elf", "stellwater", "py3-none-any wheel bundling an ELF executable",
+_add("pure-wheel-elf", "stellwater", "py3-none-any wheel bundling an ELF nothing runs (a capability: low)",
      _wh("stellwater", {"stellwater/__init__.py": "", "stellwater/bin/helper": _ELF}),
-     (NATIVE_IN_PURE,), Severity.MEDIUM)  # fmt: skip
+     (NATIVE_IN_PURE,), Severity.LOW)  # fmt: skip
 
 _add("pure-wheel-pe-run", "grimsby-sync", "py3-none-any wheel bundling a PE that __init__ runs",
      _wh("grimsby-sync", {
@@ -364,7 +364,7 @@ _add("pure-wheel-pe-run", "grimsby-sync", "py3-none-any wheel bundling a PE that
              "import os, subprocess\n"
              "subprocess.Popen([os.path.join(os.path.dirname(__file__), 'svc.exe')])\n",
          "grimsby_sync/svc.exe": _PE}),
-     (NATIVE_IN_PURE,))  # fmt: skip
+     (PROCESS_SPAWN, NATIVE_IN_PURE))  # fmt: skip
 
 _add("entry-point-pip", "pipwrangle", "console script named pip",
      _wh("pipwrangle", {"pipwrangle/__init__.py": "def main():\n    print(1)\n"},
