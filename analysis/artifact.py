@@ -27,12 +27,15 @@ class ArchiveLimits:
     """Bounds on reading one archive in memory. Hitting one stops reading (or skips the member)
     and becomes a finding; nothing is ever written to disk."""
 
-    max_total: int = 256 * 1024 * 1024  # bytes unpacked, all members together
+    max_total: int = 256 * 1024 * 1024  # bytes unpacked (zip: read), all members together
     max_member: int = 16 * 1024 * 1024  # bytes unpacked of one member kept for analysis
     max_ratio: int = 100  # unpacked / packed size, whole archive and per zip member
     max_members: int = 50_000  # member entries read before stopping
     max_depth: int = 40  # path components of one member
     head_bytes: int = 4096  # bytes kept of a member that is not text we analyse (magic numbers)
+    # Unpacked bytes before the ratio applies: real wheels carry megabytes of zeros that expand
+    # a thousand-fold (onnx test data), harmless at that size.
+    ratio_floor: int = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)

@@ -109,5 +109,107 @@ METADATA_CHECKS: tuple[Check, ...] = (
     _meta("metadata.no-classifiers", Severity.INFO, 5, "No classifiers", "No trove classifiers."),
 )  # fmt: skip
 
-CHECKS: tuple[Check, ...] = TYPOSQUAT_CHECKS + METADATA_CHECKS
+ARCHIVE_CHECKS: tuple[Check, ...] = (
+    _meta("archive.not-an-archive", Severity.MEDIUM, 40, "Content does not match the extension",
+          "A .whl, .egg, .zip or .tar.* file whose first bytes are not that format; not read."),
+    _meta("archive.unknown-format", Severity.INFO, 5, "Distribution format not read",
+          "An extension the reader does not open (.exe, .msi, .rpm, .dmg, .tar.Z, ...)."),
+    _meta("archive.unreadable", Severity.LOW, 15, "Malformed archive",
+          "A truncated stream, bad header, bad CRC or unsupported compression stopped reading "
+          "(or skipped a zip member); PyPI validates uploads, so this is odd but usually benign."),
+    _meta("archive.path-traversal", Severity.HIGH, 70, "Path traversal",
+          "A member whose path climbs out of the extraction directory (../) after normalisation."),
+    _meta("archive.absolute-path", Severity.HIGH, 70, "Absolute path",
+          "A member at an absolute path (/x, C:\\x, \\\\server\\x)."),
+    _meta("archive.link", Severity.HIGH, 60, "Symbolic or hard link",
+          "A tar symlink or hardlink, or a zip entry with symlink mode bits; never followed. "
+          "Installing a Python package never needs one."),
+    _meta("archive.device", Severity.HIGH, 60, "Device, FIFO or special file",
+          "A tar character or block device, FIFO or other non-regular member."),
+    _meta("archive.duplicate-name", Severity.MEDIUM, 40, "Duplicate member name",
+          "Two members at one path: installers write both and the later copy wins, while a "
+          "reviewer looking up the name may see the earlier one. The later copy is reported."),
+    _meta("archive.bad-name", Severity.LOW, 20, "Undecodable or control-character name",
+          "A member name that is not UTF-8 (or not marked so in a zip), or contains control "
+          "characters (medium): tools disagree on the name or print it misleadingly."),
+    _meta("archive.encrypted", Severity.MEDIUM, 45, "Encrypted zip member",
+          "A password-protected member: pip cannot install it and no scanner can read it."),
+    _meta("archive.bomb", Severity.HIGH, 70, "Decompression bomb",
+          "A compression ratio beyond the limit (whole archive, or one zip member), past 64 MiB "
+          "unpacked."),
+    _meta("archive.size-limit", Severity.INFO, 5, "Unpacked size over the limit",
+          "More bytes to unpack than the total limit at a normal ratio (large compiled wheels); "
+          "the rest was not read."),
+    _meta("archive.too-many-members", Severity.LOW, 15, "Too many members",
+          "More members than the limit; the rest were not read."),
+    _meta("archive.deep-path", Severity.LOW, 20, "Deeply nested path",
+          "A member path with more components than the limit; not read."),
+    _meta("archive.member-too-large", Severity.LOW, 10, "Oversized text member",
+          "A file we analyse (.py, .pth, ...) larger than the per-member limit; only its head "
+          "was kept."),
+    _meta("archive.bundled-binary", Severity.LOW, 30, "Native binary in a pure distribution",
+          "An ELF, PE or Mach-O file (by magic number) in an sdist, pure egg or none-any wheel. "
+          "Low alone (launchers and helper programs are shipped on purpose); high when code in "
+          "the same archive runs a process at install, start-up or import time. Compiled wheels "
+          "are expected to carry them."),
+    _meta("archive.metadata-mismatch", Severity.MEDIUM, 40, "Archive metadata disagrees",
+          "PKG-INFO or METADATA (or the .dist-info name) disagrees with PyPI's JSON on name, "
+          "version or dependencies; a dependency only the archive declares is the dangerous one."),
+    _meta("archive.missing-metadata", Severity.LOW, 20, "Wheel without METADATA",
+          "A wheel with no .dist-info/METADATA: pip refuses it."),
+    # Raised by the collector (and `scan`) about a file it could not read at all.
+    _meta("archive.too-large", Severity.INFO, 5, "Not inspected: too large",
+          "The file is larger than the download cap (max-file-size), so its code was not read. "
+          "Never a silent skip: the release shows that one of its files is unexamined."),
+    _meta("archive.digest-mismatch", Severity.HIGH, 70, "Digest mismatch",
+          "The bytes served for the file do not hash to the sha256 PyPI lists for it, after "
+          "several downloads: tampering on the way, or a broken mirror."),
+    _meta("archive.inspection-failed", Severity.LOW, 20, "Inspection failed",
+          "Reading the file crashed or timed out in the isolated reader process, repeatedly: "
+          "the file is hostile to readers or hits a bug of ours; a person should look."),
+)  # fmt: skip
+
+CODE_CHECKS: tuple[Check, ...] = (
+    _meta("code.exfiltration", Severity.CRITICAL, 95, "Exfiltration",
+          "Reads secrets (credential files, the whole environment, or an environment variable or "
+          "host name that flows into the request) and sends them over the network in the same "
+          "function. Critical at install or start, high on import, medium from a function."),
+    _meta("code.decode-exec", Severity.CRITICAL, 95, "Decode and execute",
+          "Decoded data (base64, zlib, marshal, hex, rot13, Fernet, reversed or chr-joined text, "
+          "powershell -enc) flows into exec, eval, compile or __import__. Critical at install, "
+          "start or import; high from a function; low without a payload shipped in the file."),
+    _meta("code.download-exec", Severity.CRITICAL, 95, "Download and execute",
+          "Fetches a file and runs it or marks it executable, executes a response body, or "
+          "pipes curl/wget into a shell. Critical at install or start."),
+    _meta("code.process-spawn", Severity.MEDIUM, 50, "Process at install time",
+          "Runs a command at install, start or import time that is not a build tool; high for "
+          "powershell, certutil, mshta, crontab and other fetch-or-persist commands."),
+    _meta("code.shady-url", Severity.LOW, 25, "Shady URL",
+          "A webhook with its token, a paste, tunnel or request-catcher host, or a public IP "
+          "literal in code (not docstrings); high next to a send or exec at install or import."),
+    _meta("code.credential-access", Severity.MEDIUM, 50, "Credential file access",
+          "Names SSH keys, cloud or registry tokens, browser or wallet stores or /etc/passwd in "
+          "code that runs at install or start."),
+    _meta("code.obfuscation", Severity.LOW, 25, "Obfuscation",
+          "PyArmor runtime, builtins reached through getattr or __dict__, code hidden after "
+          "long runs of spaces, long high-entropy strings; medium when it reaches exec at "
+          "install, start or import."),
+    _meta("code.invisible-unicode", Severity.MEDIUM, 50, "Invisible or bidirectional Unicode",
+          "Zero-width or bidirectional control characters in code or comments (Trojan Source); "
+          "low for bidi controls inside string literals."),
+    _meta("code.startup-hook", Severity.LOW, 25, "Startup hook",
+          "A .pth file with executable import lines or a shipped sitecustomize/usercustomize: "
+          "code at every interpreter start. Info for a plain `import module` line."),
+    _meta("code.command-shadow", Severity.MEDIUM, 50, "Shadowed command",
+          "Installs a console script named like a common command (pip, python, git, sudo, ssh, "
+          "curl, ...) that the distribution does not own."),
+    _meta("code.cmdclass-override", Severity.INFO, 5, "cmdclass override",
+          "setup(cmdclass=...) replaces install, develop, egg_info, build_py or another command; "
+          "context: its code is read at install reach."),
+    _meta("code.build-backend", Severity.LOW, 25, "Unusual build backend",
+          "An in-tree PEP 517 backend (backend-path, low), a build requirement from a URL "
+          "(medium), or an uncommon backend name (info)."),
+)  # fmt: skip
+
+CHECKS: tuple[Check, ...] = TYPOSQUAT_CHECKS + METADATA_CHECKS + ARCHIVE_CHECKS + CODE_CHECKS
 CHECKS_BY_ID: Mapping[str, Check] = {check.id: check for check in CHECKS}

@@ -30,12 +30,25 @@ def _table(checks: Sequence[Check], with_example: bool) -> list[str]:
     return lines
 
 
+# Sections after the name checks, by id prefix, in registry order; a new prefix gets its own.
+SECTIONS = {
+    "metadata": "Metadata checks",
+    "archive": "Archive checks (distribution files)",
+    "code": "Code checks (what a file's code does, with its member, line and reach: install, "
+    "startup, import, command or runtime)",
+}
+
+
 def render_checks_markdown(checks: Sequence[Check] = CHECKS) -> str:
     names = [c for c in checks if c.id.startswith("typosquat.")]
-    others = [c for c in checks if not c.id.startswith("typosquat.")]
     parts = [HEADER, "## Name checks (typosquats)", "",
              "A name match's own strength (0-100) decides between **info** and **low**: typing "
              "slips against the 5,000 most-downloaded projects are low, edits that are not typing "
              "slips are info unless the target is among the 100 most-downloaded.", "",
-             *_table(names, True), "", "## Metadata checks", "", *_table(others, False), ""]  # fmt: skip
+             *_table(names, True), ""]  # fmt: skip
+    prefixes = dict.fromkeys(c.id.partition(".")[0] for c in checks if c not in names)
+    for prefix in prefixes:
+        section = [c for c in checks if c.id.partition(".")[0] == prefix]
+        title = SECTIONS.get(prefix, f"{prefix.capitalize()} checks")
+        parts += [f"## {title}", "", *_table(section, False), ""]
     return "\n".join(parts)

@@ -2,7 +2,9 @@
 
 A name match alone is at most low; a flagged name match plus suspicious metadata (any finding at
 low or above) is high, and critical with two strong signals (medium or above) or metadata copied
-from the imitated project. Metadata alone is capped at the strongest finding's severity.
+from the imitated project. Metadata alone is capped at the strongest finding's severity. A code
+finding keeps its own severity (decode->exec at install time is critical on its own), and a flagged
+name plus any code finding at medium or above is critical.
 """
 
 from __future__ import annotations
@@ -29,6 +31,20 @@ def combine(findings: Sequence[Finding]) -> Assessment:
 
 
 def _severity(findings: Sequence[Finding]) -> Severity:
+    code = max((f.severity for f in findings if f.check_id.startswith("code.")), default=None)
+    base = _name_and_metadata(findings)
+    if code is None:
+        return base
+    if base >= Severity.LOW and code >= Severity.MEDIUM and _name_flagged(findings):
+        return Severity.CRITICAL  # an imitation that also carries suspicious code
+    return max(base, code)
+
+
+def _name_flagged(findings: Sequence[Finding]) -> bool:
+    return any(f.check_id.startswith("typosquat.") and f.severity >= Severity.LOW for f in findings)
+
+
+def _name_and_metadata(findings: Sequence[Finding]) -> Severity:
     names = [f for f in findings if f.check_id.startswith("typosquat.")]
     others = [f for f in findings if not f.check_id.startswith("typosquat.")]
     suspicious = [f for f in others if f.severity >= Severity.LOW]

@@ -1,6 +1,6 @@
 """Backfill a synthetic PyPI day from the stand-in, end to end, and report throughput and memory.
 
-    python bench/backfill.py [--releases 15000] [--workers 32] [--database-url URL]
+    python bench/backfill.py [--releases 15000] [--workers 32] [--inspect on] [--database-url URL]
 
 The stand-in runs in this process on a real port; the collector is `pypi-sentinel run --once`
 in a child process (so its memory is measured alone) against an embedded Postgres in a scratch
@@ -41,6 +41,7 @@ async def main(args: argparse.Namespace) -> None:
             extra = {
                 "PYPI_SENTINEL_WORKERS": str(args.workers),
                 "PYPI_SENTINEL_LOG_LEVEL": args.log_level,
+                "PYPI_SENTINEL_INSPECT": args.inspect,
             }
             if args.database_url:
                 extra["PYPI_SENTINEL_DATABASE_URL"] = args.database_url
@@ -97,6 +98,9 @@ async def _verify(env: dict[str, str], pypi: StandInPyPI, since: int) -> None:
         fetched = await conn.fetchval("SELECT count(*) FROM releases WHERE fetched_at IS NOT NULL")
         gone = await conn.fetchval("SELECT count(*) FROM releases WHERE fetched_at IS NULL")
         open_jobs = await conn.fetchval("SELECT count(*) FROM jobs WHERE state <> 'done'")
+        inspected = await conn.fetch(
+            "SELECT inspection, count(*) AS n FROM files WHERE inspection IS NOT NULL GROUP BY 1"
+        )
     finally:
         await conn.close()
         if server is not None:
@@ -104,6 +108,8 @@ async def _verify(env: dict[str, str], pypi: StandInPyPI, since: int) -> None:
     journal = sum(1 for e in pypi.journal if e.serial > since)
     print(f"  check: {stored}/{journal} events stored once, {fetched} releases analysed, "
           f"{gone} never fetchable (removed/quarantined first), {open_jobs} jobs open")  # fmt: skip
+    if inspected:
+        print("  files: " + ", ".join(f"{r['n']} {r['inspection']}" for r in inspected))
 
 
 if __name__ == "__main__":
@@ -113,6 +119,10 @@ if __name__ == "__main__":
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--database-url")
     parser.add_argument("--log-level", default="WARNING")
+    parser.add_argument(
+        "--inspect", choices=["on", "off"], default="off",
+        help="also download and read every file (off: the metadata pipeline alone, as before)",
+    )  # fmt: skip
     # The stand-in runs on uvloop here, as the collector does: PyPI's own servers are not
     # ours to measure, so its stand-in should cost as little of this machine as it can.
     import uvloop

@@ -24,6 +24,7 @@ from collector.commands import (
     releases,
     report,
     run,
+    scan,
     status,
     subscribe,
     up,
@@ -42,7 +43,7 @@ EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_UNAVAILABLE = 0, 1, 2, 3
 _COMMANDS: dict[str, Any] = {
     "up": up, "run": run, "check": check, "audit": audit, "findings": findings,
     "releases": releases, "status": status, "dashboard": dashboard, "demo": demo,
-    "subscribe": subscribe, "report": report, "db": db,
+    "subscribe": subscribe, "report": report, "scan": scan, "db": db,
 }  # fmt: skip
 
 

@@ -81,6 +81,24 @@ def parse_count(raw: str) -> int:
     return int(raw)
 
 
+_SIZE_UNITS = {"": 1, "b": 1, "kb": 1000, "mb": 1000**2, "gb": 1000**3,
+               "kib": 1024, "mib": 1024**2, "gib": 1024**3}  # fmt: skip
+
+
+def parse_size(raw: str) -> int:
+    """Bytes, with an optional unit: 50MB, 50 MiB, 52428800."""
+    text = raw.strip().lower().replace(" ", "")
+    number = text.rstrip("kmgib")
+    unit = text[len(number) :]
+    try:
+        value = float(number) * _SIZE_UNITS[unit]
+    except (KeyError, ValueError):
+        raise ValueError(f"expected a size such as 50MB or 52428800, got {raw!r}") from None
+    if not 1024 <= value <= 10 * 1000**3:
+        raise ValueError(f"expected a size from 1KiB to 10GB, got {raw!r}")
+    return int(value)
+
+
 def parse_secret(raw: str) -> str | None:
     return raw if raw.strip() else None  # set but empty means unset
 
@@ -192,6 +210,28 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option("workers", parse_count, lambda: 32, "concurrent release fetches"),
     Option(
+        "inspect",
+        parse_switch,
+        lambda: True,
+        "download and read every distribution file for install- and import-time code",
+        default_text="`on`",
+    ),
+    Option("inspect_workers", parse_count, lambda: 4, "concurrent file downloads for inspection"),
+    Option(
+        "inspect_processes",
+        parse_count,
+        lambda: max(1, os.cpu_count() or 1),
+        "processes reading archives (CPU-bound; isolated from the collector)",
+        default_text="the number of CPUs",
+    ),
+    Option(
+        "max_file_size",
+        parse_size,
+        lambda: 50 * 1000**2,
+        "files larger than this are not downloaded (a finding says so)",
+        default_text="`50MB`",
+    ),
+    Option(
         "slack_webhook_url",
         parse_optional_url,
         lambda: None,
@@ -272,6 +312,10 @@ class Settings:
     rss_interval: float = 15.0
     reconcile_interval: float = 21600.0
     workers: int = 32
+    inspect: bool = True
+    inspect_workers: int = 4
+    inspect_processes: int = 1
+    max_file_size: int = 50 * 1000**2
     slack_webhook_url: str | None = field(default=None, repr=False)
     alert_email: str | None = None
     smtp_host: str | None = "localhost"

@@ -347,7 +347,8 @@ FROM findings WHERE release_id = $1
 ORDER BY {IS_VERDICT} DESC, severity DESC, score DESC, check_id
 """
 FILE_COLUMNS = ("filename", "packagetype", "python_version", "requires_python", "size",
-                "sha256", "uploaded_at", "yanked", "status", "url")  # fmt: skip
+                "sha256", "uploaded_at", "yanked", "status", "url", "inspection",
+                "inspection_error", "inspected_members")  # fmt: skip
 _FILES = f"SELECT {', '.join(FILE_COLUMNS)} FROM files WHERE release_id = $1 ORDER BY filename"
 VERDICT_COLUMNS = ("created_at", "verdict", "actor", "note", "finding_id")
 _VERDICTS = f"""

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import asyncpg
 
-from analysis.model import Assessment, Finding, ReleaseSnapshot, Severity
+from analysis.model import Assessment, Finding, Severity
 from collector.alerts.model import Candidate, Subscription, matches
 from collector.alerts.store import AGGREGATE_CHECK, enqueue_alerts, list_subscriptions
 from collector.store import PgConnection
@@ -16,7 +16,7 @@ from collector.store import PgConnection
 ALERT_FLOOR = Severity.LOW  # releases below this get no aggregate finding and no alert
 
 
-def aggregate_finding(snapshot: ReleaseSnapshot, assessment: Assessment) -> Finding | None:
+def aggregate_finding(project: str, version: str, assessment: Assessment) -> Finding | None:
     """One finding per flagged release with its combined verdict: what alerts and the feed show."""
     if assessment.severity < ALERT_FLOOR:
         return None
@@ -25,21 +25,36 @@ def aggregate_finding(snapshot: ReleaseSnapshot, assessment: Assessment) -> Find
     reasons = list(assessment.reasons) or [f.summary for f in assessment.findings]
     imitates = f", imitating {', '.join(targets)}" if targets else ""
     summary = (
-        f"{snapshot.project} {snapshot.version}: {assessment.severity.label} risk "
+        f"{project} {version}: {assessment.severity.label} risk "
         f"(score {assessment.score}){imitates}."
     )
+    evidence: dict[str, object] = {"reasons": reasons, "checks": checks, "targets": targets}
+    code = _code_evidence(assessment)
+    if code:  # where to look first: the strongest file finding, at its line on inspector
+        evidence["code"] = code
+        evidence["inspector_url"] = code[0]["inspector_url"]
     return Finding(
         check_id=AGGREGATE_CHECK,
         severity=assessment.severity,
         score=assessment.score,
         summary=summary,
-        evidence={"reasons": reasons, "checks": checks, "targets": targets},
+        evidence=evidence,
         target=targets[0] if targets else None,
     )
 
 
-def with_aggregate(snapshot: ReleaseSnapshot, assessment: Assessment) -> Assessment:
-    aggregate = aggregate_finding(snapshot, assessment)
+def _code_evidence(assessment: Assessment, limit: int = 5) -> list[dict[str, object]]:
+    """The strongest findings that point into a file (assessment.findings is strongest first)."""
+    keys = ("filename", "path", "line", "end_line", "snippet", "inspector_url")
+    return [
+        {"check": f.check_id, **{k: f.evidence[k] for k in keys if k in f.evidence}}
+        for f in assessment.findings
+        if isinstance(f.evidence.get("inspector_url"), str) and f.severity >= ALERT_FLOOR
+    ][:limit]
+
+
+def with_aggregate(project: str, version: str, assessment: Assessment) -> Assessment:
+    aggregate = aggregate_finding(project, version, assessment)
     if aggregate is None:
         return assessment
     return Assessment(
@@ -58,7 +73,7 @@ class OutboxWriter:
         self.on_planned: Callable[[], None] = lambda: None  # the sender's wake-up
 
     async def __call__(
-        self, conn: PgConnection, release_id: int, snapshot: ReleaseSnapshot, assessment: Assessment
+        self, conn: PgConnection, release_id: int, project: str, assessment: Assessment
     ) -> int:
         aggregate = await conn.fetchrow(
             "SELECT id, severity::text AS severity FROM findings "
@@ -69,7 +84,7 @@ class OutboxWriter:
         if aggregate is None:
             return 0
         candidate = Candidate(
-            project=snapshot.project,
+            project=project,
             severity=Severity.parse(aggregate["severity"]),
             checks=[f.check_id for f in assessment.findings],
             targets=[f.target for f in assessment.findings if f.target],

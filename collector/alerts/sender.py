@@ -84,7 +84,10 @@ class Links:
             targets=tuple(str(t) for t in evidence.get("targets", [])),
             first_seen=row.first_seen,
             pypi_url=self.pypi.project_page(row.project, row.version),
-            inspector_url=f"https://inspector.pypi.io/project/{row.project}/{row.version}/",
+            inspector_url=str(
+                evidence.get("inspector_url")
+                or f"https://inspector.pypi.io/project/{row.project}/{row.version}/"
+            ),
             dashboard_url=f"{self.dashboard}/?release={row.release_id}",
         )
 

@@ -101,7 +101,8 @@ async def sync_env_subscriptions(conn: PgConnection, wanted: Sequence[Subscripti
 
 
 async def enqueue_alerts(conn: PgConnection, finding_id: int, subscriptions: Iterable[int]) -> int:
-    """Plan one delivery per (subscription, finding); a pair already planned is left alone."""
+    """Plan one delivery per (subscription, finding, severity): a pair already planned at the
+    finding's current severity or above is left alone; a verdict that rose is planned again."""
     ids = sorted(set(subscriptions))
     if not ids:
         return 0
@@ -109,7 +110,11 @@ async def enqueue_alerts(conn: PgConnection, finding_id: int, subscriptions: Ite
         """
         INSERT INTO alert_outbox (subscription_id, finding_id)
         SELECT s, $1 FROM unnest($2::bigint[]) AS s
-        ON CONFLICT (subscription_id, finding_id) DO NOTHING
+        WHERE NOT EXISTS (
+            SELECT 1 FROM alert_outbox o JOIN findings f ON f.id = $1
+            WHERE o.subscription_id = s AND o.finding_id = $1 AND o.severity >= f.severity
+        )
+        ON CONFLICT (subscription_id, finding_id, severity) DO NOTHING
         """,
         finding_id,
         ids,

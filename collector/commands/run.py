@@ -90,7 +90,10 @@ async def follow(
 
 
 async def _once(collector: Collector, args: argparse.Namespace) -> int:
-    result = await collector.run_once(args.since_serial)
+    try:
+        result = await collector.run_once(args.since_serial)
+    finally:
+        collector.close()
     drained = result.drained
     if args.format is OutputFormat.JSON:
         print_json(
@@ -99,13 +102,15 @@ async def _once(collector: Collector, args: argparse.Namespace) -> int:
                 "events": result.events,
                 "jobs_processed": drained.processed,
                 "jobs_stuck": drained.stuck,
+                "files_inspected": drained.files_processed,
+                "files_stuck": drained.files_stuck,
                 "alerts_undelivered": result.undelivered,
             }
         )
     else:
         print(
             f"caught up to serial {result.cursor}: {result.events} events, "
-            f"{drained.processed} releases processed",
+            f"{drained.processed} releases processed, {drained.files_processed} files inspected",
             file=sys.stderr,
         )
     if result.undelivered:
@@ -115,9 +120,10 @@ async def _once(collector: Collector, args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 3
-    if drained.stuck:
+    if drained.stuck or drained.files_stuck:
         print(
-            f"pypi-sentinel: {drained.stuck} release(s) still failing after retries; "
+            f"pypi-sentinel: {drained.stuck} release(s) and {drained.files_stuck} file(s) "
+            "still failing after retries; "
             "`pypi-sentinel status` shows why (they are retried on the next run)",
             file=sys.stderr,
         )

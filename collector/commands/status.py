@@ -9,6 +9,7 @@ from collector.config import Settings
 from collector.output import OutputFormat, add_format_flag, print_json, print_text, render_table
 from collector.store.database import Database, open_database
 from collector.store.health import SourceHealth
+from collector.store.jobs import QueueStatus
 from collector.store.status import StoreStatus, fetch_status
 
 
@@ -42,14 +43,10 @@ def render_status_json(db: Database, status: StoreStatus) -> dict[str, Any]:
         "cursor_serial": status.cursor_serial,
         "pypi_last_serial": status.pypi_last_serial,
         "lag": {"events": status.lag_events, "seconds": status.lag_seconds()},
-        "queue": {
-            "pending": status.queue.pending,
-            "running": status.queue.running,
-            "retrying": status.queue.retrying,
-            "done": status.queue.done,
-            "oldest_open": status.queue.oldest_pending,
-            "next_due": status.queue.next_due,
-            "errors_by_kind": status.queue.errors_by_kind,
+        "queue": _queue_json(status.queue),
+        "inspection": {
+            **_queue_json(status.inspection),
+            "files": status.files_by_inspection,
         },
         "sources": {
             s.source: {
@@ -72,6 +69,18 @@ def render_status_json(db: Database, status: StoreStatus) -> dict[str, Any]:
     }
 
 
+def _queue_json(queue: QueueStatus) -> dict[str, Any]:
+    return {
+        "pending": queue.pending,
+        "running": queue.running,
+        "retrying": queue.retrying,
+        "done": queue.done,
+        "oldest_open": queue.oldest_pending,
+        "next_due": queue.next_due,
+        "errors_by_kind": queue.errors_by_kind,
+    }
+
+
 def render_status_text(db: Database, status: StoreStatus) -> str:
     rows: list[tuple[str, object]] = [
         ("database", f"{db.info.kind} {db.info.url}"),
@@ -89,6 +98,16 @@ def render_status_text(db: Database, status: StoreStatus) -> str:
                   f"{status.queue.retrying} retrying"),
     ]  # fmt: skip
     rows += [(f"  {kind} errors", n) for kind, n in status.queue.errors_by_kind.items()]
+    inspection = status.inspection
+    files = ", ".join(
+        f"{n} {state.replace('_', ' ')}" for state, n in status.files_by_inspection.items()
+    )
+    rows += [
+        ("file inspection", f"{inspection.pending} pending, {inspection.running} running, "
+                            f"{inspection.retrying} retrying"),
+        ("  files", files or "none yet"),
+    ]  # fmt: skip
+    rows += [(f"  {kind} errors", n) for kind, n in inspection.errors_by_kind.items()]
     rows += [(f"source {s.source}", _source_text(s)) for s in status.sources]
     rows += [
         (

@@ -16,12 +16,14 @@ from enum import StrEnum
 import asyncpg
 
 from analysis.model import Assessment, ReleaseSnapshot
+from analysis.scoring import combine
 from collector.alerts.outbox import ALERT_FLOOR, with_aggregate
 from collector.errors import UpstreamError
 from collector.pipeline.analyzer import Analyzer
 from collector.pipeline.fetcher import Fetched, Gone, ReleaseFetcher, StillStale
 from collector.pipeline.snapshot import build_snapshot
 from collector.store import PgConnection
+from collector.store.artifacts import current_findings, lock_release
 from collector.store.jobs import Job, complete_job, retry_job
 from collector.store.releases import (
     History,
@@ -36,7 +38,8 @@ log = logging.getLogger(__name__)
 
 # Called inside the saving transaction of a flagged release (the alert outbox hooks in here,
 # so alerts commit with their findings).
-FlaggedHook = Callable[[PgConnection, int, ReleaseSnapshot, Assessment], Awaitable[object]]
+# Arguments: the connection, the release id, its project and the release's combined assessment.
+FlaggedHook = Callable[[PgConnection, int, str, Assessment], Awaitable[object]]
 
 
 class Outcome(StrEnum):
@@ -66,12 +69,14 @@ class ReleaseProcessor:
         *,
         policy: RetryPolicy = RetryPolicy(),
         on_flagged: FlaggedHook | None = None,
+        inspect: bool = False,
     ) -> None:
         self.pool = pool
         self.fetcher = fetcher
         self.analyzer = analyzer
         self.policy = policy
         self.on_flagged = on_flagged
+        self.inspect = inspect  # queue every new file of a stored release for inspection
 
     async def process(self, job: Job, history: History | None = None) -> Outcome:
         try:
@@ -103,20 +108,36 @@ class ReleaseProcessor:
     async def _store(self, job: Job, fetched: Fetched, history: History) -> Outcome:
         async with self.pool.acquire() as conn:
             snapshot = build_snapshot(job, fetched, history)
-            assessment = with_aggregate(snapshot, await self.analyzer.assess(snapshot, conn))
-            # One statement stores everything and completes the job; a transaction is only
-            # needed when a flagged release must take its alerts along.
-            flagged = assessment.severity >= ALERT_FLOOR
-            hook = self.on_flagged if flagged else None
-            async with conn.transaction() if hook else contextlib.nullcontext():
-                release_id, _ = await save_analysed_release(
-                    conn, snapshot, assessment, fetched.page.last_serial,
-                    job_id=job.id, completed_serial=fetched.page.last_serial or job.min_serial,
-                )  # fmt: skip
-                if hook is not None:
-                    await hook(conn, release_id, snapshot, assessment)
+            analysed = await self.analyzer.assess(snapshot, conn)
+            # Files of this release were read before: their findings count in the verdict, and
+            # the release row's lock keeps an inspection finishing meanwhile from being lost.
+            locked = history.inspecting
+            async with conn.transaction() if locked else contextlib.nullcontext():
+                if locked:
+                    analysed = await self._with_file_findings(conn, snapshot, analysed)
+                assessment = with_aggregate(snapshot.project, snapshot.version, analysed)
+                # One statement stores everything and completes the job; a transaction is
+                # needed when a flagged release must take its alerts along.
+                hook = self.on_flagged if assessment.severity >= ALERT_FLOOR else None
+                async with conn.transaction() if hook else contextlib.nullcontext():
+                    release_id, _ = await save_analysed_release(
+                        conn, snapshot, assessment, fetched.page.last_serial,
+                        job_id=job.id, completed_serial=fetched.page.last_serial or job.min_serial,
+                        inspect=self.inspect,
+                    )  # fmt: skip
+                    if hook is not None:
+                        await hook(conn, release_id, snapshot.project, assessment)
         log.debug("stored %s %s (%s)", job.project, job.version, assessment.severity.label)
         return Outcome.STORED
+
+    async def _with_file_findings(
+        self, conn: PgConnection, snapshot: ReleaseSnapshot, analysed: Assessment
+    ) -> Assessment:
+        release_id = await lock_release(conn, snapshot.project, snapshot.version)
+        if release_id is None:
+            return analysed
+        files = await current_findings(conn, release_id, artifact_only=True)
+        return combine([*analysed.findings, *files]) if files else analysed
 
     async def _gone(self, job: Job, gone: Gone) -> Outcome:
         async with self.pool.acquire() as conn, conn.transaction():

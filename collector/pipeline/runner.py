@@ -21,8 +21,10 @@ from collector.alerts.sender import OutboxSender
 from collector.config import Settings
 from collector.errors import UpstreamError
 from collector.pipeline.analyzer import Analyzer
+from collector.pipeline.artifacts import ArtifactProcessor
 from collector.pipeline.fetcher import ReleaseFetcher
 from collector.pipeline.follower import ChangelogFollower
+from collector.pipeline.inspector import ProcessInspector
 from collector.pipeline.processor import FlaggedHook, ReleaseProcessor, RetryPolicy
 from collector.pipeline.reconcile import Reconciler, advance_simple_cursor
 from collector.pipeline.rss_poller import RssPoller
@@ -119,14 +121,23 @@ class Collector:
         self.sleep = sleep
         urls = PyPIUrls(settings.pypi_url)
         fetcher = ReleaseFetcher(http, urls, sleep=sleep)
+        policy = retry_policy or RetryPolicy()
         processor = ReleaseProcessor(
-            pool,
-            fetcher,
-            analyzer,
-            policy=retry_policy or RetryPolicy(),
-            on_flagged=on_flagged,
+            pool, fetcher, analyzer, policy=policy, on_flagged=on_flagged, inspect=settings.inspect
         )
         self.workers = WorkerPool(pool, processor, concurrency=settings.workers)
+        self.inspector: ProcessInspector | None = None
+        self.inspection: WorkerPool | None = None
+        if settings.inspect:
+            self.inspector = ProcessInspector(settings.inspect_processes)
+            files = ArtifactProcessor(
+                pool, http, self.inspector, max_bytes=settings.max_file_size, policy=policy,
+                on_flagged=on_flagged, sleep=sleep,
+            )  # fmt: skip
+            self.inspection = WorkerPool(
+                pool, files, kind="artifact", concurrency=settings.inspect_workers,
+                lease_seconds=600.0,
+            )  # fmt: skip
         changelog = XmlRpcChangelog(http, urls.xmlrpc, sleep=sleep)
         self.follower = ChangelogFollower(pool, changelog, on_jobs=self.workers.wake.set)
         self.rss = RssPoller(pool, http, urls, on_new=self._on_news)
@@ -141,10 +152,14 @@ class Collector:
     # -- run forever -------------------------------------------------------------------------
     async def run_forever(self, stop: asyncio.Event, since_serial: int | None = None) -> None:
         await self.workers.recover_leases()
+        if self.inspection is not None:
+            await self.inspection.recover_leases()
         await self._lead(since_serial)
         scheduler = self._schedule(since_serial)
         scheduler.start()
         tasks = [asyncio.create_task(self.workers.run(stop), name="workers")]
+        if self.inspection is not None:
+            tasks.append(asyncio.create_task(self.inspection.run(stop), name="inspection"))
         if self.sender is not None:
             tasks.append(asyncio.create_task(self.sender.run(stop), name="alerts"))
         try:
@@ -152,6 +167,12 @@ class Collector:
         finally:
             scheduler.shutdown(wait=False)
             await self.leadership.release()
+            self.close()
+
+    def close(self) -> None:
+        """Stop the reader processes."""
+        if self.inspector is not None:
+            self.inspector.close()
 
     def _schedule(self, since_serial: int | None) -> AsyncIOScheduler:
         self._scheduler = scheduler = AsyncIOScheduler(timezone="UTC")
@@ -257,6 +278,9 @@ class Collector:
         else:
             await self._reconcile()
         drained = await self.workers.drain(max_attempts)
+        if self.inspection is not None:
+            files = await self.inspection.drain(max_attempts)
+            drained = DrainResult(drained.processed, drained.stuck, files.processed, files.stuck)
         undelivered = await self.sender.drain() if self.sender is not None else 0
         async with self.pool.acquire() as conn:
             cursor = await load_cursor(conn)

@@ -8,45 +8,66 @@ import logging
 import os
 import socket
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 import asyncpg
 import psutil
 
-from collector.pipeline.processor import ReleaseProcessor
+from collector.store import PgConnection
 from collector.store.database import DB_ERRORS
-from collector.store.jobs import Job, lease_holders, release_leases, retry_job
-from collector.store.releases import History, claim_jobs_with_history
+from collector.store.jobs import Job, claim_jobs, lease_holders, release_leases, retry_job
+from collector.store.releases import claim_jobs_with_history
 
 log = logging.getLogger(__name__)
 
 
-def lease_owner() -> str:
-    """This process's name on the leases it holds: host:pid."""
-    return f"{socket.gethostname()}:{os.getpid()}"
+def lease_owner(kind: str = "release") -> str:
+    """This process's name on the leases it holds: host:pid (host/artifact:pid for the
+    inspection workers, so each pool hands back only its own leases)."""
+    host = socket.gethostname() if kind == "release" else f"{socket.gethostname()}/{kind}"
+    return f"{host}:{os.getpid()}"
 
 
 @dataclass(frozen=True, slots=True)
 class DrainResult:
     processed: int
     stuck: int  # jobs still failing after the attempts allowed
+    files_processed: int = 0  # artifact jobs, when `run --once` also inspects files
+    files_stuck: int = 0
+
+
+class JobProcessor(Protocol):
+    async def process(self, job: Job, history: Any) -> object: ...
+
+
+async def _claim_artifacts(
+    conn: PgConnection, limit: int, lease_seconds: float, owner: str
+) -> list[tuple[Job, None]]:
+    return [(job, None) for job in await claim_jobs(conn, limit, lease_seconds, owner, "artifact")]
 
 
 class WorkerPool:
+    """Workers for one kind of job: 'release' (with each release's history claimed alongside)
+    or 'artifact'."""
+
     def __init__(
         self,
         pool: asyncpg.Pool,
-        processor: ReleaseProcessor,
+        processor: JobProcessor,
         *,
+        kind: str = "release",
         concurrency: int = 16,
         lease_seconds: float = 120.0,
         idle_wait: float = 1.0,
     ) -> None:
         self.pool = pool
         self.processor = processor
+        self.kind = kind
+        self._claim = claim_jobs_with_history if kind == "release" else _claim_artifacts
         self.concurrency = concurrency
         self.lease_seconds = lease_seconds
         self.idle_wait = idle_wait
-        self.owner = lease_owner()
+        self.owner = lease_owner(kind)
         self.wake = asyncio.Event()
         self._active: set[asyncio.Task[None]] = set()
         self.processed = 0
@@ -93,7 +114,9 @@ class WorkerPool:
             return -1  # capacity was full: not idle
         try:
             async with self.pool.acquire() as conn:
-                jobs = await claim_jobs_with_history(conn, free, self.lease_seconds, self.owner)
+                jobs: list[tuple[Job, Any]] = await self._claim(
+                    conn, free, self.lease_seconds, self.owner
+                )
         except DB_ERRORS as exc:
             log.warning("cannot claim jobs (%s); retrying", exc)
             await asyncio.sleep(self.idle_wait)
@@ -104,7 +127,7 @@ class WorkerPool:
             task.add_done_callback(self._active.discard)
         return len(jobs)
 
-    async def _process(self, job: Job, history: History) -> None:
+    async def _process(self, job: Job, history: Any) -> None:
         try:
             async with asyncio.timeout(self.lease_seconds * 0.8):
                 await self.processor.process(job, history)
@@ -144,9 +167,11 @@ class WorkerPool:
                 SELECT count(*) AS n,
                        extract(epoch FROM min(run_after) - now()) AS due_in
                 FROM jobs
-                WHERE state <> 'done' AND attempts < $1 AND error_kind IS DISTINCT FROM 'not_found'
+                WHERE kind = $2 AND state <> 'done' AND attempts < $1
+                  AND error_kind IS DISTINCT FROM 'not_found'
                 """,
                 max_attempts,
+                self.kind,
             )
         assert row is not None
         return int(row["n"]), float(row["due_in"] or 0.0)
@@ -154,9 +179,10 @@ class WorkerPool:
     async def _stuck(self, max_attempts: int) -> int:
         async with self.pool.acquire() as conn:
             value = await conn.fetchval(
-                "SELECT count(*) FROM jobs WHERE state <> 'done' AND attempts >= $1 "
+                "SELECT count(*) FROM jobs WHERE kind = $2 AND state <> 'done' AND attempts >= $1 "
                 "AND error_kind IS DISTINCT FROM 'not_found'",
                 max_attempts,
+                self.kind,
             )
         return int(value)
 

@@ -82,6 +82,9 @@ def inspector_url(
     release = f"{INSPECTOR}/{project}/{version}/"
     by_name = {f.filename: f for f in files}
     for finding in sorted(findings, key=lambda f: -f.score):
+        linked = finding.evidence.get("inspector_url")  # file findings carry their exact line
+        if isinstance(linked, str) and linked.startswith(f"{release}packages/"):
+            return linked
         filename = finding.evidence.get("filename")
         if isinstance(filename, str) and filename in by_name:
             path = _packages_path(by_name[filename])

@@ -157,10 +157,12 @@ class StandInPyPI:
         *,
         provenance: Mapping[str, Any] | None = None,
         timestamp: datetime | None = None,
+        setup_py: str | None = None,
+        module_code: str | None = None,
     ) -> StoredFile:
         return self.registry.add_file(
             name, version, filename, python_version=python_version, publisher=provenance,
-            timestamp=timestamp,
+            timestamp=timestamp, setup_py=setup_py, module_code=module_code,
         )  # fmt: skip
 
     def remove_file(

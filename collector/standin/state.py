@@ -245,11 +245,16 @@ class Registry:
         python_version: str | None = None,
         publisher: Mapping[str, Any] | None = None,
         timestamp: datetime | None = None,
+        setup_py: str | None = None,
+        module_code: str | None = None,
     ) -> StoredFile:
+        """A file uploaded later; `setup_py`/`module_code` make this file's content differ from
+        the release's other files (a payload only in a late wheel)."""
         project, release = self._release(name, version)
         return self._add_file(
-            project, release, filename, python_version, self._when(timestamp), publisher
-        )
+            project, release, filename, python_version, self._when(timestamp), publisher,
+            setup_py=setup_py, module_code=module_code,
+        )  # fmt: skip
 
     def remove_file(
         self, name: str, version: str, filename: str, *, timestamp: datetime | None = None
@@ -341,6 +346,9 @@ class Registry:
         python_version: str | None,
         when: datetime,
         publisher: Mapping[str, Any] | None,
+        *,
+        setup_py: str | None = None,
+        module_code: str | None = None,
     ) -> StoredFile:
         if filename in self._used_filenames:
             raise RegistryError(f"filename {filename!r} has already been used")
@@ -349,7 +357,8 @@ class Registry:
             kind = FileKind(kind.packagetype, python_version)
         recipe = ArchiveRecipe(
             project.name, release.version, filename, release.metadata, when,
-            release.setup_py, release.module_code,
+            setup_py if setup_py is not None else release.setup_py,
+            module_code if module_code is not None else release.module_code,
         )  # fmt: skip
         entry = self._log(
             project, release.version, f"add {kind.python_version} file {filename}", when

@@ -1,4 +1,4 @@
-"""The work queue in Postgres: one job per release to fetch and analyse.
+"""The work queue in Postgres: one job per release to fetch and analyse, one per file to inspect.
 
 Workers in any number of processes claim jobs with FOR UPDATE SKIP LOCKED and hold a lease; a
 job whose worker died is claimed again when the lease runs out. Failures are retried with
@@ -30,6 +30,8 @@ class Job:
     min_serial: int
     reason: str
     attempts: int  # including this one
+    kind: str = "release"  # or "artifact": inspect one file (`filename`) of the release
+    filename: str | None = None
 
 
 _ENQUEUE = """
@@ -41,7 +43,7 @@ WHERE NOT EXISTS (
     WHERE r.project = t.project AND r.version = t.version
       AND r.fetched_at IS NOT NULL AND COALESCE(r.fetched_serial, 0) >= t.min_serial
 )
-ON CONFLICT (project, version) WHERE state <> 'done' DO UPDATE
+ON CONFLICT (project, version) WHERE state <> 'done' AND kind = 'release' DO UPDATE
     SET min_serial = GREATEST(jobs.min_serial, EXCLUDED.min_serial),
         run_after = LEAST(jobs.run_after, now())
 """
@@ -81,18 +83,20 @@ UPDATE jobs SET state = 'running', attempts = attempts + 1, leased_by = $3,
                 leased_until = now() + make_interval(secs => $2)
 WHERE id IN (
     SELECT id FROM jobs
-    WHERE (state = 'pending' AND run_after <= now())
-       OR (state = 'running' AND leased_until < now())
+    WHERE kind = $4 AND ((state = 'pending' AND run_after <= now())
+                      OR (state = 'running' AND leased_until < now()))
     ORDER BY run_after, id
     LIMIT $1
     FOR UPDATE SKIP LOCKED
 )
-RETURNING id, project, version, min_serial, reason, attempts
+RETURNING id, project, version, min_serial, reason, attempts, kind, filename
 """
 
 
-async def claim_jobs(conn: PgConnection, limit: int, lease_seconds: float, owner: str) -> list[Job]:
-    rows = await conn.fetch(CLAIM_JOBS, limit, lease_seconds, owner)
+async def claim_jobs(
+    conn: PgConnection, limit: int, lease_seconds: float, owner: str, kind: str = "release"
+) -> list[Job]:
+    rows = await conn.fetch(CLAIM_JOBS, limit, lease_seconds, owner, kind)
     return [Job(**dict(row)) for row in rows]
 
 
@@ -163,7 +167,7 @@ class QueueStatus:
     next_due: datetime | None
 
 
-async def fetch_queue_status(conn: PgConnection) -> QueueStatus:
+async def fetch_queue_status(conn: PgConnection, kind: str = "release") -> QueueStatus:
     row = await conn.fetchrow(
         """
         SELECT count(*) FILTER (WHERE state = 'pending') AS pending,
@@ -172,13 +176,16 @@ async def fetch_queue_status(conn: PgConnection) -> QueueStatus:
                count(*) FILTER (WHERE state = 'done') AS done,
                min(created_at) FILTER (WHERE state <> 'done') AS oldest_pending,
                min(run_after) FILTER (WHERE state = 'pending') AS next_due
-        FROM jobs
-        """
+        FROM jobs WHERE kind = $1
+        """,
+        kind,
     )
     assert row is not None
     kinds = await conn.fetch(
-        "SELECT error_kind, count(*) AS n FROM jobs WHERE state <> 'done' AND error_kind IS NOT NULL "
-        "GROUP BY error_kind ORDER BY error_kind"
+        "SELECT error_kind, count(*) AS n FROM jobs "
+        "WHERE kind = $1 AND state <> 'done' AND error_kind IS NOT NULL "
+        "GROUP BY error_kind ORDER BY error_kind",
+        kind,
     )
     return QueueStatus(
         pending=row["pending"],

@@ -34,6 +34,7 @@ class History:
     project_first_seen: datetime | None
     status: str | None = None  # this release's effective status as the changelog left it
     creation_seen: bool = False  # our changelog recorded the project's `create`: it is new
+    inspecting: bool = False  # some file of this release was queued for inspection or read
 
 
 _SAVE = """
@@ -62,8 +63,8 @@ WITH project AS (
     RETURNING id
 ), files AS (
     INSERT INTO files (release_id, filename, url, packagetype, python_version, requires_python,
-                       size, sha256, blake2b_256, md5, uploaded_at, yanked)
-    SELECT release.id, f.* FROM release,
+                       size, sha256, blake2b_256, md5, uploaded_at, yanked, inspection)
+    SELECT release.id, f.*, CASE WHEN $19 THEN 'pending' END FROM release,
         jsonb_to_recordset($15::jsonb)
         AS f(filename text, url text, packagetype text, python_version text, requires_python text,
              size bigint, sha256 text, blake2b_256 text, md5 text, uploaded_at timestamptz,
@@ -72,7 +73,14 @@ WITH project AS (
         release_id = EXCLUDED.release_id, url = EXCLUDED.url, packagetype = EXCLUDED.packagetype,
         python_version = EXCLUDED.python_version, requires_python = EXCLUDED.requires_python,
         size = EXCLUDED.size, sha256 = EXCLUDED.sha256, blake2b_256 = EXCLUDED.blake2b_256,
-        md5 = EXCLUDED.md5, uploaded_at = EXCLUDED.uploaded_at, yanked = EXCLUDED.yanked
+        md5 = EXCLUDED.md5, uploaded_at = EXCLUDED.uploaded_at, yanked = EXCLUDED.yanked,
+        inspection = COALESCE(files.inspection, EXCLUDED.inspection)
+    RETURNING filename, inspection
+), artifact_jobs AS (
+    -- Every file not yet read gets an inspection job (files added later included).
+    INSERT INTO jobs (kind, project, version, filename, reason)
+    SELECT 'artifact', $1, $2, filename, 'inspect' FROM files WHERE inspection = 'pending'
+    ON CONFLICT DO NOTHING
 ), findings AS (
     INSERT INTO findings (release_id, project, version, check_id, fingerprint, severity, score,
                           summary, target, evidence)
@@ -108,11 +116,13 @@ async def save_analysed_release(
     *,
     job_id: int = 0,
     completed_serial: int = 0,
+    inspect: bool = False,
 ) -> tuple[int, list[int]]:
     """Store the release, its files and findings and complete its job, in one statement.
 
     Returns (release id, ids of findings new to the store). A job completed at a serial older
-    than its min_serial (newer events arrived meanwhile) goes back to pending.
+    than its min_serial (newer events arrived meanwhile) goes back to pending. With `inspect`,
+    every file not read yet gets an inspection job in the same statement.
     """
     meta = snapshot.metadata
     # Files and findings travel as JSON documents (jsonb_to_recordset): one cheap parameter each
@@ -135,7 +145,7 @@ async def save_analysed_release(
         snapshot.project, snapshot.version, meta.name, _ownership_json(snapshot.ownership),
         fetched_serial, meta.summary, meta.author, meta.author_email, snapshot_document(snapshot),
         snapshot.uploaded_at, assessment.score, assessment.severity.label, meta.yanked,
-        meta.yanked_reason, files, findings, job_id, completed_serial,
+        meta.yanked_reason, files, findings, job_id, completed_serial, inspect,
     )  # fmt: skip
     assert row is not None
     return int(row["release_id"]), list(row["new_findings"])
@@ -202,6 +212,9 @@ def _history_sql(project: str, version: str) -> tuple[str, str]:
        (SELECT {EFFECTIVE_STATUS} FROM releases r JOIN projects p ON p.normalized = r.project
         WHERE r.project = {project} AND r.version = {version}) AS status,
        (SELECT count(*) FROM releases WHERE project = {project} AND version <> {version}) AS n,
+       EXISTS (SELECT 1 FROM files f JOIN releases r ON r.id = f.release_id
+               WHERE r.project = {project} AND r.version = {version}
+                 AND f.inspection IS NOT NULL) AS inspecting,
        prior.version AS prior_version, prior.uploaded_at AS prior_uploaded_at,
        prior.metadata AS prior_metadata"""
     join = f"""
@@ -234,7 +247,7 @@ async def claim_jobs_with_history(
     conn: PgConnection, limit: int, lease_seconds: float, owner: str
 ) -> list[tuple[Job, History]]:
     """Claim jobs (see collector.store.jobs) with each release's history, in one round trip."""
-    rows = await conn.fetch(_CLAIM_WITH_HISTORY, limit, lease_seconds, owner)
+    rows = await conn.fetch(_CLAIM_WITH_HISTORY, limit, lease_seconds, owner, "release")
     return [
         (
             Job(r["id"], r["project"], r["version"], r["min_serial"], r["reason"], r["attempts"]),
@@ -251,6 +264,7 @@ def _history(row: asyncpg.Record) -> History:
         project_first_seen=row["first_seen"],
         status=row["status"],
         creation_seen=bool(row["creation_seen"]),
+        inspecting=bool(row["inspecting"]),
     )
 
 

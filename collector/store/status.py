@@ -35,6 +35,11 @@ WHERE s.last_error IS NOT NULL AND (s.last_sent_at IS NULL OR s.last_error_at > 
 GROUP BY s.id ORDER BY s.name
 """
 
+_FILES_BY_INSPECTION = """
+SELECT COALESCE(inspection, 'not_requested') AS state, count(*) AS n
+FROM files WHERE status = 'active' OR inspection IS NOT NULL GROUP BY 1 ORDER BY 1
+"""
+
 _FINDINGS_BY_SEVERITY = """
 SELECT s.severity::text AS severity, count(f.id) AS n
 FROM unnest(enum_range(NULL::severity)) AS s(severity)
@@ -50,7 +55,9 @@ class StoreStatus:
     cursor_serial: int | None
     counts: dict[str, int]
     findings_by_severity: dict[str, int]
-    queue: QueueStatus
+    queue: QueueStatus  # release jobs
+    inspection: QueueStatus  # artifact jobs: files waiting to be downloaded and read
+    files_by_inspection: dict[str, int]  # pending, inspected, too_large, unreadable, ...
     sources: list[SourceHealth]
     alert_problems: list[dict[str, object]]  # subscriptions whose last delivery failed
 
@@ -91,6 +98,10 @@ async def fetch_status(conn: PgConnection) -> StoreStatus:
         counts={key: int(value) for key, value in counts.items()},
         findings_by_severity={row["severity"]: int(row["n"]) for row in by_severity},
         queue=await fetch_queue_status(conn),
+        inspection=await fetch_queue_status(conn, "artifact"),
+        files_by_inspection={
+            row["state"]: int(row["n"]) for row in await conn.fetch(_FILES_BY_INSPECTION)
+        },
         sources=await fetch_health(conn),
         alert_problems=[dict(r) for r in await conn.fetch(_ALERT_PROBLEMS)],
     )

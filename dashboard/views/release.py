@@ -129,8 +129,24 @@ def reasons(detail: queries.ReleaseDetail) -> None:
             st.text(finding["summary"])
             if finding["target"]:
                 field("imitates", finding["target"])
+            code_evidence(finding["evidence"])
             st.caption("evidence")
             st.json(finding["evidence"], expanded=2)
+
+
+def code_evidence(evidence: object) -> None:
+    """Where a file finding points: the member and line, the offending code as plain text, and
+    the line on inspector.pypi.io (a URL we built, with the archive's path percent-encoded)."""
+    if not isinstance(evidence, dict) or not isinstance(evidence.get("inspector_url"), str):
+        return
+    line = evidence.get("line")
+    where = f"{evidence.get('filename', '')} : {evidence.get('path', '')}"
+    field("file", where + (f", line {line}" if isinstance(line, int) else ""))
+    if isinstance(evidence.get("snippet"), str):
+        st.code(evidence["snippet"], language=None, wrap_lines=True)
+    url = evidence["inspector_url"]
+    if url.startswith(links.INSPECTOR_URL + "/"):
+        st.link_button("Open on inspector", url, icon=":material/search:")
 
 
 def metadata(release: dict[str, Any]) -> None:
@@ -187,8 +203,11 @@ def files(release: dict[str, Any], detail: queries.ReleaseDetail) -> None:
         "uploaded_at": st.column_config.DatetimeColumn("uploaded (UTC)", format="YYYY-MM-DD HH:mm"),
         "sha256": "sha256",
         "inspect": st.column_config.LinkColumn("inspector", display_text="inspect"),
+        "inspection": "inspection", "inspection_error": "inspection error",
+        "inspected_members": st.column_config.NumberColumn("members read", format="%d"),
     }, column_order=["filename", "packagetype", "python_version", "size", "uploaded_at", "status",
-                     "yanked", "sha256", "inspect"])  # fmt: skip
+                     "inspection", "inspected_members", "inspection_error", "yanked", "sha256",
+                     "inspect"])  # fmt: skip
 
 
 def triage(ctx: PageContext, detail: queries.ReleaseDetail) -> None:

@@ -58,3 +58,23 @@ def test_info_only_lists_its_reasons() -> None:
 
 def test_critical_score_can_reach_100() -> None:
     assert combine([NAME, COPIED, DISPOSABLE, URL, LOST] * 3).score == 100
+
+
+DECODE_EXEC = f("code.decode-exec", Severity.CRITICAL, 95)
+SPAWN = f("code.process-spawn", Severity.MEDIUM, 50)
+HOOK = f("code.cmdclass-override", Severity.INFO, 5)
+
+
+@pytest.mark.parametrize(
+    ("findings", "severity", "reason"),
+    [
+        ([DECODE_EXEC], Severity.CRITICAL, "decode->exec at install time is critical on its own"),
+        ([NAME, SPAWN], Severity.CRITICAL, "a typosquat name plus code at medium or above"),
+        ([SPAWN], Severity.MEDIUM, "a code finding keeps its own severity"),
+        ([NAME, HOOK], Severity.LOW, "info code context does not raise a name match"),
+        ([FAINT, SPAWN], Severity.MEDIUM, "a faint likeness does not make code critical"),
+        ([HOOK], Severity.INFO, "context alone"),
+    ],
+)
+def test_code_severity(findings: list[Finding], severity: Severity, reason: str) -> None:
+    assert combine(findings).severity is severity, reason

@@ -227,3 +227,30 @@ async def test_test_alert_reaches_the_channel_or_says_why(
     assert "pypi-sentinel-test" in sink.at("/slack")[0].json()["text"]
     with pytest.raises(SentinelError, match="HTTP 410"):
         await send_test_alert(pool, settings, broken)
+
+
+async def test_a_verdict_that_rises_is_sent_again_and_one_that_falls_is_not(
+    pool: asyncpg.Pool, settings: Settings, session: aiohttp.ClientSession, sink: Sink
+) -> None:
+    slack = await subscribe(pool, "team-slack", Channel.SLACK, f"{sink.base}/slack")
+    finding = await flag(pool, "reqeusts", [slack], severity="medium")
+    sender = build_sender(pool, settings, session, FAST)
+    assert await sender.drain() == 0
+
+    async def rate(severity: str) -> int:
+        """The file inspection re-rates the verdict and plans again, as the pipeline does."""
+        async with pool.acquire() as conn, conn.transaction():
+            await conn.execute(
+                "UPDATE findings SET severity = $2::severity, summary = $3 WHERE id = $1",
+                finding, severity, f"reqeusts 1.0: {severity} risk.",
+            )  # fmt: skip
+            return await enqueue_alerts(conn, finding, [slack])
+
+    assert await rate("medium") == 0  # the same verdict again: nothing new
+    assert await rate("critical") == 1  # risen: an escalation
+    assert await sender.drain() == 0
+    assert await rate("high") == 0  # fell back: never a "less bad" alert
+    assert await rate("critical") == 0  # already sent at critical
+    first, second = sink.at("/slack")
+    assert first.json()["text"].startswith("MEDIUM reqeusts 1.0")
+    assert second.json()["text"].startswith("CRITICAL reqeusts 1.0")

@@ -87,6 +87,8 @@ def make_collector(
             changelog_interval=0.2,
             rss_interval=0.2,
             workers=4,
+            inspect=False,  # file inspection has its own tests (test_artifacts.py)
+            inspect_processes=1,
         ).replace(**overrides)
         return Collector(
             settings,

@@ -50,6 +50,10 @@ def test_summary_is_10_to_2000_characters_and_names_the_release() -> None:
         ([StoredFinding("code.exec", "high", 90, "x", {"filename": "reqeusts-1.0.tar.gz", "path": "reqeusts-1.0/setup.py", "line": 12})],
          [FileRef("reqeusts-1.0.tar.gz", HASH_URL, "sdist")],
          "https://inspector.pypi.io/project/reqeusts/1.0/packages/67/5e/e646abc/reqeusts-1.0.tar.gz/reqeusts-1.0/setup.py#line.12"),
+        ([StoredFinding("code.decode-exec", "critical", 95, "x", {"filename": "w.whl", "inspector_url": "https://inspector.pypi.io/project/reqeusts/1.0/packages/aa/bb/cc/w.whl/r/__init__.py#line.3-4"}),
+          StoredFinding("release.assessment", "critical", 90, "x", {"inspector_url": "https://evil.example/"})],
+         [FileRef("reqeusts-1.0.tar.gz", HASH_URL, "sdist")],
+         "https://inspector.pypi.io/project/reqeusts/1.0/packages/aa/bb/cc/w.whl/r/__init__.py#line.3-4"),  # the line the file finding links, never a foreign URL
     ],
 )  # fmt: skip
 def test_inspector_link_points_at_the_exact_file_and_line(

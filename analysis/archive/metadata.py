@@ -1,0 +1,134 @@
+"""check_archive_metadata: the metadata file inside a distribution against PyPI's JSON."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from email.message import Message
+from email.parser import HeaderParser
+from email.policy import compat32
+
+from packaging.version import InvalidVersion, Version
+
+from analysis.archive import findings as ids
+from analysis.archive.findings import archive_finding
+from analysis.artifact import ArchiveContents, ArchiveKind, Member
+from analysis.model import Finding, ReleaseMetadata, Severity
+from analysis.names import normalize
+
+_METADATA_FILE = {
+    ArchiveKind.WHEEL: re.compile(r"[^/]+\.dist-info/METADATA"),
+    ArchiveKind.SDIST: re.compile(r"[^/]+/PKG-INFO"),
+    ArchiveKind.EGG: re.compile(r"EGG-INFO/PKG-INFO"),
+}
+_REQUIREMENT_NAME = re.compile(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
+STATIC_DEPENDENCIES = Version("2.2")  # PEP 643: from here PKG-INFO says what is dynamic
+
+
+def check_archive_metadata(
+    contents: ArchiveContents, metadata: ReleaseMetadata, project: str, version: str
+) -> tuple[Finding, ...]:
+    """Name, version and dependencies of the archive's PKG-INFO or METADATA against the JSON
+    metadata (and a wheel's .dist-info name against project and version).
+
+    Dependencies: one the archive declares and the JSON does not is medium (low when the JSON
+    lists none at all, as when the first upload was an sdist without Requires-Dist); one only the
+    JSON lists is info. An sdist's or egg's PKG-INFO is compared only from Metadata-Version 2.2
+    on and when Requires-Dist is not Dynamic: before that, sdists compute dependencies at build
+    time and PKG-INFO legitimately omits them. A wheel without METADATA is a finding unless
+    reading stopped before the end.
+    """
+    member = _metadata_member(contents)
+    if member is None:
+        if contents.kind == ArchiveKind.WHEEL and contents.complete:
+            summary = f"{contents.filename} has no .dist-info/METADATA."
+            return (archive_finding(ids.MISSING_METADATA, contents.filename, "", summary),)
+        return ()
+    if not member.complete:  # over the member limit: a head is no basis for a comparison
+        return ()
+    headers = HeaderParser(policy=compat32).parsestr(member.data.decode("utf-8", "replace"))
+    report = _Report(contents.filename, member.path)
+    report.compare("name", headers.get("Name", ""), metadata.name, _same_name)
+    report.compare("version", headers.get("Version", ""), metadata.version, _same_version)
+    if contents.kind == ArchiveKind.WHEEL:
+        directory = member.path.partition(".dist-info/")[0]
+        name, _, dist_version = directory.rpartition("-")
+        report.compare("dist-info name", name, project, _same_name)
+        report.compare("dist-info version", dist_version, version, _same_version)
+    if contents.kind == ArchiveKind.WHEEL or _static_dependencies(headers):
+        report.dependencies(headers.get_all("Requires-Dist", []), metadata.requires_dist)
+    return tuple(report.findings)
+
+
+def _metadata_member(contents: ArchiveContents) -> Member | None:
+    pattern = _METADATA_FILE.get(contents.kind)
+    return next(
+        (m for m in contents.members if pattern and pattern.fullmatch(m.path)),
+        None,
+    )
+
+
+def _static_dependencies(headers: Message) -> bool:
+    dynamic = {str(field).strip().lower() for field in headers.get_all("Dynamic", [])}
+    return _version(headers.get("Metadata-Version", "")) >= STATIC_DEPENDENCIES and (
+        "requires-dist" not in dynamic
+    )
+
+
+def _version(text: str) -> Version:
+    try:
+        return Version(text)
+    except InvalidVersion:
+        return Version("0")
+
+
+def _same_name(archive: str, json: str) -> bool:
+    return normalize(archive) == normalize(json)
+
+
+def _same_version(archive: str, json: str) -> bool:
+    try:
+        return Version(archive) == Version(json)
+    except InvalidVersion:
+        return archive.strip() == json.strip()
+
+
+def _requirement_names(requirements: Iterable[str]) -> set[str]:
+    names = (_REQUIREMENT_NAME.match(str(text)) for text in requirements)
+    return {normalize(match.group(1)) for match in names if match}
+
+
+class _Report:
+    """Findings about one metadata member, one per disagreeing field or dependency."""
+
+    def __init__(self, filename: str, path: str) -> None:
+        self.filename, self.path = filename, path
+        self.findings: list[Finding] = []
+
+    def compare(
+        self, field: str, archive: str, json: str, same: Callable[[str, str], bool]
+    ) -> None:
+        archive = str(archive).strip()
+        if same(archive, json):
+            return
+        summary = f"{self.path} gives {field} {archive!r}, PyPI's JSON {json!r}."
+        self._add(summary, {"field": field, "archive": archive, "json": json}, None, field)
+
+    def dependencies(self, archive: list[str], json: tuple[str, ...]) -> None:
+        ours, theirs = _requirement_names(archive), _requirement_names(json)
+        extra = Severity.MEDIUM if theirs else Severity.LOW
+        for name in sorted(ours - theirs):
+            summary = f"{self.path} depends on {name}, which PyPI's JSON does not list."
+            self._add(
+                summary, {"field": "Requires-Dist", "archive": name, "json": None}, extra, name
+            )
+        for name in sorted(theirs - ours):
+            summary = f"PyPI's JSON lists dependency {name}, which {self.path} does not."
+            evidence = {"field": "Requires-Dist", "archive": None, "json": name}
+            self._add(summary, evidence, Severity.INFO, name)
+
+    def _add(
+        self, summary: str, evidence: Mapping[str, object], severity: Severity | None, key: str
+    ) -> None:
+        self.findings.append(archive_finding(ids.METADATA_MISMATCH, self.filename, self.path,
+                                             summary, evidence, severity=severity, key=key))  # fmt: skip

@@ -1,0 +1,132 @@
+"""The running state of reading one archive: members kept, findings, and the limits' counters."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from analysis.archive import findings as ids
+from analysis.archive.findings import archive_finding
+from analysis.archive.magic import native_magic
+from analysis.archive.paths import PathVerdict, judge_path
+from analysis.artifact import ArchiveContents, ArchiveKind, ArchiveLimits, Member
+from analysis.model import Finding, Severity
+
+_REFUSALS = {
+    ids.TRAVERSAL: "climbs out of the extraction directory",
+    ids.ABSOLUTE: "has an absolute path",
+    ids.DEEP_PATH: "is nested deeper than the limit",
+}
+
+
+class StopReading(Exception):
+    """A limit that ends reading the whole archive; its finding is already recorded."""
+
+
+@dataclass(slots=True)
+class Reading:
+    """Mutable while one archive is read, frozen into ArchiveContents at the end."""
+
+    filename: str
+    kind: ArchiveKind
+    packed: int  # bytes of the archive file, for the whole-archive ratio
+    limits: ArchiveLimits
+    is_text: Callable[[str], bool]
+    members: list[Member] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    error: str | None = None
+    entries: int = 0
+    total: int = 0  # bytes we decompress: the work limit
+    declared: int = 0  # bytes the members say they unpack to: the ratio
+    copies: dict[str, int] = field(default_factory=dict)
+
+    def flag(self, check_id: str, path: str, summary: str,
+             evidence: Mapping[str, object] | None = None, *,
+             severity: Severity | None = None, key: str = "") -> None:  # fmt: skip
+        self.findings.append(
+            archive_finding(check_id, self.filename, path, summary, evidence,
+                            severity=severity, key=key)
+        )  # fmt: skip
+
+    def fail(self, check_id: str, path: str, summary: str,
+             evidence: Mapping[str, object] | None = None) -> StopReading:  # fmt: skip
+        """Record a finding that means reading did not finish (the first one is the error), and
+        return the signal to raise when it ends reading."""
+        self.flag(check_id, path, summary, evidence)
+        self.error = self.error or summary
+        return StopReading(summary)
+
+    def enter(self, name: str, *, undecodable: bool = False) -> PathVerdict | None:
+        """Count one entry and judge its name; None when it must not be read."""
+        self.entries += 1
+        if self.entries > (limit := self.limits.max_members):
+            summary = f"{self.filename} has more than {limit} members; the rest were not read."
+            raise self.fail(ids.TOO_MANY, "", summary, {"limit": limit})
+        verdict = judge_path(name, self.limits.max_depth, undecodable=undecodable)
+        if verdict.bad_name:
+            control = verdict.bad_name == "control characters"
+            summary = f"{verdict.path} has a name with {verdict.bad_name}."
+            self.flag(ids.BAD_NAME, verdict.path, summary, {"reason": verdict.bad_name},
+                      severity=Severity.MEDIUM if control else None)  # fmt: skip
+        if verdict.refusal:
+            summary = f"{verdict.path} {_REFUSALS[verdict.refusal]}; not read."
+            deep = verdict.refusal == ids.DEEP_PATH
+            evidence = {"limit": self.limits.max_depth, "value": verdict.key.count("/") + 1}
+            self.flag(verdict.refusal, verdict.path, summary, evidence if deep else None)
+            return None
+        return verdict
+
+    def claim(
+        self, path: str, size: int, packed: int | None = None, cost: int | None = None
+    ) -> None:
+        """Count a member before reading it: `size` unpacked bytes as declared, `packed` its
+        compressed size when known, `cost` the bytes we will decompress (default: all of it).
+        A bomb or the total limit stops reading."""
+        self.declared += size
+        self.total += size if cost is None else cost
+        limits = self.limits
+        if packed is not None and size > limits.ratio_floor and size > limits.max_ratio * packed:
+            self._bomb(path, path, size // max(packed, 1))
+        if self.declared > limits.ratio_floor and self.declared > limits.max_ratio * self.packed:
+            self._bomb(path, self.filename, self.declared // max(self.packed, 1))
+        if self.total > limits.max_total:
+            summary = f"{self.filename} unpacks to more than {limits.max_total} bytes by {path}."
+            raise self.fail(
+                ids.SIZE_LIMIT, path, summary, {"limit": limits.max_total, "value": self.total}
+            )
+
+    def _bomb(self, path: str, what: str, ratio: int) -> None:
+        summary = f"{what} expands {ratio}-fold, beyond the limit of {self.limits.max_ratio}."
+        raise self.fail(ids.BOMB, path, summary, {"limit": self.limits.max_ratio, "value": ratio})
+
+    def wanted(self, path: str, size: int) -> int:
+        """How many bytes of a member to keep: all of text we analyse, else the head."""
+        return (
+            size
+            if self.is_text(path) and size <= self.limits.max_member
+            else self.limits.head_bytes
+        )
+
+    def keep(self, verdict: PathVerdict, size: int, data: bytes) -> None:
+        path = verdict.path
+        copy = self.copies[verdict.key] = self.copies.get(verdict.key, 0) + 1
+        if copy > 1:
+            summary = f"{path} is copy {copy} of one path; installers write each and keep the last."
+            self.flag(ids.DUPLICATE, path, summary, {"value": copy}, key=str(copy))
+        # A native program under a text name (a wheel's .data/scripts/ruff) is not text to us.
+        if size > self.limits.max_member and self.is_text(path) and not native_magic(data):
+            summary = f"{path} is {size} bytes, over the limit; only its head was kept."
+            self.flag(
+                ids.TOO_LARGE, path, summary, {"limit": self.limits.max_member, "value": size}
+            )
+        self.members.append(Member(path, size, data, len(data) >= size))
+
+    def contents(self) -> ArchiveContents:
+        return ArchiveContents(self.filename, self.kind, tuple(self.members),
+                               tuple(self.findings), self.error is None, self.error)  # fmt: skip
+
+
+def describe(exc: BaseException) -> str:
+    """One line naming the error, for findings and the stored error record."""
+    text = " ".join(str(exc).split())[:200]
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

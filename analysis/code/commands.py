@@ -1,0 +1,60 @@
+"""What a process spawn runs: the command text as far as literals tell, and how bad it looks."""
+
+from __future__ import annotations
+
+import ast
+
+from analysis.code import vocab
+from analysis.code.names import Names
+
+UNKNOWN = "{}"
+
+
+def command_text(node: ast.expr | None, names: Names) -> str | None:
+    """'curl {} | sh' for a command built from literals and unknowns; None if nothing is known."""
+    if node is None:
+        return None
+    text = _text(node, names)
+    return None if text is None or not text.replace(UNKNOWN, "").strip() else text
+
+
+def _text(node: ast.expr, names: Names) -> str | None:
+    folded = names.fold(node)
+    if folded is not None:
+        return folded
+    if isinstance(node, ast.List | ast.Tuple):
+        return " ".join(_text(e, names) or UNKNOWN for e in node.elts)
+    if isinstance(node, ast.JoinedStr):
+        return "".join(_text(v, names) or UNKNOWN for v in node.values)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add | ast.Mod):
+        left = _text(node.left, names) or UNKNOWN
+        return (
+            left if isinstance(node.op, ast.Mod) else left + (_text(node.right, names) or UNKNOWN)
+        )
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        if node.func.attr == "format":
+            return _text(node.func.value, names)
+        if node.func.attr == "join" and node.args:
+            return _text(node.args[0], names)
+    if names.qualname(node) == "sys.executable":
+        return "python"
+    return None
+
+
+def classify(command: str | None) -> str:
+    """download-run, encoded, lolbin, shell, build, other or dynamic."""
+    if command is None:
+        return "dynamic"
+    if vocab.DOWNLOAD_RUN.search(command):
+        return "download-run"
+    if vocab.ENCODED_SHELL.search(command):
+        return "encoded"
+    if vocab.LOLBINS.search(command):
+        return "lolbin"
+    if vocab.SHELL_WRAPPER.search(command.strip()):
+        return "shell"
+    first = command.strip().split(" ", 1)[0].strip("'\"").replace("\\", "/").rsplit("/", 1)[-1]
+    first = first.lower().removesuffix(".exe")
+    if first == UNKNOWN or first in vocab.BUILD_TOOLS or first.endswith("-config"):
+        return "build"  # an unknown program name is most often a found compiler or tool
+    return "other"

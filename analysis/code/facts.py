@@ -1,0 +1,246 @@
+"""Collect what each scope of a parsed module can do (read secrets, send, decode, run code)."""
+
+from __future__ import annotations
+
+import ast
+import ipaddress
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from analysis.code import vocab
+from analysis.code.names import BUILTIN_HOLDERS, Names, is_reverse_slice
+
+ENV_TAKE_ALL = frozenset({"copy", "items", "keys", "values"})
+SOURCES = frozenset({"env", "env-all", "host", "cred"})
+STRONG_SOURCES = frozenset({"env-all", "cred"})
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    kind: str  # env, env-all, host, cred, send, download, decode, sink, spawn, chmod, write, ...
+    node: ast.AST
+    detail: str
+
+
+@dataclass(slots=True)
+class Scope:
+    """One function body, or the module body with its class bodies (`top`)."""
+
+    name: str
+    top: bool
+    facts: list[Fact] = field(default_factory=list)
+    taint: dict[str, set[str]] = field(default_factory=dict)  # variable -> kinds flowing in
+    assigns: list[tuple[list[str], ast.AST]] = field(default_factory=list)
+    calls: set[str] = field(default_factory=set)  # plain names called here
+
+    def kinds(self) -> set[str]:
+        return {f.kind for f in self.facts}
+
+    def of(self, *kinds: str) -> list[Fact]:
+        return [f for f in self.facts if f.kind in kinds]
+
+    def flows(self, node: ast.AST, kinds: frozenset[str]) -> list[Fact]:
+        """Facts of `kinds` inside `node`, directly or through a variable assigned in scope."""
+        inside = {id(n) for n in ast.walk(node)}
+        found = [f for f in self.facts if f.kind in kinds and id(f.node) in inside]
+        found += [
+            Fact(min(self.taint[n.id] & kinds), n, n.id)
+            for n in ast.walk(node)
+            if isinstance(n, ast.Name) and self.taint.get(n.id, set()) & kinds
+        ]
+        return found
+
+
+def collect(tree: ast.Module, names: Names) -> list[Scope]:
+    """Every scope of `tree`, module first, with its facts and tainted variables."""
+    module = Scope("<module>", top=True)
+    scopes = [module]
+    _visit(tree, module, scopes, names)
+    for scope in scopes:
+        if any(f.kind in FLOWING for f in scope.facts):
+            _propagate(scope)
+    return scopes
+
+
+def _visit(node: ast.AST, scope: Scope, scopes: list[Scope], names: Names) -> None:
+    for child in ast.iter_child_nodes(node):
+        if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef):
+            inner = Scope(child.name, top=False)
+            scopes.append(inner)
+            _visit(child, inner, scopes, names)
+            continue
+        if _is_docstring(child):
+            continue
+        scope.facts.extend(_classify(child, node, names))
+        _record(child, scope)
+        _visit(child, scope, scopes, names)
+
+
+def _is_docstring(node: ast.AST) -> bool:
+    return isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+
+
+def _record(node: ast.AST, scope: Scope) -> None:
+    if isinstance(node, ast.Assign | ast.AugAssign | ast.AnnAssign) and node.value is not None:
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        names = [n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)]
+        scope.assigns.append((names, node.value))
+    elif isinstance(node, ast.withitem) and node.optional_vars is not None:
+        names = [n.id for n in ast.walk(node.optional_vars) if isinstance(n, ast.Name)]
+        scope.assigns.append((names, node.context_expr))
+    elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+        scope.calls.add(node.func.id)
+
+
+def _propagate(scope: Scope) -> None:
+    """Two passes over the assignments in order: enough for `a = decode(x); b = a; exec(b)`."""
+    for _ in range(2):
+        for targets, value in scope.assigns:
+            kinds = {f.kind for f in scope.flows(value, FLOWING)}
+            for name in targets:
+                scope.taint.setdefault(name, set()).update(kinds)
+
+
+FLOWING = frozenset({"env", "env-all", "host", "cred", "decode", "download", "shady"})
+
+
+def _classify(node: ast.AST, parent: ast.AST, names: Names) -> Iterator[Fact]:
+    if isinstance(node, ast.Call):
+        yield from _call(node, names)
+    elif isinstance(node, ast.Attribute | ast.Name):
+        kind = _environ_use(node, parent, names)
+        if kind:
+            yield Fact(kind, node, "os.environ")
+    elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+        yield from _string(node)
+    elif isinstance(node, ast.Subscript):
+        yield from _subscript(node, names)
+
+
+def _environ_use(node: ast.Attribute | ast.Name, parent: ast.AST, names: Names) -> str | None:
+    if names.qualname(node) not in vocab.ENV_WHOLE or isinstance(parent, ast.Attribute | ast.Name):
+        return None
+    if isinstance(parent, ast.Subscript):
+        return "env" if isinstance(parent.ctx, ast.Load) else None
+    if isinstance(parent, ast.Call) and node in parent.args:
+        return "env-all"  # dict(os.environ), json.dumps(os.environ), str(os.environ)
+    if isinstance(parent, ast.For | ast.comprehension):
+        return "env-all"
+    return None
+
+
+def environ_method(node: ast.Call, names: Names) -> str | None:
+    """`os.environ.copy()` and friends take the whole environment."""
+    func = node.func
+    if isinstance(func, ast.Attribute) and names.qualname(func.value) in vocab.ENV_WHOLE:
+        return "env-all" if func.attr in ENV_TAKE_ALL else None
+    return None
+
+
+def _call(node: ast.Call, names: Names) -> Iterator[Fact]:
+    q = names.qualname(node.func) or ""
+    leaf = q.rsplit(".", 1)[-1] if q else getattr(node.func, "attr", "")
+    kind = _call_kind(node, q, leaf, names)
+    if kind:
+        yield Fact(kind, node, q or leaf)
+    if q in vocab.DOWNLOADS or q.startswith(tuple(d + "()" for d in vocab.DOWNLOADS)):
+        yield Fact("download", node, q)
+    if q == "getattr" and node.args and names.qualname(node.args[0]) in BUILTIN_HOLDERS:
+        attr = names.fold(node.args[1]) if len(node.args) > 1 else None
+        plain = len(node.args) > 1 and isinstance(node.args[1], ast.Constant)
+        # getattr(builtins, "exec") is a Python 2/3 compat idiom; a built-up name is hiding
+        yield Fact("trick", node, f"getattr(builtins, {attr!r})" + (" literal" if plain else ""))
+
+
+def _call_kind(node: ast.Call, q: str, leaf: str, names: Names) -> str | None:
+    if q in vocab.EXEC_SINKS or (q.startswith("builtins.") and leaf in vocab.EXEC_NAMES):
+        return "sink"
+    if q in vocab.DECODERS or leaf in vocab.DECODE_METHODS or _is_codec_decode(node, leaf, names):
+        return "decode"
+    if _is_chr_join(node, leaf):
+        return "decode"
+    if q in vocab.SPAWNS:
+        return "spawn"
+    if q in vocab.HOST_INFO:
+        return "host"
+    if q in vocab.ENV_GETTERS:
+        return "env"
+    if q in vocab.CHMODS or leaf == "chmod":
+        return "chmod"
+    if (q == "open" and _writes(node, names)) or leaf in {"write_bytes", "write_text"}:
+        return "write"
+    root = q.split(".", 1)[0]
+    if root in vocab.NET_MODULES and q not in vocab.HOST_INFO:
+        parts = set(q.replace("()", "").split(".")[1:])
+        return None if not parts or parts & vocab.NET_HELPERS else "send"
+    return environ_method(node, names)
+
+
+def _is_codec_decode(node: ast.Call, leaf: str, names: Names) -> bool:
+    if leaf not in {"decode", "encode"} or not node.args:
+        return False
+    codec = names.fold(node.args[0])
+    return codec is not None and codec.lower().replace("-", "_") in vocab.DECODE_CODECS
+
+
+def _is_chr_join(node: ast.Call, leaf: str) -> bool:
+    """''.join(chr(c) for c in [...]) and ''.join(map(chr, [...])): text spelled in numbers."""
+    if leaf != "join" or not node.args:
+        return False
+    return any(isinstance(n, ast.Name) and n.id == "chr" for n in ast.walk(node.args[0]))
+
+
+def _writes(node: ast.Call, names: Names) -> bool:
+    mode = node.args[1] if len(node.args) > 1 else None
+    for kw in node.keywords:
+        mode = kw.value if kw.arg == "mode" else mode
+    text = names.fold(mode) if mode is not None else None
+    return bool(text) and any(c in text for c in "wax")  # type: ignore[operator]
+
+
+def _subscript(node: ast.Subscript, names: Names) -> Iterator[Fact]:
+    if is_reverse_slice(node):
+        yield Fact("decode", node, "[::-1]")
+    owner = node.value
+    key = names.fold(node.slice)
+    if isinstance(owner, ast.Attribute) and owner.attr == "__dict__":
+        if (names.qualname(owner.value) or "") in BUILTIN_HOLDERS:
+            yield Fact("trick", node, f"__builtins__.__dict__[{key!r}]")
+    elif key == "__builtins__" and isinstance(owner, ast.Call):
+        yield Fact("trick", node, "globals()['__builtins__']")
+
+
+def _string(node: ast.Constant) -> Iterator[Fact]:
+    text = str(node.value)
+    if len(text) < 8:
+        return
+    cred = vocab.CREDENTIAL_PATH.search(text)
+    if cred:
+        yield Fact("cred", node, cred.group(0))
+    if "://" in text:
+        for url in vocab.URL.findall(text):
+            if shady_url(url):
+                yield Fact("shady", node, url)
+    if len(text) >= LONG_STRING:
+        yield Fact("blob", node, f"{len(text)} characters")
+
+
+LONG_STRING = 2000
+
+
+def shady_url(url: str) -> bool:
+    """A webhook with its token, a paste/tunnel/interaction host, or a public IP literal."""
+    if vocab.WEBHOOK.search(url):
+        return True
+    host = url.split("://", 1)[1].split("/", 1)[0].split("@")[-1]
+    host = host.rsplit(":", 1)[0] if host.count(":") == 1 else host.strip("[]")
+    if vocab.SHADY_HOST.match(host):
+        return True
+    try:
+        ip = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return ip.is_global and str(ip) not in PUBLIC_RESOLVERS
+
+
+PUBLIC_RESOLVERS = frozenset({"1.1.1.1", "1.0.0.1", "8.8.8.8", "8.8.4.4", "9.9.9.9"})

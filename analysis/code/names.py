@@ -1,0 +1,99 @@
+"""Resolve what a name in parsed code refers to: import aliases, dynamic imports, folded strings."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterable
+
+IMPORTERS = frozenset({"__import__", "importlib.import_module"})
+BUILTIN_HOLDERS = frozenset({"__builtins__", "builtins"})
+
+
+class Names:
+    """Local name -> dotted name it stands for, learned from imports and plain aliases."""
+
+    def __init__(self) -> None:
+        self.aliases: dict[str, str] = {}
+        self.strings: dict[str, str] = {}  # module-level NAME = "literal"
+
+    def learn(self, body: Iterable[ast.stmt]) -> None:
+        """Learn imports anywhere, and `x = os.system` style aliases at module level only (a
+        function's locals may mean different things in different functions)."""
+        for node in body:
+            if isinstance(node, ast.Assign) and len(node.targets) == 1:
+                self._assign(node.targets[0], node.value)
+            for child in ast.walk(node):
+                if isinstance(child, ast.Import):
+                    for alias in child.names:
+                        local = alias.asname or alias.name.split(".")[0]
+                        self.aliases[local] = alias.name if alias.asname else local
+                elif isinstance(child, ast.ImportFrom) and child.module and not child.level:
+                    for alias in child.names:
+                        self.aliases[alias.asname or alias.name] = f"{child.module}.{alias.name}"
+
+    def _assign(self, target: ast.expr, value: ast.expr) -> None:
+        if not isinstance(target, ast.Name):
+            return
+        text = self.fold(value)
+        if text is not None:
+            self.strings[target.id] = text
+            return
+        if isinstance(value, ast.Name | ast.Attribute | ast.Call):
+            resolved = self.qualname(value)
+            if resolved and resolved != target.id and not resolved.endswith("()"):
+                self.aliases.setdefault(target.id, resolved)
+
+    def qualname(self, node: ast.expr) -> str | None:
+        """'base64.b64decode' for `b.b64decode` after `import base64 as b`, else None."""
+        if isinstance(node, ast.Name):
+            return self.aliases.get(node.id, node.id)
+        if isinstance(node, ast.Attribute):
+            base = self.qualname(node.value)
+            return f"{base}.{node.attr}" if base else None
+        if isinstance(node, ast.Call):
+            return self._call_qualname(node)
+        return None
+
+    def _call_qualname(self, node: ast.Call) -> str | None:
+        func = self.qualname(node.func)
+        first = self.fold(node.args[0]) if node.args else None
+        if func in IMPORTERS and first:
+            return first  # __import__('os') is the module os
+        if func == "getattr" and len(node.args) >= 2:
+            owner = self.qualname(node.args[0])
+            attr = self.fold(node.args[1])
+            if owner and attr:
+                return "builtins." + attr if owner in BUILTIN_HOLDERS else f"{owner}.{attr}"
+        return f"{func}()" if func else None  # requests.Session().post
+
+    def fold(self, node: ast.expr) -> str | None:
+        """The text of a string built only from literals ('ev' + 'al', 'lave'[::-1])."""
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            return node.value
+        if isinstance(node, ast.Name):
+            return self.strings.get(node.id)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            left, right = self.fold(node.left), self.fold(node.right)
+            return left + right if left is not None and right is not None else None
+        if isinstance(node, ast.Subscript) and _is_reverse(node.slice):
+            inner = self.fold(node.value)
+            return inner[::-1] if inner is not None else None
+        if isinstance(node, ast.JoinedStr):
+            parts = [self.fold(v) for v in node.values]
+            return "".join(p for p in parts if p is not None) if None not in parts else None
+        return None
+
+
+def _is_reverse(node: ast.expr) -> bool:
+    return (
+        isinstance(node, ast.Slice)
+        and node.lower is None
+        and node.upper is None
+        and isinstance(node.step, ast.UnaryOp)
+        and isinstance(node.step.op, ast.USub)
+    )
+
+
+def is_reverse_slice(node: ast.AST) -> bool:
+    """`x[::-1]`: the poor man's string cipher."""
+    return isinstance(node, ast.Subscript) and _is_reverse(node.slice)

@@ -1,0 +1,154 @@
+"""check_code: the code checks over one archive's members, from reach planning to findings."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from dataclasses import replace
+
+from analysis.artifact import ArchiveContents, Member
+from analysis.code import layout as layouts
+from analysis.code import report, text
+from analysis.code.facts import collect
+from analysis.code.hits import Hit, Reach, lower
+from analysis.code.names import Names
+from analysis.code.setup_call import cmdclass_hits, console_scripts
+from analysis.code.threats import Threats
+from analysis.model import Finding
+
+FOLLOWED = (Reach.INSTALL, Reach.STARTUP, Reach.IMPORT)
+MAX_PARSE = 4 * 1024 * 1024  # bigger .py files are generated tables; text checks still run
+
+
+def check_code(contents: ArchiveContents) -> tuple[Finding, ...]:
+    """Every code finding for one distribution file, worst first."""
+    plan = layouts.plan(contents)
+    trees: dict[str, ast.Module | None] = {}
+    roots = [m for m in contents.members if plan.reach.get(m.path) in FOLLOWED]
+    for member in roots:
+        _follow(plan, member, trees)
+    hits = [(path, hit) for path, found in plan.hits.items() for hit in found]
+    for member in contents.members:
+        found = _member_hits(plan, member, trees)
+        if layouts.NOT_SHIPPED.search(plan.rel(member.path)):
+            found = (_demoted(hit) for hit in found)  # tests and docs run only on request
+        hits += [(member.path, hit) for hit in found]
+    return report.findings(contents.filename, hits)
+
+
+def _demoted(hit: Hit) -> Hit:
+    return replace(hit, severity=lower(hit.severity)) if hit.reach is Reach.RUNTIME else hit
+
+
+def _parse(member: Member, trees: dict[str, ast.Module | None]) -> ast.Module | None:
+    if member.path not in trees:
+        source = _pth_source(member.data) if member.path.endswith(".pth") else member.data
+        try:
+            trees[member.path] = ast.parse(source) if len(source) <= MAX_PARSE else None
+        except (SyntaxError, ValueError):
+            trees[member.path] = None  # Python 2, or not Python: the regex pass takes over
+    return trees[member.path]
+
+
+def _pth_source(data: bytes) -> bytes:
+    """The executable lines of a .pth file, other lines blanked so line numbers stay right."""
+    return b"\n".join(
+        line if line.startswith((b"import ", b"import\t")) else b"" for line in data.splitlines()
+    )
+
+
+def _follow(plan: layouts.Layout, member: Member, trees: dict[str, ast.Module | None]) -> None:
+    """One level: modules of this distribution imported at module level share its reach."""
+    tree = _parse(member, trees) if member.path.endswith((".py", ".pth")) else None
+    if tree is None:
+        return
+    reach = plan.reach[member.path]
+    package = _package(plan, member.path)
+    for module in _module_imports(tree, package):
+        for candidate in (module, module.rsplit(".", 1)[0]):
+            target = plan.modules.get(candidate)
+            if target and target != member.path:
+                plan.raise_to(target, reach)
+                break
+    if plan.rel(member.path) == "setup.py":
+        _setup_py(plan, member, tree)
+
+
+def _setup_py(plan: layouts.Layout, member: Member, tree: ast.Module) -> None:
+    names = Names()
+    names.learn(tree.body)
+    plan.hits.setdefault(member.path, []).extend(cmdclass_hits(tree, names))
+    dist = layouts.distribution_name(member.path.split("/", 1)[0] + ".tar.gz")
+    for command, target, line in console_scripts(tree, names):
+        layouts.shadow(plan, member.path, command, dist, line, target)
+
+
+def _package(plan: layouts.Layout, path: str) -> str:
+    dotted = next((k for k, v in plan.modules.items() if v == path), "")
+    return dotted if path.endswith("__init__.py") else dotted.rpartition(".")[0]
+
+
+def _module_imports(tree: ast.Module, package: str) -> Iterator[str]:
+    for node in _top_statements(tree.body):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = _absolute(node, package)
+            yield from (f"{base}.{alias.name}".lstrip(".") for alias in node.names)
+
+
+def _absolute(node: ast.ImportFrom, package: str) -> str:
+    if not node.level:
+        return node.module or ""
+    parts = package.split(".") if package else []
+    parent = ".".join(parts[: len(parts) - node.level + 1])
+    return f"{parent}.{node.module}" if node.module else parent
+
+
+def _top_statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+    """Statements that run at module level: into if/try/with blocks, not into defs."""
+    for node in body:
+        yield node
+        if isinstance(node, ast.If | ast.Try | ast.With):
+            for block in (getattr(node, f, []) for f in ("body", "orelse", "finalbody")):
+                yield from _top_statements(block)
+            for handler in getattr(node, "handlers", []):
+                yield from _top_statements(handler.body)
+
+
+def _member_hits(
+    plan: layouts.Layout, member: Member, trees: dict[str, ast.Module | None]
+) -> Iterator[Hit]:
+    path = member.path
+    python = path.endswith((".py", ".pyw"))
+    if not (python or path.endswith(".pth")):
+        return
+    reach = plan.reach.get(path, Reach.RUNTIME)
+    yield from text.text_hits(member.data, reach, python)
+    if not text.worth_parsing(member.data, reach):
+        return
+    tree = _parse(member, trees)
+    if tree is None:
+        if len(member.data) <= MAX_PARSE:
+            yield from text.fallback_hits(member.data.decode("utf-8", "replace"), reach)
+        return
+    yield from _tree_hits(plan, member, tree, reach)
+
+
+def _tree_hits(
+    plan: layouts.Layout, member: Member, tree: ast.Module, reach: Reach
+) -> Iterator[Hit]:
+    names = Names()
+    names.learn(tree.body)
+    scopes = collect(tree, names)
+    lines = member.data.decode("utf-8", "replace").splitlines()
+    threats = Threats(names, lines)
+    whole = (
+        reach is Reach.COMMAND
+        or plan.rel(member.path) == "setup.py"
+        or member.path.endswith(".pth")
+    )
+    top_calls = scopes[0].calls
+    for scope in scopes:
+        own = reach if whole or scope.top or scope.name in top_calls else Reach.RUNTIME
+        yield from threats.scope(scope, own)

@@ -1,0 +1,73 @@
+"""What a setup.py's `setup(...)` call declares: cmdclass overrides and console scripts."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from analysis.code.hits import Hit, Reach
+from analysis.code.names import Names
+from analysis.model import Severity
+
+HOOKED = frozenset(
+    {"install", "develop", "egg_info", "build_py", "build_ext", "sdist", "bdist_wheel", "build",
+     "install_lib", "install_scripts", "easy_install", "bdist_egg", "build_clib"}
+)  # fmt: skip
+
+
+def setup_calls(tree: ast.Module, names: Names) -> Iterator[ast.Call]:
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            q = names.qualname(node.func) or ""
+            if q.rsplit(".", 1)[-1] == "setup":
+                yield node
+
+
+def _keyword(call: ast.Call, name: str, dicts: dict[str, ast.Dict]) -> ast.Dict | None:
+    for kw in call.keywords:
+        if kw.arg == name:
+            value = kw.value
+            if isinstance(value, ast.Name):
+                return dicts.get(value.id)
+            return value if isinstance(value, ast.Dict) else None
+    return None
+
+
+def module_dicts(tree: ast.Module) -> dict[str, ast.Dict]:
+    """NAME = {...} at module level, for setup(cmdclass=cmdclass)."""
+    found: dict[str, ast.Dict] = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Dict):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    found[target.id] = node.value
+    return found
+
+
+def cmdclass_hits(tree: ast.Module, names: Names) -> Iterator[Hit]:
+    dicts = module_dicts(tree)
+    for call in setup_calls(tree, names):
+        table = _keyword(call, "cmdclass", dicts)
+        for key, value in zip(table.keys, table.values, strict=True) if table else ():
+            command = names.fold(key) if key is not None else None
+            if command in HOOKED:
+                what = f"overrides the {command!r} command with its own class"
+                line = value.lineno
+                hit = Hit("code.cmdclass-override", Severity.INFO, line, value.end_lineno or line,
+                          ast.unparse(value)[:200], what, Reach.INSTALL, {"command": command})  # fmt: skip
+                yield hit
+
+
+def console_scripts(tree: ast.Module, names: Names) -> Iterator[tuple[str, str, int]]:
+    """(command, target, line) from setup(entry_points={'console_scripts': [...]})."""
+    dicts = module_dicts(tree)
+    for call in setup_calls(tree, names):
+        table = _keyword(call, "entry_points", dicts)
+        for key, value in zip(table.keys, table.values, strict=True) if table else ():
+            if key is None or names.fold(key) not in {"console_scripts", "gui_scripts"}:
+                continue
+            for element in value.elts if isinstance(value, ast.List | ast.Tuple) else ():
+                text = names.fold(element)
+                if text and "=" in text:
+                    command, target = text.split("=", 1)
+                    yield command.strip(), target.strip(), element.lineno

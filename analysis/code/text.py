@@ -1,0 +1,187 @@
+"""Evidence read from raw text: the prefilter, hidden Unicode, whitespace-hidden code, PyArmor,
+and the line-regex pass for files `ast` cannot parse (often Python 2 setup.py files)."""
+
+from __future__ import annotations
+
+import io
+import re
+import tokenize
+from collections.abc import Iterator
+
+from analysis.code import vocab
+from analysis.code.commands import classify
+from analysis.code.facts import shady_url
+from analysis.code.hits import Hit, Reach, lower
+from analysis.code.threats import DECODE_EXEC, DOWNLOAD_EXEC, LOLBIN, SHADY_ALONE
+from analysis.model import Severity
+
+# A file is parsed only when it holds the ingredients of a threat; most files hold none.
+# Not "compile(": re.compile is everywhere; builtin compile() names its mode 'exec' or 'eval'.
+SINK_WORDS = (
+    b"exec(", b"eval(", b"exec (", b"__import__", b"FunctionType", b"import_module", b"'exec'",
+    b'"exec"', b"'eval'", b'"eval"',
+)  # fmt: skip
+DECODE_WORDS = (
+    b"b64decode", b"b32decode", b"b85decode", b"a85decode", b"decodebytes", b"decodestring",
+    b"decompress", b"fromhex", b"unhexlify", b"a2b_", b"marshal", b"decrypt", b"chr(", b"::-1]",
+    b"rot13", b"rot_13", b"base64'", b'base64"',
+)  # fmt: skip
+SEND_WORDS = (
+    b"urlopen", b"urlretrieve", b"requests", b"socket", b"httpx", b"aiohttp", b"smtplib",
+    b"http.client", b"pycurl", b"urllib", b"websocket", b"dns.", b"telebot", b"webhook",
+)  # fmt: skip
+# Runtime code needs a strong source (a credential file, the whole environment) to matter.
+SOURCE_WORDS = (
+    b"environ)", b"environ.copy", b"environ.items", b"environ.keys", b"environ.values",
+    b"in os.environ:", b".ssh", b"id_rsa", b"id_ed25519", b"credentials", b"Login Data", b"Local State",
+    b"Cookies", b"leveldb", b"wallet", b"/etc/passwd", b"/etc/shadow", b"npmrc", b"pypirc",
+    b"netrc", b".kube", b".docker", b"Exodus", b"Electrum", b"_history", b"tdata",
+)  # fmt: skip
+SPAWN_WORDS = (b"subprocess", b"system(", b"popen", b"spawn", b"startfile", b"chmod")
+SHELL_WORDS = (b"curl", b"wget", b"powershell", b"DownloadString", b"certutil", b"mshta")
+BROAD_WORDS = SINK_WORDS + SEND_WORDS + SPAWN_WORDS + (b"__builtins__", b"compile(")
+
+
+def _any(data: bytes, words: tuple[bytes, ...]) -> bool:
+    return any(w in data for w in words)
+
+
+def worth_parsing(data: bytes, reach: Reach) -> bool:
+    """Cheap byte scans for the ingredients of a threat. Code that runs on its own needs one;
+    code that only runs when called needs two close together (one capability there is not a
+    finding, and a threat's parts sit in one function)."""
+    if reach.rank >= Reach.STARTUP.rank:
+        return True  # setup.py, .pth lines, build backends: always read closely
+    if reach is not Reach.RUNTIME:
+        return _any(data, BROAD_WORDS)
+    if b"__builtins__" in data:
+        return True
+    return (
+        _near(data, SINK_WORDS, DECODE_WORDS + SEND_WORDS)
+        or _near(data, SEND_WORDS, SOURCE_WORDS + SPAWN_WORDS)
+        or _near(data, SPAWN_WORDS, SHELL_WORDS)
+    )
+
+
+NEAR = 4000  # bytes: about one function
+MAX_ANCHORS = 50
+
+
+def _near(data: bytes, anchors: tuple[bytes, ...], others: tuple[bytes, ...]) -> bool:
+    for word in anchors:
+        start = data.find(word)
+        for _ in range(MAX_ANCHORS):
+            if start < 0:
+                break
+            if _any(data[max(0, start - NEAR) : start + NEAR], others):
+                return True
+            start = data.find(word, start + NEAR)
+    return False
+
+
+INVISIBLE = re.compile(rb"\xe2\x80[\x8b-\x8f\xaa-\xae]|\xe2\x81[\xa0\xa6-\xa9]|.\xef\xbb\xbf", re.S)
+BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+HIDDEN_TAIL = re.compile(rb"[ \t]{150,}(\S[^\n]*)")
+CODE_WORDS = re.compile(rb"exec|eval|import|system|b64decode|popen|subprocess|urlopen")
+PYARMOR = re.compile(rb"__pyarmor__|pyarmor_runtime|from pytransform import|__armor_enter__")
+REGEX_EXEC = re.compile(r"\b(?:exec|eval)\s*[( ]")
+REGEX_DECODE = re.compile(
+    r"b64decode|b32decode|b85decode|decompress|fromhex|unhexlify|marshal\.loads|decrypt\("
+    r"|\.decode\(\s*['\"](?:base64|hex|rot13|rot_13|zlib)"
+)
+REGEX_SPAWN = re.compile(r"\b(?:system|popen|call|check_call|check_output|run|Popen)\s*\(")
+
+
+def text_hits(data: bytes, reach: Reach, python: bool) -> Iterator[Hit]:
+    """Hits that need no parse tree."""
+    if (b"\xe2" in data or b"\xef" in data) and INVISIBLE.search(data):
+        yield from _unicode(data.decode("utf-8", "replace"), reach, python)
+    if python and b" " * 150 in data:
+        yield from _hidden_tails(data, reach)
+    if python and (b"armor" in data or b"pytransform" in data):
+        match = PYARMOR.search(data)
+        if match:
+            line = data[: match.start()].count(b"\n") + 1
+            severity = Severity.MEDIUM if reach.rank >= Reach.STARTUP.rank else Severity.LOW
+            yield Hit("code.obfuscation", severity, line, line, match.group(0).decode(),
+                      "loads the PyArmor runtime: the code is encrypted and cannot be reviewed",
+                      reach, {"technique": "pyarmor"})  # fmt: skip
+
+
+def _unicode(text: str, reach: Reach, python: bool) -> Iterator[Hit]:
+    # tokenize is slow; past a size, a '#' or quote before the character on its line decides
+    spans = _spans(text) if python and len(text) <= TOKENIZE_LIMIT else None
+    for number, line in enumerate(text.splitlines(), 1):
+        for col, char in enumerate(line):
+            if not _is_invisible(char) or (number == 1 and col == 0 and char == "\ufeff"):
+                continue
+            where = _where(spans, line, number, col) if python else "text"
+            if where != "code" and char not in BIDI:
+                continue  # zero-width joiners in prose and emoji are normal
+            severity = Severity.LOW if where in {"string", "text"} else Severity.MEDIUM
+            kind = "bidirectional control" if char in BIDI else "invisible character"
+            what = f"hides U+{ord(char):04X} ({kind}) in {where}"
+            yield Hit("code.invisible-unicode", severity, number, number, line.strip()[:200], what,
+                      reach, {"codepoint": f"U+{ord(char):04X}", "column": col + 1})  # fmt: skip
+            break
+
+
+TOKENIZE_LIMIT = 256 * 1024
+Span = tuple[tuple[int, int], tuple[int, int], str]
+
+
+def _where(spans: list[Span] | None, line: str, number: int, col: int) -> str:
+    """'string', 'comment' or 'code' for the character at (number, col)."""
+    if spans is None:
+        head = line[:col]
+        return "comment" if "#" in head else "string" if "'" in head or '"' in head else "code"
+    return next((kind for s, e, kind in spans if s <= (number, col) < e), "code")
+
+
+def _is_invisible(char: str) -> bool:
+    return "\u200b" <= char <= "\u200f" or char in BIDI or char in "\u2060\ufeff"
+
+
+def _spans(text: str) -> list[Span]:
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
+    except (tokenize.TokenError, SyntaxError):
+        return []  # unreadable: treat everything as code, the stricter reading
+    kinds = {tokenize.STRING: "string", tokenize.COMMENT: "comment"}
+    return [(t.start, t.end, kinds[t.type]) for t in tokens if t.type in kinds]
+
+
+def _hidden_tails(data: bytes, reach: Reach) -> Iterator[Hit]:
+    for match in HIDDEN_TAIL.finditer(data):
+        tail = match.group(1)
+        if tail.startswith((b"#", b'"', b"'", b"\\")) or not CODE_WORDS.search(tail):
+            continue
+        line = data[: match.start()].count(b"\n") + 1
+        yield Hit("code.obfuscation", Severity.MEDIUM, line, line, tail.decode("utf-8", "replace")[:200],
+                  "hides code after a long run of spaces, off the right edge of the screen", reach,
+                  {"technique": "whitespace"})  # fmt: skip
+
+
+def fallback_hits(text: str, reach: Reach) -> Iterator[Hit]:
+    """Line regexes for unparsable files: one level below what a parse tree would give."""
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw.split("#", 1)[0] if "'" not in raw and '"' not in raw else raw
+        hit = _fallback_line(line, reach)
+        if hit:
+            yield Hit(hit[0], lower(hit[1]), number, number, raw.strip()[:200], hit[2], reach,
+                      {"parsed": "regex"})  # fmt: skip
+
+
+def _fallback_line(line: str, reach: Reach) -> tuple[str, Severity, str] | None:
+    if REGEX_EXEC.search(line) and REGEX_DECODE.search(line):
+        return "code.decode-exec", DECODE_EXEC[reach], "passes decoded data to exec or eval"
+    if REGEX_SPAWN.search(line):
+        kind = classify(line)
+        if kind == "download-run":
+            return "code.download-exec", DOWNLOAD_EXEC[reach], "downloads and runs a program"
+        if kind in {"lolbin", "encoded"}:
+            return "code.process-spawn", LOLBIN[reach], "runs a command that fetches or hides code"
+    for url in vocab.URL.findall(line) if "://" in line else ():
+        if shady_url(url):
+            return "code.shady-url", SHADY_ALONE[reach], f"names the URL {url[:80]!r}"
+    return None

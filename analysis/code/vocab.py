@@ -1,0 +1,141 @@
+"""The words code checks look for: qualified call names, sensitive paths, shady hosts, commands."""
+
+from __future__ import annotations
+
+import re
+
+# Calls whose result is code to run: the sinks of decode->exec and download->exec.
+EXEC_SINKS = frozenset(
+    {
+        "exec", "eval", "compile", "__import__", "builtins.exec", "builtins.eval",
+        "builtins.compile", "builtins.__import__", "types.FunctionType", "types.CodeType",
+        "importlib.import_module", "execfile", "runpy.run_path",
+    }
+)  # fmt: skip
+
+# Calls that turn an opaque literal into something else: the sources of decode->exec.
+DECODERS = frozenset(
+    {
+        "base64.b64decode", "base64.b32decode", "base64.b16decode", "base64.b85decode",
+        "base64.a85decode", "base64.decodebytes", "base64.decodestring",
+        "base64.standard_b64decode", "base64.urlsafe_b64decode", "binascii.a2b_base64",
+        "binascii.unhexlify", "binascii.a2b_hex", "zlib.decompress", "lzma.decompress",
+        "bz2.decompress", "gzip.decompress", "marshal.loads", "codecs.decode", "bytes.fromhex",
+        "bytearray.fromhex", "pickle.loads", "dill.loads",
+    }
+)  # fmt: skip
+DECODE_METHODS = frozenset({"decrypt", "fromhex"})  # Fernet(key).decrypt(...), x.fromhex(...)
+# Python 2's str.decode('base64') and friends, still seen in copied payloads.
+DECODE_CODECS = frozenset({"base64", "hex", "rot13", "rot_13", "zlib", "bz2", "uu", "base_64"})
+
+SPAWNS = frozenset(
+    {
+        "subprocess.run", "subprocess.call", "subprocess.check_call", "subprocess.check_output",
+        "subprocess.Popen", "subprocess.getoutput", "subprocess.getstatusoutput", "os.system",
+        "os.popen", "os.startfile", "os.execv", "os.execve", "os.execl", "os.execle",
+        "os.execlp", "os.execvp", "os.execvpe", "os.spawnl", "os.spawnv", "os.spawnlp",
+        "os.spawnvp", "os.posix_spawn", "os.posix_spawnp", "pty.spawn", "commands.getoutput",
+        "asyncio.create_subprocess_shell", "asyncio.create_subprocess_exec", "popen2.popen2",
+    }
+)  # fmt: skip
+
+# Network modules; a call into one of them counts as a send unless its leaf is a pure helper.
+NET_MODULES = frozenset(
+    {
+        "requests", "httpx", "aiohttp", "urllib", "urllib2", "urllib3", "http", "httplib",
+        "socket", "smtplib", "ftplib", "pycurl", "websocket", "websockets", "dns", "telnetlib",
+        "discord_webhook", "dhooks", "telebot", "paramiko",
+    }
+)  # fmt: skip
+NET_HELPERS = frozenset(
+    {
+        "parse", "quote", "quote_plus", "unquote", "urlencode", "urlparse", "urlsplit",
+        "urljoin", "urlunparse", "exceptions", "HTTPStatus", "gethostname", "getfqdn",
+        "AF_INET", "AF_INET6", "SOCK_STREAM", "SOCK_DGRAM", "inet_aton", "inet_ntoa", "htons",
+        "ntohs", "error", "timeout", "herror", "gaierror", "codes", "utils", "structures",
+        "adapters", "auth", "cookies", "hooks", "status_codes", "compat", "packages", "Retry",
+        "Timeout", "BasicAuth", "ClientTimeout", "TCPConnector", "Response", "HTTPError",
+        "URLError", "RequestException", "ConnectionError", "responses", "client", "server",
+        "cookiejar", "HTTPException", "has_ipv6", "setdefaulttimeout", "getdefaulttimeout",
+        "pathname2url", "url2pathname", "splittype", "robotparser", "response", "Headers",
+    }
+)  # fmt: skip
+DOWNLOADS = frozenset(
+    {
+        "urllib.request.urlretrieve", "urllib.urlretrieve", "wget.download",
+        "urllib.request.urlopen", "urllib2.urlopen", "urllib.urlopen", "requests.get",
+        "httpx.get", "requests.request", "requests.Session", "http.client.HTTPSConnection",
+        "http.client.HTTPConnection",
+    }
+)  # fmt: skip
+
+HOST_INFO = frozenset(
+    {
+        "socket.gethostname", "socket.getfqdn", "os.getlogin", "getpass.getuser",
+        "platform.node", "platform.uname", "os.uname", "uuid.getnode", "platform.platform",
+    }
+)  # fmt: skip
+ENV_GETTERS = frozenset({"os.getenv", "os.environ.get", "os.getenvb", "os.environb.get"})
+ENV_WHOLE = frozenset({"os.environ", "os.environb"})
+CHMODS = frozenset({"os.chmod", "os.fchmod", "pathlib.Path.chmod"})
+EXEC_NAMES = frozenset({"exec", "eval", "compile", "__import__", "system", "popen", "execfile"})
+
+# Files worth stealing: keys, cloud and registry tokens, browser and wallet stores.
+CREDENTIAL_PATH = re.compile(
+    r"\.ssh[/\\]|id_rsa|id_ed25519|id_ecdsa|\.aws[/\\]credentials|\.docker[/\\]config\.json"
+    r"|\.npmrc|\.pypirc|\.git-credentials|\.netrc|\.kube[/\\]config|gcloud[/\\]credentials"
+    r"|application_default_credentials|Login Data|Local State|Web Data|[/\\]Cookies\b"
+    r"|Local Storage[/\\]leveldb|discord(?:canary|ptb)?[/\\]|Exodus[/\\]|Electrum[/\\]wallets"
+    r"|atomic[/\\]Local Storage|nkbihfbeogaeaoehlefnkodbefgpgknn|wallet\.dat|keystore[/\\]"
+    r"|/etc/passwd|/etc/shadow|\.bash_history|\.zsh_history|Telegram Desktop[/\\]tdata"
+    r"|\.config[/\\]gh[/\\]hosts\.yml|\.azure[/\\]|\.vault-token",
+    re.IGNORECASE,
+)
+
+# Hosts that only serve to receive stolen data, host a payload or hide a server.
+SHADY_HOST = re.compile(
+    r"^(?:[\w-]+\.)*(?:ngrok\.io|ngrok-free\.app|ngrok\.app|ngrok\.dev|trycloudflare\.com"
+    r"|serveo\.net|loca\.lt|localtunnel\.me|localhost\.run|bore\.pub|pastebin\.com|paste\.ee"
+    r"|hastebin\.com|ghostbin\.\w+|rentry\.co|transfer\.sh|anonfiles\.com|file\.io|catbox\.moe"
+    r"|0x0\.st|termbin\.com|webhook\.site|requestbin\.\w+|pipedream\.net|interact\.sh"
+    r"|oast\.(?:fun|live|me|online|pro|site)|burpcollaborator\.net|dnslog\.cn|ceye\.io"
+    r"|canarytokens\.com|ipify\.org|ipinfo\.io|ifconfig\.me|icanhazip\.com|api\.myip\.com"
+    r"|ip-api\.com|workers\.dev)$",
+    re.IGNORECASE,
+)
+# Messenger endpoints count only with a real id and token in the URL, not a template.
+WEBHOOK = re.compile(
+    r"discord(?:app)?\.com/api/webhooks/\d{15,}/[\w-]{30,}|hooks\.slack\.com/services/T\w+/B\w+/\w+"
+    r"|api\.telegram\.org/bot\d{6,}:[\w-]{30,}",
+    re.IGNORECASE,
+)
+URL = re.compile(r"(?:https?|ftp|wss?)://[^\s'\"<>`]{3,300}", re.IGNORECASE)
+
+# First words of commands that builds run; they stay quiet.
+BUILD_TOOLS = frozenset(
+    {
+        "gcc", "g++", "cc", "c++", "clang", "clang++", "cl", "cl.exe", "link", "ld", "ar",
+        "cmake", "make", "gmake", "nmake", "ninja", "meson", "pkg-config", "pkgconf", "cython",
+        "nvcc", "hipcc", "git", "hg", "svn", "pandoc", "sphinx-build", "swig", "protoc",
+        "cargo", "rustc", "go", "javac", "mvn", "npm", "yarn", "node", "xcrun", "xcode-select",
+        "sw_vers", "uname", "ldconfig", "brew", "otool", "install_name_tool", "lipo",
+        "codesign", "strip", "patchelf", "autoreconf", "autoconf", "./configure", "configure",
+        "sh", "bash", "python", "python3", "pip", "msbuild", "lsb_release", "nproc", "sysctl",
+        "which", "where", "gfortran", "f2py", "nasm", "yasm", "windres", "rc", "mt", "dumpbin",
+        "vswhere", "vswhere.exe", "tox", "pytest", "black", "flake8", "mypy", "doxygen",
+    }
+)  # fmt: skip
+# Commands that fetch, run hidden code or persist: high wherever they run at install time.
+LOLBINS = re.compile(
+    r"\b(?:certutil|mshta|bitsadmin|regsvr32|rundll32|wscript|cscript|schtasks|msiexec"
+    r"|installutil|cmstp|crontab|nc\s+-e|ncat|/dev/tcp/|reg\s+add|launchctl)\b|powershell",
+    re.IGNORECASE,
+)
+DOWNLOAD_RUN = re.compile(
+    r"(?:curl|wget|iwr|Invoke-WebRequest|DownloadString|DownloadFile|Start-BitsTransfer)\b"
+    r".*(?:\|\s*(?:sudo\s+)?(?:ba|z|da)?sh\b|\|\s*python|&&\s*(?:chmod|\./|(?:ba)?sh\b)"
+    r"|\biex\b|Invoke-Expression|Start-Process|;\s*\./)",
+    re.IGNORECASE,
+)
+ENCODED_SHELL = re.compile(r"powershell.*\s-e(?:nc|ncodedcommand)?\s+[A-Za-z0-9+/=]{16,}", re.I)
+SHELL_WRAPPER = re.compile(r"^(?:ba|z|da)?sh\s+-c\b|^cmd(?:\.exe)?\s+/[ck]\b", re.IGNORECASE)

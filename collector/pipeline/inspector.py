@@ -1,0 +1,84 @@
+"""Reading archives in separate processes: CPU-bound work off the event loop, on every core, and
+isolated, so a hostile file that finds a bug in a decompressor costs a reader process, never the
+collector. Each reader has an address-space cap and every call a deadline; a reader that blows
+either is killed and replaced, and the caller gets InspectionFailed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import multiprocessing
+import resource
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+
+from analysis.artifact import ArtifactRef
+from analysis.inspect import FileInspection, inspect_file
+from analysis.model import ReleaseMetadata
+
+log = logging.getLogger(__name__)
+
+READER_MEMORY = 2 * 1024**3  # bytes of address space per reader process
+READER_DEADLINE = 120.0  # seconds for one file
+
+
+class InspectionFailed(Exception):
+    """A reader process died or ran out of time on one file."""
+
+
+def _limit_reader() -> None:
+    """Runs in each reader process at start: cap its memory (a bomb fails there, not here)."""
+    with contextlib.suppress(ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_AS, (READER_MEMORY, READER_MEMORY))
+
+
+class ProcessInspector:
+    """A pool of reader processes, started on first use."""
+
+    def __init__(self, processes: int, *, deadline: float = READER_DEADLINE) -> None:
+        self.processes = processes
+        self.deadline = deadline
+        self._executor: ProcessPoolExecutor | None = None
+
+    async def inspect(
+        self, ref: ArtifactRef, data: bytes, metadata: ReleaseMetadata | None
+    ) -> FileInspection:
+        loop = asyncio.get_running_loop()
+        executor = self._pool()
+        try:
+            async with asyncio.timeout(self.deadline):
+                return await loop.run_in_executor(executor, inspect_file, ref, data, metadata)
+        except TimeoutError:
+            self._discard(executor)
+            raise InspectionFailed(f"reading took longer than {self.deadline:.0f}s") from None
+        except (BrokenProcessPool, MemoryError) as exc:
+            self._discard(executor)
+            raise InspectionFailed(f"the reader process died ({type(exc).__name__})") from exc
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._discard(self._executor)
+
+    def _pool(self) -> ProcessPoolExecutor:
+        if self._executor is None:
+            # spawn: a fork of a process running an event loop and threads is not safe.
+            self._executor = ProcessPoolExecutor(
+                max_workers=self.processes,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_limit_reader,
+            )
+        return self._executor
+
+    def _discard(self, executor: ProcessPoolExecutor) -> None:
+        """Kill the pool's processes (a stuck reader cannot be cancelled any other way); the
+        next call starts a fresh pool. Other files in flight fail and are retried."""
+        if self._executor is executor:
+            self._executor = None
+        processes = list(getattr(executor, "_processes", {}).values())
+        for process in processes:
+            with contextlib.suppress(ProcessLookupError, AttributeError):
+                process.kill()
+        executor.shutdown(wait=False, cancel_futures=True)
+        log.warning("reader processes replaced (%d killed)", len(processes))

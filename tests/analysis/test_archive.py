@@ -1,0 +1,301 @@
+"""read_archive over archives built in memory: formats, hostile members, limits, malformed bytes."""
+
+from __future__ import annotations
+
+import random
+import stat
+import struct
+import tarfile
+import zipfile
+import zlib
+
+import pytest
+
+from analysis.archive import is_text_path, read_archive
+from analysis.artifact import ArchiveContents, ArchiveKind, ArchiveLimits
+from analysis.model import Severity
+from tests.analysis.archives import (
+    many_tar,
+    many_zip,
+    tar_bytes,
+    tar_gz_bomb,
+    tar_special,
+    zip_bomb,
+    zip_bytes,
+    zip_info,
+    zip_raw,
+)
+
+SETUP = ("pkg-1.0/setup.py", b"from setuptools import setup\nsetup()\n")
+ELF = b"\x7fELF\x02\x01\x01" + bytes(5000)
+SDIST = tar_bytes([SETUP, ("pkg-1.0/PKG-INFO", b"Name: pkg\n"), ("pkg-1.0/data.bin", ELF)])
+WHEEL = zip_bytes([("pkg/__init__.py", b"x = 1\n"), ("pkg/lib.so", ELF)])
+SMALL = ArchiveLimits(max_member=100, max_total=10_000, max_depth=3, ratio_floor=1000)
+
+
+def ids(contents: ArchiveContents) -> list[str]:
+    return [f.check_id for f in contents.findings]
+
+
+def paths(contents: ArchiveContents) -> list[str]:
+    return [m.path for m in contents.members]
+
+
+def cp437_zip() -> bytes:
+    # zipfile marks any non-ASCII name UTF-8; rewrite the name's bytes to cp437 without the flag.
+    return zip_bytes([("pkg/caf_.py", b"x = 1\n")]).replace(b"caf_", b"caf\x82")
+
+
+def flag_zip(flag: int = 0, method: int = 0, body: bytes = b"x = 1\n") -> bytes:
+    """Two stored members; the first one's flags and method set in both of its headers."""
+    first = ("pkg/a.py", body, 0, zlib.crc32(b"x = 1\n"), 6)
+    data = bytearray(zip_raw([first, ("pkg/b.py", b"y\n", 0, zlib.crc32(b"y\n"), 2)]))
+    central = data.index(b"PK\x01\x02")
+    struct.pack_into("<2H", data, 6, flag, method)
+    struct.pack_into("<2H", data, central + 8, flag, method)
+    return bytes(data)
+
+
+# (filename, data, check ids, member paths, complete, reason)
+CASES = [
+    ("pkg-1.0.tar.gz", SDIST, [], ["pkg-1.0/setup.py", "pkg-1.0/PKG-INFO", "pkg-1.0/data.bin"],
+     True, "a plain sdist keeps its top-level directory"),
+    ("pkg-1.0.tar.bz2", tar_bytes([SETUP], "w:bz2"), [], ["pkg-1.0/setup.py"], True, "bzip2 sdist"),
+    ("pkg-1.0.tar.xz", tar_bytes([SETUP], "w:xz"), [], ["pkg-1.0/setup.py"], True, "xz sdist"),
+    ("pkg-1.0.tgz", tar_bytes([SETUP]), [], ["pkg-1.0/setup.py"], True, ".tgz is a tar.gz"),
+    ("pkg-1.0.tar", tar_bytes([SETUP], "w"), [], ["pkg-1.0/setup.py"], True, "an uncompressed tar"),
+    ("pkg-1.0.zip", zip_bytes([SETUP]), [], ["pkg-1.0/setup.py"], True, "a zip sdist"),
+    ("pkg-1.0-py3-none-any.whl", WHEEL, [], ["pkg/__init__.py", "pkg/lib.so"], True, "a wheel"),
+    ("pkg-1.0-py3.11.egg", zip_bytes([("EGG-INFO/PKG-INFO", b"Name: pkg\n")]), [],
+     ["EGG-INFO/PKG-INFO"], True, "an egg"),
+    ("pkg-1.0-py3-none-any.whl", b"PK\x05\x06" + bytes(18), [], [], True, "an empty zip"),
+    ("pkg-1.0.tar.gz", tar_bytes([tar_special("pkg-1.0", tarfile.DIRTYPE), tarfile.TarInfo("pkg-1.0/empty.py")]),
+     [], ["pkg-1.0/empty.py"], True, "directories are not members; an empty file is"),
+    ("pkg-1.0-py3-none-any.whl", zip_bytes([("pkg/", b""), ("pkg/a/../b.py", b"")]), [],
+     ["pkg/a/../b.py"], True, "a/../b stays inside after normalisation: not traversal"),
+    # Paths that land outside the extraction directory.
+    ("pkg-1.0.tar.gz", tar_bytes([("../../etc/x", b"x"), SETUP]), ["archive.path-traversal"],
+     ["pkg-1.0/setup.py"], True, "climbing path, refused; the rest is read"),
+    ("pkg-1.0.tar.gz", tar_bytes([("pkg-1.0/../../x", b"x")]), ["archive.path-traversal"], [],
+     True, "climbs out only after normalisation"),
+    ("pkg-1.0-py3-none-any.whl", zip_bytes([("pkg\\..\\..\\x.pth", b"x")]),
+     ["archive.path-traversal"], [], True, "backslashes climb on Windows"),
+    ("pkg-1.0-py3-none-any.whl", zip_bytes([("/etc/cron.d/x", b"x")]), ["archive.absolute-path"],
+     [], True, "absolute POSIX path"),
+    ("pkg-1.0.zip", zip_bytes([("C:\\Windows\\x.dll", b"x")]), ["archive.absolute-path"], [], True,
+     "drive letter"),
+    ("pkg-1.0.tar.gz", tar_bytes([("\\\\server\\share\\x", b"x")]), ["archive.absolute-path"], [],
+     True, "UNC path"),
+    ("pkg-1.0-py3-none-any.whl", zip_bytes([("a/b/c/d.py", b"")]), ["archive.deep-path"], [],
+     True, "deeper than the limit of 3 (SMALL limits)"),
+    # Links and special files.
+    ("pkg-1.0.tar.gz", tar_bytes([tar_special("pkg-1.0/l", tarfile.SYMTYPE, "/etc/passwd")]),
+     ["archive.link"], [], True, "symlink, never followed"),
+    ("pkg-1.0.tar.gz", tar_bytes([SETUP, tar_special("pkg-1.0/h", tarfile.LNKTYPE, SETUP[0])]),
+     ["archive.link"], ["pkg-1.0/setup.py"], True, "hardlink, never followed"),
+    ("pkg-1.0.tar.gz", tar_bytes([tar_special("pkg-1.0/tty", tarfile.CHRTYPE)]),
+     ["archive.device"], [], True, "character device"),
+    ("pkg-1.0.tar.gz", tar_bytes([tar_special("pkg-1.0/f", tarfile.FIFOTYPE)]),
+     ["archive.device"], [], True, "FIFO"),
+    ("pkg-1.0.tar.gz", tar_bytes([tar_special("pkg-1.0/c", tarfile.CONTTYPE), SETUP]),
+     [], ["pkg-1.0/c", "pkg-1.0/setup.py"], True, "a contiguous file is a regular file"),
+    ("pkg-1.0-py3-none-any.whl", zip_bytes([(zip_info("pkg/l", stat.S_IFLNK | 0o777), b"/etc")]),
+     ["archive.link"], [], True, "a zip entry with symlink mode bits"),
+    # Names.
+    ("pkg-1.0-py3-none-any.whl", zip_bytes([("pkg/a.py", b"1"), ("pkg/a.py", b"2"), ("pkg/./a.py", b"3")]),
+     ["archive.duplicate-name", "archive.duplicate-name"], ["pkg/a.py", "pkg/a.py", "pkg/./a.py"],
+     True, "every copy is a member (the installer keeps the last); the later ones are reported"),
+    ("pkg-1.0-py3-none-any.whl", cp437_zip(), ["archive.bad-name"], ["pkg/café.py"], True,
+     "non-ASCII name without the UTF-8 flag: read as cp437, reported"),
+    ("pkg-1.0-py3-none-any.whl", zip_bytes([("pkg/café.py", b"")]), [], ["pkg/café.py"], True,
+     "a UTF-8 name marked UTF-8 is fine"),
+    ("pkg-1.0.tar.gz", tar_bytes([("pkg-1.0/caf\udce9.py", b"x")]), ["archive.bad-name"],
+     ["pkg-1.0/caf\\xe9.py"], True, "raw Latin-1 byte in a tar name: kept readable, reported"),
+    ("pkg-1.0.tar.gz", tar_bytes([("pkg-1.0/a\x1b[2K.py", b"x")]), ["archive.bad-name"],
+     ["pkg-1.0/a\\x1b[2K.py"], True, "an escape sequence in a name"),
+    # Zip flags and methods.
+    ("pkg-1.0-py3-none-any.whl", flag_zip(flag=1), ["archive.encrypted"], ["pkg/b.py"], True,
+     "encrypted member is not read; the next one is"),
+    ("pkg-1.0-py3-none-any.whl", flag_zip(method=99), ["archive.unreadable"], ["pkg/b.py"], False,
+     "AES (method 99) is not supported: that member is skipped"),
+    ("pkg-1.0-py3-none-any.whl", flag_zip(body=b"x = 2\n"), ["archive.unreadable"],
+     ["pkg/b.py"], False, "bad CRC: that member is skipped"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("filename", "data", "expected", "members", "complete", "reason"), CASES)
+def test_read_archive(
+    filename: str, data: bytes, expected: list[str], members: list[str], complete: bool, reason: str
+) -> None:
+    limits = SMALL if "deep" in str(expected) else ArchiveLimits()
+    contents = read_archive(filename, data, limits)
+    assert ids(contents) == expected, reason
+    assert paths(contents) == members, reason
+    assert contents.complete is complete, reason
+    assert (contents.error is None) is complete, reason
+    for finding in contents.findings:
+        assert finding.evidence["filename"] == filename
+        assert finding.fingerprint.startswith(f"{filename}:")
+
+
+# (filename, data, check id, severity, member count, reason): each one stops reading.
+UNREAD = [
+    ("pkg.exe", b"MZ" + bytes(100), "archive.unknown-format", Severity.INFO, ArchiveKind.UNKNOWN,
+     "a legacy installer is not read"),
+    ("pkg-1.0-py3-none-any.whl", ELF, "archive.not-an-archive", Severity.MEDIUM, ArchiveKind.WHEEL,
+     "a wheel that is an ELF binary"),
+    ("pkg-1.0.tar.gz", WHEEL, "archive.not-an-archive", Severity.MEDIUM, ArchiveKind.SDIST,
+     "a zip named .tar.gz"),
+    ("pkg-1.0.tar", b"junk" * 200, "archive.not-an-archive", Severity.MEDIUM, ArchiveKind.SDIST,
+     "no ustar magic"),
+    ("pkg-1.0.tar.gz", SDIST[: len(SDIST) // 2], "archive.unreadable", Severity.LOW,
+     ArchiveKind.SDIST, "truncated gzip"),
+    ("pkg-1.0-py3-none-any.whl", WHEEL[:-30], "archive.unreadable", Severity.LOW, ArchiveKind.WHEEL,
+     "truncated zip: no central directory"),
+    ("pkg-1.0.tar.gz", b"\x1f\x8b" + bytes(range(256)) * 4, "archive.unreadable", Severity.LOW,
+     ArchiveKind.SDIST, "garbage after the gzip magic"),
+    ("pkg-1.0.tar.bz2", b"BZh9" + bytes(300), "archive.unreadable", Severity.LOW,
+     ArchiveKind.SDIST, "bz2 error"),
+    ("pkg-1.0.tar.xz", b"\xfd7zXZ\x00" + bytes(300), "archive.unreadable", Severity.LOW,
+     ArchiveKind.SDIST, "lzma error"),
+    ("pkg-1.0.tar", b"x" * 257 + b"ustar" + b"x" * 250, "archive.unreadable", Severity.LOW,
+     ArchiveKind.SDIST, "bad tar header checksum"),
+    ("pkg-1.0.tar.gz", tar_bytes([("pkg-1.0/a.py", bytes(4000))])[:-40], "archive.unreadable",
+     Severity.LOW, ArchiveKind.SDIST, "EOF in the middle of a member"),
+    ("pkg-1.0-py3-none-any.whl", zip_bomb(), "archive.bomb", Severity.HIGH, ArchiveKind.WHEEL,
+     "200 MB of zeros in 200 KB"),
+    ("pkg-1.0.tar.gz", tar_gz_bomb(), "archive.bomb", Severity.HIGH, ArchiveKind.SDIST,
+     "a gzip of a tar of 200 MB of zeros"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("filename", "data", "check_id", "severity", "kind", "reason"), UNREAD)
+def test_unread(
+    filename: str, data: bytes, check_id: str, severity: Severity, kind: ArchiveKind, reason: str
+) -> None:
+    contents = read_archive(filename, data)
+    assert ids(contents) == [check_id], reason
+    assert contents.findings[0].severity == severity
+    assert contents.kind == kind
+    assert not contents.complete
+    assert contents.error is not None
+    assert "\n" not in contents.error
+
+
+def test_members_before_a_fault_are_kept() -> None:
+    data = tar_bytes([SETUP, ("pkg-1.0/big.py", random.Random(1).randbytes(20000))])
+    contents = read_archive("pkg-1.0.tar.gz", data[:-200])
+    assert paths(contents) == ["pkg-1.0/setup.py"]
+    assert contents.error is not None
+    assert contents.error.startswith("pkg-1.0.tar.gz is malformed")
+
+
+@pytest.mark.parametrize(
+    ("filename", "data", "reason"),
+    [
+        ("pkg-1.0-py3-none-any.whl", many_zip(100_000), "100,000 empty members in a zip"),
+        ("pkg-1.0.tar", many_tar(100_000), "100,000 empty members in a tar"),
+    ],
+)
+def test_too_many_members_stops_quickly(filename: str, data: bytes, reason: str) -> None:
+    contents = read_archive(filename, data, ArchiveLimits(max_members=30_000))
+    assert ids(contents) == ["archive.too-many-members"], reason
+    assert len(contents.members) == 30_000
+
+
+def test_zip_with_far_too_many_entries_is_not_parsed() -> None:
+    contents = read_archive(
+        "pkg-1.0-py3-none-any.whl", many_zip(500), ArchiveLimits(max_members=100)
+    )
+    assert ids(contents) == ["archive.too-many-members"]
+    assert contents.members == ()
+    assert contents.findings[0].evidence["value"] == 500
+
+
+@pytest.mark.parametrize(
+    ("filename", "data", "limits", "expected", "reason"),
+    [
+        ("pkg-1.0.tar.gz", tar_bytes([("pkg-1.0/a.bin", bytes(6000)), ("pkg-1.0/b.bin", bytes(6000))]),
+         ArchiveLimits(max_total=10_000), "archive.size-limit", "the second member passes the total"),
+        ("pkg-1.0-py3-none-any.whl", zip_bytes([("pkg/a.bin", bytes(2000))]),
+         ArchiveLimits(ratio_floor=1000), "archive.bomb", "one zip member expands beyond the ratio"),
+        ("pkg-1.0-py3-none-any.whl", zip_bytes([(f"pkg/{i}.bin", bytes(90_000)) for i in range(30)]),
+         ArchiveLimits(ratio_floor=100_000), "archive.bomb",
+         "no member is past the floor, the whole archive is"),
+        ("pkg-1.0.tar.gz", tar_bytes([tarfile.TarInfo(f"pkg-1.0/{i}") for i in range(30)]),
+         ArchiveLimits(max_total=5000), "archive.bomb",
+         "headers alone pass twice the total: the stream is cut off"),
+    ],
+)  # fmt: skip
+def test_limits_stop_reading(
+    filename: str, data: bytes, limits: ArchiveLimits, expected: str, reason: str
+) -> None:
+    contents = read_archive(filename, data, limits)
+    assert ids(contents)[-1] == expected, reason
+    assert not contents.complete
+
+
+def test_oversize_text_keeps_its_head() -> None:
+    big = b"# " + b"x" * 500
+    data = zip_bytes([("pkg/big.py", big), ("pkg-1.0.data/scripts/tool", ELF), ("pkg/a.py", b"1")])
+    contents = read_archive(
+        "pkg-1.0-py3-none-any.whl", data, ArchiveLimits(max_member=100, head_bytes=10)
+    )
+    assert ids(contents) == ["archive.member-too-large"], "a native script is not text to flag"
+    big_member, script, small = contents.members
+    assert (big_member.data, big_member.size, big_member.complete) == (big[:10], 502, False)
+    assert (script.data, script.complete) == (ELF[:10], False)
+    assert (small.data, small.complete, contents.complete) == (b"1", True, True)
+    assert contents.unpacked == 502 + len(ELF) + 1
+
+
+def test_is_text_decides_what_is_read_whole() -> None:
+    contents = read_archive("pkg-1.0-py3-none-any.whl", WHEEL, is_text=lambda path: True)
+    assert [m.complete for m in contents.members] == [True, True]
+    default = read_archive("pkg-1.0-py3-none-any.whl", WHEEL)
+    assert [m.complete for m in default.members] == [True, False]
+
+
+@pytest.mark.parametrize(
+    ("path", "text"),
+    [
+        ("pkg/__init__.py", True), ("pkg-1.0/PKG-INFO", True), ("x.dist-info/METADATA", True),
+        ("x.dist-info/RECORD", True), ("pkg/evil.PTH", True), ("x-1.data/scripts/tool", True),
+        ("pkg/lib.so", False), ("pkg/data.npy", False), ("pkg/README", False), ("pkg/.hidden", False),
+    ],
+)  # fmt: skip
+def test_is_text_path(path: str, text: bool) -> None:
+    assert is_text_path(path) is text
+
+
+def test_control_character_names_are_medium() -> None:
+    contents = read_archive("pkg-1.0.tar.gz", tar_bytes([("pkg-1.0/a\nb.py", b"")]))
+    assert contents.findings[0].severity == Severity.MEDIUM
+    assert contents.findings[0].evidence["path"] == "pkg-1.0/a\\x0ab.py"
+
+
+def test_hostile_bytes_never_raise() -> None:
+    rng = random.Random(7)
+    valid = {"pkg-1.0.tar.gz": SDIST, "pkg-1.0-py3-none-any.whl": WHEEL}
+    magic = {"pkg-1.0.tar.gz": b"\x1f\x8b", "pkg-1.0-py3-none-any.whl": b"PK\x03\x04"}
+    # Half the random strings carry the right magic, so they reach the decoders.
+    samples = [
+        (name, magic[name] * (i % 2) + rng.randbytes(rng.randrange(2000)))
+        for i, name in enumerate(rng.choice(list(valid)) for _ in range(300))
+    ]
+    for name, data in valid.items():
+        for _ in range(100):
+            samples.append((name, data[: rng.randrange(len(data))]))
+            flipped = bytearray(data)
+            for _ in range(rng.randrange(1, 4)):
+                flipped[rng.randrange(len(flipped))] ^= 1 << rng.randrange(8)
+            samples.append((name, bytes(flipped)))
+    for name, data in samples:
+        contents = read_archive(name, data)
+        assert contents.complete or contents.error
+
+
+def test_zip_members_are_read_with_zipfile_semantics() -> None:
+    info = zipfile.ZipInfo("pkg/a.py")
+    data = zip_bytes([(info, b"x = 1\n")])  # type: ignore[list-item]
+    assert read_archive("pkg-1.0.zip", data).members[0].data == b"x = 1\n"

@@ -1,0 +1,185 @@
+"""Inspecting every file of every release through the stand-in PyPI: late files, the size cap,
+digest mismatches, and readers that die, each recorded on the file and in the verdict."""
+
+from __future__ import annotations
+
+import asyncio
+
+import asyncpg
+import pytest
+
+from analysis.artifact import ArtifactRef
+from collector.pipeline.inspector import InspectionFailed, ProcessInspector
+from collector.standin import Fault, StandInPyPI
+from tests.collector.pipeline.conftest import CollectorFactory
+
+# Harmless: the payload decodes to print(1). It is only ever read, never run.
+PAYLOAD = 'import base64\nexec(base64.b64decode("cHJpbnQoMSk="))\n'
+DECODE_EXEC = "code.decode-exec"
+
+
+async def _files(pool: asyncpg.Pool, project: str) -> dict[str, asyncpg.Record]:
+    rows = await pool.fetch(
+        "SELECT f.* FROM files f JOIN releases r ON r.id = f.release_id WHERE r.project = $1",
+        project,
+    )
+    return {row["filename"]: row for row in rows}
+
+
+async def _findings(pool: asyncpg.Pool, project: str, prefix: str) -> list[asyncpg.Record]:
+    return await pool.fetch(
+        "SELECT * FROM findings WHERE project = $1 AND check_id LIKE $2 || '%' ORDER BY id",
+        project,
+        prefix,
+    )
+
+
+async def _verdict(pool: asyncpg.Pool, project: str) -> str:
+    return str(
+        await pool.fetchval("SELECT risk_severity FROM releases WHERE project = $1", project)
+    )
+
+
+async def test_a_late_wheel_carrying_a_payload_is_read_and_raises_the_verdict(
+    standin: tuple[StandInPyPI, str], pool: asyncpg.Pool, make_collector: CollectorFactory
+) -> None:
+    pypi, _ = standin
+    start = pypi.last_serial
+    pypi.upload("tidy-helpers", "1.0", files=["tidy_helpers-1.0.tar.gz"])
+    collector = make_collector(inspect=True)
+    try:
+        first = await collector.run_once(since_serial=start)
+        files = await _files(pool, "tidy-helpers")
+        assert files["tidy_helpers-1.0.tar.gz"]["inspection"] == "inspected"
+        assert files["tidy_helpers-1.0.tar.gz"]["inspected_members"] >= 2
+        assert await _findings(pool, "tidy-helpers", "code.") == []
+        assert await _verdict(pool, "tidy-helpers") == "info"
+        assert first.drained.files_processed == 1
+
+        wheel = "tidy_helpers-1.0-py3-none-any.whl"
+        pypi.add_file("tidy-helpers", "1.0", wheel, module_code=PAYLOAD)
+        second = await collector.run_once()
+    finally:
+        collector.close()
+    assert second.drained.files_processed == 2  # counted since start: the wheel only, now
+    jobs = await pool.fetch("SELECT filename FROM jobs WHERE kind = 'artifact' ORDER BY id")
+    assert [j["filename"] for j in jobs] == ["tidy_helpers-1.0.tar.gz", wheel]  # never read twice
+    assert (await _files(pool, "tidy-helpers"))[wheel]["inspection"] == "inspected"
+    (hit,) = [
+        f for f in await _findings(pool, "tidy-helpers", "code.") if f["check_id"] == DECODE_EXEC
+    ]
+    evidence = hit["evidence"]
+    assert evidence["filename"] == wheel
+    assert evidence["path"] == "tidy_helpers/__init__.py"
+    assert evidence["line"] == 2
+    assert "b64decode" in evidence["snippet"]
+    assert evidence["inspector_url"].startswith(
+        "https://inspector.pypi.io/project/tidy-helpers/1.0/packages/"
+    )
+    assert evidence["inspector_url"].endswith(f"/{wheel}/tidy_helpers/__init__.py#line.2")
+    assert hit["severity"] == "high"  # decode->exec on import (critical when run at install)
+    assert await _verdict(pool, "tidy-helpers") == "high"
+    aggregate = await pool.fetchrow(
+        "SELECT severity::text, evidence FROM findings "
+        "WHERE project = 'tidy-helpers' AND check_id = 'release.assessment'"
+    )
+    assert aggregate is not None
+    assert aggregate["severity"] == "high"
+    assert DECODE_EXEC in aggregate["evidence"]["checks"]
+
+
+async def test_a_release_refetched_later_keeps_its_file_findings_in_the_verdict(
+    standin: tuple[StandInPyPI, str], pool: asyncpg.Pool, make_collector: CollectorFactory
+) -> None:
+    pypi, _ = standin
+    start = pypi.last_serial
+    pypi.upload("quiet-tool", "2.0", files=["quiet_tool-2.0-py3-none-any.whl"], module_code=PAYLOAD)
+    collector = make_collector(inspect=True)
+    try:
+        await collector.run_once(since_serial=start)
+        assert await _verdict(pool, "quiet-tool") == "high"
+        pypi.yank(
+            "quiet-tool", "2.0", "oops"
+        )  # a new event: the release's metadata is fetched again
+        await collector.run_once()
+    finally:
+        collector.close()
+    status = await pool.fetchval("SELECT status FROM releases WHERE project = 'quiet-tool'")
+    assert status == "yanked"
+    assert await _verdict(pool, "quiet-tool") == "high"
+
+
+async def test_a_file_over_the_cap_is_recorded_not_inspected(
+    standin: tuple[StandInPyPI, str], pool: asyncpg.Pool, make_collector: CollectorFactory
+) -> None:
+    pypi, _ = standin
+    start = pypi.last_serial
+    pypi.upload("big-thing", "1.0", files=["big_thing-1.0.tar.gz"])
+    collector = make_collector(inspect=True, max_file_size=100)
+    try:
+        await collector.run_once(since_serial=start)
+    finally:
+        collector.close()
+    row = (await _files(pool, "big-thing"))["big_thing-1.0.tar.gz"]
+    assert row["inspection"] == "too_large"
+    assert "100-byte cap" in row["inspection_error"]
+    (finding,) = await _findings(pool, "big-thing", "archive.")
+    assert finding["check_id"] == "archive.too-large"
+    assert "not inspected: too large" in finding["summary"]
+    assert finding["evidence"]["filename"] == "big_thing-1.0.tar.gz"
+
+
+async def test_bytes_that_never_match_the_digest_become_a_finding_after_retries(
+    standin: tuple[StandInPyPI, str], pool: asyncpg.Pool, make_collector: CollectorFactory
+) -> None:
+    pypi, _ = standin
+    start = pypi.last_serial
+    pypi.upload("swapped", "1.0", files=["swapped-1.0.tar.gz"])
+    pypi.faults.add("files", Fault.garbage(b"not the file you listed"), times=None)
+    collector = make_collector(inspect=True)
+    try:
+        result = await collector.run_once(since_serial=start)
+    finally:
+        collector.close()
+    assert result.drained.files_stuck == 0
+    row = (await _files(pool, "swapped"))["swapped-1.0.tar.gz"]
+    assert row["inspection"] == "digest_mismatch"
+    (finding,) = await _findings(pool, "swapped", "archive.")
+    assert finding["check_id"] == "archive.digest-mismatch"
+    assert finding["severity"] == "high"
+    assert await _verdict(pool, "swapped") == "high"
+
+
+async def test_a_transient_download_failure_is_retried_then_inspected(
+    standin: tuple[StandInPyPI, str], pool: asyncpg.Pool, make_collector: CollectorFactory
+) -> None:
+    pypi, _ = standin
+    start = pypi.last_serial
+    pypi.upload("flaky-cdn", "1.0", files=["flaky_cdn-1.0.tar.gz"])
+    pypi.faults.add("files", Fault.status(503), times=4)  # more than one download's retries
+    collector = make_collector(inspect=True)
+    try:
+        await collector.run_once(since_serial=start)
+    finally:
+        collector.close()
+    assert (await _files(pool, "flaky-cdn"))["flaky_cdn-1.0.tar.gz"]["inspection"] == "inspected"
+    errors = await pool.fetchval(
+        "SELECT attempts FROM jobs WHERE kind = 'artifact' AND filename = 'flaky_cdn-1.0.tar.gz'"
+    )
+    assert errors >= 2
+
+
+async def test_a_reader_that_runs_out_of_time_is_replaced() -> None:
+    inspector = ProcessInspector(1, deadline=0.001)
+    ref = ArtifactRef("x", "1", "x-1.tar.gz")
+    try:
+        # A fresh reader process cannot even start within 1 ms.
+        with pytest.raises(InspectionFailed, match="longer than"):
+            await inspector.inspect(ref, b"\x1f\x8b" + b"\0" * 100, None)
+        inspector.deadline = 60.0
+        result = await inspector.inspect(ref, b"garbage", None)  # a fresh pool answers
+        assert not result.complete
+        assert result.findings
+    finally:
+        inspector.close()
+        await asyncio.sleep(0)
