@@ -30,10 +30,13 @@ def render_corpus(c: dict[str, Any]) -> None:
 def render_speed(s: dict[str, Any], scaling: list[dict[str, float]]) -> None:
     print(f"analysis, one process on one core: {s['files']} files in {s['seconds']:.1f}s, "
           f"{s['unpacked_mb']:,.0f} MB unpacked as read, {s['members']:,} members")  # fmt: skip
-    print(f"  {s['files_per_second']:8,.1f} files/s   {s['mb_per_second']:8,.1f} MB/s (compressed)")
+    print(f"  {s['files_per_second']:8,.1f} files/s   {s['mb_per_second']:8,.1f} MB/s (compressed); "
+          f"read_archive alone {s['reading_seconds']:.1f}s ({s['reading_seconds'] / s['seconds']:.0%}), "
+          f"the checks the rest")  # fmt: skip
     t = s["typical_package"]
     print(f"  typical packages/s per core: {t['band_packages_per_second']:,.1f} over the median-size "
-          f"band ({t['band_packages']} packages of {t['band_kb'][0]:,.0f}-{t['band_kb'][1]:,.0f} kB)"
+          f"band ({t['band_packages']} packages of {t['band_kb'][0]:,.0f}-{t['band_kb'][1]:,.0f} kB, "
+          f"median {t['band_median_ms']:.1f} ms)"
           f"  (goal >= {TARGET_PACKAGES_PER_SECOND})")  # fmt: skip
     print(f"    median-size project {t['project']} ({t['files']} file(s), {t['compressed_kb']:,.0f} kB): "
           f"{t['ms']:.2f} ms; median package time {s['median_package_ms']:.2f} ms "
