@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -216,3 +217,24 @@ async def test_readers_exit_when_the_collector_is_killed(tmp_path: Path) -> None
             return
         await asyncio.sleep(0.1)
     raise AssertionError(f"reader {reader} outlived the killed collector")
+
+
+async def test_run_once_takes_back_file_jobs_a_killed_process_still_leases(
+    standin: tuple[StandInPyPI, str], pool: asyncpg.Pool, make_collector: CollectorFactory
+) -> None:
+    pypi, _ = standin
+    start = pypi.last_serial
+    pypi.upload("left-behind", "1.0", files=["left_behind-1.0.tar.gz"])
+    dead = await asyncio.create_subprocess_exec(sys.executable, "-c", "pass")
+    await dead.wait()  # a pid that no longer runs: a collector killed with -9
+    with inspecting(make_collector) as collector:
+        await collector.run_once(since_serial=start)
+        await pool.execute(
+            "UPDATE jobs SET state = 'running', leased_by = $1, "
+            "leased_until = now() + interval '1 hour' WHERE kind = 'artifact'",
+            f"{socket.gethostname()}/artifact:{dead.pid}",
+        )
+        async with asyncio.timeout(60):  # without recovery it would wait out the hour-long lease
+            result = await collector.run_once()
+    assert result.drained.files_stuck == 0
+    assert await pool.fetchval("SELECT count(*) FROM jobs WHERE state <> 'done'") == 0
