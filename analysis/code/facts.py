@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import ast
 import ipaddress
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from analysis.code import vocab
 from analysis.code.names import BUILTIN_HOLDERS, Names, is_reverse_slice
@@ -51,45 +52,98 @@ class Scope:
         return found
 
 
-def collect(tree: ast.Module, names: Names) -> list[Scope]:
-    """Every scope of `tree`, module first, with its facts and tainted variables."""
+def collect(tree: ast.Module, names: Names, *, deep: bool = True) -> list[Scope]:
+    """Every scope of `tree`, module first, with its facts and tainted variables. Not `deep`:
+    only the code that runs on import, the module's statements and the functions they call by
+    name; the rest of a big module is skipped when no threat's ingredients sit close in it."""
     module = Scope("<module>", top=True)
     scopes = [module]
-    _visit(tree, module, scopes, names)
+    deferred: list[ast.AST] | None = None if deep else []
+    _walk(tree, module, scopes, names, deferred)
+    for function in deferred or ():
+        if function.name in module.calls:  # type: ignore[attr-defined]
+            _walk(function, module, scopes, names, None)
     for scope in scopes:
         if any(f.kind in FLOWING for f in scope.facts):
             _propagate(scope)
     return scopes
 
 
-def _visit(node: ast.AST, scope: Scope, scopes: list[Scope], names: Names) -> None:
-    for child in ast.iter_child_nodes(node):
-        if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef):
-            inner = Scope(child.name, top=False)
+# Nodes that carry no fact and hold none: contexts (Load/Store) and operators are AST nodes
+# too, and skipping them halves the walk.
+INERT = (ast.expr_context, ast.operator, ast.unaryop, ast.cmpop, ast.boolop)
+Frame = tuple[ast.AST, ast.AST, Scope]  # node, its parent, the scope it belongs to
+
+
+def _walk(root: ast.AST, scope: Scope, scopes: list[Scope], names: Names,
+          deferred: list[ast.AST] | None) -> None:  # fmt: skip
+    """Depth first in source order, without recursion (deeply nested generated code would
+    overflow the stack): a def opens a new scope, or waits in `deferred` when one is given;
+    a class body stays in the enclosing scope."""
+    stack: list[Frame] = []
+    if isinstance(root, ast.Module):
+        _push(stack, root, scope)
+    else:
+        stack.append((root, root, scope))
+    while stack:
+        node, parent, scope = stack.pop()
+        kind = type(node)
+        if kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
+            if deferred is not None:
+                deferred.append(node)
+                continue
+            inner = Scope(node.name, top=False)  # type: ignore[attr-defined]
             scopes.append(inner)
-            _visit(child, inner, scopes, names)
+            _push(stack, node, inner)
             continue
-        if _is_docstring(child):
-            continue
-        scope.facts.extend(_classify(child, node, names))
-        _record(child, scope)
-        _visit(child, scope, scopes, names)
+        if kind is ast.Expr and type(node.value) is ast.Constant:  # type: ignore[attr-defined]
+            continue  # a docstring or a bare string: never runs
+        fact = CLASSIFIERS.get(kind)
+        if fact is not None:
+            scope.facts.extend(fact(node, parent, names))
+        recorder = RECORDERS.get(kind)
+        if recorder is not None:
+            recorder(node, scope)
+        _push(stack, node, scope)
 
 
-def _is_docstring(node: ast.AST) -> bool:
-    return isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+def _push(stack: list[Frame], node: ast.AST, scope: Scope) -> None:
+    children: list[ast.AST] = []
+    for name in node._fields:
+        value = getattr(node, name, None)
+        if isinstance(value, list):
+            children += [v for v in value if isinstance(v, ast.AST) and not isinstance(v, INERT)]
+        elif isinstance(value, ast.AST) and not isinstance(value, INERT):
+            children.append(value)
+    stack.extend((child, node, scope) for child in reversed(children))
 
 
-def _record(node: ast.AST, scope: Scope) -> None:
-    if isinstance(node, ast.Assign | ast.AugAssign | ast.AnnAssign) and node.value is not None:
-        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-        names = [n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)]
-        scope.assigns.append((names, node.value))
-    elif isinstance(node, ast.withitem) and node.optional_vars is not None:
-        names = [n.id for n in ast.walk(node.optional_vars) if isinstance(n, ast.Name)]
-        scope.assigns.append((names, node.context_expr))
-    elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
-        scope.calls.add(node.func.id)
+def _record_assign(node: ast.AST, scope: Scope) -> None:
+    value = node.value  # type: ignore[attr-defined]
+    if value is None:
+        return  # `x: int` declares, assigns nothing
+    targets = node.targets if isinstance(node, ast.Assign) else [node.target]  # type: ignore[attr-defined]
+    names = [n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)]
+    scope.assigns.append((names, value))
+
+
+def _record_with(node: ast.AST, scope: Scope) -> None:
+    item: ast.withitem = node  # type: ignore[assignment]
+    if item.optional_vars is not None:
+        names = [n.id for n in ast.walk(item.optional_vars) if isinstance(n, ast.Name)]
+        scope.assigns.append((names, item.context_expr))
+
+
+def _record_call(node: ast.AST, scope: Scope) -> None:
+    func = node.func  # type: ignore[attr-defined]
+    if type(func) is ast.Name:
+        scope.calls.add(func.id)
+
+
+RECORDERS = {
+    ast.Assign: _record_assign, ast.AugAssign: _record_assign, ast.AnnAssign: _record_assign,
+    ast.withitem: _record_with, ast.Call: _record_call,
+}  # fmt: skip
 
 
 def _propagate(scope: Scope) -> None:
@@ -104,17 +158,19 @@ def _propagate(scope: Scope) -> None:
 FLOWING = frozenset({"env", "env-all", "host", "cred", "decode", "download", "shady"})
 
 
-def _classify(node: ast.AST, parent: ast.AST, names: Names) -> Iterator[Fact]:
-    if isinstance(node, ast.Call):
-        yield from _call(node, names)
-    elif isinstance(node, ast.Attribute | ast.Name):
-        kind = _environ_use(node, parent, names)
-        if kind:
-            yield Fact(kind, node, "os.environ")
-    elif isinstance(node, ast.Constant) and isinstance(node.value, str):
-        yield from _string(node)
-    elif isinstance(node, ast.Subscript):
-        yield from _subscript(node, names)
+def _name_use(node: ast.Attribute | ast.Name, parent: ast.AST, names: Names) -> Iterator[Fact]:
+    # cheap tests first: this runs on every name and attribute in the file
+    if isinstance(node, ast.Attribute):
+        if node.attr not in ENVIRON_ATTRS:
+            return
+    elif names.aliases.get(node.id, "") not in vocab.ENV_WHOLE:
+        return  # not `from os import environ`
+    kind = _environ_use(node, parent, names)
+    if kind:
+        yield Fact(kind, node, "os.environ")
+
+
+ENVIRON_ATTRS = frozenset(q.rsplit(".", 1)[1] for q in vocab.ENV_WHOLE)
 
 
 def _environ_use(node: ast.Attribute | ast.Name, parent: ast.AST, names: Names) -> str | None:
@@ -129,6 +185,12 @@ def _environ_use(node: ast.Attribute | ast.Name, parent: ast.AST, names: Names) 
     return None
 
 
+def _constant(node: ast.AST, parent: ast.AST, names: Names) -> Iterator[Fact]:
+    value = node.value  # type: ignore[attr-defined]
+    if type(value) is str and len(value) >= 8:
+        yield from _string(node, value)
+
+
 def environ_method(node: ast.Call, names: Names) -> str | None:
     """`os.environ.copy()` and friends take the whole environment."""
     func = node.func
@@ -137,7 +199,7 @@ def environ_method(node: ast.Call, names: Names) -> str | None:
     return None
 
 
-def _call(node: ast.Call, names: Names) -> Iterator[Fact]:
+def _call(node: ast.Call, parent: ast.AST, names: Names) -> Iterator[Fact]:
     q = names.qualname(node.func) or ""
     leaf = q.rsplit(".", 1)[-1] if q else getattr(node.func, "attr", "")
     kind = _call_kind(node, q, leaf, names)
@@ -198,7 +260,7 @@ def _writes(node: ast.Call, names: Names) -> bool:
     return bool(text) and any(c in text for c in "wax")  # type: ignore[operator]
 
 
-def _subscript(node: ast.Subscript, names: Names) -> Iterator[Fact]:
+def _subscript(node: ast.Subscript, parent: ast.AST, names: Names) -> Iterator[Fact]:
     if is_reverse_slice(node):
         yield Fact("decode", node, "[::-1]")
     owner = node.value
@@ -210,10 +272,7 @@ def _subscript(node: ast.Subscript, names: Names) -> Iterator[Fact]:
         yield Fact("trick", node, "globals()['__builtins__']")
 
 
-def _string(node: ast.Constant) -> Iterator[Fact]:
-    text = str(node.value)
-    if len(text) < 8:
-        return
+def _string(node: ast.AST, text: str) -> Iterator[Fact]:
     cred = vocab.CREDENTIAL_PATH.search(text)
     if cred:
         yield Fact("cred", node, cred.group(0))
@@ -244,3 +303,10 @@ def shady_url(url: str) -> bool:
 
 
 PUBLIC_RESOLVERS = frozenset({"1.1.1.1", "1.0.0.1", "8.8.8.8", "8.8.4.4", "9.9.9.9"})
+
+
+Classifier = Callable[[Any, ast.AST, Names], Iterator[Fact]]
+CLASSIFIERS: dict[type, Classifier] = {
+    ast.Call: _call, ast.Attribute: _name_use, ast.Name: _name_use, ast.Constant: _constant,
+    ast.Subscript: _subscript,
+}  # fmt: skip

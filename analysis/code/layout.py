@@ -146,6 +146,9 @@ def _pth(layout: Layout, member: Member) -> None:
 
 
 def _pyproject(layout: Layout, member: Member) -> None:
+    if b"build-system" not in member.data and b"\\u" not in member.data.lower():
+        return  # parsing TOML costs more than the rest of the layout; a \u escape can spell a key
+
     try:
         data = tomllib.loads(_text(member))
     except tomllib.TOMLDecodeError:

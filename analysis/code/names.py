@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 IMPORTERS = frozenset({"__import__", "importlib.import_module"})
 BUILTIN_HOLDERS = frozenset({"__builtins__", "builtins"})
@@ -22,14 +22,14 @@ class Names:
         for node in body:
             if isinstance(node, ast.Assign) and len(node.targets) == 1:
                 self._assign(node.targets[0], node.value)
-            for child in ast.walk(node):
-                if isinstance(child, ast.Import):
-                    for alias in child.names:
-                        local = alias.asname or alias.name.split(".")[0]
-                        self.aliases[local] = alias.name if alias.asname else local
-                elif isinstance(child, ast.ImportFrom) and child.module and not child.level:
-                    for alias in child.names:
-                        self.aliases[alias.asname or alias.name] = f"{child.module}.{alias.name}"
+        for node in statements(body):
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    local = alias.asname or alias.name.split(".")[0]
+                    self.aliases[local] = alias.name if alias.asname else local
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                for alias in node.names:
+                    self.aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
 
     def _assign(self, target: ast.expr, value: ast.expr) -> None:
         if not isinstance(target, ast.Name):
@@ -82,6 +82,26 @@ class Names:
             parts = [self.fold(v) for v in node.values]
             return "".join(p for p in parts if p is not None) if None not in parts else None
         return None
+
+
+def statements(body: Iterable[ast.stmt]) -> Iterator[ast.stmt]:
+    """Every statement, nested ones included, in source order; expressions are not entered
+    (an import is a statement, and a module has ten times more expression nodes)."""
+    stack = list(reversed(list(body)))
+    while stack:
+        node = stack.pop()
+        yield node
+        inner: list[ast.stmt] = []
+        for name in BLOCKS:
+            block = getattr(node, name, None)
+            if block:
+                inner += block
+        for handler in getattr(node, "handlers", ()) or getattr(node, "cases", ()):
+            inner += handler.body
+        stack.extend(reversed(inner))
+
+
+BLOCKS = ("body", "orelse", "finalbody")
 
 
 def _is_reverse(node: ast.expr) -> bool:

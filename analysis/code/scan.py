@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import ast
+import gc
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 
 from analysis.artifact import ArchiveContents, Member
@@ -12,7 +14,7 @@ from analysis.code import report, text
 from analysis.code.facts import collect
 from analysis.code.hits import Hit, Reach, lower
 from analysis.code.names import Names
-from analysis.code.setup_call import cmdclass_hits, console_scripts
+from analysis.code.setup_call import SetupPy, cmdclass_hits, console_scripts
 from analysis.code.threats import Threats
 from analysis.model import Finding
 
@@ -22,6 +24,25 @@ MAX_PARSE = 4 * 1024 * 1024  # bigger .py files are generated tables: line regex
 
 def check_code(contents: ArchiveContents) -> tuple[Finding, ...]:
     """Every code finding for one distribution file, worst first."""
+    with _no_cyclic_gc():
+        return _check_code(contents)
+
+
+@contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    """Parse trees hold no reference cycles, but a big module makes hundreds of thousands of
+    nodes, and every collection the allocations trigger walks all the trees held so far:
+    that made the time per module grow with the number of modules before it."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _check_code(contents: ArchiveContents) -> tuple[Finding, ...]:
     plan = layouts.plan(contents)
     trees: dict[str, ast.Module | None] = {}
     roots = [m for m in contents.members if plan.reach.get(m.path) in FOLLOWED]
@@ -77,9 +98,10 @@ def _follow(plan: layouts.Layout, member: Member, trees: dict[str, ast.Module | 
 def _setup_py(plan: layouts.Layout, member: Member, tree: ast.Module) -> None:
     names = Names()
     names.learn(tree.body)
-    plan.hits.setdefault(member.path, []).extend(cmdclass_hits(tree, names))
+    setup = SetupPy.read(tree, names)
+    plan.hits.setdefault(member.path, []).extend(cmdclass_hits(setup))
     dist = layouts.distribution_name(member.path.split("/", 1)[0] + ".tar.gz")
-    for command, target, line in console_scripts(tree, names):
+    for command, target, line in console_scripts(setup):
         layouts.shadow(plan, member.path, command, dist, line, target)
 
 
@@ -139,14 +161,17 @@ def _tree_hits(
 ) -> Iterator[Hit]:
     names = Names()
     names.learn(tree.body)
-    scopes = collect(tree, names)
-    lines = member.data.decode("utf-8", "replace").splitlines()
-    threats = Threats(names, lines)
     whole = (
         reach is Reach.COMMAND
         or plan.rel(member.path) == "setup.py"
         or member.path.endswith(".pth")
     )
+    # an imported module's functions run only when called: read them closely only when
+    # they could hold a runtime threat
+    deep = reach is not Reach.IMPORT or whole or text.worth_parsing(member.data, Reach.RUNTIME)
+    scopes = collect(tree, names, deep=deep)
+    lines = member.data.decode("utf-8", "replace").splitlines()
+    threats = Threats(names, lines)
     top_calls = scopes[0].calls
     for scope in scopes:
         own = reach if whole or scope.top or scope.name in top_calls else Reach.RUNTIME

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from analysis.code.hits import Hit, Reach
 from analysis.code.names import Names
@@ -15,12 +16,23 @@ HOOKED = frozenset(
 )  # fmt: skip
 
 
-def setup_calls(tree: ast.Module, names: Names) -> Iterator[ast.Call]:
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call):
-            q = names.qualname(node.func) or ""
-            if q.rsplit(".", 1)[-1] == "setup":
-                yield node
+@dataclass(frozen=True, slots=True)
+class SetupPy:
+    """A parsed setup.py: its `setup(...)` calls and module-level dicts, found once."""
+
+    calls: tuple[ast.Call, ...]
+    dicts: dict[str, ast.Dict]
+    names: Names
+
+    @classmethod
+    def read(cls, tree: ast.Module, names: Names) -> SetupPy:
+        calls = tuple(
+            node
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Call)
+            and (names.qualname(node.func) or "").rsplit(".", 1)[-1] == "setup"
+        )
+        return cls(calls, module_dicts(tree), names)
 
 
 def _keyword(call: ast.Call, name: str, dicts: dict[str, ast.Dict]) -> ast.Dict | None:
@@ -44,10 +56,10 @@ def module_dicts(tree: ast.Module) -> dict[str, ast.Dict]:
     return found
 
 
-def cmdclass_hits(tree: ast.Module, names: Names) -> Iterator[Hit]:
-    dicts = module_dicts(tree)
-    for call in setup_calls(tree, names):
-        table = _keyword(call, "cmdclass", dicts)
+def cmdclass_hits(setup: SetupPy) -> Iterator[Hit]:
+    names = setup.names
+    for call in setup.calls:
+        table = _keyword(call, "cmdclass", setup.dicts)
         for key, value in zip(table.keys, table.values, strict=True) if table else ():
             command = names.fold(key) if key is not None else None
             if command in HOOKED:
@@ -58,11 +70,11 @@ def cmdclass_hits(tree: ast.Module, names: Names) -> Iterator[Hit]:
                 yield hit
 
 
-def console_scripts(tree: ast.Module, names: Names) -> Iterator[tuple[str, str, int]]:
+def console_scripts(setup: SetupPy) -> Iterator[tuple[str, str, int]]:
     """(command, target, line) from setup(entry_points={'console_scripts': [...]})."""
-    dicts = module_dicts(tree)
-    for call in setup_calls(tree, names):
-        table = _keyword(call, "entry_points", dicts)
+    names = setup.names
+    for call in setup.calls:
+        table = _keyword(call, "entry_points", setup.dicts)
         for key, value in zip(table.keys, table.values, strict=True) if table else ():
             if key is None or names.fold(key) not in {"console_scripts", "gui_scripts"}:
                 continue

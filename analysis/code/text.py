@@ -30,12 +30,17 @@ SEND_WORDS = (
     b"urlopen", b"urlretrieve", b"requests", b"socket", b"httpx", b"aiohttp", b"smtplib",
     b"http.client", b"pycurl", b"urllib", b"websocket", b"dns.", b"telebot", b"webhook",
 )  # fmt: skip
-# Runtime code needs a strong source (a credential file, the whole environment) to matter.
+# Runtime code needs a strong source (a credential file, the whole environment) to matter. The
+# words are the path-like spellings: "credentials", "cookies" and "ssh" alone are in every
+# HTTP or cloud client.
 SOURCE_WORDS = (
     b"environ)", b"environ.copy", b"environ.items", b"environ.keys", b"environ.values",
-    b"in os.environ:", b".ssh", b"id_rsa", b"id_ed25519", b"credentials", b"Login Data", b"Local State",
-    b"Cookies", b"leveldb", b"wallet", b"/etc/passwd", b"/etc/shadow", b"npmrc", b"pypirc",
-    b"netrc", b".kube", b".docker", b"Exodus", b"Electrum", b"_history", b"tdata",
+    b"in os.environ:", b".ssh/", b".ssh'", b'.ssh"', b".ssh\\", b"id_rsa", b"id_ed25519",
+    b"id_ecdsa", b".aws", b"gcloud", b"application_default", b"Login Data", b"Local State",
+    b"Web Data", b"/Cookies", b"'Cookies'", b'"Cookies"', b"\\Cookies", b"leveldb", b"wallet",
+    b"/etc/passwd", b"/etc/shadow", b"npmrc", b"pypirc", b".netrc", b"git-credentials",
+    b".kube", b".docker/", b"'.docker'", b'".docker"', b"Exodus", b"Electrum", b"bash_history",
+    b"zsh_history", b"tdata", b"vault-token", b".azure",
 )  # fmt: skip
 SPAWN_WORDS = (b"subprocess", b"system(", b"popen", b"spawn", b"startfile", b"chmod")
 SHELL_WORDS = (b"curl", b"wget", b"powershell", b"DownloadString", b"certutil", b"mshta")
@@ -48,35 +53,78 @@ def _any(data: bytes, words: tuple[bytes, ...]) -> bool:
 
 def worth_parsing(data: bytes, reach: Reach) -> bool:
     """Cheap byte scans for the ingredients of a threat. Code that runs on its own needs one;
-    code that only runs when called needs two close together (one capability there is not a
-    finding, and a threat's parts sit in one function)."""
+    code that only runs when called needs two close together that can make a medium finding
+    there (one capability is not a finding, and a threat's parts sit in one function)."""
     if reach.rank >= Reach.STARTUP.rank:
         return True  # setup.py, .pth lines, build backends: always read closely
     if reach is not Reach.RUNTIME:
         return _any(data, BROAD_WORDS)
     if b"__builtins__" in data:
         return True
-    return (
-        _near(data, SINK_WORDS, DECODE_WORDS + SEND_WORDS)
-        or _near(data, SEND_WORDS, SOURCE_WORDS + SPAWN_WORDS)
-        or _near(data, SPAWN_WORDS, SHELL_WORDS)
+    sinks = _positions(data, SINK_WORDS)
+    if _found_near(data, sinks, DECODE_WORDS + SEND_WORDS):
+        return True
+    senders = _positions(data, SEND_WORDS) + sinks
+    return _found_near(data, senders, SOURCE_WORDS + SHADY_WORDS, IP_URL) or _found_near(
+        data, _positions(data, SPAWN_WORDS), SHELL_WORDS
     )
 
 
 NEAR = 4000  # bytes: about one function
-MAX_ANCHORS = 50
+STEP = NEAR // 2  # occurrences closer than this to the last one kept add nothing
+MAX_PER_WORD = 100  # a word that common in one file says nothing more after 100 places
 
 
-def _near(data: bytes, anchors: tuple[bytes, ...], others: tuple[bytes, ...]) -> bool:
-    for word in anchors:
+def _positions(data: bytes, words: tuple[bytes, ...]) -> list[int]:
+    """Where the words occur, thinned to one place per STEP bytes per word."""
+    found = []
+    for word in words:
         start = data.find(word)
-        for _ in range(MAX_ANCHORS):
+        for _ in range(MAX_PER_WORD):
             if start < 0:
                 break
-            if _any(data[max(0, start - NEAR) : start + NEAR], others):
-                return True
-            start = data.find(word, start + NEAR)
+            found.append(start)
+            start = data.find(word, start + STEP)
+    return found
+
+
+def _found_near(data: bytes, anchors: list[int], words: tuple[bytes, ...],
+                pattern: re.Pattern[bytes] | None = None) -> bool:  # fmt: skip
+    """Some word (or pattern match) within NEAR bytes of an anchor. Only the windows around
+    the anchors are searched: most files have few anchors, and whole-file scans for dozens of
+    words would cost more than the rest of the analysis."""
+    for low, high in _windows(anchors):
+        if any(data.find(word, low, high) >= 0 for word in words):
+            return True
+        if pattern is not None and pattern.search(data, low, high):
+            return True
     return False
+
+
+def _windows(anchors: list[int]) -> Iterator[tuple[int, int]]:
+    """NEAR bytes either side of each anchor, overlapping windows merged."""
+    window: tuple[int, int] | None = None
+    for anchor in sorted(anchors):
+        if window is not None and anchor - NEAR <= window[1]:
+            window = (window[0], anchor + NEAR)
+            continue
+        if window is not None:
+            yield window
+        window = (max(0, anchor - NEAR), anchor + NEAR)
+    if window is not None:
+        yield window
+
+
+# Receivers of stolen data: messenger webhooks, tunnels, pastes and raw IP addresses.
+SHADY_WORDS = (
+    b"/api/webhooks/", b"hooks.slack.com", b"api.telegram.org", b"ngrok", b"trycloudflare",
+    b"serveo", b"loca.lt", b"localtunnel", b"localhost.run", b"bore.pub", b"pastebin",
+    b"paste.ee", b"hastebin", b"ghostbin", b"rentry.co", b"transfer.sh", b"anonfiles",
+    b"file.io", b"catbox", b"0x0.st", b"termbin", b"webhook.site", b"requestbin", b"pipedream",
+    b"interact.sh", b"oast.", b"burpcollaborator", b"dnslog", b"ceye.io", b"canarytokens",
+    b"ipify", b"ipinfo.io", b"ifconfig.me", b"icanhazip", b"myip", b"ip-api", b"workers.dev",
+)  # fmt: skip
+IP_URL = re.compile(rb"://(?:\d{1,3}\.){3}\d{1,3}|://\[[0-9a-fA-F:]*:[0-9a-fA-F:]*\]")
 
 
 INVISIBLE = re.compile(rb"\xe2\x80[\x8b-\x8f\xaa-\xae]|\xe2\x81[\xa0\xa6-\xa9]|.\xef\xbb\xbf", re.S)

