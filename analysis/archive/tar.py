@@ -7,6 +7,9 @@ import gzip
 import io
 import lzma
 import tarfile
+import zlib
+from collections.abc import Callable
+from typing import Any
 
 from analysis.archive import findings as ids
 from analysis.archive.paths import readable
@@ -31,6 +34,51 @@ class _CappedStream(io.RawIOBase):
         return chunk
 
 
+WHOLE_STREAM = 64 * 1024 * 1024  # bytes: a tar stream up to this size is inflated in one call
+
+
+def read_tar(reading: Reading, data: bytes, compression: str) -> None:
+    """Read every member of a tar stream into `reading`; raises on a malformed stream."""
+    # Headers and padding ride on top of the members' bytes, hence the slack of twice the limit.
+    cap = 2 * reading.limits.max_total
+    whole = data if compression == "tar" else _inflate(compression, data, min(cap, WHOLE_STREAM))
+    if whole is not None and len(whole) <= cap:
+        # most sdists: one C call inflates them, and tarfile reads headers faster with seeking
+        fileobj: io.IOBase = io.BytesIO(whole)
+        mode = "r:"
+    else:
+        # a big or bomb-like stream: forward only, members handled as they pass, capped
+        fileobj, mode = _CappedStream(_decompressed(compression, data), cap, reading), "r|"
+    with tarfile.open(fileobj=fileobj, mode=mode, **_NAMES) as tar:  # type: ignore[call-overload]
+        for info in tar:
+            _entry(reading, tar, info)
+
+
+_NAMES: dict[str, Any] = {"encoding": "utf-8", "errors": "surrogateescape"}
+_INFLATERS: dict[str, Callable[[], Any]] = {
+    "gz": lambda: zlib.decompressobj(wbits=31),  # 31: a gzip header and trailer, CRC checked
+    "bz2": bz2.BZ2Decompressor,
+    "xz": lzma.LZMADecompressor,
+}
+
+
+def _inflate(compression: str, data: bytes, most: int) -> bytes | None:
+    """The decompressed stream, all streams of a concatenated file in turn (as gzip, bz2 and xz
+    readers do); None once it passes `most` bytes, or when it ends early: the forward reader then
+    keeps the members before the fault."""
+    parts: list[bytes] = []
+    rest, left = data, most
+    while rest:
+        inflater = _INFLATERS[compression]()
+        part = inflater.decompress(rest, left + 1)
+        left -= len(part)
+        if left < 0 or not inflater.eof:
+            return None
+        parts.append(part)
+        rest = inflater.unused_data.lstrip(b"\0")  # zero padding between streams is allowed
+    return b"".join(parts)
+
+
 def _decompressed(compression: str, data: bytes) -> io.BufferedIOBase:
     raw = io.BytesIO(data)
     if compression == "gz":
@@ -40,16 +88,6 @@ def _decompressed(compression: str, data: bytes) -> io.BufferedIOBase:
     if compression == "xz":
         return lzma.LZMAFile(raw)
     return raw
-
-
-def read_tar(reading: Reading, data: bytes, compression: str) -> None:
-    """Read every member of a tar stream into `reading`; raises on a malformed stream."""
-    # Headers and padding ride on top of the members' bytes, hence the slack of twice the limit.
-    stream = _CappedStream(_decompressed(compression, data), 2 * reading.limits.max_total, reading)
-    # "r|": a forward-only stream, no seeking back, members handled as they pass.
-    with tarfile.open(fileobj=stream, mode="r|", encoding="utf-8", errors="surrogateescape") as tar:
-        for info in tar:
-            _entry(reading, tar, info)
 
 
 def _entry(reading: Reading, tar: tarfile.TarFile, info: tarfile.TarInfo) -> None:
