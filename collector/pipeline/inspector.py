@@ -25,6 +25,10 @@ log = logging.getLogger(__name__)
 
 READER_MEMORY = 2 * 1024**3  # bytes of address space per reader process
 READER_DEADLINE = 120.0  # seconds for one file
+# Files one pool reads before fresh processes take over: reading a 500 MB wheel leaves a
+# fragmented heap behind, and a reader that lives for days would only grow. (The pool's own
+# max_tasks_per_child deadlocks on Python 3.11: CPython gh-115634.)
+READER_FILES = 500
 
 
 class InspectionFailed(Exception):
@@ -49,10 +53,13 @@ def _exit_with(parent: int) -> None:
 class ProcessInspector:
     """A pool of reader processes, started on first use."""
 
-    def __init__(self, processes: int, *, deadline: float = READER_DEADLINE) -> None:
+    def __init__(self, processes: int, *, deadline: float = READER_DEADLINE,
+                 recycle_after: int = READER_FILES) -> None:  # fmt: skip
         self.processes = processes
         self.deadline = deadline
+        self.recycle_after = recycle_after
         self._executor: ProcessPoolExecutor | None = None
+        self._served = 0  # files handed to the current pool
 
     async def inspect(
         self, ref: ArtifactRef, data: bytes, metadata: ReleaseMetadata | None
@@ -74,13 +81,19 @@ class ProcessInspector:
             self._discard(self._executor)
 
     def _pool(self) -> ProcessPoolExecutor:
+        if self._executor is not None and self._served >= self.recycle_after:
+            # files in flight finish in the old processes, which then exit
+            self._executor.shutdown(wait=False)
+            self._executor = None
         if self._executor is None:
+            self._served = 0
             # spawn: a fork of a process running an event loop and threads is not safe.
             self._executor = ProcessPoolExecutor(
                 max_workers=self.processes,
                 mp_context=multiprocessing.get_context("spawn"),
                 initializer=_limit_reader,
             )
+        self._served += 1
         return self._executor
 
     def _discard(self, executor: ProcessPoolExecutor) -> None:

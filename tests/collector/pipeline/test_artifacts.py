@@ -187,6 +187,29 @@ async def test_a_reader_that_runs_out_of_time_is_replaced() -> None:
         await asyncio.sleep(0)
 
 
+async def test_readers_are_recycled_after_their_share_of_files() -> None:
+    inspector = ProcessInspector(2, recycle_after=2)
+    ref = ArtifactRef("x", "1", "x-1.tar.gz")
+    try:
+        first = await asyncio.gather(*(inspector.inspect(ref, b"junk", None) for _ in range(2)))
+        old = inspector._executor
+        assert old is not None
+        old_pids = set(old._processes)  # type: ignore[attr-defined]
+        third = await inspector.inspect(ref, b"junk", None)
+        assert inspector._executor is not old
+        assert all(not r.complete for r in [*first, third])
+        for _ in range(100):  # the retired processes exit once their files are done
+            if not any(psutil.pid_exists(p) and psutil.Process(p).status() != "zombie"
+                       for p in old_pids):  # fmt: skip
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise AssertionError("retired readers still run")
+    finally:
+        inspector.close()
+        await asyncio.sleep(0)
+
+
 ORPHAN = """
 import asyncio, os, signal
 from analysis.artifact import ArtifactRef
