@@ -67,8 +67,9 @@ def render_memory(mem: dict[str, Any]) -> None:
     print(f"memory: RSS {mem['rss_loaded_mb']:,.0f} MB with the corpus resident; peak (ru_maxrss) "
           f"{mem['ru_maxrss_mb']:,.0f} MB, {over:,.0f} MB over it")  # fmt: skip
     for row in mem["traced"]:
-        print(f"  tracemalloc peak {row['peak_mb']:7.1f} MB inspecting {row['filename']} "
-              f"({row['mb']:.0f} MB, {row['why']})")  # fmt: skip
+        print(f"  {row['filename']} ({row['mb']:.0f} MB, {row['why']}): tracemalloc peak "
+              f"{row['peak_mb']:.1f} MB; alone in a fresh process, peak RSS {row['rss_alone_mb']:.0f} MB "
+              f"over the interpreter with the file read")  # fmt: skip
 
 
 def render_false_positives(fp: dict[str, Any], show: int, results: Path) -> None:
