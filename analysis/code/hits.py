@@ -55,7 +55,3 @@ class Hit:
 def lower(severity: Severity, steps: int = 1) -> Severity:
     """One level down, for evidence read with regexes instead of a parse tree."""
     return Severity(max(Severity.INFO, severity - steps))
-
-
-def by_reach(table: Mapping[Reach, Severity], reach: Reach) -> Severity:
-    return table.get(reach, Severity.INFO)

@@ -17,7 +17,7 @@ from analysis.code.threats import Threats
 from analysis.model import Finding
 
 FOLLOWED = (Reach.INSTALL, Reach.STARTUP, Reach.IMPORT)
-MAX_PARSE = 4 * 1024 * 1024  # bigger .py files are generated tables; text checks still run
+MAX_PARSE = 4 * 1024 * 1024  # bigger .py files are generated tables: line regexes read them
 
 
 def check_code(contents: ArchiveContents) -> tuple[Finding, ...]:
@@ -128,9 +128,8 @@ def _member_hits(
     if not text.worth_parsing(member.data, reach):
         return
     tree = _parse(member, trees)
-    if tree is None:
-        if len(member.data) <= MAX_PARSE:
-            yield from text.fallback_hits(member.data.decode("utf-8", "replace"), reach)
+    if tree is None:  # not Python 3, or too big to parse: padding must not hide a payload
+        yield from text.fallback_hits(member.data.decode("utf-8", "replace"), reach)
         return
     yield from _tree_hits(plan, member, tree, reach)
 

