@@ -10,7 +10,10 @@ import asyncio
 import contextlib
 import logging
 import multiprocessing
+import os
 import resource
+import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
@@ -29,9 +32,18 @@ class InspectionFailed(Exception):
 
 
 def _limit_reader() -> None:
-    """Runs in each reader process at start: cap its memory (a bomb fails there, not here)."""
+    """Runs in each reader process at start: cap its memory (a bomb fails there, not here), and
+    exit when the collector is gone (killed with -9, it cannot stop its readers itself)."""
     with contextlib.suppress(ValueError, OSError):
         resource.setrlimit(resource.RLIMIT_AS, (READER_MEMORY, READER_MEMORY))
+    parent = os.getppid()
+    threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
+
+
+def _exit_with(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(0)
 
 
 class ProcessInspector:

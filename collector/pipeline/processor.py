@@ -117,9 +117,11 @@ class ReleaseProcessor:
                     analysed = await self._with_file_findings(conn, snapshot, analysed)
                 assessment = with_aggregate(snapshot.project, snapshot.version, analysed)
                 # One statement stores everything and completes the job; a transaction is
-                # needed when a flagged release must take its alerts along.
+                # needed when a flagged release must take its alerts along (already open when
+                # the release row is locked).
                 hook = self.on_flagged if assessment.severity >= ALERT_FLOOR else None
-                async with conn.transaction() if hook else contextlib.nullcontext():
+                own = hook is not None and not locked
+                async with conn.transaction() if own else contextlib.nullcontext():
                     release_id, _ = await save_analysed_release(
                         conn, snapshot, assessment, fetched.page.last_serial,
                         job_id=job.id, completed_serial=fetched.page.last_serial or job.min_serial,

@@ -151,9 +151,7 @@ class Collector:
 
     # -- run forever -------------------------------------------------------------------------
     async def run_forever(self, stop: asyncio.Event, since_serial: int | None = None) -> None:
-        await self.workers.recover_leases()
-        if self.inspection is not None:
-            await self.inspection.recover_leases()
+        await self._recover_leases()
         await self._lead(since_serial)
         scheduler = self._schedule(since_serial)
         scheduler.start()
@@ -168,6 +166,12 @@ class Collector:
             scheduler.shutdown(wait=False)
             await self.leadership.release()
             self.close()
+
+    async def _recover_leases(self) -> None:
+        """Take back the jobs of both pools that crashed processes of this host still lease."""
+        await self.workers.recover_leases()
+        if self.inspection is not None:
+            await self.inspection.recover_leases()
 
     def close(self) -> None:
         """Stop the reader processes."""
@@ -258,7 +262,7 @@ class Collector:
     # -- run once ----------------------------------------------------------------------------
     async def run_once(self, since_serial: int | None = None, max_attempts: int = 5) -> OnceResult:
         """Catch up to PyPI's head as of now, finish every job, and return."""
-        await self.workers.recover_leases()
+        await self._recover_leases()
         events = 0
         if self.settings.xmlrpc:
             await self.follower.start(since_serial)

@@ -17,6 +17,7 @@ import asyncpg
 
 from analysis.model import Finding, ReleaseMetadata, Severity
 from collector.store import PgConnection
+from collector.store.releases import finding_json
 
 ARTIFACT_PREFIXES = ("code.", "archive.")  # check ids that come from reading files
 
@@ -158,14 +159,6 @@ async def save_findings(
         await conn.execute(
             _UPSERT_FINDINGS, release_id, project, version, [finding_json(f) for f in findings]
         )
-
-
-def finding_json(f: Finding) -> dict[str, object]:
-    return {
-        "check_id": f.check_id, "fingerprint": f.fingerprint, "severity": f.severity.label,
-        "score": max(0, min(100, f.score)), "summary": f.summary, "target": f.target,
-        "evidence": dict(f.evidence),
-    }  # fmt: skip
 
 
 async def record_inspection(conn: PgConnection, file_id: int, record: InspectionRecord) -> None:

@@ -12,6 +12,7 @@ import asyncpg
 
 from analysis.model import (
     Assessment,
+    Finding,
     Ownership,
     PriorRelease,
     Publisher,
@@ -134,12 +135,7 @@ async def save_analysed_release(
          "uploaded_at": f.uploaded_at.isoformat() if f.uploaded_at else None, "yanked": f.yanked}
         for f in snapshot.files
     ]  # fmt: skip
-    findings = [
-        {"check_id": f.check_id, "fingerprint": f.fingerprint, "severity": f.severity.label,
-         "score": max(0, min(100, f.score)), "summary": f.summary, "target": f.target,
-         "evidence": dict(f.evidence)}
-        for f in assessment.findings
-    ]  # fmt: skip
+    findings = [finding_json(f) for f in assessment.findings]
     row = await conn.fetchrow(
         _SAVE,
         snapshot.project, snapshot.version, meta.name, _ownership_json(snapshot.ownership),
@@ -149,6 +145,15 @@ async def save_analysed_release(
     )  # fmt: skip
     assert row is not None
     return int(row["release_id"]), list(row["new_findings"])
+
+
+def finding_json(f: Finding) -> dict[str, object]:
+    """One finding as a row of the jsonb_to_recordset documents the finding upserts take."""
+    return {
+        "check_id": f.check_id, "fingerprint": f.fingerprint, "severity": f.severity.label,
+        "score": max(0, min(100, f.score)), "summary": f.summary, "target": f.target,
+        "evidence": dict(f.evidence),
+    }  # fmt: skip
 
 
 def snapshot_document(snapshot: ReleaseSnapshot) -> dict[str, object]:

@@ -4,18 +4,35 @@ digest mismatches, and readers that die, each recorded on the file and in the ve
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import socket
+import sys
+from collections.abc import Iterator
+from pathlib import Path
 
 import asyncpg
+import psutil
 import pytest
 
 from analysis.artifact import ArtifactRef
 from collector.pipeline.inspector import InspectionFailed, ProcessInspector
+from collector.pipeline.runner import Collector
 from collector.standin import Fault, StandInPyPI
 from tests.collector.pipeline.conftest import CollectorFactory
 
 # Harmless: the payload decodes to print(1). It is only ever read, never run.
 PAYLOAD = 'import base64\nexec(base64.b64decode("cHJpbnQoMSk="))\n'
 DECODE_EXEC = "code.decode-exec"
+
+
+@contextlib.contextmanager
+def inspecting(make_collector: CollectorFactory, **overrides: object) -> Iterator[Collector]:
+    """A collector with file inspection on; its reader processes stop at the end."""
+    collector = make_collector(inspect=True, **overrides)
+    try:
+        yield collector
+    finally:
+        collector.close()
 
 
 async def _files(pool: asyncpg.Pool, project: str) -> dict[str, asyncpg.Record]:
@@ -46,8 +63,7 @@ async def test_a_late_wheel_carrying_a_payload_is_read_and_raises_the_verdict(
     pypi, _ = standin
     start = pypi.last_serial
     pypi.upload("tidy-helpers", "1.0", files=["tidy_helpers-1.0.tar.gz"])
-    collector = make_collector(inspect=True)
-    try:
+    with inspecting(make_collector) as collector:
         first = await collector.run_once(since_serial=start)
         files = await _files(pool, "tidy-helpers")
         assert files["tidy_helpers-1.0.tar.gz"]["inspection"] == "inspected"
@@ -59,8 +75,6 @@ async def test_a_late_wheel_carrying_a_payload_is_read_and_raises_the_verdict(
         wheel = "tidy_helpers-1.0-py3-none-any.whl"
         pypi.add_file("tidy-helpers", "1.0", wheel, module_code=PAYLOAD)
         second = await collector.run_once()
-    finally:
-        collector.close()
     assert second.drained.files_processed == 2  # counted since start: the wheel only, now
     jobs = await pool.fetch("SELECT filename FROM jobs WHERE kind = 'artifact' ORDER BY id")
     assert [j["filename"] for j in jobs] == ["tidy_helpers-1.0.tar.gz", wheel]  # never read twice
@@ -94,16 +108,13 @@ async def test_a_release_refetched_later_keeps_its_file_findings_in_the_verdict(
     pypi, _ = standin
     start = pypi.last_serial
     pypi.upload("quiet-tool", "2.0", files=["quiet_tool-2.0-py3-none-any.whl"], module_code=PAYLOAD)
-    collector = make_collector(inspect=True)
-    try:
+    with inspecting(make_collector) as collector:
         await collector.run_once(since_serial=start)
         assert await _verdict(pool, "quiet-tool") == "high"
         pypi.yank(
             "quiet-tool", "2.0", "oops"
         )  # a new event: the release's metadata is fetched again
         await collector.run_once()
-    finally:
-        collector.close()
     status = await pool.fetchval("SELECT status FROM releases WHERE project = 'quiet-tool'")
     assert status == "yanked"
     assert await _verdict(pool, "quiet-tool") == "high"
@@ -115,11 +126,8 @@ async def test_a_file_over_the_cap_is_recorded_not_inspected(
     pypi, _ = standin
     start = pypi.last_serial
     pypi.upload("big-thing", "1.0", files=["big_thing-1.0.tar.gz"])
-    collector = make_collector(inspect=True, max_file_size=100)
-    try:
+    with inspecting(make_collector, max_file_size=100) as collector:
         await collector.run_once(since_serial=start)
-    finally:
-        collector.close()
     row = (await _files(pool, "big-thing"))["big_thing-1.0.tar.gz"]
     assert row["inspection"] == "too_large"
     assert "100-byte cap" in row["inspection_error"]
@@ -136,11 +144,8 @@ async def test_bytes_that_never_match_the_digest_become_a_finding_after_retries(
     start = pypi.last_serial
     pypi.upload("swapped", "1.0", files=["swapped-1.0.tar.gz"])
     pypi.faults.add("files", Fault.garbage(b"not the file you listed"), times=None)
-    collector = make_collector(inspect=True)
-    try:
+    with inspecting(make_collector) as collector:
         result = await collector.run_once(since_serial=start)
-    finally:
-        collector.close()
     assert result.drained.files_stuck == 0
     row = (await _files(pool, "swapped"))["swapped-1.0.tar.gz"]
     assert row["inspection"] == "digest_mismatch"
@@ -157,11 +162,8 @@ async def test_a_transient_download_failure_is_retried_then_inspected(
     start = pypi.last_serial
     pypi.upload("flaky-cdn", "1.0", files=["flaky_cdn-1.0.tar.gz"])
     pypi.faults.add("files", Fault.status(503), times=4)  # more than one download's retries
-    collector = make_collector(inspect=True)
-    try:
+    with inspecting(make_collector) as collector:
         await collector.run_once(since_serial=start)
-    finally:
-        collector.close()
     assert (await _files(pool, "flaky-cdn"))["flaky_cdn-1.0.tar.gz"]["inspection"] == "inspected"
     errors = await pool.fetchval(
         "SELECT attempts FROM jobs WHERE kind = 'artifact' AND filename = 'flaky_cdn-1.0.tar.gz'"
@@ -183,3 +185,56 @@ async def test_a_reader_that_runs_out_of_time_is_replaced() -> None:
     finally:
         inspector.close()
         await asyncio.sleep(0)
+
+
+ORPHAN = """
+import asyncio, os, signal
+from analysis.artifact import ArtifactRef
+from collector.pipeline.inspector import ProcessInspector
+
+async def main():
+    inspector = ProcessInspector(1)
+    await inspector.inspect(ArtifactRef("x", "1", "x-1.tar.gz"), b"junk", None)
+    print(next(iter(inspector._executor._processes)), flush=True)
+    os.kill(os.getpid(), signal.SIGKILL)
+
+if __name__ == "__main__":
+    asyncio.run(main())
+"""
+
+
+async def test_readers_exit_when_the_collector_is_killed(tmp_path: Path) -> None:
+    script = tmp_path / "killed_collector.py"
+    script.write_text(ORPHAN)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, str(script), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    out, err = await proc.communicate()
+    assert proc.returncode == -9, err.decode()[-2000:]
+    reader = int(out)
+    for _ in range(50):  # the reader notices its parent is gone within a second or two
+        if not psutil.pid_exists(reader) or psutil.Process(reader).status() == "zombie":
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"reader {reader} outlived the killed collector")
+
+
+async def test_run_once_takes_back_file_jobs_a_killed_process_still_leases(
+    standin: tuple[StandInPyPI, str], pool: asyncpg.Pool, make_collector: CollectorFactory
+) -> None:
+    pypi, _ = standin
+    start = pypi.last_serial
+    pypi.upload("left-behind", "1.0", files=["left_behind-1.0.tar.gz"])
+    dead = await asyncio.create_subprocess_exec(sys.executable, "-c", "pass")
+    await dead.wait()  # a pid that no longer runs: a collector killed with -9
+    with inspecting(make_collector) as collector:
+        await collector.run_once(since_serial=start)
+        await pool.execute(
+            "UPDATE jobs SET state = 'running', leased_by = $1, "
+            "leased_until = now() + interval '1 hour' WHERE kind = 'artifact'",
+            f"{socket.gethostname()}/artifact:{dead.pid}",
+        )
+        async with asyncio.timeout(60):  # without recovery it would wait out the hour-long lease
+            result = await collector.run_once()
+    assert result.drained.files_stuck == 0
+    assert await pool.fetchval("SELECT count(*) FROM jobs WHERE state <> 'done'") == 0
