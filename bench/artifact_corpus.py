@@ -308,18 +308,29 @@ def fetch_sdist(project: str, dest: Path, max_bytes: int) -> str:
         target = dest / filename
         if target.exists():
             return f"have {filename}"
-        with urllib.request.urlopen(url, timeout=120) as response:
-            data = response.read(max_bytes + 1)
-        if len(data) > max_bytes:
-            return f"skip {project}: {filename} over {max_bytes // 1_000_000} MB"
-        if hashlib.sha256(data).hexdigest() != sha256:
-            return f"skip {project}: sha256 mismatch on {filename}"
-        partial = target.with_suffix(".part")
-        partial.write_bytes(data)
-        partial.rename(target)
-        return f"got {filename} ({len(data) / 1e6:.1f} MB)"
+        problem = download(url, sha256, target, max_bytes)
+        if problem is not None:
+            return f"skip {project}: {filename} {problem}"
+        return f"got {filename} ({target.stat().st_size / 1e6:.1f} MB)"
     except (OSError, ValueError, KeyError) as exc:
         return f"skip {project}: {exc}"
+
+
+def download(url: str, sha256: str, target: Path, max_bytes: int) -> str | None:
+    """Fetch one file into `target` once its size and sha256 check out (plain HTTP: nothing in it
+    runs); None when written, else why not."""
+    with urllib.request.urlopen(url, timeout=120) as response:
+        data = response.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        return f"over {max_bytes // 1_000_000} MB"
+    if hashlib.sha256(data).hexdigest() != sha256:
+        return "sha256 mismatch"
+    partial = target.with_name(
+        target.name + ".part"
+    )  # a killed fetch leaves no file that looks whole
+    partial.write_bytes(data)
+    partial.rename(target)
+    return None
 
 
 def fetch_sdists(count: int, dest: Path = SDIST_CACHE, max_mb: int = 60, threads: int = 8) -> None:
