@@ -20,10 +20,10 @@ through inspect_file once, one process pinned to one core; each call is timed al
 Figures: files/s and MB/s (compressed); packages/s per core for a typical package, from the random
 sample when it ran (its packages over the summed inspect_file seconds of all their files, with
 median/p90/p99 ms and the size per package), and over the median-size band of the top projects;
-p50/p95/max ms per file and the slowest
-files, peak memory (ru_maxrss over the resident corpus; tracemalloc peak on the largest files),
-the false-positive rate (benign packages with any finding at medium or above; every offender is
-listed with its evidence; the random sample's rate on its own, a second benign set), per-check hits on the benign corpus, and recall on bench/samples.py.
+p50/p95/max ms per file and the slowest files, peak memory (ru_maxrss over the resident corpus;
+tracemalloc peak on the largest files), the false-positive rate (benign packages with any finding
+at medium or above; every offender is listed with its evidence; the random sample's rate on its
+own, a second benign set), per-check hits on the benign corpus, and recall on bench/samples.py.
 Targets (issue 7): >= 200 typical packages/s per core; FP <= 0.5 % of packages at medium+.
 `--processes N` repeats the timing with a pool of N forked workers to show scaling. Results are
 written to bench/results/artifacts.json; `--json` prints them on stdout instead of the text.
@@ -209,11 +209,16 @@ def quantile(ordered: Sequence[float], q: float) -> float:
     return ordered[int(q * (len(ordered) - 1))]
 
 
-def by_package(outcomes: Sequence[Outcome]) -> dict[str, list[Outcome]]:
+def by_package(
+    outcomes: Sequence[Outcome],
+) -> tuple[dict[str, list[Outcome]], dict[str, float], dict[str, int]]:
+    """Each package's outcomes, its summed seconds and its compressed bytes."""
     per_package: dict[str, list[Outcome]] = defaultdict(list)
     for o in outcomes:
         per_package[o.file.project].append(o)
-    return per_package
+    seconds = {p: sum(o.seconds for o in group) for p, group in per_package.items()}
+    sizes = {p: sum(len(o.file.data) for o in group) for p, group in per_package.items()}
+    return per_package, seconds, sizes
 
 
 def speed(outcomes: Sequence[Outcome], elapsed: float) -> dict[str, Any]:
@@ -221,8 +226,8 @@ def speed(outcomes: Sequence[Outcome], elapsed: float) -> dict[str, Any]:
     (every file when only the random sample ran)."""
     times = sorted(o.seconds for o in outcomes)
     compressed = sum(len(o.file.data) for o in outcomes)
-    per_package = by_package(outcomes)
-    package_seconds = [sum(o.seconds for o in group) for group in per_package.values()]
+    per_package, seconds, _ = by_package(outcomes)
+    package_seconds = list(seconds.values())
     tops = [o for o in outcomes if o.file.source != RANDOM_SOURCE]
     randoms = [o for o in outcomes if o.file.source == RANDOM_SOURCE]
     band = band_figures(tops or randoms) | {"sample": "top" if tops else "random"}
@@ -271,9 +276,7 @@ def speed(outcomes: Sequence[Outcome], elapsed: float) -> dict[str, Any]:
 def band_figures(outcomes: Sequence[Outcome]) -> dict[str, Any]:
     """The median-size project and the median-size band (45th-55th percentile of package size):
     one package's single timing is noisy, ten percent of the corpus is not."""
-    per_package = by_package(outcomes)
-    package_seconds = {p: sum(o.seconds for o in group) for p, group in per_package.items()}
-    package_bytes = {p: sum(len(o.file.data) for o in group) for p, group in per_package.items()}
+    per_package, package_seconds, package_bytes = by_package(outcomes)
     by_size = sorted(package_bytes, key=lambda p: package_bytes[p])
     typical = by_size[len(by_size) // 2]
     band = by_size[int(0.45 * len(by_size)) : int(0.55 * len(by_size)) + 1]
@@ -294,9 +297,7 @@ def band_figures(outcomes: Sequence[Outcome]) -> dict[str, Any]:
 def random_figures(outcomes: Sequence[Outcome]) -> dict[str, Any]:
     """The random sample, where a package is one release as uploaded: packages over the summed
     inspect_file seconds of all their files, and the spread of time and size per package."""
-    per_package = by_package(outcomes)
-    seconds = {p: sum(o.seconds for o in group) for p, group in per_package.items()}
-    sizes = {p: sum(len(o.file.data) for o in group) for p, group in per_package.items()}
+    per_package, seconds, sizes = by_package(outcomes)
     ms = sorted(v * 1e3 for v in seconds.values())
     kb = sorted(v / 1e3 for v in sizes.values())
     total = sum(seconds.values())
