@@ -53,16 +53,10 @@ from analysis.archive import read_archive
 from analysis.artifact import ArtifactRef
 from analysis.inspect import inspect_file
 from analysis.model import Finding, ReleaseMetadata, Severity
-from bench.artifact_corpus import (
-    RANDOM_SOURCE,
-    CorpusFile,
-    load_files,
-    load_random,
-    read_manifest,
-    release_metadata,
-)
+from bench.artifact_corpus import CorpusFile, load_files, release_metadata
 from bench.artifacts_report import render_report
 from bench.common import REPO
+from bench.random_corpus import RANDOM_SOURCE, load_random, read_manifest
 from bench.samples import Sample, build_samples
 
 RESULTS = REPO / "bench" / "results" / "artifacts.json"
