@@ -2,6 +2,7 @@
 fetched from PyPI into a cache, and wheels rebuilt in memory from installed distributions.
 
     .venv/bin/python -m bench.artifact_corpus --fetch-sdists 300   # once: fills bench/.cache/sdists
+    .venv/bin/python -m bench.artifact_corpus --fetch-random 600   # the random sample (random_corpus.py)
 
 Sdists are fetched without pip: pip would prepare their metadata, which runs the build backend. The
 Simple API (JSON form; this machine's PyPI answers it with HTML, so the JSON API's latest release
@@ -308,18 +309,28 @@ def fetch_sdist(project: str, dest: Path, max_bytes: int) -> str:
         target = dest / filename
         if target.exists():
             return f"have {filename}"
-        with urllib.request.urlopen(url, timeout=120) as response:
-            data = response.read(max_bytes + 1)
-        if len(data) > max_bytes:
-            return f"skip {project}: {filename} over {max_bytes // 1_000_000} MB"
-        if hashlib.sha256(data).hexdigest() != sha256:
-            return f"skip {project}: sha256 mismatch on {filename}"
-        partial = target.with_suffix(".part")
-        partial.write_bytes(data)
-        partial.rename(target)
-        return f"got {filename} ({len(data) / 1e6:.1f} MB)"
+        problem = download(url, sha256, target, max_bytes)
+        if problem is not None:
+            return f"skip {project}: {filename} {problem}"
+        return f"got {filename} ({target.stat().st_size / 1e6:.1f} MB)"
     except (OSError, ValueError, KeyError) as exc:
         return f"skip {project}: {exc}"
+
+
+def download(url: str, sha256: str, target: Path, max_bytes: int) -> str | None:
+    """Fetch one file into `target` once its size and sha256 check out (plain HTTP: nothing in it
+    runs); None when written, else why not."""
+    with urllib.request.urlopen(url, timeout=120) as response:
+        data = response.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        return f"over {max_bytes // 1_000_000} MB"
+    if hashlib.sha256(data).hexdigest() != sha256:
+        return "sha256 mismatch"
+    # a killed fetch leaves a .part, never a file that looks whole
+    partial = target.with_name(target.name + ".part")
+    partial.write_bytes(data)
+    partial.rename(target)
+    return None
 
 
 def fetch_sdists(count: int, dest: Path = SDIST_CACHE, max_mb: int = 60, threads: int = 8) -> None:
@@ -342,10 +353,18 @@ def fetch_sdists(count: int, dest: Path = SDIST_CACHE, max_mb: int = 60, threads
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fetch-sdists", type=int, metavar="N", help="top N projects of top.tsv")
-    parser.add_argument("--max-mb", type=int, default=60, help="skip sdists larger than this")
+    parser.add_argument("--fetch-random", type=int, metavar="N",
+                        help="newest release of N projects sampled from benign.tsv")  # fmt: skip
+    parser.add_argument("--max-mb", type=int, help="skip files larger than this (60 for sdists "
+                        "of top projects, 50 for the random sample)")  # fmt: skip
     args = parser.parse_args(argv)
     if args.fetch_sdists:
-        fetch_sdists(args.fetch_sdists, max_mb=args.max_mb)
+        fetch_sdists(args.fetch_sdists, max_mb=args.max_mb or 60)
+        return 0
+    if args.fetch_random:
+        from bench.random_corpus import fetch_random  # that module builds on this one
+
+        fetch_random(args.fetch_random, max_mb=args.max_mb or 50)
         return 0
     files = load_files()
     by_source: dict[str, list[CorpusFile]] = {}

@@ -2,21 +2,28 @@
 speed, memory, false positives on real benign packages, recall on malicious-shaped samples.
 
     .venv/bin/python -m bench.artifact_corpus --fetch-sdists 300   # once: real sdists from PyPI
-    .venv/bin/python -m bench.artifacts [--limit N] [--only wheels|sdists] [--processes N]
-                                        [--no-installed] [--no-metadata] [--show N] [--json]
+    .venv/bin/python -m bench.artifact_corpus --fetch-random 600   # once: a random sample of PyPI
+    .venv/bin/python -m bench.artifacts [--corpus top|random|all] [--limit N]
+                                        [--only wheels|sdists] [--processes N] [--no-installed]
+                                        [--no-metadata] [--show N] [--json]
 
-The corpus (bench/artifact_corpus.py): the wheels of the local index in /opt/pypi*/files, pip's
-cache, /usr/share/python-wheels, the sdists fetched into bench/.cache/sdists, and wheels zipped in
-memory from this venv's installed distributions. It is read into memory first and each file's
-release metadata taken from its own METADATA/PKG-INFO (what the JSON API would serve), outside the
-timing. Then every file goes through inspect_file once, one process pinned to one core; each
-call is timed alone. A package is one project's files (all its versions here).
+Two corpora (bench/artifact_corpus.py). `top` (the default): the wheels of the local index in
+/opt/pypi*/files, pip's cache, /usr/share/python-wheels, the sdists of top projects fetched into
+bench/.cache/sdists, and wheels zipped in memory from this venv's installed distributions; a
+package is one project's files (all its versions here). `random`: the newest release (its sdist
+and one wheel) of projects sampled at random from live PyPI into bench/.cache/random, which is
+what a monitor sees in a typical upload; a package is that release. `all` runs both.
+The files are read into memory first and each file's release metadata taken from its own
+METADATA/PKG-INFO (what the JSON API would serve), outside the timing. Then every file goes
+through inspect_file once, one process pinned to one core; each call is timed alone.
 
-Figures: files/s and MB/s (compressed), packages/s per core (overall, and for a typical package:
-the median per-package time and the median-size project), p50/p95/max ms per file and the slowest
-files, peak memory (ru_maxrss over the resident corpus; tracemalloc peak on the largest files),
-the false-positive rate (benign packages with any finding at medium or above; every offender is
-listed with its evidence), per-check hits on the benign corpus, and recall on bench/samples.py.
+Figures: files/s and MB/s (compressed); packages/s per core for a typical package, from the random
+sample when it ran (its packages over the summed inspect_file seconds of all their files, with
+median/p90/p99 ms and the size per package), and over the median-size band of the top projects;
+p50/p95/max ms per file and the slowest files, peak memory (ru_maxrss over the resident corpus;
+tracemalloc peak on the largest files), the false-positive rate (benign packages with any finding
+at medium or above; every offender is listed with its evidence; the random sample's rate on its
+own, a second benign set), per-check hits on the benign corpus, and recall on bench/samples.py.
 Targets (issue 7): >= 200 typical packages/s per core; FP <= 0.5 % of packages at medium+.
 `--processes N` repeats the timing with a pool of N forked workers to show scaling. Results are
 written to bench/results/artifacts.json; `--json` prints them on stdout instead of the text.
@@ -32,6 +39,7 @@ import os
 import resource
 import statistics
 import sys
+import tempfile
 import time
 import tracemalloc
 from collections import Counter, defaultdict
@@ -48,6 +56,7 @@ from analysis.model import Finding, ReleaseMetadata, Severity
 from bench.artifact_corpus import CorpusFile, load_files, release_metadata
 from bench.artifacts_report import render_report
 from bench.common import REPO
+from bench.random_corpus import RANDOM_SOURCE, load_random, read_manifest
 from bench.samples import Sample, build_samples
 
 RESULTS = REPO / "bench" / "results" / "artifacts.json"
@@ -132,6 +141,40 @@ def run_pool(files: Sequence[CorpusFile], metas: dict[tuple[str, str], ReleaseMe
     return time.perf_counter() - began
 
 
+def _alone(path: str, ref: ArtifactRef, metadata: ReleaseMetadata | None) -> tuple[int, int]:
+    """In a fresh process: resident bytes with the file read, and the peak after inspecting it."""
+    with open(path, "rb") as handle:
+        data = handle.read()
+    before = psutil.Process().memory_info().rss
+    inspect_file(ref, data, metadata)
+    return before, _high_water()
+
+
+def _high_water() -> int:
+    """This process's peak RSS. ru_maxrss survives exec on Linux, so a spawned child would report
+    its parent's (the resident corpus); VmHWM belongs to the address space and starts afresh."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def peak_alone(file: CorpusFile, metadata: ReleaseMetadata | None) -> int:
+    """Peak RSS growth of inspecting one file in a fresh (spawned) interpreter: what tracemalloc
+    misses (zlib's and the allocator's own memory) and what the resident corpus hides."""
+    with tempfile.NamedTemporaryFile(suffix="-" + file.filename) as tmp:
+        tmp.write(file.data)
+        tmp.flush()
+        ref = ArtifactRef(file.project, file.version, file.filename)
+        with multiprocessing.get_context("spawn").Pool(1) as pool:
+            before, peak = pool.apply(_alone, (tmp.name, ref, metadata))
+    return max(peak - before, 0)
+
+
 def reading_seconds(files: Sequence[CorpusFile]) -> float:
     """read_archive alone over every file: how much of the analysis is reading the archive."""
     began = time.perf_counter()
@@ -155,20 +198,34 @@ def peak_traced(file: CorpusFile, metadata: ReleaseMetadata | None) -> int:
 # ---------------------------------------------------------------- figures
 
 
-def speed(outcomes: Sequence[Outcome], elapsed: float) -> dict[str, Any]:
-    times = sorted(o.seconds for o in outcomes)
-    compressed = sum(len(o.file.data) for o in outcomes)
+def quantile(ordered: Sequence[float], q: float) -> float:
+    """The value at fraction q of an ascending sequence (nearest rank below)."""
+    return ordered[int(q * (len(ordered) - 1))]
+
+
+def by_package(
+    outcomes: Sequence[Outcome],
+) -> tuple[dict[str, list[Outcome]], dict[str, float], dict[str, int]]:
+    """Each package's outcomes, its summed seconds and its compressed bytes."""
     per_package: dict[str, list[Outcome]] = defaultdict(list)
     for o in outcomes:
         per_package[o.file.project].append(o)
-    package_seconds = {p: sum(o.seconds for o in group) for p, group in per_package.items()}
-    package_bytes = {p: sum(len(o.file.data) for o in group) for p, group in per_package.items()}
-    by_size = sorted(package_bytes, key=lambda p: package_bytes[p])
-    typical = by_size[len(by_size) // 2]
-    # the median-size band (45th-55th percentile of package size): one package's single timing
-    # is noisy, ten percent of the corpus is not
-    band = by_size[int(0.45 * len(by_size)) : int(0.55 * len(by_size)) + 1]
-    band_seconds = sum(package_seconds[p] for p in band)
+    seconds = {p: sum(o.seconds for o in group) for p, group in per_package.items()}
+    sizes = {p: sum(len(o.file.data) for o in group) for p, group in per_package.items()}
+    return per_package, seconds, sizes
+
+
+def speed(outcomes: Sequence[Outcome], elapsed: float) -> dict[str, Any]:
+    """Figures over every file of the run; the typical package's band over the top projects
+    (every file when only the random sample ran)."""
+    times = sorted(o.seconds for o in outcomes)
+    compressed = sum(len(o.file.data) for o in outcomes)
+    per_package, seconds, _ = by_package(outcomes)
+    package_seconds = list(seconds.values())
+    tops = [o for o in outcomes if o.file.source != RANDOM_SOURCE]
+    randoms = [o for o in outcomes if o.file.source == RANDOM_SOURCE]
+    band = band_figures(tops or randoms) | {"sample": "top" if tops else "random"}
+    sample = random_figures(randoms) if randoms else None
     slowest = sorted(outcomes, key=lambda o: -o.seconds)[:10]
     return {
         "files": len(outcomes),
@@ -180,22 +237,14 @@ def speed(outcomes: Sequence[Outcome], elapsed: float) -> dict[str, Any]:
         "files_per_second": len(outcomes) / elapsed,
         "mb_per_second": compressed / 1e6 / elapsed,
         "packages_per_second_overall": len(per_package) / elapsed,
-        "median_package_ms": statistics.median(package_seconds.values()) * 1e3,
-        "packages_per_second_median": 1 / statistics.median(package_seconds.values()),
-        "typical_package": {
-            "project": typical,
-            "files": len(per_package[typical]),
-            "compressed_kb": package_bytes[typical] / 1e3,
-            "ms": package_seconds[typical] * 1e3,
-            "packages_per_second": 1 / package_seconds[typical],
-            "band_packages": len(band),
-            "band_kb": [package_bytes[band[0]] / 1e3, package_bytes[band[-1]] / 1e3],
-            "band_packages_per_second": len(band) / band_seconds,
-            "band_median_ms": statistics.median(package_seconds[p] for p in band) * 1e3,
-        },
+        "median_package_ms": statistics.median(package_seconds) * 1e3,
+        "packages_per_second_median": 1 / statistics.median(package_seconds),
+        "typical_package": band,
+        "random_sample": sample,
+        "typical": headline(band, sample),
         "file_ms": {
             "p50": statistics.median(times) * 1e3,
-            "p95": times[int(0.95 * (len(times) - 1))] * 1e3,
+            "p95": quantile(times, 0.95) * 1e3,
             "max": times[-1] * 1e3,
         },
         "slowest": [
@@ -216,6 +265,76 @@ def speed(outcomes: Sequence[Outcome], elapsed: float) -> dict[str, Any]:
         ],
         "crashed": [{"filename": o.file.filename, "error": o.error} for o in outcomes if o.crashed],
     }
+
+
+def band_figures(outcomes: Sequence[Outcome]) -> dict[str, Any]:
+    """The median-size project and the median-size band (45th-55th percentile of package size):
+    one package's single timing is noisy, ten percent of the corpus is not."""
+    per_package, package_seconds, package_bytes = by_package(outcomes)
+    by_size = sorted(package_bytes, key=lambda p: package_bytes[p])
+    typical = by_size[len(by_size) // 2]
+    band = by_size[int(0.45 * len(by_size)) : int(0.55 * len(by_size)) + 1]
+    band_seconds = sum(package_seconds[p] for p in band)
+    return {
+        "project": typical,
+        "files": len(per_package[typical]),
+        "compressed_kb": package_bytes[typical] / 1e3,
+        "ms": package_seconds[typical] * 1e3,
+        "packages_per_second": 1 / package_seconds[typical],
+        "band_packages": len(band),
+        "band_kb": [package_bytes[band[0]] / 1e3, package_bytes[band[-1]] / 1e3],
+        "band_packages_per_second": len(band) / band_seconds,
+        "band_median_ms": statistics.median(package_seconds[p] for p in band) * 1e3,
+    }
+
+
+def random_figures(outcomes: Sequence[Outcome]) -> dict[str, Any]:
+    """The random sample, where a package is one release as uploaded: packages over the summed
+    inspect_file seconds of all their files, and the spread of time and size per package."""
+    per_package, seconds, sizes = by_package(outcomes)
+    ms = sorted(v * 1e3 for v in seconds.values())
+    kb = sorted(v / 1e3 for v in sizes.values())
+    total = sum(seconds.values())
+    return {
+        "packages": len(per_package),
+        "files": len(outcomes),
+        "wheels": sum(o.file.kind == "wheel" for o in outcomes),
+        "sdists": sum(o.file.kind == "sdist" for o in outcomes),
+        "seconds": total,
+        "packages_per_second": len(per_package) / total,
+        "package_ms": {
+            "median": statistics.median(ms),
+            "p90": quantile(ms, 0.9),
+            "p99": quantile(ms, 0.99),
+            "max": ms[-1],
+        },
+        "package_kb": {
+            "median": statistics.median(kb),
+            "p90": quantile(kb, 0.9),
+            "p99": quantile(kb, 0.99),
+            "max": kb[-1],
+        },
+        "slowest": [
+            {
+                "project": p,
+                "ms": seconds[p] * 1e3,
+                "kb": sizes[p] / 1e3,
+                "files": [o.file.filename for o in per_package[p]],
+            }
+            for p in sorted(seconds, key=lambda p: -seconds[p])[:5]
+        ],
+    }
+
+
+def headline(band: dict[str, Any], sample: dict[str, Any] | None) -> dict[str, Any]:
+    """The typical package against the goal: the random sample when it ran, else the band."""
+    if sample is not None:
+        return {"sample": "random", "packages": sample["packages"],
+                "packages_per_second": sample["packages_per_second"],
+                "median_ms": sample["package_ms"]["median"]}  # fmt: skip
+    return {"sample": band["sample"], "packages": band["band_packages"],
+            "packages_per_second": band["band_packages_per_second"],
+            "median_ms": band["band_median_ms"]}  # fmt: skip
 
 
 def false_positives(outcomes: Sequence[Outcome]) -> dict[str, Any]:
@@ -280,6 +399,28 @@ def recall(samples: Sequence[Sample]) -> dict[str, Any]:
     }
 
 
+def load_corpus(corpus: str, only: str | None, installed: bool, limit: int | None
+                ) -> list[CorpusFile]:  # fmt: skip
+    """The files of `corpus`; in `all`, a file of the random sample is not loaded twice."""
+    randoms = load_random(only=only, limit=limit) if corpus in ("random", "all") else []
+    if corpus == "random":
+        return randoms
+    tops = load_files(only, installed=installed, limit=limit)
+    seen = {f.filename for f in randoms}
+    return randoms + [f for f in tops if f.filename not in seen]
+
+
+def random_summary() -> dict[str, Any]:
+    """How the random sample came to be: sampled, fetched, and why the rest was skipped."""
+    fetched, skipped = read_manifest()
+    return {
+        "sampled": len(fetched) + len(skipped),
+        "fetched": len(fetched),
+        "skipped": dict(Counter(s.reason.split(":")[0] for s in skipped).most_common()),
+        "files_over_cap": sum(len(f.dropped) for f in fetched),
+    }
+
+
 def corpus_summary(files: Sequence[CorpusFile], load_seconds: float) -> dict[str, Any]:
     sources: dict[str, dict[str, float]] = {}
     for f in files:
@@ -300,14 +441,15 @@ def corpus_summary(files: Sequence[CorpusFile], load_seconds: float) -> dict[str
 def measure(files: Sequence[CorpusFile], metas: dict[tuple[str, str], ReleaseMetadata]
             ) -> dict[str, Any]:  # fmt: skip
     """The single-process timing on one core, then memory and false positives."""
-    for s in build_samples()[:5]:  # warm imports and caches outside the timing
-        inspect_file(s.ref, s.data, s.metadata)
+    for file in sorted(files, key=lambda f: len(f.data))[:5]:  # warm caches outside the timing
+        inspect(file, metas.get((file.project, file.version)))
     rss_loaded = psutil.Process().memory_info().rss
     everyone = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else set()
     if everyone:
         os.sched_setaffinity(0, {min(everyone)})
     try:
         outcomes, elapsed = run_all(files, metas, progress_line(len(files)))
+        randoms = [o for o in outcomes if o.file.source == RANDOM_SOURCE]
         reading = reading_seconds(files)
     finally:
         if everyone:
@@ -317,7 +459,8 @@ def measure(files: Sequence[CorpusFile], metas: dict[tuple[str, str], ReleaseMet
     widest = max(outcomes, key=lambda o: o.unpacked).file
     traced = [
         {"filename": f.filename, "mb": len(f.data) / 1e6, "why": why,
-         "peak_mb": peak_traced(f, metas.get((f.project, f.version))) / 1e6}
+         "peak_mb": peak_traced(f, metas.get((f.project, f.version))) / 1e6,
+         "rss_alone_mb": peak_alone(f, metas.get((f.project, f.version))) / 1e6}
         for f, why in ((biggest, "largest file"), (widest, "most unpacked"))
     ]  # fmt: skip
     return {
@@ -328,6 +471,7 @@ def measure(files: Sequence[CorpusFile], metas: dict[tuple[str, str], ReleaseMet
             "traced": traced,
         },
         "false_positives": false_positives(outcomes),
+        "false_positives_random": false_positives(randoms) if randoms else None,
     }
 
 
@@ -346,7 +490,10 @@ def scaling(files: Sequence[CorpusFile], metas: dict[tuple[str, str], ReleaseMet
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--limit", type=int, help="at most N files, a seeded sample")
+    parser.add_argument("--corpus", choices=["top", "random", "all"], default="top",
+                        help="top projects (default), the random sample of PyPI, or both")  # fmt: skip
+    parser.add_argument("--limit", type=int,
+                        help="a seeded sample: at most N files of the top corpus, N packages of the random")  # fmt: skip
     parser.add_argument("--only", choices=["wheels", "sdists"])
     parser.add_argument("--processes", type=int, default=0, help="also time a pool of N workers")
     parser.add_argument("--no-installed", action="store_true",
@@ -363,9 +510,16 @@ def main(argv: list[str] | None = None) -> int:
     result: dict[str, Any] = {"schema": SCHEMA}
     if not args.samples_only:
         began = time.perf_counter()
-        files = load_files(args.only, installed=not args.no_installed, limit=args.limit)
+        files = load_corpus(args.corpus, args.only, not args.no_installed, args.limit)
+        if not files:
+            print(f"no files in the {args.corpus} corpus (see bench.artifact_corpus --help)",
+                  file=sys.stderr)  # fmt: skip
+            return 2
         metas = {} if args.no_metadata else release_metadata(files)
-        result["corpus"] = corpus_summary(files, time.perf_counter() - began)
+        result["corpus"] = corpus_summary(files, time.perf_counter() - began) | {
+            "mode": args.corpus,
+            "random": random_summary() if args.corpus != "top" else None,
+        }
         result |= measure(files, metas)
         if args.processes:
             result["scaling"] = scaling(files, metas, args.processes)
