@@ -83,7 +83,12 @@ def _version(text: str) -> Version:
 
 
 def _same_name(archive: str, json: str) -> bool:
-    return normalize(archive) == normalize(json)
+    # setuptools writes the name as given ("My tool - extras"); PyPI stores it with every run
+    # of other characters made one hyphen, as setuptools' safe_name does
+    return normalize(SAFE_NAME.sub("-", archive).strip("-")) == normalize(json)
+
+
+SAFE_NAME = re.compile(r"[^A-Za-z0-9.]+")
 
 
 def _same_version(archive: str, json: str) -> bool:

@@ -14,7 +14,9 @@ from analysis.model import Severity
 
 DATA_DIR = re.compile(r"^[^/]+\.data/(?:purelib|platlib)/")
 SCRIPTS_DIR = re.compile(r"^[^/]+\.data/scripts/([^/]+)$")
-ENTRY_POINTS = re.compile(r"(?:^|/)(?:[^/]+\.(?:dist|egg)-info|EGG-INFO)/entry_points\.txt$")
+# Only the distribution's own metadata declares commands; a dist-info deeper down (a whole
+# virtualenv shipped inside an sdist) is never installed as one.
+ENTRY_POINTS = re.compile(r"^(?:src/)?(?:[^/]+\.(?:dist|egg)-info|EGG-INFO)/entry_points\.txt$")
 NOT_SHIPPED = re.compile(
     r"(?:^|/)(?:tests?|testing|docs?|examples?|benchmarks?)/|(?:^|/)test_[^/]*\.py$"
 )
@@ -83,7 +85,7 @@ def _place(layout: Layout, member: Member, rel: str, kind: ArchiveKind, dist: st
         _pth(layout, member)
     elif rel == "pyproject.toml":
         _pyproject(layout, member)
-    elif ENTRY_POINTS.search(path):
+    elif ENTRY_POINTS.match(rel):
         _entry_points(layout, member, dist)
     elif SCRIPTS_DIR.match(path):
         shadow(layout, path, SCRIPTS_DIR.match(path).group(1), dist, 1, path)  # type: ignore[union-attr]

@@ -96,6 +96,8 @@ METADATA_CASES = [
     (wheel(metadata_file("Pkg", "1.0", *DEPS)), [], "agrees: name compared PEP 503-normalized"),
     (wheel(metadata_file("pkg", "1.0.0", *DEPS)), [], "1.0.0 is version 1.0"),
     (wheel(metadata_file("other", "1.0", *DEPS)), [("name", Severity.MEDIUM)], "another name"),
+    (wheel(metadata_file("p kg", "1.0", *DEPS)), [("name", Severity.MEDIUM)],
+     "a space inside the name makes another name"),
     (wheel(metadata_file("pkg", "2.0", *DEPS)), [("version", Severity.MEDIUM)], "another version"),
     (wheel(metadata_file("pkg", "1.0", *DEPS, "Requires-Dist: evil-lib")),
      [("Requires-Dist", Severity.MEDIUM)], "a dependency only the archive declares"),
@@ -149,3 +151,11 @@ def test_truncated_metadata_is_not_compared() -> None:
     head = Member(DIST_INFO, 10**9, b"Name: x", complete=False)
     head_only = ArchiveContents(WHEEL, ArchiveKind.WHEEL, (head,))
     assert check_archive_metadata(head_only, JSON, "pkg", "1.0") == ()
+
+
+def test_a_name_as_typed_in_setup_py_is_the_name_pypi_shows() -> None:
+    """setuptools keeps "Video annotator - models" in PKG-INFO; PyPI shows it with every run of
+    other characters made one hyphen."""
+    archive = sdist(metadata_file("Video annotator - models", "1.0"))
+    json = ReleaseMetadata(name="video-annotator-models", version="1.0")
+    assert check_archive_metadata(archive, json, "video-annotator-models", "1.0") == ()

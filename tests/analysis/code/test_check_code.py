@@ -155,6 +155,11 @@ CASES = [
     ({"sitecustomize.py": "x = 1\n"}, "code.startup-hook", L, "a shipped sitecustomize", WHEEL),
     ({"demo-1.0.dist-info/entry_points.txt": "[console_scripts]\npip = demo.cli:main\n"},
      "code.command-shadow", M, "a non-pip package installing a pip command", WHEEL),
+    ({"demo-1.0/demo.egg-info/entry_points.txt": "[console_scripts]\nsudo = demo.cli:main\n"},
+     "code.command-shadow", M, "an sdist's own egg-info declaring sudo", SDIST),
+    ({"demo-1.0/venv/Lib/site-packages/pip-23.2.dist-info/entry_points.txt":
+      "[console_scripts]\npip = pip._internal.cli.main:main\n"},
+     "code.command-shadow", None, "FP regression: a virtualenv shipped inside an sdist", SDIST),
     ({"demo-1.0.dist-info/entry_points.txt": "[console_scripts]\ndemo = demo.cli:main\n"},
      "code.command-shadow", None, "benign: its own command", WHEEL),
     (setup_py("from setuptools import setup\nsetup(entry_points={'console_scripts': ['sudo=demo:m']})\n"),
