@@ -32,6 +32,7 @@ written to bench/results/artifacts.json; `--json` prints them on stdout instead 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import json
 import multiprocessing
@@ -145,9 +146,16 @@ def _alone(path: str, ref: ArtifactRef, metadata: ReleaseMetadata | None) -> tup
     """In a fresh process: resident bytes with the file read, and the peak after inspecting it."""
     with open(path, "rb") as handle:
         data = handle.read()
+    _reset_high_water()  # reading the file may have peaked above what it keeps resident
     before = psutil.Process().memory_info().rss
     inspect_file(ref, data, metadata)
     return before, _high_water()
+
+
+def _reset_high_water() -> None:
+    """Start VmHWM afresh from the current RSS (Linux: writing 5 to clear_refs)."""
+    with contextlib.suppress(OSError), open("/proc/self/clear_refs", "w") as refs:
+        refs.write("5")
 
 
 def _high_water() -> int:
