@@ -69,9 +69,14 @@ def collect(tree: ast.Module, names: Names, *, deep: bool = True) -> list[Scope]
     return scopes
 
 
-# Nodes that carry no fact and hold none: contexts (Load/Store) and operators are AST nodes
-# too, and skipping them halves the walk.
-INERT = (ast.expr_context, ast.operator, ast.unaryop, ast.cmpop, ast.boolop)
+# Fields that never hold a node with a fact: contexts (Load/Store), operators, identifiers and
+# flags. Skipping them, and leaves without children, halves the walk.
+QUIET_FIELDS = frozenset(
+    {"ctx", "op", "ops", "id", "attr", "arg", "name", "names", "module", "level", "kind",
+     "conversion", "is_async", "type_comment", "type_ignores", "kwd_attrs", "rest"}
+)  # fmt: skip
+LEAVES = (ast.Name, ast.Constant)
+_FIELDS: dict[type, tuple[str, ...]] = {}
 Frame = tuple[ast.AST, ast.AST, Scope]  # node, its parent, the scope it belongs to
 
 
@@ -104,16 +109,21 @@ def _walk(root: ast.AST, scope: Scope, scopes: list[Scope], names: Names,
         recorder = RECORDERS.get(kind)
         if recorder is not None:
             recorder(node, scope)
-        _push(stack, node, scope)
+        if kind not in LEAVES:
+            _push(stack, node, scope)
 
 
 def _push(stack: list[Frame], node: ast.AST, scope: Scope) -> None:
+    kind = type(node)
+    fields = _FIELDS.get(kind)
+    if fields is None:
+        fields = _FIELDS[kind] = tuple(f for f in kind._fields if f not in QUIET_FIELDS)
     children: list[ast.AST] = []
-    for name in node._fields:
+    for name in fields:
         value = getattr(node, name, None)
-        if isinstance(value, list):
-            children += [v for v in value if isinstance(v, ast.AST) and not isinstance(v, INERT)]
-        elif isinstance(value, ast.AST) and not isinstance(value, INERT):
+        if type(value) is list:
+            children += [v for v in value if isinstance(v, ast.AST)]
+        elif isinstance(value, ast.AST):
             children.append(value)
     stack.extend((child, node, scope) for child in reversed(children))
 
@@ -147,12 +157,26 @@ RECORDERS = {
 
 
 def _propagate(scope: Scope) -> None:
-    """Two passes over the assignments in order: enough for `a = decode(x); b = a; exec(b)`."""
+    """Two passes over the assignments in order: enough for `a = decode(x); b = a; exec(b)`.
+    What each right-hand side holds is found once; the passes only add up sets."""
+    at: dict[int, set[str]] = {}
+    for fact in scope.facts:
+        if fact.kind in FLOWING:
+            at.setdefault(id(fact.node), set()).add(fact.kind)
+    sides = []
+    for targets, value in scope.assigns:
+        kinds: set[str] = set()
+        used: set[str] = set()
+        for node in ast.walk(value):
+            kinds.update(at.get(id(node), ()))
+            if type(node) is ast.Name:
+                used.add(node.id)
+        sides.append((targets, kinds, used))
     for _ in range(2):
-        for targets, value in scope.assigns:
-            kinds = {f.kind for f in scope.flows(value, FLOWING)}
+        for targets, kinds, used in sides:
+            flowing = kinds.union(*(scope.taint.get(name, ()) for name in used))
             for name in targets:
-                scope.taint.setdefault(name, set()).update(kinds)
+                scope.taint.setdefault(name, set()).update(flowing)
 
 
 FLOWING = frozenset({"env", "env-all", "host", "cred", "decode", "download", "shady"})
