@@ -123,12 +123,14 @@ ARCHIVE_CHECKS: tuple[Check, ...] = (
           "A member at an absolute path (/x, C:\\x, \\\\server\\x)."),
     _meta("archive.link", Severity.HIGH, 60, "Symbolic or hard link",
           "A tar symlink or hardlink, or a zip entry with symlink mode bits; never followed. "
-          "Installing a Python package never needs one."),
+          "High when the target is absolute, unreadable or climbs out of the archive's top "
+          "directory (what pip unpacks); low for a link between members (a changelog alias)."),
     _meta("archive.device", Severity.HIGH, 60, "Device, FIFO or special file",
           "A tar character or block device, FIFO or other non-regular member."),
     _meta("archive.duplicate-name", Severity.MEDIUM, 40, "Duplicate member name",
           "Two members at one path: installers write both and the later copy wins, while a "
-          "reviewer looking up the name may see the earlier one. The later copy is reported."),
+          "reviewer looking up the name may see the earlier one. The later copy is reported; "
+          "info when its bytes equal the copy before (a licence listed twice)."),
     _meta("archive.bad-name", Severity.LOW, 20, "Undecodable or control-character name",
           "A member name that is not UTF-8 (or not marked so in a zip), or contains control "
           "characters (medium): tools disagree on the name or print it misleadingly."),
