@@ -201,7 +201,8 @@ CODE_CHECKS: tuple[Check, ...] = (
     _meta("code.obfuscation", Severity.LOW, 25, "Obfuscation",
           "PyArmor runtime, builtins reached through getattr or __dict__, code hidden after "
           "long runs of spaces, long high-entropy strings; medium when it reaches exec at "
-          "install, start or import."),
+          "install, start or import, high there when exec's name is built up ('ex' + 'ec'). "
+          "getattr(builtins, 'exec') written out is a Python 2 compat idiom: low."),
     _meta("code.invisible-unicode", Severity.MEDIUM, 50, "Invisible or bidirectional Unicode",
           "Zero-width or bidirectional control characters in code or comments (Trojan Source); "
           "low for bidi controls inside string literals."),

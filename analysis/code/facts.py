@@ -152,10 +152,11 @@ def _call(node: ast.Call, names: Names) -> Iterator[Fact]:
     if leaf in vocab.CONNECTS and node.args:
         yield from _address(node, names)
     if q == "getattr" and node.args and names.qualname(node.args[0]) in BUILTIN_HOLDERS:
-        attr = names.fold(node.args[1]) if len(node.args) > 1 else None
-        plain = len(node.args) > 1 and isinstance(node.args[1], ast.Constant)
+        name = node.args[1] if len(node.args) > 1 else None
+        attr = names.fold(name) if name is not None else None
         # getattr(builtins, "exec") is a Python 2/3 compat idiom; a built-up name is hiding
-        yield Fact("trick", node, f"getattr(builtins, {attr!r})" + (" literal" if plain else ""))
+        plain = " literal" if isinstance(name, ast.Constant) else _built_up(name, attr)
+        yield Fact("trick", node, f"getattr(builtins, {attr!r})" + plain)
 
 
 def _call_kind(node: ast.Call, q: str, leaf: str, names: Names) -> str | None:
@@ -206,6 +207,11 @@ def _writes(node: ast.Call, names: Names) -> bool:
     return bool(text) and any(c in text for c in "wax")  # type: ignore[operator]
 
 
+def _built_up(name: ast.expr | None, text: str | None) -> str:
+    """' built-up' for a name folded from pieces ('ex' + 'ec', 'cexe'[::-1]), not written out."""
+    return " built-up" if text is not None and not isinstance(name, ast.Constant) else ""
+
+
 def _subscript(node: ast.Subscript, names: Names) -> Iterator[Fact]:
     if is_reverse_slice(node):
         yield Fact("decode", node, "[::-1]")
@@ -213,7 +219,9 @@ def _subscript(node: ast.Subscript, names: Names) -> Iterator[Fact]:
     key = names.fold(node.slice)
     if isinstance(owner, ast.Attribute) and owner.attr == "__dict__":
         if (names.qualname(owner.value) or "") in BUILTIN_HOLDERS:
-            yield Fact("trick", node, f"__builtins__.__dict__[{key!r}]")
+            yield Fact(
+                "trick", node, f"__builtins__.__dict__[{key!r}]" + _built_up(node.slice, key)
+            )
     elif key == "__builtins__" and isinstance(owner, ast.Call):
         yield Fact("trick", node, "globals()['__builtins__']")
 

