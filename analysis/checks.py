@@ -202,10 +202,12 @@ CODE_CHECKS: tuple[Check, ...] = (
           "PyArmor runtime, builtins reached through getattr or __dict__, code hidden after "
           "long runs of spaces, long high-entropy strings; medium when it reaches exec at "
           "install, start or import, high there when exec's name is built up ('ex' + 'ec'). "
-          "getattr(builtins, 'exec') written out is a Python 2 compat idiom: low."),
+          "getattr(builtins, 'exec') written out is a Python 2 compat idiom: low. The PyArmor "
+          "runtime is medium in code run at install, start or import."),
     _meta("code.invisible-unicode", Severity.MEDIUM, 50, "Invisible or bidirectional Unicode",
-          "Zero-width or bidirectional control characters in code or comments (Trojan Source); "
-          "low for bidi controls inside string literals."),
+          "Zero-width or bidirectional control characters in code or comments, or bidi "
+          "controls left unpaired on a string literal's line (Trojan Source); low for bidi "
+          "controls a string closes itself (right-to-left text)."),
     _meta("code.startup-hook", Severity.LOW, 25, "Startup hook",
           "A .pth file with executable import lines or a shipped sitecustomize/usercustomize: "
           "code at every interpreter start. Info for a plain `import module` line."),

@@ -102,7 +102,7 @@ def text_hits(data: bytes, reach: Reach, python: bool) -> Iterator[Hit]:
         match = PYARMOR.search(data)
         if match:
             line = data[: match.start()].count(b"\n") + 1
-            severity = Severity.MEDIUM if reach.rank >= Reach.STARTUP.rank else Severity.LOW
+            severity = Severity.MEDIUM if reach.rank >= Reach.IMPORT.rank else Severity.LOW
             yield Hit("code.obfuscation", severity, line, line, match.group(0).decode(),
                       "loads the PyArmor runtime: the code is encrypted and cannot be reviewed",
                       reach, {"technique": "pyarmor"})  # fmt: skip
@@ -118,12 +118,39 @@ def _unicode(text: str, reach: Reach, python: bool) -> Iterator[Hit]:
             where = _where(spans, line, number, col) if python else "text"
             if where != "code" and char not in BIDI:
                 continue  # zero-width joiners in prose and emoji are normal
-            severity = Severity.LOW if where in {"string", "text"} else Severity.MEDIUM
+            severity = _unicode_severity(where, line)
             kind = "bidirectional control" if char in BIDI else "invisible character"
             what = f"hides U+{ord(char):04X} ({kind}) in {where}"
             yield Hit("code.invisible-unicode", severity, number, number, line.strip()[:200], what,
                       reach, {"codepoint": f"U+{ord(char):04X}", "column": col + 1})  # fmt: skip
             break
+
+
+def _unicode_severity(where: str, line: str) -> Severity:
+    """Medium in code and comments; in a string only when a bidi control is unpaired on its
+    line, so the reordering spills onto the code around it (Trojan Source). Right-to-left text
+    closes what it opens."""
+    if where == "text" or (where == "string" and not _unpaired(line)):
+        return Severity.LOW
+    return Severity.MEDIUM
+
+
+# Embeddings and overrides end at PDF (U+202C), isolates at PDI (U+2069).
+BIDI_CLOSER = dict.fromkeys("\u202a\u202b\u202d\u202e", "\u202c") | dict.fromkeys(
+    "\u2066\u2067\u2068", "\u2069"
+)
+
+
+def _unpaired(line: str) -> bool:
+    """A bidi control left open at the end of the line, or one closing nothing open (GCC's
+    -Wbidi-chars=unpaired)."""
+    expected: list[str] = []
+    for char in line:
+        if char in BIDI_CLOSER:
+            expected.append(BIDI_CLOSER[char])
+        elif char in "\u202c\u2069" and (not expected or expected.pop() != char):
+            return True
+    return bool(expected)
 
 
 TOKENIZE_LIMIT = 256 * 1024

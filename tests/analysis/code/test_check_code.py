@@ -217,6 +217,11 @@ CASES = [
      "a Python 2 compat lookup: low only"),
     (setup_py("from pytransform import pyarmor_runtime\npyarmor_runtime()\n"), "code.obfuscation", M,
      "a PyArmor-encrypted setup.py"),
+    ({"demo/__init__.py": "from .pytransform import pyarmor_runtime\npyarmor_runtime()\n"
+                          "__pyarmor__(__name__, __file__, b'\\x50\\x59')\n"},
+     "code.obfuscation", M, "a PyArmor-encrypted package __init__: unreviewable code on import"),
+    ({"demo/_impl.py": "from pytransform import pyarmor_runtime\npyarmor_runtime()\n"},
+     "code.obfuscation", L, "a PyArmor-encrypted module nothing imports on its own"),
     (setup_py("x = 1" + " " * 200 + "; exec('print(1)')\n"), "code.obfuscation", M,
      "code hidden far right of a long run of spaces"),
     # ---- false positives found on real wheels, rewritten
@@ -233,7 +238,16 @@ CASES = [
      "code.shady-url", L, "FP regression: an IPv6 literal in a test next to socket code"),
     # ---- invisible unicode
     ({"demo/__init__.py": "access = 'user'\nif access != 'none\u202e\u2066':\n    pass\n"},
-     "code.invisible-unicode", L, "bidi control inside a string"),
+     "code.invisible-unicode", M, "bidi controls left open inside a string: Trojan Source"),
+    ({"demo/auth.py": "def is_admin(level):\n    return level != 'user\u202e \u2066# admin\u2069 \u2066'\n"},
+     "code.invisible-unicode", M, "a stretched string: the override and an isolate never close"),
+    ({"demo/__init__.py": "x = 'a\u202cb'\n"}, "code.invisible-unicode", M,
+     "a bidi close with nothing open"),
+    ({"demo/__init__.py": "x = '\u2066a\u202c'\n"}, "code.invisible-unicode", M,
+     "an isolate closed by the embeddings' close is still open"),
+    ({"demo/i18n.py": "GREETING = '\u2067\u0645\u0631\u062d\u0628\u0627\u2069 {name}'\n"
+                      "LABEL = '\u202bRTL\u202c'\n"},
+     "code.invisible-unicode", L, "benign: right-to-left text whose isolate and embedding close"),
     ({"demo/__init__.py": "x = 1 # \u202e comment\n"}, "code.invisible-unicode", M,
      "bidi control in a comment: Trojan Source"),
     ({"demo/__init__.py": "name = 'cafe\u200d'\n"}, "code.invisible-unicode", None,
@@ -402,8 +416,8 @@ CASES = [
      "untokenizable source: every character counts as code"),
     ({"demo/__init__.py": "x = 1\u200b\n" + "# pad\n" * 50_000}, "code.invisible-unicode", M,
      "past the tokenize limit: a zero-width space before any quote or # is code"),
-    ({"demo/__init__.py": "s = 'a\u202eb'\n" + "# pad\n" * 50_000}, "code.invisible-unicode", L,
-     "past the tokenize limit: a bidi control after a quote is in a string"),
+    ({"demo/__init__.py": "s = 'a\u202eb\u202c'\n" + "# pad\n" * 50_000}, "code.invisible-unicode", L,
+     "past the tokenize limit: a paired bidi control after a quote is in a string"),
 ]  # fmt: skip
 
 
