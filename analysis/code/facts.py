@@ -155,8 +155,8 @@ def _call(node: ast.Call, names: Names) -> Iterator[Fact]:
         name = node.args[1] if len(node.args) > 1 else None
         attr = names.fold(name) if name is not None else None
         # getattr(builtins, "exec") is a Python 2/3 compat idiom; a built-up name is hiding
-        plain = " literal" if isinstance(name, ast.Constant) else _built_up(name, attr)
-        yield Fact("trick", node, f"getattr(builtins, {attr!r})" + plain)
+        spelling = " literal" if isinstance(name, ast.Constant) else _built_up(name, attr)
+        yield Fact("trick", node, f"getattr(builtins, {attr!r})" + spelling)
 
 
 def _call_kind(node: ast.Call, q: str, leaf: str, names: Names) -> str | None:
@@ -235,7 +235,7 @@ def _joined_path(node: ast.expr, names: Names) -> Iterator[Fact]:
 
 
 def _address(node: ast.Call, names: Names) -> Iterator[Fact]:
-    """s.connect(('203.0.113.9', 4444)): a server reached by a raw public IP, no URL around it."""
+    """s.connect((ip, port)) with a literal public IP: a server to reach, no URL around it."""
     address = node.args[0]
     if not isinstance(address, ast.Tuple) or not address.elts:
         return
