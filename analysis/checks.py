@@ -123,12 +123,14 @@ ARCHIVE_CHECKS: tuple[Check, ...] = (
           "A member at an absolute path (/x, C:\\x, \\\\server\\x)."),
     _meta("archive.link", Severity.HIGH, 60, "Symbolic or hard link",
           "A tar symlink or hardlink, or a zip entry with symlink mode bits; never followed. "
-          "Installing a Python package never needs one."),
+          "High when the target is absolute, unreadable or climbs out of the archive's top "
+          "directory (what pip unpacks); low for a link between members (a changelog alias)."),
     _meta("archive.device", Severity.HIGH, 60, "Device, FIFO or special file",
           "A tar character or block device, FIFO or other non-regular member."),
     _meta("archive.duplicate-name", Severity.MEDIUM, 40, "Duplicate member name",
           "Two members at one path: installers write both and the later copy wins, while a "
-          "reviewer looking up the name may see the earlier one. The later copy is reported."),
+          "reviewer looking up the name may see the earlier one. The later copy is reported; "
+          "info when its bytes equal the copy before (a licence listed twice)."),
     _meta("archive.bad-name", Severity.LOW, 20, "Undecodable or control-character name",
           "A member name that is not UTF-8 (or not marked so in a zip), or contains control "
           "characters (medium): tools disagree on the name or print it misleadingly."),
@@ -182,21 +184,30 @@ CODE_CHECKS: tuple[Check, ...] = (
           "Fetches a file and runs it or marks it executable, executes a response body, or "
           "pipes curl/wget into a shell. Critical at install or start."),
     _meta("code.process-spawn", Severity.MEDIUM, 50, "Process at install time",
-          "Runs a command at install, start or import time that is not a build tool; high for "
-          "powershell, certutil, mshta, crontab and other fetch-or-persist commands."),
+          "Runs a command at install, start or import time that is not a build tool (a "
+          "compiler, configure, make, git, touch, ... or a program found at run time); high for "
+          "powershell, certutil, mshta, crontab and other fetch-or-persist commands; critical for "
+          "a process started after a socket is dup2'ed onto the standard streams (a reverse "
+          "shell). A program shipped in the tree is named by its last path piece "
+          "(os.path.join, pathlib's /)."),
     _meta("code.shady-url", Severity.LOW, 25, "Shady URL",
           "A webhook with its token, a paste, tunnel or request-catcher host, or a public IP "
-          "literal in code (not docstrings); high next to a send or exec at install or import."),
+          "literal in code (not docstrings), in a URL or a connect((host, port)) address; high "
+          "next to a send or exec at install or import."),
     _meta("code.credential-access", Severity.MEDIUM, 50, "Credential file access",
           "Names SSH keys, cloud or registry tokens, browser or wallet stores or /etc/passwd in "
-          "code that runs at install or start."),
+          "code that runs at install or start: in one path string, or across the pieces of "
+          "os.path.join or pathlib's /. A multi-line string (a shell template) names no file."),
     _meta("code.obfuscation", Severity.LOW, 25, "Obfuscation",
           "PyArmor runtime, builtins reached through getattr or __dict__, code hidden after "
           "long runs of spaces, long high-entropy strings; medium when it reaches exec at "
-          "install, start or import."),
+          "install, start or import, high there when exec's name is built up ('ex' + 'ec'). "
+          "getattr(builtins, 'exec') written out is a Python 2 compat idiom: low. The PyArmor "
+          "runtime is medium in code run at install, start or import."),
     _meta("code.invisible-unicode", Severity.MEDIUM, 50, "Invisible or bidirectional Unicode",
-          "Zero-width or bidirectional control characters in code or comments (Trojan Source); "
-          "low for bidi controls inside string literals."),
+          "Zero-width or bidirectional control characters in code or comments, or bidi "
+          "controls left unpaired on a string literal's line (Trojan Source); low for bidi "
+          "controls a string closes itself (right-to-left text)."),
     _meta("code.startup-hook", Severity.LOW, 25, "Startup hook",
           "A .pth file with executable import lines or a shipped sitecustomize/usercustomize: "
           "code at every interpreter start. Info for a plain `import module` line."),

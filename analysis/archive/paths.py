@@ -54,6 +54,19 @@ def judge_path(name: str, max_depth: int, *, undecodable: bool = False) -> PathV
     return PathVerdict(path, key, refusal, _bad_name(name, undecodable))
 
 
+def link_escapes(key: str, target: str, *, hard: bool = False) -> bool:
+    """Whether a link at `key` (a judged member path) points outside its top-level directory: an
+    absolute target, or one that climbs out. A symlink's target is relative to its directory, a
+    tar hardlink's to the archive root. pip unpacks an sdist's top directory as the root, so a
+    link must stay inside that, not merely inside the archive."""
+    if _ABSOLUTE.match(target):
+        return True
+    base = "" if hard else posixpath.dirname(key)
+    resolved = posixpath.normpath(posixpath.join(base, target.replace("\\", "/")))
+    top = key.partition("/")[0] + "/" if "/" in key else ""
+    return resolved == ".." or resolved.startswith("../") or not (resolved + "/").startswith(top)
+
+
 def _bad_name(name: str, undecodable: bool) -> str | None:
     if _CONTROL.search(name):
         return "control characters"

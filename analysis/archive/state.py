@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from analysis.archive import findings as ids
 from analysis.archive.findings import archive_finding
 from analysis.archive.magic import native_magic
-from analysis.archive.paths import PathVerdict, judge_path
+from analysis.archive.paths import PathVerdict, judge_path, link_escapes, readable
 from analysis.artifact import ArchiveContents, ArchiveKind, ArchiveLimits, Member
 from analysis.model import Finding, Severity
 
@@ -38,15 +38,28 @@ class Reading:
     entries: int = 0
     total: int = 0  # bytes we decompress: the work limit
     declared: int = 0  # bytes the members say they unpack to: the ratio
-    copies: dict[str, int] = field(default_factory=dict)
+    copies: dict[str, tuple[int, int]] = field(default_factory=dict)  # key: count, last index
 
     def flag(self, check_id: str, path: str, summary: str,
              evidence: Mapping[str, object] | None = None, *,
-             severity: Severity | None = None, key: str = "") -> None:  # fmt: skip
+             severity: Severity | None = None, score: int | None = None,
+             key: str = "") -> None:  # fmt: skip
         self.findings.append(
             archive_finding(check_id, self.filename, path, summary, evidence,
-                            severity=severity, key=key)
+                            severity=severity, score=score, key=key)
         )  # fmt: skip
+
+    def link(self, verdict: PathVerdict, kind: str, target: str | None) -> None:
+        """A symlink or hardlink, never followed: low when its target (None: unreadable) stays
+        inside the archive's top directory, as sdists' doc and changelog aliases do."""
+        path = verdict.path
+        inside = target is not None and not link_escapes(verdict.key, target,
+                                                         hard=kind == "hardlink")  # fmt: skip
+        shown = "an unreadable target" if target is None else readable(target)
+        where = " inside the archive" if inside else ""
+        self.flag(ids.LINK, path, f"{path} is a {kind} to {shown}{where}; not followed.",
+                  {"link": kind, "target": shown, "inside": inside},
+                  severity=Severity.LOW if inside else None, score=15 if inside else None)  # fmt: skip
 
     def fail(self, check_id: str, path: str, summary: str,
              evidence: Mapping[str, object] | None = None) -> StopReading:  # fmt: skip
@@ -109,17 +122,29 @@ class Reading:
 
     def keep(self, verdict: PathVerdict, size: int, data: bytes) -> None:
         path = verdict.path
-        copy = self.copies[verdict.key] = self.copies.get(verdict.key, 0) + 1
-        if copy > 1:
-            summary = f"{path} is copy {copy} of one path; installers write each and keep the last."
-            self.flag(ids.DUPLICATE, path, summary, {"value": copy}, key=str(copy))
+        member = Member(path, size, data, len(data) >= size)
+        count, last = self.copies.get(verdict.key, (0, -1))
+        if count:
+            self._duplicate(member, self.members[last], count + 1)
+        self.copies[verdict.key] = (count + 1, len(self.members))
         # A native program under a text name (a wheel's .data/scripts/ruff) is not text to us.
         if size > self.limits.max_member and self.is_text(path) and not native_magic(data):
             summary = f"{path} is {size} bytes, over the limit; only its head was kept."
             self.flag(
                 ids.TOO_LARGE, path, summary, {"limit": self.limits.max_member, "value": size}
             )
-        self.members.append(Member(path, size, data, len(data) >= size))
+        self.members.append(member)
+
+    def _duplicate(self, member: Member, previous: Member, copy: int) -> None:
+        """A later copy of a path wins at install. The same bytes again (a LICENSE listed twice
+        in a manifest) change nothing; different bytes can hide a second setup.py."""
+        same = member.complete and previous.complete and member.data == previous.data
+        relation = "the same bytes as" if same else "other bytes than"
+        summary = (f"{member.path} is copy {copy} of one path, with {relation} the copy before; "
+                   "installers write each and keep the last.")  # fmt: skip
+        self.flag(ids.DUPLICATE, member.path, summary, {"value": copy, "identical": same},
+                  severity=Severity.INFO if same else None, score=5 if same else None,
+                  key=str(copy))  # fmt: skip
 
     def contents(self) -> ArchiveContents:
         return ArchiveContents(self.filename, self.kind, tuple(self.members),

@@ -12,7 +12,6 @@ from collections.abc import Callable
 from typing import Any
 
 from analysis.archive import findings as ids
-from analysis.archive.paths import readable
 from analysis.archive.state import Reading
 
 
@@ -96,9 +95,7 @@ def _entry(reading: Reading, tar: tarfile.TarFile, info: tarfile.TarInfo) -> Non
         return
     path = verdict.path
     if info.issym() or info.islnk():
-        kind = "symlink" if info.issym() else "hardlink"
-        reading.flag(ids.LINK, path, f"{path} is a {kind} to {readable(info.linkname)}; not followed.",
-                     {"link": kind, "target": readable(info.linkname)})  # fmt: skip
+        reading.link(verdict, "symlink" if info.issym() else "hardlink", info.linkname)
     elif not info.isreg():
         kind = _SPECIAL.get(info.type, f"type {info.type!r}")
         reading.flag(ids.DEVICE, path, f"{path} is a {kind}; not read.", {"type": kind})

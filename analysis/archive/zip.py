@@ -12,6 +12,7 @@ from analysis.archive.state import Reading, describe
 _UTF8_FLAG = 0x800
 _ENCRYPTED_FLAG = 0x1
 _CENTRAL_ENTRY = b"PK\x01\x02"
+_LINK_MAX = 1024  # bytes of a symlink entry's data, its target; longer is no path we judge
 
 
 def read_zip(reading: Reading, data: bytes) -> None:
@@ -35,8 +36,7 @@ def _entry(reading: Reading, archive: zipfile.ZipFile, info: zipfile.ZipInfo) ->
         return
     path = verdict.path
     if stat.S_ISLNK(info.external_attr >> 16):
-        reading.flag(ids.LINK, path, f"{path} is a symlink entry; not followed.",
-                     {"link": "symlink"})  # fmt: skip
+        reading.link(verdict, "symlink", _link_target(archive, info))
         return
     if info.flag_bits & _ENCRYPTED_FLAG:
         reading.flag(ids.ENCRYPTED, path, f"{path} is encrypted; not read.")
@@ -51,6 +51,16 @@ def _entry(reading: Reading, archive: zipfile.ZipFile, info: zipfile.ZipInfo) ->
         reading.fail(ids.UNREADABLE, path, f"{path} could not be read: {describe(exc)}")
         return
     reading.keep(verdict, info.file_size, data)
+
+
+def _link_target(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> str | None:
+    """A zip symlink's data is its target path; None when it cannot be read whole."""
+    if info.file_size > _LINK_MAX:
+        return None
+    try:
+        return _read(archive, info, _LINK_MAX).decode("utf-8", "surrogateescape")
+    except Exception:  # noqa: BLE001 - hostile bytes: an unreadable target is an unknown one
+        return None
 
 
 def _read(archive: zipfile.ZipFile, info: zipfile.ZipInfo, wanted: int) -> bytes:

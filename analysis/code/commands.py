@@ -5,9 +5,9 @@ from __future__ import annotations
 import ast
 
 from analysis.code import vocab
-from analysis.code.names import Names
+from analysis.code.names import UNKNOWN, Names
 
-UNKNOWN = "{}"
+_SEQUENCES = (ast.List, ast.Tuple)
 
 
 def command_text(node: ast.expr | None, names: Names) -> str | None:
@@ -26,11 +26,11 @@ def _text(node: ast.expr, names: Names) -> str | None:
         return " ".join(_text(e, names) or UNKNOWN for e in node.elts)
     if isinstance(node, ast.JoinedStr):
         return "".join(_text(v, names) or UNKNOWN for v in node.values)
+    pieces = names.path_pieces(node)
+    if pieces is not None:  # the program shipped at os.path.join(here, 'svc.exe') is svc.exe
+        return "/".join(_text(p, names) or UNKNOWN for p in pieces)
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add | ast.Mod):
-        left = _text(node.left, names) or UNKNOWN
-        return (
-            left if isinstance(node.op, ast.Mod) else left + (_text(node.right, names) or UNKNOWN)
-        )
+        return _concatenated(node, names)
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
         if node.func.attr == "format":
             return _text(node.func.value, names)
@@ -39,6 +39,16 @@ def _text(node: ast.expr, names: Names) -> str | None:
     if names.qualname(node) == "sys.executable":
         return "python"
     return None
+
+
+def _concatenated(node: ast.BinOp, names: Names) -> str:
+    left = _text(node.left, names) or UNKNOWN
+    if isinstance(node.op, ast.Mod):
+        return left  # 'curl %s | sh' % url: the template tells
+    right = _text(node.right, names) or UNKNOWN
+    # Argument lists add up word by word: cxx + ['-x', 'c++'] is '{} -x c++', not '{}-x c++'.
+    lists = isinstance(node.left, _SEQUENCES) or isinstance(node.right, _SEQUENCES)
+    return f"{left} {right}" if lists else left + right
 
 
 def classify(command: str | None) -> str:

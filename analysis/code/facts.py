@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from analysis.code import vocab
-from analysis.code.names import BUILTIN_HOLDERS, Names, is_reverse_slice
+from analysis.code.names import BUILTIN_HOLDERS, PATH_JOINS, Names, is_reverse_slice
 
 ENV_TAKE_ALL = frozenset({"copy", "items", "keys", "values"})
 SOURCES = frozenset({"env", "env-all", "host", "cred"})
@@ -197,6 +197,11 @@ def _name_use(node: ast.Attribute | ast.Name, parent: ast.AST, names: Names) -> 
 ENVIRON_ATTRS = frozenset(q.rsplit(".", 1)[1] for q in vocab.ENV_WHOLE)
 
 
+def _binop(node: ast.BinOp, parent: ast.AST, names: Names) -> Iterator[Fact]:
+    if isinstance(node.op, ast.Div):  # pathlib: Path.home() / '.ssh' / 'id_rsa'
+        yield from _joined_path(node, names)
+
+
 def _environ_use(node: ast.Attribute | ast.Name, parent: ast.AST, names: Names) -> str | None:
     if names.qualname(node) not in vocab.ENV_WHOLE or isinstance(parent, ast.Attribute | ast.Name):
         return None
@@ -231,11 +236,16 @@ def _call(node: ast.Call, parent: ast.AST, names: Names) -> Iterator[Fact]:
         yield Fact(kind, node, q or leaf)
     if q in vocab.DOWNLOADS or q.startswith(tuple(d + "()" for d in vocab.DOWNLOADS)):
         yield Fact("download", node, q)
+    if q in PATH_JOINS or leaf == "joinpath":
+        yield from _joined_path(node, names)
+    if leaf in vocab.CONNECTS and node.args:
+        yield from _address(node, names)
     if q == "getattr" and node.args and names.qualname(node.args[0]) in BUILTIN_HOLDERS:
-        attr = names.fold(node.args[1]) if len(node.args) > 1 else None
-        plain = len(node.args) > 1 and isinstance(node.args[1], ast.Constant)
+        name = node.args[1] if len(node.args) > 1 else None
+        attr = names.fold(name) if name is not None else None
         # getattr(builtins, "exec") is a Python 2/3 compat idiom; a built-up name is hiding
-        yield Fact("trick", node, f"getattr(builtins, {attr!r})" + (" literal" if plain else ""))
+        spelling = " literal" if isinstance(name, ast.Constant) else _built_up(name, attr)
+        yield Fact("trick", node, f"getattr(builtins, {attr!r})" + spelling)
 
 
 def _call_kind(node: ast.Call, q: str, leaf: str, names: Names) -> str | None:
@@ -247,6 +257,8 @@ def _call_kind(node: ast.Call, q: str, leaf: str, names: Names) -> str | None:
         return "decode"
     if q in vocab.SPAWNS:
         return "spawn"
+    if q in vocab.STREAM_REDIRECTS:
+        return "dup2"
     if q in vocab.HOST_INFO:
         return "host"
     if q in vocab.ENV_GETTERS:
@@ -284,6 +296,11 @@ def _writes(node: ast.Call, names: Names) -> bool:
     return bool(text) and any(c in text for c in "wax")  # type: ignore[operator]
 
 
+def _built_up(name: ast.expr | None, text: str | None) -> str:
+    """' built-up' for a name folded from pieces ('ex' + 'ec', 'cexe'[::-1]), not written out."""
+    return " built-up" if text is not None and not isinstance(name, ast.Constant) else ""
+
+
 def _subscript(node: ast.Subscript, parent: ast.AST, names: Names) -> Iterator[Fact]:
     if is_reverse_slice(node):
         yield Fact("decode", node, "[::-1]")
@@ -291,14 +308,35 @@ def _subscript(node: ast.Subscript, parent: ast.AST, names: Names) -> Iterator[F
     key = names.fold(node.slice)
     if isinstance(owner, ast.Attribute) and owner.attr == "__dict__":
         if (names.qualname(owner.value) or "") in BUILTIN_HOLDERS:
-            yield Fact("trick", node, f"__builtins__.__dict__[{key!r}]")
+            yield Fact(
+                "trick", node, f"__builtins__.__dict__[{key!r}]" + _built_up(node.slice, key)
+            )
     elif key == "__builtins__" and isinstance(owner, ast.Call):
         yield Fact("trick", node, "globals()['__builtins__']")
 
 
+def _joined_path(node: ast.expr, names: Names) -> Iterator[Fact]:
+    """A credential named across pieces: os.path.join(home, '.ssh', 'id_rsa')."""
+    path = names.path(node)
+    cred = vocab.CREDENTIAL_PATH.search(path) if path else None
+    if cred:
+        yield Fact("cred", node, cred.group(0))
+
+
+def _address(node: ast.Call, names: Names) -> Iterator[Fact]:
+    """s.connect((ip, port)) with a literal public IP: a server to reach, no URL around it."""
+    address = node.args[0]
+    if not isinstance(address, ast.Tuple) or not address.elts:
+        return
+    host = names.fold(address.elts[0])
+    if host is not None and public_ip(host):
+        yield Fact("shady", node, f"tcp://{host}")
+
+
 def _string(node: ast.AST, text: str) -> Iterator[Fact]:
     cred = vocab.CREDENTIAL_PATH.search(text)
-    if cred:
+    # A path has no line breaks: a script or template that mentions one reads nothing.
+    if cred and "\n" not in text.strip():
         yield Fact("cred", node, cred.group(0))
     if "://" in text:
         for url in vocab.URL.findall(text):
@@ -317,10 +355,13 @@ def shady_url(url: str) -> bool:
         return True
     host = url.split("://", 1)[1].split("/", 1)[0].split("@")[-1]
     host = host.rsplit(":", 1)[0] if host.count(":") == 1 else host.strip("[]")
-    if vocab.SHADY_HOST.match(host):
-        return True
+    return vocab.SHADY_HOST.match(host) is not None or public_ip(host.strip("[]"))
+
+
+def public_ip(host: str) -> bool:
+    """A literal IP address on the internet, other than the well-known public resolvers."""
     try:
-        ip = ipaddress.ip_address(host.strip("[]"))
+        ip = ipaddress.ip_address(host)
     except ValueError:
         return False
     return ip.is_global and str(ip) not in PUBLIC_RESOLVERS
@@ -332,5 +373,5 @@ PUBLIC_RESOLVERS = frozenset({"1.1.1.1", "1.0.0.1", "8.8.8.8", "8.8.4.4", "9.9.9
 Classifier = Callable[[Any, ast.AST, Names], Iterator[Fact]]
 CLASSIFIERS: dict[type, Classifier] = {
     ast.Call: _call, ast.Attribute: _name_use, ast.Name: _name_use, ast.Constant: _constant,
-    ast.Subscript: _subscript,
+    ast.Subscript: _subscript, ast.BinOp: _binop,
 }  # fmt: skip

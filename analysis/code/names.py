@@ -7,6 +7,14 @@ from collections.abc import Iterable, Iterator
 
 IMPORTERS = frozenset({"__import__", "importlib.import_module"})
 BUILTIN_HOLDERS = frozenset({"__builtins__", "builtins"})
+PATH_JOINS = frozenset(
+    {
+        "os.path.join", "posixpath.join", "ntpath.join", "pathlib.Path", "pathlib.PurePath",
+        "pathlib.PosixPath", "pathlib.WindowsPath", "pathlib.PurePosixPath",
+        "pathlib.PureWindowsPath",
+    }
+)  # fmt: skip
+UNKNOWN = "{}"  # a part of a built-up text that literals do not tell
 
 
 class Names:
@@ -82,6 +90,25 @@ class Names:
             parts = [self.fold(v) for v in node.values]
             return "".join(p for p in parts if p is not None) if None not in parts else None
         return None
+
+    def path_pieces(self, node: ast.expr) -> list[ast.expr] | None:
+        """The parts a path expression joins: os.path.join(a, b), Path(a, b), a.joinpath(b), or
+        a / 'b' (a division only when its right side is text); None for anything else."""
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+            return [node.left, node.right] if self.fold(node.right) is not None else None
+        if not isinstance(node, ast.Call):
+            return None
+        if isinstance(node.func, ast.Attribute) and node.func.attr == "joinpath":
+            return [node.func.value, *node.args]
+        return list(node.args) if self.qualname(node.func) in PATH_JOINS else None
+
+    def path(self, node: ast.expr) -> str | None:
+        """'{}/.ssh/id_rsa' for os.path.join(os.path.expanduser('~'), '.ssh', 'id_rsa'): the
+        pieces a path is joined from, unknown ones as {}; None when `node` joins nothing."""
+        pieces = self.path_pieces(node)
+        if pieces is None:
+            return None
+        return "/".join(self.path(p) or self.fold(p) or UNKNOWN for p in pieces)
 
 
 def statements(body: Iterable[ast.stmt]) -> Iterator[ast.stmt]:

@@ -65,7 +65,7 @@ def worth_parsing(data: bytes, reach: Reach) -> bool:
     if _found_near(data, sinks, DECODE_WORDS + SEND_WORDS):
         return True
     senders = _positions(data, SEND_WORDS) + sinks
-    return _found_near(data, senders, SOURCE_WORDS + SHADY_WORDS, IP_URL) or _found_near(
+    return _found_near(data, senders, RECEIVER_WORDS, IP_URL) or _found_near(
         data, _positions(data, SPAWN_WORDS), SHELL_WORDS
     )
 
@@ -124,6 +124,9 @@ SHADY_WORDS = (
     b"interact.sh", b"oast.", b"burpcollaborator", b"dnslog", b"ceye.io", b"canarytokens",
     b"ipify", b"ipinfo.io", b"ifconfig.me", b"icanhazip", b"myip", b"ip-api", b"workers.dev",
 )  # fmt: skip
+# What makes a send a threat in code that runs only when called: a secret, a receiver, or the
+# standard streams handed to the socket (a reverse shell).
+RECEIVER_WORDS = SOURCE_WORDS + SHADY_WORDS + (b"dup2",)
 IP_URL = re.compile(rb"://(?:\d{1,3}\.){3}\d{1,3}|://\[[0-9a-fA-F:]*:[0-9a-fA-F:]*\]")
 
 
@@ -150,7 +153,7 @@ def text_hits(data: bytes, reach: Reach, python: bool) -> Iterator[Hit]:
         match = PYARMOR.search(data)
         if match:
             line = data[: match.start()].count(b"\n") + 1
-            severity = Severity.MEDIUM if reach.rank >= Reach.STARTUP.rank else Severity.LOW
+            severity = Severity.MEDIUM if reach.rank >= Reach.IMPORT.rank else Severity.LOW
             yield Hit("code.obfuscation", severity, line, line, match.group(0).decode(),
                       "loads the PyArmor runtime: the code is encrypted and cannot be reviewed",
                       reach, {"technique": "pyarmor"})  # fmt: skip
@@ -166,12 +169,39 @@ def _unicode(text: str, reach: Reach, python: bool) -> Iterator[Hit]:
             where = _where(spans, line, number, col) if python else "text"
             if where != "code" and char not in BIDI:
                 continue  # zero-width joiners in prose and emoji are normal
-            severity = Severity.LOW if where in {"string", "text"} else Severity.MEDIUM
+            severity = _unicode_severity(where, line)
             kind = "bidirectional control" if char in BIDI else "invisible character"
             what = f"hides U+{ord(char):04X} ({kind}) in {where}"
             yield Hit("code.invisible-unicode", severity, number, number, line.strip()[:200], what,
                       reach, {"codepoint": f"U+{ord(char):04X}", "column": col + 1})  # fmt: skip
             break
+
+
+def _unicode_severity(where: str, line: str) -> Severity:
+    """Medium in code and comments; in a string only when a bidi control is unpaired on its
+    line, so the reordering spills onto the code around it (Trojan Source). Right-to-left text
+    closes what it opens."""
+    if where == "text" or (where == "string" and not _unpaired(line)):
+        return Severity.LOW
+    return Severity.MEDIUM
+
+
+# Embeddings and overrides end at PDF (U+202C), isolates at PDI (U+2069).
+BIDI_CLOSER = dict.fromkeys("\u202a\u202b\u202d\u202e", "\u202c") | dict.fromkeys(
+    "\u2066\u2067\u2068", "\u2069"
+)
+
+
+def _unpaired(line: str) -> bool:
+    """A bidi control left open at the end of the line, or one closing nothing open (GCC's
+    -Wbidi-chars=unpaired)."""
+    expected: list[str] = []
+    for char in line:
+        if char in BIDI_CLOSER:
+            expected.append(BIDI_CLOSER[char])
+        elif char in "\u202c\u2069" and (not expected or expected.pop() != char):
+            return True
+    return bool(expected)
 
 
 TOKENIZE_LIMIT = 256 * 1024

@@ -23,9 +23,11 @@ SHADY_PAIRED = {R.INSTALL: H, R.STARTUP: H, R.IMPORT: H, R.COMMAND: M, R.RUNTIME
 SHADY_ALONE = {R.INSTALL: L, R.STARTUP: L, R.IMPORT: L, R.COMMAND: L, R.RUNTIME: N}
 CREDENTIALS = {R.INSTALL: M, R.STARTUP: M, R.IMPORT: L, R.COMMAND: L, R.RUNTIME: N}
 LOLBIN = {R.INSTALL: H, R.STARTUP: H, R.IMPORT: H, R.COMMAND: M, R.RUNTIME: L}
+REVERSE_SHELL = {R.INSTALL: C, R.STARTUP: C, R.IMPORT: C, R.COMMAND: H, R.RUNTIME: M}
 OTHER_PROCESS = {R.INSTALL: M, R.STARTUP: M, R.IMPORT: L}
 SHELL_PROCESS = {R.INSTALL: L, R.STARTUP: L}
 TRICK = {R.INSTALL: M, R.STARTUP: M, R.IMPORT: M, R.COMMAND: L, R.RUNTIME: L}
+HIDDEN_EXEC = {R.INSTALL: H, R.STARTUP: H, R.IMPORT: H, R.COMMAND: M, R.RUNTIME: L}
 PAYLOAD_MIN = 16  # a literal this long inside an exec'd expression is a payload, not a name
 
 
@@ -135,18 +137,21 @@ class Threats:
         return EXFIL[reach]
 
     def _spawns(self, scope: Scope, reach: Reach) -> Iterator[Hit]:
+        # A socket dup2'ed onto the standard streams hands whatever runs next to the far end.
+        wired = "dup2" in scope.kinds() and any(
+            f.detail.startswith("socket.") for f in scope.of("send")
+        )
         for spawn in scope.of("spawn"):
             node = spawn.node
-            first = node.args[0] if isinstance(node, ast.Call) and node.args else None
-            command = commands.command_text(first, self.names)
-            kind = commands.classify(command)
+            command = commands.command_text(_first_arg(node), self.names)
+            kind = "reverse-shell" if wired else commands.classify(command)
             check, severity = _process_rating(kind, reach)
             if severity >= L:
-                what = (
-                    f"runs {command!r} with {spawn.detail}"
-                    if command
-                    else f"runs a process with {spawn.detail}"
+                runs = f"runs {command!r}" if command else "runs a process"
+                tail = (
+                    " on a socket dup2'ed to its standard streams: a reverse shell" if wired else ""
                 )
+                what = f"{runs} with {spawn.detail}{tail}"
                 yield self.hit(check, severity, node, what, reach, command=command or "", kind=kind)
 
     def _download_run(self, scope: Scope, reach: Reach) -> Iterator[Hit]:
@@ -176,7 +181,8 @@ class Threats:
         for fact in scope.of("trick"):
             names = ("'exec'", "'eval'", "'compile'", "'__import__'")
             execish = any(n in fact.detail for n in names) and "literal" not in fact.detail
-            severity = TRICK[reach] if execish else L
+            table = HIDDEN_EXEC if "built-up" in fact.detail else TRICK
+            severity = table[reach] if execish else L
             what = f"reaches builtins indirectly with {fact.detail}"
             yield self.hit(
                 "code.obfuscation", severity, fact.node, what, reach, technique="builtins"
@@ -217,6 +223,8 @@ def _process_rating(kind: str, reach: Reach) -> tuple[str, Severity]:
         return "code.decode-exec", DECODE_EXEC[reach]
     if kind == "lolbin":
         return "code.process-spawn", LOLBIN[reach]
+    if kind == "reverse-shell":
+        return "code.process-spawn", REVERSE_SHELL[reach]
     if kind == "other":
         return "code.process-spawn", OTHER_PROCESS.get(reach, N)
     if kind in {"shell", "dynamic"}:

@@ -75,6 +75,10 @@ HOST_INFO = frozenset(
         "platform.node", "platform.uname", "os.uname", "uuid.getnode", "platform.platform",
     }
 )  # fmt: skip
+# A reverse shell puts a socket on the standard streams before it starts the shell.
+STREAM_REDIRECTS = frozenset({"os.dup2"})
+# Calls whose first argument is a (host, port) address to reach.
+CONNECTS = frozenset({"connect", "connect_ex", "create_connection"})
 ENV_GETTERS = frozenset({"os.getenv", "os.environ.get", "os.getenvb", "os.environb.get"})
 ENV_WHOLE = frozenset({"os.environ", "os.environb"})
 CHMODS = frozenset({"os.chmod", "os.fchmod", "pathlib.Path.chmod"})
@@ -111,18 +115,19 @@ WEBHOOK = re.compile(
 )
 URL = re.compile(r"(?:https?|ftp|wss?)://[^\s'\"<>`]{3,300}", re.IGNORECASE)
 
-# First words of commands that builds run; they stay quiet.
+# First words of commands that builds run, by program name without its directory; they stay quiet.
 BUILD_TOOLS = frozenset(
     {
-        "gcc", "g++", "cc", "c++", "clang", "clang++", "cl", "cl.exe", "link", "ld", "ar",
-        "cmake", "make", "gmake", "nmake", "ninja", "meson", "pkg-config", "pkgconf", "cython",
-        "nvcc", "hipcc", "git", "hg", "svn", "pandoc", "sphinx-build", "swig", "protoc",
-        "cargo", "rustc", "go", "javac", "mvn", "npm", "yarn", "node", "xcrun", "xcode-select",
-        "sw_vers", "uname", "ldconfig", "brew", "otool", "install_name_tool", "lipo",
-        "codesign", "strip", "patchelf", "autoreconf", "autoconf", "./configure", "configure",
-        "sh", "bash", "python", "python3", "pip", "msbuild", "lsb_release", "nproc", "sysctl",
-        "which", "where", "gfortran", "f2py", "nasm", "yasm", "windres", "rc", "mt", "dumpbin",
-        "vswhere", "vswhere.exe", "tox", "pytest", "black", "flake8", "mypy", "doxygen",
+        "gcc", "g++", "cc", "c++", "clang", "clang++", "cl", "link", "ld", "ar", "cmake",
+        "make", "gmake", "nmake", "ninja", "meson", "pkg-config", "pkgconf", "cython", "nvcc",
+        "hipcc", "git", "hg", "svn", "pandoc", "sphinx-build", "swig", "protoc", "cargo",
+        "rustc", "go", "javac", "mvn", "npm", "yarn", "node", "xcrun", "xcode-select", "sw_vers",
+        "uname", "ldconfig", "brew", "otool", "install_name_tool", "lipo", "codesign", "strip",
+        "patchelf", "autoreconf", "autoconf", "automake", "aclocal", "libtoolize", "configure",
+        "touch", "mkdir", "patch", "sh", "bash", "python", "python3", "pip", "msbuild",
+        "lsb_release", "nproc", "sysctl", "which", "where", "gfortran", "f2py", "nasm", "yasm",
+        "windres", "rc", "mt", "dumpbin", "vswhere", "tox", "pytest", "black", "flake8", "mypy",
+        "doxygen",
     }
 )  # fmt: skip
 # Commands that fetch, run hidden code or persist: high wherever they run at install time.

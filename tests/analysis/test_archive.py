@@ -49,13 +49,15 @@ def cp437_zip() -> bytes:
     return zip_bytes([("pkg/caf_.py", b"x = 1\n")]).replace(b"caf_", b"caf\x82")
 
 
-def flag_zip(flag: int = 0, method: int = 0, body: bytes = b"x = 1\n") -> bytes:
-    """Two stored members; the first one's flags and method set in both of its headers."""
+def flag_zip(flag: int = 0, method: int = 0, body: bytes = b"x = 1\n", mode: int = 0) -> bytes:
+    """Two stored members; the first one's flags and method set in both of its headers, its
+    mode bits in the central directory."""
     first = ("pkg/a.py", body, 0, zlib.crc32(b"x = 1\n"), 6)
     data = bytearray(zip_raw([first, ("pkg/b.py", b"y\n", 0, zlib.crc32(b"y\n"), 2)]))
     central = data.index(b"PK\x01\x02")
     struct.pack_into("<2H", data, 6, flag, method)
     struct.pack_into("<2H", data, central + 8, flag, method)
+    struct.pack_into("<L", data, central + 38, mode << 16)
     return bytes(data)
 
 
@@ -139,6 +141,84 @@ def test_read_archive(
     for finding in contents.findings:
         assert finding.evidence["filename"] == filename
         assert finding.fingerprint.startswith(f"{filename}:")
+
+
+def symlink(name: str, target: str) -> tarfile.TarInfo:
+    return tar_special(name, tarfile.SYMTYPE, target)
+
+
+def zip_link(name: str, target: bytes) -> bytes:
+    return zip_bytes([(zip_info(name, stat.S_IFLNK | 0o777), target)])  # type: ignore[list-item]
+
+
+H, L = Severity.HIGH, Severity.LOW
+LINKS = [
+    ("pkg-1.0.tar.gz", tar_bytes([symlink("pkg-1.0/NEWS.txt", "CHANGELOG")]), L,
+     "FP regression: a changelog alias beside its target (beautifulsoup4's NEWS.txt)"),
+    ("pkg-1.0.tar.gz", tar_bytes([symlink("pkg-1.0/test/data/a/plain.css",
+                                          "../../../pkg/writers/plain.css")]), L,
+     "FP regression: test data linking into the package, climbing but staying inside (docutils)"),
+    ("pkg-1.0.tar.gz", tar_bytes([symlink("pkg-1.0/docs/CONTRIBUTING.md", "../CONTRIBUTING.md")]), L,
+     "FP regression: docs linking to a top-level file (pyparsing)"),
+    ("pkg-1.0.tar.gz", tar_bytes([symlink("pkg-1.0/docs/a", "..")]), L,
+     "a link to the top directory itself stays inside"),
+    ("pkg-1.0.tar.gz", tar_bytes([symlink("NEWS", "CHANGES")]), L,
+     "a link at the archive root, to a neighbour"),
+    ("pkg-1.0.tar.gz", tar_bytes([SETUP, tar_special("pkg-1.0/h", tarfile.LNKTYPE, SETUP[0])]), L,
+     "a hardlink names its target from the archive root: another member"),
+    ("pkg-1.0.tar.gz", tar_bytes([symlink("pkg-1.0/key.txt", "/root/.ssh/id_rsa")]), H,
+     "an absolute target"),
+    ("pkg-1.0.tar.gz", tar_bytes([symlink("pkg-1.0/docs/k", "../../../.ssh/id_rsa")]), H,
+     "a relative target that climbs out of the archive"),
+    ("pkg-1.0.tar.gz", tar_bytes([symlink("pkg-1.0/k", "../x")]), H,
+     "out of the sdist's top directory, which pip unpacks as the root"),
+    ("pkg-1.0.tar.gz", tar_bytes([symlink("pkg-1.0/k", "..\\..\\x")]), H,
+     "backslashes climb on Windows"),
+    ("pkg-1.0.tar.gz", tar_bytes([symlink("pkg-1.0/k", "C:\\Windows\\win.ini")]), H,
+     "a drive-letter target"),
+    ("pkg-1.0.tar.gz", tar_bytes([tar_special("pkg-1.0/h", tarfile.LNKTYPE, "etc/passwd")]), H,
+     "a hardlink to a path outside the sdist's top directory"),
+    ("pkg-1.0-py3-none-any.whl", zip_link("pkg/docs/README", b"../README.md"), L,
+     "a zip symlink's data is its target: inside"),
+    ("pkg-1.0-py3-none-any.whl", zip_link("pkg/passwd", b"/etc/passwd"), H,
+     "a zip symlink to an absolute path"),
+    ("pkg-1.0-py3-none-any.whl", zip_link("pkg/l", b"a/" * 600), H,
+     "a zip symlink target longer than any path we judge"),
+    ("pkg-1.0-py3-none-any.whl", flag_zip(method=99, mode=stat.S_IFLNK | 0o777), H,
+     "a zip symlink whose target cannot be read"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("filename", "data", "severity", "reason"), LINKS, ids=[c[3] for c in LINKS]
+)
+def test_links(filename: str, data: bytes, severity: Severity, reason: str) -> None:
+    contents = read_archive(filename, data)
+    (link,) = [f for f in contents.findings if f.check_id == "archive.link"]
+    assert link.severity is severity, reason
+    assert link.evidence["inside"] is (severity is L), reason
+    assert not [m for m in contents.members if m.path == link.evidence["path"]], reason
+
+
+DUPLICATES = [
+    ([("pkg-1.0/LICENSE.txt", b"MIT"), ("pkg-1.0/LICENSE.txt", b"MIT")], Severity.INFO,
+     "FP regression: a licence listed twice with the same bytes (pyarrow)"),
+    ([("pkg-1.0/setup.py", b"setup()\n"), ("pkg-1.0/setup.py", b"import os\nsetup()\n")],
+     Severity.MEDIUM, "a second setup.py with other bytes: the hidden one wins"),
+    ([("pkg-1.0/pkg/__init__.py", b""), ("pkg-1.0/pkg/./__init__.py", b"import evil\n")],
+     Severity.MEDIUM, "another spelling of one path, with other bytes"),
+    ([("pkg-1.0/lib.bin", ELF), ("pkg-1.0/lib.bin", ELF)], Severity.MEDIUM,
+     "same heads of binaries too long to keep whole: not known to be the same"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("entries", "severity", "reason"), DUPLICATES,
+                         ids=[c[2] for c in DUPLICATES])  # fmt: skip
+def test_duplicates(entries: list[tuple[str, bytes]], severity: Severity, reason: str) -> None:
+    contents = read_archive("pkg-1.0.tar.gz", tar_bytes(entries))
+    (duplicate,) = [f for f in contents.findings if f.check_id == "archive.duplicate-name"]
+    assert duplicate.severity is severity, reason
+    assert duplicate.evidence["identical"] is (severity is Severity.INFO), reason
 
 
 # (filename, data, check id, severity, member count, reason): each one stops reading.

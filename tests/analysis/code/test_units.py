@@ -24,6 +24,14 @@ NAMES = [
     ("import os", "getattr(os, name)", "qualname", "getattr()", "getattr with a variable name"),
     ("", "getattr(__builtins__, 'eval')", "qualname", "builtins.eval", "builtins holder"),
     ("", "__import__('subprocess')", "qualname", "subprocess", "__import__ of a literal"),
+    ("import os", "os.path.join(os.path.expanduser('~'), '.ssh', 'id_rsa')", "path", "{}/.ssh/id_rsa",
+     "os.path.join pieces, unknown ones as {}"),
+    ("from pathlib import Path", "Path.home() / '.ssh' / 'id_rsa'", "path", "{}/.ssh/id_rsa",
+     "pathlib's / nests"),
+    ("", "base.joinpath('.aws', 'credentials')", "path", "{}/.aws/credentials", "Path.joinpath"),
+    ("", "total / count", "path", None, "a division by something that is not text is arithmetic"),
+    ("", "len(x)", "path", None, "a call that joins nothing"),
+    ("", "'a' + 'b'", "path", None, "an expression that is no call and no division"),
 ]  # fmt: skip
 
 
