@@ -96,20 +96,35 @@ AUTOMATIC = frozenset({"install", "startup", "import"})
 
 
 def _pair_binaries(findings: list[Finding]) -> list[Finding]:
-    """A bundled binary is a capability; code that runs a process when the package is installed,
-    started or imported, in the same archive, makes it a threat (high)."""
-    runner = next((f for f in findings if f.check_id in RUNS_PROCESS
-                   and f.evidence.get("reach") in AUTOMATIC), None)  # fmt: skip
-    if runner is None:
-        return findings
-    where = f"{runner.evidence.get('path')} line {runner.evidence.get('line')}"
+    """A bundled binary is a capability; code that starts it when the package is installed,
+    started or imported, in the same archive, makes it a threat (high). The command must name
+    the binary: a setup.py that asks dpkg about a library says nothing about a shipped DLL."""
+    runners = [f for f in findings if f.check_id in RUNS_PROCESS
+               and f.evidence.get("reach") in AUTOMATIC]  # fmt: skip
     return [
-        replace(f, severity=max(f.severity, Severity.HIGH), score=max(f.score, 70),
-                summary=f"{f.summary} Code that runs at {runner.evidence['reach']} time starts a "
-                        f"process ({where}).", evidence={**f.evidence, "run_by": where})
-        if f.check_id == "archive.bundled-binary" else f
+        _run_by(f, runner)
+        if f.check_id == "archive.bundled-binary" and (runner := _runner_of(f, runners))
+        else f
         for f in findings
-    ]  # fmt: skip
+    ]
+
+
+def _runner_of(binary: Finding, runners: list[Finding]) -> Finding | None:
+    name = str(binary.evidence.get("path", "")).rpartition("/")[2].lower()
+    return next(
+        (r for r in runners
+         if name and name in f"{r.evidence.get('command', '')} {r.evidence.get('snippet', '')}".lower()),
+        None,
+    )  # fmt: skip
+
+
+def _run_by(binary: Finding, runner: Finding) -> Finding:
+    where = f"{runner.evidence.get('path')} line {runner.evidence.get('line')}"
+    return replace(
+        binary, severity=max(binary.severity, Severity.HIGH), score=max(binary.score, 70),
+        summary=f"{binary.summary} Code that runs at {runner.evidence['reach']} time starts it "
+                f"({where}).", evidence={**binary.evidence, "run_by": where},
+    )  # fmt: skip
 
 
 def _linked(ref: ArtifactRef, finding: Finding) -> Finding:

@@ -52,7 +52,7 @@ def _concatenated(node: ast.BinOp, names: Names) -> str:
 
 
 def classify(command: str | None) -> str:
-    """download-run, encoded, lolbin, shell, build, other or dynamic."""
+    """download-run, encoded, lolbin, recon, shell, build, other or dynamic."""
     if command is None:
         return "dynamic"
     if vocab.DOWNLOAD_RUN.search(command):
@@ -61,6 +61,8 @@ def classify(command: str | None) -> str:
         return "encoded"
     if vocab.LOLBINS.search(command):
         return "lolbin"
+    if vocab.RECON.search(command):
+        return "recon"
     if vocab.SHELL_WRAPPER.search(command.strip()):
         return "shell"
     first = command.strip().split(" ", 1)[0].strip("'\"").replace("\\", "/").rsplit("/", 1)[-1]

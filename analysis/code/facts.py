@@ -296,13 +296,21 @@ def _writes(node: ast.Call, names: Names) -> bool:
     return bool(text) and any(c in text for c in "wax")  # type: ignore[operator]
 
 
+def _reverses_text(node: ast.Subscript, parent: ast.AST, names: Names) -> bool:
+    """`'lave'[::-1]`, a name holding a literal, or a reversal handed straight to exec: a
+    cipher. Reversing a list or a line somewhere in a long function is not one."""
+    if names.fold(node.value) is not None or isinstance(node.value, ast.Constant):
+        return True
+    return isinstance(parent, ast.Call) and names.qualname(parent.func) in vocab.EXEC_SINKS
+
+
 def _built_up(name: ast.expr | None, text: str | None) -> str:
     """' built-up' for a name folded from pieces ('ex' + 'ec', 'cexe'[::-1]), not written out."""
     return " built-up" if text is not None and not isinstance(name, ast.Constant) else ""
 
 
 def _subscript(node: ast.Subscript, parent: ast.AST, names: Names) -> Iterator[Fact]:
-    if is_reverse_slice(node):
+    if is_reverse_slice(node) and _reverses_text(node, parent, names):
         yield Fact("decode", node, "[::-1]")
     owner = node.value
     key = names.fold(node.slice)
@@ -350,12 +358,24 @@ LONG_STRING = 2000
 
 
 def shady_url(url: str) -> bool:
-    """A webhook with its token, a paste/tunnel/interaction host, or a public IP literal."""
+    """A webhook with its token, a paste/tunnel/interaction host, an IP lookup service or a
+    public IP literal."""
     if vocab.WEBHOOK.search(url):
         return True
+    host = _host(url)
+    return vocab.SHADY_HOST.match(host) is not None or weak_receiver(url)
+
+
+def weak_receiver(url: str) -> bool:
+    """A raw public IP or an IP lookup service: suspicious where code runs on its own, common in
+    tools that run only when asked (an internal server, a VPN checking its address)."""
+    host = _host(url)
+    return vocab.IP_LOOKUP_HOST.match(host) is not None or public_ip(host)
+
+
+def _host(url: str) -> str:
     host = url.split("://", 1)[1].split("/", 1)[0].split("@")[-1]
-    host = host.rsplit(":", 1)[0] if host.count(":") == 1 else host.strip("[]")
-    return vocab.SHADY_HOST.match(host) is not None or public_ip(host.strip("[]"))
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host.strip("[]")
 
 
 def public_ip(host: str) -> bool:

@@ -9,7 +9,7 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 
 from analysis.code import commands
-from analysis.code.facts import SOURCES, STRONG_SOURCES, Fact, Scope
+from analysis.code.facts import SOURCES, STRONG_SOURCES, Fact, Scope, weak_receiver
 from analysis.code.hits import Hit, Reach
 from analysis.code.names import Names
 from analysis.model import Severity
@@ -21,10 +21,14 @@ DECODE_EXEC = {R.INSTALL: C, R.STARTUP: C, R.IMPORT: C, R.COMMAND: H, R.RUNTIME:
 DOWNLOAD_EXEC = {R.INSTALL: C, R.STARTUP: C, R.IMPORT: H, R.COMMAND: M, R.RUNTIME: L}
 SHADY_PAIRED = {R.INSTALL: H, R.STARTUP: H, R.IMPORT: H, R.COMMAND: M, R.RUNTIME: M}
 SHADY_ALONE = {R.INSTALL: L, R.STARTUP: L, R.IMPORT: L, R.COMMAND: L, R.RUNTIME: N}
+WEAK_PAIRED = {R.INSTALL: H, R.STARTUP: H, R.IMPORT: M, R.COMMAND: L, R.RUNTIME: L}
 CREDENTIALS = {R.INSTALL: M, R.STARTUP: M, R.IMPORT: L, R.COMMAND: L, R.RUNTIME: N}
 LOLBIN = {R.INSTALL: H, R.STARTUP: H, R.IMPORT: H, R.COMMAND: M, R.RUNTIME: L}
 REVERSE_SHELL = {R.INSTALL: C, R.STARTUP: C, R.IMPORT: C, R.COMMAND: H, R.RUNTIME: M}
-OTHER_PROCESS = {R.INSTALL: M, R.STARTUP: M, R.IMPORT: L}
+# Running a program is a capability: builds run sass, jekyll, pnpm, ant. Asking who and where
+# the machine is, is reconnaissance.
+OTHER_PROCESS = {R.INSTALL: L, R.STARTUP: L, R.IMPORT: L}
+RECON = {R.INSTALL: M, R.STARTUP: M, R.IMPORT: M, R.COMMAND: L}
 SHELL_PROCESS = {R.INSTALL: L, R.STARTUP: L}
 TRICK = {R.INSTALL: M, R.STARTUP: M, R.IMPORT: M, R.COMMAND: L, R.RUNTIME: L}
 HIDDEN_EXEC = {R.INSTALL: H, R.STARTUP: H, R.IMPORT: H, R.COMMAND: M, R.RUNTIME: L}
@@ -164,8 +168,9 @@ class Threats:
             yield self.hit("code.download-exec", DOWNLOAD_EXEC[reach], runs[0].node, what, reach)
 
     def _shady(self, scope: Scope, reach: Reach, paired: bool) -> Iterator[Hit]:
-        table = SHADY_PAIRED if paired else SHADY_ALONE
         for fact in scope.of("shady"):
+            strong = SHADY_PAIRED if not weak_receiver(fact.detail) else WEAK_PAIRED
+            table = strong if paired else SHADY_ALONE
             what = f"names the URL {fact.detail[:80]!r}" + (
                 " next to a network send or exec" if paired else ""
             )
@@ -225,6 +230,8 @@ def _process_rating(kind: str, reach: Reach) -> tuple[str, Severity]:
         return "code.process-spawn", LOLBIN[reach]
     if kind == "reverse-shell":
         return "code.process-spawn", REVERSE_SHELL[reach]
+    if kind == "recon":
+        return "code.process-spawn", RECON.get(reach, N)
     if kind == "other":
         return "code.process-spawn", OTHER_PROCESS.get(reach, N)
     if kind in {"shell", "dynamic"}:

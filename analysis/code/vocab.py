@@ -103,8 +103,14 @@ SHADY_HOST = re.compile(
     r"|hastebin\.com|ghostbin\.\w+|rentry\.co|transfer\.sh|anonfiles\.com|file\.io|catbox\.moe"
     r"|0x0\.st|termbin\.com|webhook\.site|requestbin\.\w+|pipedream\.net|interact\.sh"
     r"|oast\.(?:fun|live|me|online|pro|site)|burpcollaborator\.net|dnslog\.cn|ceye\.io"
-    r"|canarytokens\.com|ipify\.org|ipinfo\.io|ifconfig\.me|icanhazip\.com|api\.myip\.com"
-    r"|ip-api\.com|workers\.dev)$",
+    r"|canarytokens\.com|workers\.dev)$",
+    re.IGNORECASE,
+)
+# Services that tell a machine its public IP address: host reconnaissance at install time, but
+# also what VPN and network tools ask when the user runs them.
+IP_LOOKUP_HOST = re.compile(
+    r"^(?:[\w-]+\.)*(?:ipify\.org|ipinfo\.io|ifconfig\.me|icanhazip\.com|myip\.com|ip-api\.com"
+    r"|ipecho\.net|checkip\.amazonaws\.com)$",
     re.IGNORECASE,
 )
 # Messenger endpoints count only with a real id and token in the URL, not a template.
@@ -133,7 +139,16 @@ BUILD_TOOLS = frozenset(
 # Commands that fetch, run hidden code or persist: high wherever they run at install time.
 LOLBINS = re.compile(
     r"\b(?:certutil|mshta|bitsadmin|regsvr32|rundll32|wscript|cscript|schtasks|msiexec"
-    r"|installutil|cmstp|crontab|nc\s+-e|ncat|/dev/tcp/|reg\s+add|launchctl)\b|powershell",
+    r"|installutil|cmstp|crontab|nc\s+-e|ncat|/dev/tcp/|reg\s+add|launchctl)\b|powershell"
+    r"|\brm\s+-(?:rf|fr)\s+(?:/|~|\$HOME)(?:\*|/\*)?(?:\s|$)",  # a wiper
+    re.IGNORECASE,
+)
+# Commands that ask who the user is and what the machine and its network are: what a stealer
+# runs first. (uname stays a build tool: builds ask it for the platform.)
+RECON = re.compile(
+    r"^\s*(?:whoami|hostname|id|ipconfig|ifconfig|systeminfo|tasklist|wmic|printenv|env|arp"
+    r"|net\s+(?:user|localgroup|view|config)|nltest|cmdkey|quser|netstat|ip\s+a(?:ddr)?"
+    r"|cat\s+/etc/(?:passwd|shadow|hosts)|getent)\b",
     re.IGNORECASE,
 )
 DOWNLOAD_RUN = re.compile(

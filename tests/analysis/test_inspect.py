@@ -106,6 +106,8 @@ ELF = b"\x7fELF" + bytes(60)
         (b"import os, subprocess\ndef run():\n"
          b"    subprocess.Popen([os.path.join(os.path.dirname(__file__), 'agent')])\n",
          Severity.LOW, "the same path joined in a function run only on demand"),
+        (b"import subprocess\nsubprocess.run(['dpkg', '-L', 'libopenblas-dev'])\n",
+         Severity.LOW, "FP regression: a process on import that does not name the binary"),
     ],
 )  # fmt: skip
 def test_a_bundled_binary_is_raised_by_code_that_runs_a_process(

