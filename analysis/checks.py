@@ -185,15 +185,19 @@ CODE_CHECKS: tuple[Check, ...] = (
           "pipes curl/wget into a shell. Critical at install or start."),
     _meta("code.process-spawn", Severity.MEDIUM, 50, "Process at install time",
           "Runs a command at install, start or import time that is not a build tool (a "
-          "compiler, configure, make, git, touch, ... or a program found at run time); high for "
-          "powershell, certutil, mshta, crontab and other fetch-or-persist commands; critical for "
+          "compiler, configure, make, git, touch, ... or a program found at run time): low for "
+          "an unclassified program (builds run sass, pnpm, ant), medium for reconnaissance "
+          "(whoami, hostname, net user, ipconfig, ...); high for powershell, certutil, mshta, "
+          "crontab and other fetch-or-persist commands, and for rm -rf of / or ~; critical for "
           "a process started after a socket is dup2'ed onto the standard streams (a reverse "
           "shell). A program shipped in the tree is named by its last path piece "
-          "(os.path.join, pathlib's /)."),
+          "(os.path.join, pathlib's /); a bundled binary the command names is raised to high."),
     _meta("code.shady-url", Severity.LOW, 25, "Shady URL",
-          "A webhook with its token, a paste, tunnel or request-catcher host, or a public IP "
-          "literal in code (not docstrings), in a URL or a connect((host, port)) address; high "
-          "next to a send or exec at install or import."),
+          "A webhook with its token, a paste, tunnel or request-catcher host, an IP lookup "
+          "service or a public IP literal in code (not docstrings), in a URL or a "
+          "connect((host, port)) address; high next to a send or exec at install or import. "
+          "A raw IP or an IP lookup service is a weak receiver: medium next to a send on "
+          "import, low in code that runs only when called."),
     _meta("code.credential-access", Severity.MEDIUM, 50, "Credential file access",
           "Names SSH keys, cloud or registry tokens, browser or wallet stores or /etc/passwd in "
           "code that runs at install or start: in one path string, or across the pieces of "
