@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import configparser
+import contextlib
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -151,17 +152,33 @@ def _pyproject(layout: Layout, member: Member) -> None:
     if b"build-system" not in member.data and b"\\u" not in member.data.lower():
         return  # parsing TOML costs more than the rest of the layout; a \u escape can spell a key
 
-    try:
-        data = tomllib.loads(_text(member))
-    except tomllib.TOMLDecodeError:
-        return
-    system = data.get("build-system")
+    system = _build_system(_text(member))
     if isinstance(system, dict):
         hits, modules = check_build_system(system, _text(member))
         layout.hits.setdefault(member.path, []).extend(hits)
         for module in modules:
             if module in layout.modules:
                 layout.raise_to(layout.modules[module], Reach.INSTALL)
+
+
+BUILD_SYSTEM = re.compile(r"^\[build-system\][ \t]*(?:#[^\n]*)?$", re.MULTILINE)
+NEXT_TABLE = re.compile(r"^[ \t]*\[", re.MULTILINE)
+
+
+def _build_system(text: str) -> object:
+    """The [build-system] table. When its header is the one place the name appears, only that
+    table is parsed (the rest of a pyproject.toml is tool settings); a cut that lands inside a
+    value cannot parse, and then the whole file is read."""
+    header = BUILD_SYSTEM.search(text)
+    if header and text.count("build-system") == 1 and "\\u" not in text.lower():
+        following = NEXT_TABLE.search(text, header.end())
+        with contextlib.suppress(tomllib.TOMLDecodeError):
+            table = text[header.start() : following.start() if following else len(text)]
+            return tomllib.loads(table).get("build-system")
+    try:
+        return tomllib.loads(text).get("build-system")
+    except tomllib.TOMLDecodeError:
+        return None
 
 
 def _entry_points(layout: Layout, member: Member, dist: str) -> None:

