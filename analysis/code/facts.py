@@ -150,9 +150,17 @@ def _record_call(node: ast.AST, scope: Scope) -> None:
         scope.calls.add(func.id)
 
 
+def _record_loop(node: ast.AST, scope: Scope) -> None:
+    """`for path in glob(join(home, '.ssh', '*'))`: the loop variable holds what it iterates."""
+    loop: ast.For | ast.AsyncFor | ast.comprehension = node  # type: ignore[assignment]
+    names = [n.id for n in ast.walk(loop.target) if isinstance(n, ast.Name)]
+    scope.assigns.append((names, loop.iter))
+
+
 RECORDERS = {
     ast.Assign: _record_assign, ast.AugAssign: _record_assign, ast.AnnAssign: _record_assign,
-    ast.withitem: _record_with, ast.Call: _record_call,
+    ast.withitem: _record_with, ast.Call: _record_call, ast.For: _record_loop,
+    ast.AsyncFor: _record_loop, ast.comprehension: _record_loop,
 }  # fmt: skip
 
 

