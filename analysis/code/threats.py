@@ -147,7 +147,7 @@ class Threats:
         )
         for spawn in scope.of("spawn"):
             node = spawn.node
-            command = commands.command_text(_first_arg(node), self.names)
+            command = commands.command_text(_program(scope, _first_arg(node)), self.names)
             kind = "reverse-shell" if wired else commands.classify(command)
             check, severity = _process_rating(kind, reach)
             if severity >= L:
@@ -219,6 +219,23 @@ def entropy(text: str) -> float:
 
 def _first_arg(node: ast.AST) -> ast.expr | None:
     return node.args[0] if isinstance(node, ast.Call) and node.args else None
+
+
+def _program(scope: Scope, command: ast.expr | None) -> ast.expr | None:
+    """The command with a variable naming it (or its program) replaced by what the scope last
+    assigned it: `exe = os.path.join(here, 'agent'); Popen([exe, '--daemon'])` runs agent."""
+    listed = isinstance(command, ast.List | ast.Tuple) and bool(command.elts)
+    first = command.elts[0] if listed else command  # type: ignore[union-attr]
+    if not isinstance(first, ast.Name):
+        return command
+    value = next((v for targets, v in reversed(scope.assigns) if targets == [first.id]), None)
+    if not isinstance(value, ast.expr):
+        return command
+    if not listed:
+        return value
+    if isinstance(value, ast.List | ast.Tuple):
+        return command  # a list spliced in as the program: leave it unknown
+    return ast.List(elts=[value, *command.elts[1:]], ctx=ast.Load())  # type: ignore[union-attr]
 
 
 def _process_rating(kind: str, reach: Reach) -> tuple[str, Severity]:

@@ -108,6 +108,14 @@ ELF = b"\x7fELF" + bytes(60)
          Severity.LOW, "the same path joined in a function run only on demand"),
         (b"import subprocess\nsubprocess.run(['dpkg', '-L', 'libopenblas-dev'])\n",
          Severity.LOW, "FP regression: a process on import that does not name the binary"),
+        (b"import os, subprocess\nexe = os.path.join(os.path.dirname(__file__), 'agent')\n"
+         b"subprocess.Popen([exe, '--daemon'])\n",
+         Severity.HIGH, "the binary's path held in a variable, started on import"),
+        (b"import os, subprocess\nexe = os.path.join(os.path.dirname(__file__), 'agent')\n"
+         b"subprocess.Popen(exe)\n",
+         Severity.HIGH, "the variable is the whole command"),
+        (b"import subprocess\nprog = ['pkg/agent']\nsubprocess.Popen([prog, '-d'])\n",
+         Severity.LOW, "a list spliced in as the program stays unknown"),
     ],
 )  # fmt: skip
 def test_a_bundled_binary_is_raised_by_code_that_runs_a_process(

@@ -173,6 +173,13 @@ CASES = [
      "code.process-spawn", L, "FP regression: the upload-command template"),
     (setup_py("import subprocess\nsubprocess.check_call(['pnpm', 'run', 'build'])\n"),
      "code.process-spawn", L, "FP regression: a frontend build at install"),
+    (setup_py("import subprocess\ncmd = ['make', '-j4']\nsubprocess.check_call(cmd)\n"),
+     "code.process-spawn", None, "a build command held in a variable"),
+    (setup_py("import subprocess\ncmd = ['powershell', '-w', 'hidden']\nsubprocess.call(cmd)\n"),
+     "code.process-spawn", H, "powershell held in a variable"),
+    (setup_py("import subprocess\ndef probe(tool):\n    subprocess.call([tool, '--version'])\n"
+              "probe('gcc')\n"), "code.process-spawn", None,
+     "a program passed in as a parameter: unknown, most often a found compiler"),
     (setup_py("import os, subprocess\nhere = os.path.dirname(__file__)\n"
               "subprocess.check_call([os.path.join(here, 'configure'), '--quiet'])\n"),
      "code.process-spawn", None, "benign: an in-tree configure script named by os.path.join"),
