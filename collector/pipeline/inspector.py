@@ -77,8 +77,9 @@ class ProcessInspector:
             raise InspectionFailed(f"the reader process died ({type(exc).__name__})") from exc
 
     def close(self) -> None:
+        """Stop the readers; a file still being read is abandoned (its job is retried)."""
         if self._executor is not None:
-            self._discard(self._executor)
+            self._discard(self._executor, quiet=True)
 
     def _pool(self) -> ProcessPoolExecutor:
         if self._executor is not None and self._served >= self.recycle_after:
@@ -96,7 +97,7 @@ class ProcessInspector:
         self._served += 1
         return self._executor
 
-    def _discard(self, executor: ProcessPoolExecutor) -> None:
+    def _discard(self, executor: ProcessPoolExecutor, *, quiet: bool = False) -> None:
         """Kill the pool's processes (a stuck reader cannot be cancelled any other way); the
         next call starts a fresh pool. Other files in flight fail and are retried."""
         if self._executor is executor:
@@ -106,4 +107,5 @@ class ProcessInspector:
             with contextlib.suppress(ProcessLookupError, AttributeError):
                 process.kill()
         executor.shutdown(wait=False, cancel_futures=True)
-        log.warning("reader processes replaced (%d killed)", len(processes))
+        if not quiet:
+            log.warning("reader processes replaced (%d killed)", len(processes))

@@ -41,6 +41,7 @@ async def test_clean_files_pass_and_a_payload_fails_with_its_line(
     clean = write(tmp_path, "neat_lib-1.0.tar.gz", sdist)
     code, out, err = await run_cli(cli_env, "scan", clean, "--format", "json")
     assert code == 0, err
+    assert "WARNING" not in err, "a normal run stops its readers without alarming anyone"
     report = json.loads(out)
     assert report["schema"] == 1
     (file,) = report["files"]
