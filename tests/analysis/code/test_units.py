@@ -10,7 +10,7 @@ import pytest
 from analysis.code.facts import collect
 from analysis.code.hits import Reach
 from analysis.code.names import Names
-from analysis.code.text import MAX_PER_WORD, worth_parsing
+from analysis.code.text import MAX_PER_WORD, MAX_SKIPPED, worth_parsing
 from analysis.code.threats import entropy
 
 NAMES = [
@@ -81,8 +81,14 @@ PREFILTER = [
     (b"exec(base64.b64decode(z))\n", True, "exec next to decode"),
     (b"exec(x)\n" + FARTHER + b"exec(base64.b64decode(z))\n", True,
      "a later window of its own holds the pair"),
-    ((b"exec(x)\n" + FAR) * MAX_PER_WORD + b"exec(base64.b64decode(z))\n", False,
+    ((b"__import__(x)\n" + FAR) * MAX_PER_WORD + b"__import__(base64.b64decode(z))\n", False,
      "the prefilter stops after MAX_PER_WORD far-apart places of one word: bounded time"),
+    (b"x.execute()\n" * MAX_SKIPPED + b"exec(base64.b64decode(z))\n", False,
+     "and after MAX_SKIPPED places of exec or eval that are not calls"),
+    (b"x.execute()\nexec (base64.b64decode(z))\n", True, "execute is passed over, exec ( is not"),
+    (b"import base64\nf = getattr(builtins, 'eval')\nf(base64.b64decode(z))\n", True,
+     "'eval' named as a string"),
+    (b"z = base64.b64decode(y)\nexec", False, "exec as the last word of a file calls nothing"),
     (b"import requests\ncreds = load_credentials()\nrequests.post(u, data=creds)\n", False,
      "'credentials' alone is in every cloud client: not a strong source"),
     (b"import requests\np = '~/.aws/credentials'\nrequests.post(u, data=open(p).read())\n", True,
