@@ -65,6 +65,8 @@ def _inflate(compression: str, data: bytes, most: int) -> bytes | None:
     """The decompressed stream, all streams of a concatenated file in turn (as gzip, bz2 and xz
     readers do); None once it passes `most` bytes, or when it ends early: the forward reader then
     keeps the members before the fault."""
+    if compression == "gz" and int.from_bytes(data[-4:], "little") > most:
+        return None  # gzip's trailer gives the size (mod 2**32): do not inflate it twice
     parts: list[bytes] = []
     rest, left = data, most
     while rest:

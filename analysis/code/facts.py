@@ -133,15 +133,13 @@ def _record_assign(node: ast.AST, scope: Scope) -> None:
     if value is None:
         return  # `x: int` declares, assigns nothing
     targets = node.targets if isinstance(node, ast.Assign) else [node.target]  # type: ignore[attr-defined]
-    names = [n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)]
-    scope.assigns.append((names, value))
+    scope.assigns.append(([name for t in targets for name in _bound(t)], value))
 
 
 def _record_with(node: ast.AST, scope: Scope) -> None:
     item: ast.withitem = node  # type: ignore[assignment]
     if item.optional_vars is not None:
-        names = [n.id for n in ast.walk(item.optional_vars) if isinstance(n, ast.Name)]
-        scope.assigns.append((names, item.context_expr))
+        scope.assigns.append((_bound(item.optional_vars), item.context_expr))
 
 
 def _record_call(node: ast.AST, scope: Scope) -> None:
@@ -153,8 +151,12 @@ def _record_call(node: ast.AST, scope: Scope) -> None:
 def _record_loop(node: ast.AST, scope: Scope) -> None:
     """`for path in glob(join(home, '.ssh', '*'))`: the loop variable holds what it iterates."""
     loop: ast.For | ast.AsyncFor | ast.comprehension = node  # type: ignore[assignment]
-    names = [n.id for n in ast.walk(loop.target) if isinstance(n, ast.Name)]
-    scope.assigns.append((names, loop.iter))
+    scope.assigns.append((_bound(loop.target), loop.iter))
+
+
+def _bound(target: ast.AST) -> list[str]:
+    """The names an assignment target binds: `a`, `a, (b, c)`, `*rest`."""
+    return [n.id for n in ast.walk(target) if isinstance(n, ast.Name)]
 
 
 RECORDERS = {
@@ -371,13 +373,16 @@ def shady_url(url: str) -> bool:
     if vocab.WEBHOOK.search(url):
         return True
     host = _host(url)
-    return vocab.SHADY_HOST.match(host) is not None or weak_receiver(url)
+    return vocab.SHADY_HOST.match(host) is not None or _weak_host(host)
 
 
 def weak_receiver(url: str) -> bool:
     """A raw public IP or an IP lookup service: suspicious where code runs on its own, common in
     tools that run only when asked (an internal server, a VPN checking its address)."""
-    host = _host(url)
+    return _weak_host(_host(url))
+
+
+def _weak_host(host: str) -> bool:
     return vocab.IP_LOOKUP_HOST.match(host) is not None or public_ip(host)
 
 

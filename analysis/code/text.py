@@ -140,14 +140,12 @@ def _windows(anchors: list[int]) -> Iterator[tuple[int, int]]:
         yield window
 
 
-# Receivers of stolen data: messenger webhooks, tunnels, pastes and raw IP addresses.
+# Receivers of stolen data: messenger webhooks, tunnels, pastes, IP lookups (raw IP addresses
+# are IP_URL), spelled as vocab's host lists spell them.
 SHADY_WORDS = (
-    b"/api/webhooks/", b"hooks.slack.com", b"api.telegram.org", b"ngrok", b"trycloudflare",
-    b"serveo", b"loca.lt", b"localtunnel", b"localhost.run", b"bore.pub", b"pastebin",
-    b"paste.ee", b"hastebin", b"ghostbin", b"rentry.co", b"transfer.sh", b"anonfiles",
-    b"file.io", b"catbox", b"0x0.st", b"termbin", b"webhook.site", b"requestbin", b"pipedream",
-    b"interact.sh", b"oast.", b"burpcollaborator", b"dnslog", b"ceye.io", b"canarytokens",
-    b"ipify", b"ipinfo.io", b"ifconfig.me", b"icanhazip", b"myip", b"ip-api", b"workers.dev",
+    b"/api/webhooks/", b"hooks.slack.com", b"api.telegram.org",
+    *(host.encode() for host in vocab.SHADY_HOSTS + vocab.IP_LOOKUP_HOSTS),
+    *(family.encode() + b"." for family in vocab.SHADY_HOST_FAMILIES),
 )  # fmt: skip
 # What makes a send a threat in code that runs only when called: a secret, a receiver, or the
 # standard streams handed to the socket (a reverse shell).

@@ -97,22 +97,31 @@ CREDENTIAL_PATH = re.compile(
 )
 
 # Hosts that only serve to receive stolen data, host a payload or hide a server.
-SHADY_HOST = re.compile(
-    r"^(?:[\w-]+\.)*(?:ngrok\.io|ngrok-free\.app|ngrok\.app|ngrok\.dev|trycloudflare\.com"
-    r"|serveo\.net|loca\.lt|localtunnel\.me|localhost\.run|bore\.pub|pastebin\.com|paste\.ee"
-    r"|hastebin\.com|ghostbin\.\w+|rentry\.co|transfer\.sh|anonfiles\.com|file\.io|catbox\.moe"
-    r"|0x0\.st|termbin\.com|webhook\.site|requestbin\.\w+|pipedream\.net|interact\.sh"
-    r"|oast\.(?:fun|live|me|online|pro|site)|burpcollaborator\.net|dnslog\.cn|ceye\.io"
-    r"|canarytokens\.com|workers\.dev)$",
-    re.IGNORECASE,
-)
+SHADY_HOSTS = (
+    "ngrok.io", "ngrok-free.app", "ngrok.app", "ngrok.dev", "trycloudflare.com", "serveo.net",
+    "loca.lt", "localtunnel.me", "localhost.run", "bore.pub", "pastebin.com", "paste.ee",
+    "hastebin.com", "rentry.co", "transfer.sh", "anonfiles.com", "file.io", "catbox.moe",
+    "0x0.st", "termbin.com", "webhook.site", "pipedream.net", "interact.sh", "oast.fun",
+    "oast.live", "oast.me", "oast.online", "oast.pro", "oast.site", "burpcollaborator.net",
+    "dnslog.cn", "ceye.io", "canarytokens.com", "workers.dev",
+)  # fmt: skip
+SHADY_HOST_FAMILIES = ("ghostbin", "requestbin")  # under any top-level domain
 # Services that tell a machine its public IP address: host reconnaissance at install time, but
 # also what VPN and network tools ask when the user runs them.
-IP_LOOKUP_HOST = re.compile(
-    r"^(?:[\w-]+\.)*(?:ipify\.org|ipinfo\.io|ifconfig\.me|icanhazip\.com|myip\.com|ip-api\.com"
-    r"|ipecho\.net|checkip\.amazonaws\.com)$",
-    re.IGNORECASE,
-)
+IP_LOOKUP_HOSTS = (
+    "ipify.org", "ipinfo.io", "ifconfig.me", "icanhazip.com", "myip.com", "ip-api.com",
+    "ipecho.net", "checkip.amazonaws.com",
+)  # fmt: skip
+
+
+def _host_pattern(hosts: tuple[str, ...], families: tuple[str, ...] = ()) -> re.Pattern[str]:
+    """A host name that is one of `hosts` (or a family name under any domain), or under it."""
+    names = [re.escape(h) for h in hosts] + [re.escape(f) + r"\.\w+" for f in families]
+    return re.compile(r"^(?:[\w-]+\.)*(?:" + "|".join(names) + r")$", re.IGNORECASE)
+
+
+SHADY_HOST = _host_pattern(SHADY_HOSTS, SHADY_HOST_FAMILIES)
+IP_LOOKUP_HOST = _host_pattern(IP_LOOKUP_HOSTS)
 # Messenger endpoints count only with a real id and token in the URL, not a template.
 WEBHOOK = re.compile(
     r"discord(?:app)?\.com/api/webhooks/\d{15,}/[\w-]{30,}|hooks\.slack\.com/services/T\w+/B\w+/\w+"
