@@ -110,8 +110,12 @@ METADATA_CHECKS: tuple[Check, ...] = (
 )  # fmt: skip
 
 ARCHIVE_CHECKS: tuple[Check, ...] = (
-    _meta("archive.not-an-archive", Severity.MEDIUM, 40, "Content does not match the extension",
-          "A .whl, .egg, .zip or .tar.* file whose first bytes are not that format; not read."),
+    _meta("archive.not-an-archive", Severity.MEDIUM, 40, "Not an archive",
+          "A .whl, .egg, .zip or .tar.* file whose bytes are no archive format at all; not read."),
+    _meta("archive.wrong-extension", Severity.MEDIUM, 45, "Content does not match the extension",
+          "A distribution file that is another container than its name says (a wheel named "
+          ".tar.gz): read by its content, as a content-sniffing installer would, and the "
+          "disguise itself is reported. A zip with a .dist-info directory is read as a wheel."),
     _meta("archive.unknown-format", Severity.INFO, 5, "Distribution format not read",
           "An extension the reader does not open (.exe, .msi, .rpm, .dmg, .tar.Z, ...)."),
     _meta("archive.unreadable", Severity.LOW, 15, "Malformed archive",

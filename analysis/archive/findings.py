@@ -8,6 +8,7 @@ from analysis.checks import CHECKS_BY_ID
 from analysis.model import Finding, Severity
 
 NOT_AN_ARCHIVE = "archive.not-an-archive"
+WRONG_EXTENSION = "archive.wrong-extension"
 UNKNOWN_FORMAT = "archive.unknown-format"
 UNREADABLE = "archive.unreadable"
 TRAVERSAL = "archive.path-traversal"

@@ -10,6 +10,7 @@ from analysis.archive.state import Reading, StopReading, describe
 from analysis.archive.tar import read_tar
 from analysis.archive.zip import read_zip
 from analysis.artifact import ArchiveContents, ArchiveKind, ArchiveLimits
+from analysis.model import Finding
 
 # Suffix, kind and container; PyPI has accepted each of these as a distribution file.
 _FORMATS = (
@@ -74,8 +75,9 @@ def read_archive(
 ) -> ArchiveContents:
     """Read a distribution file in memory; never raises, never writes, never follows a link.
 
-    The kind comes from the extension and must match the magic bytes, else one finding and no
-    members. Links, devices, absolute and climbing paths and paths deeper than max_depth are
+    The kind comes from the extension; content that is another container (a wheel named
+    .tar.gz) is read as what it is, with a finding; content that is no container at all is one
+    finding and no members. Links, devices, absolute and climbing paths and paths deeper than max_depth are
     findings, never members; reading goes on. Names that are not UTF-8 or hold control
     characters, and later copies of a duplicate path, are findings *and* members: an installer
     would write them, so the code checks must see them. Limits: more than max_members entries,
@@ -90,11 +92,17 @@ def read_archive(
         summary = f"{filename} is not a format the reader opens; not read."
         return _unread(filename, ArchiveKind.UNKNOWN, ids.UNKNOWN_FORMAT, summary, {})
     kind, container = fmt
-    magic = _MAGIC.get(container)
-    if (magic and not data.startswith(magic)) or (container == "tar" and data[257:262] != b"ustar"):
-        summary = f"{filename} does not start like a {container} file; not read."
-        return _unread(filename, kind, ids.NOT_AN_ARCHIVE, summary, {"magic": data[:8].hex()})
+    mismatch = None
+    if not _starts_like(data, container):
+        actual = next((c for c in _SNIFFED if _starts_like(data, c)), None)
+        if actual is None:
+            summary = f"{filename} does not start like a {container} file; not read."
+            return _unread(filename, kind, ids.NOT_AN_ARCHIVE, summary, {"magic": data[:8].hex()})
+        mismatch = _mismatch(filename, container, actual)
+        kind, container = _kind_of_content(data, kind, actual), actual
     reading = Reading(filename, kind, len(data), limits, is_text or is_text_path)
+    if mismatch is not None:
+        reading.findings.append(mismatch)
     try:
         if container == "zip":
             read_zip(reading, data)
@@ -105,6 +113,33 @@ def read_archive(
     except Exception as exc:  # noqa: BLE001 - hostile bytes: whatever a decoder raises, the file is malformed
         reading.fail(ids.UNREADABLE, "", f"{filename} is malformed: {describe(exc)}")
     return reading.contents()
+
+
+# Containers tried, in order, when the bytes are not what the extension says: uploads do carry
+# a wheel named .tar.gz, and installers that sniff content would install it.
+_SNIFFED = ("zip", "gz", "bz2", "xz", "tar")
+
+
+def _starts_like(data: bytes, container: str) -> bool:
+    if container == "tar":
+        return data[257:262] == b"ustar"
+    return data.startswith(_MAGIC[container])
+
+
+def _mismatch(filename: str, named: str, actual: str) -> Finding:
+    summary = f"{filename} is named like a {named} file but is a {actual} file; read as what it is."
+    evidence = {"named": named, "actual": actual}
+    return archive_finding(ids.WRONG_EXTENSION, filename, "", summary, evidence)
+
+
+def _kind_of_content(data: bytes, named: ArchiveKind, container: str) -> ArchiveKind:
+    """A zip with a .dist-info directory is laid out as a wheel, whatever its name says (what
+    runs on import is decided by the layout)."""
+    if container == "zip" and b".dist-info/" in data:
+        return ArchiveKind.WHEEL
+    if container != "zip" and named is not ArchiveKind.SDIST:
+        return ArchiveKind.SDIST
+    return named
 
 
 def _format(filename: str) -> tuple[ArchiveKind, str] | None:

@@ -227,8 +227,6 @@ UNREAD = [
      "a legacy installer is not read"),
     ("pkg-1.0-py3-none-any.whl", ELF, "archive.not-an-archive", Severity.MEDIUM, ArchiveKind.WHEEL,
      "a wheel that is an ELF binary"),
-    ("pkg-1.0.tar.gz", WHEEL, "archive.not-an-archive", Severity.MEDIUM, ArchiveKind.SDIST,
-     "a zip named .tar.gz"),
     ("pkg-1.0.tar", b"junk" * 200, "archive.not-an-archive", Severity.MEDIUM, ArchiveKind.SDIST,
      "no ustar magic"),
     ("pkg-1.0.tar.gz", SDIST[: len(SDIST) // 2], "archive.unreadable", Severity.LOW,
@@ -263,6 +261,37 @@ def test_unread(
     assert not contents.complete
     assert contents.error is not None
     assert "\n" not in contents.error
+
+
+DIST_WHEEL = zip_bytes([("pkg/__init__.py", b"x = 1\n"), ("pkg-1.0.dist-info/METADATA", b"")])
+PLAIN_TAR = tar_bytes([SETUP], mode="w")
+
+# (filename, data, kind read, container, reason): the content decides, the disguise is a finding.
+DISGUISED = [
+    ("pkg-1.0.tar.gz", DIST_WHEEL, ArchiveKind.WHEEL, "zip", "a wheel named .tar.gz is a wheel"),
+    ("pkg-1.0.tar.gz", WHEEL, ArchiveKind.SDIST, "zip", "a zip without .dist-info stays an sdist"),
+    ("pkg-1.0-py3-none-any.whl", SDIST, ArchiveKind.SDIST, "gz", "a tar.gz named .whl"),
+    ("pkg-1.0.tar.gz", tar_bytes([SETUP], mode="w:bz2"), ArchiveKind.SDIST, "bz2",
+     "a bzip2 tar named .tar.gz"),
+    ("pkg-1.0.tar.gz", PLAIN_TAR, ArchiveKind.SDIST, "tar", "an uncompressed tar named .tar.gz"),
+    ("pkg-1.0.zip", tar_bytes([SETUP], mode="w:xz"), ArchiveKind.SDIST, "xz",
+     "an xz tar named .zip"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("filename", "data", "kind", "actual", "reason"), DISGUISED,
+                         ids=[c[4] for c in DISGUISED])  # fmt: skip
+def test_disguised_archives_are_read_by_content(
+    filename: str, data: bytes, kind: ArchiveKind, actual: str, reason: str
+) -> None:
+    contents = read_archive(filename, data)
+    assert contents.kind is kind, reason
+    assert contents.members, reason
+    (finding,) = [f for f in contents.findings if f.check_id == "archive.wrong-extension"]
+    assert finding.severity is Severity.MEDIUM
+    assert finding.evidence["actual"] == actual, reason
+    assert actual in finding.summary
+    assert filename in finding.summary
 
 
 # a bz2 block (900 kB) is read whole or not at all: nothing comes before its fault
