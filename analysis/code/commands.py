@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import ast
+import base64
+import binascii
+import re
 
 from analysis.code import vocab
 from analysis.code.names import UNKNOWN, Names
@@ -52,21 +55,62 @@ def _concatenated(node: ast.BinOp, names: Names) -> str:
 
 
 def classify(command: str | None) -> str:
-    """download-run, encoded, lolbin, recon, shell, build, other or dynamic."""
+    """reverse-shell, download-run, encoded, exfil, lolbin, recon, shell, build, other or
+    dynamic."""
     if command is None:
         return "dynamic"
-    if vocab.DOWNLOAD_RUN.search(command):
-        return "download-run"
-    if vocab.ENCODED_SHELL.search(command):
-        return "encoded"
-    if vocab.LOLBINS.search(command):
-        return "lolbin"
-    if vocab.RECON.search(command):
-        return "recon"
-    if vocab.SHELL_WRAPPER.search(command.strip()):
-        return "shell"
-    first = command.strip().split(" ", 1)[0].strip("'\"").replace("\\", "/").rsplit("/", 1)[-1]
-    first = first.lower().removesuffix(".exe")
+    for kind, pattern in PATTERNS:
+        if pattern.search(command):
+            return kind
+    inner = _unwrapped(command)
+    if inner is not None:
+        kind = classify(inner)
+        return kind if kind in {"recon", "download-run", "encoded", "exfil"} else "shell"
+    first = program(command)
     if first == UNKNOWN or first in vocab.BUILD_TOOLS or first.endswith("-config"):
         return "build"  # an unknown program name is most often a found compiler or tool
     return "other"
+
+
+def program(command: str) -> str:
+    """The program a command line starts, by name: '/usr/bin/GCC.exe -c x' is 'gcc'."""
+    first = command.strip().split(" ", 1)[0].strip("'\"").replace("\\", "/").rsplit("/", 1)[-1]
+    return first.lower().removesuffix(".exe")
+
+
+# Searched anywhere in the command, strongest first.
+PATTERNS = (
+    ("reverse-shell", vocab.REVERSE_SHELL),
+    ("download-run", vocab.DOWNLOAD_RUN),
+    ("encoded", vocab.ENCODED_SHELL),
+    ("encoded", vocab.DECODE_PIPE),
+    ("exfil", vocab.EXFIL_SHELL),
+    ("lolbin", vocab.LOLBINS),
+    ("recon", vocab.RECON),
+)
+
+
+def _unwrapped(command: str) -> str | None:
+    """The command a `sh -c '...'` or `cmd /c ...` wrapper runs, quotes dropped."""
+    match = vocab.WRAPPED.match(command.strip())
+    if match is None:
+        return None
+    return command.strip()[match.end() :].strip().strip("'\"")
+
+
+BASE64 = re.compile(r"[A-Za-z0-9+/=_-]{16,}")
+MAX_DECODED = 64 * 1024
+
+
+def base64_text(literal: str) -> str | None:
+    """The printable text a base64 literal stands for (a command hidden from reviewers), or
+    None when it is not base64 of text."""
+    literal = literal.strip()
+    if len(literal) > MAX_DECODED or not BASE64.fullmatch(literal):
+        return None
+    try:
+        raw = base64.b64decode(literal + "=" * (-len(literal) % 4), altchars=b"-_", validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    text = raw.decode("utf-8", "replace")
+    return text if all(c.isprintable() or c in "\n\r\t" for c in text) else None

@@ -12,8 +12,9 @@ from analysis.code import vocab
 from analysis.code.names import BUILTIN_HOLDERS, PATH_JOINS, Names, is_reverse_slice
 
 ENV_TAKE_ALL = frozenset({"copy", "items", "keys", "values"})
-SOURCES = frozenset({"env", "env-all", "host", "cred"})
-STRONG_SOURCES = frozenset({"env-all", "cred"})
+PUTS = frozenset({"write", "writelines", "write_bytes", "write_text"})  # data into a file
+SOURCES = frozenset({"env", "env-all", "host", "cred", "imds"})
+STRONG_SOURCES = frozenset({"env-all", "cred", "imds"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +34,11 @@ class Scope:
     taint: dict[str, set[str]] = field(default_factory=dict)  # variable -> kinds flowing in
     assigns: list[tuple[list[str], ast.AST]] = field(default_factory=list)
     calls: set[str] = field(default_factory=set)  # plain names called here
+    local: dict[str, str] = field(default_factory=dict)  # name -> network object it holds
+    strings: dict[str, str] = field(default_factory=dict)  # name -> literal text assigned
+    params: tuple[str, ...] = ()  # a function's parameters, in order
+    returns: list[ast.AST] = field(default_factory=list)  # what its return statements give
+    sites: list[ast.Call] = field(default_factory=list)  # calls of f(...) and self.f(...)
 
     def kinds(self) -> set[str]:
         return {f.kind for f in self.facts}
@@ -58,15 +64,68 @@ def collect(tree: ast.Module, names: Names, *, deep: bool = True) -> list[Scope]
     name; the rest of a big module is skipped when no threat's ingredients sit close in it."""
     module = Scope("<module>", top=True)
     scopes = [module]
-    deferred: list[ast.AST] | None = None if deep else []
+    deferred: list[Frame] | None = None if deep else []
     _walk(tree, module, scopes, names, deferred)
-    for function in deferred or ():
-        if function.name in module.calls:  # type: ignore[attr-defined]
-            _walk(function, module, scopes, names, None)
+    _walk_called(deferred or [], module, scopes, names)
     for scope in scopes:
         if any(f.kind in FLOWING for f in scope.facts):
-            _propagate(scope)
+            propagate(scope)
     return scopes
+
+
+MAIN = "<main>"
+
+
+def _main_guard(node: ast.AST) -> bool:
+    """`if __name__ == "__main__":` (either way round)."""
+    test = node.test  # type: ignore[attr-defined]
+    if type(test) is not ast.Compare or len(test.ops) != 1 or type(test.ops[0]) is not ast.Eq:
+        return False
+    sides = {_plain(test.left), _plain(test.comparators[0])}
+    return sides == {"__name__", "'__main__'"}
+
+
+def _plain(node: ast.AST) -> str:
+    if isinstance(node, ast.Name):
+        return node.id
+    return repr(node.value) if isinstance(node, ast.Constant) else ""
+
+
+def _walk_called(deferred: list[Frame], module: Scope, scopes: list[Scope], names: Names) -> None:
+    """The deferred functions that code run on import calls, and those they call in turn."""
+    waiting = {id(f[0]): f for f in deferred}
+    called = set(module.calls)
+    while waiting:
+        ready = [f for f in waiting.values() if _function_name(f[0], f[1]) in called]
+        if not ready:
+            return
+        for function, parent, _ in ready:
+            del waiting[id(function)]
+            before = len(scopes)
+            _walk(function, module, scopes, names, None, parent)
+            for scope in scopes[before:]:
+                called |= scope.calls | {site.func.attr for site in scope.sites
+                                         if isinstance(site.func, ast.Attribute)}  # fmt: skip
+
+
+def _function_name(node: ast.AST, parent: ast.AST) -> str | None:
+    """A def's name, or the name a lambda is bound to (`b64 = lambda s: b64decode(s)`: helpers
+    that hide what a call does); None for an inline lambda."""
+    if type(node) is ast.Lambda:
+        if isinstance(parent, ast.Assign) and len(parent.targets) == 1:
+            target = parent.targets[0]
+            return target.id if isinstance(target, ast.Name) else None
+        return None
+    return node.name  # type: ignore[attr-defined,no-any-return]
+
+
+def _opened(node: ast.AST, name: str) -> Scope:
+    args: ast.arguments = node.args  # type: ignore[attr-defined]
+    params = tuple(a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs))
+    scope = Scope(name, top=False, params=params)
+    if type(node) is ast.Lambda:
+        scope.returns.append(node.body)
+    return scope
 
 
 # Fields that never hold a node with a fact: contexts (Load/Store), operators, identifiers and
@@ -76,39 +135,52 @@ QUIET_FIELDS = frozenset(
      "conversion", "is_async", "type_comment", "type_ignores", "kwd_attrs", "rest"}
 )  # fmt: skip
 LEAVES = (ast.Name, ast.Constant)
+FUNCTIONS = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda})
 _FIELDS: dict[type, tuple[str, ...]] = {}
 Frame = tuple[ast.AST, ast.AST, Scope]  # node, its parent, the scope it belongs to
 
 
 def _walk(root: ast.AST, scope: Scope, scopes: list[Scope], names: Names,
-          deferred: list[ast.AST] | None) -> None:  # fmt: skip
+          deferred: list[Frame] | None, parent: ast.AST | None = None) -> None:  # fmt: skip
     """Depth first in source order, without recursion (deeply nested generated code would
-    overflow the stack): a def opens a new scope, or waits in `deferred` when one is given;
-    a class body stays in the enclosing scope."""
+    overflow the stack): a def (or a lambda bound to a name) opens a new scope, or waits in
+    `deferred` when one is given; a class body stays in the enclosing scope."""
     stack: list[Frame] = []
     if isinstance(root, ast.Module):
         _push(stack, root, scope)
     else:
-        stack.append((root, root, scope))
+        stack.append((root, parent or root, scope))
     while stack:
         node, parent, scope = stack.pop()
         kind = type(node)
-        if kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
-            if deferred is not None:
-                deferred.append(node)
+        if kind in FUNCTIONS:
+            name = _function_name(node, parent)
+            if name is not None:
+                if deferred is not None:
+                    deferred.append((node, parent, scope))
+                    continue
+                inner = _opened(node, name)
+                scopes.append(inner)
+                _push(stack, node, inner)
                 continue
-            inner = Scope(node.name, top=False)  # type: ignore[attr-defined]
+        if kind is ast.If and scope.top and _main_guard(node):
+            # runs when the file is started as a script, not when it is imported
+            inner = Scope(MAIN, top=False)
             scopes.append(inner)
-            _push(stack, node, inner)
+            stack.extend((child, node, inner) for child in reversed(node.body))  # type: ignore[attr-defined]
+            stack.extend((child, node, scope) for child in reversed(node.orelse))  # type: ignore[attr-defined]
             continue
         if kind is ast.Expr and type(node.value) is ast.Constant:  # type: ignore[attr-defined]
             continue  # a docstring or a bare string: never runs
+        names.local, names.local_strings = scope.local, scope.strings
         fact = CLASSIFIERS.get(kind)
         if fact is not None:
             scope.facts.extend(fact(node, parent, names))
         recorder = RECORDERS.get(kind)
         if recorder is not None:
             recorder(node, scope)
+            if kind in BINDINGS:
+                _bind_network(node, scope, names)
         if kind not in LEAVES:
             _push(stack, node, scope)
 
@@ -126,6 +198,28 @@ def _push(stack: list[Frame], node: ast.AST, scope: Scope) -> None:
         elif isinstance(value, ast.AST):
             children.append(value)
     stack.extend((child, node, scope) for child in reversed(children))
+
+
+BINDINGS = frozenset({ast.Assign, ast.withitem})
+
+
+def _bind_network(node: ast.AST, scope: Scope, names: Names) -> None:
+    """`s = socket.socket()` or `with smtplib.SMTP(host) as s`: calls on s are sends. In a
+    function, `token = '...'` too: later f-strings fold with it."""
+    if isinstance(node, ast.Assign):
+        target, value = (node.targets[0] if len(node.targets) == 1 else None), node.value
+    else:
+        target, value = node.optional_vars, node.context_expr  # type: ignore[attr-defined]
+    if not isinstance(target, ast.Name):
+        return
+    if not scope.top and isinstance(value, ast.Constant) and isinstance(value.value, str):
+        scope.strings[target.id] = value.value  # a token or URL kept in a local
+        return
+    if not isinstance(value, ast.Call):
+        return
+    q = names.qualname(value) or ""
+    if q.split(".", 1)[0] in vocab.NET_MODULES:
+        scope.local[target.id] = q
 
 
 def _record_assign(node: ast.AST, scope: Scope) -> None:
@@ -146,6 +240,18 @@ def _record_call(node: ast.AST, scope: Scope) -> None:
     func = node.func  # type: ignore[attr-defined]
     if type(func) is ast.Name:
         scope.calls.add(func.id)
+        scope.sites.append(node)  # type: ignore[arg-type]
+    elif type(func) is ast.Attribute and type(func.value) is ast.Name and func.value.id in SELF:
+        scope.sites.append(node)  # type: ignore[arg-type]
+
+
+SELF = frozenset({"self", "cls"})
+
+
+def _record_return(node: ast.AST, scope: Scope) -> None:
+    value = node.value  # type: ignore[attr-defined]
+    if value is not None:
+        scope.returns.append(value)
 
 
 def _record_loop(node: ast.AST, scope: Scope) -> None:
@@ -155,18 +261,25 @@ def _record_loop(node: ast.AST, scope: Scope) -> None:
 
 
 def _bound(target: ast.AST) -> list[str]:
-    """The names an assignment target binds: `a`, `a, (b, c)`, `*rest`."""
-    return [n.id for n in ast.walk(target) if isinstance(n, ast.Name)]
+    """The names an assignment target binds: `a`, `a, (b, c)`, `*rest`, and the container of
+    `d['k'] = ...`; not `self` of `self.x = ...` (every later use of self would carry it)."""
+    if isinstance(target, ast.Name):
+        return [target.id]
+    if isinstance(target, ast.Tuple | ast.List):
+        return [name for element in target.elts for name in _bound(element)]
+    if isinstance(target, ast.Starred | ast.Subscript):
+        return _bound(target.value)
+    return []
 
 
 RECORDERS = {
     ast.Assign: _record_assign, ast.AugAssign: _record_assign, ast.AnnAssign: _record_assign,
     ast.withitem: _record_with, ast.Call: _record_call, ast.For: _record_loop,
-    ast.AsyncFor: _record_loop, ast.comprehension: _record_loop,
+    ast.AsyncFor: _record_loop, ast.comprehension: _record_loop, ast.Return: _record_return,
 }  # fmt: skip
 
 
-def _propagate(scope: Scope) -> None:
+def propagate(scope: Scope) -> None:
     """Two passes over the assignments in order: enough for `a = decode(x); b = a; exec(b)`.
     What each right-hand side holds is found once; the passes only add up sets."""
     at: dict[int, set[str]] = {}
@@ -189,7 +302,7 @@ def _propagate(scope: Scope) -> None:
                 scope.taint.setdefault(name, set()).update(flowing)
 
 
-FLOWING = frozenset({"env", "env-all", "host", "cred", "decode", "download", "shady"})
+FLOWING = frozenset({"env", "env-all", "host", "cred", "imds", "decode", "download", "shady"})
 
 
 def _name_use(node: ast.Attribute | ast.Name, parent: ast.AST, names: Names) -> Iterator[Fact]:
@@ -230,6 +343,15 @@ def _constant(node: ast.AST, parent: ast.AST, names: Names) -> Iterator[Fact]:
         yield from _string(node, value)
 
 
+def _formatted(node: ast.JoinedStr, parent: ast.AST, names: Names) -> Iterator[Fact]:
+    """f"https://api.telegram.org/bot{TOKEN}/sendDocument" with TOKEN a module-level literal:
+    the URL is whole only once its pieces are put together."""
+    if any(type(v) is not ast.Constant for v in node.values):
+        text = names.fold(node)
+        if text is not None and "://" in text:
+            yield from (f for f in _string(node, text) if f.kind == "shady")
+
+
 def environ_method(node: ast.Call, names: Names) -> str | None:
     """`os.environ.copy()` and friends take the whole environment."""
     func = node.func
@@ -244,8 +366,13 @@ def _call(node: ast.Call, parent: ast.AST, names: Names) -> Iterator[Fact]:
     kind = _call_kind(node, q, leaf, names)
     if kind:
         yield Fact(kind, node, q or leaf)
-    if q in vocab.DOWNLOADS or q.startswith(tuple(d + "()" for d in vocab.DOWNLOADS)):
-        yield Fact("download", node, q)
+    if (q in vocab.DOWNLOADS or leaf in vocab.DOWNLOAD_LEAVES
+            or q.startswith(tuple(d + "()" for d in vocab.DOWNLOADS))):  # fmt: skip
+        yield Fact("download", node, q or leaf)
+    if kind == "send":
+        yield from _sent_to(node, names)
+    if leaf in PUTS and (node.args or node.keywords):
+        yield Fact("put", node, q or leaf)
     if q in PATH_JOINS or leaf == "joinpath":
         yield from _joined_path(node, names)
     if leaf in vocab.CONNECTS and node.args:
@@ -258,12 +385,30 @@ def _call(node: ast.Call, parent: ast.AST, names: Names) -> Iterator[Fact]:
         yield Fact("trick", node, f"getattr(builtins, {attr!r})" + spelling)
 
 
+def _sent_to(node: ast.Call, names: Names) -> Iterator[Fact]:
+    """A send to a URL held in a module-level name: the receiver sits in another scope than the
+    send, and it is the send that makes it a threat."""
+    target = (
+        node.args[0]
+        if node.args
+        else next((k.value for k in node.keywords if k.arg == "url"), None)
+    )
+    if isinstance(target, ast.Name | ast.JoinedStr | ast.BinOp):
+        text = names.fold(target)
+        if text is not None and "://" in text:
+            for url in vocab.URL.findall(text):
+                if shady_url(url):
+                    yield Fact("shady", node, url)
+
+
 def _call_kind(node: ast.Call, q: str, leaf: str, names: Names) -> str | None:
     if q in vocab.EXEC_SINKS or (q.startswith("builtins.") and leaf in vocab.EXEC_NAMES):
         return "sink"
+    if _calls_builtin_by_name(node, names):
+        return "sink"
     if q in vocab.DECODERS or leaf in vocab.DECODE_METHODS or _is_codec_decode(node, leaf, names):
         return "decode"
-    if _is_chr_join(node, leaf):
+    if _is_chr_join(node, leaf) or _is_chr_of_computed(node, q):
         return "decode"
     if q in vocab.SPAWNS:
         return "spawn"
@@ -271,6 +416,10 @@ def _call_kind(node: ast.Call, q: str, leaf: str, names: Names) -> str | None:
         return "dup2"
     if q in vocab.HOST_INFO:
         return "host"
+    if q in vocab.SECRET_CALLS or leaf == "CryptUnprotectData":
+        return "cred"
+    if q in vocab.SPY_CALLS:
+        return "host"  # a screen or the clipboard: the user's, like the host's name
     if q in vocab.ENV_GETTERS:
         return "env"
     if q in vocab.CHMODS or leaf == "chmod":
@@ -282,6 +431,19 @@ def _call_kind(node: ast.Call, q: str, leaf: str, names: Names) -> str | None:
         parts = set(q.replace("()", "").split(".")[1:])
         return None if not parts or parts & vocab.NET_HELPERS else "send"
     return environ_method(node, names)
+
+
+def _calls_builtin_by_name(node: ast.Call, names: Names) -> bool:
+    """`getattr(builtins, name)(...)` with a name that literals do not tell: any builtin, exec
+    and eval included, called without saying which."""
+    inner = node.func
+    return (
+        isinstance(inner, ast.Call)
+        and names.qualname(inner.func) == "getattr"
+        and len(inner.args) >= 2
+        and names.qualname(inner.args[0]) in BUILTIN_HOLDERS
+        and names.fold(inner.args[1]) is None
+    )
 
 
 def _is_codec_decode(node: ast.Call, leaf: str, names: Names) -> bool:
@@ -296,6 +458,11 @@ def _is_chr_join(node: ast.Call, leaf: str) -> bool:
     if leaf != "join" or not node.args:
         return False
     return any(isinstance(n, ast.Name) and n.id == "chr" for n in ast.walk(node.args[0]))
+
+
+def _is_chr_of_computed(node: ast.Call, q: str) -> bool:
+    """chr(ord(c) ^ ord(k)): a character decoded from arithmetic, the body of a XOR cipher."""
+    return q == "chr" and len(node.args) == 1 and isinstance(node.args[0], ast.BinOp)
 
 
 def _writes(node: ast.Call, names: Names) -> bool:
@@ -356,6 +523,12 @@ def _string(node: ast.AST, text: str) -> Iterator[Fact]:
     # A path has no line breaks: a script or template that mentions one reads nothing.
     if cred and "\n" not in text.strip():
         yield Fact("cred", node, cred.group(0))
+    if ("select" in text or "SELECT" in text or "_value" in text) and vocab.BROWSER_SQL.search(
+        text
+    ):
+        yield Fact("cred", node, "a browser's saved passwords or cookies")
+    if "://" in text and vocab.INSTANCE_METADATA.search(text):
+        yield Fact("imds", node, "the cloud instance metadata service")
     if "://" in text:
         for url in vocab.URL.findall(text):
             if shady_url(url):
@@ -406,5 +579,5 @@ PUBLIC_RESOLVERS = frozenset({"1.1.1.1", "1.0.0.1", "8.8.8.8", "8.8.4.4", "9.9.9
 Classifier = Callable[[Any, ast.AST, Names], Iterator[Fact]]
 CLASSIFIERS: dict[type, Classifier] = {
     ast.Call: _call, ast.Attribute: _name_use, ast.Name: _name_use, ast.Constant: _constant,
-    ast.Subscript: _subscript, ast.BinOp: _binop,
+    ast.Subscript: _subscript, ast.BinOp: _binop, ast.JoinedStr: _formatted,
 }  # fmt: skip

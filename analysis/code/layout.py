@@ -20,6 +20,8 @@ SCRIPTS_DIR = re.compile(r"^[^/]+\.data/scripts/([^/]+)$")
 ENTRY_POINTS = re.compile(r"^(?:src/)?(?:[^/]+\.(?:dist|egg)-info|EGG-INFO)/entry_points\.txt$")
 NOT_SHIPPED = re.compile(
     r"(?:^|/)(?:tests?|testing|docs?|examples?|benchmarks?)/|(?:^|/)test_[^/]*\.py$"
+    r"|_tests?\.py$",
+    re.IGNORECASE,
 )
 STARTUP_MODULES = frozenset({"sitecustomize.py", "usercustomize.py"})
 

@@ -23,6 +23,9 @@ class Names:
     def __init__(self) -> None:
         self.aliases: dict[str, str] = {}
         self.strings: dict[str, str] = {}  # module-level NAME = "literal"
+        # The scope being read: its local names bound to a network object (s = socket.socket()).
+        self.local: dict[str, str] = {}
+        self.local_strings: dict[str, str] = {}  # and its NAME = "literal" so far
 
     def learn(self, body: Iterable[ast.stmt]) -> None:
         """Learn imports anywhere, and `x = os.system` style aliases at module level only (a
@@ -54,7 +57,7 @@ class Names:
     def qualname(self, node: ast.expr) -> str | None:
         """'base64.b64decode' for `b.b64decode` after `import base64 as b`, else None."""
         if isinstance(node, ast.Name):
-            return self.aliases.get(node.id, node.id)
+            return self.local.get(node.id) or self.aliases.get(node.id, node.id)
         if isinstance(node, ast.Attribute):
             base = self.qualname(node.value)
             return f"{base}.{node.attr}" if base else None
@@ -79,7 +82,7 @@ class Names:
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
             return node.value
         if isinstance(node, ast.Name):
-            return self.strings.get(node.id)
+            return self.local_strings.get(node.id, self.strings.get(node.id))
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
             left, right = self.fold(node.left), self.fold(node.right)
             return left + right if left is not None and right is not None else None

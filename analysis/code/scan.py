@@ -11,6 +11,7 @@ from dataclasses import replace
 from analysis.artifact import ArchiveContents, Member
 from analysis.code import layout as layouts
 from analysis.code import report, text
+from analysis.code.calls import link
 from analysis.code.facts import collect
 from analysis.code.hits import Hit, Reach, lower
 from analysis.code.names import Names
@@ -170,6 +171,7 @@ def _tree_hits(
     # they could hold a runtime threat
     deep = reach is not Reach.IMPORT or whole or text.worth_parsing(member.data, Reach.RUNTIME)
     scopes = collect(tree, names, deep=deep)
+    link(scopes)
     lines = member.data.decode("utf-8", "replace").splitlines()
     threats = Threats(names, lines)
     top_calls = scopes[0].calls

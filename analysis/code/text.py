@@ -44,6 +44,12 @@ SOURCE_WORDS = (
 )  # fmt: skip
 SPAWN_WORDS = (b"subprocess", b"system(", b"popen", b"spawn", b"startfile", b"chmod")
 SHELL_WORDS = (b"curl", b"wget", b"powershell", b"DownloadString", b"certutil", b"mshta")
+# Near a process start: a shell fetcher, or a download or decode whose output is started.
+RUNNER_WORDS = (
+    *SHELL_WORDS,
+    *(b"urlopen", b"urlretrieve", b"requests.get", b".exe"),
+    *(w for w in DECODE_WORDS if w not in {b"chr(", b"::-1]"}),
+)
 BROAD_WORDS = SINK_WORDS + SEND_WORDS + SPAWN_WORDS + (b"__builtins__", b"compile(")
 
 
@@ -66,7 +72,7 @@ def worth_parsing(data: bytes, reach: Reach) -> bool:
         return True
     senders = _positions(data, SEND_WORDS) + sinks
     return _found_near(data, senders, RECEIVER_WORDS, IP_URL) or _found_near(
-        data, _positions(data, SPAWN_WORDS), SHELL_WORDS
+        data, _positions(data, SPAWN_WORDS), RUNNER_WORDS
     )
 
 

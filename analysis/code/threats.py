@@ -7,24 +7,28 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 
 from analysis.code import commands
-from analysis.code.facts import SOURCES, STRONG_SOURCES, Fact, Scope, weak_receiver
+from analysis.code.calls import link, payload, put_data
+from analysis.code.facts import SOURCES, STRONG_SOURCES, Fact, Scope, collect, weak_receiver
 from analysis.code.hits import Hit, Reach
-from analysis.code.names import Names
+from analysis.code.names import IMPORTERS, Names
 from analysis.model import Severity
 
 C, H, M, L, N = (Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW, Severity.INFO)
 R = Reach
 EXFIL = {R.INSTALL: C, R.STARTUP: C, R.IMPORT: H, R.COMMAND: H, R.RUNTIME: M}
 DECODE_EXEC = {R.INSTALL: C, R.STARTUP: C, R.IMPORT: C, R.COMMAND: H, R.RUNTIME: H}
-DOWNLOAD_EXEC = {R.INSTALL: C, R.STARTUP: C, R.IMPORT: H, R.COMMAND: M, R.RUNTIME: L}
+DOWNLOAD_EXEC = {R.INSTALL: C, R.STARTUP: C, R.IMPORT: H, R.COMMAND: H, R.RUNTIME: M}
+# Fetching a tool and marking it executable is what installers of helper binaries do.
+DOWNLOAD_CHMOD = {R.INSTALL: C, R.STARTUP: C, R.IMPORT: H, R.COMMAND: M, R.RUNTIME: L}
 SHADY_PAIRED = {R.INSTALL: H, R.STARTUP: H, R.IMPORT: H, R.COMMAND: M, R.RUNTIME: M}
 SHADY_ALONE = {R.INSTALL: L, R.STARTUP: L, R.IMPORT: L, R.COMMAND: L, R.RUNTIME: N}
 WEAK_PAIRED = {R.INSTALL: H, R.STARTUP: H, R.IMPORT: M, R.COMMAND: L, R.RUNTIME: L}
 CREDENTIALS = {R.INSTALL: M, R.STARTUP: M, R.IMPORT: L, R.COMMAND: L, R.RUNTIME: N}
 LOLBIN = {R.INSTALL: H, R.STARTUP: H, R.IMPORT: H, R.COMMAND: M, R.RUNTIME: L}
-REVERSE_SHELL = {R.INSTALL: C, R.STARTUP: C, R.IMPORT: C, R.COMMAND: H, R.RUNTIME: M}
+REVERSE_SHELL = {R.INSTALL: C, R.STARTUP: C, R.IMPORT: C, R.COMMAND: C, R.RUNTIME: H}
 # Running a program is a capability: builds run sass, jekyll, pnpm, ant. Asking who and where
 # the machine is, is reconnaissance.
 OTHER_PROCESS = {R.INSTALL: L, R.STARTUP: L, R.IMPORT: L}
@@ -32,15 +36,23 @@ RECON = {R.INSTALL: M, R.STARTUP: M, R.IMPORT: M, R.COMMAND: L}
 SHELL_PROCESS = {R.INSTALL: L, R.STARTUP: L}
 TRICK = {R.INSTALL: M, R.STARTUP: M, R.IMPORT: M, R.COMMAND: L, R.RUNTIME: L}
 HIDDEN_EXEC = {R.INSTALL: H, R.STARTUP: H, R.IMPORT: H, R.COMMAND: M, R.RUNTIME: L}
+# A file written from downloaded data or a shipped script, then started: what the victim
+# installed the package for runs it, whenever that is.
+DROP_DOWNLOAD = {R.INSTALL: C, R.STARTUP: C, R.IMPORT: C, R.COMMAND: H, R.RUNTIME: H}
+# Tools write a helper script and run it (a build file, a debugger session): only where code
+# runs on its own is a shipped script started this way a payload.
+DROP_CODE = {R.INSTALL: H, R.STARTUP: H, R.IMPORT: M, R.COMMAND: L, R.RUNTIME: L}
+DROP_PAYLOAD = {R.INSTALL: C, R.STARTUP: C, R.IMPORT: C, R.COMMAND: H, R.RUNTIME: H}
 PAYLOAD_MIN = 16  # a literal this long inside an exec'd expression is a payload, not a name
 
 
 class Threats:
     """The threat rules over one parsed member; `lines` give snippets."""
 
-    def __init__(self, names: Names, lines: Sequence[str]) -> None:
+    def __init__(self, names: Names, lines: Sequence[str], depth: int = 0) -> None:
         self.names = names
         self.lines = lines
+        self.depth = depth  # code found in a string of code found in a string...
 
     def scope(self, scope: Scope, reach: Reach) -> Iterator[Hit]:
         kinds = scope.kinds()
@@ -52,6 +64,8 @@ class Threats:
             yield from self._spawns(scope, reach)
         if "download" in kinds and kinds & {"chmod", "spawn"}:
             yield from self._download_run(scope, reach)
+        if kinds & {"put", "download", "drop"} and "spawn" in kinds:
+            yield from self._drop_run(scope, reach)
         if "shady" in kinds:
             yield from self._shady(scope, reach, bool(kinds & {"send", "sink", "spawn"}))
         if "cred" in kinds and "send" not in kinds:
@@ -80,10 +94,11 @@ class Threats:
                 *(k.value for k in getattr(sink.node, "keywords", ())),
             ]
             for arg in args:
+                yield from self._inline(self.names.fold(arg), reach, sink.node, sink.detail)
                 decoded = scope.flows(arg, frozenset({"decode"}))
                 fetched = scope.flows(arg, frozenset({"download", "send"}))
-                if fetched:
-                    table = {**DOWNLOAD_EXEC, R.RUNTIME: M, R.COMMAND: H}
+                if fetched and sink.detail not in IMPORTERS:  # a module name, not code
+                    table = {**DOWNLOAD_EXEC, R.RUNTIME: H}
                     what = f"runs code fetched from the network with {sink.detail}"
                     yield self.hit("code.download-exec", table[reach], sink.node, what, reach)
                 elif decoded:
@@ -121,8 +136,9 @@ class Threats:
         strong = scope.of(*STRONG_SOURCES)
         shady = [f.detail for f in scope.of("shady")]
         for send in scope.of("send"):
-            flow = scope.flows(send.node, SOURCES)
-            severity = self._exfil_severity(reach, bool(flow), bool(strong), bool(shady))
+            flow = _not_asking_imds(scope, send.node, scope.flows(send.node, SOURCES))
+            strong_flow = any(f.kind in STRONG_SOURCES for f in flow)
+            severity = self._exfil_severity(reach, flow, strong, shady, strong_flow)
             if severity < L:
                 continue
             sources = sorted({f.detail for f in flow or strong})
@@ -132,13 +148,17 @@ class Threats:
             return  # one send per scope tells the story
 
     @staticmethod
-    def _exfil_severity(reach: Reach, flow: bool, strong: bool, shady: bool) -> Severity:
+    def _exfil_severity(reach: Reach, flow: object, strong: object, shady: object,
+                        strong_flow: bool) -> Severity:  # fmt: skip
         if not flow and not strong:
             return N
-        if reach is R.RUNTIME:
-            level = M if strong and flow else L
-            return H if shady and flow else level
-        return EXFIL[reach]
+        if reach is not R.RUNTIME:
+            return EXFIL[reach]
+        # When called, which is what it was installed for: secrets sent, or anything sent to a
+        # receiver made for stolen data, is high; secrets read next to a send, medium.
+        if strong_flow or (flow and shady):
+            return H
+        return M if strong else L
 
     def _spawns(self, scope: Scope, reach: Reach) -> Iterator[Hit]:
         # A socket dup2'ed onto the standard streams hands whatever runs next to the far end.
@@ -147,8 +167,10 @@ class Threats:
         )
         for spawn in scope.of("spawn"):
             node = spawn.node
-            command = commands.command_text(_program(scope, _first_arg(node)), self.names)
-            kind = "reverse-shell" if wired else commands.classify(command)
+            code = _python_c(_first_arg(node), self.names)
+            yield from self._inline(code, reach, node, f"python -c through {spawn.detail}")
+            command, kind = self._command(scope, _first_arg(node))
+            kind = "reverse-shell" if wired else kind
             check, severity = _process_rating(kind, reach)
             if severity >= L:
                 runs = f"runs {command!r}" if command else "runs a process"
@@ -158,14 +180,96 @@ class Threats:
                 what = f"{runs} with {spawn.detail}{tail}"
                 yield self.hit(check, severity, node, what, reach, command=command or "", kind=kind)
 
+    def _inline(self, code: str | None, reach: Reach, at: ast.AST, how: str) -> Iterator[Hit]:
+        """The threats in Python code a string holds and the module runs (exec('...'),
+        python -c '...'), reported at the place that runs it."""
+        if code is None or len(code) < MIN_INLINE or self.depth >= MAX_DEPTH:
+            return
+        try:
+            tree = ast.parse(code)
+        except (SyntaxError, ValueError):
+            return
+        names = Names()
+        names.learn(tree.body)
+        scopes = collect(tree, names)
+        link(scopes)
+        inner = Threats(names, code.splitlines(), self.depth + 1)
+        outer = self.hit("", N, at, "", reach)
+        for scope in scopes:
+            for hit in inner.scope(scope, reach):
+                yield replace(hit, line=outer.line, end_line=outer.end_line,
+                              what=f"{hit.what} in the code it runs with {how}")  # fmt: skip
+
+    def _command(self, scope: Scope, first: ast.expr | None) -> tuple[str | None, str]:
+        """The command text and its class. A command decoded from a literal is read as what it
+        decodes to; one decoded from elsewhere is hidden, which is what encoded means."""
+        command = commands.command_text(_program(scope, first), self.names)
+        kind = commands.classify(command)
+        if first is None or not scope.flows(first, frozenset({"decode"})):
+            return command, kind
+        revealed = next(filter(None, map(commands.base64_text, _literals(first))), None)
+        if revealed is not None:
+            return revealed, max(commands.classify(revealed), "encoded", key=STRENGTH.index)
+        return command, "encoded"
+
     def _download_run(self, scope: Scope, reach: Reach) -> Iterator[Hit]:
-        runs = scope.of("chmod") or [
+        runs = [
             s for s in scope.of("spawn")
             if commands.classify(commands.command_text(_first_arg(s.node), self.names)) not in {"build", "shell"}
-        ]  # fmt: skip
+        ] or scope.of("chmod")  # fmt: skip
         if runs:
+            table = DOWNLOAD_CHMOD  # updaters and tool installers; _drop_run sees what is run
             what = f"downloads a file and runs or marks it executable with {runs[0].detail}"
-            yield self.hit("code.download-exec", DOWNLOAD_EXEC[reach], runs[0].node, what, reach)
+            yield self.hit("code.download-exec", table[reach], runs[0].node, what, reach)
+
+    def _drop_run(self, scope: Scope, reach: Reach) -> Iterator[Hit]:
+        """A file written from decoded, downloaded or shipped code, then started: a dropper. The
+        start must name what was written (its path variable, file object or file name), so a
+        build that writes a version file and runs a compiler stays quiet."""
+        for written, carried in self._written(scope):
+            run = next((s for s in scope.of("spawn") if written & _words(s.node)), None)
+            if run is not None:
+                check, table, what = carried
+                text = f"writes {what} to a file and starts it with {run.detail}"
+                yield self.hit(check, table[reach], run.node, text, reach)
+                return
+
+    def _written(
+        self, scope: Scope
+    ) -> Iterator[tuple[set[str], tuple[str, dict[Reach, Severity], str]]]:
+        """(words naming the file, what it holds) for each write of a payload to a file, and
+        each download straight into one (urlretrieve(url, 'x.exe'))."""
+        for put in scope.of("put"):
+            carried = self._carried(scope, put)
+            if carried is not None:
+                yield _path_words(scope, put.node), carried
+        for drop in scope.of("drop"):  # a helper that saves a payload to the file it is given
+            yield _words(drop.node) - _words(drop.node.func), CARRIED[drop.detail]  # type: ignore[attr-defined]
+        for fetch in scope.of("download"):
+            target = _destination(fetch.node) if fetch.detail.endswith(SAVERS) else None
+            if target is not None:
+                yield _words(target), ("code.download-exec", DROP_DOWNLOAD, "a downloaded file")
+
+    def _carried(self, scope: Scope, put: Fact) -> tuple[str, dict[Reach, Severity], str] | None:
+        """What a write puts in its file, when that is a payload: the check, table and words."""
+        carried = payload(scope, put.node)
+        if carried is not None:
+            return CARRIED[carried]
+        data = put_data(put.node)
+        texts = list(self._texts(data)) if data is not None else []
+        if any(PAYLOAD_TEXT.search(t) for t in texts):
+            return "code.download-exec", DROP_PAYLOAD, "a script that fetches or runs code"
+        if any(CODE_TEXT.search(t) for t in texts):
+            return "code.decode-exec", DROP_CODE, "code it ships as a string"
+        return None
+
+    def _texts(self, data: ast.AST) -> Iterator[str]:
+        """The literals a value is made of, directly or through a name holding one."""
+        for n in ast.walk(data):
+            if isinstance(n, ast.Constant) and isinstance(n.value, str | bytes):
+                yield n.value if isinstance(n.value, str) else n.value.decode("latin-1")
+            elif isinstance(n, ast.Name):
+                yield self.names.fold(n) or ""
 
     def _shady(self, scope: Scope, reach: Reach, paired: bool) -> Iterator[Hit]:
         for fact in scope.of("shady"):
@@ -204,6 +308,116 @@ class Threats:
                 )
                 yield self.hit("code.obfuscation", L, fact.node, what, reach, technique="blob",
                                length=len(value), entropy=round(bits, 2))  # fmt: skip
+
+
+# A shipped string that is a script, not data.
+CODE_TEXT = re.compile(r"\bimport\s+\w|^\s*(?:def|class)\s+\w|@echo\s+off|^#!", re.I | re.M)
+# A shipped script that fetches or runs code: what a dropper writes.
+PAYLOAD_TEXT = re.compile(
+    r"\bexec\s*\(|\beval\s*\(|urlopen\s*\(|urlretrieve\s*\(|requests\.get\s*\(|b64decode"
+    r"|Invoke-WebRequest|DownloadString|DownloadFile|powershell|WScript\.Shell|CreateObject\("
+    r"|\bcurl\s|\bwget\s",
+    re.IGNORECASE,
+)
+
+
+# Command classes from the weakest up: a decoded command is at least "encoded".
+STRENGTH = ("dynamic", "build", "other", "shell", "recon", "lolbin", "encoded", "exfil",
+            "download-run", "reverse-shell")  # fmt: skip
+
+
+MIN_INLINE = 20  # characters: shorter strings handed to exec are expressions, not programs
+MAX_DEPTH = 3
+PYTHONS = re.compile(r"(?:^|[/\\])(?:python[\d.]*w?|pythonw?\.exe|py)$", re.IGNORECASE)
+
+
+def _python_c(command: ast.expr | None, names: Names) -> str | None:
+    """The program of `[sys.executable, '-c', CODE]`: CODE when it folds to text."""
+    if not isinstance(command, ast.List | ast.Tuple) or len(command.elts) < 3:
+        return None
+    program = names.fold(command.elts[0]) or names.qualname(command.elts[0]) or ""
+    if program != "sys.executable" and not PYTHONS.search(program):
+        return None
+    flags = [names.fold(e) for e in command.elts[1:-1]]
+    return names.fold(command.elts[-1]) if flags and flags[-1] == "-c" else None
+
+
+def _literals(node: ast.AST) -> Iterator[str]:
+    for n in ast.walk(node):
+        if isinstance(n, ast.Constant) and isinstance(n.value, str | bytes):
+            yield n.value if isinstance(n.value, str) else n.value.decode("latin-1")
+
+
+CARRIED = {
+    "download": ("code.download-exec", DROP_DOWNLOAD, "downloaded data"),
+    "decode": ("code.decode-exec", DECODE_EXEC, "decoded data"),
+}
+SAVERS = ("urlretrieve", "wget.download")  # downloads that write the file themselves
+
+
+def _not_asking_imds(scope: Scope, send: ast.AST, flow: list[Fact]) -> list[Fact]:
+    """Cloud SDKs ask the metadata service for the machine's token: a request whose address is
+    the metadata service is that, not a theft; its answer sent elsewhere is one."""
+    target = _address_of(send)
+    if target is None or not any(f.kind == "imds" for f in flow):
+        return flow
+    inside = {id(n) for n in ast.walk(target)}
+    return [f for f in flow if f.kind != "imds" or id(f.node) not in inside]
+
+
+def _address_of(send: ast.AST) -> ast.AST | None:
+    if not isinstance(send, ast.Call):
+        return None
+    if send.args:
+        return send.args[0]
+    return next((k.value for k in send.keywords if k.arg == "url"), None)
+
+
+def _destination(node: ast.AST) -> ast.AST | None:
+    """Where a download call saves its file: urlretrieve(url, filename), wget.download(url,
+    out=...)."""
+    if not isinstance(node, ast.Call):
+        return None
+    if len(node.args) >= 2:
+        return node.args[1]
+    return next((k.value for k in node.keywords if k.arg in {"filename", "out"}), None)
+
+
+def _path_words(scope: Scope, put: ast.AST) -> set[str]:
+    """Names and literals that identify the file a write goes to: the receiver of `.write`
+    and, when the receiver is a variable, what it was opened from."""
+    func = getattr(put, "func", None)
+    receiver = func.value if isinstance(func, ast.Attribute) else None
+    if receiver is None:
+        return set()
+    words = _words(receiver)
+    if isinstance(receiver, ast.Name):
+        for targets, value in scope.assigns:
+            if receiver.id in targets:
+                words |= _words(value)
+    return words - COMMON_WORDS
+
+
+def _words(node: ast.AST) -> set[str]:
+    found: set[str] = set()
+    for n in ast.walk(node):
+        if isinstance(n, ast.Name):
+            found.add(n.id)
+        elif isinstance(n, ast.Constant) and isinstance(n.value, str) and len(n.value) >= 3:
+            found.add(n.value.replace("\\", "/").rsplit("/", 1)[-1].lower())
+        elif isinstance(n, ast.Attribute):
+            found.add(n.attr)
+    return found - COMMON_WORDS
+
+
+# Words every path expression and command share: they say nothing about which file is meant.
+COMMON_WORDS = frozenset(
+    {"os", "path", "join", "sys", "self", "open", "subprocess", "shutil", "Path", "pathlib",
+     "executable", "environ", "getenv", "expanduser", "dirname", "abspath", "str", "format",
+     "wb", "w", "ab", "a", "w+", "wb+", "utf-8", "utf8", "encoding", "mode", "name", "tempfile",
+     "gettempdir", "cwd", "home", "f", "file", "fp", "fh", "out", "tmp", "temp", "data",
+     "stdout", "stderr", "stdin", "buffer", "write", "read"}
+)  # fmt: skip
 
 
 ENTROPY_SAMPLE = 4096
@@ -245,6 +459,8 @@ def _process_rating(kind: str, reach: Reach) -> tuple[str, Severity]:
         return "code.decode-exec", DECODE_EXEC[reach]
     if kind == "lolbin":
         return "code.process-spawn", LOLBIN[reach]
+    if kind == "exfil":
+        return "code.exfiltration", EXFIL[reach]
     if kind == "reverse-shell":
         return "code.process-spawn", REVERSE_SHELL[reach]
     if kind == "recon":

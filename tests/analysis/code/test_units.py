@@ -101,8 +101,10 @@ PREFILTER = [
      "a send next to a tunnel host"),
     (b"import requests\nrequests.get('https://example.org/docs')\n", False,
      "a send next to an ordinary URL"),
-    (b"import subprocess, requests\nsubprocess.run(['ls'])\nrequests.get(u)\n", False,
-     "a process next to a send at runtime can only make a low finding"),
+    (b"import subprocess, requests\nsubprocess.run(['ls'])\nrequests.get(u)\n", True,
+     "a process next to a download at runtime: a dropper may start what it fetched"),
+    (b"import subprocess, json\nsubprocess.run(['ls'])\njson.dumps(u)\n", False,
+     "a process with nothing fetched or decoded near it"),
     (b"import subprocess\nsubprocess.run('curl x | sh', shell=True)\n", True,
      "a process running curl"),
 ]  # fmt: skip

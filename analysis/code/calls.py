@@ -1,0 +1,168 @@
+"""Calls between the functions of one module: what a helper returns and where its arguments go.
+
+Real payloads hide behind small helpers: `def b64(s): return b64decode(s)` before the decoded
+text is written and run, `def run(cmd): Popen(cmd, shell=True)` before `run("powershell ...")`,
+`def send(data): sock.sendto(data, addr)` before the host name is sent. Each function gets a
+summary (the kinds of data its return value carries; which kinds of call each parameter reaches),
+and every call of it, by name or as `self.name(...)`, adds to the calling scope the facts the
+helper stands for, at the call: a decode where its result is used, a spawn of the argument given.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from analysis.code.facts import FLOWING, SELF, Fact, Scope, propagate
+
+# What a parameter can reach inside a helper; data flowing there through a call counts as if
+# the caller made that call itself.
+REACHED = frozenset({"spawn", "send", "sink", "put"})
+ROUNDS = 2  # a helper calling a helper: enough for the wrappers seen in real code
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """What calling one function does, seen from the caller."""
+
+    name: str
+    params: tuple[str, ...]
+    returns: tuple[Fact, ...]  # facts whose data the return value carries
+    into: tuple[tuple[str, Fact], ...]  # (parameter, the call it reaches)
+
+
+def link(scopes: list[Scope]) -> None:
+    """Add to each scope the facts its calls of the module's own functions stand for."""
+    functions: dict[str, list[Scope]] = {}
+    for scope in scopes[1:]:  # two classes may both define run(): either may be the one called
+        functions.setdefault(scope.name, []).append(scope)
+    for _ in range(ROUNDS):
+        summaries = {name: summarize(found) for name, found in functions.items()}
+        summaries = {name: s for name, s in summaries.items() if s.returns or s.into}
+        added = False
+        for scope in scopes:
+            known = {_key(f) for f in scope.facts}
+            new = [f for call in scope.sites for f in _facts_at(call, summaries, scope)
+                   if _key(f) not in known]  # fmt: skip
+            if new:
+                scope.facts.extend(new)
+                propagate(scope)
+                added = True
+        if not added:
+            return
+
+
+def summarize(scopes: list[Scope]) -> Summary:
+    """One summary for the functions of one name."""
+    returns = tuple(
+        f
+        for s in scopes
+        for value in s.returns
+        for f in s.flows(value, FLOWING)
+        if f.kind != "shady" or "://" in f.detail  # a URL reached through a variable is not named
+    )
+    into = tuple(pair for s in scopes for pair in _into(s))
+    return Summary(scopes[0].name, scopes[0].params, returns, into)
+
+
+def _into(scope: Scope) -> Iterator[tuple[str, Fact]]:
+    origins = _origins(scope)
+    params = set(scope.params)
+    for fact in scope.of(*REACHED):
+        for param in sorted(_used(fact.node, origins) & params):
+            yield param, fact
+    for fact in scope.of("put"):  # download_file(url, path): path names a file of payload
+        carried = payload(scope, fact.node)
+        receiver = getattr(fact.node.func, "value", None)  # type: ignore[attr-defined]
+        if carried is not None and receiver is not None:
+            for param in sorted(_used(receiver, origins) & params):
+                yield param, Fact("drop", fact.node, carried)
+
+
+def payload(scope: Scope, put: ast.AST) -> str | None:
+    """'download' or 'decode' when a write puts fetched or decoded data into its file."""
+    data = put_data(put)
+    if data is None:
+        return None
+    if scope.flows(data, frozenset({"download", "send"})):
+        return "download"
+    return "decode" if scope.flows(data, frozenset({"decode"})) else None
+
+
+def put_data(node: ast.AST) -> ast.AST | None:
+    """The data a write call puts: its first argument (or data=/text= keyword)."""
+    if not isinstance(node, ast.Call):
+        return None
+    if node.args:
+        return node.args[0]
+    return next((k.value for k in node.keywords if k.arg in {"data", "text", "s"}), None)
+
+
+def _origins(scope: Scope) -> dict[str, set[str]]:
+    """Variable -> the parameters its value was computed from (two passes, as for taint)."""
+    origins: dict[str, set[str]] = {p: {p} for p in scope.params}
+    for _ in range(2):
+        for targets, value in scope.assigns:
+            found = _used(value, origins)
+            for name in targets:
+                origins.setdefault(name, set()).update(found)
+    return origins
+
+
+def _used(node: ast.AST, origins: dict[str, set[str]]) -> set[str]:
+    arguments = _arguments(node) if isinstance(node, ast.Call) else [node]
+    found: set[str] = set()
+    for argument in arguments:
+        for n in ast.walk(argument):
+            if type(n) is ast.Name and n.id in origins:
+                found |= origins[n.id]
+    return found
+
+
+def _arguments(call: ast.Call) -> list[ast.AST]:
+    """What a call is given, its receiver included: `f.write(data)` puts data into f."""
+    func = call.func
+    receiver = [func.value] if isinstance(func, ast.Attribute) else []
+    return [*receiver, *call.args, *(k.value for k in call.keywords)]
+
+
+def _facts_at(call: ast.Call, summaries: dict[str, Summary], caller: Scope) -> Iterator[Fact]:
+    name, method = _callee(call)
+    summary = summaries.get(name) if name else None
+    if summary is None or summary.name == caller.name:
+        return
+    for fact in summary.returns:
+        yield Fact(fact.kind, call, fact.detail)
+    given = _given(call, summary.params[1:] if method else summary.params)
+    for param, fact in summary.into:
+        argument = given.get(param)
+        if argument is not None:
+            yield Fact(fact.kind, _stand_in(call, argument), fact.detail)
+
+
+def _callee(call: ast.Call) -> tuple[str | None, bool]:
+    func = call.func
+    if type(func) is ast.Name:
+        return func.id, False
+    if type(func) is ast.Attribute and type(func.value) is ast.Name and func.value.id in SELF:
+        return func.attr, True
+    return None, False
+
+
+def _given(call: ast.Call, params: tuple[str, ...]) -> dict[str, ast.expr]:
+    given = dict(zip(params, call.args, strict=False))
+    given |= {k.arg: k.value for k in call.keywords if k.arg is not None}
+    return given
+
+
+def _stand_in(call: ast.Call, argument: ast.expr) -> ast.Call:
+    """A call of the helper with only the argument that reaches the inner call, placed where
+    the helper is called: the rules read it as they would read the inner call itself."""
+    node = ast.Call(func=call.func, args=[argument], keywords=[])
+    return ast.copy_location(node, call)
+
+
+def _key(fact: Fact) -> tuple[str, str, int, int]:
+    node = fact.node
+    return fact.kind, fact.detail, getattr(node, "lineno", 0), getattr(node, "col_offset", 0)
