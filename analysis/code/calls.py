@@ -14,7 +14,7 @@ import ast
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from analysis.code.facts import FLOWING, SELF, Fact, Scope, propagate
+from analysis.code.facts import FLOWING, Fact, Scope, propagate
 
 # What a parameter can reach inside a helper; data flowing there through a call counts as if
 # the caller made that call itself.
@@ -129,7 +129,7 @@ def _arguments(call: ast.Call) -> list[ast.AST]:
 
 def _facts_at(call: ast.Call, summaries: dict[str, Summary], caller: Scope) -> Iterator[Fact]:
     name, method = _callee(call)
-    summary = summaries.get(name) if name else None
+    summary = summaries.get(name)
     if summary is None or summary.name == caller.name:
         return
     for fact in summary.returns:
@@ -141,13 +141,12 @@ def _facts_at(call: ast.Call, summaries: dict[str, Summary], caller: Scope) -> I
             yield Fact(fact.kind, _stand_in(call, argument), fact.detail)
 
 
-def _callee(call: ast.Call) -> tuple[str | None, bool]:
+def _callee(call: ast.Call) -> tuple[str, bool]:
+    """The function's name, and whether it is a method (a site is f(...) or self.f(...))."""
     func = call.func
-    if type(func) is ast.Name:
+    if isinstance(func, ast.Name):
         return func.id, False
-    if type(func) is ast.Attribute and type(func.value) is ast.Name and func.value.id in SELF:
-        return func.attr, True
-    return None, False
+    return func.attr, True  # type: ignore[attr-defined]
 
 
 def _given(call: ast.Call, params: tuple[str, ...]) -> dict[str, ast.expr]:

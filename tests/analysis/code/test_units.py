@@ -7,11 +7,13 @@ import ast
 
 import pytest
 
+from analysis.code import commands
+from analysis.code.calls import link, put_data
 from analysis.code.facts import collect
 from analysis.code.hits import Reach
 from analysis.code.names import Names
 from analysis.code.text import MAX_PER_WORD, MAX_SKIPPED, worth_parsing
-from analysis.code.threats import entropy
+from analysis.code.threats import address_of, destination, entropy
 
 NAMES = [
     ("x = 'ev' + 'al'", "x", "fold", "eval", "a module-level string built from literals"),
@@ -142,3 +144,68 @@ def test_not_deep_reads_module_code_and_the_functions_it_calls() -> None:
     spawned = [f.node.lineno for s in scopes for f in s.of("spawn")]  # type: ignore[attr-defined]
     assert spawned == [3], "boot() runs on import and is read; later() is not"
     assert [f.node.lineno for s in collect(tree, names) for f in s.of("spawn")] == [3, 5]  # type: ignore[attr-defined]
+
+
+# (literal, text it stands for, reason)
+BASE64_TEXTS = [
+    ("Y3VybCBodHRwczovL3guZXhhbXBsZS9p", "curl https://x.example/i", "a command in base64"),
+    ("ZWNobyBoaQpscwo=", "echo hi\nls\n", "a two-line script"),
+    ("not base64 at all!", None, "characters outside the alphabet"),
+    ("AAEC" * 8, None, "bytes that are not text"),
+    ("QUJD" * 20_000, None, "longer than anything decoded here"),
+    ("Y3VybCBodHRwczovL3guZXhhbXBsZS9pA", None, "a length base64 cannot have"),
+]
+
+
+@pytest.mark.parametrize(
+    ("literal", "text", "reason"), BASE64_TEXTS, ids=[c[2] for c in BASE64_TEXTS]
+)
+def test_base64_text(literal: str, text: str | None, reason: str) -> None:
+    assert commands.base64_text(literal) == text, reason
+
+
+# (call, the data it puts, where it sends, where it saves)
+CALL_PARTS = [
+    ("f.write(payload)", "payload", "payload", None),
+    ("p.write_text(text=payload)", "payload", None, None),
+    ("f.write(mode=1)", None, None, None),
+    ("requests.post(url='https://x.example', data=d)", "d", "'https://x.example'", None),
+    ("urlopen(req).read()", None, "req", None),
+    ("urlretrieve(u, 'a.exe')", "u", "u", "'a.exe'"),
+    ("wget.download(u, out='a.exe')", "u", "u", "'a.exe'"),
+    ("f.close()", None, None, None),
+]
+
+
+@pytest.mark.parametrize(("call", "data", "address", "saved"), CALL_PARTS)
+def test_call_parts(call: str, data: str | None, address: str | None, saved: str | None) -> None:
+    node = ast.parse(call, mode="eval").body
+    shown = [
+        None if n is None else ast.unparse(n)
+        for n in (put_data(node), address_of(node), destination(node))
+    ]
+    assert shown == [data, address, saved]
+    assert (
+        put_data(ast.Name("x")) is address_of(ast.Name("x")) is destination(ast.Name("x")) is None
+    )
+
+
+def test_a_helper_of_a_helper_is_followed() -> None:
+    source = (
+        "import base64\ndef inner(s):\n    return base64.b64decode(s)\n"
+        "def outer(s):\n    return inner(s)\nexec(outer(P))\n"
+    )
+    tree = ast.parse(source)
+    names = Names()
+    names.learn(tree.body)
+    scopes = collect(tree, names)
+    link(scopes)
+    assert [f.kind for f in scopes[0].facts if f.kind == "decode"] == ["decode"]
+
+
+def test_functions_bound_by_odd_targets_stay_inline() -> None:
+    source = "self.f = lambda s: b64decode(s)\na = b = lambda s: s\n(lambda: 1)()\ndef g():\n    return\n"
+    tree = ast.parse(source)
+    names = Names()
+    names.learn(tree.body)
+    assert [s.name for s in collect(tree, names)] == ["<module>", "g"]
