@@ -55,8 +55,8 @@ def _concatenated(node: ast.BinOp, names: Names) -> str:
 
 
 def classify(command: str | None) -> str:
-    """reverse-shell, download-run, encoded, exfil, lolbin, recon, shell, build, other or
-    dynamic."""
+    """reverse-shell, download-run, encoded, exfil, lolbin, recon, launch, shell, build, other
+    or dynamic."""
     if command is None:
         return "dynamic"
     for kind, pattern in PATTERNS:
@@ -67,9 +67,16 @@ def classify(command: str | None) -> str:
         kind = classify(inner)
         return kind if kind in {"recon", "download-run", "encoded", "exfil"} else "shell"
     first = program(command)
+    launched = LAUNCHED.search(command.strip().split(" ", 1)[0].strip("'\""))
+    if first == "start" or (launched and first not in vocab.BUILD_TOOLS):
+        return "launch"
     if first == UNKNOWN or first in vocab.BUILD_TOOLS or first.endswith("-config"):
         return "build"  # an unknown program name is most often a found compiler or tool
     return "other"
+
+
+# A Windows program or script started by file name: installs and imports have no reason to.
+LAUNCHED = re.compile(r"\.(?:exe|scr|bat|cmd|msi|com|pif)$", re.IGNORECASE)
 
 
 def program(command: str) -> str:

@@ -44,6 +44,8 @@ DROP_DOWNLOAD = {R.INSTALL: C, R.STARTUP: C, R.IMPORT: C, R.COMMAND: H, R.RUNTIM
 DROP_CODE = {R.INSTALL: H, R.STARTUP: H, R.IMPORT: M, R.COMMAND: L, R.RUNTIME: L}
 DROP_PAYLOAD = {R.INSTALL: C, R.STARTUP: C, R.IMPORT: C, R.COMMAND: H, R.RUNTIME: H}
 PAYLOAD_MIN = 16  # a literal this long inside an exec'd expression is a payload, not a name
+SHIPPED_BLOB = 200  # a module-level base64 or hex literal this long ships a payload
+BLOB_TEXT = re.compile(r"[A-Za-z0-9+/=_\\x-]+")
 
 
 class Threats:
@@ -121,6 +123,11 @@ class Threats:
         used = {n.id for n in ast.walk(arg) if isinstance(n, ast.Name)}
         nodes += [value for targets, value in scope.assigns if used & set(targets)]
         strings = self.names.strings
+        if any(
+            len(v) >= SHIPPED_BLOB and BLOB_TEXT.fullmatch(v[:SHIPPED_BLOB])
+            for v in strings.values()
+        ):
+            return True  # the payload sits in a module-level blob, named in a way we cannot follow
         return any(
             (
                 isinstance(n, ast.Constant)
@@ -334,7 +341,7 @@ PAYLOAD_TEXT = re.compile(
 
 
 # Command classes from the weakest up: a decoded command is at least "encoded".
-STRENGTH = ("dynamic", "build", "other", "shell", "recon", "lolbin", "encoded", "exfil",
+STRENGTH = ("dynamic", "build", "other", "shell", "launch", "recon", "lolbin", "encoded", "exfil",
             "download-run", "reverse-shell")  # fmt: skip
 
 
@@ -430,8 +437,10 @@ def _words(node: ast.AST) -> set[str]:
             found.add(n.id)
         elif isinstance(n, ast.Constant) and isinstance(n.value, str):
             found |= _path_pieces(n.value)
-        elif isinstance(n, ast.Attribute):
-            found.add(n.attr)
+        elif isinstance(n, ast.Attribute) and not (
+            isinstance(n.value, ast.Name) and n.value.id in MODULES
+        ):
+            found.add(n.attr)  # self.exe_path, not sys.executable
     return found - COMMON_WORDS
 
 
@@ -441,10 +450,12 @@ def _path_pieces(text: str) -> set[str]:
     return {p for p in pieces if len(p) >= 3}
 
 
+# Modules whose attributes name no file of the code's own (sys.executable, os.sep).
+MODULES = frozenset({"os", "sys", "subprocess", "shutil", "tempfile", "pathlib", "path"})
 # Words every path expression and command share: they say nothing about which file is meant.
 COMMON_WORDS = frozenset(
     {"os", "path", "join", "sys", "self", "open", "subprocess", "shutil", "Path", "pathlib",
-     "executable", "environ", "getenv", "expanduser", "dirname", "abspath", "str", "format",
+     "environ", "getenv", "expanduser", "dirname", "abspath", "str", "format",
      "wb", "w", "ab", "a", "w+", "wb+", "utf-8", "utf8", "encoding", "mode", "name", "tempfile",
      "gettempdir", "cwd", "home", "f", "file", "fp", "fh", "out", "tmp", "temp", "data",
      "stdout", "stderr", "stdin", "buffer", "write", "read"}
@@ -494,7 +505,7 @@ def _process_rating(kind: str, reach: Reach) -> tuple[str, Severity]:
         return "code.exfiltration", EXFIL[reach]
     if kind == "reverse-shell":
         return "code.process-spawn", REVERSE_SHELL[reach]
-    if kind == "recon":
+    if kind in {"recon", "launch"}:
         return "code.process-spawn", RECON.get(reach, N)
     if kind == "other":
         return "code.process-spawn", OTHER_PROCESS.get(reach, N)

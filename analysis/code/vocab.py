@@ -218,19 +218,31 @@ EXFIL_SHELL = re.compile(
 )
 # Commands that ask who the user is and what the machine and its network are: what a stealer
 # runs first. (uname stays a build tool: builds ask it for the platform.)
+# A command of a compound line (after ;, &&, ||, |) counts as well as the first; so do listings
+# of the whole file system and of /proc, and DNS lookups of a name (a beacon that passes any
+# egress filter).
 RECON = re.compile(
-    r"^\s*(?:whoami|hostname|id|ipconfig|ifconfig|systeminfo|tasklist|wmic|printenv|env|arp"
-    r"|net\s+(?:user|localgroup|view|config)|nltest|cmdkey|quser|netstat|ip\s+a(?:ddr)?"
-    r"|cat\s+/etc/(?:passwd|shadow|hosts)|getent)\b",
+    r"(?:^|[;&|]\s*)(?:whoami|hostname|id|ipconfig|ifconfig|systeminfo|tasklist|wmic|printenv"
+    r"|env|arp|net\s+(?:user|localgroup|view|config)|nltest|cmdkey|quser|netstat|ip\s+a(?:ddr)?"
+    r"|cat\s+/etc/(?:passwd|shadow|hosts)|getent)\b"
+    r"|(?:^|[;&|]\s*)(?:ls\s+(?:-\w+\s+)*/(?:proc)?(?=[\s;&|>]|$)"
+    r"|nslookup\s+\S|dig\s+(?:@\S+\s+)?[\w{]|host\s+(?:-\w+\s+\w+\s+)?[\w{][\w.{}-]*\.\w)",
     re.IGNORECASE,
 )
+# A fetch whose output is started: piped into a shell or python, or saved and then run
+# (`curl -o x.exe URL && x.exe`, `&& start x`, `&& py %TEMP%/x.pyw`).
 DOWNLOAD_RUN = re.compile(
     r"(?:curl|wget|iwr|Invoke-WebRequest|DownloadString|DownloadFile|Start-BitsTransfer)\b"
     r".*(?:\|\s*(?:sudo\s+)?(?:ba|z|da)?sh\b|\|\s*python|&&\s*(?:chmod|\./|(?:ba)?sh\b)"
-    r"|\biex\b|Invoke-Expression|Start-Process|;\s*\./)",
+    r"|\biex\b|Invoke-Expression|Start-Process|;\s*\./"
+    r"|(?:&&|;|&)\s*(?:start\s+(?:/\w+\s+)*|pyw?\s+|pythonw?3?\s+)?[\w%~:\\/.{}-]*"
+    r"\.(?:exe|bat|cmd|ps1|vbs|scr|pyw?|sh)\b)",
     re.IGNORECASE,
 )
-ENCODED_SHELL = re.compile(r"powershell.*\s-e(?:nc|ncodedcommand)?\s+[A-Za-z0-9+/=]{16,}", re.I)
+# powershell -enc with the blob in the command, or filled in at run time.
+ENCODED_SHELL = re.compile(
+    r"powershell.*\s-e(?:nc|ncodedcommand)?\s+(?:[A-Za-z0-9+/=]{16,}|\{\})", re.I
+)
 # What a wrapper runs: `bash -c 'whoami'` is whoami, `cmd /c start x.exe` is start x.exe.
 WRAPPED = re.compile(
     r"^(?:(?:/usr)?/bin/)?(?:ba|z|da)?sh\s+(?:-\w+\s+)*-c\s+|^cmd(?:\.exe)?\s+/[ck]\s+",

@@ -144,8 +144,8 @@ CASES = [
      "code.process-spawn", H, "powershell with a list of flags added"),
     (setup_py("import os, subprocess\nhere = os.path.dirname(os.path.abspath(__file__))\n"
               "subprocess.Popen([os.path.join(here, 'bin', 'svc.exe'), '--install'])\n"),
-     "code.process-spawn", L, "a program shipped in the tree, run at install: named by its last "
-     "piece, low alone (a bundled binary it names is raised to high)"),
+     "code.process-spawn", M, "a Windows program shipped in the tree, started at install: named by "
+     "its last piece, medium (a bundled binary it names is raised to high)"),
     (setup_py("import subprocess\nfrom pathlib import Path\n"
               "subprocess.Popen([Path(__file__).parent / 'bin' / 'agent'])\n"),
      "code.process-spawn", L, "the same, joined with pathlib's /"),
