@@ -13,6 +13,7 @@ from analysis.code.names import BUILTIN_HOLDERS, PATH_JOINS, Names, is_reverse_s
 
 ENV_TAKE_ALL = frozenset({"copy", "items", "keys", "values"})
 PUTS = frozenset({"write", "writelines", "write_bytes", "write_text"})  # data into a file
+RECEIVES = frozenset({"recv", "recvfrom", "recv_into", "makefile"})
 SOURCES = frozenset({"env", "env-all", "host", "cred", "imds", "keys"})
 STRONG_SOURCES = frozenset({"env-all", "cred", "imds", "keys"})
 
@@ -373,6 +374,8 @@ def _call(node: ast.Call, parent: ast.AST, names: Names) -> Iterator[Fact]:
         yield Fact("download", node, q or leaf)
     if kind == "send":
         yield from _sent_to(node, names)
+        if leaf in RECEIVES:  # what a socket receives is data from the network too
+            yield Fact("download", node, q or leaf)
     if leaf in PUTS and (node.args or node.keywords):
         yield Fact("put", node, q or leaf)
     if q in PATH_JOINS or leaf == "joinpath":

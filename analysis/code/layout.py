@@ -19,8 +19,8 @@ SCRIPTS_DIR = re.compile(r"^[^/]+\.data/scripts/([^/]+)$")
 # virtualenv shipped inside an sdist) is never installed as one.
 ENTRY_POINTS = re.compile(r"^(?:src/)?(?:[^/]+\.(?:dist|egg)-info|EGG-INFO)/entry_points\.txt$")
 NOT_SHIPPED = re.compile(
-    r"(?:^|/)(?:tests?|testing|docs?|examples?|benchmarks?)/|(?:^|/)test_[^/]*\.py$"
-    r"|_tests?\.py$",
+    r"(?:^|/)(?:tests?|testing|docs?|examples?|benchmarks?|site-packages|\.?venv)/"
+    r"|(?:^|/)test_[^/]*\.py$|_tests?\.py$",
     re.IGNORECASE,
 )
 STARTUP_MODULES = frozenset({"sitecustomize.py", "usercustomize.py"})

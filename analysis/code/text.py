@@ -51,7 +51,7 @@ SHELL_WORDS = (b"curl", b"wget", b"powershell", b"DownloadString", b"certutil", 
 # Near a process start: a shell fetcher, or a download or decode whose output is started.
 RUNNER_WORDS = (
     *SHELL_WORDS,
-    *(b"urlopen", b"urlretrieve", b"requests.get", b".exe"),
+    *(b"urlopen", b"urlretrieve", b"requests.get", b".exe", b"recv("),
     *(w for w in DECODE_WORDS if w not in {b"chr(", b"::-1]"}),
 )
 BROAD_WORDS = SINK_WORDS + SEND_WORDS + SPAWN_WORDS + (b"__builtins__", b"compile(")

@@ -9,18 +9,18 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
-from analysis.code import commands, vocab
+from analysis.code import commands
 from analysis.code.calls import link, payload, put_data
 from analysis.code.facts import SOURCES, STRONG_SOURCES, Fact, Scope, collect, weak_receiver
 from analysis.code.hits import Hit, Reach
-from analysis.code.names import IMPORTERS, Names
+from analysis.code.names import IMPORTERS, UNKNOWN, Names
 from analysis.model import Severity
 
 C, H, M, L, N = (Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW, Severity.INFO)
 R = Reach
 EXFIL = {R.INSTALL: C, R.STARTUP: C, R.IMPORT: H, R.COMMAND: H, R.RUNTIME: M}
 DECODE_EXEC = {R.INSTALL: C, R.STARTUP: C, R.IMPORT: C, R.COMMAND: H, R.RUNTIME: H}
-DOWNLOAD_EXEC = {R.INSTALL: C, R.STARTUP: C, R.IMPORT: H, R.COMMAND: H, R.RUNTIME: M}
+DOWNLOAD_EXEC = {R.INSTALL: C, R.STARTUP: C, R.IMPORT: H, R.COMMAND: H, R.RUNTIME: L}
 # Fetching a tool and marking it executable is what installers of helper binaries do.
 DOWNLOAD_CHMOD = {R.INSTALL: C, R.STARTUP: C, R.IMPORT: H, R.COMMAND: M, R.RUNTIME: L}
 SHADY_PAIRED = {R.INSTALL: H, R.STARTUP: H, R.IMPORT: H, R.COMMAND: M, R.RUNTIME: M}
@@ -57,6 +57,8 @@ class Threats:
         self.depth = depth  # code found in a string of code found in a string...
 
     def scope(self, scope: Scope, reach: Reach) -> Iterator[Hit]:
+        # names fold with the scope's own locals (token = '...' in this function)
+        self.names.local, self.names.local_strings = scope.local, scope.strings
         kinds = scope.kinds()
         if "sink" in kinds:
             yield from self._exec(scope, reach)
@@ -100,7 +102,8 @@ class Threats:
                 decoded = scope.flows(arg, frozenset({"decode"}))
                 fetched = scope.flows(arg, frozenset({"download", "send"}))
                 if fetched and sink.detail not in IMPORTERS:  # a module name, not code
-                    table = {**DOWNLOAD_EXEC, R.RUNTIME: H}
+                    # old clients parse data with eval; exec and compile run programs
+                    table = {**DOWNLOAD_EXEC, R.RUNTIME: L if sink.detail.endswith("eval") else H}
                     what = f"runs code fetched from the network with {sink.detail}"
                     yield self.hit("code.download-exec", table[reach], sink.node, what, reach)
                 elif decoded:
@@ -165,12 +168,10 @@ class Threats:
             return N
         if reach is not R.RUNTIME:
             return EXFIL[reach]
-        # When called, which is what it was installed for: secrets sent, or anything sent to a
-        # receiver made for stolen data, is high; secrets read next to a send, medium.
+        # When called, which is what it was installed for: secrets sent, anything sent to a
+        # receiver made for stolen data, or a keyboard hook next to a send, is high.
         keys = any(f.kind == "keys" for f in strong)  # type: ignore[attr-defined]
-        if strong_flow or (flow and shady) or keys:  # a keyboard hook next to a send: a keylogger
-            return H
-        return M if strong else L
+        return H if strong_flow or (flow and shady) or keys else L  # keys: a keylogger
 
     def _spawns(self, scope: Scope, reach: Reach) -> Iterator[Hit]:
         # A socket dup2'ed onto the standard streams hands whatever runs next to the far end.
@@ -182,13 +183,23 @@ class Threats:
             code = _python_c(_first_arg(node), self.names)
             yield from self._inline(code, reach, node, f"python -c through {spawn.detail}")
             command, kind = self._command(scope, _first_arg(node))
-            kind = "reverse-shell" if wired else kind
+            remote = _first_arg(node) is not None and bool(
+                scope.flows(_first_arg(node), frozenset({"download"}))  # type: ignore[arg-type]
+            )
+            kind = "reverse-shell" if wired or remote else kind
             check, severity = _process_rating(kind, reach)
+            if (
+                kind == "download-run"
+                and reach is R.RUNTIME
+                and (scope.of("shady") or HIDING.search(command or ""))
+            ):
+                severity = H  # a fetch piped into a shell that hides, or from a payload host
             if severity >= L:
                 runs = f"runs {command!r}" if command else "runs a process"
                 tail = (
-                    " on a socket dup2'ed to its standard streams: a reverse shell" if wired else ""
-                )
+                    " on a socket dup2'ed to its standard streams: a reverse shell" if wired
+                    else ": a command received from the network, a remote shell" if remote else ""
+                )  # fmt: skip
                 what = f"{runs} with {spawn.detail}{tail}"
                 yield self.hit(check, severity, node, what, reach, command=command or "", kind=kind)
 
@@ -238,20 +249,52 @@ class Threats:
         """A file written from decoded, downloaded or shipped code, then started: a dropper. The
         start must name what was written (its path variable, file object or file name), so a
         build that writes a version file and runs a compiler stays quiet."""
-        starts = [s for s in scope.of("spawn") if not self._handles_files(s)]
+        starts = [(s, self._program_words(s)) for s in scope.of("spawn")]
         for written, carried in self._written(scope):
-            run = next((s for s in starts if written & _words(s.node)), None)
+            run = next((s for s, program in starts if written & program), None)
             if run is not None:
                 check, table, what = carried
+                severity = table[reach]
+                if reach is R.RUNTIME and not self._disguised(scope, run, written):
+                    severity = L  # tools fetch a helper binary or script and run it
                 text = f"writes {what} to a file and starts it with {run.detail}"
-                yield self.hit(check, table[reach], run.node, text, reach)
+                yield self.hit(check, severity, run.node, text, reach)
                 return
 
-    def _handles_files(self, spawn: Fact) -> bool:
-        """`tar xf x.tar.gz`, `gcc x.c`: a program given the file, not the file started."""
-        command = commands.command_text(_first_arg(spawn.node), self.names) or ""
-        first = commands.program(command)
-        return first in FILE_TOOLS or first in vocab.BUILD_TOOLS - RUNNERS
+    def _program_words(self, spawn: Fact) -> set[str]:
+        """What names the program a spawn starts (not the files it is given): the first element
+        of an argument list or the first word of a command line, runners (python, start,
+        cmd /c, sh) skipped; a program named by a variable is named by the variable."""
+        first = _first_arg(spawn.node)
+        if isinstance(first, ast.List | ast.Tuple):
+            program = next((e for e in first.elts if not self._runner(e)), None)
+            return _words(program) if program is not None else set()
+        if first is None:
+            return set()
+        text = commands.command_text(first, self.names) or UNKNOWN
+        token = next((t for t in text.split() if t.strip("'\"").lower() not in RUNNER_WORDS), "")
+        known = _path_pieces(token) if UNKNOWN not in token else set()
+        variables = {n.id for n in ast.walk(first) if isinstance(n, ast.Name)}
+        if isinstance(first, ast.Name | ast.Attribute):  # Popen(exe): exe is the program
+            return (known | _words(first)) - COMMON_WORDS
+        return (known or variables) - COMMON_WORDS
+
+    def _runner(self, node: ast.expr) -> bool:
+        text = self.names.fold(node) or self.names.qualname(node) or ""
+        return text.lower() in RUNNER_WORDS or text == "sys.executable" or text.startswith("-")
+
+    def _disguised(self, scope: Scope, run: Fact, written: set[str]) -> bool:
+        """What separates a dropper from a tool installer when it runs only on request: a
+        Windows program or script, a receiver made for payloads, or a start that hides."""
+        command = commands.command_text(_first_arg(run.node), self.names) or ""
+        named = written | _path_pieces(command)
+        keywords = {k.arg for k in getattr(run.node, "keywords", ())}
+        return (
+            any(EXECUTABLE.search(w) for w in named)
+            or bool(scope.of("shady"))
+            or bool(keywords & {"creationflags", "startupinfo"})
+            or HIDING.search(command) is not None
+        )
 
     def _written(
         self, scope: Scope
@@ -371,14 +414,24 @@ CARRIED = {
     "download": ("code.download-exec", DROP_DOWNLOAD, "downloaded data"),
     "decode": ("code.decode-exec", DECODE_EXEC, "decoded data"),
 }
-# Programs that read, unpack or move a file they are given.
-FILE_TOOLS = frozenset(
-    {"tar", "unzip", "7z", "7za", "gzip", "gunzip", "bzip2", "xz", "zstd", "file", "cp", "mv",
-     "ls", "cat", "rm", "del", "copy", "move", "xattr", "attrib", "sha256sum", "md5sum",
-     "shasum", "openssl", "gpg", "unrar", "hdiutil", "installer", "dpkg", "rpm"}
+# Words before the program on a command line: interpreters and launchers that start the file
+# named next, and their flags.
+RUNNER_WORDS = frozenset(
+    {"start", "/b", "/min", "/wait", "cmd", "cmd.exe", "/c", "/k", "call", "python", "python3",
+     "pythonw", "pythonw.exe", "python.exe", "py", "pyw", "sh", "bash", "zsh", "wscript",
+     "cscript", "wscript.exe", "cscript.exe", "powershell", "powershell.exe", "-file",
+     "-executionpolicy", "bypass", "-windowstyle", "hidden", "-noprofile", "open", "xdg-open",
+     "nohup", "sudo", "exec", '""', "./"}
 )  # fmt: skip
-# Build tools that start the file they are given.
-RUNNERS = frozenset({"sh", "bash", "python", "python3"})
+EXECUTABLE = re.compile(
+    r"\.(?:exe|scr|bat|cmd|vbs|vbe|js|jse|hta|ps1|pyw|msi|jar|com|pif|dll)$", re.IGNORECASE
+)
+# A start that hides its window or its output, or leaves it running in the background.
+HIDING = re.compile(
+    r"\bstart\s+/b\b|pythonw|-w(?:indowstyle)?\s+hidden|\bnohup\b|>\s*/dev/null|&\s*$"
+    r"|\bdisown\b|CREATE_NO_WINDOW|DETACHED_PROCESS",
+    re.IGNORECASE,
+)
 SAVERS = ("urlretrieve", "wget.download")  # downloads that write the file themselves
 
 
@@ -454,10 +507,9 @@ def _path_pieces(text: str) -> set[str]:
 MODULES = frozenset({"os", "sys", "subprocess", "shutil", "tempfile", "pathlib", "path"})
 # Words every path expression and command share: they say nothing about which file is meant.
 COMMON_WORDS = frozenset(
-    {"os", "path", "join", "sys", "self", "open", "subprocess", "shutil", "Path", "pathlib",
-     "environ", "getenv", "expanduser", "dirname", "abspath", "str", "format",
-     "wb", "w", "ab", "a", "w+", "wb+", "utf-8", "utf8", "encoding", "mode", "name", "tempfile",
-     "gettempdir", "cwd", "home", "f", "file", "fp", "fh", "out", "tmp", "temp", "data",
+    {"os", "join", "sys", "self", "open", "subprocess", "shutil", "Path", "pathlib", "environ",
+     "getenv", "expanduser", "dirname", "abspath", "str", "format", "wb", "w", "ab", "a", "w+",
+     "wb+", "utf-8", "utf8", "encoding", "mode", "tempfile", "gettempdir", "cwd", "home",
      "stdout", "stderr", "stdin", "buffer", "write", "read"}
 )  # fmt: skip
 

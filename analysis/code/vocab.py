@@ -193,7 +193,7 @@ LOLBINS = re.compile(
 # A shell whose standard streams are a network connection.
 REVERSE_SHELL = re.compile(
     r"/dev/(?:tcp|udp)/|\bn(?:c|cat|etcat)\b[^|;&]*\s-[a-z]*[ec]\s|\bmkfifo\b[^;]*;?.*\bnc\b"
-    r"|\bsocat\b.*\bexec:",
+    r"|\bsocat\b.*\btcp\d?(?:-connect)?:.*\bexec:|\bsocat\b.*\bexec:.*\btcp\d?(?:-connect)?:",
     re.IGNORECASE,
 )
 # Decoding a blob and piping it into an interpreter: what powershell -enc does for sh.

