@@ -304,7 +304,7 @@ def propagate(scope: Scope) -> None:
 
 
 FLOWING = frozenset(
-    {"env", "env-all", "host", "cred", "imds", "keys", "decode", "download", "shady"}
+    {"env", "env-all", "host", "cred", "imds", "keys", "decode", "download", "recv", "shady"}
 )
 
 
@@ -374,8 +374,8 @@ def _call(node: ast.Call, parent: ast.AST, names: Names) -> Iterator[Fact]:
         yield Fact("download", node, q or leaf)
     if kind == "send":
         yield from _sent_to(node, names)
-        if leaf in RECEIVES:  # what a socket receives is data from the network too
-            yield Fact("download", node, q or leaf)
+        if leaf in RECEIVES:  # what a socket receives: a remote peer's bytes
+            yield Fact("recv", node, q or leaf)
     if leaf in PUTS and (node.args or node.keywords):
         yield Fact("put", node, q or leaf)
     if q in PATH_JOINS or leaf == "joinpath":

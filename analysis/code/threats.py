@@ -102,8 +102,11 @@ class Threats:
                 decoded = scope.flows(arg, frozenset({"decode"}))
                 fetched = scope.flows(arg, frozenset({"download", "send"}))
                 if fetched and sink.detail not in IMPORTERS:  # a module name, not code
-                    # old clients parse data with eval; exec and compile run programs
-                    table = {**DOWNLOAD_EXEC, R.RUNTIME: L if sink.detail.endswith("eval") else H}
+                    # When called: code from an address the package names is a trojan's;
+                    # from an address it is given, a capability (and old clients parse
+                    # responses with eval).
+                    trojan = self._fixed_source(scope) and not sink.detail.endswith("eval")
+                    table = {**DOWNLOAD_EXEC, R.RUNTIME: H if trojan else L}
                     what = f"runs code fetched from the network with {sink.detail}"
                     yield self.hit("code.download-exec", table[reach], sink.node, what, reach)
                 elif decoded:
@@ -152,7 +155,10 @@ class Threats:
             if len(flow) < len(scope.flows(send.node, SOURCES)):  # it asks the metadata service
                 strong = [f for f in strong if f.kind != "imds"]
             strong_flow = any(f.kind in STRONG_SOURCES for f in flow)
-            severity = self._exfil_severity(reach, flow, strong, shady, strong_flow)
+            # when called, the receiver must be the address of this send, not a URL somewhere
+            # else in a long function
+            to_shady = bool(shady) if reach is not R.RUNTIME else _to_shady(scope, send.node)
+            severity = self._exfil_severity(reach, flow, strong, to_shady, strong_flow)
             if severity >= L:
                 rated.append((severity, send, sorted({f.detail for f in flow or strong})))
         if rated:
@@ -183,9 +189,7 @@ class Threats:
             code = _python_c(_first_arg(node), self.names)
             yield from self._inline(code, reach, node, f"python -c through {spawn.detail}")
             command, kind = self._command(scope, _first_arg(node))
-            remote = _first_arg(node) is not None and bool(
-                scope.flows(_first_arg(node), frozenset({"download"}))  # type: ignore[arg-type]
-            )
+            remote = self._remote(scope, _first_arg(node), kind)
             kind = "reverse-shell" if wired or remote else kind
             check, severity = _process_rating(kind, reach)
             if (
@@ -202,6 +206,25 @@ class Threats:
                 )  # fmt: skip
                 what = f"{runs} with {spawn.detail}{tail}"
                 yield self.hit(check, severity, node, what, reach, command=command or "", kind=kind)
+
+    def _fixed_source(self, scope: Scope) -> bool:
+        """The scope fetches from an address written into the package (or a payload host)."""
+        for fact in scope.of("download", "send"):
+            target = address_of(fact.node)
+            text = self.names.fold(target) if isinstance(target, ast.expr) else None  # type: ignore[redundant-expr]
+            if text is not None and "://" in text:
+                return True
+        return bool(scope.of("shady"))
+
+    @staticmethod
+    def _remote(scope: Scope, command: ast.expr | None, kind: str) -> bool:
+        """A command a socket received, or a whole command line fetched from the network (a
+        URL fetched into `git clone {url}` is an argument, not a command)."""
+        if command is None:
+            return False
+        if scope.flows(command, frozenset({"recv"})):
+            return True
+        return kind == "dynamic" and bool(scope.flows(command, frozenset({"download"})))
 
     def _inline(self, code: str | None, reach: Reach, at: ast.AST, how: str) -> Iterator[Hit]:
         """The threats in Python code a string holds and the module runs (exec('...'),
@@ -444,6 +467,15 @@ def _not_asking_imds(send: ast.AST, flow: list[Fact]) -> list[Fact]:
     inside = {id(n) for n in ast.walk(target)}
     asked = any(f.kind == "imds" and id(f.node) in inside for f in flow)
     return [f for f in flow if f.kind != "imds" or not asked]
+
+
+def _to_shady(scope: Scope, send: ast.AST) -> bool:
+    """The send goes to a receiver made for stolen data: its address names one (directly, held
+    in a variable, or in a module-level constant the send was found to use)."""
+    if any(f.kind == "shady" and f.node is send for f in scope.facts):
+        return True
+    target = address_of(send)
+    return target is not None and bool(scope.flows(target, frozenset({"shady"})))
 
 
 def address_of(send: ast.AST) -> ast.AST | None:

