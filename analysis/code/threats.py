@@ -211,7 +211,7 @@ class Threats:
         """The scope fetches from an address written into the package (or a payload host)."""
         for fact in scope.of("download", "send"):
             target = address_of(fact.node)
-            text = self.names.fold(target) if isinstance(target, ast.expr) else None  # type: ignore[redundant-expr]
+            text = self.names.fold(target) if isinstance(target, ast.expr) else None
             if text is not None and "://" in text:
                 return True
         return bool(scope.of("shady"))
