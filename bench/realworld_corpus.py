@@ -383,7 +383,7 @@ def fetch_random_set(cache: Path, count: int, threads: int) -> None:
         "source": "../shared/eval/benign.tsv",
         "seed": RANDOM_SEED,
         "drawn": "the first N names of a seeded shuffle (random_corpus.random_projects)",
-        "files": "every file of the latest release",
+        "file_rule": "every file of the latest release",
     }
     run_set(cache, "random", random_projects(count), True, threads, drawn)
 
@@ -393,7 +393,7 @@ def fetch_top_set(cache: Path, count: int, threads: int) -> None:
         "source": "../shared/eval/top.tsv",
         "seed": None,
         "drawn": "the first N names by download rank",
-        "files": "the latest release's sdist and one wheel (pure py3, else CPython 3.11 "
+        "file_rule": "the latest release's sdist and one wheel (pure py3, else CPython 3.11 "
         "manylinux x86_64, else the first): top projects ship dozens of wheels, "
         "many over the 50 MB cap",
     }

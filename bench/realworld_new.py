@@ -55,7 +55,7 @@ def fetch_new_set(cache: Path, count: int, threads: int) -> None:
         "seed": NEW_SEED,
         "drawn": f"the first N of a seeded shuffle whose first upload (over all "
         f"files of all releases) is within {NEW_WINDOW.days} days of fetched_at",
-        "files": "every file of the latest release",
+        "file_rule": "every file of the latest release",
         "window_since": utc_iso(since),
         "candidates": len(candidates),
         "looked_at": looked_at,
