@@ -122,7 +122,9 @@ ARCHIVE_CHECKS: tuple[Check, ...] = (
           "A truncated stream, bad header, bad CRC or unsupported compression stopped reading "
           "(or skipped a zip member); PyPI validates uploads, so this is odd but usually benign."),
     _meta("archive.path-traversal", Severity.HIGH, 70, "Path traversal",
-          "A member whose path climbs out of the extraction directory (../) after normalisation."),
+          "A member whose path climbs out of the extraction directory (../) after normalisation; "
+          "medium for a README or licence taken from the repository above the project (pip "
+          "refuses such an sdist)."),
     _meta("archive.absolute-path", Severity.HIGH, 70, "Absolute path",
           "A member at an absolute path (/x, C:\\x, \\\\server\\x)."),
     _meta("archive.link", Severity.HIGH, 60, "Symbolic or hard link",

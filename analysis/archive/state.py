@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -17,6 +18,13 @@ _REFUSALS = {
     ids.ABSOLUTE: "has an absolute path",
     ids.DEEP_PATH: "is nested deeper than the limit",
 }
+
+
+_DOCS = re.compile(
+    r"(?:^|/)(?:README|LICEN[CS]E|COPYING|CHANGELOG|CHANGES|NOTICE|AUTHORS)[^/]*$"
+    r"|\.(?:md|rst|txt)$",
+    re.IGNORECASE,
+)
 
 
 class StopReading(Exception):
@@ -85,7 +93,11 @@ class Reading:
             summary = f"{verdict.path} {_REFUSALS[verdict.refusal]}; not read."
             deep = verdict.refusal == ids.DEEP_PATH
             evidence = {"limit": self.limits.max_depth, "value": verdict.key.count("/") + 1}
-            self.flag(verdict.refusal, verdict.path, summary, evidence if deep else None)
+            # a README packed from the repository above the project (a monorepo's setup.py
+            # naming ../README.md) climbs out too, and pip refuses the sdist: medium
+            docs = verdict.refusal == ids.TRAVERSAL and _DOCS.search(verdict.key) is not None
+            self.flag(verdict.refusal, verdict.path, summary, evidence if deep else None,
+                      severity=Severity.MEDIUM if docs else None)  # fmt: skip
             return None
         return verdict
 

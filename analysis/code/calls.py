@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from analysis.code.facts import FLOWING, Fact, Scope, propagate
+from analysis.code.vocab import CONNECTS
 
 # What a parameter can reach inside a helper; data flowing there through a call counts as if
 # the caller made that call itself.
@@ -70,7 +71,9 @@ def _into(scope: Scope) -> Iterator[tuple[str, Fact]]:
     origins = _origins(scope)
     params = set(scope.params)
     for fact in scope.of(*REACHED):
-        reached = _program(fact.node) if fact.kind == "spawn" else fact.node
+        if fact.kind == "send" and fact.detail.rpartition(".")[2] in CONNECTS:
+            continue  # where a socket connects is not what it sends
+        reached = _program(scope, fact.node) if fact.kind == "spawn" else fact.node
         for param in sorted(_used(reached, origins) & params):
             yield param, fact
     for fact in scope.of("put"):  # download_file(url, path): path names a file of payload
@@ -111,13 +114,17 @@ def _origins(scope: Scope) -> dict[str, set[str]]:
     return origins
 
 
-def _program(spawn: ast.AST) -> ast.AST:
+def _program(scope: Scope, spawn: ast.AST) -> ast.AST:
     """The part of a spawn that names what runs: its command, or the first item of its
-    argument list. A parameter that only fills in an argument (a file for pandoc) does not make
-    the helper run what it is given."""
+    argument list (also when the list was built in a variable first). A parameter that only
+    fills in an argument (a file for pandoc) does not make the helper run what it is given."""
     command = command_of(spawn)
     if command is None:
         return ast.Constant(None)
+    if isinstance(command, ast.Name):
+        built = [v for targets, v in scope.assigns if targets == [command.id]]
+        if built and isinstance(built[-1], ast.List | ast.Tuple):
+            command = built[-1]
     if not isinstance(command, ast.List | ast.Tuple):
         return command
     first = command.elts[:1]

@@ -106,18 +106,29 @@ def _unwrapped(command: str) -> str | None:
 
 
 BASE64 = re.compile(r"[A-Za-z0-9+/=_-]{16,}")
+HEX = re.compile(r"(?:[0-9a-fA-F]{2}){8,}")
 MAX_DECODED = 64 * 1024
 
 
-def base64_text(literal: str) -> str | None:
-    """The printable text a base64 literal stands for (a command hidden from reviewers), or
-    None when it is not base64 of text."""
+def decoded_text(literal: str) -> str | None:
+    """The command text a hex or base64 literal stands for (a command hidden from reviewers),
+    or None when it is neither, or does not decode to printable ASCII."""
     literal = literal.strip()
-    if len(literal) > MAX_DECODED or not BASE64.fullmatch(literal):
+    if len(literal) > MAX_DECODED:
+        return None
+    if HEX.fullmatch(literal):
+        return _printable(bytes.fromhex(literal))
+    if not BASE64.fullmatch(literal):
         return None
     try:
         raw = base64.b64decode(literal + "=" * (-len(literal) % 4), altchars=b"-_", validate=True)
     except (binascii.Error, ValueError):
         return None
-    text = raw.decode("utf-8", "replace")
+    return _printable(raw)
+
+
+def _printable(raw: bytes) -> str | None:
+    if not raw.isascii():
+        return None
+    text = raw.decode("ascii")
     return text if all(c.isprintable() or c in "\n\r\t" for c in text) else None

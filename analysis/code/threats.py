@@ -210,6 +210,22 @@ class Threats:
                 what = f"{runs} with {spawn.detail}{tail}"
                 yield self.hit(check, severity, node, what, reach, command=command or "", kind=kind)
 
+    def _decodes_literal(self, scope: Scope, node: ast.AST) -> bool:
+        """A decoder feeding `node` is given a literal the package ships (a blob, not data)."""
+        inside = {id(n) for part in _feeding(scope, node) for n in ast.walk(part)}
+        for fact in scope.of("decode"):
+            func = getattr(fact.node, "func", None)
+            given = [*getattr(fact.node, "args", ())[:1], getattr(func, "value", None)]
+            sizes = [self._literal_size(g) for g in given if isinstance(g, ast.expr)]
+            if id(fact.node) in inside and any(n >= PAYLOAD_MIN for n in sizes):
+                return True
+        return False
+
+    def _literal_size(self, node: ast.expr) -> int:
+        if isinstance(node, ast.Constant) and isinstance(node.value, bytes):
+            return len(node.value)
+        return len(self.names.fold(node) or "")
+
     def _fixed_source(self, scope: Scope, arg: ast.AST) -> bool:
         """What `arg` runs was fetched from an address written into the package (the fetch is
         in the argument or in what its names were assigned), or the scope names a payload
@@ -230,7 +246,15 @@ class Threats:
             return False
         if scope.flows(command, frozenset({"recv"})):
             return True
-        return kind == "dynamic" and bool(scope.flows(command, frozenset({"download"})))
+        if kind != "dynamic":
+            return False
+        # the command itself is the answer (r.text, r.json()['cmd']), not a list or a string
+        # that an answer fills in
+        if isinstance(command, BUILT):
+            return False
+        parts = _feeding(scope, command, rounds=2, whole=True)
+        inside = {id(n) for part in parts for n in ast.walk(part)}
+        return any(id(f.node) in inside for f in scope.of("download"))
 
     def _inline(self, code: str | None, reach: Reach, at: ast.AST, how: str) -> Iterator[Hit]:
         """The threats in Python code a string holds and the module runs (exec('...'),
@@ -261,12 +285,12 @@ class Threats:
         kind = commands.classify(command)
         if first is None or not scope.flows(first, frozenset({"decode"})):
             return command, kind
-        revealed = next(filter(None, map(commands.base64_text, _literals(first))), None)
+        revealed = next(filter(None, map(commands.decoded_text, _literals(first))), None)
         if revealed is not None:
             return revealed, max(commands.classify(revealed), "encoded", key=STRENGTH.index)
         # a command hidden in a blob the package ships; decoded data from elsewhere (a file,
         # an answer) in a command is what tools do
-        hidden = reach is not R.RUNTIME or self._has_payload(scope, first, reach)
+        hidden = reach is not R.RUNTIME or self._decodes_literal(scope, first)
         return command, "encoded" if hidden else kind
 
     def _download_run(self, scope: Scope, reach: Reach) -> Iterator[Hit]:
@@ -480,12 +504,17 @@ def _not_asking_imds(send: ast.AST, flow: list[Fact]) -> list[Fact]:
     return [f for f in flow if f.kind != "imds" or not asked]
 
 
-def _feeding(scope: Scope, node: ast.AST, rounds: int = 3) -> list[ast.AST]:
-    """`node` and the values assigned to the names it uses, and to theirs, a few steps back."""
+BUILT = (ast.List, ast.Tuple, ast.JoinedStr, ast.BinOp, ast.Dict, ast.Set)
+
+
+def _feeding(scope: Scope, node: ast.AST, rounds: int = 3, whole: bool = False) -> list[ast.AST]:
+    """`node` and the values assigned to the names it uses, and to theirs, a few steps back
+    (`whole`: only through values that are not built from pieces)."""
     found = [node]
     names = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
     for _ in range(rounds):
         values = [value for targets, value in scope.assigns if names & set(targets)]
+        values = [v for v in values if not (whole and isinstance(v, BUILT))]
         found += values
         names |= {n.id for v in values for n in ast.walk(v) if isinstance(n, ast.Name)}
     return found

@@ -266,6 +266,15 @@ def test_unread(
 DIST_WHEEL = zip_bytes([("pkg/__init__.py", b"x = 1\n"), ("pkg-1.0.dist-info/METADATA", b"")])
 PLAIN_TAR = tar_bytes([SETUP], mode="w")
 
+
+def test_a_readme_from_above_the_project_is_medium() -> None:
+    contents = read_archive("pkg-1.0.tar.gz", tar_bytes([("pkg-1.0/../../README.md", b"x"), SETUP]))
+    (finding,) = [f for f in contents.findings if f.check_id == "archive.path-traversal"]
+    assert finding.severity is Severity.MEDIUM
+    code = read_archive("pkg-1.0.tar.gz", tar_bytes([("pkg-1.0/../../evil.py", b"x")]))
+    assert [f.severity for f in code.findings] == [Severity.HIGH]
+
+
 # (filename, data, kind read, container, reason): the content decides, the disguise is a finding.
 DISGUISED = [
     ("pkg-1.0.tar.gz", DIST_WHEEL, ArchiveKind.WHEEL, "zip", "a wheel named .tar.gz is a wheel"),

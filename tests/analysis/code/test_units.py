@@ -154,14 +154,16 @@ BASE64_TEXTS = [
     ("AAEC" * 8, None, "bytes that are not text"),
     ("QUJD" * 20_000, None, "longer than anything decoded here"),
     ("Y3VybCBodHRwczovL3guZXhhbXBsZS9pA", None, "a length base64 cannot have"),
+    ("6563686f2068656c6c6f", "echo hello", "a command in hex"),
+    ("c3ee8f03a4c9" * 4, None, "hex of bytes that are not text"),
 ]
 
 
 @pytest.mark.parametrize(
     ("literal", "text", "reason"), BASE64_TEXTS, ids=[c[2] for c in BASE64_TEXTS]
 )
-def test_base64_text(literal: str, text: str | None, reason: str) -> None:
-    assert commands.base64_text(literal) == text, reason
+def test_decoded_text(literal: str, text: str | None, reason: str) -> None:
+    assert commands.decoded_text(literal) == text, reason
 
 
 # (call, the data it puts, where it sends, where it saves)
