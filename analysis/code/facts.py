@@ -35,6 +35,7 @@ class Scope:
     taint: dict[str, set[str]] = field(default_factory=dict)  # variable -> kinds flowing in
     assigns: list[tuple[list[str], ast.AST]] = field(default_factory=list)
     calls: set[str] = field(default_factory=set)  # plain names called here
+    refs: set[str] = field(default_factory=set)  # plain names handed to calls (callbacks)
     local: dict[str, str] = field(default_factory=dict)  # name -> network object it holds
     strings: dict[str, str] = field(default_factory=dict)  # name -> literal text assigned
     params: tuple[str, ...] = ()  # a function's parameters, in order
@@ -95,7 +96,7 @@ def _plain(node: ast.AST) -> str:
 def _walk_called(deferred: list[Frame], module: Scope, scopes: list[Scope], names: Names) -> None:
     """The deferred functions that code run on import calls, and those they call in turn."""
     waiting = {id(f[0]): f for f in deferred}
-    called = set(module.calls)
+    called = module.calls | module.refs
     while waiting:
         ready = [f for f in waiting.values() if _function_name(f[0], f[1]) in called]
         if not ready:
@@ -105,8 +106,8 @@ def _walk_called(deferred: list[Frame], module: Scope, scopes: list[Scope], name
             before = len(scopes)
             _walk(function, module, scopes, names, None, parent)
             for scope in scopes[before:]:
-                called |= scope.calls | {site.func.attr for site in scope.sites
-                                         if isinstance(site.func, ast.Attribute)}  # fmt: skip
+                called |= scope.calls | scope.refs | {site.func.attr for site in scope.sites
+                                                      if isinstance(site.func, ast.Attribute)}  # fmt: skip
 
 
 def _function_name(node: ast.AST, parent: ast.AST) -> str | None:
@@ -238,7 +239,12 @@ def _record_with(node: ast.AST, scope: Scope) -> None:
 
 
 def _record_call(node: ast.AST, scope: Scope) -> None:
-    func = node.func  # type: ignore[attr-defined]
+    call: ast.Call = node  # type: ignore[assignment]
+    func = call.func
+    leaf = func.id if type(func) is ast.Name else getattr(func, "attr", "")
+    if leaf in SCHEDULERS:  # Thread(target=f), Timer(10, f), atexit.register(f): f will run
+        scope.refs.update(a.id for a in (*call.args, *(k.value for k in call.keywords))
+                          if type(a) is ast.Name)  # fmt: skip
     if type(func) is ast.Name:
         scope.calls.add(func.id)
         scope.sites.append(node)  # type: ignore[arg-type]
@@ -247,6 +253,11 @@ def _record_call(node: ast.AST, scope: Scope) -> None:
 
 
 SELF = frozenset({"self", "cls"})
+# Calls that run a function they are handed, soon and on their own.
+SCHEDULERS = frozenset(
+    {"Thread", "Timer", "Process", "register", "start_new_thread", "submit", "run_in_executor",
+     "call_later", "call_soon", "to_thread"}
+)  # fmt: skip
 
 
 def _record_return(node: ast.AST, scope: Scope) -> None:

