@@ -112,7 +112,7 @@ METADATA_CHECKS: tuple[Check, ...] = (
 ARCHIVE_CHECKS: tuple[Check, ...] = (
     _meta("archive.not-an-archive", Severity.MEDIUM, 40, "Not an archive",
           "A .whl, .egg, .zip or .tar.* file whose bytes are no archive format at all; not read."),
-    _meta("archive.wrong-extension", Severity.MEDIUM, 45, "Content does not match the extension",
+    _meta("archive.wrong-extension", Severity.HIGH, 60, "Content does not match the extension",
           "A distribution file that is another container than its name says (a wheel named "
           ".tar.gz): read by its content, as a content-sniffing installer would, and the "
           "disguise itself is reported. A zip with a .dist-info directory is read as a wheel."),
@@ -192,12 +192,17 @@ CODE_CHECKS: tuple[Check, ...] = (
     _meta("code.process-spawn", Severity.MEDIUM, 50, "Process at install time",
           "Runs a command at install, start or import time that is not a build tool (a "
           "compiler, configure, make, git, touch, ... or a program found at run time): low for "
-          "an unclassified program (builds run sass, pnpm, ant), medium for reconnaissance "
-          "(whoami, hostname, net user, ipconfig, ...); high for powershell, certutil, mshta, "
+          "an unclassified program (builds run sass, pnpm, ant), medium for a Windows program "
+          "started by name, high for reconnaissance (whoami, hostname, net user, ipconfig, a "
+          "listing of / or /proc, a DNS lookup), for powershell, certutil, mshta, wscript, "
           "crontab and other fetch-or-persist commands, and for rm -rf of / or ~; critical for "
-          "a process started after a socket is dup2'ed onto the standard streams (a reverse "
-          "shell). A program shipped in the tree is named by its last path piece "
-          "(os.path.join, pathlib's /); a bundled binary the command names is raised to high."),
+          "a reverse shell (a process on a socket dup2'ed onto the standard streams, /dev/tcp, "
+          "nc -e, socat over TCP). Commands are read through sh -c and cmd /c wrappers and "
+          "compound lines; a command decoded from a base64 or hex literal is read as what it "
+          "decodes to. Wherever it runs, a command received on a socket, or a whole command "
+          "line fetched over HTTP, is a remote shell (high). A program shipped in the tree is "
+          "named by its last path piece (os.path.join, pathlib's /); a bundled binary the "
+          "command names is raised to high."),
     _meta("code.shady-url", Severity.LOW, 25, "Shady URL",
           "A webhook with its token, a paste, tunnel or request-catcher host, an IP lookup "
           "service or a public IP literal in code (not docstrings), in a URL or a "
@@ -210,7 +215,8 @@ CODE_CHECKS: tuple[Check, ...] = (
           "os.path.join or pathlib's /. A multi-line string (a shell template) names no file."),
     _meta("code.obfuscation", Severity.LOW, 25, "Obfuscation",
           "PyArmor runtime, builtins reached through getattr or __dict__, code hidden after "
-          "long runs of spaces, long high-entropy strings; medium when it reaches exec at "
+          "long runs of spaces (high where code runs on its own), long high-entropy strings; "
+          "medium when it reaches exec at "
           "install, start or import, high there when exec's name is built up ('ex' + 'ec'). "
           "getattr(builtins, 'exec') written out is a Python 2 compat idiom: low. The PyArmor "
           "runtime is medium in code run at install, start or import."),

@@ -49,6 +49,7 @@ def _check_code(contents: ArchiveContents) -> tuple[Finding, ...]:
     roots = [m for m in contents.members if plan.reach.get(m.path) in FOLLOWED]
     for member in roots:
         _follow(plan, member, trees)
+    _run_by_name(plan, contents.members)
     hits = [(path, hit) for path, found in plan.hits.items() for hit in found]
     for member in contents.members:
         found = _member_hits(plan, member, trees)
@@ -56,6 +57,24 @@ def _check_code(contents: ArchiveContents) -> tuple[Finding, ...]:
             found = (_demoted(hit) for hit in found)  # tests and docs run only on request
         hits += [(member.path, hit) for hit in found]
     return report.findings(contents.filename, hits)
+
+
+RUNS_FILES = (b"python", b"exec", b"subprocess", b"system(", b"Popen", b"runpy")
+
+
+def _run_by_name(plan: layouts.Layout, members: tuple[Member, ...]) -> None:
+    """A Python file that install-time code names and runs (`python pre_install.py`,
+    exec(open('stage.py').read())) runs at install time too, wherever pip would put it."""
+    hooks = [m for m in members if plan.reach.get(m.path) in (Reach.INSTALL, Reach.STARTUP)]
+    hooks = [m for m in hooks if any(w in m.data for w in RUNS_FILES)]
+    if not hooks:
+        return
+    for member in members:
+        base = member.path.rpartition("/")[2]
+        if base.endswith(".py") and base != "__init__.py" and member not in hooks:
+            for hook in hooks:
+                if base.encode() in hook.data:
+                    plan.raise_to(member.path, plan.reach[hook.path])
 
 
 def _demoted(hit: Hit) -> Hit:
@@ -164,11 +183,9 @@ def _tree_hits(
 ) -> Iterator[Hit]:
     names = Names()
     names.learn(tree.body)
-    whole = (
-        reach is Reach.COMMAND
-        or plan.rel(member.path) == "setup.py"
-        or member.path.endswith(".pth")
-    )
+    # setup.py, what it imports or runs, in-tree build backends, .pth lines: the install (or
+    # every start) is what all their functions are there for
+    whole = reach in (Reach.COMMAND, Reach.INSTALL, Reach.STARTUP) or member.path.endswith(".pth")
     # an imported module's functions run only when called: read them closely only when
     # they could hold a runtime threat
     deep = reach is not Reach.IMPORT or whole or text.worth_parsing(member.data, Reach.RUNTIME)

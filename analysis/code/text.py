@@ -268,7 +268,9 @@ def _hidden_tails(data: bytes, reach: Reach) -> Iterator[Hit]:
         if tail.startswith((b"#", b'"', b"'", b"\\")) or not CODE_WORDS.search(tail):
             continue
         line = data[: match.start()].count(b"\n") + 1
-        yield Hit("code.obfuscation", Severity.MEDIUM, line, line, tail.decode("utf-8", "replace")[:200],
+        # hidden where code runs on its own is a payload's disguise; when called, a stray tail
+        severity = Severity.HIGH if reach.rank >= Reach.IMPORT.rank else Severity.MEDIUM
+        yield Hit("code.obfuscation", severity, line, line, tail.decode("utf-8", "replace")[:200],
                   "hides code after a long run of spaces, off the right edge of the screen", reach,
                   {"technique": "whitespace"})  # fmt: skip
 

@@ -32,7 +32,9 @@ REVERSE_SHELL = {R.INSTALL: C, R.STARTUP: C, R.IMPORT: C, R.COMMAND: C, R.RUNTIM
 # Running a program is a capability: builds run sass, jekyll, pnpm, ant. Asking who and where
 # the machine is, is reconnaissance.
 OTHER_PROCESS = {R.INSTALL: L, R.STARTUP: L, R.IMPORT: L}
-RECON = {R.INSTALL: M, R.STARTUP: M, R.IMPORT: M, R.COMMAND: L}
+RECON = {R.INSTALL: H, R.STARTUP: H, R.IMPORT: H, R.COMMAND: L}
+# A Windows program started by name: a dropped binary's start, or a shipped tool's.
+LAUNCH = {R.INSTALL: M, R.STARTUP: M, R.IMPORT: M, R.COMMAND: L}
 SHELL_PROCESS = {R.INSTALL: L, R.STARTUP: L}
 TRICK = {R.INSTALL: M, R.STARTUP: M, R.IMPORT: M, R.COMMAND: L, R.RUNTIME: L}
 HIDDEN_EXEC = {R.INSTALL: H, R.STARTUP: H, R.IMPORT: H, R.COMMAND: M, R.RUNTIME: L}
@@ -652,8 +654,10 @@ def _process_rating(kind: str, reach: Reach) -> tuple[str, Severity]:
         return "code.exfiltration", EXFIL[reach]
     if kind == "reverse-shell":
         return "code.process-spawn", REVERSE_SHELL[reach]
-    if kind in {"recon", "launch"}:
+    if kind == "recon":
         return "code.process-spawn", RECON.get(reach, N)
+    if kind == "launch":
+        return "code.process-spawn", LAUNCH.get(reach, N)
     if kind == "other":
         return "code.process-spawn", OTHER_PROCESS.get(reach, N)
     if kind in {"shell", "dynamic"}:

@@ -297,7 +297,7 @@ def test_disguised_archives_are_read_by_content(
     assert contents.kind is kind, reason
     assert contents.members, reason
     (finding,) = [f for f in contents.findings if f.check_id == "archive.wrong-extension"]
-    assert finding.severity is Severity.MEDIUM
+    assert finding.severity is Severity.HIGH
     assert finding.evidence["actual"] == actual, reason
     assert actual in finding.summary
     assert filename in finding.summary

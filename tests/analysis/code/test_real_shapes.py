@@ -90,7 +90,7 @@ CASES = [
     (setup_py("import subprocess\nsubprocess.run(['wscript', 'helper.vbs'])\n"),
      "code.process-spawn", H, "a Windows script host started at install"),
     (setup_py("import subprocess\nsubprocess.run('sh -c \"whoami\"', shell=True)\n"),
-     "code.process-spawn", M, "reconnaissance inside a shell wrapper"),
+     "code.process-spawn", H, "reconnaissance inside a shell wrapper"),
     (setup_py("import os\nos.system(bytes.fromhex(CMD).decode())\n"),
      "code.decode-exec", C, "a command decoded from hex at install is hidden"),
     ({"demo/cli.py": "import os\ndef clear():\n    os.system('cls')\n"}, "code.process-spawn", None,
