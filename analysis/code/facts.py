@@ -219,6 +219,9 @@ def _bind_network(node: ast.AST, scope: Scope, names: Names) -> None:
         return
     if not isinstance(value, ast.Call):
         return
+    if getattr(value.func, "attr", "") == "wrap_socket":  # a TLS socket sends like the socket
+        scope.local[target.id] = "socket.socket()"
+        return
     q = names.qualname(value) or ""
     if q.split(".", 1)[0] in vocab.NET_MODULES:
         scope.local[target.id] = q

