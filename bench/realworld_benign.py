@@ -24,7 +24,7 @@ import sys
 import time
 import traceback
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -312,7 +312,7 @@ def shares(severities: Sequence[Severity]) -> dict[str, dict[str, float]]:
     return {level.label: {"count": n, "share": n / total} for level, n in counts.items()}
 
 
-def checks_at(assessments: Iterator[Assessment] | Sequence[Assessment]) -> dict[str, int]:
+def checks_at(assessments: Iterable[Assessment]) -> dict[str, int]:
     """Per check, the releases where it fires at medium or above."""
     counts: Counter[str] = Counter()
     for a in assessments:
@@ -374,11 +374,16 @@ def problem_row(v: Verdicts, result: FileResult, error: str | None) -> dict[str,
 
 def render(section: Mapping[str, Any]) -> str:
     """A table of shares, full verdict beside metadata alone, then each flagged release."""
+    return "\n".join([*render_table(section), *render_flagged(section)])
+
+
+def render_table(section: Mapping[str, Any]) -> list[str]:
+    seconds = section["file_seconds_per_release"]
     lines = [
         f"{section['set']}: {section['releases']} releases, {section['files']} files read "
         f"({section['files_too_large']} over the cap, {section['files_left_out']} left out), "
-        f"{len(section['crashes'])} crashes; files {section['file_seconds_per_release']['median'] * 1e3:.0f} ms "
-        f"median a release, p90 {section['file_seconds_per_release']['p90'] * 1e3:.0f} ms",
+        f"{len(section['crashes'])} crashes, {len(section['reader_failures'])} reader failures; "
+        f"files {seconds['median'] * 1e3:.0f} ms a release (median), p90 {seconds['p90'] * 1e3:.0f} ms",
         f"{'at least':10} {'full':>14} {'metadata only':>16}",
     ]
     for level in LEVELS:
@@ -387,10 +392,13 @@ def render(section: Mapping[str, Any]) -> str:
             f"{level.label:10} {full['count']:5} {full['share']:7.2%} "
             f"{meta['count']:7} {meta['share']:7.2%}"
         )
-    lines.append(
-        "checks at medium+: "
-        + ", ".join(f"{c} {n}" for c, n in section["checks_at_medium"].items())
-    )
+    for key in ("checks_at_medium", "metadata_checks_at_medium"):
+        lines.append(f"{key}: " + ", ".join(f"{c} {n}" for c, n in section[key].items()))
+    return lines
+
+
+def render_flagged(section: Mapping[str, Any]) -> list[str]:
+    lines = []
     for row in section["flagged"]:
         lines.append(
             f"\n{row['project']} {row['version']}: {row['severity']} ({row['score']}), "
@@ -402,8 +410,8 @@ def render(section: Mapping[str, Any]) -> str:
             for f in row["findings"]
         ]
     for kind in ("crashes", "reader_failures"):
-        lines += [f"{kind} {c['project']} {c['filename']}: {c['error']}" for c in section[kind]]
-    return "\n".join(lines)
+        lines += [f"{kind}: {c['project']} {c['filename']}: {c['error']}" for c in section[kind]]
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -333,7 +333,7 @@ def run_set(
             "requested": len(projects),
             "fetched_at": first_run,
             "updated_at": utc_iso(datetime.now(UTC)),
-            "seconds": seconds,
+            "last_run_seconds": seconds,
             "file_cap": FILE_CAP,
             "release_cap": RELEASE_CAP,
             "releases": [asdict(o) for o in rows if isinstance(o, Release)],
