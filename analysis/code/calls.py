@@ -38,20 +38,35 @@ def link(scopes: list[Scope]) -> None:
     functions: dict[str, list[Scope]] = {}
     for scope in scopes[1:]:  # two classes may both define run(): either may be the one called
         functions.setdefault(scope.name, []).append(scope)
+    called = {_callee(site)[0] for scope in scopes for site in scope.sites}
+    functions = {name: found for name, found in functions.items() if name in called}
+    summaries: dict[str, Summary] = {}
+    changed = set(functions)
     for _ in range(ROUNDS):
-        summaries = {name: summarize(found) for name, found in functions.items()}
-        summaries = {name: s for name, s in summaries.items() if s.returns or s.into}
-        added = False
-        for scope in scopes:
-            known = {_key(f) for f in scope.facts}
-            new = [f for call in scope.sites for f in _facts_at(call, summaries, scope)
-                   if _key(f) not in known]  # fmt: skip
-            if new:
-                scope.facts.extend(new)
-                propagate(scope)
-                added = True
-        if not added:
+        for name in changed:  # a summary changes only when its functions gained facts
+            summary = summarize(functions[name])
+            if summary.returns or summary.into:
+                summaries[name] = summary
+        grown = _apply(scopes, summaries)
+        changed = {name for name, found in functions.items() if any(id(s) in grown for s in found)}
+        if not grown:
             return
+
+
+def _apply(scopes: list[Scope], summaries: dict[str, Summary]) -> set[int]:
+    """Add the facts calls stand for; the ids of the scopes that gained some."""
+    grown = set()
+    for scope in scopes:
+        if not scope.sites or not summaries:
+            continue
+        known = {_key(f) for f in scope.facts}
+        new = [f for call in scope.sites for f in _facts_at(call, summaries, scope)
+               if _key(f) not in known]  # fmt: skip
+        if new:
+            scope.facts.extend(new)
+            propagate(scope)
+            grown.add(id(scope))
+    return grown
 
 
 def summarize(scopes: list[Scope]) -> Summary:
@@ -68,6 +83,8 @@ def summarize(scopes: list[Scope]) -> Summary:
 
 
 def _into(scope: Scope) -> Iterator[tuple[str, Fact]]:
+    if not scope.params or not any(f.kind in REACHED for f in scope.facts):
+        return  # most functions hand nothing of their arguments to a sink
     origins = _origins(scope)
     params = set(scope.params)
     for fact in scope.of(*REACHED):

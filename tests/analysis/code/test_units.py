@@ -204,6 +204,30 @@ def test_a_helper_of_a_helper_is_followed() -> None:
     assert [f.kind for f in scopes[0].facts if f.kind == "decode"] == ["decode"]
 
 
+HELPERS = [
+    ("import socket\ndef conn(host):\n    s = socket.socket()\n    s.connect((host, 80))\nconn(H)\n",
+     set(), "where a helper's socket connects is not something it sends"),
+    ("def save(path, text):\n    open(path, 'w').write(text)\nsave(P, 'x')\n",
+     {"put"}, "a helper writing what it is given drops nothing fetched"),
+    ("def save(f):\n    f.write()\nsave(x)\n", set(), "a write of nothing"),
+    ("def save(f):\n    f.write(flush=True)\nsave(x)\n", {"put"}, "a write of no known data"),
+    ("import requests\ndef get(path, url):\n    open(path, 'wb').write(requests.get(url).content)\n"
+     "get(P, U)\n", {"put", "send", "drop"}, "a helper saving a download drops it at the caller"),
+    ("import os\ndef run(c):\n    os.system(c)\ndef unused(c):\n    os.system(c)\nrun(C)\n",
+     {"spawn"}, "only the helpers called are summarised"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("source", "kinds", "reason"), HELPERS)
+def test_helper_summaries(source: str, kinds: set[str], reason: str) -> None:
+    tree = ast.parse(source)
+    names = Names()
+    names.learn(tree.body)
+    scopes = collect(tree, names)
+    link(scopes)
+    assert {f.kind for f in scopes[0].facts} == kinds, reason
+
+
 def test_functions_bound_by_odd_targets_stay_inline() -> None:
     source = "self.f = lambda s: b64decode(s)\na = b = lambda s: s\n(lambda: 1)()\ndef g():\n    return\n"
     tree = ast.parse(source)
