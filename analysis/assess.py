@@ -7,6 +7,7 @@ from analysis.metadata import METADATA_RULES
 from analysis.model import Assessment, ReleaseSnapshot
 from analysis.name_findings import match_finding
 from analysis.scoring import combine
+from analysis.standing import release_standing, temper
 from analysis.typosquat import match_name
 
 
@@ -17,7 +18,11 @@ def assess_name(name: str, context: AnalysisContext) -> Assessment:
 
 
 def assess_release(snapshot: ReleaseSnapshot, context: AnalysisContext) -> Assessment:
-    """Every check over one release, combined into a score and severity. Pure."""
+    """Every check over one release, combined into a score and severity. Pure.
+
+    On an established project (analysis.standing) the name findings are info and the
+    name-based metadata findings at most low, each saying why, before they are combined.
+    """
     matches = match_name(
         snapshot.project,
         context.index,
@@ -27,4 +32,5 @@ def assess_release(snapshot: ReleaseSnapshot, context: AnalysisContext) -> Asses
     findings = [match_finding(m) for m in matches]
     for rule in METADATA_RULES:
         findings.extend(rule(snapshot, context, matches))
-    return combine(findings)
+    standing = release_standing(snapshot, context.now)
+    return combine(temper(findings, snapshot.project, standing))

@@ -69,11 +69,18 @@ METADATA_CHECKS: tuple[Check, ...] = (
           "The long description has fewer than 150 characters."),
     _meta("metadata.no-project-urls", Severity.LOW, 10, "No homepage or project URLs",
           "No home page, download URL or project URL at all."),
-    _meta("metadata.foreign-repository", Severity.MEDIUM, 45, "Repository of another project",
+    _meta("metadata.foreign-repository", Severity.LOW, 20, "Repository of another project",
           "A source-hosting URL (GitHub, GitLab, Bitbucket, Codeberg) whose repository is a "
-          "popular project other than this one: borrowed credibility (starjacking)."),
-    _meta("metadata.disposable-email", Severity.MEDIUM, 40, "Disposable or placeholder e-mail",
-          "The author or maintainer e-mail is at a throwaway-inbox or placeholder domain."),
+          "popular project other than this one. Low alone: forks keep upstream's URL, "
+          "sub-packages and plugins point at their organisation's repository, templates at "
+          "theirs. Medium when the name also imitates that project: borrowed credibility "
+          "(starjacking)."),
+    _meta("metadata.disposable-email", Severity.MEDIUM, 40, "Disposable e-mail",
+          "The author or maintainer e-mail is at a throwaway-inbox provider (mailinator, "
+          "yopmail, ...)."),
+    _meta("metadata.placeholder-email", Severity.LOW, 15, "Placeholder e-mail",
+          "The author or maintainer e-mail is at a placeholder domain (example.com, email.com, "
+          "domain.com, ...), as templates and tutorials leave it; context for other signals."),
     _meta("metadata.free-email", Severity.INFO, 5, "Free e-mail provider",
           "The author or maintainer e-mail is at a free provider; common and legitimate alone, "
           "context for other signals."),
@@ -83,14 +90,16 @@ METADATA_CHECKS: tuple[Check, ...] = (
     _meta("metadata.placeholder-version", Severity.LOW, 10, "Placeholder version",
           "Version 0, 0.0, 0.0.0, 0.0.1 or 0.1: a name grabbed before there is anything in it."),
     _meta("metadata.high-first-version", Severity.MEDIUM, 45, "Absurdly high first version",
-          "The first release of a project has a major version of 50 or more, the classic "
-          "dependency-confusion trick to win over an internal package."),
-    _meta("metadata.new-project", Severity.INFO, 10, "First release of a new project",
-          "The first release of a project on PyPI (its other versions, if any, are not older); "
-          "context for other signals."),
+          "The first release of a project has a major version of 50 or more (99.0.0, "
+          "999.9.9), the classic dependency-confusion trick to win over an internal package. "
+          "A year or date as the major (2025.3.1, 20230519.1) is calendar versioning."),
+    _meta("metadata.new-project", Severity.INFO, 10, "New project",
+          "The first release of a project on PyPI, or a release of a project first uploaded "
+          "less than 90 days before it: context, and what lets a flagged name with thin "
+          "metadata reach medium."),
     _meta("metadata.dormant-release", Severity.LOW, 20, "Release after long dormancy",
-          "More than a year since the previous release; medium for a popular project, where a "
-          "sudden release can mean a taken-over account."),
+          "More than a year since the previous release: context (a maintenance release is "
+          "common; a taken-over account shows in owners, provenance, dependencies and code)."),
     _meta("metadata.new-owner", Severity.MEDIUM, 45, "New owner on a popular project",
           "A popular project has owners or maintainers it did not have at its previous release."),
     _meta("metadata.lost-provenance", Severity.MEDIUM, 45, "Lost provenance",
@@ -101,7 +110,10 @@ METADATA_CHECKS: tuple[Check, ...] = (
     _meta("metadata.new-dependency", Severity.LOW, 25, "Dependency on a brand-new project",
           "Depends on a project first seen less than 30 days ago; medium for a popular project."),
     _meta("metadata.typosquat-dependency", Severity.HIGH, 60, "Dependency on a typosquat",
-          "Depends on a name that imitates a popular project."),
+          "Depends on a name that imitates a popular project, looked up on PyPI: high when the "
+          "dependency is new (first upload under 90 days), unknown or not on PyPI; medium "
+          "when it is older; info when it is established (a year and 3 releases, or 20 "
+          "releases): a namesake, not a squat."),
     _meta("metadata.url-dependency", Severity.MEDIUM, 40, "URL dependency",
           "A requirement installed from a URL (name @ https://...) instead of from PyPI."),
     _meta("metadata.no-license", Severity.INFO, 5, "No licence",
@@ -162,7 +174,9 @@ ARCHIVE_CHECKS: tuple[Check, ...] = (
           "are expected to carry them."),
     _meta("archive.metadata-mismatch", Severity.MEDIUM, 40, "Archive metadata disagrees",
           "PKG-INFO or METADATA (or the .dist-info name) disagrees with PyPI's JSON on name, "
-          "version or dependencies; a dependency only the archive declares is the dangerous one."),
+          "version or dependencies. A dependency only the archive declares is the dangerous "
+          "one (medium; low when only an extra installs it); a name or version that differs "
+          "is a packaging mistake (low)."),
     _meta("archive.missing-metadata", Severity.LOW, 20, "Wheel without METADATA",
           "A wheel with no .dist-info/METADATA: pip refuses it."),
     # Raised by the collector (and `scan`) about a file it could not read at all.

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from analysis.index import NameIndex
-from analysis.model import Ownership, ReleaseMetadata
+from analysis.model import Ownership, ProjectFacts, ReleaseMetadata
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,3 +22,6 @@ class AnalysisContext:
     # For each normalized dependency name of the release: when our store first saw that project
     # (None: never seen or unknown). A dependency missing from the mapping was not looked up.
     dependency_first_seen: Mapping[str, datetime | None] = field(default_factory=dict)
+    # For each dependency that imitates a popular name (analysis.metadata.imitating_dependencies):
+    # its age and releases on PyPI. Missing: not looked up, not on PyPI, or the lookup failed.
+    dependency_facts: Mapping[str, ProjectFacts] = field(default_factory=dict)

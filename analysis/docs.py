@@ -11,9 +11,14 @@ HEADER = """# Checks
 <!-- Generated from analysis/checks.py by analysis.docs.render_checks_markdown(); do not edit. -->
 
 Every finding names one of these checks. The severity is what the check is worth on its own;
-`analysis/scoring.py` combines findings: a name match alone is at most **low**, a flagged name
-match plus suspicious metadata is **high**, and **critical** with two strong signals or metadata
-copied from the imitated project.
+`analysis/scoring.py` combines findings. Weak signals (a name resemblance, thin metadata, low
+file findings) may add up but stay **low**, except a flagged name on a young project (first
+release, or first upload under 90 days old) with thin metadata (two of: no description, no URL,
+a placeholder version or e-mail), which is **medium**: the fresh squat. A flagged name plus a
+medium or stronger finding is **high**, and **critical** with two of them or a decisive one
+(metadata copied from the imitated project, a look-alike dependency). On an established project
+(first upload a year before the release and 3 earlier releases, or 20 releases) name findings
+are **info** and a borrowed repository or copied text at most **low** (`analysis/standing.py`).
 """
 
 

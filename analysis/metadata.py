@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import timedelta
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from datetime import datetime, timedelta
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.version import InvalidVersion, Version
 
 from analysis.checks import CHECKS_BY_ID
 from analysis.context import AnalysisContext
-from analysis.model import Finding, ReleaseSnapshot, Severity
+from analysis.index import NameIndex
+from analysis.model import Finding, ReleaseMetadata, ReleaseSnapshot, Severity
 from analysis.names import fast_normalize, ultranormalize
-from analysis.typosquat import FLAG_STRENGTH, NameMatch, match_name
+from analysis.standing import Maturity, dependency_standing, first_release, release_standing
+from analysis.typosquat import NameMatch, match_name
 
 Rule = Callable[[ReleaseSnapshot, AnalysisContext, Sequence[NameMatch]], Iterator[Finding]]
 
@@ -21,15 +23,55 @@ MIN_DESCRIPTION = 150
 DORMANT = timedelta(days=365)
 NEW_DEPENDENCY = timedelta(days=30)
 HIGH_FIRST_MAJOR = 50
+CALENDAR_YEARS = range(1990, 2101)  # a major version in here (or a date from it) is CalVer
 PLACEHOLDER_VERSIONS = frozenset({"0", "0.0", "0.0.0", "0.0.1", "0.1", "0.0.0.0"})  # noqa: S104 - versions
-DISPOSABLE_DOMAINS = frozenset({
-    "mailinator.com", "guerrillamail.com", "guerrillamail.net", "sharklasers.com", "10minutemail.com",
-    "temp-mail.org", "tempmail.com", "tempmail.net", "yopmail.com", "trashmail.com", "getnada.com",
-    "dispostable.com", "maildrop.cc", "mintemail.com", "throwawaymail.com", "fakeinbox.com",
-    "emailondeck.com", "mohmal.com", "burnermail.io", "tempr.email", "moakt.com", "mailnesia.com",
-    "mytemp.email", "tempail.com", "spamgourmet.com", "mail.tm", "tmpmail.org", "emailfake.com",
-    "example.com", "example.org", "example.net", "test.com", "email.com", "domain.com",
-})  # fmt: skip
+THROWAWAY_DOMAINS = frozenset(
+    {
+        "10minutemail.com",
+        "burnermail.io",
+        "dispostable.com",
+        "emailfake.com",
+        "emailondeck.com",
+        "fakeinbox.com",
+        "getnada.com",
+        "guerrillamail.com",
+        "guerrillamail.net",
+        "mail.tm",
+        "maildrop.cc",
+        "mailinator.com",
+        "mailnesia.com",
+        "mintemail.com",
+        "moakt.com",
+        "mohmal.com",
+        "mytemp.email",
+        "sharklasers.com",
+        "spamgourmet.com",
+        "temp-mail.org",
+        "tempail.com",
+        "tempmail.com",
+        "tempmail.net",
+        "tempr.email",
+        "throwawaymail.com",
+        "tmpmail.org",
+        "trashmail.com",
+        "yopmail.com",
+    }
+)
+# Domains that templates and tutorials put in an author field: nobody reads mail there, but
+# that is a student's leftover far more often than a hiding attacker.
+PLACEHOLDER_DOMAINS = frozenset(
+    {
+        "domain.com",
+        "email.com",
+        "example.com",
+        "example.net",
+        "example.org",
+        "mydomain.com",
+        "test.com",
+        "yourcompany.com",
+        "yourdomain.com",
+    }
+)
 FREE_DOMAINS = frozenset({
     "gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "live.com", "yahoo.com", "aol.com",
     "icloud.com", "me.com", "protonmail.com", "proton.me", "pm.me", "qq.com", "163.com", "126.com",
@@ -70,12 +112,6 @@ def _popular(snapshot: ReleaseSnapshot, context: AnalysisContext) -> bool:
     return snapshot.project in context.index.downloads
 
 
-def _first_release(snapshot: ReleaseSnapshot) -> bool:
-    # Unknown history is not a first release: a monitor that just started must not call every
-    # old project new.
-    return snapshot.history_known and snapshot.prior is None and snapshot.prior_release_count == 0
-
-
 def empty_description(snapshot: ReleaseSnapshot, *_: object) -> Iterator[Finding]:
     text = snapshot.metadata.description.strip()
     if len(text) < MIN_DESCRIPTION:
@@ -96,32 +132,56 @@ def no_project_urls(snapshot: ReleaseSnapshot, *_: object) -> Iterator[Finding]:
         )
 
 
-def _urls(snapshot: ReleaseSnapshot) -> Iterator[tuple[str, str]]:
-    meta = snapshot.metadata
+def _urls(meta: ReleaseMetadata) -> Iterator[tuple[str, str]]:
     yield "home_page", meta.home_page
     yield "download_url", meta.download_url
     for label, url in meta.project_urls:
         yield f"project_urls.{label}", url
 
 
-def foreign_repository(
-    snapshot: ReleaseSnapshot, context: AnalysisContext, _: Sequence[NameMatch]
-) -> Iterator[Finding]:
-    own = ultranormalize(snapshot.project)
-    reported: set[str] = set()
-    for field_name, url in _urls(snapshot):
+def _repositories(meta: ReleaseMetadata) -> Iterator[tuple[str, str, tuple[str, str, str]]]:
+    """(field, url, (host, owner, repo)) for each source-hosting repository URL."""
+    for field_name, url in _urls(meta):
         for host, owner, repo in _REPOSITORY.findall(url or ""):
-            project = fast_normalize(repo.removesuffix(".git"))
-            foreign = project in context.index.downloads and ultranormalize(project) != own
-            if foreign and project not in reported:
-                reported.add(project)
-                yield finding(
-                        "metadata.foreign-repository",
-                        f"{field_name} points at {host}/{owner}/{repo}, the repository of "
-                        f"the popular project {project}.",
-                        {"field": field_name, "url": url, "repository": f"{owner}/{repo}"},
-                        target=project, fingerprint=project,
-                    )  # fmt: skip
+            yield field_name, url, (host.lower(), owner.lower(), repo.lower().removesuffix(".git"))
+
+
+def foreign_repository(
+    snapshot: ReleaseSnapshot, context: AnalysisContext, matches: Sequence[NameMatch]
+) -> Iterator[Finding]:
+    """A repository named like another popular project: low alone (forks keep upstream's URL,
+    sub-packages and plugins point at their organisation's repository, templates at theirs, and
+    many repositories share a name); medium when the name imitates that project too and the
+    URL is that project's own (as its page lists it, when we have its page): starjacking."""
+    own = ultranormalize(snapshot.project)
+    imitated = {m.target for m in matches}
+    reported: set[str] = set()
+    for field_name, url, repository in _repositories(snapshot.metadata):
+        project = fast_normalize(repository[2])
+        foreign = project in context.index.downloads and ultranormalize(project) != own
+        if foreign and project not in reported:
+            reported.add(project)
+            theirs = context.targets.get(project)
+            starjacked = project in imitated and (
+                theirs is None or repository in {r for _, _, r in _repositories(theirs)}
+            )
+            yield _foreign(field_name, url, repository, project, starjacked)
+
+
+def _foreign(
+    field_name: str, url: str, repository: tuple[str, str, str], project: str, starjacked: bool
+) -> Finding:
+    host, owner, repo = repository
+    where = f"{field_name} points at {host}/{owner}/{repo}"
+    evidence = {"field": field_name, "url": url, "repository": f"{owner}/{repo}",
+                "starjacked": starjacked}  # fmt: skip
+    if starjacked:
+        summary = f"{where}, the repository of {project}, which the name imitates."
+        return finding("metadata.foreign-repository", summary, evidence, severity=Severity.MEDIUM,
+                       score=45, target=project, fingerprint=project)  # fmt: skip
+    summary = f"{where}, a repository named like the popular project {project}."
+    return finding("metadata.foreign-repository", summary, evidence, target=project,
+                   fingerprint=project)  # fmt: skip
 
 
 def _email_domains(snapshot: ReleaseSnapshot) -> Iterator[tuple[str, str]]:
@@ -139,10 +199,16 @@ def _in(domain: str, domains: frozenset[str]) -> bool:
 
 def email_domain(snapshot: ReleaseSnapshot, *_: object) -> Iterator[Finding]:
     for field_name, domain in _email_domains(snapshot):
-        if _in(domain, DISPOSABLE_DOMAINS):
+        if _in(domain, THROWAWAY_DOMAINS):
             yield finding(
                 "metadata.disposable-email",
-                f"{field_name} is at {domain}, a throwaway-inbox or placeholder domain.",
+                f"{field_name} is at {domain}, a throwaway-inbox provider.",
+                {"field": field_name, "domain": domain}, fingerprint=domain,
+            )  # fmt: skip
+        elif _in(domain, PLACEHOLDER_DOMAINS):
+            yield finding(
+                "metadata.placeholder-email",
+                f"{field_name} is at {domain}, a placeholder domain from a template.",
                 {"field": field_name, "domain": domain}, fingerprint=domain,
             )  # fmt: skip
         elif _in(domain, FREE_DOMAINS):
@@ -183,6 +249,20 @@ def _version(text: str) -> Version | None:
         return None
 
 
+def _absurd(version: Version) -> bool:
+    """A major of HIGH_FIRST_MAJOR or more that is not a year (2025.3.1) or a date
+    (20230519.9.3, 202305.1): 99.0.0 and 999.9.9 are, the dependency-confusion pattern."""
+    if version.major < HIGH_FIRST_MAJOR:
+        return False
+    digits = str(version.major)
+    if int(digits[:4]) not in CALENDAR_YEARS:
+        return True
+    month, day = digits[4:6], digits[6:]
+    if len(digits) == 4:
+        return False
+    return not (len(month) == 2 and 1 <= int(month) <= 12 and (not day or 1 <= int(day) <= 31))
+
+
 def version_signals(snapshot: ReleaseSnapshot, *_: object) -> Iterator[Finding]:
     version = snapshot.version.strip()
     if version in PLACEHOLDER_VERSIONS:
@@ -192,7 +272,7 @@ def version_signals(snapshot: ReleaseSnapshot, *_: object) -> Iterator[Finding]:
             {"field": "version", "version": version},
         )
     parsed = _version(version)
-    if _first_release(snapshot) and parsed is not None and parsed.major >= HIGH_FIRST_MAJOR:
+    if first_release(snapshot) and parsed is not None and _absurd(parsed):
         yield finding(
             "metadata.high-first-version",
             f"The project's first release is version {version}.",
@@ -203,27 +283,42 @@ def version_signals(snapshot: ReleaseSnapshot, *_: object) -> Iterator[Finding]:
 def history_signals(
     snapshot: ReleaseSnapshot, context: AnalysisContext, _: Sequence[NameMatch]
 ) -> Iterator[Finding]:
-    if _first_release(snapshot):
-        yield finding(
-            "metadata.new-project",
-            f"This is the first release of {snapshot.project} on PyPI.",
-            {"prior_release_count": snapshot.prior_release_count},
-        )
+    standing = release_standing(snapshot, context.now)
+    if standing.maturity is Maturity.YOUNG:
+        yield _new_project(snapshot, standing.first_upload, context)
+    if first_release(snapshot):
         return
     prior = snapshot.prior
     released = snapshot.uploaded_at or context.now
     if prior is not None and prior.uploaded_at is not None:
         gap = released - prior.uploaded_at
         if gap >= DORMANT:
-            popular = _popular(snapshot, context)
+            # a maintenance release after a quiet year is common; a takeover shows elsewhere
             yield finding(
                 "metadata.dormant-release",
                 f"{gap.days} days after the previous release ({prior.version}).",
                 {"previous_version": prior.version, "previous_upload": prior.uploaded_at,
-                 "days": gap.days, "popular": popular},
-                severity=Severity.MEDIUM if popular else Severity.LOW,
-                score=40 if popular else 20,
+                 "days": gap.days, "popular": _popular(snapshot, context)},
             )  # fmt: skip
+
+
+def _new_project(
+    snapshot: ReleaseSnapshot, first_upload: datetime | None, context: AnalysisContext
+) -> Finding:
+    """The mark of a young project, which scoring reads: first release or first upload < 90 days."""
+    evidence = {"prior_release_count": snapshot.prior_release_count, "first_upload": first_upload}
+    if first_release(snapshot):
+        return finding(
+            "metadata.new-project",
+            f"This is the first release of {snapshot.project} on PyPI.",
+            evidence,
+        )
+    days = ((snapshot.uploaded_at or context.now) - first_upload).days if first_upload else 0
+    return finding(
+        "metadata.new-project",
+        f"{snapshot.project} was first uploaded {days} days before this release.",
+        evidence | {"days": days},
+    )
 
 
 def ownership_signals(
@@ -272,8 +367,8 @@ def provenance_signals(
         )
 
 
-def _requirements(snapshot: ReleaseSnapshot) -> Iterator[tuple[str, Requirement | None]]:
-    for line in snapshot.metadata.requires_dist:
+def _requirements(lines: Iterable[str]) -> Iterator[tuple[str, Requirement | None]]:
+    for line in lines:
         try:
             yield line, Requirement(line)
         except InvalidRequirement:
@@ -284,7 +379,7 @@ def dependency_signals(
     snapshot: ReleaseSnapshot, context: AnalysisContext, _: Sequence[NameMatch]
 ) -> Iterator[Finding]:
     popular = _popular(snapshot, context)
-    for line, requirement in _requirements(snapshot):
+    for line, requirement in _requirements(snapshot.metadata.requires_dist):
         if requirement is None:
             continue
         name = fast_normalize(requirement.name)
@@ -295,16 +390,55 @@ def dependency_signals(
                 {"requirement": line, "url": requirement.url}, fingerprint=name,
             )  # fmt: skip
         yield from _new_dependency(line, name, popular, context)
-        squats = [m for m in match_name(name, context.index) if m.score >= FLAG_STRENGTH]
+    lookalikes = imitating_dependencies(snapshot.metadata.requires_dist, context.index)
+    for name, (line, match) in lookalikes.items():
+        yield _typosquat_dependency(line, name, match, context)
+
+
+def imitating_dependencies(
+    requires_dist: Iterable[str], index: NameIndex
+) -> dict[str, tuple[str, NameMatch]]:
+    """Each dependency whose name imitates a popular project (a flagged match): its normalized
+    name -> the first requirement line naming it and the strongest match. The collector looks
+    these up on PyPI for AnalysisContext.dependency_facts."""
+    found: dict[str, tuple[str, NameMatch]] = {}
+    for line, requirement in _requirements(requires_dist):
+        name = fast_normalize(requirement.name) if requirement else ""
+        if requirement is None or name in found:
+            continue
+        squats = [m for m in match_name(name, index) if m.flagged]
         if squats:
-            yield finding(
-                "metadata.typosquat-dependency",
-                f"Depends on {name}, which looks like {squats[0].target} "
-                f"({squats[0].rule}).",
-                {"requirement": line, "dependency": name, "target": squats[0].target,
-                 "rule": squats[0].rule, "edit": dict(squats[0].edit)},
-                target=squats[0].target, fingerprint=name,
-            )  # fmt: skip
+            found[name] = (line, squats[0])
+    return found
+
+
+# What an imitating dependency is worth by its own standing: a new (or unknown) project with a
+# popular project's look is where a squat's payload hides. One that has lasted months on PyPI
+# is unlikely to be a live squat, an established one is a namesake, and a name with nothing to
+# install makes the release fail to install rather than run anything (its first upload will be
+# judged by its own name).
+DEPENDENCY_SEVERITY = {
+    Maturity.UNKNOWN: (Severity.HIGH, 60),
+    Maturity.YOUNG: (Severity.HIGH, 60),
+    Maturity.EMPTY: (Severity.LOW, 25),
+    Maturity.ORDINARY: (Severity.LOW, 25),
+    Maturity.ESTABLISHED: (Severity.INFO, 5),
+}
+
+
+def _typosquat_dependency(
+    line: str, name: str, match: NameMatch, context: AnalysisContext
+) -> Finding:
+    standing = dependency_standing(context.dependency_facts.get(name), context.now)
+    severity, score = DEPENDENCY_SEVERITY[standing.maturity]
+    known = "" if standing.maturity is Maturity.UNKNOWN else f"; {name} {standing.describe()}"
+    return finding(
+        "metadata.typosquat-dependency",
+        f"Depends on {name}, which looks like {match.target} ({match.rule}){known}.",
+        {"requirement": line, "dependency": name, "target": match.target, "rule": match.rule,
+         "edit": dict(match.edit), "dependency_standing": standing.as_evidence()},
+        severity=severity, score=score, target=match.target, fingerprint=name,
+    )  # fmt: skip
 
 
 def _new_dependency(

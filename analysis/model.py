@@ -68,6 +68,14 @@ class Ownership:
 
 
 @dataclass(frozen=True, slots=True)
+class ProjectFacts:
+    """How long another project has been on PyPI and how much it has released (its JSON page)."""
+
+    first_upload: datetime | None  # its earliest file; None when no file has an upload time
+    releases: int  # versions with at least one file
+
+
+@dataclass(frozen=True, slots=True)
 class Publisher:
     """A Trusted Publisher identity taken from a file's provenance."""
 

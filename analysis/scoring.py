@@ -1,10 +1,16 @@
 """Combine findings into one 0-100 score and severity, with the reasons listed.
 
-A name match alone is at most low; a flagged name match plus suspicious metadata (any finding at
-low or above) is high, and critical with two strong signals (medium or above) or metadata copied
-from the imitated project. Metadata alone is capped at the strongest finding's severity. A code
-finding keeps its own severity (decode->exec at install time is critical on its own), and a flagged
-name plus any code finding at medium or above is critical.
+Weak signals (a name resemblance, thin metadata, low archive or code findings) may add up but
+never reach medium alone, with one exception: a flagged name on a young project (the
+`metadata.new-project` mark: a first release, or a first upload under 90 days old) with thin
+metadata (two of: no description, no URL, a placeholder version or e-mail) is medium, the shape
+of a fresh squat. A flagged name plus a
+strong signal (medium or above) is high, and critical with two strong signals or a decisive one
+(metadata copied from the imitated project, a look-alike dependency). Otherwise the verdict is
+the strongest finding's severity. How established a project is lowers its name and name-based
+metadata findings before they get here (analysis.standing). A code finding keeps its own
+severity (decode->exec at install time is critical on its own), and a flagged name plus any code
+finding at medium or above is critical.
 """
 
 from __future__ import annotations
@@ -16,6 +22,16 @@ from analysis.model import Assessment, Finding, Severity
 # Each severity owns a band of the score: info 0-19, low 20-39, ... critical 80-100.
 BAND = 20
 DECISIVE = frozenset({"metadata.copied-metadata", "metadata.typosquat-dependency"})
+YOUNG = "metadata.new-project"  # the mark metadata.history_signals leaves on a young project
+THIN = frozenset(
+    {
+        "metadata.empty-description",
+        "metadata.no-project-urls",
+        "metadata.placeholder-email",
+        "metadata.placeholder-version",
+    }
+)
+THIN_ENOUGH = 2  # one gap is any hurried first upload; two is a name grabbed with nothing in it
 
 
 def combine(findings: Sequence[Finding]) -> Assessment:
@@ -45,20 +61,18 @@ def _name_flagged(findings: Sequence[Finding]) -> bool:
 
 
 def _name_and_metadata(findings: Sequence[Finding]) -> Severity:
-    names = [f for f in findings if f.check_id.startswith("typosquat.")]
     others = [f for f in findings if not f.check_id.startswith("typosquat.")]
-    suspicious = [f for f in others if f.severity >= Severity.LOW]
     strong = [f for f in others if f.severity >= Severity.MEDIUM]
-    name_flagged = any(f.severity >= Severity.LOW for f in names)
     worst_other = max((f.severity for f in others), default=Severity.INFO)
-    if name_flagged and suspicious:
-        decisive = any(f.check_id in DECISIVE for f in others)
+    if not _name_flagged(findings):
+        return worst_other  # a faint likeness adds nothing a person would act on
+    if strong:
+        decisive = any(f.check_id in DECISIVE for f in strong)
         return Severity.CRITICAL if decisive or len(strong) >= 2 else Severity.HIGH
-    if name_flagged:
-        return max(Severity.LOW, worst_other)
-    if names and len(suspicious) >= 2:
-        return max(Severity.MEDIUM, worst_other)  # a faint likeness backed by metadata
-    return worst_other
+    thin = {f.check_id for f in others if f.check_id in THIN and f.severity >= Severity.LOW}
+    if any(f.check_id == YOUNG for f in others) and len(thin) >= THIN_ENOUGH:
+        return Severity.MEDIUM  # a fresh project with a borrowed-looking name and little else
+    return Severity.LOW
 
 
 def _reasons(findings: Sequence[Finding]) -> tuple[str, ...]:

@@ -5,7 +5,8 @@ on each release of a set that bench/realworld_corpus.py fetched, computed offlin
 
 A release goes through what the collector does with it: the JSON and Simple pages through the
 collector's own parsers and build_snapshot, assess_release with the imitated projects' metadata
-from the cached target pages (as `check --metadata` does: no store, so no dependency ages), then
+and the look-alike dependencies' age and releases from the cached target and dependency pages (as
+`check --metadata` does: no store, so no ages of other dependencies), then
 every file through inspect_file in a pool of forked readers, and combine() over all the findings,
 which is the verdict the collector stores. "Now" is when the release's page was fetched, so a
 rerun gives the same figures. A reader that raises is listed as a crash: on real data it is a bug.
@@ -34,16 +35,38 @@ import psutil
 
 from analysis import AnalysisContext, NameIndex, assess_release, build_index, match_name
 from analysis.artifact import ArtifactRef
+from analysis.metadata import imitating_dependencies
 from analysis.inspect import INSPECTION_FAILED, TOO_LARGE, inspect_file, not_inspected
-from analysis.model import Assessment, Finding, ReleaseMetadata, ReleaseSnapshot, Severity
+from analysis.model import (
+    Assessment,
+    Finding,
+    ProjectFacts,
+    ReleaseMetadata,
+    ReleaseSnapshot,
+    Severity,
+)
 from analysis.scoring import combine
 from bench.common import REPO, shipped_corpus
 from bench.random_corpus import ReleaseFile
-from bench.realworld_corpus import FILE_CAP, REALWORLD_CACHE, SETS, TARGETS, Release, load_set
+from bench.realworld_corpus import (
+    DEPENDENCIES,
+    FILE_CAP,
+    REALWORLD_CACHE,
+    SETS,
+    TARGETS,
+    Release,
+    load_set,
+)
 from collector.pipeline.fetcher import Fetched
 from collector.pipeline.inspector import READER_DEADLINE, READER_MEMORY
 from collector.pipeline.snapshot import build_snapshot
-from collector.pypi.json_api import ProjectPage, decode_json, parse_project_page, parse_release_page
+from collector.pypi.json_api import (
+    ProjectPage,
+    decode_json,
+    parse_project_page,
+    parse_release_page,
+    project_facts,
+)
 from collector.pypi.simple import parse_simple_project
 from collector.store.jobs import Job
 from collector.store.releases import History
@@ -70,12 +93,21 @@ def snapshot_of(folder: Path, release: Release) -> ReleaseSnapshot:
     return build_snapshot(job, Fetched(page, simple, publishers=()), History(None, 0, None))
 
 
-class TargetPages:
-    """The cached JSON pages of imitated projects, parsed once; None where PyPI had none."""
+class ProjectPages:
+    """Cached JSON pages of other projects (imitated ones, look-alike dependencies), parsed
+    once; None where PyPI had none or the page was not fetched."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, missing: Iterable[str] = ()) -> None:
         self.folder = folder
+        self.missing = frozenset(missing)  # names PyPI answered 404 for
         self.pages: dict[str, ProjectPage | None] = {}
+
+    def facts(self, name: str) -> ProjectFacts | None:
+        """What EngineAnalyzer learns about a dependency: a 404 is a project with nothing."""
+        if name in self.missing:
+            return ProjectFacts(None, 0)
+        page = self.get(name)
+        return project_facts(page) if page else None
 
     def get(self, name: str) -> ProjectPage | None:
         if name not in self.pages:
@@ -87,19 +119,25 @@ class TargetPages:
 
 
 def assess_metadata(
-    snapshot: ReleaseSnapshot, index: NameIndex, targets: TargetPages, now: datetime
+    snapshot: ReleaseSnapshot,
+    index: NameIndex,
+    targets: ProjectPages,
+    dependencies: ProjectPages,
+    now: datetime,
 ) -> Assessment:
     """assess_release with the context EngineAnalyzer.assess builds when there is no store."""
     names = sorted(
         {m.target for m in match_name(snapshot.project, index, ownership=snapshot.ownership)}
     )
     pages = {n: p for n in names if (p := targets.get(n)) is not None}
+    lookalikes = imitating_dependencies(snapshot.metadata.requires_dist, index)
     context = AnalysisContext(
         now=now,
         index=index,
         targets={n: p.metadata for n, p in pages.items()},
         target_ownership={n: p.ownership for n, p in pages.items() if p.ownership},
         dependency_first_seen={},
+        dependency_facts={n: f for n in lookalikes if (f := dependencies.facts(n)) is not None},
     )
     return assess_release(snapshot, context)
 
@@ -228,11 +266,13 @@ def benign_section(set_name: str, cache: Path, processes: int = 2) -> dict[str, 
     manifest, releases = load_set(cache, set_name)
     began = time.perf_counter()
     index = build_index(shipped_corpus())
-    targets = TargetPages(cache / TARGETS)
+    missing = [n for n, state in manifest.get("dependencies", {}).items() if state == "404"]
+    targets = ProjectPages(cache / TARGETS)
+    dependencies = ProjectPages(cache / DEPENDENCIES, missing)
     set_dir = cache / set_name
     snapshots = [snapshot_of(set_dir / r.project, r) for r in releases]
     metadata = [
-        assess_metadata(s, index, targets, datetime.fromisoformat(r.fetched_at))
+        assess_metadata(s, index, targets, dependencies, datetime.fromisoformat(r.fetched_at))
         for s, r in zip(snapshots, releases, strict=True)
     ]
     jobs = [

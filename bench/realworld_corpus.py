@@ -2,11 +2,15 @@
 bench/realworld.py can give each the product's full verdict offline.
 
     .venv/bin/python -m bench.realworld_corpus --set random|new|top|all [--count N] [--cache DIR]
+    .venv/bin/python -m bench.realworld_corpus --set random|new|top|all --lookups-only
 
 Per project, <cache>/<set>/<project>/ holds project.json (the JSON API page as served),
 simple.json (the Simple API page, PEP 691 JSON) and the latest release's files; <set>/manifest.json
 says how the sample was drawn, when each page was fetched (the verdict's "now") and what was
-skipped or left out, and why (bench/realworld_new.py draws the `new` set). `random` and `new` keep every file of the release, `top` its sdist
+skipped or left out, and why (bench/realworld_new.py draws the `new` set). The projects the
+collector would look up on the way are fetched too: <cache>/targets/ holds the JSON pages of the
+popular projects a name imitates, <cache>/dependencies/ those of dependencies whose names imitate
+one. --lookups-only redoes just those for a set already fetched (after the name rules change). `random` and `new` keep every file of the release, `top` its sdist
 and one wheel. Plain HTTP with urllib, every file checked against its sha256; nothing downloaded
 is ever built, installed, imported or run: the verdict reads the files as bytes.
 """
@@ -30,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from analysis import NameIndex, build_index, match_name
+from analysis.metadata import imitating_dependencies
 from bench.artifact_corpus import JSON_API, SDIST_SUFFIXES, SIMPLE, SIMPLE_JSON, download
 from bench.common import REPO, shipped_corpus, top_names
 from bench.random_corpus import (
@@ -49,6 +54,7 @@ FILE_CAP = 50 * 1000**2  # the collector's max_file_size: a bigger file is archi
 RELEASE_CAP = 300 * 1000**2  # a bench limit only: the product would read the rest too
 MANIFEST = "manifest.json"
 TARGETS = "targets"
+DEPENDENCIES = "dependencies"
 SCHEMA = 1
 NORMALIZED = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")  # safe as a folder name
 _FILE_LISTS = ("files", "too_large", "left_out")
@@ -68,6 +74,7 @@ class Release:
     simple: bool = True  # False when the Simple API answered 404 (the product goes on without)
     first_upload: str | None = None  # new: the project's first upload, why it qualified
     targets: tuple[str, ...] = ()  # popular projects the name imitates
+    dependencies: tuple[str, ...] = ()  # its dependencies whose names imitate a popular project
 
 
 # ---------------------------------------------------------------- HTTP and files
@@ -208,7 +215,8 @@ def write_manifest(folder: Path, body: dict[str, Any]) -> None:
 
 def release_from_json(row: dict[str, Any]) -> Release:
     lists = {k: tuple(ReleaseFile(**f) for f in row.get(k, ())) for k in _FILE_LISTS}
-    return Release(**(row | lists | {"targets": tuple(row.get("targets", ()))}))
+    names = {k: tuple(row.get(k, ())) for k in ("targets", "dependencies")}
+    return Release(**(row | lists | names))
 
 
 def load_set(cache: Path, set_name: str) -> tuple[dict[str, Any], list[Release]]:
@@ -283,11 +291,32 @@ def with_targets(
         for o in rows
     ]
     wanted = sorted({t for o in named if isinstance(o, Release) for t in o.targets})
-    return named, fetch_targets(cache / TARGETS, wanted, threads)
+    return named, fetch_pages(cache / TARGETS, wanted, threads)
 
 
-def fetch_targets(folder: Path, names: Sequence[str], threads: int) -> dict[str, str]:
-    """Each target's JSON page into folder/<name>.json; name -> ok, 404 or error: ..."""
+def with_dependencies(
+    cache: Path, set_dir: Path, rows: Sequence[Release | Skipped], threads: int
+) -> tuple[list[Release | Skipped], dict[str, str]]:
+    """Each release with its look-alike dependencies, their JSON pages fetched: how old and
+    active such a dependency is tells a namesake from a fresh squat (EngineAnalyzer looks the
+    same pages up)."""
+    named = [
+        replace(o, dependencies=lookalike_dependencies(set_dir / o.project))
+        if isinstance(o, Release)
+        else o
+        for o in rows
+    ]
+    wanted = sorted({d for o in named if isinstance(o, Release) for d in o.dependencies})
+    return named, fetch_pages(cache / DEPENDENCIES, wanted, threads)
+
+
+def lookalike_dependencies(folder: Path) -> tuple[str, ...]:
+    info = json.loads((folder / "project.json").read_bytes()).get("info") or {}
+    return tuple(sorted(imitating_dependencies(info.get("requires_dist") or (), name_index())))
+
+
+def fetch_pages(folder: Path, names: Sequence[str], threads: int) -> dict[str, str]:
+    """Each project's JSON page into folder/<name>.json; name -> ok, 404 or error: ..."""
     folder.mkdir(parents=True, exist_ok=True)
 
     def one(name: str) -> str:
@@ -323,6 +352,7 @@ def run_set(
     firsts = drawn.pop("first_uploads", {})
     rows = [_first(outcomes[p], firsts.get(p)) for p in projects]
     rows, targets = with_targets(cache, rows, threads)
+    rows, dependencies = with_dependencies(cache, set_dir, rows, threads)
     seconds = time.perf_counter() - began
     write_manifest(
         set_dir,
@@ -339,9 +369,25 @@ def run_set(
             "releases": [asdict(o) for o in rows if isinstance(o, Release)],
             "skipped": [asdict(o) for o in rows if isinstance(o, Skipped)],
             "targets": targets,
+            "dependencies": dependencies,
         },
     )
-    print(render_summary(set_dir, rows, targets, seconds))
+    print(render_summary(set_dir, rows, targets | dependencies, seconds))
+
+
+def refresh_lookups(cache: Path, set_name: str, threads: int) -> None:
+    """Redo the target and dependency lookups of a fetched set; its releases stay as they are."""
+    set_dir = cache / set_name
+    manifest, releases = load_set(cache, set_name)
+    rows, targets = with_targets(cache, releases, threads)
+    rows, dependencies = with_dependencies(cache, set_dir, rows, threads)
+    releases_now = [asdict(o) for o in rows if isinstance(o, Release)]
+    write_manifest(
+        set_dir,
+        manifest | {"releases": releases_now, "targets": targets, "dependencies": dependencies},
+    )
+    states = Counter(s.split(":")[0] for s in (targets | dependencies).values())
+    print(f"{set_name}: {len(targets)} targets, {len(dependencies)} dependencies: {dict(states)}")
 
 
 def _first(o: Release | Skipped, first_upload: str | None) -> Release | Skipped:
@@ -349,13 +395,13 @@ def _first(o: Release | Skipped, first_upload: str | None) -> Release | Skipped:
 
 
 def render_summary(
-    set_dir: Path, rows: Sequence[Release | Skipped], targets: dict[str, str], seconds: float
+    set_dir: Path, rows: Sequence[Release | Skipped], lookups: dict[str, str], seconds: float
 ) -> str:
     got = [o for o in rows if isinstance(o, Release)]
     files = [f for o in got for f in o.files]
     kinds = Counter(_kind(f.filename) for f in files)
     reasons = Counter(o.reason.split(":")[0] for o in rows if isinstance(o, Skipped))
-    target_states = Counter(s.split(":")[0] for s in targets.values())
+    target_states = Counter(s.split(":")[0] for s in lookups.values())
     return (
         f"{set_dir.name}: {len(got)} of {len(rows)} releases in {set_dir}: {len(files)} files "
         f"({', '.join(f'{n} {k}' for k, n in kinds.most_common())}), "
@@ -363,7 +409,7 @@ def render_summary(
         f"{sum(len(o.too_large) for o in got)} files over {FILE_CAP // 1000**2} MB, "
         f"{sum(len(o.left_out) for o in got)} left out past {RELEASE_CAP // 1000**2} MB a "
         f"release, {sum(o.not_chosen for o in got)} not chosen; skipped: "
-        f"{', '.join(f'{n} {r}' for r, n in reasons.most_common()) or 'none'}; targets: "
+        f"{', '.join(f'{n} {r}' for r, n in reasons.most_common()) or 'none'}; lookups: "
         f"{', '.join(f'{n} {s}' for s, n in target_states.most_common()) or 'none'}; "
         f"{seconds:.0f}s"
     )
@@ -413,10 +459,19 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--cache", type=Path, default=REALWORLD_CACHE)
     parser.add_argument("--threads", type=int, default=16)
+    parser.add_argument(
+        "--lookups-only",
+        action="store_true",
+        help="only redo the target and dependency pages of sets already fetched",
+    )
     args = parser.parse_args(argv)
     sets = SETS if args.set == "all" else (args.set,)
     if args.count is not None and len(sets) > 1:
         parser.error("--count goes with one --set")
+    if args.lookups_only:
+        for name in sets:
+            refresh_lookups(args.cache.resolve(), name, args.threads)
+        return 0
     from bench.realworld_new import fetch_new_set  # that module builds on this one
 
     fetchers = {"random": fetch_random_set, "new": fetch_new_set, "top": fetch_top_set}

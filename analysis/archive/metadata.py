@@ -22,6 +22,8 @@ _METADATA_FILE = {
     ArchiveKind.EGG: re.compile(r"EGG-INFO/PKG-INFO"),
 }
 _REQUIREMENT_NAME = re.compile(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
+_EXTRA = re.compile(r"\bextra\s*==")
+_OR = re.compile(r"\bor\b")
 STATIC_DEPENDENCIES = Version("2.2")  # PEP 643: from here PKG-INFO says what is dynamic
 
 
@@ -31,12 +33,15 @@ def check_archive_metadata(
     """Name, version and dependencies of the archive's PKG-INFO or METADATA against the JSON
     metadata (and a wheel's .dist-info name against project and version).
 
-    Dependencies: one the archive declares and the JSON does not is medium (low when the JSON
-    lists none at all, as when the first upload was an sdist without Requires-Dist); one only the
-    JSON lists is info. An sdist's or egg's PKG-INFO is compared only from Metadata-Version 2.2
-    on and when Requires-Dist is not Dynamic: before that, sdists compute dependencies at build
-    time and PKG-INFO legitimately omits them. A wheel without METADATA is a finding unless
-    reading stopped before the end.
+    A name or version that differs is low: a packaging slip (0.1dev built as 0.1, a file of the
+    next version, a template's placeholder name) hides nothing. Dependencies: one the archive
+    declares and the JSON does not is medium, since installers read the archive and scanners the
+    JSON (low when the JSON lists none at all, as when the first upload was an sdist without
+    Requires-Dist, or when only an extra installs it); one only the JSON lists is info. An
+    sdist's or egg's PKG-INFO is compared only from Metadata-Version 2.2 on and when
+    Requires-Dist is not Dynamic: before that, sdists compute dependencies at build time and
+    PKG-INFO legitimately omits them. A wheel without METADATA is a finding unless reading
+    stopped before the end.
     """
     member = _metadata_member(contents)
     if member is None:
@@ -99,8 +104,23 @@ def _same_version(archive: str, json: str) -> bool:
 
 
 def _requirement_names(requirements: Iterable[str]) -> set[str]:
-    names = (_REQUIREMENT_NAME.match(str(text)) for text in requirements)
-    return {normalize(match.group(1)) for match in names if match}
+    return set(_declared(requirements))
+
+
+def _declared(requirements: Iterable[str]) -> dict[str, bool]:
+    """Normalized name -> whether every line declaring it is extra-only."""
+    declared: dict[str, bool] = {}
+    for text in map(str, requirements):
+        if match := _REQUIREMENT_NAME.match(text):
+            name = normalize(match.group(1))
+            declared[name] = declared.get(name, True) and _extra_only(text)
+    return declared
+
+
+def _extra_only(requirement: str) -> bool:
+    # `; extra == "x"` with no `or`: installed only when someone asks for that extra
+    marker = requirement.partition(";")[2]
+    return bool(_EXTRA.search(marker)) and not _OR.search(marker)
 
 
 class _Report:
@@ -117,23 +137,31 @@ class _Report:
         if same(archive, json):
             return
         summary = f"{self.path} gives {field} {archive!r}, PyPI's JSON {json!r}."
-        self._add(summary, {"field": field, "archive": archive, "json": json}, None, field)
+        evidence = {"field": field, "archive": archive, "json": json}
+        self._add(summary, evidence, Severity.LOW, field)
 
     def dependencies(self, archive: list[str], json: tuple[str, ...]) -> None:
-        ours, theirs = _requirement_names(archive), _requirement_names(json)
-        extra = Severity.MEDIUM if theirs else Severity.LOW
-        for name in sorted(ours - theirs):
-            summary = f"{self.path} depends on {name}, which PyPI's JSON does not list."
-            self._add(
-                summary, {"field": "Requires-Dist", "archive": name, "json": None}, extra, name
+        ours, theirs = _declared(archive), _requirement_names(json)
+        for name in sorted(ours.keys() - theirs):
+            extra_only = ours[name]
+            hidden = Severity.MEDIUM if theirs and not extra_only else Severity.LOW
+            summary = f"{self.path} depends on {name}, which PyPI's JSON does not list" + (
+                " (only an extra installs it)." if extra_only else "."
             )
-        for name in sorted(theirs - ours):
+            evidence = {
+                "field": "Requires-Dist",
+                "archive": name,
+                "json": None,
+                "extra_only": extra_only,
+            }
+            self._add(summary, evidence, hidden, name)
+        for name in sorted(theirs - ours.keys()):
             summary = f"PyPI's JSON lists dependency {name}, which {self.path} does not."
             evidence = {"field": "Requires-Dist", "archive": None, "json": name}
             self._add(summary, evidence, Severity.INFO, name)
 
     def _add(
-        self, summary: str, evidence: Mapping[str, object], severity: Severity | None, key: str
+        self, summary: str, evidence: Mapping[str, object], severity: Severity, key: str
     ) -> None:
         self.findings.append(archive_finding(ids.METADATA_MISMATCH, self.filename, self.path,
                                              summary, evidence, severity=severity, key=key))  # fmt: skip

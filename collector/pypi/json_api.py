@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from analysis.model import DistFile, Ownership, ReleaseMetadata
+from analysis.model import DistFile, Ownership, ProjectFacts, ReleaseMetadata
 from collector.errors import UpstreamError
 from collector.pypi.http import Http, PyPIUrls, Response
 
@@ -135,6 +135,13 @@ def parse_project_page(payload: Mapping[str, Any], last_serial: int | None) -> P
     return ProjectPage(
         parse_info(info), versions, parse_ownership(payload.get("ownership")), last_serial
     )
+
+
+def project_facts(page: ProjectPage) -> ProjectFacts:
+    """How old a project is (its earliest file) and how many versions have files."""
+    files = [f for version in page.versions.values() for f in version]
+    uploads = [f.uploaded_at for f in files if f.uploaded_at is not None]
+    return ProjectFacts(min(uploads, default=None), sum(1 for v in page.versions.values() if v))
 
 
 def parse_info(info: Mapping[str, Any]) -> ReleaseMetadata:

@@ -9,11 +9,12 @@ from typing import Any
 import pytest
 
 from analysis import AnalysisContext
-from analysis.metadata import METADATA_RULES
+from analysis.metadata import METADATA_RULES, imitating_dependencies
 from analysis.model import (
     Finding,
     Ownership,
     PriorRelease,
+    ProjectFacts,
     Publisher,
     ReleaseMetadata,
     ReleaseSnapshot,
@@ -57,7 +58,9 @@ CASES = [
     (release(author_email="a@mailinator.com"), "metadata.disposable-email", "throwaway inbox"),
     (release(author_email="Jo <jo@sub.yopmail.com>"), "metadata.disposable-email",
      "a subdomain of a throwaway provider, in a name-address string"),
-    (release(maintainer_email="x@example.com"), "metadata.disposable-email", "placeholder"),
+    (release(maintainer_email="x@example.com"), "metadata.placeholder-email", "placeholder"),
+    (release(author_email="dev@bso.example.com"), "metadata.placeholder-email",
+     "a subdomain of a placeholder domain"),
     (release(author_email="me@gmail.com"), "metadata.free-email", "free provider: context only"),
     (release(version="0.0.1"), "metadata.placeholder-version", "a name grabbed early"),
     (release(license="", classifiers=()), "metadata.no-license", "no licence anywhere"),
@@ -153,14 +156,16 @@ def _dormant(project: str, context: AnalysisContext, uploaded: bool = True) -> F
     return findings(snapshot, context).get("metadata.dormant-release")
 
 
-def test_dormancy_is_worse_on_a_popular_project(context: AnalysisContext) -> None:
+def test_dormancy_is_context_even_on_a_popular_project(context: AnalysisContext) -> None:
+    """six, pexpect or tabulate releasing after years is a maintenance release; a takeover
+    shows in owners, provenance, dependencies and code."""
     quiet = _dormant("some-new-tool", context)
     popular = _dormant("requests", context, uploaded=False)  # falls back to the clock
     assert quiet is not None
     assert quiet.severity is Severity.LOW
     assert popular is not None
-    assert popular.severity is Severity.MEDIUM
-    assert popular.evidence["days"] == 800
+    assert popular.severity is Severity.LOW
+    assert (popular.evidence["days"], popular.evidence["popular"]) == (800, True)
 
 
 def test_no_dormancy_without_a_prior_upload_time(context: AnalysisContext) -> None:
@@ -248,3 +253,142 @@ def test_new_dependency(context: AnalysisContext) -> None:
     assert (found.evidence["dependency"], found.severity) == ("fresh-helper", Severity.LOW)
     popular = findings(dataclasses.replace(snapshot, project="requests"), ctx)
     assert popular["metadata.new-dependency"].severity is Severity.MEDIUM
+
+
+# (snapshot, check id or None, severity, reason): the real shape next to its benign look-alike
+EMAIL_CASES = [
+    (release(author_email="x@mailinator.com"), "metadata.disposable-email", Severity.MEDIUM,
+     "a throwaway inbox: nobody answers for the project"),
+    (release(author_email="you@example.com"), "metadata.placeholder-email", Severity.LOW,
+     "a tutorial package that kept the template's address"),
+    (release(author_email="Jane <jane@email.com>", maintainer_email="jane@email.com"),
+     "metadata.placeholder-email", Severity.LOW, "a generated stub's address in both fields"),
+    (release(author_email="me@yourdomain.com"), "metadata.placeholder-email", Severity.LOW,
+     "a 'your domain here' leftover"),
+    (release(author_email="me@examples.com"), None, None, "a real domain that is not a template's"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("snapshot", "check_id", "severity", "reason"), EMAIL_CASES)
+def test_email_domains(
+    snapshot: ReleaseSnapshot,
+    check_id: str | None,
+    severity: Severity | None,
+    reason: str,
+    context: AnalysisContext,
+) -> None:
+    found = findings(snapshot, context)
+    emails = {k: f for k, f in found.items() if k.endswith("-email")}
+    if check_id is None:
+        assert emails == {}, reason
+    else:
+        assert emails[check_id].severity is severity, reason
+
+
+REQUESTS_PAGE = ReleaseMetadata(
+    name="requests", version="2.32", project_urls=(("Source", "https://github.com/psf/requests"),)
+)
+
+
+# (snapshot, targets fetched, severity, reason)
+FOREIGN_CASES = [
+    (release(project="reqeusts", home_page="https://github.com/psf/requests"),
+     {"requests": REQUESTS_PAGE}, Severity.MEDIUM,
+     "starjacking: a look-alike name and the imitated project's own repository"),
+    (release(project="reqeusts", project_urls=(("Code", "https://github.com/PSF/Requests.git"),)),
+     {"requests": REQUESTS_PAGE}, Severity.MEDIUM, "the same repository spelled otherwise"),
+    (release(project="reqeusts", home_page="https://github.com/psf/requests"), {},
+     Severity.MEDIUM, "the imitated project's page was not fetched: the name decides"),
+    (release(project="reqeusts", home_page="https://github.com/someone/requests"),
+     {"requests": REQUESTS_PAGE}, Severity.LOW,
+     "a fork or a namesake repository: the imitated project lists another"),
+    (release(home_page="https://github.com/psf/requests"), {}, Severity.LOW,
+     "a plugin or fork that points at upstream, with a name of its own"),
+    (release(project_urls=(("Bug Reports", "https://github.com/pypa/sampleproject"),)), {},
+     None, "a repository that is not a popular project's name"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("snapshot", "targets", "severity", "reason"), FOREIGN_CASES)
+def test_foreign_repository(
+    snapshot: ReleaseSnapshot,
+    targets: dict[str, ReleaseMetadata],
+    severity: Severity | None,
+    reason: str,
+    context: AnalysisContext,
+) -> None:
+    found = findings(snapshot, dataclasses.replace(context, targets=targets))
+    foreign = found.get("metadata.foreign-repository")
+    assert (foreign.severity if foreign else None) is severity, reason
+    if foreign is not None:
+        assert foreign.target == "requests"
+        assert foreign.evidence["starjacked"] is (severity is Severity.MEDIUM)
+
+
+@pytest.mark.parametrize(
+    ("version", "fires", "reason"),
+    [
+        ("99.0.0", True, "dependency confusion: outbid an internal package's version"),
+        ("999.9.9", True, "dependency confusion, the other usual number"),
+        ("9999", True, "past any year"),
+        ("20231.0", True, "five digits are no date"),
+        ("20231301.1", True, "a thirteenth month is no date"),
+        ("2025.3.1", False, "CalVer: year.month.patch"),
+        ("2025.11.0a1", False, "a CalVer pre-release"),
+        ("20230519.9.3.809548", False, "a build stamped with its date"),
+        ("202305.1", False, "year and month"),
+        ("49.0", False, "under the threshold"),
+    ],
+)
+def test_high_first_version(
+    version: str, fires: bool, reason: str, context: AnalysisContext
+) -> None:
+    first = dataclasses.replace(release(version=version), prior=None, prior_release_count=0)
+    assert ("metadata.high-first-version" in findings(first, context)) is fires, reason
+
+
+def test_a_young_project_is_marked_new_until_90_days(context: AnalysisContext) -> None:
+    def uploaded(days: int) -> ReleaseSnapshot:
+        return dataclasses.replace(release(), project_first_seen=NOW - timedelta(days=days))
+
+    young = findings(uploaded(20), context)["metadata.new-project"]
+    assert young.summary == "some-new-tool was first uploaded 20 days before this release."
+    assert young.evidence["days"] == 20
+    assert "metadata.new-project" not in findings(uploaded(200), context)
+
+
+DAY = timedelta(days=1)
+
+
+# (facts about the look-alike dependency, severity, reason)
+DEPENDENCY_CASES = [
+    (None, Severity.HIGH, "not looked up (or the lookup failed): it may be a fresh squat"),
+    (ProjectFacts(NOW - 2 * DAY, 1), Severity.HIGH, "a squat uploaded two days ago"),
+    (ProjectFacts(None, 0), Severity.LOW, "not on PyPI: the release cannot install, runs nothing"),
+    (ProjectFacts(NOW - 200 * DAY, 9), Severity.LOW, "months on PyPI: unlikely a live squat"),
+    (ProjectFacts(NOW - 2000 * DAY, 36), Severity.INFO,
+     "an established namesake (a v2 fork, a CUDA variant) that many depend on"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("facts", "severity", "reason"), DEPENDENCY_CASES)
+def test_typosquat_dependency_by_the_dependency_standing(
+    facts: ProjectFacts | None, severity: Severity, reason: str, context: AnalysisContext
+) -> None:
+    known = {"reqeusts": facts} if facts else {}
+    ctx = dataclasses.replace(context, dependency_facts=known)
+    snapshot = release(requires_dist=("reqeusts>=1", "reqeusts[socks]; python_version > '3'"))
+    matches = match_name(snapshot.project, ctx.index)
+    hits = [f for r in METADATA_RULES for f in r(snapshot, ctx, matches)]
+    (found,) = [f for f in hits if f.check_id == "metadata.typosquat-dependency"]
+    assert found.severity is severity, reason
+    assert (found.target, found.evidence["dependency"]) == ("requests", "reqeusts")
+    assert found.summary.endswith(".")
+
+
+def test_imitating_dependencies(context: AnalysisContext) -> None:
+    lines = ("requests>=2", "reqeusts", "Reqeusts[x]", "!!! garbage", "some-helper")
+    found = imitating_dependencies(lines, context.index)
+    assert list(found) == ["reqeusts"]
+    assert found["reqeusts"][0] == "reqeusts"
+    assert found["reqeusts"][1].target == "requests"

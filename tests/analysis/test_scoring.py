@@ -1,4 +1,5 @@
-"""Combining findings: a name alone is at most low, a name plus suspicious metadata is high."""
+"""Combining findings: weak signals stay low, a young look-alike with thin metadata is medium, a
+look-alike with a strong signal high, with a decisive one critical."""
 
 from __future__ import annotations
 
@@ -15,11 +16,18 @@ def f(check_id: str, severity: Severity, score: int = 30) -> Finding:
 NAME = f("typosquat.omitted-char", Severity.LOW, 70)
 FAINT = f("typosquat.distance-2", Severity.INFO, 30)
 EMPTY = f("metadata.empty-description", Severity.LOW, 15)
+NO_URLS = f("metadata.no-project-urls", Severity.LOW, 10)
+PLACEHOLDER = f("metadata.placeholder-email", Severity.LOW, 15)
+DORMANT = f("metadata.dormant-release", Severity.LOW, 20)
+ELSEWHERE = f("metadata.foreign-repository", Severity.LOW, 20)
 DISPOSABLE = f("metadata.disposable-email", Severity.MEDIUM, 40)
 URL = f("metadata.url-dependency", Severity.MEDIUM, 40)
 COPIED = f("metadata.copied-metadata", Severity.MEDIUM, 50)
+SQUAT_DEPENDENCY = f("metadata.typosquat-dependency", Severity.HIGH, 60)
+NAMESAKE_DEPENDENCY = f("metadata.typosquat-dependency", Severity.INFO, 5)
 LOST = f("metadata.lost-provenance", Severity.HIGH, 60)
 NEW = f("metadata.new-project", Severity.INFO, 10)
+BINARY = f("archive.bundled-binary", Severity.LOW, 30)
 
 
 @pytest.mark.parametrize(
@@ -29,12 +37,44 @@ NEW = f("metadata.new-project", Severity.INFO, 10)
         ([NEW], Severity.INFO, "context alone"),
         ([NAME], Severity.LOW, "a name match alone is at most low"),
         ([NAME, NEW], Severity.LOW, "context does not raise a name match"),
-        ([NAME, EMPTY], Severity.HIGH, "name match plus suspicious metadata"),
+        (
+            [NAME, NEW, EMPTY, NO_URLS],
+            Severity.MEDIUM,
+            "a fresh squat: a young project, a flagged name, no description and no URL",
+        ),
+        (
+            [NAME, NEW, NO_URLS, PLACEHOLDER],
+            Severity.MEDIUM,
+            "a fresh squat with a template's e-mail and no URL",
+        ),
+        ([NAME, NEW, EMPTY], Severity.LOW, "one gap is any hurried first upload"),
+        ([NAME, NEW, ELSEWHERE, DORMANT], Severity.LOW, "low findings that are not thin metadata"),
+        (
+            [NAME, EMPTY, NO_URLS],
+            Severity.LOW,
+            "thin metadata on a project that is not young: weak signals stay low",
+        ),
+        ([NAME, DORMANT], Severity.LOW, "a look-alike name after a quiet year: still low"),
+        ([NAME, NEW, EMPTY, NO_URLS, BINARY], Severity.MEDIUM, "a low file finding adds nothing"),
+        ([NAME, NEW, BINARY], Severity.LOW, "a capability and a name are weak signals"),
+        ([NAME, DISPOSABLE], Severity.HIGH, "a name match plus a strong metadata signal"),
         ([NAME, DISPOSABLE, URL], Severity.CRITICAL, "name plus two strong signals"),
         ([NAME, COPIED], Severity.CRITICAL, "name plus metadata copied from the target"),
+        ([NAME, SQUAT_DEPENDENCY], Severity.CRITICAL, "a look-alike that pulls in a fresh squat"),
+        (
+            [NAME, NEW, EMPTY, NO_URLS, NAMESAKE_DEPENDENCY],
+            Severity.MEDIUM,
+            "an established namesake dependency is no decisive signal",
+        ),
         ([FAINT], Severity.INFO, "a faint likeness alone"),
         ([FAINT, EMPTY], Severity.LOW, "a faint likeness and one weak signal"),
-        ([FAINT, EMPTY, DISPOSABLE], Severity.MEDIUM, "faint likeness backed by two signals"),
+        (
+            [FAINT, NEW, EMPTY, NO_URLS],
+            Severity.LOW,
+            "a faint likeness and thin metadata: weak signals never reach medium",
+        ),
+        ([FAINT, EMPTY, DISPOSABLE], Severity.MEDIUM, "a faint likeness adds nothing to a signal"),
+        ([EMPTY, NO_URLS, PLACEHOLDER, DORMANT], Severity.LOW, "thin metadata alone stays low"),
         ([DISPOSABLE], Severity.MEDIUM, "metadata alone keeps its own severity"),
         ([LOST], Severity.HIGH, "a strong metadata signal stands alone"),
     ],

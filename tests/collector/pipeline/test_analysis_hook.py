@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import aiohttp
 import asyncpg
 import pytest
 
 from analysis import build_index, parse_corpus
-from analysis.model import ReleaseMetadata
+from analysis.model import ReleaseMetadata, ReleaseSnapshot
 from collector.pipeline.analyzer import EngineAnalyzer, dependency_names
 from collector.pipeline.fetcher import Fetched
 from collector.pipeline.snapshot import build_snapshot, pypi_history
-from collector.pypi.http import PyPIUrls
+from collector.pypi.http import Http, PyPIUrls
 from collector.pypi.json_api import ReleasePage
 from collector.pypi.simple import SimpleFile, SimpleProject
 from collector.standin import StandInPyPI
@@ -86,8 +87,6 @@ async def test_a_typosquat_with_suspicious_metadata_is_stored_high(
 
 
 def test_dependency_names_are_normalized_and_bad_lines_skipped() -> None:
-    from analysis.model import ReleaseSnapshot
-
     meta = ReleaseMetadata(name="x", version="1", requires_dist=(
         "Requests[socks]>=2 ; python_version > '3.8'", "Zope.Interface", "not a ! requirement", "requests"))  # fmt: skip
     snapshot = ReleaseSnapshot(project="x", version="1", metadata=meta)
@@ -147,3 +146,40 @@ def test_history_is_known_only_when_someone_knows_it(
     snapshot = build_snapshot(job, _fetched(simple), history)
     assert snapshot.history_known is known
     assert snapshot.prior_release_count == count
+
+
+NOW = datetime(2026, 11, 21, tzinfo=UTC)
+DAY = timedelta(days=1)
+
+
+# (uploads of the look-alike dependency as (version, days before now), verdict, reason)
+DEPENDENCY_CASES = [
+    ([("0.0.1", 2)], "high", "a squat uploaded two days ago: where the payload hides"),
+    ([(f"1.{i}", 2000 - 60 * i) for i in range(12)], "info",
+     "a namesake that has released for five years (a v2 fork of a popular library)"),
+    ([], "low", "not on PyPI: the release fails to install, nothing runs"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("uploads", "severity", "reason"), DEPENDENCY_CASES)
+async def test_a_lookalike_dependency_is_judged_by_its_own_page_on_pypi(
+    standin: tuple[StandInPyPI, str],
+    session: aiohttp.ClientSession,
+    index,  # type: ignore[no-untyped-def]
+    uploads: list[tuple[str, int]],
+    severity: str,
+    reason: str,
+) -> None:
+    pypi, base = standin
+    for version, days in uploads:
+        pypi.upload("reqeusts", version, owner="someone", timestamp=NOW - days * DAY)
+    meta = ReleaseMetadata(name="http-session-kit", version="1.0", requires_dist=("reqeusts>=0",))
+    snapshot = ReleaseSnapshot("http-session-kit", "1.0", meta, uploaded_at=NOW)
+    engine = EngineAnalyzer(index, Http(session), PyPIUrls(base), clock=lambda: NOW)
+    for _ in range(2):  # the second release naming it is judged from the cached page
+        verdict = await engine.assess(snapshot, None)
+    (found,) = [f for f in verdict.findings if f.check_id == "metadata.typosquat-dependency"]
+    assert found.severity.label == severity, reason
+    assert found.evidence["dependency_standing"]["releases"] == len(uploads)
+    looked_up = [r for r in pypi.requests if r.path == "/pypi/reqeusts/json"]
+    assert len(looked_up) == 1, "one lookup per dependency, then the cache"
