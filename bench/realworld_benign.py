@@ -35,8 +35,8 @@ import psutil
 
 from analysis import AnalysisContext, NameIndex, assess_release, build_index, match_name
 from analysis.artifact import ArtifactRef
-from analysis.metadata import imitating_dependencies
 from analysis.inspect import INSPECTION_FAILED, TOO_LARGE, inspect_file, not_inspected
+from analysis.metadata import imitating_dependencies
 from analysis.model import (
     Assessment,
     Finding,

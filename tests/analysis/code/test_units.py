@@ -234,3 +234,16 @@ def test_functions_bound_by_odd_targets_stay_inline() -> None:
     names = Names()
     names.learn(tree.body)
     assert [s.name for s in collect(tree, names)] == ["<module>", "g"]
+
+
+@pytest.mark.parametrize(
+    ("command", "kind"),
+    [
+        ("git.cmd describe --tags", "build"),  # git on Windows, started through its .cmd shim
+        ("GIT.EXE rev-parse HEAD", "build"),
+        ("update.cmd /quiet", "launch"),  # a Windows script by name: installs have no reason to
+        ("payload.exe", "launch"),
+    ],
+)
+def test_a_windows_suffix_does_not_hide_the_program(command: str, kind: str) -> None:
+    assert commands.classify(command) == kind
