@@ -1,8 +1,9 @@
 """Combine findings into one 0-100 score and severity, with the reasons listed.
 
 Weak signals (a name resemblance, thin metadata, low archive or code findings) may add up but
-never reach medium alone, with one exception: a flagged name on a young project (the
-`metadata.new-project` mark: a first release, or a first upload under 90 days old) with thin
+never reach medium alone, with one exception: a close name likeness (match score >= CLOSE) on a
+young project (the `metadata.new-project` mark: a first release, or a first upload under 90 days
+old) with thin
 metadata (two of: no description, no URL, a placeholder version or e-mail) is medium, the shape
 of a fresh squat. A flagged name plus a
 strong signal (medium or above) is high, and critical with two strong signals or a decisive one
@@ -31,6 +32,10 @@ THIN = frozenset(
         "metadata.placeholder-version",
     }
 )
+# A name match scored this high is a close copy of a popular name (reqeusts, pandsa); below it,
+# short names are an edit from some popular name by chance (dna, iter), and on real uploads the
+# young-and-thin shape with such a likeness was as often benign as malicious.
+CLOSE = 65
 THIN_ENOUGH = 2  # one gap is any hurried first upload; two is a name grabbed with nothing in it
 
 
@@ -70,7 +75,8 @@ def _name_and_metadata(findings: Sequence[Finding]) -> Severity:
         decisive = any(f.check_id in DECISIVE for f in strong)
         return Severity.CRITICAL if decisive or len(strong) >= 2 else Severity.HIGH
     thin = {f.check_id for f in others if f.check_id in THIN and f.severity >= Severity.LOW}
-    if any(f.check_id == YOUNG for f in others) and len(thin) >= THIN_ENOUGH:
+    close = any(f.check_id.startswith("typosquat.") and f.score >= CLOSE for f in findings)
+    if close and any(f.check_id == YOUNG for f in others) and len(thin) >= THIN_ENOUGH:
         return Severity.MEDIUM  # a fresh project with a borrowed-looking name and little else
     return Severity.LOW
 

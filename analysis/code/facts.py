@@ -388,12 +388,19 @@ def environ_method(node: ast.Call, names: Names) -> str | None:
     return None
 
 
+# Asking the person at the keyboard: code that does is run by someone watching it.
+ASKS = frozenset({"input", "raw_input", "builtins.input"})
+CONFIRMS = frozenset({"confirm", "askyesno", "askokcancel", "prompt"})
+
+
 def _call(node: ast.Call, parent: ast.AST, names: Names) -> Iterator[Fact]:
     q = names.qualname(node.func) or ""
     leaf = q.rsplit(".", 1)[-1] if q else getattr(node.func, "attr", "")
     kind = _call_kind(node, q, leaf, names)
     if kind:
         yield Fact(kind, node, q or leaf)
+    if q in ASKS or (leaf in CONFIRMS and q != leaf):  # input(...), click.confirm(...)
+        yield Fact("ask", node, q)
     if (q in vocab.DOWNLOADS or leaf in vocab.DOWNLOAD_LEAVES
             or q.startswith(tuple(d + "()" for d in vocab.DOWNLOADS))):  # fmt: skip
         yield Fact("download", node, q or leaf)

