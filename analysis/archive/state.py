@@ -149,13 +149,17 @@ class Reading:
 
     def _duplicate(self, member: Member, previous: Member, copy: int) -> None:
         """A later copy of a path wins at install. The same bytes again (a LICENSE listed twice
-        in a manifest) change nothing; different bytes can hide a second setup.py."""
+        in a manifest) change nothing; different bytes can hide a second setup.py, but not in
+        a README or licence."""
         same = member.complete and previous.complete and member.data == previous.data
         relation = "the same bytes as" if same else "other bytes than"
         summary = (f"{member.path} is copy {copy} of one path, with {relation} the copy before; "
                    "installers write each and keep the last.")  # fmt: skip
+        # a second README or licence changes what a reader sees, not what runs: low
+        docs = not same and _DOCS.search(member.path) is not None
+        severity = Severity.INFO if same else Severity.LOW if docs else None
         self.flag(ids.DUPLICATE, member.path, summary, {"value": copy, "identical": same},
-                  severity=Severity.INFO if same else None, score=5 if same else None,
+                  severity=severity, score=5 if same else 25 if docs else None,
                   key=str(copy))  # fmt: skip
 
     def contents(self) -> ArchiveContents:

@@ -207,6 +207,8 @@ DUPLICATES = [
      Severity.MEDIUM, "a second setup.py with other bytes: the hidden one wins"),
     ([("pkg-1.0/pkg/__init__.py", b""), ("pkg-1.0/pkg/./__init__.py", b"import evil\n")],
      Severity.MEDIUM, "another spelling of one path, with other bytes"),
+    ([("pkg-1.0/README.md", b"# pkg"), ("pkg-1.0/README.md", b"# pkg 1.0")], Severity.LOW,
+     "FP regression: two READMEs packed from two places: nothing runs from either"),
     ([("pkg-1.0/lib.bin", ELF), ("pkg-1.0/lib.bin", ELF)], Severity.MEDIUM,
      "same heads of binaries too long to keep whole: not known to be the same"),
 ]  # fmt: skip
