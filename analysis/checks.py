@@ -148,7 +148,8 @@ ARCHIVE_CHECKS: tuple[Check, ...] = (
     _meta("archive.duplicate-name", Severity.MEDIUM, 40, "Duplicate member name",
           "Two members at one path: installers write both and the later copy wins, while a "
           "reviewer looking up the name may see the earlier one. The later copy is reported; "
-          "info when its bytes equal the copy before (a licence listed twice)."),
+          "info when its bytes equal the copy before (a licence listed twice), low for a "
+          "README, licence or other text nothing runs."),
     _meta("archive.bad-name", Severity.LOW, 20, "Undecodable or control-character name",
           "A member name that is not UTF-8 (or not marked so in a zip), or contains control "
           "characters (medium): tools disagree on the name or print it misleadingly."),
@@ -175,8 +176,10 @@ ARCHIVE_CHECKS: tuple[Check, ...] = (
     _meta("archive.metadata-mismatch", Severity.MEDIUM, 40, "Archive metadata disagrees",
           "PKG-INFO or METADATA (or the .dist-info name) disagrees with PyPI's JSON on name, "
           "version or dependencies. A dependency only the archive declares is the dangerous "
-          "one (medium; low when only an extra installs it); a name or version that differs "
-          "is a packaging mistake (low)."),
+          "one (medium); low when only an extra or only older Pythons install it, when it is a "
+          "popular project, or when the JSON gives other bounds for the dependencies both list "
+          "(PyPI kept another file's metadata). A name or version that differs is a packaging "
+          "mistake (low)."),
     _meta("archive.missing-metadata", Severity.LOW, 20, "Wheel without METADATA",
           "A wheel with no .dist-info/METADATA: pip refuses it."),
     # Raised by the collector (and `scan`) about a file it could not read at all.
@@ -193,16 +196,26 @@ ARCHIVE_CHECKS: tuple[Check, ...] = (
 
 CODE_CHECKS: tuple[Check, ...] = (
     _meta("code.exfiltration", Severity.CRITICAL, 95, "Exfiltration",
-          "Reads secrets (credential files, the whole environment, or an environment variable or "
-          "host name that flows into the request) and sends them over the network in the same "
-          "function. Critical at install or start, high on import, medium from a function."),
+          "Reads secrets (credential, browser, wallet and token files, the whole environment, "
+          "keystrokes, the instance metadata service, or an environment variable or host name "
+          "that flows into the request) and sends them over the network, also through the "
+          "module's own helpers, DNS names and TLS sockets. Critical at install or start, high "
+          "on import. When called: high for secrets sent, anything sent to a receiver made for "
+          "stolen data, or a keyboard hook next to a send; low when the person at the keyboard "
+          "is asked first (a report tool) or nothing secret is sent."),
     _meta("code.decode-exec", Severity.CRITICAL, 95, "Decode and execute",
           "Decoded data (base64, zlib, marshal, hex, rot13, Fernet, reversed or chr-joined text, "
-          "powershell -enc) flows into exec, eval, compile or __import__. Critical at install, "
-          "start or import; high from a function; low without a payload shipped in the file."),
+          "powershell -enc, base64 -d | sh) flows into exec, eval, compile, __import__ or a "
+          "shell, or is written to a file that is then started (a dropper, also of a script "
+          "shipped as a string); Python held in a string and run by exec or python -c is read "
+          "as code. Critical at install, start or import; high from a function; low without a "
+          "payload shipped in the file."),
     _meta("code.download-exec", Severity.CRITICAL, 95, "Download and execute",
-          "Fetches a file and runs it or marks it executable, executes a response body, or "
-          "pipes curl/wget into a shell. Critical at install or start."),
+          "Fetches a file and runs it or marks it executable, writes downloaded data to a file "
+          "that is then started, executes a response body, or pipes curl/wget into a shell "
+          "(also `iwr ... ; Start-Process`, saved-then-run). Critical at install or start; high "
+          "when called for code fetched from an address the package names, low for one the "
+          "caller gives (a plugin loader)."),
     _meta("code.process-spawn", Severity.MEDIUM, 50, "Process at install time",
           "Runs a command at install, start or import time that is not a build tool (a "
           "compiler, configure, make, git, touch, ... or a program found at run time): low for "
@@ -236,8 +249,9 @@ CODE_CHECKS: tuple[Check, ...] = (
           "runtime is medium in code run at install, start or import."),
     _meta("code.invisible-unicode", Severity.MEDIUM, 50, "Invisible or bidirectional Unicode",
           "Zero-width or bidirectional control characters in code or comments, or bidi "
-          "controls left unpaired on a string literal's line (Trojan Source); low for bidi "
-          "controls a string closes itself (right-to-left text)."),
+          "controls left open on a string literal's line (Trojan Source); low for bidi "
+          "controls a string closes itself (right-to-left text), a close with nothing open "
+          "(pasted text) and the ends of a range of invisible characters (a regex class)."),
     _meta("code.startup-hook", Severity.LOW, 25, "Startup hook",
           "A .pth file with executable import lines or a shipped sitecustomize/usercustomize: "
           "code at every interpreter start. Info for a plain `import module` line."),
