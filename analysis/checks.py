@@ -252,6 +252,11 @@ CODE_CHECKS: tuple[Check, ...] = (
           "controls left open on a string literal's line (Trojan Source); low for bidi "
           "controls a string closes itself (right-to-left text), a close with nothing open "
           "(pasted text) and the ends of a range of invisible characters (a regex class)."),
+    _meta("code.persistence", Severity.HIGH, 70, "Persistence",
+          "Writes a shell start-up file (.bashrc, .zshrc, .profile), the Windows Startup folder "
+          "or a Run key, an autostart entry, cron or a launch agent where code runs on its own "
+          "(install, start, import): what it adds runs at every login, long after the install. "
+          "Low in code that runs when called (a CLI installing shell completion)."),
     _meta("code.startup-hook", Severity.LOW, 25, "Startup hook",
           "A .pth file with executable import lines or a shipped sitecustomize/usercustomize: "
           "code at every interpreter start. Info for a plain `import module` line."),

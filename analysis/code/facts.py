@@ -399,6 +399,8 @@ def _call(node: ast.Call, parent: ast.AST, names: Names) -> Iterator[Fact]:
     kind = _call_kind(node, q, leaf, names)
     if kind:
         yield Fact(kind, node, q or leaf)
+    if q.startswith(("winreg.", "_winreg.")) and leaf in {"SetValueEx", "SetValue"}:
+        yield Fact("registry", node, q)
     if q in ASKS or (leaf in CONFIRMS and q != leaf):  # input(...), click.confirm(...)
         yield Fact("ask", node, q)
     if (q in vocab.DOWNLOADS or leaf in vocab.DOWNLOAD_LEAVES
@@ -562,6 +564,8 @@ def _string(node: ast.AST, text: str) -> Iterator[Fact]:
     # A path has no line breaks: a script or template that mentions one reads nothing.
     if cred and "\n" not in text.strip():
         yield Fact("cred", node, cred.group(0))
+    if "\n" not in text and vocab.PERSISTENCE_PATH.search(text):
+        yield Fact("persist", node, text[:120])
     if ("select" in text or "SELECT" in text or "_value" in text) and vocab.BROWSER_SQL.search(
         text
     ):

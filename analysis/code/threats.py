@@ -46,6 +46,9 @@ DROP_DOWNLOAD = {R.INSTALL: C, R.STARTUP: C, R.IMPORT: C, R.COMMAND: H, R.RUNTIM
 # runs on its own is a shipped script started this way a payload.
 DROP_CODE = {R.INSTALL: H, R.STARTUP: H, R.IMPORT: M, R.COMMAND: L, R.RUNTIME: L}
 DROP_PAYLOAD = {R.INSTALL: C, R.STARTUP: C, R.IMPORT: C, R.COMMAND: H, R.RUNTIME: H}
+PERSIST = {R.INSTALL: H, R.STARTUP: H, R.IMPORT: H, R.COMMAND: L, R.RUNTIME: L}
+# A download saved as a program and not started here: installers of tools do that on request.
+STAGED = {R.INSTALL: H, R.STARTUP: H, R.IMPORT: H, R.COMMAND: L, R.RUNTIME: L}
 PAYLOAD_MIN = 16  # a literal this long inside an exec'd expression is a payload, not a name
 SHIPPED_BLOB = 200  # a module-level base64 or hex literal this long ships a payload
 BLOB_TEXT = re.compile(r"[A-Za-z0-9+/=_\\x-]+")
@@ -73,6 +76,10 @@ class Threats:
             yield from self._download_run(scope, reach)
         if kinds & {"put", "download", "drop"} and "spawn" in kinds:
             yield from self._drop_run(scope, reach)
+        elif {"put", "download"} <= kinds:
+            yield from self._staged(scope, reach)
+        if "persist" in kinds and kinds & {"put", "registry"} and reach is not R.RUNTIME:
+            yield from self._persistence(scope, reach)
         if "shady" in kinds:
             yield from self._shady(scope, reach, bool(kinds & {"send", "sink", "spawn"}))
         if "cred" in kinds and "send" not in kinds:
@@ -339,6 +346,26 @@ class Threats:
                     severity = L  # tools fetch a helper binary or script and run it
                 text = f"writes {what} to a file and starts it with {run.detail}"
                 yield self.hit(check, severity, run.node, text, reach)
+                return
+
+    def _persistence(self, scope: Scope, reach: Reach) -> Iterator[Hit]:
+        """A shell start-up file, Startup folder, Run key or cron entry written where code runs
+        on its own: what it adds runs at every login, long after the install."""
+        place = scope.of("persist")[0]
+        write = (scope.of("put") or scope.of("registry"))[0]
+        what = f"writes to {place.detail!r}, which runs by itself later, with {write.detail}"
+        yield self.hit("code.persistence", PERSIST[reach], write.node, what, reach,
+                       place=place.detail)  # fmt: skip
+
+    def _staged(self, scope: Scope, reach: Reach) -> Iterator[Hit]:
+        """Downloaded data saved under a Windows program's name where code runs on its own: the
+        first half of a dropper (the start may come later, from elsewhere)."""
+        for put in scope.of("put"):
+            words = _path_words(scope, put.node)
+            named = sorted(w for w in words if EXECUTABLE.search(w))
+            if named and payload(scope, put.node) == "download":
+                what = f"saves downloaded data as {named[0]!r}"
+                yield self.hit("code.download-exec", STAGED[reach], put.node, what, reach)
                 return
 
     def _program_words(self, spawn: Fact) -> set[str]:

