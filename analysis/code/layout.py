@@ -20,6 +20,7 @@ SCRIPTS_DIR = re.compile(r"^[^/]+\.data/scripts/([^/]+)$")
 ENTRY_POINTS = re.compile(r"^(?:src/)?(?:[^/]+\.(?:dist|egg)-info|EGG-INFO)/entry_points\.txt$")
 NOT_SHIPPED = re.compile(
     r"(?:^|/)(?:tests?|testing|docs?|examples?|benchmarks?|site-packages|\.?venv)/"
+    r"|^(?:scripts|tools|ci|\.github)/"  # a maintainer's release and CI scripts beside the package
     r"|(?:^|/)test_[^/]*\.py$|_tests?\.py$",
     re.IGNORECASE,
 )

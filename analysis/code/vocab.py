@@ -194,7 +194,7 @@ BUILD_TOOLS = frozenset(
         "touch", "mkdir", "patch", "sh", "bash", "python", "python3", "pip", "msbuild",
         "lsb_release", "nproc", "sysctl", "which", "where", "gfortran", "f2py", "nasm", "yasm",
         "windres", "rc", "mt", "dumpbin", "vswhere", "tox", "pytest", "black", "flake8", "mypy",
-        "doxygen",
+        "doxygen", "lib", "editbin", "lld-link",
     }
 )  # fmt: skip
 # Commands that fetch, run hidden code or persist: high wherever they run at install time.

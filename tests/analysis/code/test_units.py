@@ -241,6 +241,7 @@ def test_functions_bound_by_odd_targets_stay_inline() -> None:
     [
         ("git.cmd describe --tags", "build"),  # git on Windows, started through its .cmd shim
         ("GIT.EXE rev-parse HEAD", "build"),
+        ("{}/lib.exe /nologo /def:{}", "build"),  # MSVC's librarian, found at build time
         ("update.cmd /quiet", "launch"),  # a Windows script by name: installs have no reason to
         ("payload.exe", "launch"),
     ],
