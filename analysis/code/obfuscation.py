@@ -39,7 +39,7 @@ R = Reach
 # exec of what the obfuscation hides, or heavy obfuscation around exec
 PAYLOAD = {R.INSTALL: C, R.STARTUP: C, R.IMPORT: C, R.COMMAND: H, R.RUNTIME: M}
 HEAVY = {R.INSTALL: H, R.STARTUP: H, R.IMPORT: H, R.COMMAND: M, R.RUNTIME: L}
-# one hidden thing: exec's name spelled in escapes, code in a base64 literal
+# code in a base64 literal that nothing runs yet
 HIDDEN_ONE = {R.INSTALL: M, R.STARTUP: M, R.IMPORT: M, R.COMMAND: L, R.RUNTIME: L}
 
 
@@ -74,9 +74,10 @@ class Profile:
         if heavy:
             builtins = reach is R.RUNTIME and COMPUTED in self.used()
             return M if builtins else HEAVY[reach]
-        if self.hides_sink or HIDDEN in self.counts:
-            return HIDDEN_ONE[reach]
-        return None
+        # exec's name spelled in escapes or picked from str(oct) is as telling as ('ex' + 'ec')
+        if self.hides_sink:
+            return HEAVY[reach]
+        return HIDDEN_ONE[reach] if HIDDEN in self.counts else None
 
 
 Reader = Callable[[ast.Module, bytes, Reach], Iterator[Hit]]
@@ -147,19 +148,23 @@ def _hit(profile: Profile, severity: Severity, reach: Reach, lines: list[str]) -
 
 
 def _relocated(hit: Hit, layer: Layer) -> Hit:
-    """A hit inside decoded code, placed on the literal that hides it."""
+    """A hit inside decoded code, placed on the literal that hides it; a hit from a deeper
+    layer names every layer, outermost first."""
     line = getattr(layer.node, "lineno", 1)
     end = getattr(layer.node, "end_lineno", line) or line
-    hidden = " + ".join(layer.steps)
-    return replace(hit, line=line, end_line=end, what=f"{hit.what} (in code hidden by {hidden})",
-                   extra={**hit.extra, "decoded": hidden})  # fmt: skip
+    what, inner = hit.what, hit.extra.get("decoded")
+    if inner is not None:
+        what = what.removesuffix(f" (in code hidden by {inner})")
+    hidden = " + ".join([*layer.steps, *([inner] if inner else [])])
+    what = f"{what} (in code hidden by {hidden})"
+    return replace(hit, line=line, end_line=end, what=what, extra={**hit.extra, "decoded": hidden})
 
 
 def worth_reading(data: bytes, reach: Reach) -> bool:
     """Cheap byte scans for the ingredients of obfuscation: most files have none. Code that
     runs only when called matters when it hides exec or builtins: escapes, builtins looked up,
     marshal. Where code loads on its own, generated names and literal layers count too, and
-    setup.py and startup code get a wider look."""
+    setup.py and startup code are always read."""
     if b"builtins" in data and BUILTINS_LOOKUP.search(data):
         return True
     if (b"marshal" in data and b"loads" in data) or spelled_in_escapes(data):
@@ -171,13 +176,11 @@ def worth_reading(data: bytes, reach: Reach) -> bool:
     if b"____" in data and UNDERSCORE_NAME.search(data):
         return True
     if reach.rank >= R.STARTUP.rank:
-        return not data.isascii() or any(word in data for word in RUNNING_WORDS + LAYER_WORDS)
+        return True  # setup.py, .pth lines, build backends: parsed anyway, and small
     return any(word in data for word in LAYER_WORDS) and LONG_LITERAL.search(data) is not None
 
 
 BUILTINS_LOOKUP = re.compile(rb"getattr\(\s*(?:__)?builtins")
-# what obfuscated setup.py files use to get anything done, besides the words above
-RUNNING_WORDS = (b"chr(", b"__import__", b"getattr(")
 LAYER_WORDS = (b"b64decode", b"decompress", b"fromhex", b"unhexlify")
 LONG_LITERAL = re.compile(rb"[A-Za-z0-9+/=]{120,}")
 # generated names: I/l and O/0 mixes, runs of underscores (a word first: the scans are cheap)

@@ -187,7 +187,8 @@ class Unwrapper:
         if isinstance(node.slice, ast.Slice):
             parts = (node.slice.lower, node.slice.upper, node.slice.step)
             bounds = [self.value(b) if b is not None else None for b in parts]
-            if any(type(b) is not int for b in bounds if b is not None) or bounds[2] == 0:
+            given = [b for b, part in zip(bounds, parts, strict=True) if part is not None]
+            if any(type(b) is not int for b in given) or bounds[2] == 0:
                 return None
             return owner[slice(*bounds)]  # type: ignore[arg-type]
         index = self.value(node.slice)
@@ -199,7 +200,8 @@ class Unwrapper:
         func = node.func
         if isinstance(func, ast.Attribute) and func.attr in METHODS:
             owner = self.value(func.value)
-            if isinstance(owner, str | bytes | Ref):
+            # a module's function is no method: codecs.decode(x, 'rot13')
+            if isinstance(owner, str | bytes) or (isinstance(owner, Ref) and func.attr in SHOWN):
                 return METHODS[func.attr](self, owner, [self.value(a) for a in node.args])
         callee = self.reference(func) if not isinstance(func, ast.Lambda) else self.value(func)
         if isinstance(callee, Function):
@@ -397,6 +399,7 @@ METHODS: dict[str, Method] = {
     "decode": _decode, "encode": _method_encode, "join": _method_join, "__str__": _method_str,
     "__repr__": _method_str, "replace": _method_replace,
 }  # fmt: skip
+SHOWN = frozenset({"__str__", "__repr__"})  # the methods of a builtin the unwrapper reads
 REFERRERS = frozenset({"getattr", "__import__", "importlib.import_module", "eval"})
 TEXT_CODECS = frozenset({"utf_8", "utf8", "ascii", "latin_1", "latin1", "iso_8859_1", "utf_16"})
 
