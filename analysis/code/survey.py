@@ -31,6 +31,7 @@ BINARY = "hidden-executable"  # a literal that is a native program in base64 or 
 SINKS = frozenset({"exec", "eval", "compile", "__import__", "execfile"})
 SINK_NAMES = frozenset(SINKS | {f"builtins.{s}" for s in SINKS})
 MIN_LAYER = 32  # decoded bytes: shorter results are keys and names
+MIN_PAYLOAD = 128  # decoded bytes that are not code: shorter ones are keys, hashes, salts
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,8 +104,9 @@ class Survey:
         self._find_payloads()
 
     def add(self, technique: str, node: ast.AST, automatic: bool, revealed: str | None = None,
-            hides_sink: bool = False) -> None:  # fmt: skip
-        if self._flow >= 0:
+            hides_sink: bool = False, payload: bool = True) -> None:  # fmt: skip
+        """Count one use; unless it yields no `payload` (a key), what it sits in is tainted."""
+        if self._flow >= 0 and payload:
             self._flows[self._flow].marked = True
         self.found.append(Found(technique, node, automatic, revealed, hides_sink))
 
@@ -208,7 +210,10 @@ class Survey:
         tree = python_source(value)
         if tree is None:
             program = isinstance(value, bytes) and program_magic(value)
-            self.add(BINARY if program else LAYER, node, automatic, " + ".join(steps))
+            # a decoded key or digest flows into the decryption of a file, not into exec
+            payload = program or len(value) >= MIN_PAYLOAD
+            self.add(BINARY if program else LAYER, node, automatic, " + ".join(steps),
+                     payload=payload)  # fmt: skip
             return
         self.add(HIDDEN, node, automatic, " + ".join(steps))
         source = value.encode() if isinstance(value, str) else value
