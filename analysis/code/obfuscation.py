@@ -1,6 +1,7 @@
 """Obfuscation: code written so that a reader cannot tell what it does. Each technique a module
-uses is counted; heavy obfuscation is a strong signal where the code runs on its own, and code
-hidden in literal layers (base64, zlib, ...) is unwrapped and read like the module's own."""
+uses is counted; heavy obfuscation is a strong signal where the code runs on its own, exec of
+what the techniques produce is a decode-exec, and code hidden in literal layers (base64, zlib,
+...) is unwrapped and read like the module's own."""
 
 from __future__ import annotations
 
@@ -66,10 +67,14 @@ class Profile:
         used = self.used()
         return len(used) >= 2 or any(self.counts[t] >= ALONE.get(t, 1 << 30) for t in used)
 
-    def severity(self, reach: Reach) -> Severity | None:
-        """Heavy obfuscation, exec of what it hides, or one hidden sink, rated at `reach`."""
+    def payload(self, reach: Reach) -> Severity | None:
+        """exec of what the techniques produce, rated at `reach`: a decode-exec."""
+        return PAYLOAD[reach] if self.hides_payload else None
+
+    def obscurity(self, reach: Reach) -> Severity | None:
+        """Heavy obfuscation, a hidden sink, or code kept in a literal, rated at `reach`."""
         heavy = self.heavy()
-        if self.hides_payload or (heavy and self.hides_sink):
+        if heavy and self.hides_sink:
             return PAYLOAD[reach]
         if heavy:
             builtins = reach is R.RUNTIME and COMPUTED in self.used()
@@ -77,7 +82,15 @@ class Profile:
         # exec's name spelled in escapes or picked from str(oct) is as telling as ('ex' + 'ec')
         if self.hides_sink:
             return HEAVY[reach]
-        return HIDDEN_ONE[reach] if HIDDEN in self.counts else None
+        # code kept in a literal that the module runs is the decode-exec's
+        return HIDDEN_ONE[reach] if HIDDEN in self.counts and not self.hides_payload else None
+
+
+Rating = Callable[[Profile, Reach], Severity | None]
+RATINGS: tuple[tuple[str, Rating], ...] = (
+    ("code.decode-exec", Profile.payload),
+    ("code.obfuscation", Profile.obscurity),
+)
 
 
 Reader = Callable[[ast.Module, bytes, Reach], Iterator[Hit]]
@@ -103,14 +116,15 @@ def check_obfuscation(module: Module, read: Reader | None) -> Iterator[Hit]:
     survey.run()
     own, rest = _profiles(survey)
     lines = module.data.decode("utf-8", "replace").splitlines()
-    automatic = own.severity(module.reach) if own.counts else None
     # the functions of a module that loads on its own run when called, but they are there
     loaded = R.COMMAND if module.reach.rank >= R.IMPORT.rank else R.RUNTIME
-    anywhere = rest.severity(loaded) if rest.counts else None
-    if automatic is not None and (anywhere is None or automatic >= anywhere):
-        yield _hit(own, automatic, module.reach, lines)
-    elif anywhere is not None:
-        yield _hit(rest, anywhere, R.RUNTIME, lines)
+    for check, rate in RATINGS:
+        automatic = rate(own, module.reach) if own.counts else None
+        anywhere = rate(rest, loaded) if rest.counts else None
+        if automatic is not None and (anywhere is None or automatic >= anywhere):
+            yield _hit(check, own, automatic, module.reach, lines)
+        elif anywhere is not None:
+            yield _hit(check, rest, anywhere, R.RUNTIME, lines)
     if read is not None:
         for layer in survey.layers:
             reach = module.reach if layer.automatic else R.RUNTIME
@@ -130,21 +144,20 @@ def _profiles(survey: Survey) -> tuple[Profile, Profile]:
     return own, everything
 
 
-def _hit(profile: Profile, severity: Severity, reach: Reach, lines: list[str]) -> Hit:
+def _hit(check: str, profile: Profile, severity: Severity, reach: Reach, lines: list[str]) -> Hit:
     node = min(profile.first.values(), key=lambda n: getattr(n, "lineno", 1))
     line = getattr(node, "lineno", 1)
     techniques = ", ".join(f"{t} x{n}" for t, n in sorted(profile.counts.items()))
-    tail = (
-        " and runs what it hides with exec, eval or compile" if profile.hides_payload
-        else " and reaches exec, eval or compile through it" if profile.hides_sink
-        else ""
-    )  # fmt: skip
+    if check == "code.decode-exec":
+        what = f"runs what its obfuscation ({techniques}) hides with exec, eval or compile"
+    else:
+        sink = " and reaches exec, eval or compile through it" if profile.hides_sink else ""
+        what = f"obfuscates its code ({techniques}){sink}"
     extra: dict[str, object] = {"technique": "obfuscator", "techniques": dict(profile.counts)}
     if profile.revealed:
         extra["revealed"] = list(profile.revealed)
     snippet = lines[line - 1].strip()[:200] if line <= len(lines) else ""
-    what = f"obfuscates its code ({techniques}){tail}"
-    return Hit("code.obfuscation", severity, line, line, snippet, what, reach, extra)
+    return Hit(check, severity, line, line, snippet, what, reach, extra)
 
 
 def _relocated(hit: Hit, layer: Layer) -> Hit:

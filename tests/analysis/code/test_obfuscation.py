@@ -53,12 +53,16 @@ MANY = ["Il" + format(n, "05b").replace("0", "I").replace("1", "l") for n in ran
 
 CASES = [
     # ---- code hidden in literal layers, read at the reach of the code that holds it
-    (imported(f"import base64\nexec(base64.b64decode('{OUTER}'))\n"), "code.obfuscation", C,
+    (imported(f"import base64\nexec(base64.b64decode('{OUTER}'))\n"), "code.decode-exec", C,
      "code in base64 that unwraps more code, run on import"),
+    (imported(f"import base64\nexec(base64.b64decode('{OUTER}'))\n"), "code.obfuscation", None,
+     "code in a literal that is run is the decode-exec's, not also obfuscation"),
+    (setup_py(f"exec('{escaped(HELLO)}')\n"), "code.decode-exec", C,
+     "code written in escapes and run: only the obfuscation survey sees it"),
     (imported(f"import base64\nexec(base64.b64decode('{OUTER}'))\n"), "code.exfiltration", H,
      "what the second layer hides is read like the module's own code"),
     (imported(f"_ = lambda __: __import__('base64').b64decode(__[::-1])\nexec((_)('{OUTER[::-1]}'))\n"),
-     "code.obfuscation", C, "a lambda that reverses and decodes, its result run on import"),
+     "code.decode-exec", C, "a lambda that reverses and decodes, its result run on import"),
     (setup_py(f"import codecs\nexec(codecs.decode({codecs.encode(STEAL, 'rot13')!r}, 'rot13'))\n"),
      "code.exfiltration", C, "a rot13 layer read at install"),
     (setup_py("import lzma, base64\nexec(lzma.decompress(base64.b85decode("
@@ -66,9 +70,9 @@ CASES = [
      "code.exfiltration", C, "an xz layer in base85"),
     (setup_py(f"import base64\ns = {base64.b64encode(STEAL.encode()).decode()!r}\n"
               "code = base64.b64decode(s)\nexec(code)\n"),
-     "code.obfuscation", C, "the layer and the exec meet through names"),
+     "code.decode-exec", C, "the layer and the exec meet through names"),
     (setup_py(f"import base64\ndef b64(s):\n    return base64.b64decode(s)\nexec(b64('{HELLO_B64}'))\n"),
-     "code.obfuscation", C, "a one-line decoding helper of the module's own"),
+     "code.decode-exec", C, "a one-line decoding helper of the module's own"),
     (setup_py("import base64\nunpack = lambda s: base64.b64decode(s)\nt = unpack(x)\nexec(t)\n"),
      "code.obfuscation", None, "a decoding helper given what the file does not hold"),
     (setup_py(f"import marshal, zlib, base64\nexec(marshal.loads(zlib.decompress(base64.b64decode('{MARSHALLED}'))))\n"),
@@ -87,10 +91,10 @@ CASES = [
     (imported("f = getattr(__builtins__, str(eval)[-5] + str(hex)[-2] + str(eval)[-5] + oct.__str__()[-3])\n"
               "f('print(1)')\n"),
      "code.obfuscation", H, "exec's letters picked from the names of other builtins, on import"),
-    (setup_py(f"exec(''.join(chr(c) for c in [{codes(HELLO)}]))\n"), "code.obfuscation", C,
+    (setup_py(f"exec(''.join(chr(c) for c in [{codes(HELLO)}]))\n"), "code.decode-exec", C,
      "code spelled in character codes and run"),
     (setup_py(f"exec(''.join(chr(ord(c) ^ 7) for c in {''.join(chr(ord(c) ^ 7) for c in STEAL)!r}))\n"),
-     "code.obfuscation", C, "code decrypted character by character with XOR"),
+     "code.decode-exec", C, "code decrypted character by character with XOR"),
     (setup_py("IlIlIlIlIl = exec\nIlIlIlIlIl('print(1)')\n"), "code.obfuscation", H,
      "exec bound to a generated name"),
     (setup_py("a, b, c = __import__, getattr, exec\n"), "code.obfuscation", H,
@@ -197,7 +201,7 @@ def test_layers_are_read_so_deep_and_no_deeper() -> None:
             f"import base64\nexec(base64.b64decode('{base64.b64encode(code.encode()).decode()}'))\n"
         )
     found = scan(setup_py(code))
-    assert worst(found, "code.obfuscation") == C
+    assert worst(found, "code.decode-exec") == C
     assert worst(found, "code.exfiltration") is None
 
 
