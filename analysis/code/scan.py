@@ -105,8 +105,9 @@ def _parse(member: Member, trees: dict[str, ast.Module | None]) -> ast.Module | 
         source = _pth_source(member.data) if member.path.endswith(".pth") else member.data
         try:
             trees[member.path] = ast.parse(source) if len(source) <= MAX_PARSE else None
-        except (SyntaxError, ValueError):
-            trees[member.path] = None  # Python 2, or not Python: the regex pass takes over
+        except (SyntaxError, ValueError, RecursionError):
+            # Python 2, not Python, or nested past the parser's stack: the regex pass takes over
+            trees[member.path] = None
     return trees[member.path]
 
 

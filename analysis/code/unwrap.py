@@ -23,6 +23,7 @@ MAX_TEXT = 8 * 1024 * 1024  # bytes one value may hold: past it, unknown
 MAX_ITEMS = 100_000  # elements of a list literal worth reading
 MAX_INT = 1 << 64  # integers past it are no character codes or indexes: unknown
 MAX_CALLS = 8  # nested calls of the module's own helper functions
+MAX_DEPTH = 120  # nested expressions computed: deeper ones stay unknown, the stack is safe
 BUILTIN_NAMES = frozenset(dir(builtins))
 # str() of the site module's printers: only their opening words, which do not change
 PRINTERS = {
@@ -72,14 +73,21 @@ class Unwrapper:
         self.budget = budget  # decoded bytes left for this module
         self.steps: list[str] = []
         self.calls = 0
+        self.depth = 0  # nested values being computed
 
     def reset(self) -> None:
         self.steps = []
 
     def value(self, node: ast.AST) -> Value | None:
-        """The value of `node`, or None when literals do not decide it."""
+        """The value of `node`, or None when literals do not decide it (or nest too deep)."""
         handler = HANDLERS.get(type(node))
-        return handler(self, node) if handler is not None else None
+        if handler is None or self.depth >= MAX_DEPTH:
+            return None
+        self.depth += 1
+        try:
+            return handler(self, node)
+        finally:
+            self.depth -= 1
 
     def reference(self, node: ast.AST) -> Ref | Function | None:
         """What a callee names, without computing anything costly on the way."""
@@ -171,14 +179,25 @@ class Unwrapper:
         return ~operand if isinstance(node.op, ast.Invert) else operand
 
     def _binop(self, node: ast.BinOp) -> Value | None:
+        if isinstance(node.op, ast.Add):
+            return self._sum(node)
         left, right = self.value(node.left), self.value(node.right)
-        if type(left) is int and type(right) is int:
-            return _arithmetic(node.op, left, right)
-        pair = isinstance(node.op, ast.Add) and type(left) is type(right)
-        if pair and isinstance(left, str | bytes):
-            joined = left + right  # type: ignore[operator]
-            return joined if len(joined) <= MAX_TEXT else None
-        return None
+        return _arithmetic(node.op, left, right) if type(left) is type(right) is int else None
+
+    def _sum(self, node: ast.BinOp) -> Value | None:
+        """a + b + c + ...: obfuscators chain hundreds of pieces, nested one level a piece,
+        so the chain is read in a loop."""
+        parts: list[ast.expr] = []
+        left: ast.expr = node
+        while isinstance(left, ast.BinOp) and isinstance(left.op, ast.Add):
+            parts.append(left.right)
+            left = left.left
+        total = self.value(left)
+        for part in reversed(parts):
+            total = _added(total, self.value(part))
+            if total is None:
+                return None
+        return total
 
     def _subscript(self, node: ast.Subscript) -> Value | None:
         owner = self.value(node.value)
@@ -251,6 +270,15 @@ class Unwrapper:
             return codecs.decode(owner, "rot13")
         decoder = CODECS.get(codec)
         return self._decoded(codec, decoder, owner) if decoder is not None else None
+
+
+def _added(left: Value | None, right: Value | None) -> Value | None:
+    if type(left) is int and type(right) is int:
+        return _arithmetic(ast.Add(), left, right)
+    if isinstance(left, str | bytes) and type(left) is type(right):
+        joined = left + right  # type: ignore[operator]
+        return joined if len(joined) <= MAX_TEXT else None
+    return None
 
 
 def _arithmetic(op: ast.operator, left: int, right: int) -> int | None:

