@@ -143,7 +143,7 @@ class Unwrapper:
         if len(node.generators) > 1 or loop.ifs or not isinstance(loop.target, ast.Name):
             return None
         items = self.value(loop.iter)
-        if not isinstance(items, tuple | str | bytes):
+        if not isinstance(items, tuple | str | bytes) or len(items) > MAX_ITEMS:
             return None
         out: list[Value] = []
         restore = self._bound({loop.target.id: 0})

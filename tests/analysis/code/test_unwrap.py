@@ -86,6 +86,8 @@ VALUES: list[tuple[str, str, Value | None, str]] = [
     ("", "''.join(chr(c) for c in x)", None, "a comprehension over an unknown"),
     ("", "''.join(chr(c) for c in [1, x])", None, "an unknown item"),
     ("", "''.join(chr(c) for c in [1, -1])", None, "an item with no value"),
+    ("", f"''.join(c for c in '{'a' * (unwrap.MAX_ITEMS + 1)}')", None,
+     "a comprehension too long to compute"),
     ("", "''.join(c for c in 'ab' if c)", None, "a comprehension with a condition"),
     ("", "''.join(c for a, c in 'ab')", None, "a comprehension with a tuple target"),
     ("", "''.join([1, 2])", None, "a join of numbers"),
