@@ -16,11 +16,11 @@ from analysis.code.facts import Scope, collect
 from analysis.code.hits import Hit, Reach, lower
 from analysis.code.names import Names
 from analysis.code.setup_call import SetupPy, cmdclass_hits, console_scripts
+from analysis.code.survey import MAX_PARSE
 from analysis.code.threats import Threats
 from analysis.model import Finding
 
 FOLLOWED = (Reach.INSTALL, Reach.STARTUP, Reach.IMPORT)
-MAX_PARSE = 4 * 1024 * 1024  # bigger .py files are generated tables: line regexes read them
 
 
 def check_code(contents: ArchiveContents) -> tuple[Finding, ...]:
@@ -239,7 +239,7 @@ def _member_hits(
     yield from _module_hits(tree, member.data, reach, whole, deep, called, layer)
 
 
-MAX_LAYERS = 4  # code hidden in code hidden in code...: deeper layers are not read
+MAX_LAYERS = 10  # code hidden in code hidden in code...: deeper layers are not read
 
 
 def _module_hits(

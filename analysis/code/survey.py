@@ -30,6 +30,7 @@ BINARY = "hidden-executable"  # a literal that is a native program in base64 or 
 
 SINKS = frozenset({"exec", "eval", "compile", "__import__", "execfile"})
 SINK_NAMES = frozenset(SINKS | {f"builtins.{s}" for s in SINKS})
+MAX_PARSE = 4 * 1024 * 1024  # bigger .py files are generated tables: line regexes read them
 MIN_LAYER = 32  # decoded bytes: shorter results are keys and names
 MIN_PAYLOAD = 128  # decoded bytes that are not code: shorter ones are keys, hashes, salts
 
@@ -484,7 +485,7 @@ def python_source(value: str | bytes) -> ast.Module | None:
             value = value.decode("utf-8")
         except UnicodeDecodeError:
             return None
-    if not CODE_HINT.search(value, 0, 4096):
+    if len(value) > MAX_PARSE or not CODE_HINT.search(value, 0, 4096):
         return None
     try:
         tree = ast.parse(value)

@@ -16,6 +16,7 @@ import pytest
 from analysis.code import survey
 from analysis.code.hits import Reach
 from analysis.code.obfuscation import worth_reading
+from analysis.code.scan import MAX_LAYERS
 from analysis.model import Severity
 from tests.analysis.code.members import SDIST, WHEEL, C, H, L, M, scan, setup_py, worst
 
@@ -196,13 +197,17 @@ def test_the_obfuscation_evidence_lists_techniques_and_what_they_spell() -> None
 
 def test_layers_are_read_so_deep_and_no_deeper() -> None:
     code = STEAL
-    for _ in range(8):
+    for _ in range(MAX_LAYERS + 2):
         code = (
             f"import base64\nexec(base64.b64decode('{base64.b64encode(code.encode()).decode()}'))\n"
         )
     found = scan(setup_py(code))
     assert worst(found, "code.decode-exec") == C
     assert worst(found, "code.exfiltration") is None
+    for _ in range(3):  # MAX_LAYERS - 1 wrappings in all
+        code = code[code.index("'") + 1 : code.rindex("'")]
+        code = base64.b64decode(code).decode()
+    assert worst(scan(setup_py(code)), "code.exfiltration") == C
 
 
 def test_code_nested_past_the_parser_is_read_with_regexes() -> None:
@@ -282,3 +287,4 @@ def test_python_source() -> None:
     assert survey.python_source("just words") is None
     assert survey.python_source("import (") is None
     assert survey.python_source("'a docstring, = nothing else'") is None
+    assert survey.python_source("x = 1\n" * (survey.MAX_PARSE // 6 + 1)) is None
