@@ -178,6 +178,8 @@ def worth_reading(data: bytes, reach: Reach) -> bool:
     runs only when called matters when it hides exec or builtins: escapes, builtins looked up,
     marshal. Where code loads on its own, generated names and literal layers count too, and
     setup.py and startup code are always read."""
+    if reach.rank >= R.STARTUP.rank:
+        return True  # setup.py, .pth lines, build backends: parsed anyway, and small
     if b"builtins" in data and BUILTINS_LOOKUP.search(data):
         return True
     if (b"marshal" in data and b"loads" in data) or spelled_in_escapes(data):
@@ -188,14 +190,14 @@ def worth_reading(data: bytes, reach: Reach) -> bool:
         return True
     if b"____" in data and UNDERSCORE_NAME.search(data):
         return True
-    if reach.rank >= R.STARTUP.rank:
-        return True  # setup.py, .pth lines, build backends: parsed anyway, and small
     return any(word in data for word in LAYER_WORDS) and LONG_LITERAL.search(data) is not None
 
 
 BUILTINS_LOOKUP = re.compile(rb"getattr\(\s*(?:__)?builtins")
-LAYER_WORDS = (b"b64decode", b"decompress", b"fromhex", b"unhexlify")
-LONG_LITERAL = re.compile(rb"[A-Za-z0-9+/=]{120,}")
+LAYER_WORDS = (b"b64decode", b"b85decode", b"b32decode", b"decodebytes", b"decompress",
+               b"fromhex", b"unhexlify")  # fmt: skip
+# a run of base64, base32, hex or base85 characters
+LONG_LITERAL = re.compile(rb"[A-Za-z0-9+/=!#$%&()*;<>?@^_`{|}~-]{120,}")
 # generated names: I/l and O/0 mixes, runs of underscores (a word first: the scans are cheap)
 IL_NAME = re.compile(rb"\b_*[Il][Il1_]{5,}\b")
 O0_NAME = re.compile(rb"\b_*[Oo][O0o_]{5,}\b")

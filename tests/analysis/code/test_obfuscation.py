@@ -237,6 +237,8 @@ PREFILTER = [
     (b"x = 1", Reach.INSTALL, True, "setup.py is always read"),
     (b"base64.b64decode('" + b"QUJD" * 40 + b"')", Reach.IMPORT, True, "a long literal decoded"),
     (b"base64.b64decode(name)", Reach.IMPORT, False, "a decoder without a literal"),
+    (b"base64.b85decode('" + base64.b85encode(bytes(range(256))) + b"')", Reach.IMPORT, True,
+     "a long base85 literal decoded"),
     (b"x = '" + b"QUJD" * 40 + b"'", Reach.IMPORT, False, "a literal nothing decodes"),
 ]  # fmt: skip
 
