@@ -209,7 +209,9 @@ CODE_CHECKS: tuple[Check, ...] = (
           "shell, or is written to a file that is then started (a dropper, also of a script "
           "shipped as a string); Python held in a string and run by exec or python -c is read "
           "as code. Critical at install, start or import; high from a function; low without a "
-          "payload shipped in the file."),
+          "payload shipped in the file. Also what an obfuscator's output (escaped text, "
+          "character codes, XOR, literal layers) flows into: critical at install, start or "
+          "import, medium from a function."),
     _meta("code.download-exec", Severity.CRITICAL, 95, "Download and execute",
           "Fetches a file and runs it or marks it executable, writes downloaded data to a file "
           "that is then started, executes a response body, or pipes curl/wget into a shell "
@@ -246,7 +248,17 @@ CODE_CHECKS: tuple[Check, ...] = (
           "medium when it reaches exec at "
           "install, start or import, high there when exec's name is built up ('ex' + 'ec'). "
           "getattr(builtins, 'exec') written out is a Python 2 compat idiom: low. The PyArmor "
-          "runtime is medium in code run at install, start or import."),
+          "runtime is medium in code run at install, start or import. Obfuscators' techniques "
+          "are counted per module: text in \\x or octal escapes, builtins reached by computed "
+          "names (str(oct)[-3] pickers), generated names (IlIl, O0O0, ____), text spelled in "
+          "character codes, XOR ciphers, exec bound to a generated name, base64/hex/zlib/lzma/"
+          "bz2/gzip/rot13 layers, marshal blobs and programs in base64. Two techniques, or one "
+          "used heavily, are high where code runs on its own (medium in a loaded module's "
+          "functions, low when called), critical around a hidden exec; exec's name hidden by "
+          "one technique is high there; Python kept in a literal is medium. Literals are "
+          "unwrapped without running anything (marshal and pickle data are never loaded) and "
+          "the code they hide is read like the module's own, at the reach of the code that "
+          "holds it."),
     _meta("code.invisible-unicode", Severity.MEDIUM, 50, "Invisible or bidirectional Unicode",
           "Zero-width or bidirectional control characters in code or comments, or bidi "
           "controls left open on a string literal's line (Trojan Source); low for bidi "

@@ -10,17 +10,17 @@ from dataclasses import replace
 
 from analysis.artifact import ArchiveContents, Member
 from analysis.code import layout as layouts
-from analysis.code import report, text
+from analysis.code import obfuscation, report, text
 from analysis.code.calls import link
 from analysis.code.facts import Scope, collect
 from analysis.code.hits import Hit, Reach, lower
 from analysis.code.names import Names
 from analysis.code.setup_call import SetupPy, cmdclass_hits, console_scripts
+from analysis.code.survey import MAX_PARSE
 from analysis.code.threats import Threats
 from analysis.model import Finding
 
 FOLLOWED = (Reach.INSTALL, Reach.STARTUP, Reach.IMPORT)
-MAX_PARSE = 4 * 1024 * 1024  # bigger .py files are generated tables: line regexes read them
 
 
 def check_code(contents: ArchiveContents) -> tuple[Finding, ...]:
@@ -105,8 +105,9 @@ def _parse(member: Member, trees: dict[str, ast.Module | None]) -> ast.Module | 
         source = _pth_source(member.data) if member.path.endswith(".pth") else member.data
         try:
             trees[member.path] = ast.parse(source) if len(source) <= MAX_PARSE else None
-        except (SyntaxError, ValueError):
-            trees[member.path] = None  # Python 2, or not Python: the regex pass takes over
+        except (SyntaxError, ValueError, RecursionError):
+            # Python 2, not Python, or nested past the parser's stack: the regex pass takes over
+            trees[member.path] = None
     return trees[member.path]
 
 
@@ -218,34 +219,69 @@ def _member_hits(
         return
     reach = plan.reach.get(path, Reach.RUNTIME)
     yield from text.text_hits(member.data, reach, python)
-    if not text.worth_parsing(member.data, reach):
+    obfuscated = obfuscation.worth_reading(member.data, reach)
+    threats = text.worth_parsing(member.data, reach)
+    if not (obfuscated or threats):
         return
     tree = _parse(member, trees)
     if tree is None:  # not Python 3, or too big to parse: padding must not hide a payload
-        yield from text.fallback_hits(member.data.decode("utf-8", "replace"), reach)
+        if threats:
+            yield from text.fallback_hits(member.data.decode("utf-8", "replace"), reach)
         return
-    yield from _tree_hits(plan, member, tree, reach)
-
-
-def _tree_hits(
-    plan: layouts.Layout, member: Member, tree: ast.Module, reach: Reach
-) -> Iterator[Hit]:
-    names = Names()
-    names.learn(tree.body)
     # setup.py, what it imports or runs, in-tree build backends, .pth lines: the install (or
     # every start) is what all their functions are there for
     whole = reach in (Reach.COMMAND, Reach.INSTALL, Reach.STARTUP) or member.path.endswith(".pth")
     # an imported module's functions run only when called: read them closely only when
     # they could hold a runtime threat
     deep = reach is not Reach.IMPORT or whole or text.worth_parsing(member.data, Reach.RUNTIME)
+    called = plan.called.get(member.path, set())
+    layer = 0 if obfuscated else None
+    yield from _module_hits(tree, member.data, reach, whole, deep, called, layer)
+
+
+MAX_LAYERS = 10  # code hidden in code hidden in code...: deeper layers are not read
+
+
+def _module_hits(
+    tree: ast.Module,
+    data: bytes,
+    reach: Reach,
+    whole: bool,
+    deep: bool,
+    called: set[str],
+    layer: int | None,
+) -> Iterator[Hit]:
+    """The threats of one parsed module (`called`: its functions other modules call as they
+    load); its obfuscation too unless `layer` is None (a file without its ingredients),
+    reading what its literals hide `layer` layers down."""
+    names = Names()
+    names.learn(tree.body)
     scopes = collect(tree, names, deep=deep)
     link(scopes)
-    lines = member.data.decode("utf-8", "replace").splitlines()
+    lines = data.decode("utf-8", "replace").splitlines()
     threats = Threats(names, lines)
-    running = _run_with_module(scopes, plan.called.get(member.path, set()))
+    running = _run_with_module(scopes, called)
     for scope in scopes:
         own = reach if whole or scope.top or scope.name in running else Reach.RUNTIME
         yield from threats.scope(scope, own)
+    if layer is None:
+        return
+    module = obfuscation.Module(tree, data, names, reach, whole, frozenset(running))
+    yield from obfuscation.check_obfuscation(module, _reader(layer + 1))
+
+
+def _reader(layer: int) -> obfuscation.Reader | None:
+    """How to read code found inside a literal: like a module of its own, at the reach of the
+    code that holds it."""
+    if layer > MAX_LAYERS:
+        return None
+
+    def read(tree: ast.Module, source: bytes, reach: Reach) -> Iterator[Hit]:
+        yield from text.text_hits(source, reach, True)
+        whole = reach in (Reach.COMMAND, Reach.INSTALL, Reach.STARTUP)
+        yield from _module_hits(tree, source, reach, whole, True, set(), layer)
+
+    return read
 
 
 def _run_with_module(scopes: list[Scope], called: set[str]) -> set[str]:
