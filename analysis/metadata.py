@@ -197,26 +197,24 @@ def _in(domain: str, domains: frozenset[str]) -> bool:
     return any(".".join(labels[i:]) in domains for i in range(len(labels) - 1))
 
 
+# Kinds of e-mail domain, first match wins: the check and what the summary calls the domain.
+EMAIL_KINDS = (
+    (THROWAWAY_DOMAINS, "metadata.disposable-email", "a throwaway-inbox provider"),
+    (PLACEHOLDER_DOMAINS, "metadata.placeholder-email", "a placeholder domain from a template"),
+    (FREE_DOMAINS, "metadata.free-email", "a free e-mail provider"),
+)
+
+
 def email_domain(snapshot: ReleaseSnapshot, *_: object) -> Iterator[Finding]:
     for field_name, domain in _email_domains(snapshot):
-        if _in(domain, THROWAWAY_DOMAINS):
-            yield finding(
-                "metadata.disposable-email",
-                f"{field_name} is at {domain}, a throwaway-inbox provider.",
-                {"field": field_name, "domain": domain}, fingerprint=domain,
-            )  # fmt: skip
-        elif _in(domain, PLACEHOLDER_DOMAINS):
-            yield finding(
-                "metadata.placeholder-email",
-                f"{field_name} is at {domain}, a placeholder domain from a template.",
-                {"field": field_name, "domain": domain}, fingerprint=domain,
-            )  # fmt: skip
-        elif _in(domain, FREE_DOMAINS):
-            yield finding(
-                "metadata.free-email",
-                f"{field_name} is at {domain}, a free e-mail provider.",
-                {"field": field_name, "domain": domain}, fingerprint=domain,
-            )  # fmt: skip
+        for domains, check_id, kind in EMAIL_KINDS:
+            if _in(domain, domains):
+                yield finding(
+                    check_id,
+                    f"{field_name} is at {domain}, {kind}.",
+                    {"field": field_name, "domain": domain}, fingerprint=domain,
+                )  # fmt: skip
+                break
 
 
 def copied_metadata(

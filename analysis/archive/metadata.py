@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import json as jsonlib
 import re
 from collections.abc import Callable, Iterable, Mapping
 from email.message import Message
@@ -17,6 +16,7 @@ from packaging.version import InvalidVersion, Version
 from analysis.archive import findings as ids
 from analysis.archive.findings import archive_finding
 from analysis.artifact import ArchiveContents, ArchiveKind, Member
+from analysis.corpus import parse_corpus
 from analysis.model import Finding, ReleaseMetadata, Severity
 from analysis.names import normalize
 
@@ -138,8 +138,7 @@ def _harmless(name: str, extra_only: bool, stale: bool, archive: list[str]) -> s
 def _well_known() -> frozenset[str]:
     """The popular projects shipped with the analysis: depending on one installs nothing new."""
     data = resources.files("analysis").joinpath("data/top-pypi-packages.min.json").read_bytes()
-    rows = jsonlib.loads(data).get("rows", ())
-    return frozenset(normalize(str(row.get("project", ""))) for row in rows)
+    return frozenset(project.name for project in parse_corpus(data).projects)
 
 
 def _name_of(requirement: str) -> str:

@@ -188,18 +188,24 @@ def _walk(root: ast.AST, scope: Scope, scopes: list[Scope], names: Names,
 
 
 def _push(stack: list[Frame], node: ast.AST, scope: Scope) -> None:
+    stack.extend((child, node, scope) for child in reversed(children(node)))
+
+
+def children(node: ast.AST) -> list[ast.AST]:
+    """The child nodes worth visiting, in order: ast.iter_child_nodes without the fields that
+    hold only contexts, operators and identifiers, with the field list cached per node type."""
     kind = type(node)
     fields = _FIELDS.get(kind)
     if fields is None:
         fields = _FIELDS[kind] = tuple(f for f in kind._fields if f not in QUIET_FIELDS)
-    children: list[ast.AST] = []
+    found: list[ast.AST] = []
     for name in fields:
         value = getattr(node, name, None)
         if type(value) is list:
-            children += [v for v in value if isinstance(v, ast.AST)]
+            found += [v for v in value if isinstance(v, ast.AST)]
         elif isinstance(value, ast.AST):
-            children.append(value)
-    stack.extend((child, node, scope) for child in reversed(children))
+            found.append(value)
+    return found
 
 
 BINDINGS = frozenset({ast.Assign, ast.withitem})

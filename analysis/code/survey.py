@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from analysis.code import unwrap
+from analysis.code.facts import children as node_children
 from analysis.code.names import BUILTIN_HOLDERS, Names
 
 ESCAPED = "escaped-text"  # printable text spelled in \x, octal or \u escapes
@@ -95,7 +96,7 @@ class Survey:
                 visit = VISITS.get(kind)
                 if visit is not None:
                     visit(self, node, automatic, top)
-            children = _children(node)
+            children = node_children(node)
             if kind is ast.Call and self._flow != outer:
                 # a sink's arguments flow into it; its callee does not (getattr(...)(x))
                 stack.append((node.func, automatic, top, outer))  # type: ignore[attr-defined]
@@ -282,29 +283,6 @@ class Flow:
     automatic: bool
     marked: bool = False  # a technique's output sits inside
     uses: set[str] = field(default_factory=set)  # names read inside
-
-
-# Fields that hold no node worth visiting: contexts, operators, identifiers, flags.
-QUIET_FIELDS = frozenset(
-    {"ctx", "op", "ops", "id", "attr", "name", "names", "module", "level", "kind",
-     "conversion", "is_async", "type_comment", "type_ignores", "value_kind"}
-)  # fmt: skip
-_FIELDS: dict[type, tuple[str, ...]] = {}
-
-
-def _children(node: ast.AST) -> list[ast.AST]:
-    kind = type(node)
-    fields = _FIELDS.get(kind)
-    if fields is None:
-        fields = _FIELDS[kind] = tuple(f for f in kind._fields if f not in QUIET_FIELDS)
-    children: list[ast.AST] = []
-    for name in fields:
-        value = getattr(node, name, None)
-        if type(value) is list:
-            children += [v for v in value if isinstance(v, ast.AST)]
-        elif isinstance(value, ast.AST):
-            children.append(value)
-    return children
 
 
 Visit = Callable[[Survey, Any, bool, bool], None]

@@ -188,7 +188,7 @@ class Threats:
 
     @staticmethod
     def _exfil_severity(reach: Reach, flow: object, strong: object, shady: object,
-                        strong_flow: bool, asks: bool = False) -> Severity:  # fmt: skip
+                        strong_flow: bool, asks: bool) -> Severity:  # fmt: skip
         if not flow and not strong:
             return N
         if reach is not R.RUNTIME:
