@@ -180,7 +180,7 @@ def _walk(root: ast.AST, scope: Scope, scopes: list[Scope], names: Names,
             scope.facts.extend(fact(node, parent, names))
         recorder = RECORDERS.get(kind)
         if recorder is not None:
-            recorder(node, scope)
+            recorder(node, scope, names)
             if kind in BINDINGS:
                 _bind_network(node, scope, names)
         if kind not in LEAVES:
@@ -233,7 +233,7 @@ def _bind_network(node: ast.AST, scope: Scope, names: Names) -> None:
         scope.local[target.id] = q
 
 
-def _record_assign(node: ast.AST, scope: Scope) -> None:
+def _record_assign(node: ast.AST, scope: Scope, names: Names) -> None:
     value = node.value  # type: ignore[attr-defined]
     if value is None:
         return  # `x: int` declares, assigns nothing
@@ -241,13 +241,13 @@ def _record_assign(node: ast.AST, scope: Scope) -> None:
     scope.assigns.append(([name for t in targets for name in _bound(t)], value))
 
 
-def _record_with(node: ast.AST, scope: Scope) -> None:
+def _record_with(node: ast.AST, scope: Scope, names: Names) -> None:
     item: ast.withitem = node  # type: ignore[assignment]
     if item.optional_vars is not None:
         scope.assigns.append((_bound(item.optional_vars), item.context_expr))
 
 
-def _record_call(node: ast.AST, scope: Scope) -> None:
+def _record_call(node: ast.AST, scope: Scope, names: Names) -> None:
     call: ast.Call = node  # type: ignore[assignment]
     func = call.func
     leaf = func.id if type(func) is ast.Name else getattr(func, "attr", "")
@@ -269,23 +269,28 @@ SCHEDULERS = frozenset(
 )  # fmt: skip
 
 
-def _record_statement_call(node: ast.AST, scope: Scope) -> None:
+def _record_statement_call(node: ast.AST, scope: Scope, names: Names) -> None:
     """`config.read(path)`, `found.append(secret)`: an object takes in what a method is given,
     as if `config = config.read(path)`."""
     call = node.value  # type: ignore[attr-defined]
     if type(call) is ast.Call and type(call.func) is ast.Attribute and call.args:
         receiver = call.func.value
-        if type(receiver) is ast.Name and receiver.id not in SELF:
+        # a module's functions change no variable: `requests.post(...)` is not `requests = ...`
+        if (
+            type(receiver) is ast.Name
+            and receiver.id not in SELF
+            and receiver.id not in names.modules
+        ):
             scope.assigns.append(([receiver.id], call))
 
 
-def _record_return(node: ast.AST, scope: Scope) -> None:
+def _record_return(node: ast.AST, scope: Scope, names: Names) -> None:
     value = node.value  # type: ignore[attr-defined]
     if value is not None:
         scope.returns.append(value)
 
 
-def _record_loop(node: ast.AST, scope: Scope) -> None:
+def _record_loop(node: ast.AST, scope: Scope, names: Names) -> None:
     """`for path in glob(join(home, '.ssh', '*'))`: the loop variable holds what it iterates."""
     loop: ast.For | ast.AsyncFor | ast.comprehension = node  # type: ignore[assignment]
     scope.assigns.append((_bound(loop.target), loop.iter))
@@ -572,6 +577,8 @@ def _string(node: ast.AST, text: str) -> Iterator[Fact]:
         yield Fact("cred", node, cred.group(0))
     if "\n" not in text and vocab.PERSISTENCE_PATH.search(text):
         yield Fact("persist", node, text[:120])
+    if "\n" not in text and vocab.BROWSER_EXTENSION.search(text):
+        yield Fact("persist", node, "a browser's command line, to load an extension")
     if ("select" in text or "SELECT" in text or "_value" in text) and vocab.BROWSER_SQL.search(
         text
     ):
@@ -594,21 +601,21 @@ def shady_url(url: str) -> bool:
     public IP literal."""
     if vocab.WEBHOOK.search(url):
         return True
-    host = _host(url)
+    host = host_of(url)
     return vocab.SHADY_HOST.match(host) is not None or _weak_host(host)
 
 
 def weak_receiver(url: str) -> bool:
     """A raw public IP or an IP lookup service: suspicious where code runs on its own, common in
     tools that run only when asked (an internal server, a VPN checking its address)."""
-    return _weak_host(_host(url))
+    return _weak_host(host_of(url))
 
 
 def _weak_host(host: str) -> bool:
     return vocab.IP_LOOKUP_HOST.match(host) is not None or public_ip(host)
 
 
-def _host(url: str) -> str:
+def host_of(url: str) -> str:
     host = url.split("://", 1)[1].split("/", 1)[0].split("@")[-1]
     return host.rsplit(":", 1)[0] if host.count(":") == 1 else host.strip("[]")
 

@@ -22,6 +22,7 @@ class Names:
 
     def __init__(self) -> None:
         self.aliases: dict[str, str] = {}
+        self.modules: set[str] = set()  # local names bound by `import x` / `import x as y`
         self.strings: dict[str, str] = {}  # module-level NAME = "literal"
         # The scope being read: its local names bound to a network object (s = socket.socket()).
         self.local: dict[str, str] = {}
@@ -30,14 +31,24 @@ class Names:
     def learn(self, body: Iterable[ast.stmt]) -> None:
         """Learn imports anywhere, and `x = os.system` style aliases at module level only (a
         function's locals may mean different things in different functions)."""
+        body = list(body)
         for node in body:
             if isinstance(node, ast.Assign) and len(node.targets) == 1:
+                self._assign(node.targets[0], node.value)
+        # `run = exec` inside a module-level try or if is as much the module's alias
+        for node in statements(body, defs=False):
+            if (
+                isinstance(node, ast.Assign)
+                and len(node.targets) == 1
+                and isinstance(node.value, ast.Name | ast.Attribute)
+            ):
                 self._assign(node.targets[0], node.value)
         for node in statements(body):
             if isinstance(node, ast.Import):
                 for alias in node.names:
                     local = alias.asname or alias.name.split(".")[0]
                     self.aliases[local] = alias.name if alias.asname else local
+                    self.modules.add(local)
             elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
                 for alias in node.names:
                     self.aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
@@ -116,13 +127,19 @@ class Names:
         return "/".join(self.path(p) or self.fold(p) or UNKNOWN for p in pieces)
 
 
-def statements(body: Iterable[ast.stmt]) -> Iterator[ast.stmt]:
+DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+
+def statements(body: Iterable[ast.stmt], defs: bool = True) -> Iterator[ast.stmt]:
     """Every statement, nested ones included, in source order; expressions are not entered
-    (an import is a statement, and a module has ten times more expression nodes)."""
+    (an import is a statement, and a module has ten times more expression nodes). Not `defs`:
+    the bodies of functions and classes are not entered either."""
     stack = list(reversed(list(body)))
     while stack:
         node = stack.pop()
         yield node
+        if not defs and isinstance(node, DEFS):
+            continue
         inner: list[ast.stmt] = []
         for name in BLOCKS:
             block = getattr(node, name, None)

@@ -38,13 +38,15 @@ SOURCE_WORDS = (
     b"in os.environ:", b".ssh/", b".ssh'", b'.ssh"', b".ssh\\", b"id_rsa", b"id_ed25519",
     b"id_ecdsa", b".aws", b"gcloud", b"application_default", b"Login Data", b"Local State",
     b"Web Data", b"/Cookies", b"'Cookies'", b'"Cookies"', b"\\Cookies", b"leveldb", b"wallet",
+    b"exodus", b"electrum",
     b"/etc/passwd", b"/etc/shadow", b"npmrc", b"pypirc", b".netrc", b"git-credentials",
     b".kube", b".docker/", b"'.docker'", b'".docker"', b"Exodus", b"Electrum", b"bash_history",
     b"zsh_history", b"tdata", b"vault-token", b".azure", b"logins", b"password_value",
     b"encrypted_value", b"key4.db", b"key3.db", b"cookies.sqlite", b"_accounts.json",
     b"lunarclient", b"loginusers", b"ssfn", b"sitemanager", b"recentservers", b"ROBLOSECURITY",
     b"CryptUnprotectData", b"pynput", b"GetAsyncKeyState", b"keyboard.on_press",
-    b"169.254.169.254", b"metadata.google.internal",
+    b"169.254.169.254", b"metadata.google.internal", b"private_key", b"privateKey", b"mnemonic",
+    b"_phrase",
 )  # fmt: skip
 SPAWN_WORDS = (b"subprocess", b"system(", b"popen", b"spawn", b"startfile", b"chmod")
 SHELL_WORDS = (b"curl", b"wget", b"powershell", b"DownloadString", b"certutil", b"mshta")
@@ -168,6 +170,7 @@ BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 HIDDEN_TAIL = re.compile(rb"[ \t]{150,}(\S[^\n]*)")
 CODE_WORDS = re.compile(rb"exec|eval|import|system|b64decode|popen|subprocess|urlopen")
 PYARMOR = re.compile(rb"__pyarmor__|pyarmor_runtime|from pytransform import|__armor_enter__")
+SEALED = re.compile(rb"__pyarmor__\(\s*__name__\s*,\s*__file__\s*,\s*b['\"]")
 REGEX_EXEC = re.compile(r"\b(?:exec|eval)\s*[( ]")
 REGEX_DECODE = re.compile(
     r"b64decode|b32decode|b85decode|decompress|fromhex|unhexlify|marshal\.loads|decrypt\("
@@ -186,7 +189,9 @@ def text_hits(data: bytes, reach: Reach, python: bool) -> Iterator[Hit]:
         match = PYARMOR.search(data)
         if match:
             line = data[: match.start()].count(b"\n") + 1
-            severity = Severity.MEDIUM if reach.rank >= Reach.IMPORT.rank else Severity.LOW
+            # the encrypted module itself, not only a loader: nobody can review what it does
+            sealed = reach.rank >= Reach.IMPORT.rank or SEALED.search(data) is not None
+            severity = Severity.MEDIUM if sealed else Severity.LOW
             yield Hit("code.obfuscation", severity, line, line, match.group(0).decode(),
                       "loads the PyArmor runtime: the code is encrypted and cannot be reviewed",
                       reach, {"technique": "pyarmor"})  # fmt: skip

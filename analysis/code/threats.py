@@ -11,7 +11,16 @@ from dataclasses import replace
 
 from analysis.code import commands
 from analysis.code.calls import command_of, link, payload, put_data
-from analysis.code.facts import SOURCES, STRONG_SOURCES, Fact, Scope, collect, weak_receiver
+from analysis.code.facts import (
+    SOURCES,
+    STRONG_SOURCES,
+    Fact,
+    Scope,
+    collect,
+    host_of,
+    public_ip,
+    weak_receiver,
+)
 from analysis.code.hits import Hit, Reach
 from analysis.code.names import IMPORTERS, UNKNOWN, Names
 from analysis.code.vocab import CONNECTS
@@ -28,6 +37,9 @@ SHADY_PAIRED = {R.INSTALL: H, R.STARTUP: H, R.IMPORT: H, R.COMMAND: M, R.RUNTIME
 SHADY_ALONE = {R.INSTALL: L, R.STARTUP: L, R.IMPORT: L, R.COMMAND: L, R.RUNTIME: N}
 WEAK_PAIRED = {R.INSTALL: H, R.STARTUP: H, R.IMPORT: M, R.COMMAND: L, R.RUNTIME: L}
 CREDENTIALS = {R.INSTALL: M, R.STARTUP: M, R.IMPORT: L, R.COMMAND: L, R.RUNTIME: N}
+# Cloud SDKs name the instance metadata service in constants and ask it when called; an install
+# that asks it is after the machine's role credentials.
+METADATA = {R.INSTALL: H, R.STARTUP: H, R.IMPORT: N, R.COMMAND: N, R.RUNTIME: N}
 LOLBIN = {R.INSTALL: H, R.STARTUP: H, R.IMPORT: H, R.COMMAND: M, R.RUNTIME: L}
 REVERSE_SHELL = {R.INSTALL: C, R.STARTUP: C, R.IMPORT: C, R.COMMAND: C, R.RUNTIME: H}
 # Running a program is a capability: builds run sass, jekyll, pnpm, ant. Asking who and where
@@ -49,6 +61,14 @@ DROP_PAYLOAD = {R.INSTALL: C, R.STARTUP: C, R.IMPORT: C, R.COMMAND: H, R.RUNTIME
 PERSIST = {R.INSTALL: H, R.STARTUP: H, R.IMPORT: H, R.COMMAND: L, R.RUNTIME: L}
 # A download saved as a program and not started here: installers of tools do that on request.
 STAGED = {R.INSTALL: H, R.STARTUP: H, R.IMPORT: H, R.COMMAND: L, R.RUNTIME: L}
+# Sending a key a function is given is theft when called, the reason the victim called it.
+SECRET_SENT = {R.INSTALL: H, R.STARTUP: H, R.IMPORT: H, R.COMMAND: M, R.RUNTIME: M}
+WALLET_SECRET = re.compile(
+    r"(?:\w+_)?(?:private_?key|priv_?key|mnemonic(?:_?phrase)?|(?:seed|secret|recovery)_?phrase"
+    r"|seed_?words)s?",
+    re.IGNORECASE,
+)
+LITERALS = (ast.Dict, ast.List, ast.Tuple, ast.Set, ast.JoinedStr, ast.FormattedValue)
 PAYLOAD_MIN = 16  # a literal this long inside an exec'd expression is a payload, not a name
 SHIPPED_BLOB = 200  # a module-level base64 or hex literal this long ships a payload
 BLOB_TEXT = re.compile(r"[A-Za-z0-9+/=_\\x-]+")
@@ -70,6 +90,8 @@ class Threats:
             yield from self._exec(scope, reach)
         if "send" in kinds and kinds & SOURCES:
             yield from self._exfiltration(scope, reach)
+        elif "send" in kinds and scope.params:
+            yield from self._secret_sent(scope, reach)
         if "spawn" in kinds:
             yield from self._spawns(scope, reach)
         if "download" in kinds and kinds & {"chmod", "spawn"}:
@@ -84,6 +106,8 @@ class Threats:
             yield from self._shady(scope, reach, bool(kinds & {"send", "sink", "spawn"}))
         if "cred" in kinds and "send" not in kinds:
             yield from self._simple(scope, reach, "cred", "code.credential-access", CREDENTIALS)
+        if "imds" in kinds and "send" not in kinds:
+            yield from self._simple(scope, reach, "imds", "code.credential-access", METADATA)
         if "trick" in kinds:
             yield from self._tricks(scope, reach)
         if "blob" in kinds:
@@ -186,6 +210,28 @@ class Threats:
             yield self.hit("code.exfiltration", severity, send.node, what, reach,
                            sources=sources, urls=shady[:3])  # fmt: skip
 
+    def _secret_sent(self, scope: Scope, reach: Reach) -> Iterator[Hit]:
+        """A wallet's private key or recovery phrase, handed to the function, posted as it is to
+        an address written in the code: wallet libraries sign with a key, they never send it."""
+        secrets = {p for p in scope.params if WALLET_SECRET.fullmatch(p)}
+        if not secrets:
+            return
+        carriers = {p: p for p in secrets}  # variable -> the secret it holds
+        for targets, value in scope.assigns:
+            held = secrets & _literal_names(value)
+            carriers.update((t, min(held)) for t in targets if held)
+        for send in scope.of("send"):
+            node = send.node
+            if not _fixed_address(self.names, node):
+                continue
+            sent = [n for a in [*getattr(node, "args", ())[1:], *(k.value for k in getattr(node, "keywords", ()))]
+                    for n in _literal_names(a) & carriers.keys()]  # fmt: skip
+            if sent:
+                what = f"sends the {carriers[sent[0]]!r} it is given to a fixed address with {send.detail}"
+                yield self.hit("code.exfiltration", SECRET_SENT[reach], node, what, reach,
+                               sources=[carriers[sent[0]]])  # fmt: skip
+                return
+
     @staticmethod
     def _exfil_severity(reach: Reach, flow: object, strong: object, shady: object,
                         strong_flow: bool, asks: bool) -> Severity:  # fmt: skip
@@ -258,13 +304,34 @@ class Threats:
         """What `arg` runs was fetched from an address written into the package (the fetch is
         in the argument or in what its names were assigned), or the scope names a payload
         host."""
-        inside = {id(n) for node in _feeding(scope, arg) for n in ast.walk(node)}
+        inside = {id(n) for node in _feeding(scope, arg, rounds=5) for n in ast.walk(node)}
         for fact in scope.of("download", "send"):
+            if id(fact.node) not in inside:
+                continue
             target = address_of(fact.node)
             text = self.names.fold(target) if isinstance(target, ast.expr) else None
-            if id(fact.node) in inside and text is not None and "://" in text:
+            if (text is not None and "://" in text) or self._hidden_literal(scope, target):
                 return True
         return bool(scope.of("shady"))
+
+    def _hidden_literal(self, scope: Scope, target: ast.AST | None) -> bool:
+        """An address decoded from a literal the package ships (`bytes.fromhex('6874...')`):
+        written into the package, and hidden from the reader."""
+        name = getattr(target, "id", None)  # a variable, not an expression
+        values = [value for targets, value in scope.assigns if name in targets]
+        known = self.names.local_strings.keys() | self.names.strings.keys()
+
+        def shipped(node: ast.AST) -> bool:
+            if isinstance(node, ast.Name):
+                return node.id in known
+            return isinstance(node, ast.Constant) and len(str(node.value)) >= PAYLOAD_MIN
+
+        return bool(values) and all(
+            scope.flows(value, frozenset({"decode"}))
+            and any(shipped(n) for n in ast.walk(value))
+            and not any(isinstance(n, ast.Name) and n.id in scope.params for n in ast.walk(value))
+            for value in values
+        )
 
     @staticmethod
     def _remote(scope: Scope, command: ast.expr | None, kind: str) -> bool:
@@ -327,9 +394,22 @@ class Threats:
             if commands.classify(commands.command_text(command_of(s.node), self.names)) not in {"build", "shell"}
         ] or scope.of("chmod")  # fmt: skip
         if runs:
-            table = DOWNLOAD_CHMOD  # updaters and tool installers; _drop_run sees what is run
+            severity = DOWNLOAD_CHMOD[
+                reach
+            ]  # updaters and tool installers; _drop_run sees what is run
+            if reach is R.RUNTIME and (self._from_bare_ip(scope) or scope.of("persist")):
+                severity = M  # no updater fetches from a bare address or adds itself to logins
             what = f"downloads a file and runs or marks it executable with {runs[0].detail}"
-            yield self.hit("code.download-exec", table[reach], runs[0].node, what, reach)
+            yield self.hit("code.download-exec", severity, runs[0].node, what, reach)
+
+    def _from_bare_ip(self, scope: Scope) -> bool:
+        """A download from a literal public IP address rather than a host name."""
+        for fact in scope.of("download"):
+            target = address_of(fact.node)
+            text = self.names.fold(target) if isinstance(target, ast.expr) else None
+            if text is not None and "://" in text and public_ip(host_of(text)):
+                return True
+        return False
 
     def _drop_run(self, scope: Scope, reach: Reach) -> Iterator[Hit]:
         """A file written from decoded, downloaded or shipped code, then started: a dropper. The
@@ -589,6 +669,30 @@ def _to_shady(scope: Scope, send: ast.AST) -> bool:
         return True
     target = address_of(send)
     return target is not None and bool(scope.flows(target, frozenset({"shady"})))
+
+
+def _literal_names(node: ast.AST) -> set[str]:
+    """Variables written as they are into a literal: `x`, `{'k': x}`, `[x]`, `f'{x}'`; not
+    what a call makes of them (a signature made with a key is not the key)."""
+    found: set[str] = set()
+    todo = [node]
+    while todo:
+        item = todo.pop()
+        kind = type(item)
+        if kind is ast.Name:
+            found.add(item.id)  # type: ignore[attr-defined]
+        elif kind in LITERALS:
+            todo += [c for c in ast.iter_child_nodes(item) if isinstance(c, ast.expr)]
+    return found
+
+
+def _fixed_address(names: Names, send: ast.AST) -> bool:
+    """The send's address is written in the code: a URL, or a variable or constant holding one."""
+    target = address_of(send)
+    if isinstance(target, ast.JoinedStr) and target.values:
+        target = target.values[0]  # f'https://host/{path}': the host is written down
+    text = names.fold(target) if isinstance(target, ast.expr) else None
+    return text is not None and text.startswith(("http://", "https://"))
 
 
 def address_of(send: ast.AST) -> ast.AST | None:

@@ -104,6 +104,9 @@ PERSISTENCE_PATH = re.compile(
     r"|/etc/rc\.local|/etc/profile\.d|systemd[/\\]system[/\\]",
     re.IGNORECASE,
 )
+# A browser started with an extension from disk: what hijacks its shortcuts to keep a
+# clipboard or wallet stealer running.
+BROWSER_EXTENSION = re.compile(r"--load-extension\b", re.IGNORECASE)
 CREDENTIAL_PATH = re.compile(
     r"\.ssh[/\\]|id_rsa|id_ed25519|id_ecdsa|\.aws[/\\]credentials|\.docker[/\\]config\.json"
     r"|\.npmrc|\.pypirc|\.git-credentials|\.netrc|\.kube[/\\]config|gcloud[/\\]credentials"
@@ -241,7 +244,9 @@ RECON = re.compile(
     r"(?:^|[;&|]\s*)(?:whoami|hostname|id|ipconfig|ifconfig|systeminfo|tasklist|wmic|printenv"
     r"|env|arp|net\s+(?:user|localgroup|view|config)|nltest|cmdkey|quser|netstat|ip\s+a(?:ddr)?"
     r"|cat\s+/etc/(?:passwd|shadow|hosts)|getent)\b"
-    r"|(?:^|[;&|]\s*)(?:ls\s+(?:-\w+\s+)*/(?:proc)?(?=[\s;&|>]|$)"
+    r"|(?:^|[;&|]\s*)(?:ls\s+(?:-\w+\s+)*/(?:proc|etc|root|home)?(?=[\s;&|>]|$)"
+    # every file under a system or CI directory, listed or printed
+    r"|ls\s+(?:-\w+\s+)*-\w*R\w*\s+(?:-\w+\s+)*/|cat\s+/[\w./-]*/\*"
     r"|nslookup\s+\S|dig\s+(?:@\S+\s+)?[\w{]|host\s+(?:-\w+\s+\w+\s+)?[\w{][\w.{}-]*\.\w)",
     re.IGNORECASE,
 )

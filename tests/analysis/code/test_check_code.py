@@ -243,7 +243,13 @@ CASES = [
                           "__pyarmor__(__name__, __file__, b'\\x50\\x59')\n"},
      "code.obfuscation", M, "a PyArmor-encrypted package __init__: unreviewable code on import"),
     ({"demo/_impl.py": "from pytransform import pyarmor_runtime\npyarmor_runtime()\n"},
-     "code.obfuscation", L, "a PyArmor-encrypted module nothing imports on its own"),
+     "code.obfuscation", L, "a PyArmor loader in a module nothing imports on its own"),
+    ({"demo/_impl.py": "from pytransform import pyarmor_runtime\npyarmor_runtime()\n"
+                       "__pyarmor__(__name__, __file__, b'\\x50\\x59')\n"},
+     "code.obfuscation", M, "the encrypted module itself, run when called: nobody can review it"),
+    ({"demo/scan.py": "def visit(func):\n    if func in ('pyarmor_runtime', '__pyarmor__'):\n"
+                      "        return 'PyArmor-obfuscated code'\n"},
+     "code.obfuscation", L, "a scanner that names PyArmor's calls encrypts nothing"),
     (setup_py("x = 1" + " " * 200 + "; exec('print(1)')\n"), "code.obfuscation", H,
      "code hidden far right of a long run of spaces, at install"),
     ({"demo/util.py": "x = 1" + " " * 200 + "; exec('print(1)')\n"}, "code.obfuscation", M,

