@@ -171,8 +171,8 @@ ARCHIVE_CHECKS: tuple[Check, ...] = (
     _meta("archive.bundled-binary", Severity.LOW, 30, "Native binary in a pure distribution",
           "An ELF, PE or Mach-O file (by magic number) in an sdist, pure egg or none-any wheel. "
           "Low alone (launchers and helper programs are shipped on purpose); high when code in "
-          "the same archive runs a process at install, start-up or import time. Compiled wheels "
-          "are expected to carry them."),
+          "the same archive starts it at install or start-up time, medium on import (code "
+          "nobody can review runs on its own). Compiled wheels are expected to carry them."),
     _meta("archive.metadata-mismatch", Severity.MEDIUM, 40, "Archive metadata disagrees",
           "PKG-INFO or METADATA (or the .dist-info name) disagrees with PyPI's JSON on name, "
           "version or dependencies. A dependency only the archive declares is the dangerous "

@@ -96,9 +96,10 @@ AUTOMATIC = frozenset({"install", "startup", "import"})
 
 
 def _pair_binaries(findings: list[Finding]) -> list[Finding]:
-    """A bundled binary is a capability; code that starts it when the package is installed,
-    started or imported, in the same archive, makes it a threat (high). The command must name
-    the binary: a setup.py that asks dpkg about a library says nothing about a shipped DLL."""
+    """A bundled binary is a capability; code that starts it when the package is installed or
+    Python starts, in the same archive, makes it a threat (high); on import, code nobody can
+    review runs on its own, like an encrypted module (medium). The command must name the
+    binary: a setup.py that asks dpkg about a library says nothing about a shipped DLL."""
     runners = [f for f in findings if f.check_id in RUNS_PROCESS
                and f.evidence.get("reach") in AUTOMATIC]  # fmt: skip
     return [
@@ -120,8 +121,11 @@ def _runner_of(binary: Finding, runners: list[Finding]) -> Finding | None:
 
 def _run_by(binary: Finding, runner: Finding) -> Finding:
     where = f"{runner.evidence.get('path')} line {runner.evidence.get('line')}"
+    severity, score = (
+        (Severity.MEDIUM, 45) if runner.evidence["reach"] == "import" else (Severity.HIGH, 70)
+    )
     return replace(
-        binary, severity=max(binary.severity, Severity.HIGH), score=max(binary.score, 70),
+        binary, severity=max(binary.severity, severity), score=max(binary.score, score),
         summary=f"{binary.summary} Code that runs at {runner.evidence['reach']} time starts it "
                 f"({where}).", evidence={**binary.evidence, "run_by": where},
     )  # fmt: skip

@@ -364,6 +364,15 @@ _add("pure-wheel-pe-run", "grimsby-sync", "py3-none-any wheel bundling a PE that
              "import os, subprocess\n"
              "subprocess.Popen([os.path.join(os.path.dirname(__file__), 'svc.exe')])\n",
          "grimsby_sync/svc.exe": _PE}),
+     # medium, like an encrypted module run on import: real wrappers start their program so
+     (PROCESS_SPAWN, NATIVE_IN_PURE), Severity.MEDIUM)  # fmt: skip
+
+_add("sdist-pe-run-at-install", "grimsby-setup", "sdist whose setup.py starts a PE it ships",
+     _sd("grimsby-setup", {
+         "setup.py": "import os, subprocess\nfrom setuptools import setup\n"
+                     "subprocess.Popen([os.path.join('grimsby_setup', 'svc.exe')])\nsetup()\n",
+         "grimsby_setup/__init__.py": "",
+         "grimsby_setup/svc.exe": _PE}),
      (PROCESS_SPAWN, NATIVE_IN_PURE))  # fmt: skip
 
 _add("entry-point-pip", "pipwrangle", "console script named pip",

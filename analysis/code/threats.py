@@ -257,6 +257,8 @@ class Threats:
             yield from self._inline(code, reach, node, f"python -c through {spawn.detail}")
             command, kind = self._command(scope, command_of(node), reach)
             remote = self._remote(scope, command_of(node), kind)
+            if remote and reach is R.RUNTIME and not self._controlled(scope, command_of(node)):
+                remote = False  # commands fetched from where the caller says: a tool's remote run
             kind = "reverse-shell" if wired or remote else kind
             check, severity = _process_rating(kind, reach)
             if (
@@ -312,7 +314,8 @@ class Threats:
             text = self.names.fold(target) if isinstance(target, ast.expr) else None
             if (text is not None and "://" in text) or self._hidden_literal(scope, target):
                 return True
-        return bool(scope.of("shady"))
+        # a payload host; an IP lookup service or a bare address hosts no code of its own
+        return any(not weak_receiver(f.detail) for f in scope.of("shady"))
 
     def _hidden_literal(self, scope: Scope, target: ast.AST | None) -> bool:
         """An address decoded from a literal the package ships (`bytes.fromhex('6874...')`):
@@ -350,6 +353,12 @@ class Threats:
         parts = _feeding(scope, command, rounds=2, whole=True)
         inside = {id(n) for part in parts for n in ast.walk(part)}
         return any(id(f.node) in inside for f in scope.of("download"))
+
+    def _controlled(self, scope: Scope, command: ast.expr | None) -> bool:
+        """Commands come from someone else's machine: a socket's far end, or an address the
+        package itself names."""
+        assert command is not None  # _remote found where it came from
+        return bool(scope.flows(command, frozenset({"recv"}))) or self._fixed_source(scope, command)
 
     def _inline(self, code: str | None, reach: Reach, at: ast.AST, how: str) -> Iterator[Hit]:
         """The threats in Python code a string holds and the module runs (exec('...'),

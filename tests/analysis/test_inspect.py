@@ -4,6 +4,7 @@ inspector.pypi.io."""
 from __future__ import annotations
 
 import io
+import tarfile
 import zipfile
 
 import pytest
@@ -25,6 +26,17 @@ def wheel(members: list[tuple[str, bytes]]) -> bytes:
     return buffer.getvalue()
 
 
+def sdist(members: list[tuple[str, bytes]]) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        for name, data in members:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+SDIST_REF = ArtifactRef("pkg", "1.0", "pkg-1.0.tar.gz")
 METADATA = b"Metadata-Version: 2.1\nName: pkg\nVersion: 1.0\n"
 DIST = [
     ("pkg-1.0.dist-info/METADATA", METADATA),
@@ -97,12 +109,12 @@ ELF = b"\x7fELF" + bytes(60)
     [
         (b"VERSION = '1.0'\n", Severity.LOW, "a binary alone is a capability"),
         (b"import subprocess\nsubprocess.Popen(['pkg/agent', '--daemon'])\n",
-         Severity.HIGH, "code run on import starts a process: the binary is the payload"),
+         Severity.MEDIUM, "code run on import starts it: code nobody can review runs on its own"),
         (b"import subprocess\ndef run():\n    subprocess.Popen(['pkg/agent'])\n",
          Severity.LOW, "a process started only on demand does not raise it"),
         (b"import os, subprocess\n"
          b"subprocess.Popen([os.path.join(os.path.dirname(__file__), 'agent')])\n",
-         Severity.HIGH, "the binary beside __init__, named by os.path.join, started on import"),
+         Severity.MEDIUM, "the binary beside __init__, named by os.path.join, started on import"),
         (b"import os, subprocess\ndef run():\n"
          b"    subprocess.Popen([os.path.join(os.path.dirname(__file__), 'agent')])\n",
          Severity.LOW, "the same path joined in a function run only on demand"),
@@ -110,10 +122,10 @@ ELF = b"\x7fELF" + bytes(60)
          Severity.LOW, "FP regression: a process on import that does not name the binary"),
         (b"import os, subprocess\nexe = os.path.join(os.path.dirname(__file__), 'agent')\n"
          b"subprocess.Popen([exe, '--daemon'])\n",
-         Severity.HIGH, "the binary's path held in a variable, started on import"),
+         Severity.MEDIUM, "the binary's path held in a variable, started on import"),
         (b"import os, subprocess\nexe = os.path.join(os.path.dirname(__file__), 'agent')\n"
          b"subprocess.Popen(exe)\n",
-         Severity.HIGH, "the variable is the whole command"),
+         Severity.MEDIUM, "the variable is the whole command"),
         (b"import subprocess\nprog = ['pkg/agent']\nsubprocess.Popen([prog, '-d'])\n",
          Severity.LOW, "a list spliced in as the program stays unknown"),
     ],
@@ -126,4 +138,17 @@ def test_a_bundled_binary_is_raised_by_code_that_runs_a_process(
         f for f in inspect_file(REF, data).findings if f.check_id == "archive.bundled-binary"
     ]
     assert binary.severity is expected, reason
-    assert ("run_by" in binary.evidence) is (expected is Severity.HIGH)
+    assert ("run_by" in binary.evidence) is (expected is Severity.MEDIUM)
+
+
+def test_a_bundled_binary_started_at_install_is_high() -> None:
+    setup = b"import subprocess\nfrom setuptools import setup\nsubprocess.Popen(['pkg/agent'])\nsetup()\n"
+    files = [("pkg-1.0/setup.py", setup), ("pkg-1.0/PKG-INFO", b"Name: pkg\nVersion: 1.0\n"),
+             ("pkg-1.0/pkg/__init__.py", b""), ("pkg-1.0/pkg/agent", ELF)]  # fmt: skip
+    (binary,) = [
+        f
+        for f in inspect_file(SDIST_REF, sdist(files)).findings
+        if f.check_id == "archive.bundled-binary"
+    ]
+    assert binary.severity is Severity.HIGH
+    assert binary.evidence["run_by"] == "pkg-1.0/setup.py line 3"

