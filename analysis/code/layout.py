@@ -51,6 +51,7 @@ class Layout:
     reach: dict[str, Reach] = field(default_factory=dict)
     hits: dict[str, list[Hit]] = field(default_factory=dict)
     modules: dict[str, str] = field(default_factory=dict)  # dotted module -> member path
+    dotted: dict[str, str] = field(default_factory=dict)  # member path -> its dotted module
     # member path -> its functions that an importer's module-level code calls by name
     called: dict[str, set[str]] = field(default_factory=dict)
     root: str = ""  # an sdist's top-level directory, with its slash
@@ -75,6 +76,7 @@ def plan(contents: ArchiveContents) -> Layout:
         rel = layout.rel(member.path)
         if rel.endswith(".py"):
             layout.modules.setdefault(_dotted(rel), member.path)
+            layout.dotted.setdefault(member.path, _dotted(rel))
     for member in contents.members:
         _place(layout, member, layout.rel(member.path), contents.kind, dist)
     return layout

@@ -178,8 +178,8 @@ def worth_reading(data: bytes, reach: Reach) -> bool:
     runs only when called matters when it hides exec or builtins: escapes, builtins looked up,
     marshal. Where code loads on its own, generated names and literal layers count too, and
     setup.py and startup code are always read."""
-    if reach.rank >= R.STARTUP.rank:
-        return True  # setup.py, .pth lines, build backends: parsed anyway, and small
+    if reach.rank >= R.STARTUP.rank and (not data.isascii() or _any(data, STARTUP_WORDS)):
+        return True  # setup.py, .pth lines, build backends: any sink, lookup or spelled text
     if b"builtins" in data and BUILTINS_LOOKUP.search(data):
         return True
     if (b"marshal" in data and b"loads" in data) or spelled_in_escapes(data):
@@ -191,6 +191,20 @@ def worth_reading(data: bytes, reach: Reach) -> bool:
     if b"____" in data and UNDERSCORE_NAME.search(data):
         return True
     return any(word in data for word in LAYER_WORDS) and LONG_LITERAL.search(data) is not None
+
+
+# Everything obfuscated code that runs on its own needs: a sink, a lookup by computed name,
+# text spelled in codes or escapes, a decoder. A plain setup.py has none of them.
+STARTUP_WORDS = (
+    b"exec", b"eval", b"compile", b"import_", b"builtins", b"getattr", b"globals", b"vars(",
+    b"__dict__", b"marshal", b"chr(", b"\\x", b"\\u", b"\\0", b"\\1", b"b64decode",
+    b"b85decode", b"b32decode", b"a85decode", b"decodebytes", b"codecs", b"decompress",
+    b"fromhex", b"unhexlify", b"lambda", b"IlI", b"O0O", b"____", b"_0x",
+)  # fmt: skip
+
+
+def _any(data: bytes, words: tuple[bytes, ...]) -> bool:
+    return any(w in data for w in words)
 
 
 BUILTINS_LOOKUP = re.compile(rb"getattr\(\s*(?:__)?builtins")

@@ -149,23 +149,29 @@ def _setup_py(plan: layouts.Layout, member: Member, tree: ast.Module) -> None:
 def _imported_calls(plan: layouts.Layout, tree: ast.Module, package: str) -> None:
     """`from .installer import install` then `install()` at module level: that function of the
     other module runs whenever this one does."""
-    called = {
-        n.func.id
-        for node in _top_statements(tree.body)
-        if isinstance(node, ast.Expr | ast.Assign)
-        for n in ast.walk(node)
-        if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
-    }
-    for node in _top_statements(tree.body):
+    imported: dict[str, tuple[str, str]] = {}  # local name -> (member path, function name)
+    statements = list(_top_statements(tree.body))
+    for node in statements:
         if isinstance(node, ast.ImportFrom):
             target = plan.modules.get(_absolute(node, package))
-            for alias in node.names:
-                if target and (alias.asname or alias.name) in called:
-                    plan.called.setdefault(target, set()).add(alias.name)
+            if target:
+                imported.update((a.asname or a.name, (target, a.name)) for a in node.names)
+    if not imported:
+        return  # most modules import nothing of their own distribution by name
+    for node in statements:
+        if isinstance(node, ast.Expr | ast.Assign):
+            for n in ast.walk(node):
+                if (
+                    isinstance(n, ast.Call)
+                    and isinstance(n.func, ast.Name)
+                    and n.func.id in imported
+                ):
+                    target, name = imported[n.func.id]
+                    plan.called.setdefault(target, set()).add(name)
 
 
 def _package(plan: layouts.Layout, path: str) -> str:
-    dotted = next((k for k, v in plan.modules.items() if v == path), "")
+    dotted = plan.dotted.get(path, "")
     return dotted if path.endswith("__init__.py") else dotted.rpartition(".")[0]
 
 
