@@ -5,6 +5,7 @@ by hand: no name, address or string of a real sample."""
 
 from __future__ import annotations
 
+import ast
 import base64
 import codecs
 import lzma
@@ -15,6 +16,7 @@ import pytest
 
 from analysis.code import survey
 from analysis.code.hits import Reach
+from analysis.code.names import Names
 from analysis.code.obfuscation import worth_reading
 from analysis.code.scan import MAX_LAYERS
 from analysis.model import Severity
@@ -295,3 +297,34 @@ def test_python_source() -> None:
     assert survey.python_source("import (") is None
     assert survey.python_source("'a docstring, = nothing else'") is None
     assert survey.python_source("x = 1\n" * (survey.MAX_PARSE // 6 + 1)) is None
+
+
+def _surveyed(source: str) -> survey.Survey:
+    tree = ast.parse(source)
+    names = Names()
+    names.learn(tree.body)
+    found = survey.Survey(tree, source.encode(), names, True, frozenset())
+    found.run()
+    return found
+
+
+def test_text_built_up_with_augmented_assignment_reaches_the_sink() -> None:
+    blob = base64.b64encode(b"print('hello from a hidden layer')").decode()
+    hidden = _surveyed(
+        f"import base64\ncode = ''\ncode += base64.b64decode('{blob}').decode()\nexec(code)\n"
+    )
+    assert hidden.payload_sinks == [True]
+    plain = _surveyed("import base64\ncode = ''\ncode += 'print(1)'\nexec(code)\n")
+    assert plain.payload_sinks == []
+
+
+def test_a_helper_the_unwrapper_cannot_apply_teaches_it_nothing() -> None:
+    found = _surveyed(
+        "def unpack(s, key=1):\n    return mystery(s)\nfiles = ['a', 'b']\nx, y = 'ab', [1]\n"
+        "counts = {}\ncounts['a'] += 1\nexec(unpack('cHJpbnQoMSk='))\n"
+    )
+    assert "unpack" not in found.unwrapper.env  # a default argument: not a one-step decoder
+    assert found.unwrapper.env["x"] == "ab"
+    assert "files" not in found.unwrapper.env  # data literals are not read
+    assert "y" not in found.unwrapper.env
+    assert found.payload_sinks == []
