@@ -201,8 +201,10 @@ CODE_CHECKS: tuple[Check, ...] = (
           "that flows into the request) and sends them over the network, also through the "
           "module's own helpers, DNS names and TLS sockets. Critical at install or start, high "
           "on import. When called: high for secrets sent, anything sent to a receiver made for "
-          "stolen data, or a keyboard hook next to a send; low when the person at the keyboard "
-          "is asked first (a report tool) or nothing secret is sent."),
+          "stolen data, or a keyboard hook next to a send; medium for a wallet's private key or "
+          "recovery phrase, handed to a function, posted to an address written in the code; "
+          "low when the person at the keyboard is asked first (a report tool) or nothing "
+          "secret is sent."),
     _meta("code.decode-exec", Severity.CRITICAL, 95, "Decode and execute",
           "Decoded data (base64, zlib, marshal, hex, rot13, Fernet, reversed or chr-joined text, "
           "powershell -enc, base64 -d | sh) flows into exec, eval, compile, __import__ or a "
@@ -216,22 +218,27 @@ CODE_CHECKS: tuple[Check, ...] = (
           "Fetches a file and runs it or marks it executable, writes downloaded data to a file "
           "that is then started, executes a response body, or pipes curl/wget into a shell "
           "(also `iwr ... ; Start-Process`, saved-then-run). Critical at install or start; high "
-          "when called for code fetched from an address the package names, low for one the "
-          "caller gives (a plugin loader)."),
+          "when called for code fetched from an address the package names (or decodes from a "
+          "literal), low for one the caller gives (a plugin loader); a program fetched from a "
+          "bare IP address, or next to a write of a start-up file, and made executable when "
+          "called is medium."),
     _meta("code.process-spawn", Severity.MEDIUM, 50, "Process at install time",
           "Runs a command at install, start or import time that is not a build tool (a "
           "compiler, configure, make, git, touch, ... or a program found at run time): low for "
           "an unclassified program (builds run sass, pnpm, ant), medium for a Windows program "
           "started by name, high for reconnaissance (whoami, hostname, net user, ipconfig, a "
-          "listing of / or /proc, a DNS lookup), for powershell, certutil, mshta, wscript, "
+          "listing of /, /proc, /etc or /home, every file of an absolute directory listed (ls "
+          "-R) or printed (cat /dir/*), a DNS lookup), for powershell, certutil, mshta, wscript, "
           "crontab and other fetch-or-persist commands, and for rm -rf of / or ~; critical for "
           "a reverse shell (a process on a socket dup2'ed onto the standard streams, /dev/tcp, "
           "nc -e, socat over TCP). Commands are read through sh -c and cmd /c wrappers and "
           "compound lines; a command decoded from a base64 or hex literal is read as what it "
           "decodes to. Wherever it runs, a command received on a socket, or a whole command "
-          "line fetched over HTTP, is a remote shell (high). A program shipped in the tree is "
-          "named by its last path piece (os.path.join, pathlib's /); a bundled binary the "
-          "command names is raised to high."),
+          "line fetched over HTTP, is a remote shell (high); when called, only from a socket or "
+          "an address the package names (a REPL loads a script from where it is told). A "
+          "program shipped in the tree is named by its last path piece (os.path.join, pathlib's "
+          "/); a bundled binary the command names is raised to high at install or start, "
+          "medium on import."),
     _meta("code.shady-url", Severity.LOW, 25, "Shady URL",
           "A webhook with its token, a paste, tunnel or request-catcher host, an IP lookup "
           "service or a public IP literal in code (not docstrings), in a URL or a "
@@ -241,14 +248,17 @@ CODE_CHECKS: tuple[Check, ...] = (
     _meta("code.credential-access", Severity.MEDIUM, 50, "Credential file access",
           "Names SSH keys, cloud or registry tokens, browser or wallet stores or /etc/passwd in "
           "code that runs at install or start: in one path string, or across the pieces of "
-          "os.path.join or pathlib's /. A multi-line string (a shell template) names no file."),
+          "os.path.join or pathlib's /. A multi-line string (a shell template) names no file. "
+          "Naming the cloud instance metadata service at install or start is high (cloud SDKs "
+          "ask it when called)."),
     _meta("code.obfuscation", Severity.LOW, 25, "Obfuscation",
           "PyArmor runtime, builtins reached through getattr or __dict__, code hidden after "
           "long runs of spaces (high where code runs on its own), long high-entropy strings; "
           "medium when it reaches exec at "
           "install, start or import, high there when exec's name is built up ('ex' + 'ec'). "
           "getattr(builtins, 'exec') written out is a Python 2 compat idiom: low. The PyArmor "
-          "runtime is medium in code run at install, start or import. Obfuscators' techniques "
+          "runtime is medium in code run at install, start or import, and wherever the encrypted "
+          "module itself (__pyarmor__(__name__, __file__, b'...')) ships. Obfuscators' techniques "
           "are counted per module: text in \\x or octal escapes, builtins reached by computed "
           "names (str(oct)[-3] pickers), generated names (IlIl, O0O0, ____), text spelled in "
           "character codes, XOR ciphers, exec bound to a generated name, base64/hex/zlib/lzma/"
@@ -266,7 +276,8 @@ CODE_CHECKS: tuple[Check, ...] = (
           "(pasted text) and the ends of a range of invisible characters (a regex class)."),
     _meta("code.persistence", Severity.HIGH, 70, "Persistence",
           "Writes a shell start-up file (.bashrc, .zshrc, .profile), the Windows Startup folder "
-          "or a Run key, an autostart entry, cron or a launch agent where code runs on its own "
+          "or a Run key, an autostart entry, cron, a launch agent or a browser's command line "
+          "(--load-extension) where code runs on its own "
           "(install, start, import): what it adds runs at every login, long after the install. "
           "Low in code that runs when called (a CLI installing shell completion)."),
     _meta("code.startup-hook", Severity.LOW, 25, "Startup hook",
