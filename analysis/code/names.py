@@ -36,7 +36,8 @@ class Names:
             if isinstance(node, ast.Assign) and len(node.targets) == 1:
                 self._assign(node.targets[0], node.value)
         # `run = exec` inside a module-level try or if is as much the module's alias
-        for node in statements(body, defs=False):
+        blocks = [n for n in body if isinstance(n, BLOCK_STATEMENTS)]
+        for node in statements(blocks, defs=False):
             if (
                 isinstance(node, ast.Assign)
                 and len(node.targets) == 1
@@ -128,6 +129,7 @@ class Names:
 
 
 DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+BLOCK_STATEMENTS = (ast.If, ast.Try, ast.With, ast.For, ast.While, ast.Match, ast.TryStar)
 
 
 def statements(body: Iterable[ast.stmt], defs: bool = True) -> Iterator[ast.stmt]:

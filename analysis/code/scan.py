@@ -125,7 +125,8 @@ def _follow(plan: layouts.Layout, member: Member, trees: dict[str, ast.Module | 
         return
     reach = plan.reach[member.path]
     package = _package(plan, member.path)
-    for module in _module_imports(tree, package):
+    dynamic = b"__import__" in member.data or b"import_module" in member.data
+    for module in _module_imports(tree, package, dynamic):
         for candidate in (module, module.rsplit(".", 1)[0]):
             target = plan.modules.get(candidate)
             if target and target != member.path:
@@ -175,14 +176,16 @@ def _package(plan: layouts.Layout, path: str) -> str:
     return dotted if path.endswith("__init__.py") else dotted.rpartition(".")[0]
 
 
-def _module_imports(tree: ast.Module, package: str) -> Iterator[str]:
+def _module_imports(tree: ast.Module, package: str, dynamic: bool) -> Iterator[str]:
+    """What the module imports at module level; `dynamic`: its text names __import__ or
+    import_module, so its statements are searched for calls of them too."""
     for node in _top_statements(tree.body):
         if isinstance(node, ast.Import):
             yield from (alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
             base = _absolute(node, package)
             yield from (f"{base}.{alias.name}".lstrip(".") for alias in node.names)
-        elif isinstance(node, ast.Expr | ast.Assign):
+        elif dynamic and isinstance(node, ast.Expr | ast.Assign):
             yield from _dynamic_imports(node)
 
 

@@ -248,3 +248,14 @@ def test_functions_bound_by_odd_targets_stay_inline() -> None:
 )
 def test_a_windows_suffix_does_not_hide_the_program(command: str, kind: str) -> None:
     assert commands.classify(command) == kind
+
+
+def test_aliases_are_learned_in_module_level_blocks_not_in_functions() -> None:
+    tree = ast.parse(
+        "try:\n    run = exec\n    if True:\n        def f():\n            go = eval\n"
+        "except ImportError:\n    pass\n"
+    )
+    names = Names()
+    names.learn(tree.body)
+    assert names.aliases.get("run") == "exec"
+    assert "go" not in names.aliases  # a function's local means different things elsewhere
