@@ -178,7 +178,9 @@ def worth_reading(data: bytes, reach: Reach) -> bool:
     runs only when called matters when it hides exec or builtins: escapes, builtins looked up,
     marshal. Where code loads on its own, generated names and literal layers count too, and
     setup.py and startup code are always read."""
-    if reach.rank >= R.STARTUP.rank and (not data.isascii() or _any(data, STARTUP_WORDS)):
+    if reach.rank >= R.STARTUP.rank and (
+        not data.isascii() or any(word in data for word in STARTUP_WORDS)
+    ):
         return True  # setup.py, .pth lines, build backends: any sink, lookup or spelled text
     if b"builtins" in data and BUILTINS_LOOKUP.search(data):
         return True
@@ -201,10 +203,6 @@ STARTUP_WORDS = (
     b"b85decode", b"b32decode", b"a85decode", b"decodebytes", b"codecs", b"decompress",
     b"fromhex", b"unhexlify", b"lambda", b"IlI", b"O0O", b"____", b"_0x",
 )  # fmt: skip
-
-
-def _any(data: bytes, words: tuple[bytes, ...]) -> bool:
-    return any(w in data for w in words)
 
 
 BUILTINS_LOOKUP = re.compile(rb"getattr\(\s*(?:__)?builtins")

@@ -290,13 +290,15 @@ class Threats:
 
     def _fetched_files(self, scope: Scope) -> set[str]:
         """The file names at the end of the URLs the scope fetches (…/setup.exe?dl=1)."""
-        names = set()
-        for fact in scope.of("download"):
-            target = address_of(fact.node)
-            url = self.names.fold(target) if isinstance(target, ast.expr) else None
-            if url is not None and "://" in url:
-                names.add(url.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1].lower())
-        return names
+        return {
+            url.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1].lower()
+            for url in self._fetched_urls(scope)
+        }
+
+    def _fetched_urls(self, scope: Scope) -> list[str]:
+        """The URLs the scope downloads from, where the code writes them."""
+        texts = (_address_text(self.names, fact.node) for fact in scope.of("download"))
+        return [text for text in texts if text is not None and "://" in text]
 
     def _literal_size(self, node: ast.expr) -> int:
         if isinstance(node, ast.Constant) and isinstance(node.value, bytes):
@@ -311,9 +313,10 @@ class Threats:
         for fact in scope.of("download", "send"):
             if id(fact.node) not in inside:
                 continue
-            target = address_of(fact.node)
-            text = self.names.fold(target) if isinstance(target, ast.expr) else None
-            if (text is not None and "://" in text) or self._hidden_literal(scope, target):
+            text = _address_text(self.names, fact.node)
+            if (text is not None and "://" in text) or self._hidden_literal(
+                scope, address_of(fact.node)
+            ):
                 return True
         # a payload host; an IP lookup service or a bare address hosts no code of its own
         return any(not weak_receiver(f.detail) for f in scope.of("shady"))
@@ -415,12 +418,7 @@ class Threats:
 
     def _from_bare_ip(self, scope: Scope) -> bool:
         """A download from a literal public IP address rather than a host name."""
-        for fact in scope.of("download"):
-            target = address_of(fact.node)
-            text = self.names.fold(target) if isinstance(target, ast.expr) else None
-            if text is not None and "://" in text and public_ip(host_of(text)):
-                return True
-        return False
+        return any(public_ip(host_of(url)) for url in self._fetched_urls(scope))
 
     def _drop_run(self, scope: Scope, reach: Reach) -> Iterator[Hit]:
         """A file written from decoded, downloaded or shipped code, then started: a dropper. The
@@ -704,6 +702,12 @@ def _fixed_address(names: Names, send: ast.AST) -> bool:
         target = target.values[0]  # f'https://host/{path}': the host is written down
     text = names.fold(target) if isinstance(target, ast.expr) else None
     return text is not None and text.startswith(("http://", "https://"))
+
+
+def _address_text(names: Names, send: ast.AST) -> str | None:
+    """The text of where a send or download goes, when it is written in the code."""
+    target = address_of(send)
+    return names.fold(target) if isinstance(target, ast.expr) else None
 
 
 def address_of(send: ast.AST) -> ast.AST | None:

@@ -21,6 +21,12 @@ def scan(files: dict[str, str | bytes], filename: str = SDIST) -> tuple[Finding,
     return check_code(ArchiveContents(filename, kind, members))
 
 
+def laid_out(files: dict[str, str | bytes]) -> tuple[Finding, ...]:
+    """scan() as an sdist when the paths sit under demo-1.0/, as a wheel otherwise."""
+    filename = SDIST if any(p.startswith("demo-1.0/") for p in files) else WHEEL
+    return scan(files, filename)
+
+
 def setup_py(body: str) -> dict[str, str | bytes]:
     return {"demo-1.0/setup.py": body, "demo-1.0/PKG-INFO": "Name: demo\n"}
 

@@ -17,6 +17,7 @@ from tests.analysis.code.members import (
     L,
     M,
     N,
+    laid_out,
     scan,
     setup_py,
     worst,
@@ -564,8 +565,7 @@ EVIDENCE = [
 def test_evidence(
     files: dict[str, str | bytes], check_id: str, key: str, values: set[str], reason: str
 ) -> None:
-    filename = SDIST if any(p.startswith("demo-1.0/") for p in files) else WHEEL
-    found = {f.evidence[key] for f in scan(files, filename) if f.check_id == check_id}
+    found = {f.evidence[key] for f in laid_out(files) if f.check_id == check_id}
     assert found == values, reason
 
 

@@ -20,7 +20,7 @@ from analysis.code.names import Names
 from analysis.code.obfuscation import worth_reading
 from analysis.code.scan import MAX_LAYERS
 from analysis.model import Severity
-from tests.analysis.code.members import SDIST, WHEEL, C, H, L, M, scan, setup_py, worst
+from tests.analysis.code.members import WHEEL, C, H, L, M, laid_out, scan, setup_py, worst
 
 STEAL = (
     "import os, urllib.request\n"
@@ -178,8 +178,7 @@ CASES = [
 def test_obfuscation_shapes(
     files: dict[str, str | bytes], check_id: str, severity: Severity | None, reason: str
 ) -> None:
-    filename = SDIST if any(p.startswith("demo-1.0/") for p in files) else WHEEL
-    assert worst(scan(files, filename), check_id) == severity, reason
+    assert worst(laid_out(files), check_id) == severity, reason
 
 
 def test_a_hidden_threat_is_placed_on_the_literal_and_names_each_layer() -> None:

