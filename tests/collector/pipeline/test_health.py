@@ -31,9 +31,16 @@ ROOT = Path(__file__).resolve().parents[3]
 async def status_cli(env: dict[str, str], *args: str) -> tuple[int, str, str]:
     """`pypi-sentinel status` from this checkout, as a user runs it."""
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "collector", "status", *args, env=env, cwd=ROOT,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
+        sys.executable,
+        "-m",
+        "collector",
+        "status",
+        *args,
+        env=env,
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     out, err = await proc.communicate()
     assert proc.returncode is not None
     return proc.returncode, out.decode(), err.decode()
