@@ -1,5 +1,5 @@
-"""When a source counts as failing, and what to do about it: one rule for /healthz, `status`
-and the dashboard, so none of them says "ok" while another says the collector is broken."""
+"""When a PyPI source counts as failing, and what to do about it: one rule for /healthz,
+`status` and the dashboard, so none of them says "ok" while a source keeps failing."""
 
 from __future__ import annotations
 
@@ -54,5 +54,5 @@ def advice(source: SourceHealth) -> str:
         )
     return (
         "Check that --pypi-url (PYPI_SENTINEL_PYPI_URL) is reachable from this host; "
-        "the collector keeps retrying, and the collector's log has each failure."
+        "the collector keeps retrying and logs each failure."
     )

@@ -40,7 +40,8 @@ async def record_failure(conn: PgConnection, source: str, error: str) -> None:
         VALUES ($1, now(), now(), $2, 1)
         ON CONFLICT (source) DO UPDATE SET
             last_attempt_at = now(), last_error_at = now(), last_error = $2,
-            consecutive_failures = collector_health.consecutive_failures + 1
+            consecutive_failures = collector_health.consecutive_failures + 1,
+            detail = collector_health.detail - 'switched_off_at'
         """,
         source,
         error[:2000],

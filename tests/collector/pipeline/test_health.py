@@ -108,7 +108,7 @@ async def test_a_changelog_that_never_answered_is_a_problem_in_every_place(
     assert "--xmlrpc off" in changelog["advice"]
     code, out, _ = await status_cli(env)
     assert code == 3
-    assert out.startswith("health") and "FAILING" in out.splitlines()[0]
+    assert out.splitlines()[0].split() == ["health", "FAILING"]
     assert re.search(r"source changelog +has never succeeded .*HTTP 405", out), out
     assert "--xmlrpc off" in out
 
@@ -164,3 +164,9 @@ async def test_switching_xmlrpc_off_sets_its_old_failures_aside(
     code, out, err = await status_cli(env)
     assert code == 0, err
     assert "switched off (--xmlrpc off)" in out
+    with pytest.raises(UpstreamError):  # switched on again, and still refused: failing again
+        await make_collector().follower.poll()
+    assert {p.source for p in await problems(pool)} == {"changelog", "changelog-head"}
+    code, out, _ = await status_cli(env)
+    assert code == 3
+    assert "switched off" not in out
