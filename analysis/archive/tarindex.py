@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 BLOCK = 512
 ZERO_BLOCK = bytes(BLOCK)
@@ -21,6 +22,7 @@ BUILTIN = REGULAR | {b"1", b"2", b"3", b"4", b"5", b"6"}
 GNU_LONG = {b"L": "name", b"K": "linkname"}
 PAX_LOCAL = b"x"
 PAX_GLOBAL = b"g"
+EXTENSIONS = {*GNU_LONG, PAX_LOCAL, PAX_GLOBAL}
 # pax keys that only set what we do not keep (times, owners); any other key means: tarfile reads it
 PAX_INERT = frozenset(("mtime", "atime", "ctime", "uid", "gid", "uname", "gname", "comment"))
 PAX_RECORD = re.compile(rb"(\d+) ([^=]+)=")  # tarfile's own record pattern
@@ -59,52 +61,41 @@ def _walk(stream: bytes) -> list[TarMember]:
         header = stream[offset : offset + BLOCK]
         if header == ZERO_BLOCK:
             break  # the end-of-archive marker
-        kind = header[156:157]
+        kind, size = header[156:157], _size(header)
         extra: dict[str, str] = {}
-        if kind in GNU_LONG or kind == PAX_LOCAL:
-            extra, offset = _extension(stream, header, offset, kind)
+        if kind in EXTENSIONS:
+            payload = _payload(stream, offset, size)
+            offset += BLOCK + len(payload)
+            if kind == PAX_GLOBAL:
+                if _pax(payload):
+                    raise _Refused  # a path or size for every member after it
+                continue
+            extra = _pax(payload) if kind == PAX_LOCAL else {GNU_LONG[kind]: _text(payload)}
             header = stream[offset : offset + BLOCK]
-            kind = header[156:157]
-        elif kind == PAX_GLOBAL:
-            if _pax(_payload(stream, header, offset)):
-                raise _Refused  # a path or size for every member after it
-            offset = _after(stream, offset + BLOCK, _size(header))
-            continue
+            kind, size = header[156:157], _size(header)
         if kind not in BUILTIN:
             raise _Refused  # sparse, chained extensions, unknown types
-        member = _member(header, offset + BLOCK, extra)
+        member = _member(header, offset + BLOCK, size, extra)
         members.append(member)
-        offset = member.offset + (_round(member.size) if member.type in REGULAR else 0)
-        _after(stream, offset, 0)
+        offset = _after(stream, member.offset, member.size if member.type in REGULAR else 0)
     return members
 
 
-def _extension(
-    stream: bytes, header: bytes, offset: int, kind: bytes
-) -> tuple[dict[str, str], int]:
-    """The fields a GNU long-name or pax header sets on the member after it, and where that is."""
-    payload = _payload(stream, header, offset)
-    extra = _pax(payload) if kind == PAX_LOCAL else {GNU_LONG[kind]: _text(payload)}
-    return extra, _after(stream, offset + BLOCK, _size(header))
-
-
-def _payload(stream: bytes, header: bytes, offset: int) -> bytes:
-    size = _size(header)
+def _payload(stream: bytes, offset: int, size: int) -> bytes:
+    """The blocks of an extension header's data; refused when the stream ends inside them."""
     start = offset + BLOCK
-    if start + _round(size) > len(stream):
-        raise _Refused
-    return stream[start : start + _round(size)]
+    return stream[start : _after(stream, start, size)]
 
 
 def _after(stream: bytes, start: int, size: int) -> int:
     """The next header's offset; refused when the stream ends inside the blocks before it."""
     offset = start + _round(size)
-    if offset > len(stream) or offset % BLOCK:
-        raise _Refused  # tarfile: "unexpected end of data", or a trailing fragment
+    if offset > len(stream):
+        raise _Refused  # tarfile: "unexpected end of data"
     return offset
 
 
-def _member(header: bytes, data: int, extra: dict[str, str]) -> TarMember:
+def _member(header: bytes, data: int, size: int, extra: dict[str, str]) -> TarMember:
     """tarfile's frombuf and _proc_builtin for the fields we keep, then the extension's: a GNU
     long name replaces the whole name, a pax path too."""
     kind = header[156:157]
@@ -121,7 +112,8 @@ def _member(header: bytes, data: int, extra: dict[str, str]) -> TarMember:
         name = extra["name"].removesuffix("/") if kind == b"5" else extra["name"]
     if "path" in extra:
         name = extra["path"].rstrip("/")
-    size = _pax_int(extra["size"]) if "size" in extra else _size(header)
+    if "size" in extra:
+        size = _pax_int(extra["size"])
     linkname = extra.get("linkpath", extra.get("linkname", _text(header[157:257])))
     return TarMember(name, kind, size, linkname, data)
 
@@ -147,11 +139,21 @@ BASE256 = (0o200, 0o377)
 
 
 def _octal(field: bytes) -> int:
+    value = _octal_value(field)
+    if value is None:
+        raise _Refused
+    return value
+
+
+@lru_cache(maxsize=4096)
+def _octal_value(field: bytes) -> int | None:
+    """tarfile's nti for an octal field; None where it raises. Cached: the fields of one
+    archive's headers repeat (modes, owners, times)."""
     cut = field.find(b"\0")
     try:
         return int((field if cut < 0 else field[:cut]).decode("ascii").strip() or "0", 8)
     except ValueError:
-        raise _Refused from None
+        return None
 
 
 def _pax(payload: bytes) -> dict[str, str]:
