@@ -270,14 +270,67 @@ def test_triage_writes_a_verdict(make_app: MakeApp, seeded: Seeded, database_url
     assert "Status: **malicious**" in markdown_texts(at)
 
 
-def test_report_action_reaches_the_service(make_app: MakeApp, seeded: Seeded) -> None:
+def _triage(at: AppTest, verdict: str | None, note: str) -> None:
+    form = at.form(key="triage")
+    if verdict is not None:
+        form.selectbox(key="triage_verdict").set_value(verdict)
+    form.text_area(key="triage_note").set_value(note)
+    form.form_submit_button[0].click()
+    at.run()
+
+
+def test_triage_has_no_default_verdict(
+    make_app: MakeApp, seeded: Seeded, database_url: str
+) -> None:
+    release_id = seeded.ids["reqeusts 1.0.0"]
+    at = make_app("views/release.py", password=PASSWORD, logged_in_as="carol",
+                  query={"release": str(release_id)})  # fmt: skip
+    assert at.selectbox(key="triage_verdict").value is None
+    _triage(at, None, "")  # one click on the button, nothing chosen
+    assert "Choose a verdict first" in at.error[0].value
+    _triage(at, "malicious", "  ")  # malicious without saying why
+    assert "needs a note" in at.error[0].value
+    sql = "SELECT verdict, note FROM triage_verdicts WHERE release_id = $1"
+    assert fetch(database_url, sql, release_id) == []
+    _triage(at, "benign", "")  # the other verdicts need no note
+    no_errors(at)
+    assert [tuple(r) for r in fetch(database_url, sql, release_id)] == [("benign", "")]
+    assert at.selectbox(key="triage_verdict").value is None  # the next verdict starts blank
+
+
+def _report_rows(url: str) -> list[tuple[str, str]]:
+    return [tuple(r) for r in fetch(url, "SELECT project, status FROM reports ORDER BY id")]
+
+
+def test_report_asks_before_sending_and_shows_its_state_once(
+    make_app: MakeApp, seeded: Seeded, database_url: str
+) -> None:
     at = make_app("views/release.py", password=PASSWORD, logged_in_as="carol",
                   query={"release": str(seeded.ids["reqeusts 1.0.0"])})  # fmt: skip
+    before = _report_rows(database_url)
     at.selectbox(key="report_kind").set_value("is_malware")
     at.button(key="report_button").click().run()
-    assert not at.exception
-    shown = "\n".join(s.value for s in [*at.success, *at.error])
-    assert "Report" in shown  # the service's outcome, or that this build has none yet
+    assert _report_rows(database_url) == before  # one click sends nothing
+    assert "Send a **is_malware** report" in at.warning[0].value
+    at.button(key="report_cancel").click().run()
+    assert not at.warning
+    at.button(key="report_button").click().run()
+    at.button(key="report_confirm").click().run()
+    no_errors(at)
+    assert _report_rows(database_url) == [*before, ("reqeusts", "prepared")]
+    texts = markdown_texts(at)
+    assert "Not reported." not in texts
+    assert sum("Report **prepared**" in t for t in texts) == 1
+    links = {b.label: b.proto.url for b in at.get("link_button")}
+    assert links["Open PyPI's report form"].endswith("/project/reqeusts/submit-malware-report/")
+
+
+def test_report_is_offered_at_medium_and_above_only(make_app: MakeApp, seeded: Seeded) -> None:
+    for name, offered in (("xss-pkg 6.6.6", False), ("numpyy 1.0", True)):
+        at = make_app("views/release.py", password=PASSWORD, logged_in_as="carol",
+                      query={"release": str(seeded.ids[name])})  # fmt: skip
+        no_errors(at)
+        assert any(b.key == "report_button" for b in at.button) is offered, name
 
 
 # ---------------------------------------------------------------- access
