@@ -13,6 +13,8 @@ from dashboard.context import Access
 from dashboard.text import literal_code
 
 RELEASE_PAGE = "views/release.py"
+ROW_PX = 35  # the height of one dataframe row (and of the header)
+PAGE_ROWS = 50  # the longest page a table shows without scrolling inside it
 SEVERITY_COLOURS = {"critical": "red", "high": "orange", "medium": "yellow", "low": "blue",
                     "info": "gray"}  # fmt: skip
 VERDICT_LABELS = {"new": "new", "malicious": "malicious", "false_positive": "false positive",
@@ -75,10 +77,31 @@ def read_only_notice(access: Access) -> bool:
 
 
 def table(frame: pd.DataFrame, columns: Mapping[str, Any] | None = None, **kwargs: Any) -> Any:
-    """A dataframe: every cell is plain text, never markdown or a link we did not build."""
+    """A dataframe: every cell is plain text, never markdown or a link we did not build; a
+    missing value is an empty cell, and the box is as tall as its rows (up to a page of 50)."""
+    kwargs.setdefault("height", fit_height(len(frame)))
     return st.dataframe(
-        frame, hide_index=True, width="stretch", column_config=dict(columns or {}), **kwargs
+        blank_missing(frame),
+        hide_index=True,
+        width="stretch",
+        column_config=dict(columns or {}),
+        **kwargs,
     )
+
+
+def fit_height(rows: int, most: int = PAGE_ROWS) -> int:
+    """Pixels for the header and `rows` rows (Streamlit's own default shows about ten)."""
+    return (min(max(rows, 1), most) + 1) * ROW_PX + 3
+
+
+def blank_missing(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text columns with None as "": the grid would print the word None in the cell."""
+    text = [c for c in frame.columns if frame[c].dtype == object and frame[c].isna().any()]
+    if not text:
+        return frame
+    blanked = frame.copy()
+    blanked[text] = blanked[text].astype(object).where(blanked[text].notna(), "")
+    return blanked
 
 
 def release_label(row: Mapping[Any, Any]) -> str:

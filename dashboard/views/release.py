@@ -13,7 +13,7 @@ from dashboard import actions, context, links, queries
 from dashboard.context import PageContext
 from dashboard.forms import reportable, triage_problem
 from dashboard.squat import squat_comparison
-from dashboard.text import markdown_literal
+from dashboard.text import evidence_rows, markdown_literal
 from dashboard.widgets import (
     VERDICT_LABELS,
     field,
@@ -26,6 +26,7 @@ from dashboard.widgets import (
 
 FLASH = "release_flash"
 CONFIRM = "report_confirming"
+SHOWN_ABOVE = ("inspector_url", "snippet")  # code_evidence shows these
 
 
 def render(ctx: PageContext) -> None:
@@ -132,8 +133,16 @@ def reasons(detail: queries.ReleaseDetail) -> None:
             if finding["target"]:
                 field("imitates", finding["target"])
             code_evidence(finding["evidence"])
-            st.caption("evidence")
-            st.json(finding["evidence"], expanded=2)
+            evidence(finding["evidence"])
+
+
+def evidence(document: object) -> None:
+    """The evidence as rows to read (what code_evidence showed already is left out)."""
+    shown = isinstance(document, dict) and isinstance(document.get("inspector_url"), str)
+    rows = evidence_rows(document, skip=SHOWN_ABOVE if shown else ())
+    if rows:
+        frame = pd.DataFrame(rows, columns=["evidence", "value"])
+        table(frame, {"value": st.column_config.TextColumn("value", width="large")})
 
 
 def code_evidence(evidence: object) -> None:

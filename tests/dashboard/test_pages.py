@@ -467,3 +467,72 @@ def test_oidc_login_unlocks_actions(
     no_errors(at)
     assert "sec@example.com" in plain_texts(at)
     assert any(b.label == "Record verdict" for b in at.form_submit_button)
+
+
+# ---------------------------------------------------------------- polish
+
+
+def _add_release(url: str, project: str, target: str, **extra: Any) -> int:
+    from collector.store.database import connect
+    from tests.dashboard.seed import _release, _squat_evidence
+
+    async def go() -> int:
+        conn = await connect(url)
+        try:
+            evidence = _squat_evidence(project, target, "typosquat.omitted-char",
+                                       {"op": "omit", "position": len(project), "intended": "a"})  # fmt: skip
+            finding = ("typosquat.omitted-char", "low", 70, f"{project} omits a letter.", target,
+                       evidence)  # fmt: skip
+            return await _release(conn, Seeded(), project, "1.0", age=timedelta(hours=1),
+                                  severity="high", score=65, findings=(finding,), **extra)  # fmt: skip
+        finally:
+            await conn.close()
+
+    return asyncio.run(go())
+
+
+@pytest.mark.parametrize(
+    ("target", "shown"),
+    [
+        ("colorama", "Cross-platform colored terminal text."),  # fetched from (stand-in) PyPI
+        ("not-on-pypi", "PyPI does not know this project."),
+    ],
+)  # fmt: skip
+def test_the_imitated_project_is_looked_up_on_pypi(
+    make_app: MakeApp, seeded: Seeded, database_url: str, target: str, shown: str
+) -> None:
+    release_id = _add_release(database_url, target[:-1], target)
+    at = make_app("views/release.py", query={"release": str(release_id)})
+    no_errors(at)
+    assert any(shown in text for text in plain_texts(at) + markdown_texts(at))
+    if target == "colorama":
+        assert any(text.startswith("Jonathan Hartley") for text in plain_texts(at))
+        assert not any("Not in our store" in text for text in markdown_texts(at))
+
+
+def test_reasons_strongest_first_and_evidence_as_rows(
+    make_app: MakeApp, seeded: Seeded, database_url: str
+) -> None:
+    release_id = seeded.ids["reqeusts 1.0.0"]
+    fetch(database_url,
+          "INSERT INTO findings (release_id, project, version, check_id, fingerprint, severity, "
+          "score, summary, evidence) VALUES ($1, 'reqeusts', '1.0.0', 'code.exec', '', 'high', 90, "
+          "'setup.py runs code.', '{}')", release_id)  # fmt: skip
+    at = make_app("views/release.py", query={"release": str(release_id)})
+    no_errors(at)
+    order = [label.split("]", 1)[0] for label in (str(e.label) for e in at.expander)
+             if "score" in label]  # fmt: skip
+    assert order == [":orange-badge[high", ":yellow-badge[medium", ":yellow-badge[medium",
+                     ":blue-badge[low"]  # fmt: skip
+    assert not at.json  # no raw JSON tree
+    evidence = [
+        frame.value for frame in at.dataframe if list(frame.value.columns)[:1] == ["evidence"]
+    ]
+    swap = next(f for f in evidence if "edit.op" in set(f["evidence"]))
+    assert dict(zip(swap["evidence"], swap["value"], strict=True))["edit.op"] == "swap"
+
+
+def test_tables_show_missing_values_as_empty_cells(make_app: MakeApp, seeded: Seeded) -> None:
+    at = make_app("views/release.py", query={"release": str(seeded.ids["reqeusts 1.0.0"])})
+    files = at.dataframe[-1].value
+    assert files.loc[0, "inspection_error"] == ""  # not None, which the grid prints as "None"
