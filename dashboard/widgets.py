@@ -96,12 +96,17 @@ def fit_height(rows: int, most: int = PAGE_ROWS) -> int:
 
 def blank_missing(frame: pd.DataFrame) -> pd.DataFrame:
     """Text columns with None as "": the grid would print the word None in the cell."""
-    text = [c for c in frame.columns if frame[c].dtype == object and frame[c].isna().any()]
+    text = [c for c in frame.columns if _is_text(frame[c]) and frame[c].isna().any()]
     if not text:
         return frame
     blanked = frame.copy()
-    blanked[text] = blanked[text].astype(object).where(blanked[text].notna(), "")
+    for column in text:
+        blanked[column] = blanked[column].fillna("")
     return blanked
+
+
+def _is_text(column: pd.Series) -> bool:
+    return pd.api.types.is_string_dtype(column) or pd.api.types.is_object_dtype(column)
 
 
 def release_label(row: Mapping[Any, Any]) -> str:
