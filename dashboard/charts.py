@@ -14,7 +14,8 @@ SEVERITY_COLOURS = ["#c62828", "#ef6c00", "#f9a825", "#1e88e5", "#9e9e9e"]
 Unit = Literal["hour", "day"]
 STEP = {"hour": timedelta(hours=1), "day": timedelta(days=1)}
 BAR = 0.8  # of a bucket's width: bars stand apart however few there are
-LABELS = 10  # at most this many axis labels, whatever the span
+LABELS = 10  # at most this many hour labels (short: "06:00")
+DAY_LABELS = 7  # at most this many date labels (longer: "Nov 04")
 HOUR_STEPS = (1, 2, 3, 6, 12)
 MIDNIGHT_LABEL = (
     "hours(datum.value) == 0 ? timeFormat(datum.value, '%b %d') : timeFormat(datum.value, '%H:%M')"
@@ -76,10 +77,10 @@ def time_axis(unit: Unit, since: pd.Timestamp, until: pd.Timestamp) -> alt.Axis:
         ticks = pd.date_range(since.ceil(f"{every}h"), until, freq=f"{every}h")
         return _axis(ticks, label_expr=MIDNIGHT_LABEL)
     days = hours / 24
-    if days <= LABELS * 7:
-        step = max(1, math.ceil(days / LABELS))
+    if days <= DAY_LABELS * 7:
+        step = max(1, math.ceil(days / DAY_LABELS))
         return _axis(pd.date_range(since.ceil("D"), until, freq=f"{step}D"), time_format="%b %d")
-    months = max(1, math.ceil(days / 30.4 / LABELS))
+    months = max(1, math.ceil(days / 30.4 / DAY_LABELS))
     first = (since + pd.offsets.MonthBegin(1)).normalize()
     return _axis(pd.date_range(first, until, freq=f"{months}MS"), time_format="%b %Y")
 
@@ -89,8 +90,8 @@ def _axis(
 ) -> alt.Axis:
     values = [_vega_time(tick) for tick in ticks]
     if label_expr is not None:
-        return alt.Axis(values=values, labelExpr=label_expr, grid=False)
-    return alt.Axis(values=values, format=time_format, grid=False)
+        return alt.Axis(values=values, labelExpr=label_expr, labelOverlap=True, grid=False)
+    return alt.Axis(values=values, format=time_format, labelOverlap=True, grid=False)
 
 
 def _floor(moment: pd.Timestamp, unit: Unit) -> pd.Timestamp:

@@ -26,6 +26,7 @@ from dashboard.widgets import (
 
 FLASH = "release_flash"
 CONFIRM = "report_confirming"
+VERDICT_KEY, NOTE_KEY, TRIAGE_PROBLEM = "triage_verdict", "triage_note", "triage_problem"
 SHOWN_ABOVE = ("inspector_url", "snippet")  # code_evidence shows these
 
 
@@ -233,33 +234,35 @@ def triage(ctx: PageContext, detail: queries.ReleaseDetail) -> None:
         }, column_order=["created_at", "verdict", "actor", "note"])  # fmt: skip
     if not read_only_notice(ctx.access):
         return
-    with st.form("triage", clear_on_submit=False):
-        verdict = st.selectbox(
+    with st.form("triage"):
+        st.selectbox(
             "Verdict", queries.VERDICTS, index=None, format_func=VERDICT_LABELS.__getitem__,
-            placeholder="Choose a verdict", key="triage_verdict",
+            placeholder="Choose a verdict", key=VERDICT_KEY,
         )  # fmt: skip
-        note = st.text_area(
-            "Note", max_chars=2000, key="triage_note",
+        st.text_area(
+            "Note", max_chars=2000, key=NOTE_KEY,
             placeholder="what you checked, for the next person (required for malicious)",
         )  # fmt: skip
-        submitted = st.form_submit_button("Record verdict", type="primary")
-    if submitted:
-        record(ctx, detail, verdict, note.strip())
+        st.form_submit_button("Record verdict", type="primary", on_click=record,
+                              args=(ctx, int(detail.release["id"])))  # fmt: skip
+    problem = st.session_state.pop(TRIAGE_PROBLEM, None)
+    if problem:
+        st.error(problem)
 
 
-def record(ctx: PageContext, detail: queries.ReleaseDetail, verdict: str | None, note: str) -> None:
-    """Store the verdict once it is complete; otherwise say what is missing and store nothing."""
+def record(ctx: PageContext, release_id: int) -> None:
+    """Store the verdict once it is complete, then blank the form; otherwise say what is
+    missing and store nothing. A callback: only it may reset the widgets it reads."""
+    verdict = st.session_state.get(VERDICT_KEY)
+    note = str(st.session_state.get(NOTE_KEY) or "").strip()
     problem = triage_problem(verdict, note)
     if problem is not None or verdict is None:
-        st.error(problem or "Choose a verdict.")
+        st.session_state[TRIAGE_PROBLEM] = problem or "Choose a verdict."
         return
     db = ctx.db
-    release_id = int(detail.release["id"])
     db.run(queries.record_verdict(db.pool, release_id, verdict, note, ctx.access.actor or ""))
-    for key in ("triage_verdict", "triage_note"):
-        st.session_state.pop(key, None)
+    st.session_state[VERDICT_KEY], st.session_state[NOTE_KEY] = None, ""
     st.session_state[FLASH] = ("success", f"Recorded **{VERDICT_LABELS[verdict]}**.")
-    st.rerun()
 
 
 def report(ctx: PageContext, detail: queries.ReleaseDetail) -> None:

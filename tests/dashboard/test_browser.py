@@ -131,6 +131,9 @@ def test_triage_in_a_real_browser(server: str, seeded: Seeded, database_url: str
         page.get_by_role("button", name="Record verdict").click()
         page.get_by_text("Recorded malicious.").wait_for()
         page.get_by_text("Status: malicious").wait_for()
+        chooser = page.get_by_test_id("stSelectbox").filter(has_text="Verdict")
+        expect(chooser).not_to_contain_text("malicious")  # blank for the next verdict
+        expect(page.get_by_label("Note")).to_have_value("")
         page.wait_for_timeout(1000)  # let the canvas tables paint before the picture
         page.screenshot(path=str(ARTIFACTS / "dashboard-e2e.png"), full_page=True)
         exceptions = page.locator('[data-testid="stException"]').count()
