@@ -71,7 +71,7 @@ def severity_bars(frame: pd.DataFrame, unit: Unit, now: datetime, span: timedelt
 
 def time_axis(unit: Unit, since: pd.Timestamp, until: pd.Timestamp) -> alt.Axis:
     """At most LABELS ticks at whole hours, days or months, each label once."""
-    hours = (until - since) / timedelta(hours=1)
+    hours = float((until - since).total_seconds()) / 3600
     every = next((s for s in HOUR_STEPS if hours / s <= LABELS), None)
     if unit == "hour" and every is not None:
         ticks = pd.date_range(since.ceil(f"{every}h"), until, freq=f"{every}h")
@@ -85,11 +85,9 @@ def time_axis(unit: Unit, since: pd.Timestamp, until: pd.Timestamp) -> alt.Axis:
     return _axis(pd.date_range(first, until, freq=f"{months}MS"), time_format="%b %Y")
 
 
-def _axis(
-    ticks: pd.DatetimeIndex, *, time_format: str | None = None, label_expr: str | None = None
-) -> alt.Axis:
+def _axis(ticks: pd.DatetimeIndex, *, time_format: str = "", label_expr: str = "") -> alt.Axis:
     values = [_vega_time(tick) for tick in ticks]
-    if label_expr is not None:
+    if label_expr:
         return alt.Axis(values=values, labelExpr=label_expr, labelOverlap=True, grid=False)
     return alt.Axis(values=values, format=time_format, labelOverlap=True, grid=False)
 
