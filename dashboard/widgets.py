@@ -80,13 +80,8 @@ def table(frame: pd.DataFrame, columns: Mapping[str, Any] | None = None, **kwarg
     """A dataframe: every cell is plain text, never markdown or a link we did not build; a
     missing value is an empty cell, and the box is as tall as its rows (up to a page of 50)."""
     kwargs.setdefault("height", fit_height(len(frame)))
-    return st.dataframe(
-        blank_missing(frame),
-        hide_index=True,
-        width="stretch",
-        column_config=dict(columns or {}),
-        **kwargs,
-    )
+    shown, config = blank_missing(frame, dict(columns or {}))
+    return st.dataframe(shown, hide_index=True, width="stretch", column_config=config, **kwargs)
 
 
 def fit_height(rows: int, most: int = PAGE_ROWS) -> int:
@@ -94,15 +89,47 @@ def fit_height(rows: int, most: int = PAGE_ROWS) -> int:
     return (min(max(rows, 1), most) + 1) * ROW_PX + 3
 
 
-def blank_missing(frame: pd.DataFrame) -> pd.DataFrame:
-    """Text columns with None as "": the grid would print the word None in the cell."""
-    text = [c for c in frame.columns if _is_text(frame[c]) and frame[c].isna().any()]
-    if not text:
-        return frame
-    blanked = frame.copy()
-    for column in text:
-        blanked[column] = blanked[column].fillna("")
-    return blanked
+def blank_missing(
+    frame: pd.DataFrame, columns: dict[str, Any]
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Gaps as empty cells: the grid prints the word None for a missing value, in any column
+    type. A text column gets ""; a number or time column with gaps (or a column of nothing
+    but gaps) becomes text, formatted here, shown as a text column under the same label."""
+    shown, config = frame.copy(), dict(columns)
+    for column in frame.columns:
+        gaps = frame[column].isna()
+        if not gaps.any() or _kind(config.get(column)) == "link":
+            continue
+        if _is_text(frame[column]) and not gaps.all():
+            shown[column] = frame[column].fillna("")
+            continue
+        shown[column] = [
+            "" if gap else _shown(v) for v, gap in zip(frame[column], gaps, strict=True)
+        ]
+        config[column] = st.column_config.TextColumn(_label(config.get(column), str(column)))
+    return shown, config
+
+
+def _kind(config: object) -> str | None:
+    if isinstance(config, Mapping) and isinstance(config.get("type_config"), Mapping):
+        return str(config["type_config"].get("type"))
+    return None
+
+
+def _label(config: object, column: str) -> str:
+    if isinstance(config, str):
+        return config
+    if isinstance(config, Mapping) and isinstance(config.get("label"), str):
+        return str(config["label"])
+    return column
+
+
+def _shown(value: object) -> str:
+    if isinstance(value, pd.Timestamp):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, float) and value.is_integer():
+        return f"{value:.0f}"
+    return str(value)
 
 
 def _is_text(column: pd.Series) -> bool:

@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import asyncpg
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -534,13 +535,21 @@ def test_reasons_strongest_first_and_evidence_as_rows(
 
 def test_tables_show_missing_values_as_empty_cells(make_app: MakeApp, seeded: Seeded) -> None:
     at = make_app("views/release.py", query={"release": str(seeded.ids["reqeusts 1.0.0"])})
-    files = at.dataframe[-1].value
-    assert files.loc[0, "inspection_error"] == ""  # not None, which the grid prints as "None"
+    shown = displayed(at.dataframe[-1])
+    assert shown.loc[0, "inspection_error"] == ""  # not None, which the grid prints as "None"
+    assert shown.loc[0, "inspected_members"] == ""  # a number column with nothing in it
+    assert shown.loc[0, "size"] == 1234  # a full number column stays a number
+
+
+def displayed(frame: Any) -> pd.DataFrame:
+    """The cells as the grid shows them: a gap (None, NaN, NaT) would read "None"."""
+    shown: pd.DataFrame = frame.value.astype(object).where(frame.value.notna(), "None")
+    return shown
 
 
 def test_string_columns_show_missing_values_as_empty_cells(
     make_app: MakeApp, seeded: Seeded
 ) -> None:
     at = make_app("views/overview.py")
-    latest = next(frame.value for frame in at.dataframe if "targets" in frame.value.columns)
-    assert list(latest["targets"]) == ["requests", "requests", ""]  # old-squat imitates nothing
+    latest = next(frame for frame in at.dataframe if "targets" in frame.value.columns)
+    assert list(displayed(latest)["targets"]) == ["requests", "requests", ""]  # old-squat: none
