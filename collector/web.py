@@ -20,6 +20,7 @@ from analysis.model import Severity
 from analysis.names import normalize
 from collector.alerts.store import AGGREGATE_CHECK
 from collector.config import Settings
+from collector.dashboard_links import dashboard_release_url
 from collector.health import check_sources
 from collector.pypi.http import PyPIUrls
 from collector.store.database import DB_ERRORS
@@ -111,7 +112,7 @@ def render_atom(
             entry,
             f"{{{ATOM}}}link",
             rel="related",
-            href=f"{dashboard}/?release={row['release_id']}",
+            href=dashboard_release_url(dashboard, row["release_id"]),
         )
         ET.SubElement(entry, f"{{{ATOM}}}category", term=row["severity"])
     body: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)

@@ -10,10 +10,12 @@ import logging
 
 import streamlit as st
 
+from collector.dashboard_links import RELEASE_PATH
 from collector.errors import ConfigError, DatabaseUnavailable, SentinelError
 from dashboard import context
 from dashboard.context import PageContext
 from dashboard.text import literal_code
+from dashboard.widgets import RELEASE_PAGE
 
 log = logging.getLogger("dashboard")
 
@@ -21,7 +23,7 @@ PAGES = [
     st.Page("views/overview.py", title="Overview", icon=":material/monitoring:", default=True),
     st.Page("views/findings.py", title="Findings", icon=":material/report:", url_path="findings"),
     st.Page("views/release.py", title="Release detail", icon=":material/package_2:",
-            url_path="release"),
+            url_path=RELEASE_PATH),
     st.Page("views/campaigns.py", title="Campaigns", icon=":material/hub:", url_path="campaigns"),
     st.Page("views/subscriptions.py", title="Subscriptions", icon=":material/notifications:",
             url_path="subscriptions"),
@@ -87,6 +89,9 @@ def main() -> None:
         st.markdown(literal_code(str(exc)))
         return
     page = st.navigation(PAGES)
+    if page.url_path == "" and st.query_params.get("release"):
+        # Links sent before the release page had its own path (`/?release=ID`) still open it.
+        st.switch_page(RELEASE_PAGE, query_params={"release": st.query_params["release"]})
     sidebar(ctx)
     try:
         page.run()

@@ -10,6 +10,8 @@ from analysis.checks import CHECKS
 from analysis.names import normalize
 from dashboard.queries import RELEASE_CHECK, SEVERITIES, SubscriptionInput
 
+REPORTABLE = ("medium", "high", "critical")  # below medium is not worth an admin's time
+
 CHANNELS = ("slack", "email", "webhook")
 DELIVERIES = ("immediate", "hourly", "daily")
 CHECK_IDS = (RELEASE_CHECK, *(check.id for check in CHECKS))
@@ -110,3 +112,18 @@ def validate(
         secret=form.secret or None,
         clear_secret=form.clear_secret,
     )
+
+
+def triage_problem(verdict: str | None, note: str) -> str | None:
+    """Why a verdict cannot be recorded yet: a verdict is always chosen, never a default, and
+    "malicious" (what a report to PyPI rests on) says what was checked."""
+    if verdict is None:
+        return "Choose a verdict first: nothing was recorded."
+    if verdict == "malicious" and not note.strip():
+        return "A malicious verdict needs a note saying what you found: nothing was recorded."
+    return None
+
+
+def reportable(severity: str | None) -> bool:
+    """Reports go to PyPI's admins: only releases we scored medium or above."""
+    return severity in REPORTABLE

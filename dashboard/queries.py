@@ -346,7 +346,7 @@ _RELEASE_FINDINGS = f"""
 SELECT id, check_id, fingerprint, severity::text AS severity, score, summary, target, evidence,
        first_seen_at, last_seen_at
 FROM findings WHERE release_id = $1
-ORDER BY {IS_VERDICT} DESC, severity DESC, score DESC, check_id
+ORDER BY {IS_VERDICT} DESC, findings.severity DESC, score DESC, check_id
 """
 FILE_COLUMNS = ("filename", "packagetype", "python_version", "requires_python", "size",
                 "sha256", "uploaded_at", "yanked", "status", "url", "inspection",
@@ -358,7 +358,8 @@ SELECT {", ".join(VERDICT_COLUMNS)} FROM triage_verdicts WHERE release_id = $1
 ORDER BY created_at DESC, id DESC
 """
 _REPORT = """
-SELECT kind, summary, inspector_url, status, http_status, actor, created_at, submitted_at
+SELECT kind, summary, inspector_url, status, http_status, actor, created_at, submitted_at,
+       submit_url
 FROM reports WHERE release_id = $1
 """
 _TARGETS = """

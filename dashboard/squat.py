@@ -7,7 +7,7 @@ from typing import Any
 
 import streamlit as st
 
-from dashboard import links
+from dashboard import actions, links
 from dashboard.context import PageContext
 from dashboard.queries import TargetProfile
 from dashboard.text import Segment, caret_line, edit_segments, highlighted_name
@@ -42,20 +42,28 @@ def squat_comparison(
         name(theirs)
         downloads = evidence.get("target_downloads")
         field("downloads a month", f"{downloads:,}" if isinstance(downloads, int) else "unknown")
-        imitated(target, finding)
+        imitated(ctx, target, intended)
         st.link_button(
             "Imitated project on PyPI",
             links.pypi_project_url(ctx.settings.pypi_url, str(finding["target"] or intended)),
         )
 
 
-def imitated(target: TargetProfile | None, finding: Mapping[str, Any]) -> None:
-    if target is None or target.version is None:
-        st.caption("Not in our store: we keep the projects that released while we watched.")
+def imitated(ctx: PageContext, target: TargetProfile | None, name: str) -> None:
+    """What we stored of the imitated project, else what PyPI says of it now."""
+    if target is not None and target.version is not None:
+        field("summary", target.summary)
+        field("author", _author(target.author, target.author_email))
+        field("first release we saw", when(target.first_upload))
         return
-    field("summary", target.summary)
-    field("author", _author(target.author, target.author_email))
-    field("first release we saw", when(target.first_upload))
+    found = actions.lookup_project(ctx.db, ctx.settings.pypi_url, name)
+    if isinstance(found, str):
+        st.caption(f"Not in our store, and its summary is unavailable: {found}")
+        return
+    field("summary", found.summary)
+    field("author", _author(found.author, found.author_email))
+    field("latest version on PyPI", found.version)
+    st.caption("From PyPI (we store the projects that released while we watched).")
 
 
 def name(segments: list[Segment]) -> None:

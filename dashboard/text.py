@@ -132,3 +132,39 @@ def literal_code(text: str) -> str:
     longest = max((len(run) for run in re.findall(r"`+", flat)), default=0)
     fence = "`" * (longest + 1)
     return f"{fence} {flat} {fence}"
+
+
+def evidence_rows(evidence: object, skip: tuple[str, ...] = ()) -> list[tuple[str, str]]:
+    """A finding's evidence as (field, value) rows a person reads down, nested keys dotted
+    ("edit.op"), lists joined; plain text for a table, never markup."""
+    if not isinstance(evidence, Mapping):
+        return [] if evidence in (None, "", [], {}) else [("evidence", _flat(evidence))]
+    rows: list[tuple[str, str]] = []
+    for key, value in evidence.items():
+        if key in skip or value in (None, "", [], {}):
+            continue
+        if isinstance(value, Mapping):
+            rows += [(f"{key}.{inner}", text) for inner, text in evidence_rows(value)]
+        else:
+            rows.append((str(key).replace("_", " "), _flat(value)))
+    return rows
+
+
+def _flat(value: object) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:,.2f}".rstrip("0").rstrip(".")
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, list | tuple):
+        return ", ".join(_item(item) for item in value)
+    if isinstance(value, Mapping):
+        return ", ".join(f"{k}: {_flat(v)}" for k, v in value.items())
+    return str(value)
+
+
+def _item(item: object) -> str:
+    if isinstance(item, list | tuple) and len(item) == 2:  # (label, value) pairs
+        return f"{_flat(item[0])}: {_flat(item[1])}"
+    return _flat(item)

@@ -13,6 +13,8 @@ from dashboard.context import Access
 from dashboard.text import literal_code
 
 RELEASE_PAGE = "views/release.py"
+ROW_PX = 35  # the height of one dataframe row (and of the header)
+PAGE_ROWS = 50  # the longest page a table shows without scrolling inside it
 SEVERITY_COLOURS = {"critical": "red", "high": "orange", "medium": "yellow", "low": "blue",
                     "info": "gray"}  # fmt: skip
 VERDICT_LABELS = {"new": "new", "malicious": "malicious", "false_positive": "false positive",
@@ -75,10 +77,63 @@ def read_only_notice(access: Access) -> bool:
 
 
 def table(frame: pd.DataFrame, columns: Mapping[str, Any] | None = None, **kwargs: Any) -> Any:
-    """A dataframe: every cell is plain text, never markdown or a link we did not build."""
-    return st.dataframe(
-        frame, hide_index=True, width="stretch", column_config=dict(columns or {}), **kwargs
-    )
+    """A dataframe: every cell is plain text, never markdown or a link we did not build; a
+    missing value is an empty cell, and the box is as tall as its rows (up to a page of 50)."""
+    kwargs.setdefault("height", fit_height(len(frame)))
+    shown, config = blank_missing(frame, dict(columns or {}))
+    return st.dataframe(shown, hide_index=True, width="stretch", column_config=config, **kwargs)
+
+
+def fit_height(rows: int, most: int = PAGE_ROWS) -> int:
+    """Pixels for the header and `rows` rows (Streamlit's own default shows about ten)."""
+    return (min(max(rows, 1), most) + 1) * ROW_PX + 3
+
+
+def blank_missing(
+    frame: pd.DataFrame, columns: dict[str, Any]
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Gaps as empty cells: the grid prints the word None for a missing value, in any column
+    type. A text column gets ""; a number or time column with gaps (or a column of nothing
+    but gaps) becomes text, formatted here, shown as a text column under the same label."""
+    shown, config = frame.copy(), dict(columns)
+    for column in frame.columns:
+        gaps = frame[column].isna()
+        if not gaps.any() or _kind(config.get(column)) == "link":
+            continue
+        if _is_text(frame[column]) and not gaps.all():
+            shown[column] = frame[column].fillna("")
+            continue
+        shown[column] = [
+            "" if gap else _shown(v) for v, gap in zip(frame[column], gaps, strict=True)
+        ]
+        config[column] = st.column_config.TextColumn(_label(config.get(column), str(column)))
+    return shown, config
+
+
+def _kind(config: object) -> str | None:
+    if isinstance(config, Mapping) and isinstance(config.get("type_config"), Mapping):
+        return str(config["type_config"].get("type"))
+    return None
+
+
+def _label(config: object, column: str) -> str:
+    if isinstance(config, str):
+        return config
+    if isinstance(config, Mapping) and isinstance(config.get("label"), str):
+        return str(config["label"])
+    return column
+
+
+def _shown(value: object) -> str:
+    if isinstance(value, pd.Timestamp):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, float) and value.is_integer():
+        return f"{value:.0f}"
+    return str(value)
+
+
+def _is_text(column: pd.Series) -> bool:
+    return pd.api.types.is_string_dtype(column) or pd.api.types.is_object_dtype(column)
 
 
 def release_label(row: Mapping[Any, Any]) -> str:

@@ -39,6 +39,7 @@ from collector.alerts.store import (
     outbox_open,
     pending_groups,
 )
+from collector.dashboard_links import dashboard_release_url
 from collector.pypi.http import PyPIUrls
 from collector.store.database import DB_ERRORS
 
@@ -88,7 +89,7 @@ class Links:
                 evidence.get("inspector_url")
                 or f"https://inspector.pypi.io/project/{row.project}/{row.version}/"
             ),
-            dashboard_url=f"{self.dashboard}/?release={row.release_id}",
+            dashboard_url=dashboard_release_url(self.dashboard, row.release_id),
         )
 
 

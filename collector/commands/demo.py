@@ -80,11 +80,18 @@ def _demo_settings(settings: Settings, home: Any, base: str, args: argparse.Name
     return settings.replace(
         home=home, database_url=None, pypi_url=base,
         top_packages_url=f"{base}/top-pypi-packages.min.json",
-        changelog_interval=2.0, rss_interval=5.0, http_port=0,
+        changelog_interval=2.0, rss_interval=5.0,
         dashboard_url=f"http://{args.address}:{args.port}",
         dashboard_password=settings.dashboard_password or DEMO_PASSWORD,
         slack_webhook_url=None, alert_email=None, pypi_api_token=None,
     )  # fmt: skip
+
+
+def _feed_line(settings: Settings) -> str:
+    if not settings.http_port:
+        return ""
+    base = f"http://{settings.http_host}:{settings.http_port}"
+    return f"  feed:      {base}/feed.atom  health: {base}/healthz  metrics: {base}/metrics\n"
 
 
 async def _serve(pypi: StandInPyPI) -> tuple[web.AppRunner, str]:
@@ -118,6 +125,7 @@ def _explain(settings: Settings, args: argparse.Namespace, base: str) -> None:
     print(
         f"pypi-sentinel demo: a stand-in PyPI at {base} publishes about {args.rate:.0f} uploads a minute.\n"
         f"  dashboard: http://{args.address}:{args.port}/  (password: {password})\n"
+        f"{_feed_line(settings)}"
         f"  data:      {settings.home} (try: pypi-sentinel --home {settings.home} findings)\n"
         "  Ctrl-C stops it.",
         file=sys.stderr,

@@ -18,6 +18,7 @@ from urllib.parse import quote
 import asyncpg
 
 from collector.config import Settings
+from collector.dashboard_links import dashboard_release_url, is_public_url
 from collector.errors import SentinelError, UpstreamError, UsageError
 from collector.pypi.http import USER_AGENT, Backoff, Http, new_session, with_retries
 from collector.reports.build import FileRef, Report, StoredFinding, build_report
@@ -110,7 +111,9 @@ async def _prepare(
             "SELECT filename, url, packagetype FROM files WHERE release_id = $1", release_id
         )
     ]
-    dashboard = f"{settings.dashboard_url}/?release={release_id}"
+    # PyPI's admins cannot open a dashboard on localhost or a private network: no link then.
+    public = is_public_url(settings.dashboard_url)
+    dashboard = dashboard_release_url(settings.dashboard_url, release_id) if public else None
     return int(release_id), build_report(
         project, version, kind, findings, files, dashboard_url=dashboard
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pandas as pd
 import streamlit as st
 
@@ -30,10 +32,10 @@ def render(ctx: PageContext) -> None:
     left, right = st.columns(2)
     with left:
         st.subheader("Flagged releases per hour (48 h)")
-        bars(overview.hourly, "hour", "48 hours", failing)
+        bars(overview.hourly, "hour", timedelta(hours=48), "48 hours", failing)
     with right:
         st.subheader("Flagged releases per day (30 days)")
-        bars(overview.daily, "day", "30 days", failing)
+        bars(overview.daily, "day", timedelta(days=30), "30 days", failing)
     left, right = st.columns([1, 2])
     with left:
         st.subheader("Most imitated projects (30 days)")
@@ -76,14 +78,17 @@ def collection_banner(health: queries.Health) -> bool:
     return True
 
 
-def bars(frame: pd.DataFrame, unit: str, span: str, failing: bool = False) -> None:
+def bars(
+    frame: pd.DataFrame, unit: charts.Unit, span: timedelta, label: str, failing: bool = False
+) -> None:
     if frame.empty and failing:
-        st.caption(f"Nothing flagged was stored in the last {span}, but collection is failing.")
+        st.caption(f"Nothing flagged was stored in the last {label}, but collection is failing.")
         return
     if frame.empty:
-        st.caption(f"No flagged releases in the last {span}.")
+        st.caption(f"No flagged releases in the last {label}.")
         return
-    st.altair_chart(charts.severity_bars(frame, unit), width="stretch")
+    chart = charts.severity_bars(frame, unit, datetime.now(UTC), span)
+    st.altair_chart(chart, width="stretch")
 
 
 def imitated(overview: queries.Overview) -> None:

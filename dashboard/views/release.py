@@ -11,8 +11,9 @@ from analysis.names import normalize
 from collector.reports.build import KINDS
 from dashboard import actions, context, links, queries
 from dashboard.context import PageContext
+from dashboard.forms import reportable, triage_problem
 from dashboard.squat import squat_comparison
-from dashboard.text import markdown_literal
+from dashboard.text import evidence_rows, markdown_literal
 from dashboard.widgets import (
     VERDICT_LABELS,
     field,
@@ -24,6 +25,9 @@ from dashboard.widgets import (
 )
 
 FLASH = "release_flash"
+CONFIRM = "report_confirming"
+VERDICT_KEY, NOTE_KEY, TRIAGE_PROBLEM = "triage_verdict", "triage_note", "triage_problem"
+SHOWN_ABOVE = ("inspector_url", "snippet")  # code_evidence shows these
 
 
 def render(ctx: PageContext) -> None:
@@ -130,8 +134,16 @@ def reasons(detail: queries.ReleaseDetail) -> None:
             if finding["target"]:
                 field("imitates", finding["target"])
             code_evidence(finding["evidence"])
-            st.caption("evidence")
-            st.json(finding["evidence"], expanded=2)
+            evidence(finding["evidence"])
+
+
+def evidence(document: object) -> None:
+    """The evidence as rows to read (what code_evidence showed already is left out)."""
+    shown = isinstance(document, dict) and isinstance(document.get("inspector_url"), str)
+    rows = evidence_rows(document, skip=SHOWN_ABOVE if shown else ())
+    if rows:
+        frame = pd.DataFrame(rows, columns=["evidence", "value"])
+        table(frame, {"value": st.column_config.TextColumn("value", width="large")})
 
 
 def code_evidence(evidence: object) -> None:
@@ -222,20 +234,35 @@ def triage(ctx: PageContext, detail: queries.ReleaseDetail) -> None:
         }, column_order=["created_at", "verdict", "actor", "note"])  # fmt: skip
     if not read_only_notice(ctx.access):
         return
-    with st.form("triage", clear_on_submit=True):
-        verdict = st.selectbox("Verdict", queries.VERDICTS, format_func=VERDICT_LABELS.__getitem__)
-        note = st.text_area(
-            "Note", max_chars=2000, placeholder="what you checked, for the next person"
-        )
-        submitted = st.form_submit_button("Record verdict", type="primary")
-    if submitted:
-        actor = ctx.access.actor or ""
-        db = ctx.db
-        db.run(
-            queries.record_verdict(db.pool, int(detail.release["id"]), verdict, note.strip(), actor)
-        )
-        st.session_state[FLASH] = ("success", f"Recorded **{VERDICT_LABELS[verdict]}**.")
-        st.rerun()
+    with st.form("triage"):
+        st.selectbox(
+            "Verdict", queries.VERDICTS, index=None, format_func=VERDICT_LABELS.__getitem__,
+            placeholder="Choose a verdict", key=VERDICT_KEY,
+        )  # fmt: skip
+        st.text_area(
+            "Note", max_chars=2000, key=NOTE_KEY,
+            placeholder="what you checked, for the next person (required for malicious)",
+        )  # fmt: skip
+        st.form_submit_button("Record verdict", type="primary", on_click=record,
+                              args=(ctx, int(detail.release["id"])))  # fmt: skip
+    problem = st.session_state.pop(TRIAGE_PROBLEM, None)
+    if problem:
+        st.error(problem)
+
+
+def record(ctx: PageContext, release_id: int) -> None:
+    """Store the verdict once it is complete, then blank the form; otherwise say what is
+    missing and store nothing. A callback: only it may reset the widgets it reads."""
+    verdict = st.session_state.get(VERDICT_KEY)
+    note = str(st.session_state.get(NOTE_KEY) or "").strip()
+    problem = triage_problem(verdict, note)
+    if problem is not None or verdict is None:
+        st.session_state[TRIAGE_PROBLEM] = problem or "Choose a verdict."
+        return
+    db = ctx.db
+    db.run(queries.record_verdict(db.pool, release_id, verdict, note, ctx.access.actor or ""))
+    st.session_state[VERDICT_KEY], st.session_state[NOTE_KEY] = None, ""
+    st.session_state[FLASH] = ("success", f"Recorded **{VERDICT_LABELS[verdict]}**.")
 
 
 def report(ctx: PageContext, detail: queries.ReleaseDetail) -> None:
@@ -244,26 +271,57 @@ def report(ctx: PageContext, detail: queries.ReleaseDetail) -> None:
     if stored is None:
         st.caption("Not reported.")
     else:
-        st.markdown(
-            f"Report **{stored['status']}** ({stored['kind']}) on {when(stored['created_at'])}"
-            + (f", HTTP {int(stored['http_status'])}" if stored["http_status"] else "")
-        )
-        if stored["actor"]:
-            field("by", stored["actor"])
-        field("summary sent", stored["summary"])
+        report_state(ctx, stored)
     if not ctx.access.can_act or (stored and stored["status"] == "submitted"):
         return
-    release = detail.release
+    if not reportable(detail.release["risk_severity"]):
+        st.caption("Reporting is offered for releases scored medium or above.")
+        return
     kind = st.selectbox("Report as", KINDS, key="report_kind") or KINDS[0]
-    if st.button("Report to PyPI", type="primary", key="report_button"):
-        result = actions.report_release(ctx.db, ctx.settings, release["project"],
-                                        release["version"], kind, ctx.access.actor or "")  # fmt: skip
-        notice("success" if result.ok else "error",
-               f"Report {result.status or 'not made'}:", result.message)  # fmt: skip
-        if result.summary:
-            field("summary", result.summary)
-        if result.link:
-            st.link_button("Open PyPI's report form", result.link)
+    if not st.session_state.get(CONFIRM):
+        st.button("Report to PyPI", key="report_button", on_click=_ask, args=(True,))
+        return
+    st.warning(
+        f"Send a **{kind}** report to PyPI's admins? They act on it: report a release only "
+        "after checking it yourself."
+    )
+    with st.container(horizontal=True):
+        confirmed = st.button("Send the report", type="primary", key="report_confirm")
+        st.button("Cancel", key="report_cancel", on_click=_ask, args=(False,))
+    if confirmed:
+        send_report(ctx, detail.release, kind)
+
+
+def send_report(ctx: PageContext, release: dict[str, Any], kind: str) -> None:
+    """Report, then show the stored state on a fresh run, so it is never shown twice."""
+    _ask(False)
+    result = actions.report_release(ctx.db, ctx.settings, release["project"], release["version"],
+                                    kind, ctx.access.actor or "")  # fmt: skip
+    if not result.ok:  # a success shows as the report's stored state, in one place
+        st.session_state[FLASH] = (
+            "error",
+            f"Report {result.status or 'not made'}:",
+            result.message,
+        )
+    st.rerun()
+
+
+def _ask(confirming: bool) -> None:
+    st.session_state[CONFIRM] = confirming
+
+
+def report_state(ctx: PageContext, stored: dict[str, Any]) -> None:
+    """What we sent or prepared, once; a prepared report links PyPI's form to finish it."""
+    st.markdown(
+        f"Report **{stored['status']}** ({stored['kind']}) on {when(stored['created_at'])}"
+        + (f", HTTP {int(stored['http_status'])}" if stored["http_status"] else "")
+    )
+    if stored["actor"]:
+        field("by", stored["actor"])
+    field("summary sent" if stored["status"] == "submitted" else "summary", stored["summary"])
+    form = stored.get("submit_url") or ""
+    if stored["status"] != "submitted" and form.startswith(ctx.settings.pypi_url.rstrip("/") + "/"):
+        st.link_button("Open PyPI's report form", form)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """End to end: `pypi-sentinel dashboard` on 127.0.0.1, driven in headless Chromium (Debian's).
 
 Log in, open Findings, filter, open a release, record a verdict, check the row in Postgres, and
-leave a screenshot in artifacts/dashboard-e2e.png.
+leave a screenshot in artifacts/dashboard-e2e.png; follow every dashboard link we emit.
 """
 
 from __future__ import annotations
@@ -10,20 +10,24 @@ import asyncio
 import os
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
+import xml.etree.ElementTree as ET
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import asyncpg
 import pytest
 
-from tests.conftest import CLI
+from collector.standin import StandInPyPI
 from tests.dashboard.conftest import PASSWORD
 from tests.dashboard.seed import Seeded
 
 CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "artifacts"
 LAUNCH_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
                "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
 
@@ -57,13 +61,20 @@ def _wait_healthy(base: str, process: subprocess.Popen[bytes], timeout: float = 
 
 
 @pytest.fixture
-def server(seeded: Seeded, database_url: str, cli_env: dict[str, str]) -> Iterator[str]:
+def server(
+    seeded: Seeded,
+    database_url: str,
+    cli_env: dict[str, str],
+    standin_pypi: tuple[StandInPyPI, str],
+) -> Iterator[str]:
     port = _free_port()
     env = {**cli_env, "PYPI_SENTINEL_DATABASE_URL": database_url,
-           "PYPI_SENTINEL_DASHBOARD_PASSWORD": PASSWORD}  # fmt: skip
-    process = subprocess.Popen(
-        [CLI, "dashboard", "--address", "127.0.0.1", "--port", str(port)], env=env
-    )
+           "PYPI_SENTINEL_DASHBOARD_PASSWORD": PASSWORD,
+           "PYPI_SENTINEL_PYPI_URL": standin_pypi[1]}  # fmt: skip
+    process = subprocess.Popen(  # this checkout's code, whatever is installed
+        [sys.executable, "-m", "collector", "dashboard", "--address", "127.0.0.1",
+         "--port", str(port)], env=env, cwd=ROOT,
+    )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_healthy(base, process)
@@ -113,11 +124,16 @@ def test_triage_in_a_real_browser(server: str, seeded: Seeded, database_url: str
         page.get_by_role("option", name="reqeusts 1.0.0").click()
         page.get_by_role("heading", name="reqeusts 1.0.0").wait_for()
         expect(page).to_have_url(f"{server}/release?release={release_id}")
-        # record a verdict
+        # record a verdict: none is chosen until the user picks one
+        page.get_by_role("combobox", name="Verdict").click()
+        page.get_by_role("option", name="malicious").click()
         page.get_by_label("Note").fill("typosquat of requests; copies its summary")
         page.get_by_role("button", name="Record verdict").click()
         page.get_by_text("Recorded malicious.").wait_for()
         page.get_by_text("Status: malicious").wait_for()
+        chooser = page.get_by_test_id("stSelectbox").filter(has_text="Verdict")
+        expect(chooser).not_to_contain_text("malicious")  # blank for the next verdict
+        expect(page.get_by_label("Note")).to_have_value("")
         page.wait_for_timeout(1000)  # let the canvas tables paint before the picture
         page.screenshot(path=str(ARTIFACTS / "dashboard-e2e.png"), full_page=True)
         exceptions = page.locator('[data-testid="stException"]').count()
@@ -145,3 +161,66 @@ def test_dashboard_command_environment() -> None:
     assert command[command.index("--server.headless") + 1] == "true"
     assert "pw" not in " ".join(command)  # secrets go in the environment, never in argv
     assert os.path.basename(command[4]) == "app.py"
+
+
+def _emitted_links(server: str, release_id: int) -> dict[str, str]:
+    """The dashboard link of each kind we send out, built by the code that sends it."""
+    from collector.alerts.sender import Links
+    from collector.alerts.store import OutboxRow
+    from collector.pypi.http import PyPIUrls
+    from collector.web import ATOM, render_atom
+
+    now = datetime.now(UTC)
+    urls = PyPIUrls("https://pypi.org")
+    row = OutboxRow(1, 1, 9, 0, release_id, "reqeusts", "1.0.0", "critical", 88, "s", {}, now)
+    feed = render_atom([{"id": 9, "release_id": release_id, "project": "reqeusts",
+                         "version": "1.0.0", "severity": "critical", "summary": "s",
+                         "evidence": {}, "first_seen_at": now, "last_seen_at": now}],
+                       urls, server, f"{server}/feed")  # fmt: skip
+    related = next(
+        e for e in ET.fromstring(feed).iter(f"{{{ATOM}}}link") if e.get("rel") == "related"
+    )
+    return {
+        "alert": Links(urls, server).item(row).dashboard_url,
+        "feed": related.get("href", ""),
+        "link sent before the release page had a path": f"{server}/?release={release_id}",
+    }
+
+
+def test_every_emitted_link_opens_its_release(server: str, seeded: Seeded) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    release_id = seeded.ids["reqeusts 1.0.0"]
+    links = _emitted_links(server, release_id)
+    assert links["alert"] == links["feed"] == f"{server}/release?release={release_id}"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS)
+        page = browser.new_page(viewport={"width": 1440, "height": 1200})
+        page.set_default_timeout(20_000)
+        for kind, link in links.items():
+            page.goto(link, wait_until="domcontentloaded")
+            page.get_by_role("heading", name="reqeusts 1.0.0").wait_for()
+            expect(page, kind).to_have_url(f"{server}/release?release={release_id}")
+        browser.close()
+
+
+def test_tables_and_charts_fit_their_data(server: str, seeded: Seeded) -> None:
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS)
+        page = browser.new_page(viewport={"width": 1440, "height": 1400})
+        page.set_default_timeout(20_000)
+        page.goto(f"{server}/findings", wait_until="domcontentloaded")
+        page.get_by_text("1-50 of 64 releases").wait_for()
+        grid = page.locator('[data-testid="stDataFrame"]').first
+        grid.wait_for()
+        assert grid.bounding_box()["height"] >= 51 * 35  # type: ignore[index]  # 50 rows shown
+        page.goto(server, wait_until="domcontentloaded")
+        page.locator('[data-testid="stVegaLiteChart"]').nth(1).wait_for()
+        page.wait_for_timeout(1500)
+        page.screenshot(path=str(ARTIFACTS / "dashboard-overview.png"), full_page=True)
+        exceptions = page.locator('[data-testid="stException"]').count()
+        browser.close()
+    assert exceptions == 0

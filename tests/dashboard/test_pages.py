@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import asyncpg
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -297,14 +298,67 @@ def test_triage_writes_a_verdict(make_app: MakeApp, seeded: Seeded, database_url
     assert "Status: **malicious**" in markdown_texts(at)
 
 
-def test_report_action_reaches_the_service(make_app: MakeApp, seeded: Seeded) -> None:
+def _triage(at: AppTest, verdict: str | None, note: str) -> None:
+    form = at.form(key="triage")
+    if verdict is not None:
+        form.selectbox(key="triage_verdict").set_value(verdict)
+    form.text_area(key="triage_note").set_value(note)
+    form.form_submit_button[0].click()
+    at.run()
+
+
+def test_triage_has_no_default_verdict(
+    make_app: MakeApp, seeded: Seeded, database_url: str
+) -> None:
+    release_id = seeded.ids["reqeusts 1.0.0"]
+    at = make_app("views/release.py", password=PASSWORD, logged_in_as="carol",
+                  query={"release": str(release_id)})  # fmt: skip
+    assert at.selectbox(key="triage_verdict").value is None
+    _triage(at, None, "")  # one click on the button, nothing chosen
+    assert "Choose a verdict first" in at.error[0].value
+    _triage(at, "malicious", "  ")  # malicious without saying why
+    assert "needs a note" in at.error[0].value
+    sql = "SELECT verdict, note FROM triage_verdicts WHERE release_id = $1"
+    assert fetch(database_url, sql, release_id) == []
+    _triage(at, "benign", "")  # the other verdicts need no note
+    no_errors(at)
+    assert [tuple(r) for r in fetch(database_url, sql, release_id)] == [("benign", "")]
+    assert at.selectbox(key="triage_verdict").value is None  # the next verdict starts blank
+
+
+def _report_rows(url: str) -> list[tuple[str, str]]:
+    return [tuple(r) for r in fetch(url, "SELECT project, status FROM reports ORDER BY id")]
+
+
+def test_report_asks_before_sending_and_shows_its_state_once(
+    make_app: MakeApp, seeded: Seeded, database_url: str
+) -> None:
     at = make_app("views/release.py", password=PASSWORD, logged_in_as="carol",
                   query={"release": str(seeded.ids["reqeusts 1.0.0"])})  # fmt: skip
+    before = _report_rows(database_url)
     at.selectbox(key="report_kind").set_value("is_malware")
     at.button(key="report_button").click().run()
-    assert not at.exception
-    shown = "\n".join(s.value for s in [*at.success, *at.error])
-    assert "Report" in shown  # the service's outcome, or that this build has none yet
+    assert _report_rows(database_url) == before  # one click sends nothing
+    assert "Send a **is_malware** report" in at.warning[0].value
+    at.button(key="report_cancel").click().run()
+    assert not at.warning
+    at.button(key="report_button").click().run()
+    at.button(key="report_confirm").click().run()
+    no_errors(at)
+    assert _report_rows(database_url) == [*before, ("reqeusts", "prepared")]
+    texts = markdown_texts(at)
+    assert "Not reported." not in texts
+    assert sum("Report **prepared**" in t for t in texts) == 1
+    links = {b.label: b.proto.url for b in at.get("link_button")}
+    assert links["Open PyPI's report form"].endswith("/project/reqeusts/submit-malware-report/")
+
+
+def test_report_is_offered_at_medium_and_above_only(make_app: MakeApp, seeded: Seeded) -> None:
+    for name, offered in (("xss-pkg 6.6.6", False), ("numpyy 1.0", True)):
+        at = make_app("views/release.py", password=PASSWORD, logged_in_as="carol",
+                      query={"release": str(seeded.ids[name])})  # fmt: skip
+        no_errors(at)
+        assert any(b.key == "report_button" for b in at.button) is offered, name
 
 
 # ---------------------------------------------------------------- access
@@ -441,3 +495,88 @@ def test_oidc_login_unlocks_actions(
     no_errors(at)
     assert "sec@example.com" in plain_texts(at)
     assert any(b.label == "Record verdict" for b in at.form_submit_button)
+
+
+# ---------------------------------------------------------------- polish
+
+
+def _add_release(url: str, project: str, target: str, **extra: Any) -> int:
+    from collector.store.database import connect
+    from tests.dashboard.seed import _release, _squat_evidence
+
+    async def go() -> int:
+        conn = await connect(url)
+        try:
+            evidence = _squat_evidence(project, target, "typosquat.omitted-char",
+                                       {"op": "omit", "position": len(project), "intended": "a"})  # fmt: skip
+            finding = ("typosquat.omitted-char", "low", 70, f"{project} omits a letter.", target,
+                       evidence)  # fmt: skip
+            return await _release(conn, Seeded(), project, "1.0", age=timedelta(hours=1),
+                                  severity="high", score=65, findings=(finding,), **extra)  # fmt: skip
+        finally:
+            await conn.close()
+
+    return asyncio.run(go())
+
+
+@pytest.mark.parametrize(
+    ("target", "shown"),
+    [
+        ("colorama", "Cross-platform colored terminal text."),  # fetched from (stand-in) PyPI
+        ("not-on-pypi", "PyPI does not know this project."),
+    ],
+)  # fmt: skip
+def test_the_imitated_project_is_looked_up_on_pypi(
+    make_app: MakeApp, seeded: Seeded, database_url: str, target: str, shown: str
+) -> None:
+    release_id = _add_release(database_url, target[:-1], target)
+    at = make_app("views/release.py", query={"release": str(release_id)})
+    no_errors(at)
+    assert any(shown in text for text in plain_texts(at) + markdown_texts(at))
+    if target == "colorama":
+        assert any(text.startswith("Jonathan Hartley") for text in plain_texts(at))
+        assert not any("Not in our store" in text for text in markdown_texts(at))
+
+
+def test_reasons_strongest_first_and_evidence_as_rows(
+    make_app: MakeApp, seeded: Seeded, database_url: str
+) -> None:
+    release_id = seeded.ids["reqeusts 1.0.0"]
+    fetch(database_url,
+          "INSERT INTO findings (release_id, project, version, check_id, fingerprint, severity, "
+          "score, summary, evidence) VALUES ($1, 'reqeusts', '1.0.0', 'code.exec', '', 'high', 90, "
+          "'setup.py runs code.', '{}')", release_id)  # fmt: skip
+    at = make_app("views/release.py", query={"release": str(release_id)})
+    no_errors(at)
+    order = [label.split("]", 1)[0] for label in (str(e.label) for e in at.expander)
+             if "score" in label]  # fmt: skip
+    assert order == [":orange-badge[high", ":yellow-badge[medium", ":yellow-badge[medium",
+                     ":blue-badge[low"]  # fmt: skip
+    assert not at.json  # no raw JSON tree
+    evidence = [
+        frame.value for frame in at.dataframe if list(frame.value.columns)[:1] == ["evidence"]
+    ]
+    swap = next(f for f in evidence if "edit.op" in set(f["evidence"]))
+    assert dict(zip(swap["evidence"], swap["value"], strict=True))["edit.op"] == "swap"
+
+
+def test_tables_show_missing_values_as_empty_cells(make_app: MakeApp, seeded: Seeded) -> None:
+    at = make_app("views/release.py", query={"release": str(seeded.ids["reqeusts 1.0.0"])})
+    shown = displayed(at.dataframe[-1])
+    assert shown.loc[0, "inspection_error"] == ""  # not None, which the grid prints as "None"
+    assert shown.loc[0, "inspected_members"] == ""  # a number column with nothing in it
+    assert shown.loc[0, "size"] == 1234  # a full number column stays a number
+
+
+def displayed(frame: Any) -> pd.DataFrame:
+    """The cells as the grid shows them: a gap (None, NaN, NaT) would read "None"."""
+    shown: pd.DataFrame = frame.value.astype(object).where(frame.value.notna(), "None")
+    return shown
+
+
+def test_string_columns_show_missing_values_as_empty_cells(
+    make_app: MakeApp, seeded: Seeded
+) -> None:
+    at = make_app("views/overview.py")
+    latest = next(frame for frame in at.dataframe if "targets" in frame.value.columns)
+    assert list(displayed(latest)["targets"]) == ["requests", "requests", ""]  # old-squat: none

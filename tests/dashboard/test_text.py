@@ -11,6 +11,7 @@ from dashboard.text import (
     csv_cell,
     diff_segments,
     edit_segments,
+    evidence_rows,
     highlighted_name,
     literal_code,
     markdown_literal,
@@ -128,3 +129,22 @@ def test_csv_cells_never_start_a_formula(value: object, expected: object) -> Non
 )
 def test_search_query_is_word_prefixes(text: str, query: str | None) -> None:
     assert search_query(text) == query
+
+
+def test_evidence_reads_as_rows() -> None:
+    evidence = {
+        "target": "requests", "rule": "typosquat.swapped-chars", "distance": 1,
+        "edit": {"op": "swap", "position": 3}, "target_downloads": 1_000_000_000,
+        "popularity_ratio": 1234.5, "fields": ["summary", "author"], "verified": False,
+        "urls": [["Source", "javascript:alert(1)"]], "candidate_downloads": None,
+        "snippet": "exec(x)",
+    }  # fmt: skip
+    assert evidence_rows(evidence, skip=("snippet",)) == [
+        ("target", "requests"), ("rule", "typosquat.swapped-chars"), ("distance", "1"),
+        ("edit.op", "swap"), ("edit.position", "3"), ("target downloads", "1,000,000,000"),
+        ("popularity ratio", "1,234.5"), ("fields", "summary, author"), ("verified", "no"),
+        ("urls", "Source: javascript:alert(1)"),
+    ]  # fmt: skip
+    assert evidence_rows({}) == []
+    assert evidence_rows(None) == []
+    assert evidence_rows("plain") == [("evidence", "plain")]

@@ -6,6 +6,7 @@ import asyncio
 import json
 import signal
 import socket
+import sys
 from pathlib import Path
 
 import aiohttp
@@ -17,6 +18,7 @@ from tests.collector.pipeline.conftest import cli_environment
 from tests.conftest import CLI
 
 pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def _free_port() -> int:
@@ -76,18 +78,35 @@ async def test_up_runs_the_collector_and_the_dashboard_and_stops_both(
     assert not await _dashboard_healthy(port, seconds=1.0)  # the dashboard went with it
 
 
+async def _get(url: str, seconds: float = 30.0) -> tuple[int, str]:
+    async with aiohttp.ClientSession() as session:
+        for _ in range(int(seconds * 4)):
+            try:
+                async with session.get(url) as response:
+                    return response.status, await response.text()
+            except aiohttp.ClientError:
+                await asyncio.sleep(0.25)
+    raise AssertionError(f"nothing answered at {url}")
+
+
 async def test_demo_shows_the_whole_system_offline(tmp_path: Path) -> None:
-    port = _free_port()
-    env = _env(tmp_path)
-    proc = await asyncio.create_subprocess_exec(
-        CLI, "demo", "--port", str(port), "--duration", "30", "--backfill", "40", "--rate", "60",
-        env=env, stderr=asyncio.subprocess.PIPE,
+    port, http_port = _free_port(), _free_port()
+    env = {**_env(tmp_path), "PYPI_SENTINEL_HTTP_PORT": str(http_port)}
+    proc = await asyncio.create_subprocess_exec(  # this checkout's code, whatever is installed
+        sys.executable, "-m", "collector", "demo", "--port", str(port), "--duration", "30",
+        "--backfill", "40", "--rate", "60", env=env, stderr=asyncio.subprocess.PIPE, cwd=ROOT,
     )  # fmt: skip
     assert await _dashboard_healthy(port), "the demo's dashboard never answered"
+    status, _ = await _get(f"http://127.0.0.1:{http_port}/healthz")  # the feed server runs too
+    assert status in (200, 503)
+    status, feed = await _get(f"http://127.0.0.1:{http_port}/feed.atom")
+    assert status == 200
+    assert feed.startswith("<?xml")
     _, err = await asyncio.wait_for(proc.communicate(), 120)
     text = err.decode()
     assert proc.returncode == 0, text[-2000:]
     assert "password: demo" in text
+    assert f"feed:      http://127.0.0.1:{http_port}/feed.atom" in text
     status = await asyncio.create_subprocess_exec(
         CLI, "--home", str(tmp_path / "home" / "demo"), "status", "--format", "json",
         env=env, stdout=asyncio.subprocess.PIPE,

@@ -185,3 +185,32 @@ async def test_pypi_down_is_an_upstream_error_and_recorded(
 async def test_unknown_release_is_a_usage_error(pool: asyncpg.Pool, tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="not in the store"):
         await report_release(pool, Settings(home=tmp_path), "nope", "1.0", "is_malware", "a")
+
+
+@pytest.mark.parametrize(
+    ("dashboard_url", "link"),
+    [
+        ("http://127.0.0.1:8501", None),  # the default: useless to PyPI's admins
+        ("http://localhost:8501", None),
+        ("http://10.1.2.3:8501", None),
+        ("http://sentinel.internal", None),
+        ("http://dashboard:8501", None),  # a name only a local network resolves
+        ("https://sentinel.example.org/", "https://sentinel.example.org/release?release="),
+    ],
+)  # fmt: skip
+async def test_a_report_links_the_dashboard_only_when_it_is_public(
+    pool: asyncpg.Pool,
+    observations: tuple[StandInPyPI, str],
+    tmp_path: Path,
+    dashboard_url: str,
+    link: str | None,
+) -> None:
+    pypi, base = observations
+    settings = _settings(tmp_path, base, "pypi-token").replace(dashboard_url=dashboard_url)
+    await report_release(pool, settings, "reqeusts", "1.0", "is_malware", "alice")
+    (sent,) = pypi.observations
+    if link is None:
+        assert "Details:" not in sent.summary
+        assert "http://" not in sent.summary.replace(base, "")
+    else:
+        assert f"Details: {link}" in sent.summary
