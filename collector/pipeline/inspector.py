@@ -77,9 +77,13 @@ class ProcessInspector:
             raise InspectionFailed(f"the reader process died ({type(exc).__name__})") from exc
 
     def close(self) -> None:
-        """Stop the readers; a file still being read is abandoned (its job is retried)."""
+        """Stop the readers; a file still being read is abandoned (its job is retried).
+
+        Waits for the pool's manager thread: one still closing its wake-up pipe while the
+        interpreter exits races the exit hook that writes to that pipe ("Exception ignored ...
+        Bad file descriptor"). The readers are killed first, so the wait is short."""
         if self._executor is not None:
-            self._discard(self._executor, quiet=True)
+            self._discard(self._executor, quiet=True, wait=True)
 
     def _pool(self) -> ProcessPoolExecutor:
         if self._executor is not None and self._served >= self.recycle_after:
@@ -97,7 +101,9 @@ class ProcessInspector:
         self._served += 1
         return self._executor
 
-    def _discard(self, executor: ProcessPoolExecutor, *, quiet: bool = False) -> None:
+    def _discard(
+        self, executor: ProcessPoolExecutor, *, quiet: bool = False, wait: bool = False
+    ) -> None:
         """Kill the pool's processes (a stuck reader cannot be cancelled any other way); the
         next call starts a fresh pool. Other files in flight fail and are retried."""
         if self._executor is executor:
@@ -106,6 +112,6 @@ class ProcessInspector:
         for process in processes:
             with contextlib.suppress(ProcessLookupError, AttributeError):
                 process.kill()
-        executor.shutdown(wait=False, cancel_futures=True)
+        executor.shutdown(wait=wait, cancel_futures=True)
         if not quiet:
             log.warning("reader processes replaced (%d killed)", len(processes))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import multiprocessing
 import socket
 import sys
 from collections.abc import Iterator
@@ -208,6 +209,21 @@ async def test_readers_are_recycled_after_their_share_of_files() -> None:
     finally:
         inspector.close()
         await asyncio.sleep(0)
+
+
+
+async def test_close_returns_with_the_pool_stopped_so_exit_cannot_race_it() -> None:
+    """A manager thread still closing its pipes when the interpreter exits made `scan` print
+    "Exception ignored ... Bad file descriptor" now and then: close() waits for it."""
+    inspector = ProcessInspector(2)
+    ref = ArtifactRef("x", "1", "x-1.tar.gz")
+    await asyncio.gather(*(inspector.inspect(ref, b"junk", None) for _ in range(2)))
+    executor = inspector._executor
+    assert executor is not None
+    manager = executor._executor_manager_thread  # type: ignore[attr-defined]
+    inspector.close()
+    assert manager is None or not manager.is_alive()
+    assert not multiprocessing.active_children()
 
 
 ORPHAN = """
