@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from analysis.names import normalize
+from collector.arguments import non_negative_int
 from collector.config import Settings
 from collector.errors import UsageError
 from collector.output import OutputFormat, add_format_flag, print_text, render_table, stream_json
@@ -25,7 +26,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--since", help="first seen at or after this ISO date/time (UTC if no zone)"
     )
     parser.add_argument("--status", choices=STATUSES, help="only releases in this state")
-    parser.add_argument("--limit", type=int, help="at most this many, newest first")
+    parser.add_argument("--limit", type=non_negative_int, help="at most this many, newest first")
     add_format_flag(parser)
     parser.set_defaults(handler=run)
     return parser
@@ -44,8 +45,6 @@ def parse_since(value: str | None) -> datetime | None:
 
 
 async def run(settings: Settings, args: argparse.Namespace) -> int:
-    if args.limit is not None and args.limit < 0:
-        raise UsageError("--limit must be 0 or more")
     filters = ReleaseFilter(
         project=normalize(args.name) if args.name else None,
         since=parse_since(args.since),

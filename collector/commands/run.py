@@ -14,6 +14,7 @@ import aiohttp
 from collector import web
 from collector.alerts.outbox import OutboxWriter
 from collector.alerts.service import apply_env_subscriptions, build_sender
+from collector.arguments import non_negative_int
 from collector.config import Settings
 from collector.output import OutputFormat, add_format_flag, print_json
 from collector.pipeline.engine import load_engine, refresh_engine
@@ -35,7 +36,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--since-serial",
-        type=int,
+        type=non_negative_int,
         metavar="N",
         help="with no saved cursor, start after serial N instead of at PyPI's head",
     )
