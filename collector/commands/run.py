@@ -1,10 +1,17 @@
-"""`pypi-sentinel run`: follow PyPI forever (stops cleanly on SIGTERM/SIGINT), or `--once`."""
+"""`pypi-sentinel run`: follow PyPI forever (stops cleanly on SIGTERM/SIGINT), or `--once`.
+
+`--once` interrupted (Ctrl-C, SIGTERM) stops within seconds with exit 130: the jobs in flight are
+cancelled (their transactions roll back) and handed back, and the changelog cursor only ever
+moved with what it covers, so the next run resumes exactly there.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
+import os
 import signal
 import sys
 from typing import Any
@@ -18,11 +25,13 @@ from collector.arguments import non_negative_int
 from collector.config import Settings
 from collector.output import OutputFormat, add_format_flag, print_json
 from collector.pipeline.engine import load_engine, refresh_engine
-from collector.pipeline.runner import Collector
+from collector.pipeline.runner import Collector, OnceResult
 from collector.pypi.http import Http, new_session
 from collector.store.database import Database, open_database
 
 log = logging.getLogger(__name__)
+
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a process ended by Ctrl-C
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -91,10 +100,61 @@ async def follow(
 
 
 async def _once(collector: Collector, args: argparse.Namespace) -> int:
+    catch_up = asyncio.create_task(collector.run_once(args.since_serial), name="run-once")
+    interrupted = cancel_on_signals(catch_up)
     try:
-        result = await collector.run_once(args.since_serial)
+        with contextlib.suppress(asyncio.CancelledError):
+            result = await catch_up
+        if interrupted.is_set():  # also when the catch-up finished as the signal came
+            return await _stopped(collector)
+        if catch_up.cancelled():  # cancelled from outside: pass it on
+            raise asyncio.CancelledError
     finally:
+        _restore_signals()
         collector.close()
+    return _report_once(result, args)
+
+
+async def _stopped(collector: Collector) -> int:
+    await collector.abandon()
+    print(
+        "pypi-sentinel: interrupted; what was stored stays, and the next run resumes there",
+        file=sys.stderr,
+    )
+    return EXIT_INTERRUPTED
+
+
+def cancel_on_signals(task: asyncio.Task[Any]) -> asyncio.Event:
+    """Ctrl-C or SIGTERM cancels `task` (again at each signal, so no await can swallow it); the
+    third gives up on a clean stop. The loop's own handlers, so the signal is never lost inside
+    a callback, as a KeyboardInterrupt raised from a Python signal handler can be."""
+    loop = asyncio.get_running_loop()
+    interrupted = asyncio.Event()
+
+    signals = 0
+
+    def on_signal() -> None:
+        nonlocal signals
+        signals += 1
+        if signals == 1:
+            log.warning("interrupted: stopping (a third time stops at once)")
+        if signals >= 3:
+            os._exit(EXIT_INTERRUPTED)  # the leases of the jobs in flight run out; none is lost
+        interrupted.set()
+        task.cancel()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, on_signal)
+    return interrupted
+
+
+def _restore_signals() -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.remove_signal_handler(sig)
+
+
+def _report_once(result: OnceResult, args: argparse.Namespace) -> int:
     drained = result.drained
     if args.format is OutputFormat.JSON:
         print_json(

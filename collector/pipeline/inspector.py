@@ -12,6 +12,7 @@ import logging
 import multiprocessing
 import os
 import resource
+import signal
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -37,7 +38,10 @@ class InspectionFailed(Exception):
 
 def _limit_reader() -> None:
     """Runs in each reader process at start: cap its memory (a bomb fails there, not here), and
-    exit when the collector is gone (killed with -9, it cannot stop its readers itself)."""
+    exit when the collector is gone (killed with -9, it cannot stop its readers itself). Ctrl-C
+    reaches the whole process group; the collector stops its readers itself, so they ignore it
+    rather than die mid-file with a traceback each."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     with contextlib.suppress(ValueError, OSError):
         resource.setrlimit(resource.RLIMIT_AS, (READER_MEMORY, READER_MEMORY))
     parent = os.getppid()
@@ -108,7 +112,7 @@ class ProcessInspector:
         next call starts a fresh pool. Other files in flight fail and are retried."""
         if self._executor is executor:
             self._executor = None
-        processes = list(getattr(executor, "_processes", {}).values())
+        processes = list((getattr(executor, "_processes", None) or {}).values())
         for process in processes:
             with contextlib.suppress(ProcessLookupError, AttributeError):
                 process.kill()
