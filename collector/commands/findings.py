@@ -23,7 +23,10 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--since", help="first seen at or after this ISO date/time (UTC if no zone)"
     )
     parser.add_argument(
-        "--min-severity", choices=[s.label for s in Severity], default="info", help="default: info"
+        "--min-severity",
+        choices=[s.label for s in Severity],
+        default="low",
+        help="default: low (info findings are context, not alarms)",
     )
     parser.add_argument("--check", help="a check id, or a prefix such as typosquat.")
     parser.add_argument("--name", help="findings on this project or imitating it")

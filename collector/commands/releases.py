@@ -10,7 +10,7 @@ from analysis.names import normalize
 from collector.arguments import non_negative_int
 from collector.config import Settings
 from collector.errors import UsageError
-from collector.output import OutputFormat, add_format_flag, print_text, render_table, stream_json
+from collector.output import OutputFormat, add_format_flag, print_text, render_columns, stream_json
 from collector.store.database import open_database
 from collector.store.listing import ReleaseFilter, iter_releases
 
@@ -99,24 +99,34 @@ def render_release(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+_COLUMNS = ("NAME", "VERSION", "STATUS", "FIRST SEEN (UTC)", "VIA", "FILES", "RISK")
+_PAGE = 200  # rows aligned together: a listing of any size streams in constant memory
+
+
 async def _write_text(releases: Any) -> None:
+    """One aligned row per release, newest first, under one header."""
+    widths = [0] * len(_COLUMNS)
+    page: list[tuple[str, ...]] = [_COLUMNS]
     count = 0
     async for release in releases:
         count += 1
-        files = len(release["files"])
-        risk = release["risk_severity"] or "not analysed"
-        print_text(
-            render_table(
-                [
-                    (f"{release['project']} {release['version']}", release["status"]),
-                    (
-                        "  first seen",
-                        f"{release['first_seen_at']:%Y-%m-%d %H:%M:%S} via {release['first_seen_source']}",
-                    ),
-                    ("  files", files),
-                    ("  risk", risk),
-                ]
-            )
-        )
+        page.append(_cells(release))
+        if len(page) >= _PAGE:
+            print_text(render_columns(page, widths))
+            page = []
     if count == 0:
         print_text("no releases stored yet")
+    elif page:
+        print_text(render_columns(page, widths))
+
+
+def _cells(release: dict[str, Any]) -> tuple[str, ...]:
+    return (
+        release["project"],
+        release["version"],
+        release["status"],
+        f"{release['first_seen_at'].astimezone(UTC):%Y-%m-%d %H:%M:%S}",
+        release["first_seen_source"],
+        str(len(release["files"])),
+        release["risk_severity"] or "not analysed",
+    )

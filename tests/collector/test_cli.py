@@ -8,6 +8,7 @@ import os
 import socket
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
@@ -226,3 +227,33 @@ def test_a_busy_dashboard_port_fails_before_announcing_its_url(
     assert f"127.0.0.1:{port} is already in use" in err
     assert "http://" not in err, "no URL that does not answer"
     assert len(err.splitlines()) == 1, err
+
+
+def test_findings_default_to_low_and_above_newest_first(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    asyncio.run(_seed(database_url))  # a high finding
+    later = datetime(2030, 1, 2, tzinfo=UTC)
+    asyncio.run(_add_findings(database_url, ("info", later), ("low", later - timedelta(days=1))))
+    monkeypatch.setenv("PYPI_SENTINEL_DATABASE_URL", database_url)
+    assert main(["findings", "--format", "json"]) == 0
+    shown = [f["severity"] for f in json.loads(capsys.readouterr().out)["findings"]]
+    assert shown == ["low", "high"], "info findings are context, not what a person looks for"
+    assert main(["findings", "--format", "json", "--min-severity", "info"]) == 0
+    shown = [f["severity"] for f in json.loads(capsys.readouterr().out)["findings"]]
+    assert shown == ["info", "low", "high"]
+
+
+async def _add_findings(url: str, *rows: tuple[str, datetime]) -> None:
+    conn = await asyncpg.connect(url)
+    try:
+        for severity, day in rows:
+            await conn.execute(
+                "INSERT INTO findings (release_id, project, version, check_id, severity, score, "
+                "summary, first_seen_at) SELECT id, project, version, 'metadata.' || $1, "
+                "$1::severity, 5, 'a finding', $2 FROM releases",
+                severity,
+                day,
+            )
+    finally:
+        await conn.close()

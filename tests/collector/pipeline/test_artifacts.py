@@ -211,7 +211,6 @@ async def test_readers_are_recycled_after_their_share_of_files() -> None:
         await asyncio.sleep(0)
 
 
-
 async def test_close_returns_with_the_pool_stopped_so_exit_cannot_race_it() -> None:
     """A manager thread still closing its pipes when the interpreter exits made `scan` print
     "Exception ignored ... Bad file descriptor" now and then: close() waits for it."""
