@@ -1,6 +1,6 @@
 """`pypi-sentinel run`: follow PyPI forever (stops cleanly on SIGTERM/SIGINT), or `--once`.
 
-`--once` interrupted (Ctrl-C, SIGTERM) stops within seconds with exit 130: the jobs in flight are
+`--once` interrupted (Ctrl-C, SIGTERM) stops within seconds with exit 130 (143 for SIGTERM): the jobs in flight are
 cancelled (their transactions roll back) and handed back, and the changelog cursor only ever
 moved with what it covers, so the next run resumes exactly there.
 """
@@ -30,8 +30,6 @@ from collector.pypi.http import Http, new_session
 from collector.store.database import Database, open_database
 
 log = logging.getLogger(__name__)
-
-EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a process ended by Ctrl-C
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -105,8 +103,8 @@ async def _once(collector: Collector, args: argparse.Namespace) -> int:
     try:
         with contextlib.suppress(asyncio.CancelledError):
             result = await catch_up
-        if interrupted.is_set():  # also when the catch-up finished as the signal came
-            return await _stopped(collector)
+        if interrupted:  # also when the catch-up finished as the signal came
+            return await _stopped(collector, interrupted[0])
         if catch_up.cancelled():  # cancelled from outside: pass it on
             raise asyncio.CancelledError
     finally:
@@ -115,37 +113,34 @@ async def _once(collector: Collector, args: argparse.Namespace) -> int:
     return _report_once(result, args)
 
 
-async def _stopped(collector: Collector) -> int:
+async def _stopped(collector: Collector, signum: int) -> int:
     await collector.abandon()
     print(
         "pypi-sentinel: interrupted; what was stored stays, and the next run resumes there",
         file=sys.stderr,
     )
-    return EXIT_INTERRUPTED
+    return 128 + signum  # as shells report a process a signal ended: 130 for Ctrl-C
 
 
-def cancel_on_signals(task: asyncio.Task[Any]) -> asyncio.Event:
+def cancel_on_signals(task: asyncio.Task[Any]) -> list[int]:
     """Ctrl-C or SIGTERM cancels `task` (again at each signal, so no await can swallow it); the
     third gives up on a clean stop. The loop's own handlers, so the signal is never lost inside
-    a callback, as a KeyboardInterrupt raised from a Python signal handler can be."""
+    a callback, as a KeyboardInterrupt raised from a Python signal handler can be. Returns the
+    signals received, in order."""
     loop = asyncio.get_running_loop()
-    interrupted = asyncio.Event()
+    received: list[int] = []
 
-    signals = 0
-
-    def on_signal() -> None:
-        nonlocal signals
-        signals += 1
-        if signals == 1:
+    def on_signal(signum: int) -> None:
+        received.append(signum)
+        if len(received) == 1:
             log.warning("interrupted: stopping (a third time stops at once)")
-        if signals >= 3:
-            os._exit(EXIT_INTERRUPTED)  # the leases of the jobs in flight run out; none is lost
-        interrupted.set()
+        if len(received) >= 3:
+            os._exit(128 + signum)  # the leases of the jobs in flight run out; none is lost
         task.cancel()
 
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, on_signal)
-    return interrupted
+        loop.add_signal_handler(sig, on_signal, sig)
+    return received
 
 
 def _restore_signals() -> None:

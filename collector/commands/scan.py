@@ -117,11 +117,14 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
     async with new_session() as session:
         http = Http(session)
         sources = await _sources(settings, http, args.targets)
-        inspector = ProcessInspector(max(1, min(settings.inspect_processes, len(sources))))
+        processes = max(1, min(settings.inspect_processes, len(sources)))
+        inspector = ProcessInspector(processes)
         progress = Progress("scanning", len(sources))
+        # A file waiting for a reader holds its bytes: keep a few per reader in memory, not all.
+        slots = asyncio.Semaphore(2 * processes)
         try:
             scanned = await asyncio.gather(
-                *(_scan_counted(settings, http, inspector, s, progress) for s in sources)
+                *(_scan_counted(settings, http, inspector, s, progress, slots) for s in sources)
             )
         finally:
             progress.done()
@@ -241,12 +244,18 @@ def parse_filename(filename: str) -> tuple[str, str]:
 
 # -- reading --------------------------------------------------------------------------------------
 async def _scan_counted(
-    settings: Settings, http: Http, inspector: ProcessInspector, source: Source, progress: Progress
+    settings: Settings,
+    http: Http,
+    inspector: ProcessInspector,
+    source: Source,
+    progress: Progress,
+    slots: asyncio.Semaphore,
 ) -> Scanned:
-    try:
-        return await _scan(settings, http, inspector, source)
-    finally:
-        progress.advance(source.ref.filename)
+    async with slots:
+        try:
+            return await _scan(settings, http, inspector, source)
+        finally:
+            progress.advance(source.ref.filename)
 
 
 async def _scan(

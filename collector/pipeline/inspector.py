@@ -15,6 +15,7 @@ import resource
 import signal
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
@@ -42,10 +43,24 @@ def _limit_reader() -> None:
     reaches the whole process group; the collector stops its readers itself, so they ignore it
     rather than die mid-file with a traceback each."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # blocked since its start
     with contextlib.suppress(ValueError, OSError):
         resource.setrlimit(resource.RLIMIT_AS, (READER_MEMORY, READER_MEMORY))
     parent = os.getppid()
     threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
+
+
+@contextlib.contextmanager
+def _sigint_blocked() -> Iterator[None]:
+    """SIGINT blocked while a reader may be started: the new process inherits the mask, so a
+    Ctrl-C that lands while it is still importing (before _limit_reader) cannot kill it with a
+    traceback; _limit_reader ignores SIGINT, then unblocks it. The parent loses nothing: a
+    signal that arrives meanwhile is delivered when the mask is restored."""
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _exit_with(parent: int) -> None:
@@ -68,11 +83,12 @@ class ProcessInspector:
     async def inspect(
         self, ref: ArtifactRef, data: bytes, metadata: ReleaseMetadata | None
     ) -> FileInspection:
-        loop = asyncio.get_running_loop()
         executor = self._pool()
         try:
             async with asyncio.timeout(self.deadline):
-                return await loop.run_in_executor(executor, inspect_file, ref, data, metadata)
+                with _sigint_blocked():  # a reader starts here, on demand: see _sigint_blocked
+                    future = executor.submit(inspect_file, ref, data, metadata)
+                return await asyncio.wrap_future(future)
         except TimeoutError:
             self._discard(executor)
             raise InspectionFailed(f"reading took longer than {self.deadline:.0f}s") from None
