@@ -37,16 +37,17 @@ class InspectionFailed(Exception):
     """A reader process died or ran out of time on one file."""
 
 
-def _limit_reader() -> None:
+def _limit_reader(parent: int) -> None:
     """Runs in each reader process at start: cap its memory (a bomb fails there, not here), and
-    exit when the collector is gone (killed with -9, it cannot stop its readers itself). Ctrl-C
-    reaches the whole process group; the collector stops its readers itself, so they ignore it
-    rather than die mid-file with a traceback each."""
+    exit when the collector is gone (killed with -9, it cannot stop its readers itself). The
+    collector's pid comes in: a reader still starting when the collector was killed is already
+    the child of another process, and watching its own parent would keep it alive forever.
+    Ctrl-C reaches the whole process group; the collector stops its readers itself, so they
+    ignore it rather than die mid-file with a traceback each."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # blocked since its start
     with contextlib.suppress(ValueError, OSError):
         resource.setrlimit(resource.RLIMIT_AS, (READER_MEMORY, READER_MEMORY))
-    parent = os.getppid()
     threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
 
 
@@ -117,6 +118,7 @@ class ProcessInspector:
                 max_workers=self.processes,
                 mp_context=multiprocessing.get_context("spawn"),
                 initializer=_limit_reader,
+                initargs=(os.getpid(),),
             )
         self._served += 1
         return self._executor

@@ -257,6 +257,36 @@ async def test_readers_exit_when_the_collector_is_killed(tmp_path: Path) -> None
     raise AssertionError(f"reader {reader} outlived the killed collector")
 
 
+STARTED_LATE = """
+import sys, time
+from collector.pipeline.inspector import _limit_reader
+
+_limit_reader(int(sys.argv[1]))  # as a reader runs it, its collector already gone
+time.sleep(60)
+"""
+
+
+async def test_a_reader_that_starts_after_the_collector_was_killed_exits_too(
+    tmp_path: Path,
+) -> None:
+    """Killed while its readers were still starting, the collector left them running forever:
+    they watched their own parent, which by then was init."""
+    gone = await asyncio.create_subprocess_exec(sys.executable, "-c", "pass")
+    await gone.wait()  # a collector pid that no longer runs
+    script = tmp_path / "late_reader.py"
+    script.write_text(STARTED_LATE)
+    reader = await asyncio.create_subprocess_exec(
+        sys.executable, str(script), str(gone.pid), stderr=asyncio.subprocess.PIPE
+    )
+    try:
+        _, err = await asyncio.wait_for(reader.communicate(), 20)  # a bound, not a measurement
+    finally:
+        if reader.returncode is None:
+            reader.kill()
+            await reader.wait()
+    assert reader.returncode == 0, err.decode()[-2000:]
+
+
 async def test_run_once_takes_back_file_jobs_a_killed_process_still_leases(
     standin: tuple[StandInPyPI, str], pool: asyncpg.Pool, make_collector: CollectorFactory
 ) -> None:
