@@ -9,6 +9,7 @@ import logging
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
+from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,6 +20,7 @@ from analysis.model import Severity
 from analysis.names import normalize
 from collector.alerts.store import AGGREGATE_CHECK
 from collector.config import Settings
+from collector.health import check_sources
 from collector.pypi.http import PyPIUrls
 from collector.store.database import DB_ERRORS
 from collector.store.findings import FindingFilter, iter_findings
@@ -136,12 +138,15 @@ async def healthz(request: web.Request) -> web.Response:
         "pypi_last_serial": status.pypi_last_serial,
         "lag": {"events": status.lag_events, "seconds": status.lag_seconds()},
         "problems": problems,
+        "failing_sources": [asdict(problem) for problem in check_sources(status.sources)],
     }
     return web.json_response(body, status=503 if problems else 200)
 
 
 def health_problems(status: StoreStatus, settings: Settings, now: float) -> list[str]:
-    problems = []
+    """Why /healthz fails: a failing source (never succeeded, or failing again and again), or
+    a changelog behind PyPI or not polled successfully for longer than --max-lag."""
+    problems = [str(problem) for problem in check_sources(status.sources)]
     lag = status.lag_seconds(now)
     if lag is not None and lag > settings.max_lag:
         problems.append(f"the changelog lags {lag:.0f}s (limit {settings.max_lag:.0f}s)")

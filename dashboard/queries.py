@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -18,6 +18,8 @@ import asyncpg
 import pandas as pd
 
 from analysis.metadata import FREE_DOMAINS
+from collector.health import SourceProblem, check_sources
+from collector.store.health import SourceHealth
 from collector.store.listing import EFFECTIVE_STATUS
 from dashboard.text import mask_target, redact_urls
 
@@ -628,6 +630,7 @@ class Health:
     failing_jobs: pd.DataFrame
     outbox: dict[str, int]
     failed_deliveries: pd.DataFrame
+    problems: tuple[SourceProblem, ...] = ()  # failing sources, by the rule /healthz uses
 
 
 _QUEUE = """
@@ -702,7 +705,12 @@ async def fetch_health(pool: Pool) -> Health:
         failing_jobs=_frame(failing, JOB_COLUMNS),
         outbox={row["state"]: int(row["n"]) for row in outbox},
         failed_deliveries=delivery_frame,
+        problems=tuple(check_sources(_source_health(row) for row in sources)),
     )
+
+
+def _source_health(row: asyncpg.Record) -> SourceHealth:
+    return SourceHealth(**{f.name: row[f.name] for f in fields(SourceHealth)})
 
 
 def _lag(

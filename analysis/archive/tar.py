@@ -9,10 +9,12 @@ import lzma
 import tarfile
 import zlib
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from analysis.archive import findings as ids
 from analysis.archive.state import Reading
+from analysis.archive.tarindex import TarMember, list_members
 
 
 class _CappedStream(io.RawIOBase):
@@ -42,7 +44,12 @@ def read_tar(reading: Reading, data: bytes, compression: str) -> None:
     cap = 2 * reading.limits.max_total
     whole = data if compression == "tar" else _inflate(compression, data, min(cap, WHOLE_STREAM))
     if whole is not None and len(whole) <= cap:
-        # most sdists: one C call inflates them, and tarfile reads headers faster with seeking
+        members = list_members(whole)
+        if members is not None:  # most sdists: their headers read in one pass over the bytes
+            for member in members:
+                _entry(reading, member, partial(_slice, whole, member.offset))
+            return
+        # headers only tarfile reads exactly; it reads them faster with seeking
         fileobj: io.IOBase = io.BytesIO(whole)
         mode = "r:"
     else:
@@ -50,7 +57,21 @@ def read_tar(reading: Reading, data: bytes, compression: str) -> None:
         fileobj, mode = _CappedStream(_decompressed(compression, data), cap, reading), "r|"
     with tarfile.open(fileobj=fileobj, mode=mode, **_NAMES) as tar:  # type: ignore[call-overload]
         for info in tar:
-            _entry(reading, tar, info)
+            _entry(reading, _member(info), partial(_extract, tar, info))
+
+
+def _member(info: tarfile.TarInfo) -> TarMember:
+    return TarMember(info.name, info.type, info.size, info.linkname, info.offset_data)
+
+
+def _slice(stream: bytes, start: int, size: int) -> bytes:
+    return stream[start : start + size]
+
+
+def _extract(tar: tarfile.TarFile, info: tarfile.TarInfo, size: int) -> bytes:
+    handle = tar.extractfile(info)  # a regular member: never None, never a link
+    assert handle is not None
+    return handle.read(size)
 
 
 _NAMES: dict[str, Any] = {"encoding": "utf-8", "errors": "surrogateescape"}
@@ -91,23 +112,22 @@ def _decompressed(compression: str, data: bytes) -> io.BufferedIOBase:
     return raw
 
 
-def _entry(reading: Reading, tar: tarfile.TarFile, info: tarfile.TarInfo) -> None:
-    verdict = reading.enter(info.name)
-    if verdict is None or info.isdir():
+def _entry(reading: Reading, member: TarMember, read: Callable[[int], bytes]) -> None:
+    verdict = reading.enter(member.name)
+    if verdict is None or member.type == tarfile.DIRTYPE:
         return
     path = verdict.path
-    if info.issym() or info.islnk():
-        reading.link(verdict, "symlink" if info.issym() else "hardlink", info.linkname)
-    elif not info.isreg():
-        kind = _SPECIAL.get(info.type, f"type {info.type!r}")
+    if member.type in _LINKS:
+        reading.link(verdict, _LINKS[member.type], member.linkname)
+    elif member.type not in tarfile.REGULAR_TYPES:
+        kind = _SPECIAL.get(member.type, f"type {member.type!r}")
         reading.flag(ids.DEVICE, path, f"{path} is a {kind}; not read.", {"type": kind})
     else:
-        reading.claim(path, info.size)
-        handle = tar.extractfile(info)  # a regular member: never None, never a link
-        assert handle is not None
-        reading.keep(verdict, info.size, handle.read(reading.wanted(path, info.size)))
+        reading.claim(path, member.size)
+        reading.keep(verdict, member.size, read(reading.wanted(path, member.size)))
 
 
+_LINKS = {tarfile.SYMTYPE: "symlink", tarfile.LNKTYPE: "hardlink"}
 _SPECIAL = {
     tarfile.CHRTYPE: "character device",
     tarfile.BLKTYPE: "block device",

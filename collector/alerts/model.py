@@ -76,6 +76,18 @@ class AlertItem:
     dashboard_url: str
 
 
+def one_per_finding(items: Sequence[AlertItem]) -> list[AlertItem]:
+    """The first item of each finding, in order: a message never carries a finding twice, even
+    when the outbox planned it twice (the sender claims rows strongest first)."""
+    seen: set[int] = set()
+    unique = []
+    for item in items:
+        if item.finding_id not in seen:
+            seen.add(item.finding_id)
+            unique.append(item)
+    return unique
+
+
 @dataclass(frozen=True, slots=True)
 class Candidate:
     """What a subscription filter looks at (the release's verdict and its checks)."""

@@ -27,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 
 from analysis.model import Severity
-from collector.alerts.model import AlertItem, Channel, Delivery, Subscription
+from collector.alerts.model import AlertItem, Channel, Delivery, Subscription, one_per_finding
 from collector.alerts.notifiers import DeliveryError, Notifier
 from collector.alerts.store import (
     OutboxRow,
@@ -168,7 +168,7 @@ class OutboxSender:
             rows = await claim_outbox(conn, subscription_id, self.policy.batch, self.policy.lease)
         if not rows:
             return 0
-        items = [self.links.item(row) for row in rows]
+        items = one_per_finding([self.links.item(row) for row in rows])
         try:
             await self.notifiers[subscription.channel].send(items, subscription)
         except DeliveryError as exc:
@@ -184,7 +184,7 @@ class OutboxSender:
         self.sent_messages += 1
         self._recent.setdefault(subscription.id, deque()).append(time.monotonic())
         log.info(
-            "alert to %s (%s): %d release(s)", subscription.name, subscription.channel, len(rows)
+            "alert to %s (%s): %d release(s)", subscription.name, subscription.channel, len(items)
         )
         return 1
 

@@ -102,24 +102,46 @@ async def sync_env_subscriptions(conn: PgConnection, wanted: Sequence[Subscripti
 
 async def enqueue_alerts(conn: PgConnection, finding_id: int, subscriptions: Iterable[int]) -> int:
     """Plan one delivery per (subscription, finding, severity): a pair already planned at the
-    finding's current severity or above is left alone; a verdict that rose is planned again."""
+    finding's current severity or above is left alone; a verdict that rose is planned again.
+
+    A rise before the earlier alert left (it was settling, grouped or waiting for a digest)
+    raises that row instead of adding one: the subscriber gets the finding once, at its new
+    severity, rather than the same finding twice in one message."""
     ids = sorted(set(subscriptions))
     if not ids:
         return 0
-    status = await conn.execute(
-        """
-        INSERT INTO alert_outbox (subscription_id, finding_id)
-        SELECT s, $1 FROM unnest($2::bigint[]) AS s
-        WHERE NOT EXISTS (
-            SELECT 1 FROM alert_outbox o JOIN findings f ON f.id = $1
-            WHERE o.subscription_id = s AND o.finding_id = $1 AND o.severity >= f.severity
-        )
-        ON CONFLICT (subscription_id, finding_id, severity) DO NOTHING
-        """,
-        finding_id,
-        ids,
-    )
-    return int(status.rsplit(" ", 1)[-1])
+    raised = await conn.fetch(_RAISE_UNSENT, finding_id, ids)
+    status = await conn.execute(_PLAN, finding_id, ids)
+    return len(raised) + int(status.rsplit(" ", 1)[-1])
+
+
+# Rows claimed by a sender ('sending') are left alone: what they carry is on its way, and the
+# rise is then planned as a new row, a second alert.
+_RAISE_UNSENT = """
+UPDATE alert_outbox o SET severity = f.severity
+FROM findings f
+WHERE f.id = $1 AND o.finding_id = $1 AND o.subscription_id = ANY($2::bigint[])
+  AND o.state = 'pending' AND o.severity < f.severity
+  AND o.id = (  -- one row per pair: two raised to one severity would break the unique key
+      SELECT max(id) FROM alert_outbox x
+      WHERE x.subscription_id = o.subscription_id AND x.finding_id = $1 AND x.state = 'pending'
+  )
+  AND NOT EXISTS (
+      SELECT 1 FROM alert_outbox done
+      WHERE done.subscription_id = o.subscription_id AND done.finding_id = $1
+        AND done.severity >= f.severity
+  )
+RETURNING o.id
+"""
+_PLAN = """
+INSERT INTO alert_outbox (subscription_id, finding_id)
+SELECT s, $1 FROM unnest($2::bigint[]) AS s
+WHERE NOT EXISTS (
+    SELECT 1 FROM alert_outbox o JOIN findings f ON f.id = $1
+    WHERE o.subscription_id = s AND o.finding_id = $1 AND o.severity >= f.severity
+)
+ON CONFLICT (subscription_id, finding_id, severity) DO NOTHING
+"""
 
 
 @dataclass(frozen=True, slots=True)

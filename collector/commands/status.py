@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from collector.config import Settings
+from collector.health import SourceProblem, check_sources
 from collector.output import OutputFormat, add_format_flag, print_json, print_text, render_table
 from collector.store.database import Database, open_database
 from collector.store.health import SourceHealth
@@ -29,11 +30,14 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
         print_json(render_status_json(db, status))
     else:
         print_text(render_status_text(db, status))
-    return 0
+    # A source that cannot reach PyPI is "PyPI unavailable" (3), so scripts and probes see it.
+    return 3 if check_sources(status.sources) else 0
 
 
 def render_status_json(db: Database, status: StoreStatus) -> dict[str, Any]:
+    problems = {p.source: p for p in check_sources(status.sources)}
     return {
+        "healthy": not problems,
         "database": {
             "kind": db.info.kind,
             "url": db.info.url,
@@ -56,9 +60,12 @@ def render_status_json(db: Database, status: StoreStatus) -> dict[str, Any]:
                 "last_error": s.last_error,
                 "consecutive_failures": s.consecutive_failures,
                 "upstream_serial": s.upstream_serial,
+                "problem": problems[s.source].problem if s.source in problems else None,
+                "advice": problems[s.source].advice if s.source in problems else None,
             }
             for s in status.sources
         },
+        "problems": [str(p) for p in problems.values()],
         "alerts": {
             "pending": status.counts["alerts_pending"],
             "dead": status.counts["alerts_dead"],
@@ -82,7 +89,10 @@ def _queue_json(queue: QueueStatus) -> dict[str, Any]:
 
 
 def render_status_text(db: Database, status: StoreStatus) -> str:
+    problems = check_sources(status.sources)
     rows: list[tuple[str, object]] = [
+        ("health", "FAILING" if problems else "ok"),
+        *(row for p in problems for row in _problem_rows(p)),
         ("database", f"{db.info.kind} {db.info.url}"),
         ("postgres", status.server_version),
         ("schema version", status.schema_version),
@@ -128,8 +138,18 @@ def _lag_text(status: StoreStatus) -> str:
     return f"{status.lag_events} events" + (f", {seconds:.0f}s" if seconds is not None else "")
 
 
+def _problem_rows(problem: SourceProblem) -> list[tuple[str, object]]:
+    error = f": {problem.last_error}" if problem.last_error else ""
+    return [
+        (f"  source {problem.source}", f"{problem.problem}{error}"),
+        ("    what to do", problem.advice),
+    ]
+
+
 def _source_text(source: SourceHealth) -> str:
     ok = f"ok {source.last_success_at:%Y-%m-%d %H:%M:%S}" if source.last_success_at else "never ok"
+    if "switched_off_at" in source.detail:
+        return f"{ok}; switched off (--xmlrpc off)"
     if source.consecutive_failures:
         return f"{ok}; failing x{source.consecutive_failures}: {source.last_error}"
     return ok

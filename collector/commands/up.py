@@ -23,6 +23,7 @@ from collector.commands.dashboard import (
 )
 from collector.commands.run import follow, stop_on_signals
 from collector.config import Settings
+from collector.store.changelog import load_cursor
 from collector.store.database import open_database
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,9 @@ def add_dashboard_flags(parser: argparse.ArgumentParser) -> None:
 
 async def run(settings: Settings, args: argparse.Namespace) -> int:
     async with open_database(settings, max_size=settings.workers + 6) as db:
+        async with db.pool.acquire() as conn:
+            cursor = await load_cursor(conn)
+        log.info("%s", start_message(settings, cursor, args.since_serial))
         stop = asyncio.Event()
         stop_on_signals(stop)
         await with_dashboard(
@@ -62,6 +66,26 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
             lambda: follow(settings, db, stop, args.since_serial),
         )
     return 0
+
+
+def start_message(settings: Settings, cursor: int | None, since_serial: int | None) -> str:
+    """Where following starts, so an empty dashboard on the first day is expected, not alarming."""
+    if cursor is not None:
+        start = f"resuming from changelog serial {cursor}"
+    elif since_serial is not None:
+        start = f"starting after changelog serial {since_serial}"
+    else:
+        start = (
+            "starting at PyPI's current position: only uploads published from now on are "
+            "checked, so the dashboard stays empty until the first flagged one arrives "
+            "(--since-serial N starts earlier)"
+        )
+    where = (
+        f"http://{settings.http_host}:{settings.http_port}/healthz and "
+        if settings.http_port
+        else ""
+    )
+    return f"{start}; if collecting fails, {where}`pypi-sentinel status` say why"
 
 
 async def with_dashboard(

@@ -22,6 +22,7 @@ from collector.store.health import record_failure, record_success
 log = logging.getLogger(__name__)
 
 SOURCE = "changelog"
+HEAD_SOURCE = "changelog-head"  # PyPI's last serial, asked every minute
 ORIGIN_CURSOR = "origin"  # where we started following: history before it is not ours to repair
 FIRST_PAGE_GUESS = 50_000
 STORE_CHUNK = 2_000  # events per transaction when storing a page  # PyPI's cap today; we learn larger pages if they ever come
@@ -76,20 +77,25 @@ class ChangelogFollower:
         return cursor
 
     async def refresh_head(self) -> int:
-        self.head = await self.changelog.fetch_last_serial()
+        try:
+            self.head = await self.changelog.fetch_last_serial()
+        except Exception as exc:
+            await self._record_failure(exc, HEAD_SOURCE)
+            raise
         async with self.pool.acquire() as conn:
-            await record_success(conn, "changelog-head", upstream_serial=self.head)
+            await record_success(conn, HEAD_SOURCE, upstream_serial=self.head)
         return self.head
 
     async def poll(self, target: int | None = None) -> CatchUp:
         """Store every event after the cursor, up to `target` (or until PyPI has no more)."""
-        async with self.pool.acquire() as conn:
-            cursor = await load_cursor(conn)
-        if cursor is None:
-            cursor = await self.start(self.since_serial)
-        run = CatchUp(cursor=cursor)
-        goal = target if target is not None else self.head
+        run = CatchUp()
         try:
+            # Starting asks PyPI for its head: a changelog that never answers must show up in
+            # the health table as this source failing, not as no row at all.
+            async with self.pool.acquire() as conn:
+                cursor = await load_cursor(conn)
+            run.cursor = cursor if cursor is not None else await self.start(self.since_serial)
+            goal = target if target is not None else self.head
             while True:
                 events = await self.changelog.fetch_since(run.cursor)
                 if not events:
@@ -145,13 +151,13 @@ class ChangelogFollower:
         async with self.pool.acquire() as conn:
             await record_success(conn, SOURCE, upstream_serial=head, detail=detail)
 
-    async def _record_failure(self, exc: BaseException) -> None:
+    async def _record_failure(self, exc: BaseException, source: str = SOURCE) -> None:
         """For status; whoever called the poll logs the failure."""
         try:
             async with self.pool.acquire() as conn:
-                await record_failure(conn, SOURCE, f"{type(exc).__name__}: {exc}")
+                await record_failure(conn, source, f"{type(exc).__name__}: {exc}")
         except Exception:  # the database may be the thing that failed
-            log.debug("could not record the changelog failure", exc_info=True)
+            log.debug("could not record the %s failure", source, exc_info=True)
 
     def _show_progress(self, run: CatchUp) -> None:
         if not self.progress:

@@ -23,7 +23,8 @@ from collector.errors import UpstreamError
 from collector.pipeline.analyzer import Analyzer
 from collector.pipeline.artifacts import ArtifactProcessor
 from collector.pipeline.fetcher import ReleaseFetcher
-from collector.pipeline.follower import ChangelogFollower
+from collector.pipeline.follower import HEAD_SOURCE, ChangelogFollower
+from collector.pipeline.follower import SOURCE as CHANGELOG_SOURCE
 from collector.pipeline.inspector import ProcessInspector
 from collector.pipeline.processor import FlaggedHook, ReleaseProcessor, RetryPolicy
 from collector.pipeline.reconcile import Reconciler, advance_simple_cursor
@@ -34,6 +35,7 @@ from collector.pypi.http import Backoff, Http, PyPIUrls, Sleep, real_sleep, with
 from collector.pypi.rss import Feed
 from collector.store.changelog import load_cursor
 from collector.store.database import DB_ERRORS
+from collector.store.health import record_switched_off
 
 log = logging.getLogger(__name__)
 
@@ -152,6 +154,7 @@ class Collector:
     # -- run forever -------------------------------------------------------------------------
     async def run_forever(self, stop: asyncio.Event, since_serial: int | None = None) -> None:
         await self._recover_leases()
+        await self._note_switched_off()
         await self._lead(since_serial)
         scheduler = self._schedule(since_serial)
         scheduler.start()
@@ -179,6 +182,12 @@ class Collector:
         await self.workers.abandon()
         if self.inspection is not None:
             await self.inspection.abandon()
+
+    async def _note_switched_off(self) -> None:
+        """Sources this run does not poll: their failures from an earlier run are history."""
+        if not self.settings.xmlrpc:
+            async with self.pool.acquire() as conn:
+                await record_switched_off(conn, (CHANGELOG_SOURCE, HEAD_SOURCE))
 
     def close(self) -> None:
         """Stop the reader processes."""
@@ -270,6 +279,7 @@ class Collector:
     async def run_once(self, since_serial: int | None = None, max_attempts: int = 5) -> OnceResult:
         """Catch up to PyPI's head as of now, finish every job, and return."""
         await self._recover_leases()
+        await self._note_switched_off()
         events = 0
         if self.settings.xmlrpc:
             await self.follower.start(since_serial)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -24,7 +24,7 @@ async def record_success(
         ON CONFLICT (source) DO UPDATE SET
             last_attempt_at = now(), last_success_at = now(), consecutive_failures = 0,
             upstream_serial = COALESCE(EXCLUDED.upstream_serial, collector_health.upstream_serial),
-            detail = collector_health.detail || COALESCE($3::jsonb, '{}'::jsonb)
+            detail = (collector_health.detail - 'switched_off_at') || COALESCE($3::jsonb, '{}'::jsonb)
         """,
         source,
         upstream_serial,
@@ -40,10 +40,24 @@ async def record_failure(conn: PgConnection, source: str, error: str) -> None:
         VALUES ($1, now(), now(), $2, 1)
         ON CONFLICT (source) DO UPDATE SET
             last_attempt_at = now(), last_error_at = now(), last_error = $2,
-            consecutive_failures = collector_health.consecutive_failures + 1
+            consecutive_failures = collector_health.consecutive_failures + 1,
+            detail = collector_health.detail - 'switched_off_at'
         """,
         source,
         error[:2000],
+    )
+
+
+async def record_switched_off(conn: PgConnection, sources: Sequence[str]) -> None:
+    """Sources this run does not poll (`--xmlrpc off`): their old failures are no longer a
+    problem, and the row says since when they are off."""
+    await conn.execute(
+        """
+        UPDATE collector_health SET consecutive_failures = 0,
+            detail = detail || jsonb_build_object('switched_off_at', extract(epoch FROM now()))
+        WHERE source = ANY($1::text[]) AND NOT detail ? 'switched_off_at'
+        """,
+        list(sources),
     )
 
 

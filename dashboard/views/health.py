@@ -9,7 +9,7 @@ import streamlit as st
 
 from dashboard import context, queries
 from dashboard.context import PageContext
-from dashboard.widgets import duration, table, when
+from dashboard.widgets import duration, notice, table, when
 
 TIME = "YYYY-MM-DD HH:mm:ss"
 SOURCE_COLUMNS = {
@@ -39,6 +39,7 @@ def render(ctx: PageContext) -> None:
     db = ctx.db
     health = db.run(queries.fetch_health(db.pool))
     now = datetime.now(UTC)
+    failing_sources(health)
     serials(health)
     queue(health, now)
     st.subheader("Sources")
@@ -52,6 +53,17 @@ def render(ctx: PageContext) -> None:
     else:
         table(health.failing_jobs, JOB_COLUMNS, column_order=list(JOB_COLUMNS))
     deliveries(health)
+
+
+def failing_sources(health: queries.Health) -> None:
+    """Each failing source on top, with its last error and what to do: the table alone reads
+    as "the collector runs" while nothing arrives."""
+    for problem in health.problems:
+        notice(
+            "warning",
+            f"Source **{problem.source}** {problem.problem}. {problem.advice} Last error:",
+            problem.last_error or "none recorded",
+        )
 
 
 def serials(health: queries.Health) -> None:

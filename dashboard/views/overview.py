@@ -25,14 +25,15 @@ def render(ctx: PageContext) -> None:
     st.title("Overview")
     db = ctx.db
     overview = db.run(queries.fetch_overview(db.pool))
+    failing = collection_banner(overview.health)
     metrics(overview)
     left, right = st.columns(2)
     with left:
         st.subheader("Flagged releases per hour (48 h)")
-        bars(overview.hourly, "hour", "48 hours")
+        bars(overview.hourly, "hour", "48 hours", failing)
     with right:
         st.subheader("Flagged releases per day (30 days)")
-        bars(overview.daily, "day", "30 days")
+        bars(overview.daily, "day", "30 days", failing)
     left, right = st.columns([1, 2])
     with left:
         st.subheader("Most imitated projects (30 days)")
@@ -63,7 +64,22 @@ def metrics(overview: queries.Overview) -> None:
                        help=f"behind PyPI for {duration(health.lag_seconds)}")  # fmt: skip
 
 
-def bars(frame: pd.DataFrame, unit: str, span: str) -> None:
+def collection_banner(health: queries.Health) -> bool:
+    """True when collection is failing: then an empty chart means "not collected", not "safe"."""
+    if not health.problems:
+        return False
+    names = ", ".join(f"**{p.source}**" for p in health.problems)
+    st.warning(
+        f"Collection is failing (source {names}): uploads may be missing, so what this page "
+        f"shows is incomplete. {health.problems[0].advice} The Health page has the errors."
+    )
+    return True
+
+
+def bars(frame: pd.DataFrame, unit: str, span: str, failing: bool = False) -> None:
+    if frame.empty and failing:
+        st.caption(f"Nothing flagged was stored in the last {span}, but collection is failing.")
+        return
     if frame.empty:
         st.caption(f"No flagged releases in the last {span}.")
         return

@@ -132,6 +132,33 @@ def test_health_figures_and_redacted_errors(make_app: MakeApp, seeded: Seeded) -
     assert list(sources["source"]) == ["changelog", "rss-packages"]
 
 
+def test_a_failing_source_is_a_banner_on_health_and_overview(
+    make_app: MakeApp, database_url: str
+) -> None:
+    """PyPI's XML-RPC answering 405 since the start: an empty Overview must not read as "all
+    clear", and Health names the source, its error and the flag that fixes it."""
+    fetch(
+        database_url,
+        "INSERT INTO collector_health (source, last_attempt_at, last_error_at, last_error, "
+        "consecutive_failures) VALUES ('changelog', now(), now(), $1, 7)",
+        "UpstreamError: changelog_last_serial: HTTP 405",
+    )
+    at = make_app("views/health.py")
+    no_errors(at)
+    (warning,) = [str(w.value) for w in at.warning]
+    assert "**changelog** has never succeeded (7 failed attempts)" in warning
+    assert "--xmlrpc off" in warning
+    assert "HTTP 405" in warning
+    at = make_app()
+    no_errors(at)
+    (banner,) = [str(w.value) for w in at.warning]
+    assert banner.startswith("Collection is failing (source **changelog**)")
+    assert "--xmlrpc off" in banner
+    captions = [str(c.value) for c in at.caption]
+    assert not any(c.startswith("No flagged releases") for c in captions), captions
+    assert "Nothing flagged was stored in the last 48 hours, but collection is failing." in captions
+
+
 # ---------------------------------------------------------------- findings
 
 

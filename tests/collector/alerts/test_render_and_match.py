@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -16,6 +18,7 @@ from collector.alerts.model import (
     Subscription,
     mask_target,
     matches,
+    one_per_finding,
 )
 from collector.alerts.render import SHOWN, render_email, render_slack, render_webhook, sign
 from collector.alerts.sender import SenderPolicy, is_due, next_digest_after
@@ -106,6 +109,33 @@ def test_webhook_body_and_signature() -> None:
     assert len(signature) == 71
     assert signature != sign("k", "1700000001", body)  # bound to the timestamp
     assert signature != sign("other", "1700000000", body)
+
+
+def _claimed(planned: tuple[tuple[int, Severity], ...]) -> list[AlertItem]:
+    """Items as the sender builds them from claimed rows: strongest first, duplicates possible."""
+    items = [replace(item(n), severity=severity) for n, severity in planned]
+    return sorted(items, key=lambda i: i.severity, reverse=True)
+
+
+def test_every_payload_carries_each_finding_once() -> None:
+    """Exhaustive over short outboxes (up to three rows of findings 1-3 at high or critical, any
+    order): every medium lists each finding once, at the strongest severity planned for it."""
+    rows = [(n, s) for n in (1, 2, 3) for s in (Severity.HIGH, Severity.CRITICAL)]
+    for size in range(1, 4):
+        for planned in itertools.product(rows, repeat=size):
+            items = one_per_finding(_claimed(planned))
+            strongest = {n: max(s for m, s in planned if m == n) for n, _ in planned}
+            webhook = json.loads(render_webhook(items, "s", datetime(2026, 11, 21, tzinfo=UTC)))
+            alerts = {a["finding_id"]: a["severity"] for a in webhook["alerts"]}
+            assert len(alerts) == len(webhook["alerts"]), planned
+            assert alerts == {n: s.label for n, s in strongest.items()}, planned
+            sections = [b for b in render_slack(items, "s")["blocks"] if b["type"] == "section"]
+            assert len(sections) == len(strongest), planned
+            text = render_email(items, "s", sender="a@b", recipient="c@d", unsubscribe="u")
+            body = text.get_body(("plain",))
+            assert body is not None
+            for n in strongest:
+                assert body.get_content().count(f"reqeusts{n} 1.0 imitates") == 1, planned
 
 
 def sub(**changes: object) -> Subscription:

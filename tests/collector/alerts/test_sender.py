@@ -254,3 +254,53 @@ async def test_a_verdict_that_rises_is_sent_again_and_one_that_falls_is_not(
     first, second = sink.at("/slack")
     assert first.json()["text"].startswith("MEDIUM reqeusts 1.0")
     assert second.json()["text"].startswith("CRITICAL reqeusts 1.0")
+
+
+async def test_a_verdict_that_rises_before_it_was_sent_goes_out_once_per_channel(
+    pool: asyncpg.Pool, settings: Settings, session: aiohttp.ClientSession, sink: Sink, smtp: Smtp
+) -> None:
+    """High, then critical before the high alert left (the settle time, a burst, a digest): each
+    subscriber gets one item for the finding, at critical, not the same finding twice."""
+    slack = await subscribe(pool, "team-slack", Channel.SLACK, f"{sink.base}/slack")
+    hook = await subscribe(pool, "siem", Channel.WEBHOOK, f"{sink.base}/hook", secret="s3cret")
+    mail = await subscribe(pool, "oncall", Channel.EMAIL, "oncall@example.org")
+    finding = await flag(pool, "reqeusts", [slack, hook, mail], severity="high")
+    async with pool.acquire() as conn, conn.transaction():  # the file inspection raises it
+        await conn.execute(
+            "UPDATE findings SET severity = 'critical', summary = 'reqeusts 1.0: critical risk.' "
+            "WHERE id = $1",
+            finding,
+        )
+        assert await enqueue_alerts(conn, finding, [slack, hook, mail]) == 3
+    sender = build_sender(pool, settings, session, FAST)
+    assert await sender.drain() == 0
+    (hook_msg,) = sink.at("/hook")
+    alerts = hook_msg.json()["alerts"]
+    assert [(a["finding_id"], a["severity"]) for a in alerts] == [(finding, "critical")]
+    (slack_msg,) = sink.at("/slack")
+    assert slack_msg.json()["text"] == "CRITICAL reqeusts 1.0 imitates requests"
+    (mail_msg,) = smtp.wait(1)
+    assert mail_msg["Subject"] == "[pypi-sentinel] CRITICAL reqeusts 1.0 imitates requests"
+    async with pool.acquire() as conn:
+        rows = await conn.fetch("SELECT state, severity::text AS severity FROM alert_outbox")
+    assert {(r["state"], r["severity"]) for r in rows} == {("sent", "critical")}
+    assert len(rows) == 3  # one row per subscriber: the planned high alert became the critical one
+
+
+async def test_rows_already_doubled_in_the_outbox_make_one_item(
+    pool: asyncpg.Pool, settings: Settings, session: aiohttp.ClientSession, sink: Sink
+) -> None:
+    """Outboxes planned by older versions can hold a finding twice: the message still carries it
+    once, and both rows are marked sent."""
+    hook = await subscribe(pool, "siem", Channel.WEBHOOK, f"{sink.base}/hook")
+    finding = await flag(pool, "reqeusts", [hook], severity="high")
+    async with pool.acquire() as conn:
+        await conn.execute("UPDATE findings SET severity = 'critical' WHERE id = $1", finding)
+        await conn.execute(
+            "INSERT INTO alert_outbox (subscription_id, finding_id) VALUES ($1, $2)", hook, finding
+        )
+    sender = build_sender(pool, settings, session, FAST)
+    assert await sender.drain() == 0
+    (hook_msg,) = sink.at("/hook")
+    assert [a["finding_id"] for a in hook_msg.json()["alerts"]] == [finding]
+    assert await outbox(pool) == [("sent", 2)]

@@ -1,0 +1,58 @@
+"""When a PyPI source counts as failing, and what to do about it: one rule for /healthz,
+`status` and the dashboard, so none of them says "ok" while a source keeps failing."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from collector.store.health import SourceHealth
+
+# Failed polls in a row before a source that has worked counts as failing: one or two are
+# PyPI's ordinary bad moments (each poll has already retried), three in a row is an outage.
+FAILING_AFTER = 3
+
+# XML-RPC answering "not allowed / not there / gone" is PyPI switching it off, not an outage.
+_XMLRPC_REFUSED = re.compile(r"HTTP (400|403|404|405|410|501)\b")
+
+
+@dataclass(frozen=True, slots=True)
+class SourceProblem:
+    source: str
+    problem: str  # "has never succeeded (4 attempts)", "failed 3 times in a row"
+    last_error: str | None
+    advice: str
+
+    def __str__(self) -> str:
+        error = f": {self.last_error}" if self.last_error else ""
+        return f"source {self.source} {self.problem}{error}. {self.advice}"
+
+
+def check_source(source: SourceHealth) -> SourceProblem | None:
+    """A source that failed and never succeeded, or failed FAILING_AFTER times in a row."""
+    failures = source.consecutive_failures
+    if failures and source.last_success_at is None:
+        problem = f"has never succeeded ({failures} failed attempt{'s' if failures > 1 else ''})"
+    elif failures >= FAILING_AFTER:
+        problem = f"failed {failures} times in a row"
+    else:
+        return None
+    return SourceProblem(source.source, problem, source.last_error, advice(source))
+
+
+def check_sources(sources: Iterable[SourceHealth]) -> list[SourceProblem]:
+    return [p for p in map(check_source, sources) if p is not None]
+
+
+def advice(source: SourceHealth) -> str:
+    error = source.last_error or ""
+    if source.source.startswith("changelog") and _XMLRPC_REFUSED.search(error):
+        return (
+            "PyPI's XML-RPC refuses the changelog calls: run with --xmlrpc off "
+            "(PYPI_SENTINEL_XMLRPC=off) to follow uploads through RSS and the Simple index."
+        )
+    return (
+        "Check that --pypi-url (PYPI_SENTINEL_PYPI_URL) is reachable from this host; "
+        "the collector keeps retrying and logs each failure."
+    )
