@@ -1,7 +1,8 @@
 """The `pypi-sentinel` command line: parse, load Settings once, dispatch, map errors to exit codes.
 
 Exit codes: 0 fine; 1 findings at or above --fail-on (one-shot commands); 2 usage or
-configuration error; 3 PyPI or the database unavailable.
+configuration error; 3 PyPI or the database unavailable; 130 interrupted (Ctrl-C); 141 the reader
+of stdout went away (`... | head`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import sys
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
+from collector.arguments import OneLineErrors
 from collector.commands import (
     audit,
     check,
@@ -38,6 +40,7 @@ log = logging.getLogger("pypi_sentinel")
 Handler = Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_UNAVAILABLE = 0, 1, 2, 3
+EXIT_BROKEN_PIPE = 141
 
 # Order of `--help`: the main job first, maintenance last.
 _COMMANDS: dict[str, Any] = {
@@ -48,7 +51,7 @@ _COMMANDS: dict[str, Any] = {
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineErrors(
         prog="pypi-sentinel",
         description="A watchtower over PyPI: follows every upload and flags typosquats and "
         "suspicious releases.",
@@ -93,9 +96,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler: Handler = args.handler
     try:
         with asyncio.Runner(loop_factory=_loop_factory()) as runner:
-            return runner.run(handler(settings, args))
+            code = runner.run(handler(settings, args))
+        sys.stdout.flush()  # here, where a closed pipe can still be handled
+        return code
     except SentinelError as exc:
         print(f"pypi-sentinel: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        return _stdout_closed()
+
+
+def _stdout_closed() -> int:
+    """The reader went away (`... | head`): stop quietly, as Unix tools do, with the status of a
+    process ended by SIGPIPE (128 + 13). Output still buffered would fail again at exit, so
+    stdout now points at /dev/null."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return EXIT_BROKEN_PIPE

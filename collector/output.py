@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -48,6 +48,17 @@ def render_table(rows: Iterable[tuple[str, object]]) -> str:
     pairs = [(label, "-" if value is None else str(value)) for label, value in rows]
     width = max((len(label) for label, _ in pairs), default=0)
     return "\n".join(f"{label.ljust(width)}  {value}" for label, value in pairs)
+
+
+def render_columns(rows: Iterable[Sequence[str]], widths: list[int]) -> str:
+    """Rows of cells in aligned columns; `widths` (one per column) grow to fit and are kept by
+    the caller, so a streamed listing stays aligned page after page."""
+    rows = list(rows)
+    for row in rows:
+        for i, cell in enumerate(row):
+            widths[i] = max(widths[i], len(cell))
+    lines = ("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in rows)
+    return "\n".join(line.rstrip() for line in lines)
 
 
 async def stream_json(

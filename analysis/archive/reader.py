@@ -66,6 +66,11 @@ def is_text_path(path: str) -> bool:
     return suffix in _TEXT_SUFFIXES
 
 
+def is_distribution_name(filename: str) -> bool:
+    """A name the reader opens (.whl, .tar.gz, .zip, .egg, ...): what `scan DIRECTORY` picks."""
+    return _format(filename) is not None
+
+
 def read_archive(
     filename: str,
     data: bytes,

@@ -2,8 +2,11 @@
 `--metadata`, every check on each release's metadata fetched from PyPI (NAME or NAME==VERSION).
 
 Exit 0 when every name is below --fail-on (default: low, so any flagged name fails), 1 when one is
-at or above it, 2 for usage errors, 3 when PyPI cannot be reached. Names are judged against the
-cached top-packages list, else the shipped snapshot.
+at or above it, 2 for usage errors, 3 when PyPI cannot be reached. With --metadata, a name PyPI
+does not know is reported on its own (an `error`, and its offline name verdict) and the others are
+still checked; the run then exits 2 unless a verdict already makes it 1: a finding matters more
+to CI than a name that may be a typo. Names are judged against the cached top-packages list,
+else the shipped snapshot.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import argparse
 import asyncio
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -31,7 +35,7 @@ from collector.pypi.json_api import NotFound, fetch_project
 from collector.store.jobs import Job
 from collector.store.releases import History
 
-EXIT_OK, EXIT_FINDINGS = 0, 1
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 _VALID_NAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?(==[A-Za-z0-9.!+_-]+)?$")
 _NAME_IN_LINE = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 
@@ -139,43 +143,59 @@ def corpus_json(loaded: LoadedCorpus) -> dict[str, Any]:
 
 
 def verdict_text(name: str, verdict: Assessment) -> str:
+    """`name: severity (score): strongest reason`, then the other reasons."""
     if not verdict.findings:
         return f"{name}: ok"
     head = f"{name}: {verdict.severity.label} ({verdict.score})"
-    return "\n".join([head, *(f"  - {reason}" for reason in verdict.reasons)])
+    if not verdict.reasons:
+        return head
+    strongest, *others = verdict.reasons
+    return "\n".join([f"{head}: {strongest}", *(f"  - {reason}" for reason in others)])
+
+
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """One name's result with --metadata: the release's verdict, or why PyPI gave none."""
+
+    verdict: Assessment
+    version: str | None
+    error: str | None = None  # the name (or NAME==VERSION) is not on PyPI: verdict is offline
 
 
 async def assess_on_pypi(
-    settings: Settings, index: NameIndex, names: Sequence[str]
-) -> tuple[list[Assessment], list[str | None]]:
-    """Fetch each name's release (NAME or NAME==VERSION; default the latest) and run every check."""
+    settings: Settings, context: AnalysisContext, names: Sequence[str]
+) -> list[Checked]:
+    """Fetch each name's release (NAME or NAME==VERSION; default the latest) and run every check;
+    a name PyPI does not know gets its offline verdict and an error, and the others go on."""
     async with new_session() as session:
         http = Http(session)
         urls = PyPIUrls(settings.pypi_url)
-        engine = EngineAnalyzer(index, http, urls)
+        engine = EngineAnalyzer(context.index, http, urls)
         fetcher = ReleaseFetcher(http, urls, sleep=asyncio.sleep)
-        results = [await _assess_one(engine, fetcher, http, urls, name) for name in names]
-    return [r[0] for r in results], [r[1] for r in results]
+        return [await _assess_one(engine, fetcher, context, name) for name in names]
 
 
 async def _assess_one(
-    engine: EngineAnalyzer, fetcher: ReleaseFetcher, http: Http, urls: PyPIUrls, spec: str
-) -> tuple[Assessment, str | None]:
+    engine: EngineAnalyzer, fetcher: ReleaseFetcher, context: AnalysisContext, spec: str
+) -> Checked:
     name, _, version = spec.partition("==")
     project = fast_normalize(name)
     if not version:
-        page = await fetch_project(http, urls, project)
+        page = await fetch_project(fetcher.http, fetcher.urls, project)
         if isinstance(page, NotFound):
-            raise UsageError(f"{name} is not on PyPI (or is quarantined)")
+            return _unknown(name, context, f"{name} is not on PyPI (or is quarantined)")
         version = page.metadata.version
     job = Job(0, project, version, 0, "check", 1)
     fetched = await fetcher.fetch(job)
     if not isinstance(fetched, Fetched):
-        raise UsageError(
-            f"{name} {version} is not on PyPI ({getattr(fetched, 'status', 'stale page')})"
-        )
+        status = getattr(fetched, "status", "stale page")
+        return _unknown(name, context, f"{name} {version} is not on PyPI ({status})")
     snapshot = build_snapshot(job, fetched, History(None, 0, None))
-    return await engine.assess(snapshot, None), version
+    return Checked(await engine.assess(snapshot, None), version)
+
+
+def _unknown(name: str, context: AnalysisContext, error: str) -> Checked:
+    return Checked(assess_name(name, context), None, error)
 
 
 def exit_code(verdicts: Sequence[Assessment], fail_on: Severity) -> int:
@@ -187,20 +207,30 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
     index, loaded = load_index(settings)
     context = AnalysisContext(now=datetime.now(UTC), index=index)
     if args.metadata:
-        verdicts, versions = await assess_on_pypi(settings, index, names)
+        checked = await assess_on_pypi(settings, context, names)
     else:
-        verdicts, versions = [assess_name(name, context) for name in names], [None] * len(names)
+        checked = [Checked(assess_name(name, context), None) for name in names]
     if args.format is OutputFormat.JSON:
         print_json(
             {
                 "corpus": corpus_json(loaded),
                 "fail_on": args.fail_on.label,
                 "results": [
-                    {**verdict_json(n, v), "version": ver, "metadata": args.metadata}
-                    for n, v, ver in zip(names, verdicts, versions, strict=True)
+                    _result_json(n, c, args.metadata) for n, c in zip(names, checked, strict=True)
                 ],
             }
         )
     else:
-        print_text("\n".join(verdict_text(n, v) for n, v in zip(names, verdicts, strict=True)))
-    return exit_code(verdicts, args.fail_on)
+        print_text("\n".join(_result_text(n, c) for n, c in zip(names, checked, strict=True)))
+    code = exit_code([c.verdict for c in checked], args.fail_on)
+    return EXIT_USAGE if code == EXIT_OK and any(c.error for c in checked) else code
+
+
+def _result_json(name: str, checked: Checked, metadata: bool) -> dict[str, Any]:
+    result = {**verdict_json(name, checked.verdict), "version": checked.version}
+    return {**result, "metadata": metadata and checked.error is None, "error": checked.error}
+
+
+def _result_text(name: str, checked: Checked) -> str:
+    text = verdict_text(name, checked.verdict)
+    return f"{text}\n  ! {checked.error}" if checked.error else text

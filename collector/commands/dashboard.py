@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -18,7 +20,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from collector.arguments import port
 from collector.config import ENV_PREFIX, OPTIONS, Settings
+from collector.errors import UsageError
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +43,10 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         help=f"address to listen on (default {DEFAULT_ADDRESS})",
     )
     parser.add_argument(
-        "--port", type=int, default=DEFAULT_PORT, help=f"port to listen on (default {DEFAULT_PORT})"
+        "--port",
+        type=port,
+        default=DEFAULT_PORT,
+        help=f"port to listen on (default {DEFAULT_PORT})",
     )
     parser.set_defaults(handler=run)
     return parser
@@ -90,12 +97,32 @@ def start_dashboard(
     With no database URL the dashboard joins the embedded Postgres in HOME/pg, which the
     collector process shares.
     """
+    check_port_free(address, port)
     env = settings_environment(settings, os.environ if environ is None else environ)
     log.info("dashboard on http://%s:%d/", address, port)
     if not settings.dashboard_password:
         log.info("dashboard is read-only: set PYPI_SENTINEL_DASHBOARD_PASSWORD to enable actions")
     # Our own interpreter and arguments, no shell.
     return subprocess.Popen(streamlit_command(settings, address, port), env=env)  # noqa: S603
+
+
+def check_port_free(address: str, port: int) -> None:
+    """Fail before announcing a URL that would not answer: Streamlit finds a busy port only after
+    its start, and then exits with a message lost among its own logs. SO_REUSEADDR as Streamlit
+    binds, so a socket in TIME_WAIT from a previous run does not count as busy."""
+    with socket.socket(_family(address), socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((address, port))
+        except OSError as exc:
+            reason = "is already in use" if exc.errno == errno.EADDRINUSE else f"fails: {exc}"
+            raise UsageError(
+                f"cannot serve the dashboard: {address}:{port} {reason} (choose another --port)"
+            ) from exc
+
+
+def _family(address: str) -> socket.AddressFamily:
+    return socket.AF_INET6 if ":" in address else socket.AF_INET
 
 
 def stop_dashboard(process: subprocess.Popen[bytes], timeout: float = STOP_TIMEOUT) -> int:

@@ -15,6 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
+from collector.arguments import non_negative_int, positive_float
 from collector.commands.run import follow, stop_on_signals
 from collector.commands.up import add_dashboard_flags, with_dashboard
 from collector.config import Settings
@@ -34,11 +35,18 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="the whole system offline: a stand-in PyPI with made-up uploads, collector, dashboard",
     )
     add_dashboard_flags(parser)
-    parser.add_argument("--rate", type=float, default=30.0, help="uploads per minute (default 30)")
     parser.add_argument(
-        "--backfill", type=int, default=150, help="uploads of the past hour to start with"
+        "--rate", type=positive_float, default=30.0, help="uploads per minute (default 30)"
     )
-    parser.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
+    parser.add_argument(
+        "--backfill",
+        type=non_negative_int,
+        default=150,
+        help="uploads of the past hour to start with",
+    )
+    parser.add_argument(
+        "--duration", type=positive_float, default=None, help="stop after this many seconds"
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.set_defaults(handler=run)
     return parser

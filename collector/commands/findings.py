@@ -7,6 +7,7 @@ from typing import Any
 
 from analysis.model import Severity
 from analysis.names import normalize
+from collector.arguments import non_negative_int
 from collector.commands.releases import parse_since
 from collector.config import Settings
 from collector.output import OutputFormat, add_format_flag, print_text, stream_json
@@ -22,11 +23,14 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--since", help="first seen at or after this ISO date/time (UTC if no zone)"
     )
     parser.add_argument(
-        "--min-severity", choices=[s.label for s in Severity], default="info", help="default: info"
+        "--min-severity",
+        choices=[s.label for s in Severity],
+        default="low",
+        help="default: low (info findings are context, not alarms)",
     )
     parser.add_argument("--check", help="a check id, or a prefix such as typosquat.")
     parser.add_argument("--name", help="findings on this project or imitating it")
-    parser.add_argument("--limit", type=int, default=None, help="at most this many")
+    parser.add_argument("--limit", type=non_negative_int, default=None, help="at most this many")
     add_format_flag(parser)
     parser.set_defaults(handler=run)
     return parser

@@ -7,9 +7,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from analysis.names import normalize
+from collector.arguments import non_negative_int
 from collector.config import Settings
 from collector.errors import UsageError
-from collector.output import OutputFormat, add_format_flag, print_text, render_table, stream_json
+from collector.output import OutputFormat, add_format_flag, print_text, render_columns, stream_json
 from collector.store.database import open_database
 from collector.store.listing import ReleaseFilter, iter_releases
 
@@ -25,7 +26,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--since", help="first seen at or after this ISO date/time (UTC if no zone)"
     )
     parser.add_argument("--status", choices=STATUSES, help="only releases in this state")
-    parser.add_argument("--limit", type=int, help="at most this many, newest first")
+    parser.add_argument("--limit", type=non_negative_int, help="at most this many, newest first")
     add_format_flag(parser)
     parser.set_defaults(handler=run)
     return parser
@@ -44,8 +45,6 @@ def parse_since(value: str | None) -> datetime | None:
 
 
 async def run(settings: Settings, args: argparse.Namespace) -> int:
-    if args.limit is not None and args.limit < 0:
-        raise UsageError("--limit must be 0 or more")
     filters = ReleaseFilter(
         project=normalize(args.name) if args.name else None,
         since=parse_since(args.since),
@@ -100,24 +99,34 @@ def render_release(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+_COLUMNS = ("NAME", "VERSION", "STATUS", "FIRST SEEN (UTC)", "VIA", "FILES", "RISK")
+_PAGE = 200  # rows aligned together: a listing of any size streams in constant memory
+
+
 async def _write_text(releases: Any) -> None:
+    """One aligned row per release, newest first, under one header."""
+    widths = [0] * len(_COLUMNS)
+    page: list[tuple[str, ...]] = [_COLUMNS]
     count = 0
     async for release in releases:
         count += 1
-        files = len(release["files"])
-        risk = release["risk_severity"] or "not analysed"
-        print_text(
-            render_table(
-                [
-                    (f"{release['project']} {release['version']}", release["status"]),
-                    (
-                        "  first seen",
-                        f"{release['first_seen_at']:%Y-%m-%d %H:%M:%S} via {release['first_seen_source']}",
-                    ),
-                    ("  files", files),
-                    ("  risk", risk),
-                ]
-            )
-        )
+        page.append(_cells(release))
+        if len(page) >= _PAGE:
+            print_text(render_columns(page, widths))
+            page = []
     if count == 0:
         print_text("no releases stored yet")
+    elif page:
+        print_text(render_columns(page, widths))
+
+
+def _cells(release: dict[str, Any]) -> tuple[str, ...]:
+    return (
+        release["project"],
+        release["version"],
+        release["status"],
+        f"{release['first_seen_at'].astimezone(UTC):%Y-%m-%d %H:%M:%S}",
+        release["first_seen_source"],
+        str(len(release["files"])),
+        release["risk_severity"] or "not analysed",
+    )

@@ -1,10 +1,17 @@
-"""`pypi-sentinel run`: follow PyPI forever (stops cleanly on SIGTERM/SIGINT), or `--once`."""
+"""`pypi-sentinel run`: follow PyPI forever (stops cleanly on SIGTERM/SIGINT), or `--once`.
+
+`--once` interrupted (Ctrl-C, SIGTERM) stops within seconds with exit 130 (143 for SIGTERM): the jobs in flight are
+cancelled (their transactions roll back) and handed back, and the changelog cursor only ever
+moved with what it covers, so the next run resumes exactly there.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
+import os
 import signal
 import sys
 from typing import Any
@@ -14,10 +21,11 @@ import aiohttp
 from collector import web
 from collector.alerts.outbox import OutboxWriter
 from collector.alerts.service import apply_env_subscriptions, build_sender
+from collector.arguments import non_negative_int
 from collector.config import Settings
 from collector.output import OutputFormat, add_format_flag, print_json
 from collector.pipeline.engine import load_engine, refresh_engine
-from collector.pipeline.runner import Collector
+from collector.pipeline.runner import Collector, OnceResult
 from collector.pypi.http import Http, new_session
 from collector.store.database import Database, open_database
 
@@ -35,7 +43,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--since-serial",
-        type=int,
+        type=non_negative_int,
         metavar="N",
         help="with no saved cursor, start after serial N instead of at PyPI's head",
     )
@@ -90,10 +98,58 @@ async def follow(
 
 
 async def _once(collector: Collector, args: argparse.Namespace) -> int:
+    catch_up = asyncio.create_task(collector.run_once(args.since_serial), name="run-once")
+    interrupted = cancel_on_signals(catch_up)
     try:
-        result = await collector.run_once(args.since_serial)
+        with contextlib.suppress(asyncio.CancelledError):
+            result = await catch_up
+        if interrupted:  # also when the catch-up finished as the signal came
+            return await _stopped(collector, interrupted[0])
+        if catch_up.cancelled():  # cancelled from outside: pass it on
+            raise asyncio.CancelledError
     finally:
+        _restore_signals()
         collector.close()
+    return _report_once(result, args)
+
+
+async def _stopped(collector: Collector, signum: int) -> int:
+    await collector.abandon()
+    print(
+        "pypi-sentinel: interrupted; what was stored stays, and the next run resumes there",
+        file=sys.stderr,
+    )
+    return 128 + signum  # as shells report a process a signal ended: 130 for Ctrl-C
+
+
+def cancel_on_signals(task: asyncio.Task[Any]) -> list[int]:
+    """Ctrl-C or SIGTERM cancels `task` (again at each signal, so no await can swallow it); the
+    third gives up on a clean stop. The loop's own handlers, so the signal is never lost inside
+    a callback, as a KeyboardInterrupt raised from a Python signal handler can be. Returns the
+    signals received, in order."""
+    loop = asyncio.get_running_loop()
+    received: list[int] = []
+
+    def on_signal(signum: int) -> None:
+        received.append(signum)
+        if len(received) == 1:
+            log.warning("interrupted: stopping (a third time stops at once)")
+        if len(received) >= 3:
+            os._exit(128 + signum)  # the leases of the jobs in flight run out; none is lost
+        task.cancel()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, on_signal, sig)
+    return received
+
+
+def _restore_signals() -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.remove_signal_handler(sig)
+
+
+def _report_once(result: OnceResult, args: argparse.Namespace) -> int:
     drained = result.drained
     if args.format is OutputFormat.JSON:
         print_json(

@@ -14,6 +14,7 @@ import subprocess
 from collections.abc import Callable
 from typing import Any
 
+from collector.arguments import non_negative_int, port
 from collector.commands.dashboard import (
     DEFAULT_ADDRESS,
     DEFAULT_PORT,
@@ -34,7 +35,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     add_dashboard_flags(parser)
     parser.add_argument(
-        "--since-serial", type=int, metavar="N",
+        "--since-serial", type=non_negative_int, metavar="N",
         help="with no saved cursor, start after serial N instead of at PyPI's head",
     )  # fmt: skip
     parser.set_defaults(handler=run)
@@ -46,7 +47,7 @@ def add_dashboard_flags(parser: argparse.ArgumentParser) -> None:
         "--address", default=DEFAULT_ADDRESS, help=f"dashboard address (default {DEFAULT_ADDRESS})"
     )
     parser.add_argument(
-        "--port", type=int, default=DEFAULT_PORT, help=f"dashboard port (default {DEFAULT_PORT})"
+        "--port", type=port, default=DEFAULT_PORT, help=f"dashboard port (default {DEFAULT_PORT})"
     )
 
 

@@ -27,7 +27,13 @@ from collector.alerts.outbox import ALERT_FLOOR, aggregate_finding
 from collector.errors import UpstreamError
 from collector.pipeline.inspector import InspectionFailed, ProcessInspector
 from collector.pipeline.processor import FlaggedHook, Outcome, RetryPolicy
-from collector.pypi.files import DigestMismatch, FileGone, TooLarge, fetch_distribution
+from collector.pypi.files import (
+    DigestMismatch,
+    Download,
+    FileGone,
+    TooLarge,
+    fetch_distribution,
+)
 from collector.pypi.http import Backoff, Http, Sleep, real_sleep, with_retries
 from collector.store.artifacts import (
     ArtifactTarget,
@@ -93,38 +99,34 @@ class ArtifactProcessor:
 
     async def _inspect(self, target: ArtifactTarget, job: Job) -> Result | None:
         ref = ArtifactRef(target.project, target.version, target.filename, target.url or "")
-        if target.size is not None and target.size > self.max_bytes:
-            return _too_large(ref, target.size, self.max_bytes)
-        if not target.url:
+        if not target.url and not (target.size is not None and target.size > self.max_bytes):
             return Result(InspectionRecord("gone", "PyPI lists no URL for the file"))
-        url = target.url
-        download = await with_retries(
-            lambda: fetch_distribution(self.http, url, max_bytes=self.max_bytes,
-                                       sha256=target.sha256),
-            f"download {target.filename}", Backoff(attempts=3), self.sleep,
-        )  # fmt: skip
+        download = await fetch_file(
+            self.http,
+            target.url or "",
+            sha256=target.sha256,
+            size=target.size,
+            max_bytes=self.max_bytes,
+            sleep=self.sleep,
+        )
         if isinstance(download, TooLarge):
             return _too_large(ref, download.size, self.max_bytes)
         if isinstance(download, FileGone):
             return Result(InspectionRecord("gone", f"HTTP {download.status}: the file is gone"))
         if isinstance(download, DigestMismatch):
-            message = f"sha256 {download.actual} but PyPI lists {download.expected}"
+            message = digest_message(download)
             if job.attempts < GIVE_UP_AFTER:
                 await self._retry(job, "digest", message)
                 return None
-            finding = not_inspected(ref, DIGEST_MISMATCH, "the bytes served do not match "
-                                    "the sha256 PyPI lists.", expected=download.expected,
-                                    actual=download.actual)  # fmt: skip
-            return Result(InspectionRecord("digest_mismatch", message), (finding,))
+            record = InspectionRecord("digest_mismatch", message)
+            return Result(record, (digest_finding(ref, download),))
         try:
             inspection = await self.inspector.inspect(ref, download.data, target.metadata)
         except InspectionFailed as exc:
             if job.attempts < GIVE_UP_AFTER:
                 await self._retry(job, "reader", str(exc))
                 return None
-            finding = not_inspected(ref, INSPECTION_FAILED, f"reading failed: {exc}.",
-                                    error=str(exc))  # fmt: skip
-            return Result(InspectionRecord("unreadable", str(exc)), (finding,))
+            return Result(InspectionRecord("unreadable", str(exc)), (reader_failed(ref, exc),))
         return _result(inspection)
 
     async def _store(self, job: Job, target: ArtifactTarget, result: Result) -> None:
@@ -159,11 +161,52 @@ class ArtifactProcessor:
         return Outcome.RETRY
 
 
+async def fetch_file(
+    http: Http,
+    url: str,
+    *,
+    sha256: str | None,
+    size: int | None,
+    max_bytes: int,
+    sleep: Sleep = real_sleep,
+) -> Download:
+    """One distribution file, size-capped, its sha256 checked, transient trouble retried: the
+    collector's download and `scan`'s, so both judge a file alike."""
+    if size is not None and size > max_bytes:
+        return TooLarge(size, max_bytes)
+    return await with_retries(
+        lambda: fetch_distribution(http, url, max_bytes=max_bytes, sha256=sha256),
+        f"download {url}",
+        Backoff(attempts=3),
+        sleep,
+    )
+
+
+def digest_message(mismatch: DigestMismatch) -> str:
+    return f"sha256 {mismatch.actual} but PyPI lists {mismatch.expected}"
+
+
+def digest_finding(ref: ArtifactRef, mismatch: DigestMismatch) -> Finding:
+    summary = "the bytes served do not match the sha256 PyPI lists."
+    return not_inspected(
+        ref, DIGEST_MISMATCH, summary, expected=mismatch.expected, actual=mismatch.actual
+    )
+
+
+def reader_failed(ref: ArtifactRef, exc: InspectionFailed) -> Finding:
+    return not_inspected(ref, INSPECTION_FAILED, f"reading failed: {exc}.", error=str(exc))
+
+
+def too_large_finding(ref: ArtifactRef, size: int | None, limit: int) -> Finding:
+    shown = f"{size:,} bytes" if size is not None else "more than the cap"
+    summary = f"not inspected: too large ({shown}, cap {limit:,} bytes)."
+    return not_inspected(ref, TOO_LARGE, summary, size=size, limit=limit)
+
+
 def _too_large(ref: ArtifactRef, size: int | None, limit: int) -> Result:
     shown = f"{size:,} bytes" if size is not None else "more than the cap"
-    finding = not_inspected(ref, TOO_LARGE, f"not inspected: too large ({shown}, cap "
-                            f"{limit:,} bytes).", size=size, limit=limit)  # fmt: skip
-    return Result(InspectionRecord("too_large", f"{shown} over the {limit:,}-byte cap"), (finding,))
+    record = InspectionRecord("too_large", f"{shown} over the {limit:,}-byte cap")
+    return Result(record, (too_large_finding(ref, size, limit),))
 
 
 def _result(inspection: FileInspection) -> Result:

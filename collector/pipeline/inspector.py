@@ -12,8 +12,10 @@ import logging
 import multiprocessing
 import os
 import resource
+import signal
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
@@ -35,13 +37,31 @@ class InspectionFailed(Exception):
     """A reader process died or ran out of time on one file."""
 
 
-def _limit_reader() -> None:
+def _limit_reader(parent: int) -> None:
     """Runs in each reader process at start: cap its memory (a bomb fails there, not here), and
-    exit when the collector is gone (killed with -9, it cannot stop its readers itself)."""
+    exit when the collector is gone (killed with -9, it cannot stop its readers itself). The
+    collector's pid comes in: a reader still starting when the collector was killed is already
+    the child of another process, and watching its own parent would keep it alive forever.
+    Ctrl-C reaches the whole process group; the collector stops its readers itself, so they
+    ignore it rather than die mid-file with a traceback each."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # blocked since its start
     with contextlib.suppress(ValueError, OSError):
         resource.setrlimit(resource.RLIMIT_AS, (READER_MEMORY, READER_MEMORY))
-    parent = os.getppid()
     threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
+
+
+@contextlib.contextmanager
+def _sigint_blocked() -> Iterator[None]:
+    """SIGINT blocked while a reader may be started: the new process inherits the mask, so a
+    Ctrl-C that lands while it is still importing (before _limit_reader) cannot kill it with a
+    traceback; _limit_reader ignores SIGINT, then unblocks it. The parent loses nothing: a
+    signal that arrives meanwhile is delivered when the mask is restored."""
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _exit_with(parent: int) -> None:
@@ -64,11 +84,12 @@ class ProcessInspector:
     async def inspect(
         self, ref: ArtifactRef, data: bytes, metadata: ReleaseMetadata | None
     ) -> FileInspection:
-        loop = asyncio.get_running_loop()
         executor = self._pool()
         try:
             async with asyncio.timeout(self.deadline):
-                return await loop.run_in_executor(executor, inspect_file, ref, data, metadata)
+                with _sigint_blocked():  # a reader starts here, on demand: see _sigint_blocked
+                    future = executor.submit(inspect_file, ref, data, metadata)
+                return await asyncio.wrap_future(future)
         except TimeoutError:
             self._discard(executor)
             raise InspectionFailed(f"reading took longer than {self.deadline:.0f}s") from None
@@ -77,9 +98,13 @@ class ProcessInspector:
             raise InspectionFailed(f"the reader process died ({type(exc).__name__})") from exc
 
     def close(self) -> None:
-        """Stop the readers; a file still being read is abandoned (its job is retried)."""
+        """Stop the readers; a file still being read is abandoned (its job is retried).
+
+        Waits for the pool's manager thread: one still closing its wake-up pipe while the
+        interpreter exits races the exit hook that writes to that pipe ("Exception ignored ...
+        Bad file descriptor"). The readers are killed first, so the wait is short."""
         if self._executor is not None:
-            self._discard(self._executor, quiet=True)
+            self._discard(self._executor, quiet=True, wait=True)
 
     def _pool(self) -> ProcessPoolExecutor:
         if self._executor is not None and self._served >= self.recycle_after:
@@ -93,19 +118,22 @@ class ProcessInspector:
                 max_workers=self.processes,
                 mp_context=multiprocessing.get_context("spawn"),
                 initializer=_limit_reader,
+                initargs=(os.getpid(),),
             )
         self._served += 1
         return self._executor
 
-    def _discard(self, executor: ProcessPoolExecutor, *, quiet: bool = False) -> None:
+    def _discard(
+        self, executor: ProcessPoolExecutor, *, quiet: bool = False, wait: bool = False
+    ) -> None:
         """Kill the pool's processes (a stuck reader cannot be cancelled any other way); the
         next call starts a fresh pool. Other files in flight fail and are retried."""
         if self._executor is executor:
             self._executor = None
-        processes = list(getattr(executor, "_processes", {}).values())
+        processes = list((getattr(executor, "_processes", None) or {}).values())
         for process in processes:
             with contextlib.suppress(ProcessLookupError, AttributeError):
                 process.kill()
-        executor.shutdown(wait=False, cancel_futures=True)
+        executor.shutdown(wait=wait, cancel_futures=True)
         if not quiet:
             log.warning("reader processes replaced (%d killed)", len(processes))

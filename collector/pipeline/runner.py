@@ -176,6 +176,13 @@ class Collector:
         if self.inspection is not None:
             await self.inspection.recover_leases()
 
+    async def abandon(self) -> None:
+        """Stop `run_once` part-way (Ctrl-C): what is stored stays, with the cursor that covers
+        it; the jobs in flight go back to the queue for the next run."""
+        await self.workers.abandon()
+        if self.inspection is not None:
+            await self.inspection.abandon()
+
     async def _note_switched_off(self) -> None:
         """Sources this run does not poll: their failures from an earlier run are history."""
         if not self.settings.xmlrpc:

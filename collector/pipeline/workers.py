@@ -106,6 +106,17 @@ class WorkerPool:
             log.info("%d job(s) waiting for a retry; next in %.1fs", waiting, delay)
             await asyncio.sleep(delay)
 
+    async def abandon(self, grace: float = 5.0) -> None:
+        """Stop now (Ctrl-C): cancel the jobs in flight, whose transactions roll back, and hand
+        their leases back, so the next run takes them up at once and nothing is half-stored."""
+        for task in self._active:
+            task.cancel()
+        if self._active:
+            await asyncio.wait(self._active, timeout=grace)
+        with contextlib.suppress(*DB_ERRORS, TimeoutError):
+            async with asyncio.timeout(grace), self.pool.acquire() as conn:
+                await release_leases(conn, [self.owner])
+
     async def _dispatch(self) -> int:
         free = self.concurrency - len(self._active)
         if free < max(1, self.concurrency // 4) and self._active:

@@ -14,7 +14,7 @@ import zlib
 
 import pytest
 
-from analysis.archive import is_text_path, read_archive
+from analysis.archive import is_distribution_name, is_text_path, read_archive
 from analysis.artifact import ArchiveContents, ArchiveKind, ArchiveLimits
 from analysis.model import Severity
 from tests.analysis.archives import (
@@ -459,3 +459,20 @@ def test_a_truncated_bz2_stream_is_malformed() -> None:
     assert ids(contents) == ["archive.unreadable"]
     assert contents.error is not None
     assert contents.error.startswith("pkg-1.0.tar.bz2 is malformed")
+
+
+@pytest.mark.parametrize(
+    ("filename", "distribution"),
+    [
+        ("pkg-1.0-py3-none-any.whl", True),
+        ("pkg-1.0.tar.gz", True),
+        ("pkg-1.0.ZIP", True),
+        ("pkg-1.0-py3.11.egg", True),
+        ("pkg-1.0.tar.xz", True),
+        ("README.md", False),
+        ("pkg-1.0.tar.gz.asc", False),
+        ("requirements.txt", False),
+    ],
+)
+def test_is_distribution_name(filename: str, distribution: bool) -> None:
+    assert is_distribution_name(filename) is distribution

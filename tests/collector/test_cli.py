@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import socket
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
 import pytest
 
-from collector.cli import main
+from collector.cli import build_parser, main
 from collector.store.embedded import EmbeddedPostgres
 from collector.store.migrate import LATEST_VERSION
 from tests.conftest import CLI
@@ -149,3 +152,108 @@ def test_status_with_nothing_configured_uses_embedded_store_that_persists(
     assert second.returncode == 0, second.stderr
     assert json.loads(second.stdout)["cursor_serial"] == 4242
     assert not (pgdata / "postmaster.pid").exists()  # every run stopped the server it started
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["findings", "--format", "json"],
+        ["findings"],
+        ["check", "reqeusts", "requests", "--format", "json"],
+    ],
+)
+def test_a_reader_that_goes_away_ends_the_command_quietly(
+    database_url: str, cli_env: dict[str, str], args: list[str]
+) -> None:
+    """`pypi-sentinel findings | head`: no traceback, the status of a process ended by SIGPIPE."""
+    asyncio.run(_seed(database_url))
+    reader, writer = os.pipe()
+    os.close(reader)  # the reader is gone before the first byte, as `head` is after its lines
+    try:
+        result = subprocess.run(
+            [CLI, *args],
+            env={**cli_env, "PYPI_SENTINEL_DATABASE_URL": database_url},
+            stdout=writer,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    finally:
+        os.close(writer)
+    assert result.stderr == ""
+    assert result.returncode == 141
+
+
+@pytest.mark.parametrize(
+    ("args", "reason"),
+    [
+        (["findings", "--limit", "-5"], "a negative LIMIT reached the database"),
+        (["findings", "--limit", "many"], "not a number"),
+        (["releases", "--limit", "-1"], "a negative limit"),
+        (["run", "--since-serial", "-3"], "a serial before the first"),
+        (["up", "--since-serial", "-3"], "a serial before the first"),
+        (["up", "--port", "70000"], "no such port"),
+        (["dashboard", "--port", "0"], "a random port the logged URL would not name"),
+        (["dashboard", "--port", "-1"], "no such port"),
+        (["demo", "--rate", "0"], "no uploads at all"),
+        (["demo", "--rate", "nan"], "not a rate"),
+        (["demo", "--duration", "-10"], "a negative duration"),
+        (["demo", "--backfill", "-1"], "a negative count"),
+        (["demo", "--port", "65536"], "no such port"),
+    ],
+)
+def test_a_bad_number_is_a_one_line_usage_error(
+    capsys: pytest.CaptureFixture[str], args: list[str], reason: str
+) -> None:
+    with pytest.raises(SystemExit) as info:
+        build_parser().parse_args(args)
+    assert info.value.code == 2, reason
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1, err
+    assert args[1] in err
+
+
+def test_a_busy_dashboard_port_fails_before_announcing_its_url(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        code = main(["dashboard", "--port", str(port), "--home", str(tmp_path / "home")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert f"127.0.0.1:{port} is already in use" in err
+    assert "http://" not in err, "no URL that does not answer"
+    assert len(err.splitlines()) == 1, err
+
+
+def test_findings_default_to_low_and_above_newest_first(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    asyncio.run(_seed(database_url))  # a high finding
+    later = datetime(2030, 1, 2, tzinfo=UTC)
+    asyncio.run(_add_findings(database_url, ("info", later), ("low", later - timedelta(days=1))))
+    monkeypatch.setenv("PYPI_SENTINEL_DATABASE_URL", database_url)
+    assert main(["findings", "--format", "json"]) == 0
+    shown = [f["severity"] for f in json.loads(capsys.readouterr().out)["findings"]]
+    assert shown == ["low", "high"], "info findings are context, not what a person looks for"
+    assert main(["findings", "--format", "json", "--min-severity", "info"]) == 0
+    shown = [f["severity"] for f in json.loads(capsys.readouterr().out)["findings"]]
+    assert shown == ["info", "low", "high"]
+
+
+async def _add_findings(url: str, *rows: tuple[str, datetime]) -> None:
+    conn = await asyncpg.connect(url)
+    try:
+        for severity, day in rows:
+            await conn.execute(
+                "INSERT INTO findings (release_id, project, version, check_id, severity, score, "
+                "summary, first_seen_at) SELECT id, project, version, 'metadata.' || $1, "
+                "$1::severity, 5, 'a finding', $2 FROM releases",
+                severity,
+                day,
+            )
+    finally:
+        await conn.close()

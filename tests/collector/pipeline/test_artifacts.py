@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import multiprocessing
 import socket
 import sys
 from collections.abc import Iterator
@@ -210,6 +211,20 @@ async def test_readers_are_recycled_after_their_share_of_files() -> None:
         await asyncio.sleep(0)
 
 
+async def test_close_returns_with_the_pool_stopped_so_exit_cannot_race_it() -> None:
+    """A manager thread still closing its pipes when the interpreter exits made `scan` print
+    "Exception ignored ... Bad file descriptor" now and then: close() waits for it."""
+    inspector = ProcessInspector(2)
+    ref = ArtifactRef("x", "1", "x-1.tar.gz")
+    await asyncio.gather(*(inspector.inspect(ref, b"junk", None) for _ in range(2)))
+    executor = inspector._executor
+    assert executor is not None
+    manager = executor._executor_manager_thread  # type: ignore[attr-defined]
+    inspector.close()
+    assert manager is None or not manager.is_alive()
+    assert not multiprocessing.active_children()
+
+
 ORPHAN = """
 import asyncio, os, signal
 from analysis.artifact import ArtifactRef
@@ -240,6 +255,36 @@ async def test_readers_exit_when_the_collector_is_killed(tmp_path: Path) -> None
             return
         await asyncio.sleep(0.1)
     raise AssertionError(f"reader {reader} outlived the killed collector")
+
+
+STARTED_LATE = """
+import sys, time
+from collector.pipeline.inspector import _limit_reader
+
+_limit_reader(int(sys.argv[1]))  # as a reader runs it, its collector already gone
+time.sleep(60)
+"""
+
+
+async def test_a_reader_that_starts_after_the_collector_was_killed_exits_too(
+    tmp_path: Path,
+) -> None:
+    """Killed while its readers were still starting, the collector left them running forever:
+    they watched their own parent, which by then was init."""
+    gone = await asyncio.create_subprocess_exec(sys.executable, "-c", "pass")
+    await gone.wait()  # a collector pid that no longer runs
+    script = tmp_path / "late_reader.py"
+    script.write_text(STARTED_LATE)
+    reader = await asyncio.create_subprocess_exec(
+        sys.executable, str(script), str(gone.pid), stderr=asyncio.subprocess.PIPE
+    )
+    try:
+        _, err = await asyncio.wait_for(reader.communicate(), 20)  # a bound, not a measurement
+    finally:
+        if reader.returncode is None:
+            reader.kill()
+            await reader.wait()
+    assert reader.returncode == 0, err.decode()[-2000:]
 
 
 async def test_run_once_takes_back_file_jobs_a_killed_process_still_leases(

@@ -36,12 +36,25 @@ async def test_metadata_raises_a_bare_name_match_to_high(
     assert result["matches"][0]["target"] == "requests"
 
 
-async def test_metadata_for_a_name_not_on_pypi_is_a_usage_error(
+async def test_a_name_pypi_does_not_know_is_reported_and_the_others_still_checked(
     standin: tuple[StandInPyPI, str], tmp_path: Path
 ) -> None:
-    _, base = standin
-    code, _, err = await run_cli(
-        cli_environment(None, base, tmp_path), "check", "no-such-project-here", "--metadata"
+    pypi, base = standin
+    pypi.upload("requests", "2.32.3", owner="psf", metadata={"summary": "Python HTTP for Humans."})
+    pypi.upload("tidy-helpers", "1.0")
+    env = cli_environment(None, base, tmp_path)
+    names = ["no-such-project-here", "tidy-helpers", "tidy-helpers==9.9"]
+    code, out, err = await run_cli(
+        env, "check", *names, "--metadata", "--fail-on", "medium", "--format", "json"
     )
-    assert code == 2
-    assert "not on PyPI" in err
+    assert code == 2, "some names were not checked on PyPI, and no verdict fails the run"
+    assert "Traceback" not in err
+    unknown, known, missing_version = json.loads(out)["results"]
+    assert "not on PyPI" in unknown["error"]
+    assert unknown["metadata"] is False
+    assert (known["error"], known["version"], known["metadata"]) == (None, "1.0", True)
+    assert "9.9 is not on PyPI" in missing_version["error"]
+    code, out, _ = await run_cli(env, "check", "no-such-project-here", "reqeusts", "--metadata")
+    assert code == 1, "a flagged name matters more than an unknown one"
+    assert "! no-such-project-here is not on PyPI" in out
+    assert "reqeusts: low" in out, "its name verdict stands even though PyPI has no release"

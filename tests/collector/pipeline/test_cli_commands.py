@@ -54,7 +54,18 @@ async def test_releases_lists_every_release_with_files_and_status(
     assert [(r["name"], r["version"]) for r in json.loads(out)["releases"]] == [("alpha", "1.0")]
     code, out, _ = await run_cli(env, "releases")
     assert code == 0
-    assert "alpha 1.0" in out
+    header, *rows = out.splitlines()
+    assert header.split() == ["NAME", "VERSION", "STATUS", "FIRST", "SEEN", "(UTC)", "VIA", "FILES",
+                              "RISK"]  # fmt: skip
+    assert len(rows) == 3
+    for column in ("VERSION", "STATUS", "VIA", "FILES", "RISK"):
+        at = header.index(column)
+        assert all(row[at - 2 : at] == "  " and row[at] != " " for row in rows), (column, out)
+    assert {tuple(row.split()[:3]) for row in rows} == {
+        ("alpha", "1.0", "removed"),
+        ("alpha", "1.1", "active"),
+        ("beta", "0.1", "quarantined"),
+    }
 
 
 async def test_status_shows_pypi_serial_lag_queue_and_sources(

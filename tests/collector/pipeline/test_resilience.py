@@ -89,6 +89,77 @@ async def test_kill_9_mid_batch_then_restart_stores_every_event_exactly_once(
     assert await _count(database_url, "SELECT count(*) FROM jobs WHERE state <> 'done'") == 0
 
 
+_PART_WAY = {
+    # the changelog catch-up: the cursor is past some events, short of PyPI's head
+    "changelog": "SELECT count(*) FROM collector_cursor WHERE name = 'changelog' "
+    "AND serial > {start} + 300 AND serial < {last}",
+    # reading the files, in reader processes that see the Ctrl-C too
+    "files": "SELECT count(*) > 20 FROM jobs WHERE kind = 'artifact' AND state = 'done'",
+}
+
+
+@pytest.mark.parametrize("phase", sorted(_PART_WAY))
+async def test_ctrl_c_during_run_once_stops_with_130_and_the_next_run_resumes_exactly(
+    standin: tuple[StandInPyPI, str], database_url: str, tmp_path: Path, phase: str
+) -> None:
+    pypi, base = standin
+    start = pypi.last_serial
+    for i in range(200):
+        pypi.upload(f"bulk{i}", "1.0")  # ~1,000 events and 400 files
+    env = {**_env(database_url, base, tmp_path / "home"), "PYPI_SENTINEL_INSPECT": "on"}
+    proc = await asyncio.create_subprocess_exec(
+        CLI, "run", "--once", "--since-serial", str(start), env=env, start_new_session=True,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    part_way = _PART_WAY[phase].format(start=start, last=pypi.last_serial)
+    try:
+        for _ in range(3000):
+            if await _count(database_url, part_way):
+                break
+            await asyncio.sleep(0.01)
+        else:
+            pytest.fail(f"the run never got part-way through the {phase}")
+        os.killpg(proc.pid, signal.SIGINT)  # as a terminal's Ctrl-C: to every process of it
+        _, err = await asyncio.wait_for(proc.communicate(), 15)  # a bound, not a measurement
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    assert proc.returncode == 130, err.decode()[-2000:]
+    assert "Traceback" not in err.decode(), err.decode()[-3000:]
+    assert await _count(database_url, "SELECT count(*) FROM jobs WHERE state = 'running'") == 0, (
+        "the jobs in flight are handed back, not left leased by a process that is gone"
+    )
+    assert await _count(database_url, "SELECT count(*) FROM jobs WHERE state <> 'done'") > 0, (
+        "it stopped part-way, not after finishing"
+    )
+
+    again = await asyncio.create_subprocess_exec(
+        CLI, "run", "--once", env=env, stderr=asyncio.subprocess.PIPE
+    )
+    _, err = await again.communicate()
+    assert again.returncode == 0, err.decode()[-2000:]
+    journal = sum(1 for e in pypi.journal if e.serial > start)
+    assert await _count(database_url, "SELECT count(*) FROM changelog_events") == journal
+    assert (
+        await _count(database_url, "SELECT count(DISTINCT serial) FROM changelog_events") == journal
+    )
+    assert (
+        await _count(database_url, "SELECT serial FROM collector_cursor WHERE name='changelog'")
+        == pypi.last_serial
+    )
+    assert (
+        await _count(database_url, "SELECT count(*) FROM releases WHERE fetched_at IS NOT NULL")
+        == 200
+    )
+    assert await _count(database_url, "SELECT count(*) FROM jobs WHERE state <> 'done'") == 0
+    assert await _count(database_url, "SELECT count(*) FROM jobs WHERE kind = 'artifact'") == 400
+    assert (
+        await _count(database_url, "SELECT count(*) FROM files WHERE inspection = 'inspected'")
+        == 400
+    )
+
+
 async def test_sigterm_stops_cleanly(
     standin: tuple[StandInPyPI, str], database_url: str, tmp_path: Path
 ) -> None:

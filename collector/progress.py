@@ -1,0 +1,31 @@
+"""Progress of long work on stderr, only when a person watches it (stderr is a terminal)."""
+
+from __future__ import annotations
+
+import sys
+from typing import TextIO
+
+
+class Progress:
+    """A one-line counter redrawn in place: `scanning 3/12 pkg-1.0.tar.gz`; silent when stderr is
+    a pipe or a file, so logs and CI output stay clean, and for a single item."""
+
+    def __init__(self, what: str, total: int, stream: TextIO | None = None) -> None:
+        self.what = what
+        self.total = total
+        self.stream = stream if stream is not None else sys.stderr
+        self.count = 0
+        self.shown = total > 1 and self.stream.isatty()
+
+    def advance(self, item: str) -> None:
+        self.count += 1
+        if self.shown:
+            line = f"{self.what} {self.count}/{self.total} {item}"[:78]
+            self.stream.write(f"\r\x1b[K{line}")
+            self.stream.flush()
+
+    def done(self) -> None:
+        """Clear the line, so the report starts at column 0."""
+        if self.shown and self.count:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
