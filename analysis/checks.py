@@ -239,6 +239,14 @@ CODE_CHECKS: tuple[Check, ...] = (
           "program shipped in the tree is named by its last path piece (os.path.join, pathlib's "
           "/); a bundled binary the command names is raised to high at install or start, "
           "medium on import."),
+    _meta("code.beacon", Severity.MEDIUM, 50, "Beacon at install",
+          "A request at install or start (a setup.py command, a .pth line, a build backend) to "
+          "an address written in the code whose host serves no code: not GitHub, GitLab, "
+          "Bitbucket, PyPI, python.org, SourceForge, Hugging Face or Anaconda, no placeholder or "
+          "local name. Also curl, wget or Invoke-WebRequest of such an address in a command. "
+          "What a dependency-confusion probe or a first stage does to report the install; "
+          "medium at install or start, low on import (libraries phone home), nothing when "
+          "called. Sending secrets is exfiltration."),
     _meta("code.shady-url", Severity.LOW, 25, "Shady URL",
           "A webhook with its token, a paste, tunnel or request-catcher host, an IP lookup "
           "service or a public IP literal in code (not docstrings), in a URL or a "

@@ -9,8 +9,9 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
-from analysis.code import commands
+from analysis.code import commands, vocab
 from analysis.code.calls import command_of, link, payload, put_data
+from analysis.code.commands import program
 from analysis.code.facts import (
     SOURCES,
     STRONG_SOURCES,
@@ -19,6 +20,7 @@ from analysis.code.facts import (
     collect,
     host_of,
     public_ip,
+    shady_url,
     weak_receiver,
 )
 from analysis.code.hits import Hit, Reach
@@ -63,6 +65,9 @@ PERSIST = {R.INSTALL: H, R.STARTUP: H, R.IMPORT: H, R.COMMAND: L, R.RUNTIME: L}
 STAGED = {R.INSTALL: H, R.STARTUP: H, R.IMPORT: H, R.COMMAND: L, R.RUNTIME: L}
 # Sending a key a function is given is theft when called, the reason the victim called it.
 SECRET_SENT = {R.INSTALL: H, R.STARTUP: H, R.IMPORT: H, R.COMMAND: M, R.RUNTIME: M}
+# A request to a host that serves no code, where code runs on its own: a probe reporting the
+# install (dependency confusion) or a first stage. On import, libraries phone home: low.
+BEACON = {R.INSTALL: M, R.STARTUP: M, R.IMPORT: L}
 WALLET_SECRET = re.compile(
     r"(?:\w+_)?(?:private_?key|priv_?key|mnemonic(?:_?phrase)?|(?:seed|secret|recovery)_?phrase"
     r"|seed_?words)s?",
@@ -93,6 +98,8 @@ class Threats:
             yield from self._exfiltration(scope, reach)
         elif "send" in kinds and scope.params:
             yield from self._secret_sent(scope, reach)
+        if kinds & {"send", "download"} and not kinds & SOURCES and reach in BEACON:
+            yield from self._beacon(scope, reach)
         if "spawn" in kinds:
             yield from self._spawns(scope, reach)
         if "download" in kinds and kinds & {"chmod", "spawn"}:
@@ -262,6 +269,9 @@ class Threats:
                 remote = False  # commands fetched from where the caller says: a tool's remote run
             kind = "reverse-shell" if wired or remote else kind
             check, severity = _process_rating(kind, reach)
+            if reach in BEACON and kind not in BEACON_COVERED and (host := _fetched_host(command)):
+                what = f"contacts {host} with {program(command or '')}"
+                yield self.hit("code.beacon", BEACON[reach], node, what, reach, host=host)
             if (
                 kind == "download-run"
                 and reach is R.RUNTIME
@@ -276,6 +286,16 @@ class Threats:
                 )  # fmt: skip
                 what = f"{runs} with {spawn.detail}{tail}"
                 yield self.hit(check, severity, node, what, reach, command=command or "", kind=kind)
+
+    def _beacon(self, scope: Scope, reach: Reach) -> Iterator[Hit]:
+        """The first request of the scope to a written-out address on a host that serves no
+        code; one per scope tells the story."""
+        for fact in scope.of("send", "download"):
+            host = _beacon_host(_address_text(self.names, fact.node))
+            if host is not None:
+                what = f"contacts {host} with {fact.detail}"
+                yield self.hit("code.beacon", BEACON[reach], fact.node, what, reach, host=host)
+                return
 
     def _decodes_literal(self, scope: Scope, node: ast.AST) -> bool:
         """A decoder feeding `node` is given a literal the package ships (a blob, not data)."""
@@ -708,6 +728,34 @@ def _address_text(names: Names, send: ast.AST) -> str | None:
     """The text of where a send or download goes, when it is written in the code."""
     target = address_of(send)
     return names.fold(target) if isinstance(target, ast.expr) else None
+
+
+def _beacon_host(text: str | None) -> str | None:
+    """The host of the first URL in `text` when a request to it reports to someone: not a code
+    host, no placeholder or local name, and not a shady one (those have their own rule)."""
+    urls = vocab.URL.findall(text) if text is not None and "://" in text else []
+    if not urls:
+        return None
+    host = host_of(urls[0]).lower()
+    if (
+        "{" in host
+        or "." not in host
+        or shady_url(urls[0])
+        or vocab.CODE_HOST.search(host)
+        or vocab.NOWHERE_HOST.search(host)
+    ):
+        return None
+    return host
+
+
+def _fetched_host(command: str | None) -> str | None:
+    """The host a curl or wget command line asks, when it is a beacon's."""
+    fetch = vocab.SHELL_FETCH.search(command or "")
+    return _beacon_host(fetch.group(1)) if fetch else None
+
+
+# Command kinds that already say more than "it contacts a host".
+BEACON_COVERED = frozenset({"download-run", "exfil", "reverse-shell", "encoded"})
 
 
 def address_of(send: ast.AST) -> ast.AST | None:

@@ -188,6 +188,25 @@ WEBHOOK = re.compile(
     re.IGNORECASE,
 )
 URL = re.compile(r"(?:https?|ftp|wss?)://[^\s'\"<>`]{3,300}", re.IGNORECASE)
+# Hosts that serve code and data to builds: an install fetching from them is a build step.
+CODE_HOST = re.compile(
+    r"(?:^|\.)(?:github\.com|githubusercontent\.com|gitlab\.com|bitbucket\.org|pypi\.org"
+    r"|pythonhosted\.org|python\.org|sourceforge\.net|huggingface\.co|anaconda\.org"
+    r"|conda-forge\.org)$",
+    re.IGNORECASE,
+)
+# Names that reach no one: this machine, a local network, documentation's placeholders.
+NOWHERE_HOST = re.compile(
+    r"^(?:localhost|[\d.]+|\[[\da-f:]*\])$|\.(?:local|internal|localhost|test|invalid|example)$"
+    r"|(?:^|\.)example\.(?:com|org|net)$",
+    re.IGNORECASE,
+)
+# A command that fetches an address (what it does with the answer is classified apart).
+SHELL_FETCH = re.compile(
+    r"\b(?:curl|wget|iwr|Invoke-WebRequest|Invoke-RestMethod)\b[^|;&\n]*?"
+    r"((?:https?|ftp)://[^\s'\"|;&<>`]+)",
+    re.IGNORECASE,
+)
 
 # First words of commands that builds run, by program name without its directory; they stay quiet.
 BUILD_TOOLS = frozenset(
