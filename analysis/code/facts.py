@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from analysis.code import vocab
-from analysis.code.names import BUILTIN_HOLDERS, PATH_JOINS, Names, is_reverse_slice
+from analysis.code.names import BUILTIN_HOLDERS, PATH_JOINS, UNKNOWN, Names, is_reverse_slice
 
 ENV_TAKE_ALL = frozenset({"copy", "items", "keys", "values"})
 PUTS = frozenset({"write", "writelines", "write_bytes", "write_text"})  # data into a file
@@ -225,6 +225,11 @@ def _bind_network(node: ast.AST, scope: Scope, names: Names) -> None:
         return
     if not isinstance(value, ast.Call):
         return
+    if not scope.top and isinstance(value.args[0] if value.args else None, SPELLINGS):
+        text = names.fold(value)  # a local spelled in character codes
+        if text is not None:
+            scope.strings[target.id] = text
+            return
     if getattr(value.func, "attr", "") == "wrap_socket":  # a TLS socket sends like the socket
         scope.local[target.id] = "socket.socket()"
         return
@@ -382,6 +387,9 @@ def _constant(node: ast.AST, parent: ast.AST, names: Names) -> Iterator[Fact]:
         yield from _string(node, value)
 
 
+PLACES = frozenset({"cred", "persist"})
+
+
 def _formatted(node: ast.JoinedStr, parent: ast.AST, names: Names) -> Iterator[Fact]:
     """f"https://api.telegram.org/bot{TOKEN}/sendDocument" with TOKEN a module-level literal:
     the URL is whole only once its pieces are put together."""
@@ -389,6 +397,10 @@ def _formatted(node: ast.JoinedStr, parent: ast.AST, names: Names) -> Iterator[F
         text = names.fold(node)
         if text is not None and "://" in text:
             yield from (f for f in _string(node, text) if f.kind == "shady")
+        # f"/home/{user}/.bashrc": a place is named even when one of its pieces is unknown
+        pattern = "".join(names.fold(v) or UNKNOWN for v in node.values)
+        if "://" not in pattern and len(pattern) >= 8:
+            yield from (f for f in _string(node, pattern) if f.kind in PLACES)
 
 
 def environ_method(node: ast.Call, names: Names) -> str | None:
@@ -402,6 +414,9 @@ def environ_method(node: ast.Call, names: Names) -> str | None:
 # Asking the person at the keyboard: code that does is run by someone watching it.
 ASKS = frozenset({"input", "raw_input", "builtins.input"})
 CONFIRMS = frozenset({"confirm", "askyesno", "askokcancel", "prompt"})
+
+
+SPELLINGS = (ast.ListComp, ast.GeneratorExp, ast.Call)
 
 
 def _call(node: ast.Call, parent: ast.AST, names: Names) -> Iterator[Fact]:
@@ -427,6 +442,10 @@ def _call(node: ast.Call, parent: ast.AST, names: Names) -> Iterator[Fact]:
         yield from _joined_path(node, names)
     if leaf in vocab.CONNECTS and node.args:
         yield from _address(node, names)
+    if leaf == "join" and node.args and isinstance(node.args[0], SPELLINGS):
+        text = names.fold(node)  # ''.join([chr(c) for c in [47, 101, ...]]): a hidden path
+        if text is not None and len(text) >= 4:
+            yield from _string(node, text)
     if q == "getattr" and node.args and names.qualname(node.args[0]) in BUILTIN_HOLDERS:
         name = node.args[1] if len(node.args) > 1 else None
         attr = names.fold(name) if name is not None else None

@@ -106,6 +106,51 @@ class Names:
         if isinstance(node, ast.JoinedStr):
             parts = [self.fold(v) for v in node.values]
             return "".join(p for p in parts if p is not None) if None not in parts else None
+        if isinstance(node, ast.Call):
+            return self._fold_call(node)
+        return None
+
+    def _fold_call(self, node: ast.Call) -> str | None:
+        """Text spelled in character codes: chr(47), ''.join([chr(c) for c in [47, 101]]),
+        ''.join(map(chr, [...])), and ''.join of folded pieces."""
+        func, args = node.func, node.args
+        if isinstance(func, ast.Name) and func.id == "chr" and len(args) == 1:
+            return _char(args[0])
+        if not (isinstance(func, ast.Attribute) and func.attr == "join" and len(args) == 1):
+            return None
+        separator = self.fold(func.value)
+        pieces = self._pieces(args[0])
+        if separator is None or pieces is None:
+            return None
+        return separator.join(pieces) if None not in pieces else None  # type: ignore[arg-type]
+
+    def _pieces(self, node: ast.expr) -> list[str | None] | None:
+        """The texts an iterable given to str.join yields, when literals tell them all."""
+        if isinstance(node, ast.List | ast.Tuple) and len(node.elts) <= MAX_PIECES:
+            return [self.fold(e) for e in node.elts]
+        if isinstance(node, ast.ListComp | ast.GeneratorExp) and len(node.generators) == 1:
+            loop = node.generators[0]
+            codes = _codes(loop.iter)
+            chars = (
+                isinstance(node.elt, ast.Call)
+                and isinstance(node.elt.func, ast.Name)
+                and node.elt.func.id == "chr"
+                and len(node.elt.args) == 1
+                and isinstance(node.elt.args[0], ast.Name)
+                and isinstance(loop.target, ast.Name)
+                and node.elt.args[0].id == loop.target.id
+            )
+            return [_code_char(c) for c in codes] if chars and codes and not loop.ifs else None
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "map"
+            and len(node.args) == 2
+            and isinstance(node.args[0], ast.Name)
+            and node.args[0].id == "chr"
+        ):
+            codes = _codes(node.args[1])
+            return [_code_char(c) for c in codes] if codes else None
         return None
 
     def path_pieces(self, node: ast.expr) -> list[ast.expr] | None:
@@ -126,6 +171,27 @@ class Names:
         if pieces is None:
             return None
         return "/".join(self.path(p) or self.fold(p) or UNKNOWN for p in pieces)
+
+
+MAX_PIECES = 4096  # items of a literal joined into text; longer lists are data, not a name
+
+
+def _codes(node: ast.expr) -> list[int] | None:
+    """The integers of a literal list or tuple of character codes."""
+    if not isinstance(node, ast.List | ast.Tuple) or len(node.elts) > MAX_PIECES:
+        return None
+    codes = [e.value for e in node.elts if isinstance(e, ast.Constant) and type(e.value) is int]
+    return codes if len(codes) == len(node.elts) else None
+
+
+def _code_char(code: int) -> str | None:
+    return chr(code) if 0 <= code < 0x110000 else None
+
+
+def _char(node: ast.expr) -> str | None:
+    if isinstance(node, ast.Constant) and type(node.value) is int:
+        return _code_char(node.value)
+    return None
 
 
 DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
