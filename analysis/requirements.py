@@ -93,10 +93,17 @@ class Include:
 
 @dataclass(frozen=True, slots=True)
 class RequirementsFile:
-    """What one requirements file declares; the caller reads the files it includes."""
+    """What one requirements file declares, in file order; the caller reads what it includes."""
 
-    dependencies: tuple[Dependency, ...]
-    includes: tuple[Include, ...]
+    entries: tuple[Dependency | Include, ...]
+
+    @property
+    def dependencies(self) -> tuple[Dependency, ...]:
+        return tuple(e for e in self.entries if isinstance(e, Dependency))
+
+    @property
+    def includes(self) -> tuple[Include, ...]:
+        return tuple(e for e in self.entries if isinstance(e, Include))
 
 
 class RequirementsLineError(RequirementsError):
@@ -144,20 +151,13 @@ def parse_requirements_file(
 
     Markers are kept, not evaluated: a dependency for another platform is still one to vet.
     A line pip would reject raises RequirementsLineError; local paths name no PyPI project."""
-    found: list[Dependency] = []
-    includes: list[Include] = []
+    entries: list[Dependency | Include] = []
     for number, line in _logical_lines(text, environ or {}):
-        if line.startswith("-"):
-            item = _option_line(number, line)
-            if isinstance(item, Include):
-                includes.append(item)
-            elif item is not None:
-                found.append(item)
-        else:
-            dependency = _requirement_line(number, line)
-            if dependency is not None:
-                found.append(dependency)
-    return RequirementsFile(tuple(found), tuple(includes))
+        parse = _option_line if line.startswith("-") else _requirement_line
+        entry = parse(number, line)
+        if entry is not None:
+            entries.append(entry)
+    return RequirementsFile(tuple(entries))
 
 
 def _tokens(number: int, line: str) -> list[str]:
@@ -205,7 +205,7 @@ def _editable(number: int, target: str) -> Dependency | None:
         return Dependency(fast_normalize(egg[1]), f"-e {target}", f"line {number}", target)
     if _is_local(target):
         return None
-    raise RequirementsLineError(number, f"-e {target!r} names no project (add #egg=NAME)")
+    raise RequirementsLineError(number, f"-e {target!r} is neither a path nor a URL")
 
 
 def _is_local(spec: str) -> bool:

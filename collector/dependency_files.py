@@ -9,6 +9,7 @@ from pathlib import Path
 
 from analysis.requirements import (
     Dependency,
+    Include,
     RequirementsError,
     RequirementsLineError,
     parse_dependency_file,
@@ -69,18 +70,18 @@ def _follow(
         raise UsageError(f"audit: {path}:{exc.line}: {exc.reason}") from exc
     except RequirementsError as exc:
         raise UsageError(f"audit: {path}: {exc}") from exc
-    if not constraint:
-        found.extend(_located(d, path, top) for d in parsed.dependencies)
-    for include in parsed.includes:
-        target = path.parent / include.target
-        _follow(
-            target,
-            environ,
-            found,
-            chain=(*chain, (key, f"{path}:{include.line}")),
-            constraint=constraint or include.kind == "constraint",
-            top=top,
-        )
+    for entry in parsed.entries:
+        if isinstance(entry, Include):
+            _follow(
+                path.parent / entry.target,
+                environ,
+                found,
+                chain=(*chain, (key, f"{path}:{entry.line}")),
+                constraint=constraint or entry.kind == "constraint",
+                top=top,
+            )
+        elif not constraint:
+            found.append(_located(entry, path, top))
 
 
 def _located(dependency: Dependency, path: Path, top: Path) -> Dependency:
