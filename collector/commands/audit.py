@@ -136,6 +136,7 @@ def render_audit_text(
     dependencies: Sequence[Dependency],
     verdicts: Sequence[Assessment],
     stored: Mapping[str, Sequence[StoredFinding]] | None,
+    skipped: str = "--no-store",
 ) -> str:
     lines = [f"{path}: {len(dependencies)} dependencies"]
     for dependency, verdict in zip(dependencies, verdicts, strict=True):
@@ -146,7 +147,7 @@ def render_audit_text(
             for found in (stored or {}).get(dependency.name, [])
         )
     if stored is None:
-        lines.append("(stored findings not checked: --no-store, or no database yet)")
+        lines.append(f"(stored findings not checked: {skipped})")
     return "\n".join(lines)
 
 
@@ -192,5 +193,6 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
             }
         )
     else:
-        print_text(render_audit_text(args.file, dependencies, verdicts, stored))
+        skipped = "--no-store" if args.no_store else "no database yet"
+        print_text(render_audit_text(args.file, dependencies, verdicts, stored, skipped))
     return EXIT_FINDINGS if any(w >= args.fail_on for w in worst) else EXIT_OK

@@ -182,6 +182,9 @@ def test_no_database_is_created_to_read_a_file(
     assert code == 1
     assert json.loads(out)["stored_findings_checked"] is False
     assert not (tmp_path / "home" / "pg").exists()
+    code, out, _ = audit([str(path)], tmp_path, capsys)
+    assert "(stored findings not checked: no database yet)" in out
+    assert not (tmp_path / "home" / "pg").exists()
 
 
 def test_progress_on_a_terminal_only(
