@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+import shlex
 import tomllib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from packaging.requirements import InvalidRequirement, Requirement
 
@@ -28,6 +29,7 @@ class Dependency:
     spec: str  # the requirement as written
     where: str  # e.g. "line 3", "project.dependencies", "packages[2]"
     url: str | None = None
+    source: str | None = None  # the file that declares it, when the caller knows
 
 
 def parse_dependency_file(filename: str, text: str) -> tuple[Dependency, ...]:
@@ -48,39 +50,190 @@ def _toml(text: str) -> dict[str, Any]:
         raise RequirementsError(f"not valid TOML: {exc}") from exc
 
 
-def _logical_lines(text: str) -> Iterator[tuple[int, str]]:
-    pending, start = "", 0
-    for number, raw in enumerate(text.splitlines(), 1):
-        line = raw.split(" #", 1)[0].strip() if not raw.lstrip().startswith("#") else ""
-        if not pending:
-            start = number
-        if line.endswith("\\"):
-            pending += line[:-1] + " "
-            continue
-        yield start, (pending + line).strip()
-        pending = ""
-    if pending.strip():
-        yield start, pending.strip()
+# pip's comment rule: `#` at the start of a line or after whitespace (so `url#egg=x` is no comment).
+_COMMENT = re.compile(r"(^|\s+)#.*$")
+# pip expands only `${NAME}` with an upper-case POSIX name; anything else stays as written.
+_ENV_VAR = re.compile(r"\$\{([A-Z0-9_]+)\}")
+# Options pip accepts after a requirement on the same line (`--hash` is what lock files use).
+_PER_REQUIREMENT = frozenset({"--config-settings", "--global-option", "--hash"})
+# File-wide options pip accepts; True when the option takes a value.
+_FILE_OPTIONS = {
+    "--extra-index-url": True,
+    "--find-links": True,
+    "--index-url": True,
+    "--no-binary": True,
+    "--no-index": False,
+    "--only-binary": True,
+    "--pre": False,
+    "--prefer-binary": False,
+    "--require-hashes": False,
+    "--trusted-host": True,
+    "--use-feature": True,
+}
+_SHORT = {
+    "-c": "--constraint",
+    "-e": "--editable",
+    "-f": "--find-links",
+    "-i": "--index-url",
+    "-r": "--requirement",
+}
+_INCLUDES = {"--constraint": "constraint", "--requirement": "requirement"}
+_KNOWN = _FILE_OPTIONS | dict.fromkeys([*_SHORT.values(), *_PER_REQUIREMENT], True)
+_ARCHIVE = (".whl", ".zip", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".tar")
+
+
+@dataclass(frozen=True, slots=True)
+class Include:
+    """A `-r FILE` (more requirements) or `-c FILE` (constraints only) line, path as written."""
+
+    kind: Literal["requirement", "constraint"]
+    target: str
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class RequirementsFile:
+    """What one requirements file declares, in file order; the caller reads what it includes."""
+
+    entries: tuple[Dependency | Include, ...]
+
+    @property
+    def dependencies(self) -> tuple[Dependency, ...]:
+        return tuple(e for e in self.entries if isinstance(e, Dependency))
+
+    @property
+    def includes(self) -> tuple[Include, ...]:
+        return tuple(e for e in self.entries if isinstance(e, Include))
+
+
+class RequirementsLineError(RequirementsError):
+    """A requirements.txt line pip would refuse; carries its line number for the message."""
+
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(f"line {line}: {message}")
+        self.line = line
+        self.reason = message
+
+
+def _joined_lines(text: str) -> Iterator[tuple[int, str]]:
+    """pip's join_lines: a trailing backslash continues a line, unless the line is a comment."""
+    start, pending = 0, list[str]()
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.endswith("\\") or _COMMENT.match(line):
+            if pending:
+                yield start, "".join([*pending, " " + line if _COMMENT.match(line) else line])
+                pending = []
+            else:
+                yield number, line
+        else:
+            start = start if pending else number
+            pending.append(line.strip("\\"))
+    if pending:
+        yield start, "".join(pending)
+
+
+def _logical_lines(text: str, environ: Mapping[str, str]) -> Iterator[tuple[int, str]]:
+    for number, raw in _joined_lines(text):
+        line = _COMMENT.sub("", raw).strip()
+        if line:
+            yield number, _ENV_VAR.sub(lambda m: environ.get(m[1]) or m[0], line)
 
 
 def parse_requirements_txt(text: str) -> tuple[Dependency, ...]:
-    """pip's requirements format: one requirement a line; options, paths and includes skipped."""
-    found = []
-    for number, line in _logical_lines(text):
-        if not line:
-            continue
-        if line.startswith("-"):
-            egg = _EGG.search(line)
-            option, _, url = line.partition(" ")
-            if egg and option in ("-e", "--editable"):
-                found.append(
-                    Dependency(fast_normalize(egg[1]), line, f"line {number}", url.strip())
-                )
-            continue
-        dependency = _requirement(line, f"line {number}")
-        if dependency is not None:
-            found.append(dependency)
-    return tuple(found)
+    """pip's requirements format, without following `-r`/`-c` (see parse_requirements_file)."""
+    return parse_requirements_file(text).dependencies
+
+
+def parse_requirements_file(
+    text: str, environ: Mapping[str, str] | None = None
+) -> RequirementsFile:
+    """Read requirements.txt as pip does: continuations, comments, `${VAR}`, options, hashes.
+
+    Markers are kept, not evaluated: a dependency for another platform is still one to vet.
+    A line pip would reject raises RequirementsLineError; local paths name no PyPI project."""
+    entries: list[Dependency | Include] = []
+    for number, line in _logical_lines(text, environ or {}):
+        parse = _option_line if line.startswith("-") else _requirement_line
+        entry = parse(number, line)
+        if entry is not None:
+            entries.append(entry)
+    return RequirementsFile(tuple(entries))
+
+
+def _tokens(number: int, line: str) -> list[str]:
+    try:
+        return shlex.split(line)
+    except ValueError as exc:
+        raise RequirementsLineError(number, f"cannot split {line!r}: {exc}") from exc
+
+
+def _options(number: int, tokens: list[str]) -> Iterator[tuple[str, str | None]]:
+    """`-rFILE`, `-r FILE`, `--requirement=FILE`, `--requirement FILE` as (long name, value)."""
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        name, eq, value = token.partition("=")
+        if not token.startswith("--") and token[:2] in _SHORT:
+            name, eq, value = _SHORT[token[:2]], "=" if len(token) > 2 else "", token[2:]
+        takes = _KNOWN.get(name)
+        if takes is None:
+            raise RequirementsLineError(number, f"unknown option {token!r}")
+        if takes and not eq:
+            i += 1
+            if i == len(tokens):
+                raise RequirementsLineError(number, f"{name} needs a value")
+            value = tokens[i]
+        yield name, value if takes else None
+        i += 1
+
+
+def _option_line(number: int, line: str) -> Dependency | Include | None:
+    result: Dependency | Include | None = None
+    for name, value in _options(number, _tokens(number, line)):
+        if name in _PER_REQUIREMENT:
+            raise RequirementsLineError(number, f"{name} must follow a requirement")
+        if name in _INCLUDES and value is not None:
+            result = Include(_INCLUDES[name], value, number)  # type: ignore[arg-type]
+        elif name == "--editable" and value is not None:
+            result = _editable(number, value)
+    return result
+
+
+def _editable(number: int, target: str) -> Dependency | None:
+    egg = _EGG.search(target)
+    if egg:
+        return Dependency(fast_normalize(egg[1]), f"-e {target}", f"line {number}", target)
+    if _is_local(target):
+        return None
+    raise RequirementsLineError(number, f"-e {target!r} is neither a path nor a URL")
+
+
+def _is_local(spec: str) -> bool:
+    """A path or plain URL: pip installs it, but it names no PyPI project to vet."""
+    return (
+        spec.startswith((".", "/", "~", "file:"))
+        or "/" in spec
+        or "\\" in spec
+        or spec.lower().endswith(_ARCHIVE)
+    )
+
+
+def _split_args(line: str) -> tuple[str, str]:
+    """pip's break_args_options: the requirement ends at the first space-separated `-` token."""
+    tokens = line.split(" ")
+    cut = next((i for i, t in enumerate(tokens) if t.startswith("-")), len(tokens))
+    return " ".join(tokens[:cut]).strip(), " ".join(tokens[cut:])
+
+
+def _requirement_line(number: int, line: str) -> Dependency | None:
+    spec, options = _split_args(line)
+    for name, _ in _options(number, _tokens(number, options)):
+        if name not in _PER_REQUIREMENT:
+            raise RequirementsLineError(number, f"{name} is not allowed after a requirement")
+    dependency = _requirement(spec, f"line {number}")
+    if dependency is None and not _is_local(spec):
+        raise RequirementsLineError(number, f"not a requirement: {spec!r}")
+    return dependency
 
 
 def _requirement(spec: str, where: str) -> Dependency | None:

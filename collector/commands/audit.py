@@ -3,7 +3,8 @@
 Reads requirements.txt, pyproject.toml or pylock.toml; checks every dependency name for typosquats
 and looks up what the store has found on those projects. Exit 1 when a dependency's name verdict
 or a stored finding is at or above --fail-on (default: low), 2 for a file we cannot read, 3 when
-the database is unavailable (use --no-store to check names only).
+the database is unavailable (use --no-store to check names only). With no database URL and no
+embedded database yet, only names are checked: auditing a file never creates a database.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 
 from analysis import AnalysisContext, assess_name
 from analysis.model import Assessment, Severity
-from analysis.requirements import Dependency, RequirementsError, parse_dependency_file
+from analysis.requirements import Dependency
 from collector.commands.check import (
     add_fail_on_flag,
     corpus_json,
@@ -26,8 +27,9 @@ from collector.commands.check import (
     verdict_text,
 )
 from collector.config import Settings
-from collector.errors import UsageError
+from collector.dependency_files import read_dependencies
 from collector.output import OutputFormat, add_format_flag, print_json, print_text
+from collector.progress import Progress
 from collector.store import PgConnection
 from collector.store.database import open_database
 
@@ -78,23 +80,13 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )  # fmt: skip
     parser.add_argument(
         "--no-store", action="store_true",
-        help="check names only; do not open the database for stored findings",
+        help="check names only; do not open the database for stored findings (the default "
+        "when no database URL is set and the embedded one was never created)",
     )  # fmt: skip
     add_format_flag(parser)
     add_fail_on_flag(parser)
     parser.set_defaults(handler=run)
     return parser
-
-
-def read_dependencies(path: Path) -> tuple[Dependency, ...]:
-    try:
-        text = path.read_text()
-    except OSError as exc:
-        raise UsageError(f"audit: cannot read {path}: {exc.strerror or exc}") from exc
-    try:
-        return parse_dependency_file(path.name, text)
-    except RequirementsError as exc:
-        raise UsageError(f"audit: {path}: {exc}") from exc
 
 
 async def fetch_stored_findings(
@@ -129,7 +121,9 @@ def render_audit_json(
     rows = []
     for dependency, verdict in zip(dependencies, verdicts, strict=True):
         row = verdict_json(dependency.name, verdict)
-        row.update(spec=dependency.spec, where=dependency.where, url=dependency.url)
+        row.update(
+            spec=dependency.spec, where=dependency.where, url=dependency.url, file=dependency.source
+        )
         mine = (stored or {}).get(dependency.name, [])
         row["stored_findings"] = [f.as_json() for f in mine]
         row["worst"] = _worst(verdict, mine).label
@@ -142,6 +136,7 @@ def render_audit_text(
     dependencies: Sequence[Dependency],
     verdicts: Sequence[Assessment],
     stored: Mapping[str, Sequence[StoredFinding]] | None,
+    skipped: str = "--no-store",
 ) -> str:
     lines = [f"{path}: {len(dependencies)} dependencies"]
     for dependency, verdict in zip(dependencies, verdicts, strict=True):
@@ -152,17 +147,35 @@ def render_audit_text(
             for found in (stored or {}).get(dependency.name, [])
         )
     if stored is None:
-        lines.append("(stored findings not checked: --no-store)")
+        lines.append(f"(stored findings not checked: {skipped})")
     return "\n".join(lines)
+
+
+def store_exists(settings: Settings) -> bool:
+    """A configured URL is a store the user chose (unreachable means exit 3); without one, only an
+    embedded data directory that was already initialised counts, so that reading a file never
+    creates a database as a side effect."""
+    return bool(settings.database_url) or (settings.pg_dir / "PG_VERSION").is_file()
+
+
+def assess_all(dependencies: Sequence[Dependency], context: AnalysisContext) -> list[Assessment]:
+    """Name verdicts, with a counter on a terminal: a big lock file takes a while."""
+    progress = Progress("checking", len(dependencies))
+    verdicts = []
+    for dependency in dependencies:
+        verdicts.append(assess_name(dependency.name, context))
+        progress.advance(dependency.name)
+    progress.done()
+    return verdicts
 
 
 async def run(settings: Settings, args: argparse.Namespace) -> int:
     dependencies = read_dependencies(args.file)
     index, loaded = load_index(settings)
     context = AnalysisContext(now=datetime.now(UTC), index=index)
-    verdicts = [assess_name(d.name, context) for d in dependencies]
+    verdicts = assess_all(dependencies, context)
     stored: dict[str, list[StoredFinding]] | None = None
-    if not args.no_store:
+    if not args.no_store and store_exists(settings):
         async with open_database(settings, max_size=1) as db, db.pool.acquire() as conn:
             stored = await fetch_stored_findings(conn, sorted({d.name for d in dependencies}))
     worst = [
@@ -180,5 +193,6 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
             }
         )
     else:
-        print_text(render_audit_text(args.file, dependencies, verdicts, stored))
+        skipped = "--no-store" if args.no_store else "no database yet"
+        print_text(render_audit_text(args.file, dependencies, verdicts, stored, skipped))
     return EXIT_FINDINGS if any(w >= args.fail_on for w in worst) else EXIT_OK
