@@ -124,7 +124,8 @@ def _entry(reading: Reading, member: TarMember, read: Callable[[int], bytes]) ->
         reading.flag(ids.DEVICE, path, f"{path} is a {kind}; not read.", {"type": kind})
     else:
         reading.claim(path, member.size)
-        reading.keep(verdict, member.size, read(reading.wanted(path, member.size)))
+        wanted = min(reading.wanted(path, member.size), member.size)  # a head never runs past it
+        reading.keep(verdict, member.size, read(wanted))
 
 
 _LINKS = {tarfile.SYMTYPE: "symlink", tarfile.LNKTYPE: "hardlink"}

@@ -375,6 +375,19 @@ def test_oversize_text_keeps_its_head() -> None:
     assert contents.unpacked == 502 + len(ELF) + 1
 
 
+@pytest.mark.parametrize("mode", ["w:gz", "w:bz2", "w:xz", "w"])
+def test_a_short_binary_keeps_its_own_bytes_and_no_more(mode: str) -> None:
+    """The head kept of a member shorter than head_bytes is the member, not the headers and
+    data after it (the one-pass tar reader once sliced past the end)."""
+    entries = [("pkg-1.0/.gitignore", b"build/\n"), ("pkg-1.0/data.bin", b"\x00\x01\x02"),
+               ("pkg-1.0/.gitignore", b"build/\n")]  # fmt: skip
+    suffix = {"w:gz": ".tar.gz", "w:bz2": ".tar.bz2", "w:xz": ".tar.xz", "w": ".tar"}[mode]
+    contents = read_archive(f"pkg-1.0{suffix}", tar_bytes(entries, mode))
+    assert [m.data for m in contents.members] == [b"build/\n", b"\x00\x01\x02", b"build/\n"]
+    (duplicate,) = [f for f in contents.findings if f.check_id == "archive.duplicate-name"]
+    assert duplicate.evidence["identical"] is True
+
+
 def test_is_text_decides_what_is_read_whole() -> None:
     contents = read_archive("pkg-1.0-py3-none-any.whl", WHEEL, is_text=lambda path: True)
     assert [m.complete for m in contents.members] == [True, True]
