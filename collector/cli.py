@@ -31,7 +31,12 @@ from collector.commands import (
     subscribe,
     up,
 )  # fmt: skip
-from collector.config import Settings, add_setting_flags, flags_from_namespace
+from collector.config import (
+    Settings,
+    add_setting_flags,
+    flags_from_namespace,
+    unknown_variables,
+)
 from collector.errors import SentinelError
 from collector.logs import setup_logging
 
@@ -93,6 +98,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"pypi-sentinel: {exc}", file=sys.stderr)
         return exc.exit_code
     setup_logging(settings.log_level_number)
+    for line in unknown_variables(os.environ):
+        print(f"pypi-sentinel: warning: {line}", file=sys.stderr)
     handler: Handler = args.handler
     try:
         with asyncio.Runner(loop_factory=_loop_factory()) as runner:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import difflib
 import logging
 import os
 from collections.abc import Callable, Mapping
@@ -382,6 +383,23 @@ def add_setting_flags(parser: argparse.ArgumentParser) -> None:
             metavar=opt.field.upper(),
             help=f"{opt.help} [env {opt.env}]",
         )
+
+
+# Read by the test suite, not by the program: no warning for it.
+OTHER_VARIABLES = frozenset({ENV_PREFIX + "TEST_DATABASE_URL"})
+
+
+def unknown_variables(environ: Mapping[str, str]) -> list[str]:
+    """One line per PYPI_SENTINEL_* variable no setting reads (a typo keeps its default in
+    silence otherwise), naming the closest real one."""
+    known = sorted({opt.env for opt in OPTIONS} | OTHER_VARIABLES)
+    suffixes = [k.removeprefix(ENV_PREFIX) for k in known]  # the shared prefix says nothing
+    lines = []
+    for name in sorted(k for k in environ if k.startswith(ENV_PREFIX) and k not in known):
+        close = difflib.get_close_matches(name.removeprefix(ENV_PREFIX), suffixes, 1, 0.75)
+        hint = f"; did you mean {ENV_PREFIX}{close[0]}?" if close else ""
+        lines.append(f"{name} is not a pypi-sentinel setting and is ignored{hint}")
+    return lines
 
 
 def render_settings_table() -> str:

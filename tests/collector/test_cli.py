@@ -109,6 +109,20 @@ def test_status_with_unreachable_database_exits_3(cli_env: dict[str, str]) -> No
     assert "Traceback" not in result.stderr
 
 
+def test_a_misspelt_variable_is_a_warning_naming_the_setting(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("PYPI_SENTINEL_DATABASE_URL", database_url)
+    monkeypatch.setenv("PYPI_SENTINEL_LOGLEVEL", "debug")
+    assert main(["status", "--format", "json"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["schema"] == 1
+    assert captured.err.splitlines() == [
+        "pypi-sentinel: warning: PYPI_SENTINEL_LOGLEVEL is not a pypi-sentinel setting and is "
+        "ignored; did you mean PYPI_SENTINEL_LOG_LEVEL?"
+    ]
+
+
 def test_db_upgrade_then_current(
     database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

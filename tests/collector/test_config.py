@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from collector.cli import main
-from collector.config import OPTIONS, Settings, default_home
+from collector.config import OPTIONS, Settings, default_home, unknown_variables
 from collector.errors import ConfigError
 
 SECRET_URL = "postgresql://sentinel:hunter2-secret@db.example:5432/sentinel"
@@ -131,3 +131,27 @@ def test_every_default_survives_a_round_trip_through_the_environment() -> None:
     settings = Settings.load({})
     environ = settings_environment(settings, {})
     assert Settings.load(environ) == settings
+
+
+@pytest.mark.parametrize(
+    ("environ", "lines"),
+    [
+        ({"PYPI_SENTINEL_DATABASE_URL": "x", "PATH": "/bin"}, []),
+        ({"PYPI_SENTINEL_TEST_DATABASE_URL": "x"}, []),
+        (
+            {"PYPI_SENTINEL_DATABSE_URL": "x"},
+            ["PYPI_SENTINEL_DATABSE_URL is not a pypi-sentinel setting and is ignored; "
+             "did you mean PYPI_SENTINEL_DATABASE_URL?"],
+        ),
+        (
+            {"PYPI_SENTINEL_COLOUR": "x", "PYPI_SENTINEL_SLACK_WEBHOOK": "y"},
+            ["PYPI_SENTINEL_COLOUR is not a pypi-sentinel setting and is ignored",
+             "PYPI_SENTINEL_SLACK_WEBHOOK is not a pypi-sentinel setting and is ignored; "
+             "did you mean PYPI_SENTINEL_SLACK_WEBHOOK_URL?"],
+        ),
+    ],
+)  # fmt: skip
+def test_unknown_variables_are_named_with_the_closest_setting(
+    environ: dict[str, str], lines: list[str]
+) -> None:
+    assert unknown_variables(environ) == lines
