@@ -32,6 +32,15 @@ from collector.commands import (
     up,
 )  # fmt: skip
 from collector.config import (
+    ALERTS,
+    DASHBOARD,
+    FOLLOW,
+    GENERAL,
+    INSPECT,
+    NAMES,
+    OPTIONS,
+    REPORTS,
+    SERVER,
     Settings,
     add_setting_flags,
     flags_from_namespace,
@@ -55,6 +64,25 @@ _COMMANDS: dict[str, Any] = {
 }  # fmt: skip
 
 
+EVERYTHING = tuple(opt.field for opt in OPTIONS)
+# The settings a command reads, so that its --help lists those and no others.
+SETTINGS_OF: dict[str, tuple[str, ...]] = {
+    "up": EVERYTHING,
+    "run": EVERYTHING,
+    "demo": EVERYTHING,
+    "check": GENERAL + NAMES,
+    "audit": GENERAL + NAMES,
+    "findings": GENERAL,
+    "releases": GENERAL,
+    "db": GENERAL,
+    "status": GENERAL + FOLLOW,
+    "dashboard": GENERAL + DASHBOARD + SERVER,
+    "subscribe": GENERAL + ALERTS,
+    "report": GENERAL + NAMES + REPORTS,
+    "scan": GENERAL + NAMES + INSPECT,
+}
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineErrors(
         prog="pypi-sentinel",
@@ -65,18 +93,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_setting_flags(parser)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in _COMMANDS.values():
+    for name, module in _COMMANDS.items():
         sub = module.add_parser(subparsers)
-        add_setting_flags(sub)
-        _add_setting_flags_to_children(sub)
+        add_setting_flags(sub, SETTINGS_OF[name])
+        _add_setting_flags_to_children(sub, SETTINGS_OF[name])
     return parser
 
 
-def _add_setting_flags_to_children(parser: argparse.ArgumentParser) -> None:
+def _add_setting_flags_to_children(parser: argparse.ArgumentParser, fields: Sequence[str]) -> None:
     for action in parser._actions:  # argparse has no public accessor for nested subparsers
         if isinstance(action, argparse._SubParsersAction):
             for child in action.choices.values():
-                add_setting_flags(child)
+                add_setting_flags(child, fields)
 
 
 def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:

@@ -11,7 +11,7 @@ import dataclasses
 import difflib
 import logging
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -372,10 +372,50 @@ def _resolve(opt: Option, environ: Mapping[str, str], flags: Mapping[str, str | 
         raise ConfigError(f"{source}: {exc}") from exc
 
 
-def add_setting_flags(parser: argparse.ArgumentParser) -> None:
-    """Add one flag per option; absent flags stay absent so the environment can fill them."""
+# The settings each kind of work reads, for the flags a command's --help lists. The environment
+# sets any of them for every command; a flag before the command name too.
+GENERAL = ("home", "database_url", "log_level")
+NAMES = ("pypi_url", "top_packages_url")
+FOLLOW = (
+    "xmlrpc",
+    "changelog_interval",
+    "rss_interval",
+    "reconcile_interval",
+    "workers",
+    "max_lag",
+)
+INSPECT = ("inspect", "inspect_workers", "inspect_processes", "max_file_size")
+ALERTS = (
+    "slack_webhook_url",
+    "alert_email",
+    "smtp_host",
+    "smtp_port",
+    "smtp_security",
+    "smtp_username",
+    "smtp_password",
+    "smtp_from",
+    "dashboard_url",
+)
+REPORTS = ("pypi_api_token", "dashboard_url")
+SERVER = ("http_host", "http_port", "max_lag", "dashboard_url")
+DASHBOARD = (
+    "dashboard_password",
+    "dashboard_url",
+    "pypi_url",
+    "pypi_api_token",
+    "max_lag",
+    "xmlrpc",
+)
+
+
+def add_setting_flags(parser: argparse.ArgumentParser, fields: Iterable[str] | None = None) -> None:
+    """Add one flag per option (of `fields`, all by default); absent flags stay absent so the
+    environment can fill them."""
+    wanted = None if fields is None else set(fields)
     group = parser.add_argument_group("settings (flag > environment > default)")
     for opt in OPTIONS:
+        if wanted is not None and opt.field not in wanted:
+            continue
         group.add_argument(
             opt.flag,
             dest=opt.field,

@@ -14,7 +14,8 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from collector.cli import build_parser, main
+from collector.cli import SETTINGS_OF, build_parser, main
+from collector.config import OPTIONS
 from collector.store.embedded import EmbeddedPostgres
 from collector.store.migrate import LATEST_VERSION
 from tests.conftest import CLI
@@ -46,6 +47,37 @@ def test_module_entry_point_works(cli_env: dict[str, str]) -> None:
     )
     assert result.returncode == 0
     assert "pypi-sentinel" in result.stdout
+
+
+def _help(command: str, capsys: pytest.CaptureFixture[str]) -> str:
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    return capsys.readouterr().out
+
+
+def test_each_command_lists_the_settings_it_reads(capsys: pytest.CaptureFixture[str]) -> None:
+    assert set(SETTINGS_OF) == set(COMMANDS) | {"scan"}
+    fields = {opt.field for opt in OPTIONS}
+    assert all(set(wanted) <= fields for wanted in SETTINGS_OF.values())
+    listed = {name: _help(name, capsys) for name in SETTINGS_OF}
+    assert all(opt.flag in listed["up"] for opt in OPTIONS)
+    assert "--database-url" in listed["findings"]
+    for flag in ("--smtp-host", "--slack-webhook-url", "--workers", "--http-port"):
+        assert flag not in listed["findings"], flag
+    assert "--smtp-host" in listed["subscribe"]
+    assert "--inspect-processes" in listed["scan"]
+    assert "--inspect-processes" not in listed["check"]
+
+
+def test_a_setting_a_command_does_not_read_is_a_usage_error_after_it_only(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["findings", "--smtp-host", "mail.example.org", "--limit", "1"])
+    assert exited.value.code == 2
+    assert "--smtp-host" in capsys.readouterr().err
+    args = build_parser().parse_args(["--smtp-host", "mail.example.org", "findings"])
+    assert args.smtp_host == "mail.example.org"  # before the command, as every command took it
 
 
 def test_unknown_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
