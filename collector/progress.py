@@ -18,7 +18,11 @@ class Progress:
         self.shown = total > 1 and self.stream.isatty()
 
     def advance(self, item: str) -> None:
-        self.count += 1
+        self.show(self.count + 1, item)
+
+    def show(self, count: int, item: str) -> None:
+        """Redraw at `count` of the total: for work whose count is read, not counted here."""
+        self.count = count
         if self.shown:
             line = f"{self.what} {self.count}/{self.total} {item}"[:78]
             self.stream.write(f"\r\x1b[K{line}")

@@ -26,8 +26,11 @@ from collector.config import Settings
 from collector.output import OutputFormat, add_format_flag, print_json
 from collector.pipeline.engine import load_engine, refresh_engine
 from collector.pipeline.runner import Collector, OnceResult
+from collector.progress import Progress
 from collector.pypi.http import Http, new_session
+from collector.store.changelog import load_cursor
 from collector.store.database import Database, open_database
+from collector.store.jobs import fetch_queue_status
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +103,7 @@ async def follow(
 async def _once(collector: Collector, args: argparse.Namespace) -> int:
     catch_up = asyncio.create_task(collector.run_once(args.since_serial), name="run-once")
     interrupted = cancel_on_signals(catch_up)
+    watch = asyncio.create_task(_show_progress(collector)) if sys.stderr.isatty() else None
     try:
         with contextlib.suppress(asyncio.CancelledError):
             result = await catch_up
@@ -108,9 +112,46 @@ async def _once(collector: Collector, args: argparse.Namespace) -> int:
         if catch_up.cancelled():  # cancelled from outside: pass it on
             raise asyncio.CancelledError
     finally:
+        if watch is not None:
+            watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watch
         _restore_signals()
         collector.close()
     return _report_once(result, args)
+
+
+PROGRESS_EVERY = 1.0  # seconds between redraws of the catch-up line
+
+
+async def _show_progress(collector: Collector) -> None:
+    """After a catch-up (a backfill with --since-serial) has stored the changelog up to its
+    target (the follower shows that part), the analysis of what it found can take hours: on a
+    terminal, one line with the releases and files analysed of those left at that point."""
+    progress: Progress | None = None
+    before = 0
+    try:
+        while True:
+            await asyncio.sleep(PROGRESS_EVERY)
+            async with collector.pool.acquire() as conn:
+                serial = await load_cursor(conn) or 0
+                releases = await fetch_queue_status(conn, "release")
+                files = await fetch_queue_status(conn, "artifact")
+            target = collector.once_target
+            if target is None or serial < target:
+                continue  # still reading the changelog
+            left = releases.pending + releases.running + files.pending + files.running
+            finished = releases.done + files.done
+            if progress is None:
+                progress, before = Progress("analysed", left), finished
+                if progress.shown:
+                    sys.stderr.write("\n")  # below the follower's last changelog line
+            # files are queued as their releases are read: the total grows with them
+            progress.total = finished - before + left
+            progress.show(finished - before, "releases and files")
+    finally:
+        if progress is not None:
+            progress.done()
 
 
 async def _stopped(collector: Collector, signum: int) -> int:

@@ -121,6 +121,7 @@ class Collector:
         self.settings = settings
         self.pool = pool
         self.sleep = sleep
+        self.once_target: int | None = None  # the serial `run --once` catches up to
         urls = PyPIUrls(settings.pypi_url)
         fetcher = ReleaseFetcher(http, urls, sleep=sleep)
         policy = retry_policy or RetryPolicy()
@@ -286,6 +287,7 @@ class Collector:
             target = await with_retries(
                 self.follower.refresh_head, "changelog head", Backoff(), self.sleep
             )
+            self.once_target = target
             stop = asyncio.Event()
             workers = asyncio.create_task(self.workers.run(stop))
             try:

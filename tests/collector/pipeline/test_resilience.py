@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import pty
+import re
 import shutil
 import signal
 import tempfile
@@ -237,3 +239,37 @@ async def _wait_stored(pool: asyncpg.Pool, project: str) -> None:
             pass  # the server is restarting
         await asyncio.sleep(0.1)
     pytest.fail(f"{project} was not stored within 30 s")
+
+
+async def test_a_backfill_shows_its_progress_on_a_terminal_only(
+    standin: tuple[StandInPyPI, str], database_url: str, tmp_path: Path
+) -> None:
+    pypi, base = standin
+    start = pypi.last_serial
+    for i in range(150):
+        pypi.upload(f"bulk{i}", "1.0")
+    env = {**_env(database_url, base, tmp_path / "home"), "PYPI_SENTINEL_INSPECT": "on"}
+    leader, follower = pty.openpty()
+    try:
+        proc = await asyncio.create_subprocess_exec(
+            CLI, "run", "--once", "--since-serial", str(start), env=env,
+            stdout=asyncio.subprocess.DEVNULL, stderr=follower,
+        )  # fmt: skip
+        await asyncio.wait_for(proc.wait(), 300)  # a bound, not a measurement
+        os.set_blocking(leader, False)
+        shown = os.read(leader, 65536).decode(errors="replace")
+    finally:
+        os.close(leader)
+        os.close(follower)
+    assert proc.returncode == 0, shown[-2000:]
+    assert f"changelog: serial {pypi.last_serial} / {pypi.last_serial}" in shown, shown[-2000:]
+    assert re.search(r"analysed \d+/\d+ releases and files", shown), shown[-2000:]
+    assert "\r\x1b[Kcaught up to serial" in shown, "the line is cleared before the summary"
+
+    piped = await asyncio.create_subprocess_exec(
+        CLI, "run", "--once", env=env, stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    _, err = await piped.communicate()
+    assert piped.returncode == 0
+    assert "analysed" not in err.decode(), "no progress line in a log or a pipe"
