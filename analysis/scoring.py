@@ -43,12 +43,26 @@ def combine(findings: Sequence[Finding]) -> Assessment:
     """The verdict on a set of findings from one release or name."""
     if not findings:
         return Assessment.clean()
-    ordered = tuple(sorted(findings, key=lambda f: (-f.severity, -f.score, f.check_id)))
+    ordered = unique(sorted(findings, key=lambda f: (-f.severity, -f.score, f.check_id)))
     severity = _severity(ordered)
     floor = severity * BAND
     ceiling = 100 if severity is Severity.CRITICAL else floor + BAND - 1
     score = min(ceiling, floor + sum(f.score for f in ordered) // 10)
     return Assessment(score, severity, ordered, _reasons(ordered))
+
+
+def unique(findings: Sequence[Finding]) -> tuple[Finding, ...]:
+    """One finding per (check, fingerprint), the first of each: a release holds one row per
+    pair, so two hits that share it (two addresses at one free-mail domain) are one reason.
+    Given strongest first, the strongest is kept."""
+    seen: set[tuple[str, str]] = set()
+    kept = []
+    for finding in findings:
+        key = (finding.check_id, finding.fingerprint)
+        if key not in seen:
+            seen.add(key)
+            kept.append(finding)
+    return tuple(kept)
 
 
 def _severity(findings: Sequence[Finding]) -> Severity:

@@ -17,7 +17,7 @@ import asyncpg
 
 from analysis.model import Finding, ReleaseMetadata, Severity
 from collector.store import PgConnection
-from collector.store.releases import finding_json
+from collector.store.releases import findings_json
 
 ARTIFACT_PREFIXES = ("code.", "archive.")  # check ids that come from reading files
 
@@ -156,9 +156,7 @@ async def save_findings(
     conn: PgConnection, release_id: int, project: str, version: str, findings: Sequence[Finding]
 ) -> None:
     if findings:
-        await conn.execute(
-            _UPSERT_FINDINGS, release_id, project, version, [finding_json(f) for f in findings]
-        )
+        await conn.execute(_UPSERT_FINDINGS, release_id, project, version, findings_json(findings))
 
 
 async def record_inspection(conn: PgConnection, file_id: int, record: InspectionRecord) -> None:

@@ -19,6 +19,7 @@ from analysis.model import (
     ReleaseMetadata,
     ReleaseSnapshot,
 )
+from analysis.scoring import unique
 from collector.store import PgConnection
 from collector.store.jobs import CLAIM_JOBS, Job
 from collector.store.listing import EFFECTIVE_STATUS
@@ -135,7 +136,7 @@ async def save_analysed_release(
          "uploaded_at": f.uploaded_at.isoformat() if f.uploaded_at else None, "yanked": f.yanked}
         for f in snapshot.files
     ]  # fmt: skip
-    findings = [finding_json(f) for f in assessment.findings]
+    findings = findings_json(assessment.findings)
     row = await conn.fetchrow(
         _SAVE,
         snapshot.project, snapshot.version, meta.name, _ownership_json(snapshot.ownership),
@@ -145,6 +146,14 @@ async def save_analysed_release(
     )  # fmt: skip
     assert row is not None
     return int(row["release_id"]), list(row["new_findings"])
+
+
+def findings_json(findings: Sequence[Finding]) -> list[dict[str, object]]:
+    """The documents of a finding upsert, one per (check, fingerprint), the strongest of each:
+    Postgres refuses an upsert that touches one row twice, and a release must be stored
+    whatever analysis hands over."""
+    strongest = sorted(findings, key=lambda f: (-f.severity, -f.score))
+    return [finding_json(f) for f in unique(strongest)]
 
 
 def finding_json(f: Finding) -> dict[str, object]:
