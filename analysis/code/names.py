@@ -131,16 +131,7 @@ class Names:
         if isinstance(node, ast.ListComp | ast.GeneratorExp) and len(node.generators) == 1:
             loop = node.generators[0]
             codes = _codes(loop.iter)
-            chars = (
-                isinstance(node.elt, ast.Call)
-                and isinstance(node.elt.func, ast.Name)
-                and node.elt.func.id == "chr"
-                and len(node.elt.args) == 1
-                and isinstance(node.elt.args[0], ast.Name)
-                and isinstance(loop.target, ast.Name)
-                and node.elt.args[0].id == loop.target.id
-            )
-            return [_code_char(c) for c in codes] if chars and codes and not loop.ifs else None
+            return [_code_char(c) for c in codes] if _chr_of(node.elt, loop) and codes else None
         if (
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Name)
@@ -182,6 +173,20 @@ def _codes(node: ast.expr) -> list[int] | None:
         return None
     codes = [e.value for e in node.elts if isinstance(e, ast.Constant) and type(e.value) is int]
     return codes if len(codes) == len(node.elts) else None
+
+
+def _chr_of(element: ast.expr, loop: ast.comprehension) -> bool:
+    """`chr(c) for c in ...`: the element is chr of the loop's own name, nothing filtered."""
+    return (
+        isinstance(element, ast.Call)
+        and isinstance(element.func, ast.Name)
+        and element.func.id == "chr"
+        and len(element.args) == 1
+        and isinstance(element.args[0], ast.Name)
+        and isinstance(loop.target, ast.Name)
+        and element.args[0].id == loop.target.id
+        and not loop.ifs
+    )
 
 
 def _code_char(code: int) -> str | None:

@@ -31,6 +31,19 @@ def setup_py(body: str) -> dict[str, str | bytes]:
     return {"demo-1.0/setup.py": body, "demo-1.0/PKG-INFO": "Name: demo\n"}
 
 
+INSTALL_HOOK = (
+    "from setuptools import setup\nfrom setuptools.command.install import install\n"
+    "import os, sys, subprocess, urllib.request\n"
+    "class Hook(install):\n    def run(self):\n        install.run(self)\n{body}"
+    "setup(name='demo', cmdclass={{'install': Hook}})\n"
+)
+
+
+def install_hook(*lines: str) -> dict[str, str | bytes]:
+    """An sdist whose setup.py install command runs `lines`, one statement each (line 7 on)."""
+    return setup_py(INSTALL_HOOK.format(body="".join(f"        {line}\n" for line in lines)))
+
+
 def worst(findings: tuple[Finding, ...], check_id: str) -> Severity | None:
     levels = [f.severity for f in findings if f.check_id == check_id]
     return max(levels) if levels else None

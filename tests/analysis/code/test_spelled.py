@@ -9,7 +9,7 @@ import pytest
 
 from analysis.code.names import Names
 from analysis.model import Severity
-from tests.analysis.code.members import H, M, laid_out, setup_py, worst
+from tests.analysis.code.members import H, M, install_hook, laid_out, worst
 
 PASSWD = "[47, 101, 116, 99, 47, 112, 97, 115, 115, 119, 100]"  # /etc/passwd
 
@@ -50,32 +50,21 @@ def test_text_spelled_in_character_codes_folds(expression: str, text: str | None
     assert fold(expression) == text
 
 
-INSTALL = (
-    "import os\nfrom setuptools import setup\nfrom setuptools.command.install import install\n"
-    "class Hook(install):\n    def run(self):\n        install.run(self)\n{body}"
-    "setup(name='demo', cmdclass={{'install': Hook}})\n"
-)
-
-
-def hook(*lines: str) -> dict[str, str | bytes]:
-    return setup_py(INSTALL.format(body="".join(f"        {line}\n" for line in lines)))
-
-
 CASES = [
-    (hook(f"users = open(''.join([chr(c) for c in {PASSWD}])).read()"),
+    (install_hook(f"users = open(''.join([chr(c) for c in {PASSWD}])).read()"),
      "code.credential-access", M, "a credential file named in character codes"),
-    (hook(f"where = ''.join(map(chr, {PASSWD}))", "users = open(where).read()"),
+    (install_hook(f"where = ''.join(map(chr, {PASSWD}))", "users = open(where).read()"),
      "code.credential-access", M, "the spelled path kept in a local first"),
-    (hook("name = ''.join([chr(c) for c in [46, 112, 114, 111, 102, 105, 108, 101]])",
+    (install_hook("name = ''.join([chr(c) for c in [46, 112, 114, 111, 102, 105, 108, 101]])",
           "for user in os.listdir('/home'):",
           "    open(f'/home/{user}/{name}', 'a').write('run-me &')"),
      "code.persistence", H, "every user's start-up file, its name spelled in codes"),
-    (hook("for user in os.listdir('/home'):",
+    (install_hook("for user in os.listdir('/home'):",
           "    open(f'/home/{user}/.bashrc', 'a').write('run-me &')"),
      "code.persistence", H, "a start-up file in an f-string with an unknown user"),
-    (hook("title = ''.join([chr(c) for c in [100, 101, 109, 111]])", "print(title)"),
+    (install_hook("title = ''.join([chr(c) for c in [100, 101, 109, 111]])", "print(title)"),
      "code.credential-access", None, "benign: a harmless word spelled in codes"),
-    (hook("for user in os.listdir('/home'):",
+    (install_hook("for user in os.listdir('/home'):",
           "    open(f'/home/{user}/.config/demo/settings.json', 'w').write('{}')"),
      "code.persistence", None, "benign: an application's own settings file"),
 ]  # fmt: skip

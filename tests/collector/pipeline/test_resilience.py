@@ -35,6 +35,32 @@ async def _count(pool_or_url: asyncpg.Pool | str, sql: str) -> int:
         return int(await conn.fetchval(sql))
 
 
+async def _resume_exactly(
+    database_url: str, env: dict[str, str], pypi: StandInPyPI, start: int, *, releases: int
+) -> None:
+    """A second `run --once` stores every event after `start` once, moves the cursor to PyPI's
+    head, fetches `releases` releases and leaves no job undone."""
+    again = await asyncio.create_subprocess_exec(
+        CLI, "run", "--once", env=env, stderr=asyncio.subprocess.PIPE
+    )
+    _, err = await again.communicate()
+    assert again.returncode == 0, err.decode()[-2000:]
+    journal = sum(1 for e in pypi.journal if e.serial > start)
+    assert await _count(database_url, "SELECT count(*) FROM changelog_events") == journal
+    assert (
+        await _count(database_url, "SELECT count(DISTINCT serial) FROM changelog_events") == journal
+    )
+    assert (
+        await _count(database_url, "SELECT serial FROM collector_cursor WHERE name='changelog'")
+        == pypi.last_serial
+    )
+    assert (
+        await _count(database_url, "SELECT count(*) FROM releases WHERE fetched_at IS NOT NULL")
+        == releases
+    )
+    assert await _count(database_url, "SELECT count(*) FROM jobs WHERE state <> 'done'") == 0
+
+
 def _env(database_url: str, base: str, home: Path) -> dict[str, str]:
     return cli_environment(
         database_url, base, home, PYPI_SENTINEL_CHANGELOG_INTERVAL="0.2",
@@ -70,25 +96,7 @@ async def test_kill_9_mid_batch_then_restart_stores_every_event_exactly_once(
         proc.kill()  # SIGKILL: no cleanup of any kind
         await proc.wait()
     assert cursor < pypi.last_serial
-    again = await asyncio.create_subprocess_exec(
-        CLI, "run", "--once", env=env, stderr=asyncio.subprocess.PIPE
-    )
-    _, err = await again.communicate()
-    assert again.returncode == 0, err.decode()[-2000:]
-    journal = sum(1 for e in pypi.journal if e.serial > start)
-    assert await _count(database_url, "SELECT count(*) FROM changelog_events") == journal
-    assert (
-        await _count(database_url, "SELECT count(DISTINCT serial) FROM changelog_events") == journal
-    )
-    assert (
-        await _count(database_url, "SELECT serial FROM collector_cursor WHERE name='changelog'")
-        == pypi.last_serial
-    )
-    assert (
-        await _count(database_url, "SELECT count(*) FROM releases WHERE fetched_at IS NOT NULL")
-        == 400
-    )
-    assert await _count(database_url, "SELECT count(*) FROM jobs WHERE state <> 'done'") == 0
+    await _resume_exactly(database_url, env, pypi, start, releases=400)
 
 
 _PART_WAY = {
@@ -136,25 +144,7 @@ async def test_ctrl_c_during_run_once_stops_with_130_and_the_next_run_resumes_ex
         "it stopped part-way, not after finishing"
     )
 
-    again = await asyncio.create_subprocess_exec(
-        CLI, "run", "--once", env=env, stderr=asyncio.subprocess.PIPE
-    )
-    _, err = await again.communicate()
-    assert again.returncode == 0, err.decode()[-2000:]
-    journal = sum(1 for e in pypi.journal if e.serial > start)
-    assert await _count(database_url, "SELECT count(*) FROM changelog_events") == journal
-    assert (
-        await _count(database_url, "SELECT count(DISTINCT serial) FROM changelog_events") == journal
-    )
-    assert (
-        await _count(database_url, "SELECT serial FROM collector_cursor WHERE name='changelog'")
-        == pypi.last_serial
-    )
-    assert (
-        await _count(database_url, "SELECT count(*) FROM releases WHERE fetched_at IS NOT NULL")
-        == 200
-    )
-    assert await _count(database_url, "SELECT count(*) FROM jobs WHERE state <> 'done'") == 0
+    await _resume_exactly(database_url, env, pypi, start, releases=200)
     assert await _count(database_url, "SELECT count(*) FROM jobs WHERE kind = 'artifact'") == 400
     assert (
         await _count(database_url, "SELECT count(*) FROM files WHERE inspection = 'inspected'")
