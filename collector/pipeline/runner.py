@@ -36,6 +36,7 @@ from collector.pypi.rss import Feed
 from collector.store.changelog import load_cursor
 from collector.store.database import DB_ERRORS
 from collector.store.health import record_switched_off
+from collector.store.jobs import ErrorClass, FailingJob, fetch_failing_jobs
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,12 @@ class OnceResult:
     events: int
     drained: DrainResult
     undelivered: int = 0  # alerts still in the outbox after draining (dead letters excluded)
+    # Jobs still failing after the attempts allowed (releases PyPI has removed excluded), by
+    # whose fault: they decide the exit code.
+    failing: tuple[FailingJob, ...] = ()
+
+    def failing_of(self, cls: ErrorClass) -> list[FailingJob]:
+        return [job for job in self.failing if job.error_class is cls]
 
 
 class Leadership:
@@ -307,4 +314,7 @@ class Collector:
         undelivered = await self.sender.drain() if self.sender is not None else 0
         async with self.pool.acquire() as conn:
             cursor = await load_cursor(conn)
-        return OnceResult(cursor, events, drained, undelivered)
+            failing = await fetch_failing_jobs(conn, min_attempts=max_attempts)
+        # A 404 is recorded as a removed release and checked again later: not a failure.
+        stuck = tuple(job for job in failing if job.error_kind != "not_found")
+        return OnceResult(cursor, events, drained, undelivered, stuck)

@@ -144,7 +144,7 @@ class WorkerPool:
                 await self.processor.process(job, history)
             self.processed += 1
         except TimeoutError:
-            await self._give_back(job, "timeout", "processing took longer than the lease")
+            await self._give_back(job, "overran", "processing took longer than the lease")
         except DB_ERRORS as exc:
             # The job's transaction rolled back; its lease runs out and it is claimed again.
             log.warning("job %s: database error (%s); it will be retried", job.id, exc)
