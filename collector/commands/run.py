@@ -119,7 +119,7 @@ async def _once(collector: Collector, args: argparse.Namespace) -> int:
                 await watch
         _restore_signals()
         collector.close()
-    return _report_once(result, args)
+    return report_once(result, args)
 
 
 PROGRESS_EVERY = 1.0  # seconds between redraws of the catch-up line
@@ -191,7 +191,7 @@ def _restore_signals() -> None:
         loop.remove_signal_handler(sig)
 
 
-def _report_once(result: OnceResult, args: argparse.Namespace) -> int:
+def report_once(result: OnceResult, args: argparse.Namespace) -> int:
     drained = result.drained
     if args.format is OutputFormat.JSON:
         print_json(
