@@ -41,6 +41,7 @@ from collector.store.artifacts import (
     current_findings,
     load_artifact_target,
     lock_release,
+    record_clean_inspection,
     record_inspection,
     save_findings,
     save_verdict,
@@ -130,6 +131,13 @@ class ArtifactProcessor:
         return _result(inspection)
 
     async def _store(self, job: Job, target: ArtifactTarget, result: Result) -> None:
+        if not result.findings:  # most files: one statement, the release left alone
+            async with self.pool.acquire() as conn:
+                await record_clean_inspection(
+                    conn, target.file_id, result.record, job.id, job.min_serial
+                )
+            log.info("inspected %s (%s): no findings", target.filename, result.record.state)
+            return
         async with self.pool.acquire() as conn, conn.transaction():
             await lock_release(conn, target.project, target.version)
             await save_findings(conn, target.release_id, target.project, target.version,

@@ -17,6 +17,7 @@ import asyncpg
 
 from analysis.model import Finding, ReleaseMetadata, Severity
 from collector.store import PgConnection
+from collector.store.jobs import complete_job_sql
 from collector.store.releases import findings_json
 
 ARTIFACT_PREFIXES = ("code.", "archive.")  # check ids that come from reading files
@@ -159,19 +160,31 @@ async def save_findings(
         await conn.execute(_UPSERT_FINDINGS, release_id, project, version, findings_json(findings))
 
 
+_RECORD = """
+UPDATE files SET inspection = $2, inspection_error = $3, inspected_members = $4,
+                 inspected_bytes = $5, inspected_at = now()
+WHERE id = $1
+"""
+_RECORD_AND_COMPLETE = f"WITH done AS ({complete_job_sql('$6', '$7')}) {_RECORD}"
+
+
 async def record_inspection(conn: PgConnection, file_id: int, record: InspectionRecord) -> None:
-    await conn.execute(
-        """
-        UPDATE files SET inspection = $2, inspection_error = $3, inspected_members = $4,
-                         inspected_bytes = $5, inspected_at = now()
-        WHERE id = $1
-        """,
-        file_id,
-        record.state,
-        record.error[:2000] if record.error else None,
-        record.members,
-        record.unpacked,
-    )
+    await conn.execute(_RECORD, file_id, *_record_values(record))
+
+
+async def record_clean_inspection(
+    conn: PgConnection, file_id: int, record: InspectionRecord, job_id: int, serial: int
+) -> None:
+    """A file that raised nothing: its record and its job's completion in one statement.
+
+    Its release needs neither its lock nor a new verdict: file findings are only ever added,
+    so a file without any leaves the verdict what it was, and every alert already decided."""
+    await conn.execute(_RECORD_AND_COMPLETE, file_id, *_record_values(record), job_id, serial)
+
+
+def _record_values(record: InspectionRecord) -> tuple[object, ...]:
+    error = record.error[:2000] if record.error else None
+    return record.state, error, record.members, record.unpacked
 
 
 async def save_verdict(
