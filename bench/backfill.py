@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import shutil
 import subprocess
 import tempfile
@@ -66,8 +67,10 @@ async def _run(env: dict[str, str], since: int, events: int, releases: int) -> N
         CLI, "run", "--once", "--since-serial", str(since), env=env,
         stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
+    postgres = asyncio.create_task(_postgres_cpu(env["PYPI_SENTINEL_HOME"], seen := {}))
     with PeakRss(proc.pid) as rss:
         _, err = await proc.communicate()
+    postgres.cancel()
     elapsed = time.perf_counter() - began
     (Path(tempfile.gettempdir()) / "bench-collector.log").write_bytes(err)
     if proc.returncode != 0:
@@ -82,11 +85,36 @@ async def _run(env: dict[str, str], since: int, events: int, releases: int) -> N
         f"  its reader processes: peak RSS {rss.helpers_megabytes:.0f} MB together, "
         f"CPU {rss.helpers_cpu_seconds:.1f}s ({rss.helpers_cpu_seconds / elapsed:.0%} of one core)"
     )
+    if seen:
+        pg = sum(seen.values())
+        print(f"  embedded Postgres CPU meanwhile: {pg:.1f}s ({pg / elapsed:.0%} of one core)")
     own = time.process_time() - started_cpu
     print(f"  stand-in (this process) CPU meanwhile: {own:.1f}s ({own / elapsed:.0%} of one core)")
     after = psutil.cpu_times()
     busy = sum(after) - sum(machine) - (after.idle - machine.idle) - (after.iowait - machine.iowait)
     print(f"  whole machine: {busy:.1f} CPU-seconds busy of {psutil.cpu_count() * elapsed:.1f}")
+
+
+async def _postgres_cpu(home: str, seen: dict[int, float]) -> None:
+    """CPU of the embedded Postgres in `home` (its server and backends), sampled every second
+    until cancelled: pid -> CPU seconds as last seen."""
+    server = None
+    while server is None:
+        for process in psutil.process_iter(["name", "cmdline"]):
+            if process.info["name"] == "postgres" and home in " ".join(
+                process.info["cmdline"] or ()
+            ):
+                server = process
+                break
+        else:
+            await asyncio.sleep(0.5)
+    while True:
+        with contextlib.suppress(psutil.Error):
+            for member in (server, *server.children()):
+                with contextlib.suppress(psutil.Error):
+                    times = member.cpu_times()
+                    seen[member.pid] = times.user + times.system
+        await asyncio.sleep(1.0)
 
 
 async def _verify(env: dict[str, str], pypi: StandInPyPI, since: int) -> None:
