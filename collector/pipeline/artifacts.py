@@ -81,10 +81,13 @@ class ArtifactProcessor:
         self.sleep = sleep
 
     async def process(self, job: Job, history: object = None) -> Outcome:
+        """Inspect the job's file; `history` is its target when the claim loaded it."""
         assert job.filename is not None
         try:
-            async with self.pool.acquire() as conn:
-                target = await load_artifact_target(conn, job.filename)
+            target = history if isinstance(history, ArtifactTarget) else None
+            if target is None:
+                async with self.pool.acquire() as conn:
+                    target = await load_artifact_target(conn, job.filename)
             if target is None:  # the file row is gone (cannot happen today): nothing to read
                 return await self._done(job)
             result = await self._inspect(target, job)

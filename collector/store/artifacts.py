@@ -50,18 +50,28 @@ class InspectionRecord:
     unpacked: int | None = None
 
 
-_TARGET = """
+_TARGETS = """
 SELECT f.id AS file_id, f.release_id, r.project, r.version, f.filename, f.url, f.sha256, f.size,
        f.packagetype, f.status AS file_status, r.metadata
 FROM files f JOIN releases r ON r.id = f.release_id
-WHERE f.filename = $1
+WHERE f.filename = ANY($1::text[])
 """
 
 
 async def load_artifact_target(conn: PgConnection, filename: str) -> ArtifactTarget | None:
-    row = await conn.fetchrow(_TARGET, filename)
-    if row is None:
-        return None
+    return (await load_artifact_targets(conn, [filename])).get(filename)
+
+
+async def load_artifact_targets(
+    conn: PgConnection, filenames: Sequence[str]
+) -> dict[str, ArtifactTarget]:
+    """The stored files of these names (one query for a whole claimed batch): filename ->
+    target; a name whose file row is gone is missing."""
+    rows = await conn.fetch(_TARGETS, list(filenames))
+    return {row["filename"]: _target(row) for row in rows}
+
+
+def _target(row: asyncpg.Record) -> ArtifactTarget:
     return ArtifactTarget(
         file_id=row["file_id"], release_id=row["release_id"], project=row["project"],
         version=row["version"], filename=row["filename"], url=row["url"], sha256=row["sha256"],

@@ -351,3 +351,33 @@ async def test_a_file_without_findings_never_waits_for_its_releases_lock(
     assert (await _files(pool, "plain-lib"))["plain_lib-1.0.tar.gz"]["inspection"] == "inspected"
     assert await pool.fetchval("SELECT count(*) FROM jobs WHERE state <> 'done'") == 0
     assert await _verdict(pool, "plain-lib") == verdict
+
+
+async def test_claimed_file_jobs_come_with_their_files_loaded_in_one_query(
+    standin: tuple[StandInPyPI, str], pool: asyncpg.Pool, make_collector: CollectorFactory
+) -> None:
+    from collector.pipeline.workers import _claim_artifacts
+
+    pypi, _ = standin
+    start = pypi.last_serial
+    pypi.upload(
+        "batch-lib", "1.0", files=["batch_lib-1.0.tar.gz", "batch_lib-1.0-py3-none-any.whl"]
+    )
+    with inspecting(make_collector) as collector:
+        await collector.run_once(since_serial=start)
+    await pool.execute(
+        "UPDATE jobs SET state = 'pending', run_after = now() WHERE kind = 'artifact'"
+    )
+    async with pool.acquire() as conn:
+        claimed = await _claim_artifacts(conn, 10, 60.0, "test:1")
+    assert sorted(job.filename or "" for job, _ in claimed) == [
+        "batch_lib-1.0-py3-none-any.whl",
+        "batch_lib-1.0.tar.gz",
+    ]
+    for job, target in claimed:
+        assert target is not None
+        assert (target.filename, target.project, target.version) == (
+            job.filename,
+            "batch-lib",
+            "1.0",
+        )
