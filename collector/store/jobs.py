@@ -125,14 +125,21 @@ async def lease_holders(conn: PgConnection, host_prefix: str) -> list[str]:
 
 # A job finished with a page at `fetched_serial`; if newer events arrived meanwhile (min_serial
 # rose past what we fetched) it goes back to pending instead.
-_COMPLETE = """
+def complete_job_sql(job: str, serial: str) -> str:
+    """The statement that completes job `job` fetched at `serial` (parameter names such as
+    "$1"), to run alone or inside a larger statement. A job whose events moved past the serial
+    its work covered meanwhile goes back to pending, to be done again."""
+    return f"""
 UPDATE jobs SET
-    state = CASE WHEN min_serial > $2 THEN 'pending' ELSE 'done' END,
-    finished_at = CASE WHEN min_serial > $2 THEN NULL ELSE now() END,
-    attempts = CASE WHEN min_serial > $2 THEN 0 ELSE attempts END,
+    state = CASE WHEN min_serial > {serial} THEN 'pending' ELSE 'done' END,
+    finished_at = CASE WHEN min_serial > {serial} THEN NULL ELSE now() END,
+    attempts = CASE WHEN min_serial > {serial} THEN 0 ELSE attempts END,
     leased_until = NULL, leased_by = NULL, last_error = NULL, error_kind = NULL, run_after = now()
-WHERE id = $1
+WHERE id = {job}
 """
+
+
+_COMPLETE = complete_job_sql("$1", "$2")
 
 
 async def complete_job(conn: PgConnection, job_id: int, fetched_serial: int) -> None:
