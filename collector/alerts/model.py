@@ -89,6 +89,21 @@ def one_per_finding(items: Sequence[AlertItem]) -> list[AlertItem]:
 
 
 @dataclass(frozen=True, slots=True)
+class Part:
+    """Where one message sits in a burst split over several: the reader knows more follow."""
+
+    index: int = 1
+    total: int = 1
+
+    @property
+    def label(self) -> str:
+        return f"part {self.index} of {self.total}" if self.total > 1 else ""
+
+
+WHOLE = Part()
+
+
+@dataclass(frozen=True, slots=True)
 class Candidate:
     """What a subscription filter looks at (the release's verdict and its checks)."""
 

@@ -16,7 +16,7 @@ from typing import Protocol
 import aiohttp
 import aiosmtplib
 
-from collector.alerts.model import AlertItem, Subscription
+from collector.alerts.model import WHOLE, AlertItem, Part, Subscription
 from collector.alerts.render import render_email, render_slack, render_webhook, sign
 from collector.config import Settings
 from collector.pypi.http import USER_AGENT, parse_retry_after
@@ -30,7 +30,9 @@ class DeliveryError(Exception):
 
 
 class Notifier(Protocol):
-    async def send(self, items: Sequence[AlertItem], subscription: Subscription) -> None: ...
+    async def send(
+        self, items: Sequence[AlertItem], subscription: Subscription, part: Part = WHOLE
+    ) -> None: ...
 
 
 async def _post(
@@ -60,8 +62,10 @@ class SlackNotifier:
     def __init__(self, session: aiohttp.ClientSession) -> None:
         self.session = session
 
-    async def send(self, items: Sequence[AlertItem], subscription: Subscription) -> None:
-        body = render_slack(items, subscription.name)
+    async def send(
+        self, items: Sequence[AlertItem], subscription: Subscription, part: Part = WHOLE
+    ) -> None:
+        body = render_slack(items, subscription.name, part)
         await _post(
             self.session, subscription.target, json.dumps(body).encode(),
             {"Content-Type": "application/json"},
@@ -74,8 +78,10 @@ class WebhookNotifier:
     def __init__(self, session: aiohttp.ClientSession) -> None:
         self.session = session
 
-    async def send(self, items: Sequence[AlertItem], subscription: Subscription) -> None:
-        body = render_webhook(items, subscription.name, datetime.now(UTC))
+    async def send(
+        self, items: Sequence[AlertItem], subscription: Subscription, part: Part = WHOLE
+    ) -> None:
+        body = render_webhook(items, subscription.name, datetime.now(UTC), part)
         timestamp = str(int(time.time()))
         headers = {"Content-Type": "application/json", "X-Sentinel-Timestamp": timestamp}
         if subscription.secret:
@@ -89,12 +95,14 @@ class EmailNotifier:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
 
-    async def send(self, items: Sequence[AlertItem], subscription: Subscription) -> None:
+    async def send(
+        self, items: Sequence[AlertItem], subscription: Subscription, part: Part = WHOLE
+    ) -> None:
         s = self.settings
         sender = s.smtp_from or "pypi-sentinel@localhost"
         message = render_email(
             items, subscription.name, sender=sender, recipient=subscription.target,
-            unsubscribe=f"mailto:{sender}?subject=unsubscribe%20{subscription.id}",
+            unsubscribe=f"mailto:{sender}?subject=unsubscribe%20{subscription.id}", part=part,
         )  # fmt: skip
         try:
             await aiosmtplib.send(

@@ -11,12 +11,19 @@ findings committed together). When it has already had `burst_messages` messages 
 `burst_window` seconds, a campaign is under way: further rows wait until the oldest has waited
 `max_wait` and then go as one grouped message, so 200 squats in a minute make a handful of
 messages, not a flood. Each channel is also rate limited (Slack: one message a second).
+
+Every release is named: a grouped burst larger than one message may carry (Slack's Block Kit
+limits: 50 compact lines; email and webhooks: `batch`) goes as parts ("part 2 of 4"), one after
+the other within the rate limit. Each part is claimed, sent and marked sent on its own, so a
+crash resends at most the one part that was in flight, never the parts already delivered. A
+part that fails is retried with the rest of its burst, numbered afresh.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 import uuid
 from collections import deque
@@ -27,8 +34,16 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 
 from analysis.model import Severity
-from collector.alerts.model import AlertItem, Channel, Delivery, Subscription, one_per_finding
+from collector.alerts.model import (
+    AlertItem,
+    Channel,
+    Delivery,
+    Part,
+    Subscription,
+    one_per_finding,
+)
 from collector.alerts.notifiers import DeliveryError, Notifier
+from collector.alerts.render import per_message
 from collector.alerts.store import (
     OutboxRow,
     PendingGroup,
@@ -37,6 +52,7 @@ from collector.alerts.store import (
     mark_failed,
     mark_sent,
     outbox_open,
+    outbox_ready,
     pending_groups,
 )
 from collector.dashboard_links import dashboard_release_url
@@ -55,7 +71,7 @@ class SenderPolicy:
     burst_messages: int = 10  # messages a subscription may get in `burst_window` before grouping
     burst_window: float = 60.0
     lease: float = 60.0
-    batch: int = 500  # rows in one grouped message at most
+    batch: int = 500  # rows in one email or webhook message at most (Slack: render.SLACK_ITEMS)
     base: float = 5.0
     cap: float = 1800.0
     max_attempts: int = 12  # transient failures (about 3.5 hours of backoff)
@@ -146,7 +162,8 @@ class OutboxSender:
             return await outbox_open(conn)
 
     async def send_due(self, *, flush: bool = False) -> int:
-        """One pass: every subscription with something due gets (at most) one message."""
+        """One pass: every subscription with something due gets what is ready, in as many parts
+        as its channel needs; returns the number of messages sent."""
         async with self.pool.acquire() as conn:
             groups = await pending_groups(conn)
         now = time.monotonic()
@@ -162,19 +179,30 @@ class OutboxSender:
     async def _send_subscription(self, subscription_id: int) -> int:
         async with self.pool.acquire() as conn:
             subscription = await get_subscription(conn, subscription_id)
+            ready = await outbox_ready(conn, subscription_id)
         if subscription is None:
             return 0
+        size = per_message(subscription.channel, self.policy.batch)
+        total = max(1, math.ceil(ready / size))
+        for index in range(1, total + 1):
+            if not await self._send_part(subscription, size, Part(index, total)):
+                return index - 1
+        return total
+
+    async def _send_part(self, subscription: Subscription, size: int, part: Part) -> bool:
+        """Claim, send and mark one message's rows; False when nothing went (none left, or the
+        channel failed and the rows were put back with a backoff)."""
         await self._respect_rate_limit(subscription)
         async with self.pool.acquire() as conn:
-            rows = await claim_outbox(conn, subscription_id, self.policy.batch, self.policy.lease)
+            rows = await claim_outbox(conn, subscription.id, size, self.policy.lease)
         if not rows:
-            return 0
+            return False
         items = one_per_finding([self.links.item(row) for row in rows])
         try:
-            await self.notifiers[subscription.channel].send(items, subscription)
+            await self.notifiers[subscription.channel].send(items, subscription, part)
         except DeliveryError as exc:
             await self._failed(subscription, rows, exc)
-            return 0
+            return False
         finally:
             self._last_sent[subscription.id] = time.monotonic()
         async with self.pool.acquire() as conn:
@@ -185,9 +213,10 @@ class OutboxSender:
         self.sent_messages += 1
         self._recent.setdefault(subscription.id, deque()).append(time.monotonic())
         log.info(
-            "alert to %s (%s): %d release(s)", subscription.name, subscription.channel, len(items)
-        )
-        return 1
+            "alert to %s (%s): %d release(s)%s", subscription.name, subscription.channel,
+            len(items), f", {part.label}" if part.label else "",
+        )  # fmt: skip
+        return True
 
     async def _respect_rate_limit(self, subscription: Subscription) -> None:
         last = self._last_sent.get(subscription.id)

@@ -218,6 +218,17 @@ async def claim_outbox(
     return [OutboxRow(**dict(row)) for row in rows]
 
 
+async def outbox_ready(conn: PgConnection, subscription_id: int) -> int:
+    """Rows a claim for this subscription would take now (the same condition as _CLAIM)."""
+    return int(
+        await conn.fetchval(
+            "SELECT count(*) FROM alert_outbox WHERE subscription_id = $1 "
+            "AND (state = 'pending' OR state = 'sending') AND next_attempt_at <= now()",
+            subscription_id,
+        )
+    )
+
+
 async def mark_sent(
     conn: PgConnection,
     ids: Sequence[int],

@@ -15,12 +15,19 @@ from collector.alerts.model import (
     Candidate,
     Channel,
     Delivery,
+    Part,
     Subscription,
     mask_target,
     matches,
     one_per_finding,
 )
-from collector.alerts.render import SHOWN, render_email, render_slack, render_webhook, sign
+from collector.alerts.render import (
+    SLACK_ITEMS,
+    render_email,
+    render_slack,
+    render_webhook,
+    sign,
+)
 from collector.alerts.sender import SenderPolicy, is_due, next_digest_after
 from collector.alerts.store import PendingGroup
 
@@ -72,14 +79,46 @@ def test_slack_package_text_is_never_mrkdwn() -> None:
     assert "<script>" not in message["text"]
 
 
-def test_slack_burst_is_one_grouped_message() -> None:
-    items = [item(i) for i in range(1, 201)]
-    message = render_slack(items, "s")
-    assert message["text"].startswith("200 flagged releases (worst: high)")
-    sections = [b for b in message["blocks"] if b["type"] == "section"]
-    assert len(sections) == SHOWN + 1
-    assert "185 more releases" in sections[-1]["text"]["text"]
-    assert len(message["blocks"]) <= 50  # Slack's limit
+def within_slack_limits(message: dict) -> None:  # type: ignore[type-arg]
+    """Block Kit: at most 50 blocks, 3000 characters a text object, 150 a header, 10 elements
+    a context block; and a fallback `text` that is a line, not a wall."""
+    assert len(message["blocks"]) <= 50
+    for block in message["blocks"]:
+        if "text" in block:
+            assert len(block["text"]["text"]) <= (150 if block["type"] == "header" else 3000)
+        assert len(block.get("elements", [])) <= 10
+        assert all(len(element["text"]) <= 3000 for element in block.get("elements", []))
+    assert 0 < len(message["text"]) <= 1000
+
+
+def test_slack_burst_names_every_release_in_compact_lines() -> None:
+    """A full message: every release on its own plain_text line with severity and one reason,
+    and its dashboard link below; nothing is left to "…and N more"."""
+    long_reason = "x" * 5000  # a hostile or verbose reason cannot push a section over the limit
+    items = [item(i, reasons=(f"swaps ue in {i}", long_reason)) for i in range(1, SLACK_ITEMS + 1)]
+    message = render_slack(items, "s", Part(2, 3))
+    within_slack_limits(message)
+    lines = [
+        line
+        for kind, text in _texts(message["blocks"])
+        if kind == "plain_text"
+        for line in text.splitlines()
+    ]
+    for i in range(1, SLACK_ITEMS + 1):
+        (line,) = [x for x in lines if x.startswith(f"HIGH reqeusts{i} 1.0 ")]
+        assert line == f"HIGH reqeusts{i} 1.0 imitates requests: swaps ue in {i}"
+    links = [t for kind, t in _texts(message["blocks"]) if kind == "mrkdwn"]
+    assert links[:2] == ["<http://dash/?release=1|reqeusts1 1.0>", "<http://dash/?release=1|reqeusts2 1.0>"]
+    assert len(links) == SLACK_ITEMS
+    assert message["text"].startswith("Part 2 of 3: 50 flagged releases (worst: high)")
+    assert "the burst continues" in _texts(message["blocks"])[-1][1]
+    assert "more releases" not in json.dumps(message)
+
+
+def test_slack_refuses_more_than_one_message_holds() -> None:
+    """The sender splits; a renderer that silently dropped releases is what this guards."""
+    with pytest.raises(ValueError, match="do not fit"):
+        render_slack([item(i) for i in range(SLACK_ITEMS + 1)], "s")
 
 
 def test_email_escapes_html_and_keeps_headers_single_line() -> None:
@@ -129,8 +168,9 @@ def test_every_payload_carries_each_finding_once() -> None:
             alerts = {a["finding_id"]: a["severity"] for a in webhook["alerts"]}
             assert len(alerts) == len(webhook["alerts"]), planned
             assert alerts == {n: s.label for n, s in strongest.items()}, planned
-            sections = [b for b in render_slack(items, "s")["blocks"] if b["type"] == "section"]
-            assert len(sections) == len(strongest), planned
+            slack = json.dumps(render_slack(items, "s")["blocks"][1:])  # below the header
+            for n in strongest:
+                assert slack.count(f"reqeusts{n} 1.0 imitates") == 1, planned
             text = render_email(items, "s", sender="a@b", recipient="c@d", unsubscribe="u")
             body = text.get_body(("plain",))
             assert body is not None

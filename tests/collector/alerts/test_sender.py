@@ -4,8 +4,12 @@ retried through outages, dead-lettered with a clear error, and safe across crash
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import AsyncIterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import asyncpg
@@ -19,6 +23,7 @@ from collector.alerts.store import AGGREGATE_CHECK, enqueue_alerts, save_subscri
 from collector.config import Settings
 from collector.errors import SentinelError
 from collector.store.database import create_pool
+from tests.collector.alerts.test_render_and_match import within_slack_limits
 from tests.servers import Sink, Smtp
 
 FAST = SenderPolicy(
@@ -110,18 +115,97 @@ async def test_each_channel_gets_the_alert_once(
     assert await outbox(pool) == [("sent", 3)]
 
 
-async def test_a_burst_becomes_one_grouped_message(
+def named(message: dict[str, Any]) -> list[str]:  # type: ignore[misc]
+    """The releases a Slack message names on its compact lines (the header aside)."""
+    return [
+        line.split()[1]
+        for block in message["blocks"][1:]
+        if block["type"] == "section"
+        for line in block["text"]["text"].splitlines()
+    ]
+
+
+async def test_a_burst_is_grouped_and_names_every_release(
     pool: asyncpg.Pool, settings: Settings, session: aiohttp.ClientSession, sink: Sink
 ) -> None:
+    """200 at once: a few messages, not 200, and together they name all 200 once."""
     slack = await subscribe(pool, "team-slack", Channel.SLACK, f"{sink.base}/slack")
     for i in range(200):
         await flag(pool, f"campaign-{i:03d}", [slack])
     sender = build_sender(pool, settings, session, SenderPolicy(settle=0.5, max_wait=60))
     await asyncio.sleep(0.6)  # the burst has settled
-    assert await sender.send_due() == 1
-    (message,) = sink.at("/slack")
-    assert message.json()["text"].startswith("200 flagged releases")
+    assert await sender.send_due() == 4
+    messages = [m.json() for m in sink.at("/slack")]
+    assert [m["text"].split(":")[0] for m in messages] == [
+        f"Part {i} of 4" for i in range(1, 5)
+    ]
+    assert sorted(n for m in messages for n in named(m)) == [f"campaign-{i:03d}" for i in range(200)]
     assert await outbox(pool) == [("sent", 200)]
+
+
+async def test_several_hundred_flagged_name_each_once_on_every_channel(
+    pool: asyncpg.Pool, settings: Settings, session: aiohttp.ClientSession, sink: Sink, smtp: Smtp
+) -> None:
+    """A backfill's worth: every Slack part within Block Kit's limits, every release named in
+    exactly one part; the email and the webhook carry every item."""
+    slack = await subscribe(pool, "team-slack", Channel.SLACK, f"{sink.base}/slack")
+    hook = await subscribe(pool, "siem", Channel.WEBHOOK, f"{sink.base}/hook", secret="s3cret")
+    mail = await subscribe(pool, "oncall", Channel.EMAIL, "oncall@example.org")
+    projects = [f"squat-{i:03d}" for i in range(320)]
+    for project in projects:
+        await flag(pool, project, [slack, hook, mail])
+    sender = build_sender(pool, settings, session, FAST)
+    assert await sender.drain() == 0
+    parts = [m.json() for m in sink.at("/slack")]
+    assert len(parts) == 7  # 50 a message
+    for part in parts:
+        within_slack_limits(part)
+    assert Counter(n for part in parts for n in named(part)) == Counter(projects)
+    (hook_msg,) = sink.at("/hook")
+    assert sorted(a["name"] for a in hook_msg.json()["alerts"]) == projects
+    assert hook_msg.json()["part"] == {"index": 1, "of": 1}
+    (mail_msg,) = smtp.wait(1)
+    body = mail_msg.get_payload()[0].get_payload(decode=True).decode()
+    assert all(body.count(f"HIGH {p} 1.0 imitates") == 1 for p in projects)
+
+
+async def test_a_part_that_fails_is_retried_alone(
+    pool: asyncpg.Pool, settings: Settings, session: aiohttp.ClientSession, sink: Sink
+) -> None:
+    """Slack took part 1 and refused part 2 (503): part 1 is marked sent and never resent; part
+    2 and what follows go later, so each release still reaches Slack exactly once."""
+    slack = await subscribe(pool, "team-slack", Channel.SLACK, f"{sink.base}/slack")
+    projects = [f"wave-{i:03d}" for i in range(120)]
+    for project in projects:
+        await flag(pool, project, [slack])
+    sink.failures["/slack"] = [200, 503]
+    sender = build_sender(pool, settings, session, FAST)
+    assert await sender.send_due(flush=True) == 1
+    assert await outbox(pool) == [("pending", 70), ("sent", 50)]
+    assert await sender.drain() == 0
+    delivered = [m.json() for m in sink.at("/slack")]
+    assert Counter(n for m in delivered for n in named(m)) == Counter(projects)
+
+
+async def test_a_digest_larger_than_one_message_goes_whole_at_its_hour(
+    pool: asyncpg.Pool, settings: Settings, session: aiohttp.ClientSession, smtp: Smtp
+) -> None:
+    """A digest over `batch` rows goes as parts in the same pass, not one part an hour."""
+    async with pool.acquire() as conn:
+        digest = await save_subscription(
+            conn, Subscription(0, "hourly", Channel.EMAIL, "oncall@example.org", delivery=Delivery.HOURLY),
+            "cli", next_digest=datetime.now(UTC) - timedelta(seconds=1),
+        )  # fmt: skip
+    projects = [f"digest-{i:02d}" for i in range(12)]
+    for project in projects:
+        await flag(pool, project, [digest])
+    sender = build_sender(pool, settings, session, replace(FAST, batch=5))
+    assert await sender.send_due() == 3
+    mails = smtp.wait(3)
+    assert sorted(m["Subject"].split(":")[0] for m in mails) == [
+        f"[pypi-sentinel] Part {i} of 3" for i in range(1, 4)
+    ]
+    assert await outbox(pool) == [("sent", 12)]
 
 
 async def test_a_settling_burst_waits_instead_of_flooding(
