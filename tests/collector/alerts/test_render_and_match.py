@@ -108,7 +108,10 @@ def test_slack_burst_names_every_release_in_compact_lines() -> None:
         (line,) = [x for x in lines if x.startswith(f"HIGH reqeusts{i} 1.0 ")]
         assert line == f"HIGH reqeusts{i} 1.0 imitates requests: swaps ue in {i}"
     links = [t for kind, t in _texts(message["blocks"]) if kind == "mrkdwn"]
-    assert links[:2] == ["<http://dash/?release=1|reqeusts1 1.0>", "<http://dash/?release=1|reqeusts2 1.0>"]
+    assert links[:2] == [
+        "<http://dash/?release=1|reqeusts1 1.0>",
+        "<http://dash/?release=1|reqeusts2 1.0>",
+    ]
     assert len(links) == SLACK_ITEMS
     assert message["text"].startswith("Part 2 of 3: 50 flagged releases (worst: high)")
     assert "the burst continues" in _texts(message["blocks"])[-1][1]

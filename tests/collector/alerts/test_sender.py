@@ -136,10 +136,10 @@ async def test_a_burst_is_grouped_and_names_every_release(
     await asyncio.sleep(0.6)  # the burst has settled
     assert await sender.send_due() == 4
     messages = [m.json() for m in sink.at("/slack")]
-    assert [m["text"].split(":")[0] for m in messages] == [
-        f"Part {i} of 4" for i in range(1, 5)
+    assert [m["text"].split(":")[0] for m in messages] == [f"Part {i} of 4" for i in range(1, 5)]
+    assert sorted(n for m in messages for n in named(m)) == [
+        f"campaign-{i:03d}" for i in range(200)
     ]
-    assert sorted(n for m in messages for n in named(m)) == [f"campaign-{i:03d}" for i in range(200)]
     assert await outbox(pool) == [("sent", 200)]
 
 
