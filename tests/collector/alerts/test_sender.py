@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,7 +16,8 @@ import asyncpg
 import pytest
 
 from analysis.model import Severity
-from collector.alerts.model import Channel, Delivery, Subscription
+from collector.alerts.model import WHOLE, AlertItem, Channel, Delivery, Part, Subscription
+from collector.alerts.notifiers import Notifier
 from collector.alerts.sender import SenderPolicy
 from collector.alerts.service import build_sender, send_test_alert
 from collector.alerts.store import AGGREGATE_CHECK, enqueue_alerts, save_subscription
@@ -185,6 +186,48 @@ async def test_a_part_that_fails_is_retried_alone(
     assert await sender.drain() == 0
     delivered = [m.json() for m in sink.at("/slack")]
     assert Counter(n for m in delivered for n in named(m)) == Counter(projects)
+
+
+class Crash(Exception):
+    """The process dying: not a delivery failure the sender handles."""
+
+
+class DiesAfterDelivering:
+    """A Slack notifier whose process dies right after Slack accepted part `fatal`, before the
+    sender could mark that part sent."""
+
+    def __init__(self, notifier: Notifier, fatal: int) -> None:
+        self.notifier, self.fatal = notifier, fatal
+
+    async def send(
+        self, items: Sequence[AlertItem], subscription: Subscription, part: Part = WHOLE
+    ) -> None:
+        await self.notifier.send(items, subscription, part)
+        if part.index == self.fatal:
+            raise Crash
+
+
+async def test_a_crash_mid_burst_resends_only_the_part_in_flight(
+    pool: asyncpg.Pool, settings: Settings, session: aiohttp.ClientSession, sink: Sink
+) -> None:
+    """Killed after Slack took part 2 of 3 but before it was recorded: the restarted sender
+    resends that part once (the one duplicate the guarantee allows) and never part 1."""
+    slack = await subscribe(pool, "team-slack", Channel.SLACK, f"{sink.base}/slack")
+    projects = [f"wave-{i:03d}" for i in range(120)]
+    for project in projects:
+        await flag(pool, project, [slack])
+    dying = build_sender(pool, settings, session, FAST)
+    dying.notifiers = {Channel.SLACK: DiesAfterDelivering(dying.notifiers[Channel.SLACK], 2)}
+    with pytest.raises(Crash):
+        await dying.send_due(flush=True)
+    await asyncio.sleep(0.6)  # part 2's lease runs out
+    assert await build_sender(pool, settings, session, FAST).drain() == 0
+    first, second, *rest = [named(m.json()) for m in sink.at("/slack")]
+    counts = Counter(n for names in (first, second, *rest) for n in names)
+    assert set(counts) == set(projects)
+    assert all(counts[n] == 1 for n in first)  # part 1 was recorded: never sent again
+    assert all(counts[n] == 2 for n in second)  # the part in flight: at most one duplicate
+    assert sum(counts.values()) == len(projects) + len(second)
 
 
 async def test_a_digest_larger_than_one_message_goes_whole_at_its_hour(
