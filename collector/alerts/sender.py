@@ -212,10 +212,14 @@ class OutboxSender:
             )  # fmt: skip
         self.sent_messages += 1
         self._recent.setdefault(subscription.id, deque()).append(time.monotonic())
+        label = f", {part.label}" if part.label else ""
         log.info(
-            "alert to %s (%s): %d release(s)%s", subscription.name, subscription.channel,
-            len(items), f", {part.label}" if part.label else "",
-        )  # fmt: skip
+            "alert to %s (%s): %d release(s)%s",
+            subscription.name,
+            subscription.channel,
+            len(items),
+            label,
+        )
         return True
 
     async def _respect_rate_limit(self, subscription: Subscription) -> None:
