@@ -160,8 +160,14 @@ def within_block_kit(body: dict) -> bool:  # type: ignore[type-arg]
     )
 
 
-async def flood(pool: asyncpg.Pool, settings: Settings, session: aiohttp.ClientSession, base: str,
-                sink: Sink, releases: int) -> None:  # fmt: skip
+async def flood(
+    pool: asyncpg.Pool,
+    settings: Settings,
+    session: aiohttp.ClientSession,
+    base: str,
+    sink: Sink,
+    releases: int,
+) -> None:
     """`releases` flagged within a minute for one Slack subscription, the sender running with
     its default policy: every one must be named, none twice."""
     async with pool.acquire() as conn:
@@ -190,10 +196,12 @@ async def flood(pool: asyncpg.Pool, settings: Settings, session: aiohttp.ClientS
     doubled = sum(n - 1 for n in got.values() if n > 1)
     fit = sum(within_block_kit(body) for _, body in messages)
     last = max(at for at, _ in messages) - began
-    print(f"flood: {releases} flagged releases published in {published_in:.0f}s -> "
-          f"{len(messages)} Slack messages ({fit} within Block Kit limits); named "
-          f"{sum(1 for name in published if name in got)}/{releases}, missing {missing}, "
-          f"doubled {doubled}; last message {last:.0f}s after the first release")  # fmt: skip
+    print(
+        f"flood: {releases} flagged releases published in {published_in:.0f}s -> "
+        f"{len(messages)} Slack messages ({fit} within Block Kit limits); named "
+        f"{releases - missing}/{releases}, missing {missing}, doubled {doubled}; "
+        f"last message {last:.0f}s after the first release"
+    )
 
 
 async def throughput(pool: asyncpg.Pool, settings: Settings, session: aiohttp.ClientSession, base: str,

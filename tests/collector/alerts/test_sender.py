@@ -235,10 +235,12 @@ async def test_a_digest_larger_than_one_message_goes_whole_at_its_hour(
 ) -> None:
     """A digest over `batch` rows goes as parts in the same pass, not one part an hour."""
     async with pool.acquire() as conn:
+        hourly = Subscription(
+            0, "hourly", Channel.EMAIL, "oncall@example.org", delivery=Delivery.HOURLY
+        )
         digest = await save_subscription(
-            conn, Subscription(0, "hourly", Channel.EMAIL, "oncall@example.org", delivery=Delivery.HOURLY),
-            "cli", next_digest=datetime.now(UTC) - timedelta(seconds=1),
-        )  # fmt: skip
+            conn, hourly, "cli", next_digest=datetime.now(UTC) - timedelta(seconds=1)
+        )
     projects = [f"digest-{i:02d}" for i in range(12)]
     for project in projects:
         await flag(pool, project, [digest])
