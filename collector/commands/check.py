@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import re
+import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,7 +25,15 @@ from analysis import AnalysisContext, NameIndex, assess_name, build_index
 from analysis.model import Assessment, Severity
 from analysis.names import fast_normalize
 from collector.config import Settings
-from collector.corpus import LoadedCorpus, load_local_corpus
+from collector.corpus import (
+    ListAge,
+    LoadedCorpus,
+    list_age,
+    load_local_corpus,
+    render_list_age_json,
+    render_list_age_text,
+    render_stale_warning,
+)
 from collector.errors import UsageError
 from collector.output import OutputFormat, add_format_flag, print_json, print_text
 from collector.pipeline.analyzer import EngineAnalyzer
@@ -142,6 +151,19 @@ def corpus_json(loaded: LoadedCorpus) -> dict[str, Any]:
     }
 
 
+def popular_list_age(loaded: LoadedCorpus, now: datetime) -> ListAge:
+    """The list's date and age, with a warning on stderr when it is too old to trust."""
+    age = list_age(loaded, now.date())
+    warning = render_stale_warning(age)
+    if warning:
+        print(f"pypi-sentinel: warning: {warning}", file=sys.stderr)
+    return age
+
+
+def popular_list_text(age: ListAge) -> str:
+    return f"popular list: {render_list_age_text(age)}"
+
+
 def verdict_text(name: str, verdict: Assessment) -> str:
     """`name: severity (score): strongest reason`, then the other reasons."""
     if not verdict.findings:
@@ -206,6 +228,7 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
     names = _names(args)
     index, loaded = load_index(settings)
     context = AnalysisContext(now=datetime.now(UTC), index=index)
+    age = popular_list_age(loaded, context.now)
     if args.metadata:
         checked = await assess_on_pypi(settings, context, names)
     else:
@@ -214,6 +237,7 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
         print_json(
             {
                 "corpus": corpus_json(loaded),
+                "popular_list": render_list_age_json(age),
                 "fail_on": args.fail_on.label,
                 "results": [
                     _result_json(n, c, args.metadata) for n, c in zip(names, checked, strict=True)
@@ -221,7 +245,8 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
             }
         )
     else:
-        print_text("\n".join(_result_text(n, c) for n, c in zip(names, checked, strict=True)))
+        lines = [_result_text(n, c) for n, c in zip(names, checked, strict=True)]
+        print_text("\n".join([*lines, popular_list_text(age)]))
     code = exit_code([c.verdict for c in checked], args.fail_on)
     return EXIT_USAGE if code == EXIT_OK and any(c.error for c in checked) else code
 

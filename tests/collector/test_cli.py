@@ -8,7 +8,7 @@ import os
 import socket
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
@@ -18,6 +18,7 @@ from collector.cli import SETTINGS_OF, build_parser, main
 from collector.config import OPTIONS
 from collector.store.embedded import EmbeddedPostgres
 from collector.store.migrate import LATEST_VERSION
+from tests.collector.popular_list import days_ago, write_cached_list
 from tests.conftest import CLI
 
 COMMANDS = ("up", "run", "check", "audit", "findings", "releases", "status", "dashboard", "demo",
@@ -131,6 +132,27 @@ def test_status_text(
     assert "not started" in out
 
 
+def test_status_names_the_list_the_collector_uses(
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    monkeypatch.setenv("PYPI_SENTINEL_DATABASE_URL", database_url)
+    monkeypatch.setenv("PYPI_SENTINEL_HOME", str(tmp_path / "home"))
+    assert main(["status"]) == 0
+    captured = capsys.readouterr()
+    age = (datetime.now(UTC).date() - date(2026, 4, 1)).days
+    assert f"2026-04-01, {age} days old (shipped snapshot)" in captured.out
+    assert "popular-projects list is" in captured.err
+    write_cached_list(tmp_path / "home", days_ago(3))
+    assert main(["status", "--format", "json"]) == 0
+    captured = capsys.readouterr()
+    listed = json.loads(captured.out)["popular_list"]
+    assert (listed["origin"], listed["age_days"], listed["stale"]) == ("cache", 3, False)
+    assert "popular-projects list" not in captured.err
+
+
 def test_status_with_unreachable_database_exits_3(cli_env: dict[str, str]) -> None:
     env = {**cli_env, "PYPI_SENTINEL_DATABASE_URL": "postgresql://sentinel:pw@127.0.0.1:1/sentinel"}
     result = _run(["status", "--format", "json"], env)
@@ -149,7 +171,8 @@ def test_a_misspelt_variable_is_a_warning_naming_the_setting(
     assert main(["status", "--format", "json"]) == 0
     captured = capsys.readouterr()
     assert json.loads(captured.out)["schema"] == 1
-    assert captured.err.splitlines() == [
+    warnings = [line for line in captured.err.splitlines() if "popular-projects" not in line]
+    assert warnings == [
         "pypi-sentinel: warning: PYPI_SENTINEL_LOGLEVEL is not a pypi-sentinel setting and is "
         "ignored; did you mean PYPI_SENTINEL_LOG_LEVEL?"
     ]
