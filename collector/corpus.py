@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from importlib import resources
 from pathlib import Path
-from typing import Literal
-
-import aiohttp
+from typing import TYPE_CHECKING, Literal
 
 from analysis import Corpus, CorpusError, parse_corpus
+
+if TYPE_CHECKING:  # aiohttp is imported where the list is fetched: `check` reads it offline
+    import aiohttp
 
 log = logging.getLogger(__name__)
 
@@ -161,6 +162,8 @@ def _fresh(cache_dir: Path, url: str, now: datetime) -> bool:
 
 
 async def _download(session: aiohttp.ClientSession, url: str) -> bytes:
+    import aiohttp
+
     timeout = aiohttp.ClientTimeout(total=FETCH_TIMEOUT)
     async with session.get(url, timeout=timeout) as response:
         if response.status != 200:
@@ -172,6 +175,8 @@ async def fetch_corpus(
     session: aiohttp.ClientSession, url: str, cache_dir: Path, now: datetime
 ) -> LoadedCorpus:
     """The live list, refreshed at most once a day; on failure the cache, then the snapshot."""
+    import aiohttp
+
     if await asyncio.to_thread(_fresh, cache_dir, url, now):
         cached = await asyncio.to_thread(_load_cache, cache_dir)
         if cached is not None:

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from analysis import AnalysisContext, NameIndex, assess_name, build_index
 from analysis.model import Assessment, Severity
@@ -36,13 +36,10 @@ from collector.corpus import (
 )
 from collector.errors import UsageError
 from collector.output import OutputFormat, add_format_flag, print_json, print_text
-from collector.pipeline.analyzer import EngineAnalyzer
-from collector.pipeline.fetcher import Fetched, ReleaseFetcher
-from collector.pipeline.snapshot import build_snapshot
-from collector.pypi.http import Http, PyPIUrls, new_session
-from collector.pypi.json_api import NotFound, fetch_project
-from collector.store.jobs import Job
-from collector.store.releases import History
+
+if TYPE_CHECKING:  # --metadata only: names alone start without the collector's HTTP and pipeline
+    from collector.pipeline.analyzer import EngineAnalyzer
+    from collector.pipeline.fetcher import ReleaseFetcher
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 _VALID_NAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?(==[A-Za-z0-9.!+_-]+)?$")
@@ -189,6 +186,10 @@ async def assess_on_pypi(
 ) -> list[Checked]:
     """Fetch each name's release (NAME or NAME==VERSION; default the latest) and run every check;
     a name PyPI does not know gets its offline verdict and an error, and the others go on."""
+    from collector.pipeline.analyzer import EngineAnalyzer
+    from collector.pipeline.fetcher import ReleaseFetcher
+    from collector.pypi.http import Http, PyPIUrls, new_session
+
     async with new_session() as session:
         http = Http(session)
         urls = PyPIUrls(settings.pypi_url)
@@ -200,6 +201,12 @@ async def assess_on_pypi(
 async def _assess_one(
     engine: EngineAnalyzer, fetcher: ReleaseFetcher, context: AnalysisContext, spec: str
 ) -> Checked:
+    from collector.pipeline.fetcher import Fetched
+    from collector.pipeline.snapshot import build_snapshot
+    from collector.pypi.json_api import NotFound, fetch_project
+    from collector.store.jobs import Job
+    from collector.store.releases import History
+
     name, _, version = spec.partition("==")
     project = fast_normalize(name)
     if not version:
