@@ -14,7 +14,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from collector.cli import SETTINGS_OF, build_parser, main
+from collector.cli import SETTINGS_OF, build_parser, main, parse_arguments
 from collector.config import OPTIONS
 from collector.store.embedded import EmbeddedPostgres
 from collector.store.migrate import LATEST_VERSION
@@ -29,6 +29,35 @@ def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[st
     return subprocess.run(
         [CLI, *args], env=env, capture_output=True, text=True, timeout=120, check=False
     )
+
+
+@pytest.mark.parametrize(
+    ("argv", "command", "reason"),
+    [
+        (["check", "x", "--format", "json"], "check", "the usual case"),
+        (["--home", "check", "run", "--once"], "run", "a value that is a command's name"),
+        (["--home", "run", "check", "x"], "check", "the first command-like word is a value"),
+        (["--home", "check", "status"], "status", "a bare command after it"),
+    ],
+)
+def test_the_named_command_is_parsed_in_full(argv: list[str], command: str, reason: str) -> None:
+    args = parse_arguments(argv)
+    assert args.command == command, reason
+    assert args == build_parser().parse_args(argv), "the same as with every command loaded"
+
+
+def test_check_starts_without_the_collector_pipeline(tmp_path: Path) -> None:
+    """Start-up was most of a `check` run: it must not import the HTTP and database stack."""
+    code = (
+        "import sys; from collector.cli import main; "
+        f"code = main(['check', 'requests', '--home', {str(tmp_path)!r}]); "
+        "print(code, sorted(m for m in ('aiohttp', 'asyncpg', 'apscheduler') if m in sys.modules))"
+    )
+    repo = Path(__file__).resolve().parents[2]
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=repo, capture_output=True, text=True, check=False
+    )
+    assert result.stdout.splitlines()[-1] == "0 []", result.stderr
 
 
 def test_help_lists_every_command(cli_env: dict[str, str]) -> None:
