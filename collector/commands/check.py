@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from analysis import AnalysisContext, NameIndex, assess_name, build_index
+from analysis import AnalysisContext, NameIndex, assess_name
 from analysis.model import Assessment, Severity
 from analysis.names import fast_normalize
 from collector.config import Settings
@@ -35,6 +35,7 @@ from collector.corpus import (
     render_stale_warning,
 )
 from collector.errors import UsageError
+from collector.name_index import load_or_build_index
 from collector.output import OutputFormat, add_format_flag, print_json, print_text
 
 if TYPE_CHECKING:  # --metadata only: names alone start without the collector's HTTP and pipeline
@@ -111,7 +112,7 @@ def _names(args: argparse.Namespace) -> list[str]:
 
 def load_index(settings: Settings) -> tuple[NameIndex, LoadedCorpus]:
     loaded = load_local_corpus(settings.cache_dir)
-    return build_index(loaded.corpus), loaded
+    return load_or_build_index(settings.cache_dir, loaded.corpus), loaded
 
 
 def verdict_json(name: str, verdict: Assessment) -> dict[str, Any]:
