@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import re
 import sys
 from collections.abc import Iterable, Sequence
@@ -111,8 +112,13 @@ def _names(args: argparse.Namespace) -> list[str]:
 
 
 def load_index(settings: Settings) -> tuple[NameIndex, LoadedCorpus]:
+    """The popular-name index of the local list, for a one-shot command (check, audit)."""
     loaded = load_local_corpus(settings.cache_dir)
-    return load_or_build_index(settings.cache_dir, loaded.corpus), loaded
+    index = load_or_build_index(settings.cache_dir, loaded.corpus)
+    # The index is millions of objects that live as long as this one-shot command: out of the
+    # garbage collector's reach, full collections no longer walk them while names are checked.
+    gc.freeze()
+    return index, loaded
 
 
 def verdict_json(name: str, verdict: Assessment) -> dict[str, Any]:
