@@ -265,6 +265,7 @@ def test_a_reader_that_goes_away_ends_the_command_quietly(
 ) -> None:
     """`pypi-sentinel findings | head`: no traceback, the status of a process ended by SIGPIPE."""
     asyncio.run(_seed(database_url))
+    write_cached_list(Path(cli_env["PYPI_SENTINEL_HOME"]), days_ago(1))  # no warning on stderr
     reader, writer = os.pipe()
     os.close(reader)  # the reader is gone before the first byte, as `head` is after its lines
     try:
