@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
@@ -367,10 +368,18 @@ def provenance_signals(
 
 def _requirements(lines: Iterable[str]) -> Iterator[tuple[str, Requirement | None]]:
     for line in lines:
-        try:
-            yield line, Requirement(line)
-        except InvalidRequirement:
-            yield line, None
+        yield line, parse_requirement(line)
+
+
+@functools.lru_cache(maxsize=8192)
+def parse_requirement(line: str) -> Requirement | None:
+    """One Requires-Dist line, or None when it is no valid requirement. Cached: a release's
+    lines are read by several checks and by the collector, and most lines (`requests>=2`) recur
+    across releases; parsing one costs about 0.1 ms. Callers only read the result."""
+    try:
+        return Requirement(line)
+    except InvalidRequirement:
+        return None
 
 
 def dependency_signals(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import itertools
 import os
 import sys
 from collections.abc import AsyncIterator
@@ -54,22 +55,41 @@ def child_env(home: Path, base: str, **extra: str) -> dict[str, str]:
 
 
 class PeakRss:
-    """Samples a process's resident memory (not its children: Postgres is measured apart)."""
+    """Samples a process's resident memory and CPU, and apart from it its helper processes (the
+    archive readers and their fork server); Postgres is not counted (measured apart)."""
 
     def __init__(self, pid: int) -> None:
         self.process = psutil.Process(pid)
         self.peak = 0
         self.cpu_seconds = 0.0
+        self.helpers_peak = 0  # sum of the helpers' RSS (over-counts pages they share)
+        self._helper_cpu: dict[int, float] = {}
         self._task: asyncio.Task[None] | None = None
 
     async def _sample(self) -> None:
-        while True:
+        helpers: list[psutil.Process] = []
+        for tick in itertools.count():
             try:
                 self.peak = max(self.peak, self.process.memory_info().rss)
                 times = self.process.cpu_times()
                 self.cpu_seconds = times.user + times.system
+                if tick % 10 == 0:  # listing children reads all of /proc: once a second
+                    helpers = [
+                        c
+                        for c in self.process.children(recursive=True)
+                        if "postgres" not in c.name()
+                    ]
             except psutil.Error:
                 return
+            total = 0
+            for helper in helpers:
+                try:
+                    total += helper.memory_info().rss
+                    times = helper.cpu_times()
+                    self._helper_cpu[helper.pid] = times.user + times.system
+                except psutil.Error:
+                    continue
+            self.helpers_peak = max(self.helpers_peak, total)
             await asyncio.sleep(0.1)
 
     def __enter__(self) -> PeakRss:
@@ -83,6 +103,15 @@ class PeakRss:
     @property
     def megabytes(self) -> float:
         return self.peak / 1e6
+
+    @property
+    def helpers_megabytes(self) -> float:
+        return self.helpers_peak / 1e6
+
+    @property
+    def helpers_cpu_seconds(self) -> float:
+        """CPU of every helper seen (as last sampled: up to 0.1 s of each one's end is missed)."""
+        return sum(self._helper_cpu.values())
 
 
 def shipped_corpus() -> Corpus:

@@ -7,7 +7,8 @@
     └── UnavailableError          something we depend on cannot be reached (exit 3)
         ├── DatabaseUnavailable   Postgres refused, timed out or could not be started
         └── UpstreamError         a request to PyPI (or another upstream) failed; `kind` says how:
-                                  timeout, connection, http, rate_limited, fault, garbage
+                                  timeout, connection, http (5xx), rate_limited, fault,
+                                  garbage, rejected (4xx)
 
 Expected outcomes (a 404, a quarantined release, a page still stale after retries) are values,
 not exceptions; these classes are for what stops a command.

@@ -1,13 +1,15 @@
-"""When a PyPI source counts as failing, and what to do about it: one rule for /healthz,
-`status` and the dashboard, so none of them says "ok" while a source keeps failing."""
+"""When a PyPI source counts as failing, and what to do about it, and when our own bugs make the
+collector unhealthy: one rule for /healthz, `status` and the dashboard, so none of them says
+"ok" while a source keeps failing or releases cannot be stored."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from collector.store.health import SourceHealth
+from collector.store.jobs import FailingJob
 
 # Failed polls in a row before a source that has worked counts as failing: one or two are
 # PyPI's ordinary bad moments (each poll has already retried), three in a row is an outage.
@@ -55,4 +57,16 @@ def advice(source: SourceHealth) -> str:
     return (
         "Check that --pypi-url (PYPI_SENTINEL_PYPI_URL) is reachable from this host; "
         "the collector keeps retrying and logs each failure."
+    )
+
+
+def internal_problem(count: int, named: Sequence[FailingJob]) -> str | None:
+    """Internal errors are bugs, not PyPI's bad day: one is enough to be unhealthy, since the
+    release stays unanalysed until the program is fixed. `named`: the first ones known."""
+    if not count:
+        return None
+    first = ", ".join(f"{job.project} {job.version}" for job in named[:3])
+    return (
+        f"{count} release(s) or file(s) failed with an internal error (a bug in pypi-sentinel), "
+        f"e.g. {first}: `pypi-sentinel status` lists them; please report it"
     )

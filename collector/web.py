@@ -21,10 +21,11 @@ from analysis.names import normalize
 from collector.alerts.store import AGGREGATE_CHECK
 from collector.config import Settings
 from collector.dashboard_links import dashboard_release_url
-from collector.health import check_sources
+from collector.health import check_sources, internal_problem
 from collector.pypi.http import PyPIUrls
 from collector.store.database import DB_ERRORS
 from collector.store.findings import FindingFilter, iter_findings
+from collector.store.jobs import ErrorClass, FailingJob
 from collector.store.status import StoreStatus, fetch_status
 
 log = logging.getLogger(__name__)
@@ -145,9 +146,13 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 def health_problems(status: StoreStatus, settings: Settings, now: float) -> list[str]:
-    """Why /healthz fails: a failing source (never succeeded, or failing again and again), or
-    a changelog behind PyPI or not polled successfully for longer than --max-lag."""
+    """Why /healthz fails: a failing source (never succeeded, or failing again and again), an
+    internal error (a bug keeps a release from being stored), or a changelog behind PyPI or not
+    polled successfully for longer than --max-lag."""
     problems = [str(problem) for problem in check_sources(status.sources)]
+    internal = internal_problem(status.errors_by_class[ErrorClass.INTERNAL], status.internal_errors)
+    if internal:
+        problems.append(internal)
     lag = status.lag_seconds(now)
     if lag is not None and lag > settings.max_lag:
         problems.append(f"the changelog lags {lag:.0f}s (limit {settings.max_lag:.0f}s)")
@@ -210,6 +215,19 @@ def render_metrics(status: StoreStatus, outbox: dict[str, int]) -> str:
     ])  # fmt: skip
     metric("job_errors", "gauge", "Open jobs by last error kind.",
            [(f'{{kind="{k}"}}', n) for k, n in q.errors_by_kind.items()])  # fmt: skip
+    metric(
+        "job_errors_by_class",
+        "gauge",
+        "Open release and file jobs failing: PyPI unreachable, PyPI failing the release "
+        "(upstream), or a bug of ours (internal).",
+        [(f'{{class="{c}"}}', n) for c, n in status.errors_by_class.items()],
+    )
+    metric(
+        "failing_job_attempts",
+        "gauge",
+        "Attempts so far of each failing release or file, named.",
+        [(_failing_labels(job), job.attempts) for job in status.failing],
+    )
     metric("alerts", "gauge", "Alert outbox rows by state.",
            [(f'{{state="{s}"}}', outbox.get(s, 0)) for s in ("pending", "sending", "sent", "dead")])  # fmt: skip
     metric("findings", "gauge", "Findings by severity.",
@@ -223,3 +241,20 @@ def render_metrics(status: StoreStatus, outbox: dict[str, int]) -> str:
     metric("source_consecutive_failures", "gauge", "Failures in a row per source.",
            [(f'{{source="{s.source}"}}', s.consecutive_failures) for s in status.sources])  # fmt: skip
     return "\n".join(lines) + "\n"
+
+
+def _failing_labels(job: FailingJob) -> str:
+    labels = {
+        "class": str(job.error_class),
+        "kind": job.error_kind,
+        "job": job.kind,
+        "project": job.project,
+        "version": job.version,
+        "filename": job.filename or "",
+    }
+    return "{" + ",".join(f'{k}="{_label_value(v)}"' for k, v in labels.items()) + "}"
+
+
+def _label_value(value: str) -> str:
+    """A Prometheus label value: backslash, double quote and newline escaped."""
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")

@@ -18,8 +18,9 @@ import asyncpg
 import pandas as pd
 
 from analysis.metadata import FREE_DOMAINS
-from collector.health import SourceProblem, check_sources
+from collector.health import SourceProblem, check_sources, internal_problem
 from collector.store.health import SourceHealth
+from collector.store.jobs import INTERNAL_KINDS, ErrorClass, FailingJob, count_by_class
 from collector.store.listing import EFFECTIVE_STATUS
 from dashboard.text import mask_target, redact_urls
 
@@ -633,6 +634,20 @@ class Health:
     failed_deliveries: pd.DataFrame
     problems: tuple[SourceProblem, ...] = ()  # failing sources, by the rule /healthz uses
 
+    @property
+    def errors_by_class(self) -> dict[str, int]:
+        return count_by_class(self.errors_by_kind)
+
+    @property
+    def internal_problem(self) -> str | None:
+        """Internal errors make the collector unhealthy, by the rule /healthz uses."""
+        jobs = self.failing_jobs
+        named = jobs[jobs["error_kind"].isin(INTERNAL_KINDS)] if not jobs.empty else jobs
+        return internal_problem(
+            self.errors_by_class[ErrorClass.INTERNAL],
+            [_failing_job(row) for row in named.to_dict("records")],
+        )
+
 
 _QUEUE = """
 SELECT count(*) FILTER (WHERE state = 'pending') AS pending,
@@ -649,10 +664,21 @@ SELECT error_kind, count(*) AS n FROM jobs
 WHERE state <> 'done' AND error_kind IS NOT NULL GROUP BY error_kind ORDER BY n DESC
 """
 _QUEUE_FIELDS = ("pending", "running", "retrying", "oldest_open", "next_due", "done_last_hour")
-JOB_COLUMNS = ("project", "version", "reason", "attempts", "error_kind", "last_error", "run_after")
+JOB_COLUMNS = (
+    "project",
+    "version",
+    "filename",
+    "reason",
+    "attempts",
+    "error_kind",
+    "last_error",
+    "run_after",
+)
+# Internal errors (bugs) first: they are the ones nobody but us can fix.
 _FAILING_JOBS = f"""
 SELECT {", ".join(JOB_COLUMNS)} FROM jobs
-WHERE state <> 'done' AND error_kind IS NOT NULL ORDER BY attempts DESC, run_after LIMIT 20
+WHERE state <> 'done' AND error_kind IS NOT NULL
+ORDER BY error_kind = ANY($1::text[]) DESC, attempts DESC, run_after LIMIT 50
 """
 SOURCE_COLUMNS = ("source", "last_attempt_at", "last_success_at", "last_error_at",
                   "consecutive_failures", "upstream_serial", "last_error")  # fmt: skip
@@ -681,7 +707,7 @@ async def fetch_health(pool: Pool) -> Health:
         sources_task = group.create_task(pool.fetch(_SOURCES))
         queue_task = group.create_task(pool.fetchrow(_QUEUE))
         errors_task = group.create_task(pool.fetch(_ERRORS))
-        failing_task = group.create_task(pool.fetch(_FAILING_JOBS))
+        failing_task = group.create_task(pool.fetch(_FAILING_JOBS, list(INTERNAL_KINDS)))
         outbox_task = group.create_task(pool.fetch(_OUTBOX))
         deliveries_task = group.create_task(pool.fetch(_FAILED_DELIVERIES))
     cursor, sources, queue = cursor_task.result(), sources_task.result(), queue_task.result()
@@ -707,6 +733,18 @@ async def fetch_health(pool: Pool) -> Health:
         outbox={row["state"]: int(row["n"]) for row in outbox},
         failed_deliveries=delivery_frame,
         problems=tuple(check_sources(_source_health(row) for row in sources)),
+    )
+
+
+def _failing_job(row: dict[Any, Any]) -> FailingJob:
+    return FailingJob(
+        kind="release" if row["filename"] is None else "artifact",
+        project=row["project"],
+        version=row["version"],
+        filename=row["filename"],
+        error_kind=row["error_kind"],
+        last_error=row["last_error"] or "",
+        attempts=int(row["attempts"]),
     )
 
 

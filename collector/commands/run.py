@@ -22,6 +22,7 @@ from collector import web
 from collector.alerts.outbox import OutboxWriter
 from collector.alerts.service import apply_env_subscriptions, build_sender
 from collector.arguments import non_negative_int
+from collector.commands.status import failing_job_json
 from collector.config import Settings
 from collector.output import OutputFormat, add_format_flag, print_json
 from collector.pipeline.engine import load_engine, refresh_engine
@@ -30,7 +31,7 @@ from collector.progress import Progress
 from collector.pypi.http import Http, new_session
 from collector.store.changelog import load_cursor
 from collector.store.database import Database, open_database
-from collector.store.jobs import fetch_queue_status
+from collector.store.jobs import ErrorClass, FailingJob, fetch_queue_status
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +119,7 @@ async def _once(collector: Collector, args: argparse.Namespace) -> int:
                 await watch
         _restore_signals()
         collector.close()
-    return _report_once(result, args)
+    return report_once(result, args)
 
 
 PROGRESS_EVERY = 1.0  # seconds between redraws of the catch-up line
@@ -190,7 +191,7 @@ def _restore_signals() -> None:
         loop.remove_signal_handler(sig)
 
 
-def _report_once(result: OnceResult, args: argparse.Namespace) -> int:
+def report_once(result: OnceResult, args: argparse.Namespace) -> int:
     drained = result.drained
     if args.format is OutputFormat.JSON:
         print_json(
@@ -202,6 +203,8 @@ def _report_once(result: OnceResult, args: argparse.Namespace) -> int:
                 "files_inspected": drained.files_processed,
                 "files_stuck": drained.files_stuck,
                 "alerts_undelivered": result.undelivered,
+                "failing_by_class": {cls: len(result.failing_of(cls)) for cls in ErrorClass},
+                "failing": [failing_job_json(job) for job in result.failing],
             }
         )
     else:
@@ -210,22 +213,51 @@ def _report_once(result: OnceResult, args: argparse.Namespace) -> int:
             f"{drained.processed} releases processed, {drained.files_processed} files inspected",
             file=sys.stderr,
         )
-    if result.undelivered:
-        print(
-            f"pypi-sentinel: {result.undelivered} alert(s) could not be delivered yet; "
-            "`pypi-sentinel status` shows why (they are retried on the next run)",
-            file=sys.stderr,
-        )
-        return 3
-    if drained.stuck or drained.files_stuck:
-        print(
-            f"pypi-sentinel: {drained.stuck} release(s) and {drained.files_stuck} file(s) "
-            "still failing after retries; "
-            "`pypi-sentinel status` shows why (they are retried on the next run)",
-            file=sys.stderr,
-        )
+    for line in once_warnings(result):
+        print(f"pypi-sentinel: {line}", file=sys.stderr)
+    return once_exit_code(result)
+
+
+def once_exit_code(result: OnceResult) -> int:
+    """3 when something we depend on could not be reached (PyPI, or an alert channel): run again
+    later and nothing is lost. Releases PyPI keeps failing, and our own bugs, leave it at 0:
+    the run stored everything it could, and `status` names what it could not."""
+    if result.failing_of(ErrorClass.UNREACHABLE) or result.undelivered:
         return 3
     return 0
+
+
+def once_warnings(result: OnceResult) -> list[str]:
+    """One line per kind of trouble left after the run, each saying where to look."""
+    lines = []
+    if unreachable := result.failing_of(ErrorClass.UNREACHABLE):
+        lines.append(
+            f"PyPI could not be reached for {_jobs_text(unreachable)} after retries "
+            f"({unreachable[0].last_error}); the next run tries again"
+        )
+    if upstream := result.failing_of(ErrorClass.UPSTREAM):
+        lines.append(
+            f"PyPI keeps failing {_jobs_text(upstream)} (404, garbage, 4xx): recorded, "
+            "`pypi-sentinel status` lists them, and the next run tries again"
+        )
+    if internal := result.failing_of(ErrorClass.INTERNAL):
+        first = internal[0]
+        lines.append(
+            f"INTERNAL ERROR: a bug in pypi-sentinel kept {_jobs_text(internal)} from being "
+            f"stored (first: {first.project} {first.version}: {first.last_error}); "
+            "`pypi-sentinel status` names them: please report it"
+        )
+    if result.undelivered:
+        lines.append(
+            f"{result.undelivered} alert(s) could not be delivered yet; "
+            "`pypi-sentinel status` shows why (they are retried on the next run)"
+        )
+    return lines
+
+
+def _jobs_text(jobs: list[FailingJob]) -> str:
+    files = sum(1 for job in jobs if job.kind == "artifact")
+    return f"{len(jobs) - files} release(s) and {files} file(s)"
 
 
 def stop_on_signals(stop: asyncio.Event) -> None:

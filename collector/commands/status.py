@@ -16,11 +16,11 @@ from collector.corpus import (
     render_list_age_json,
     render_list_age_text,
 )
-from collector.health import SourceProblem, check_sources
+from collector.health import SourceProblem, check_sources, internal_problem
 from collector.output import OutputFormat, add_format_flag, print_json, print_text, render_table
 from collector.store.database import Database, open_database
 from collector.store.health import SourceHealth
-from collector.store.jobs import QueueStatus
+from collector.store.jobs import ErrorClass, FailingJob, QueueStatus
 from collector.store.status import StoreStatus, fetch_status
 
 
@@ -44,13 +44,33 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
     else:
         print_text(render_status_text(db, status, [_popular_list_row(age)]))
     # A source that cannot reach PyPI is "PyPI unavailable" (3), so scripts and probes see it.
+    # Internal errors say "unhealthy" in the output, but are no outage: the exit code stays 0.
     return 3 if check_sources(status.sources) else 0
+
+
+def status_internal_problem(status: StoreStatus) -> str | None:
+    return internal_problem(status.errors_by_class[ErrorClass.INTERNAL], status.internal_errors)
+
+
+def failing_job_json(job: FailingJob) -> dict[str, Any]:
+    """One release (or file) that keeps failing, as `status` and `run --once` list it."""
+    return {
+        "project": job.project,
+        "version": job.version,
+        "filename": job.filename,
+        "job": job.kind,
+        "class": job.error_class,
+        "kind": job.error_kind,
+        "last_error": job.last_error,
+        "attempts": job.attempts,
+    }
 
 
 def render_status_json(db: Database, status: StoreStatus) -> dict[str, Any]:
     problems = {p.source: p for p in check_sources(status.sources)}
+    internal = status_internal_problem(status)
     return {
-        "healthy": not problems,
+        "healthy": not problems and internal is None,
         "database": {
             "kind": db.info.kind,
             "url": db.info.url,
@@ -78,7 +98,9 @@ def render_status_json(db: Database, status: StoreStatus) -> dict[str, Any]:
             }
             for s in status.sources
         },
-        "problems": [str(p) for p in problems.values()],
+        "problems": [str(p) for p in problems.values()] + ([internal] if internal else []),
+        "errors_by_class": status.errors_by_class,
+        "failing": [failing_job_json(job) for job in status.failing],
         "alerts": {
             "pending": status.counts["alerts_pending"],
             "dead": status.counts["alerts_dead"],
@@ -105,9 +127,11 @@ def render_status_text(
     db: Database, status: StoreStatus, extra: Sequence[tuple[str, object]] = ()
 ) -> str:
     problems = check_sources(status.sources)
+    internal = status_internal_problem(status)
     rows: list[tuple[str, object]] = [
-        ("health", "FAILING" if problems else "ok"),
+        ("health", "FAILING" if problems or internal else "ok"),
         *(row for p in problems for row in _problem_rows(p)),
+        *([("  internal errors", internal)] if internal else []),
         ("database", f"{db.info.kind} {db.info.url}"),
         ("postgres", status.server_version),
         ("schema version", status.schema_version),
@@ -133,6 +157,7 @@ def render_status_text(
         ("  files", files or "none yet"),
     ]  # fmt: skip
     rows += [(f"  {kind} errors", n) for kind, n in inspection.errors_by_kind.items()]
+    rows += _failing_rows(status)
     rows += [(f"source {s.source}", _source_text(s)) for s in status.sources]
     rows += [
         (
@@ -148,6 +173,24 @@ def render_status_text(
 
 def _popular_list_row(age: ListAge) -> tuple[str, object]:
     return "popular list", render_list_age_text(age)
+
+
+def _failing_rows(status: StoreStatus) -> list[tuple[str, object]]:
+    """Errors by whose fault, then every failing release or file by name (bugs first)."""
+    if not status.failing:
+        return []
+    classes = status.errors_by_class
+    summary = (
+        f"{classes[ErrorClass.INTERNAL]} internal (bugs), "
+        f"{classes[ErrorClass.UPSTREAM]} PyPI failing the release, "
+        f"{classes[ErrorClass.UNREACHABLE]} PyPI unreachable"
+    )
+    rows: list[tuple[str, object]] = [("failing", summary)]
+    for job in status.failing:
+        name = f"{job.project} {job.version}" + (f" {job.filename}" if job.filename else "")
+        error = f"{job.error_class}/{job.error_kind} x{job.attempts}: {job.last_error}"
+        rows.append((f"  {name}", error))
+    return rows
 
 
 def _lag_text(status: StoreStatus) -> str:

@@ -16,10 +16,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
-from packaging.requirements import InvalidRequirement, Requirement
-
 from analysis import AnalysisContext, NameIndex, assess_release, match_name
-from analysis.metadata import imitating_dependencies
+from analysis.metadata import imitating_dependencies, parse_requirement
 from analysis.model import Assessment, Ownership, ProjectFacts, ReleaseMetadata, ReleaseSnapshot
 from analysis.names import normalize
 from collector.errors import UpstreamError
@@ -145,8 +143,7 @@ class EngineAnalyzer:
 def dependency_names(snapshot: ReleaseSnapshot) -> list[str]:
     names = set()
     for line in snapshot.metadata.requires_dist:
-        try:
-            names.add(normalize(Requirement(line).name))
-        except InvalidRequirement:
-            continue
+        requirement = parse_requirement(line)
+        if requirement is not None:
+            names.add(normalize(requirement.name))
     return sorted(names)

@@ -41,6 +41,7 @@ from collector.store.artifacts import (
     current_findings,
     load_artifact_target,
     lock_release,
+    record_clean_inspection,
     record_inspection,
     save_findings,
     save_verdict,
@@ -80,10 +81,13 @@ class ArtifactProcessor:
         self.sleep = sleep
 
     async def process(self, job: Job, history: object = None) -> Outcome:
+        """Inspect the job's file; `history` is its target when the claim loaded it."""
         assert job.filename is not None
         try:
-            async with self.pool.acquire() as conn:
-                target = await load_artifact_target(conn, job.filename)
+            target = history if isinstance(history, ArtifactTarget) else None
+            if target is None:
+                async with self.pool.acquire() as conn:
+                    target = await load_artifact_target(conn, job.filename)
             if target is None:  # the file row is gone (cannot happen today): nothing to read
                 return await self._done(job)
             result = await self._inspect(target, job)
@@ -130,6 +134,13 @@ class ArtifactProcessor:
         return _result(inspection)
 
     async def _store(self, job: Job, target: ArtifactTarget, result: Result) -> None:
+        if not result.findings:  # most files: one statement, the release left alone
+            async with self.pool.acquire() as conn:
+                await record_clean_inspection(
+                    conn, target.file_id, result.record, job.id, job.min_serial
+                )
+            log.info("inspected %s (%s): no findings", target.filename, result.record.state)
+            return
         async with self.pool.acquire() as conn, conn.transaction():
             await lock_release(conn, target.project, target.version)
             await save_findings(conn, target.release_id, target.project, target.version,

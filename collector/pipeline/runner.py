@@ -36,6 +36,7 @@ from collector.pypi.rss import Feed
 from collector.store.changelog import load_cursor
 from collector.store.database import DB_ERRORS
 from collector.store.health import record_switched_off
+from collector.store.jobs import ErrorClass, FailingJob, fetch_failing_jobs
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,12 @@ class OnceResult:
     events: int
     drained: DrainResult
     undelivered: int = 0  # alerts still in the outbox after draining (dead letters excluded)
+    # Jobs still failing after the attempts allowed (releases PyPI has removed excluded), by
+    # whose fault: they decide the exit code.
+    failing: tuple[FailingJob, ...] = ()
+
+    def failing_of(self, cls: ErrorClass) -> list[FailingJob]:
+        return [job for job in self.failing if job.error_class is cls]
 
 
 class Leadership:
@@ -281,6 +288,36 @@ class Collector:
         """Catch up to PyPI's head as of now, finish every job, and return."""
         await self._recover_leases()
         await self._note_switched_off()
+        # Files are read while releases are still being fetched: the two pools wait on
+        # different things (PyPI's JSON pages, the files host and the reader processes).
+        files_stop = asyncio.Event()
+        files = None
+        if self.inspection is not None:
+            files = asyncio.create_task(self.inspection.run(files_stop), name="inspection")
+        try:
+            events, drained = await self._catch_up(since_serial, max_attempts)
+        finally:
+            files_stop.set()
+            if files is not None:
+                await files
+        if self.inspection is not None:
+            inspected = await self.inspection.drain(max_attempts)
+            drained = DrainResult(
+                drained.processed, drained.stuck, inspected.processed, inspected.stuck
+            )
+        undelivered = await self.sender.drain() if self.sender is not None else 0
+        async with self.pool.acquire() as conn:
+            cursor = await load_cursor(conn)
+            failing = await fetch_failing_jobs(conn, min_attempts=max_attempts)
+        # A 404 is recorded as a removed release and checked again later: not a failure.
+        stuck = tuple(job for job in failing if job.error_kind != "not_found")
+        return OnceResult(cursor, events, drained, undelivered, stuck)
+
+    async def _catch_up(
+        self, since_serial: int | None, max_attempts: int
+    ) -> tuple[int, DrainResult]:
+        """Follow the changelog (or reconcile) to PyPI's head as of now and finish every
+        release job: the events seen and the release pool's result."""
         events = 0
         if self.settings.xmlrpc:
             await self.follower.start(since_serial)
@@ -300,11 +337,4 @@ class Collector:
                 await workers
         else:
             await self._reconcile()
-        drained = await self.workers.drain(max_attempts)
-        if self.inspection is not None:
-            files = await self.inspection.drain(max_attempts)
-            drained = DrainResult(drained.processed, drained.stuck, files.processed, files.stuck)
-        undelivered = await self.sender.drain() if self.sender is not None else 0
-        async with self.pool.acquire() as conn:
-            cursor = await load_cursor(conn)
-        return OnceResult(cursor, events, drained, undelivered)
+        return events, await self.workers.drain(max_attempts)

@@ -14,6 +14,7 @@ import asyncpg
 import psutil
 
 from collector.store import PgConnection
+from collector.store.artifacts import ArtifactTarget, load_artifact_targets
 from collector.store.database import DB_ERRORS
 from collector.store.jobs import Job, claim_jobs, lease_holders, release_leases, retry_job
 from collector.store.releases import claim_jobs_with_history
@@ -42,8 +43,13 @@ class JobProcessor(Protocol):
 
 async def _claim_artifacts(
     conn: PgConnection, limit: int, lease_seconds: float, owner: str
-) -> list[tuple[Job, None]]:
-    return [(job, None) for job in await claim_jobs(conn, limit, lease_seconds, owner, "artifact")]
+) -> list[tuple[Job, ArtifactTarget | None]]:
+    """Artifact jobs, each with its file and release loaded alongside (None: the file row is
+    gone, or the job names no file), in two queries for the whole batch."""
+    jobs = await claim_jobs(conn, limit, lease_seconds, owner, "artifact")
+    names = [job.filename for job in jobs if job.filename is not None]
+    targets = await load_artifact_targets(conn, names) if names else {}
+    return [(job, targets.get(job.filename or "")) for job in jobs]
 
 
 class WorkerPool:
@@ -144,7 +150,7 @@ class WorkerPool:
                 await self.processor.process(job, history)
             self.processed += 1
         except TimeoutError:
-            await self._give_back(job, "timeout", "processing took longer than the lease")
+            await self._give_back(job, "overran", "processing took longer than the lease")
         except DB_ERRORS as exc:
             # The job's transaction rolled back; its lease runs out and it is claimed again.
             log.warning("job %s: database error (%s); it will be retried", job.id, exc)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import aiohttp
 
 from collector.errors import UpstreamError
-from collector.pypi.http import Http, parse_retry_after
+from collector.pypi.http import Http, parse_retry_after, status_error
 
 CHUNK = 1 << 16
 # Big files on a slow link: no overall deadline, but a stalled read fails.
@@ -82,4 +82,4 @@ def _raise_for_status(url: str, resp: aiohttp.ClientResponse) -> None:
             retry_after=parse_retry_after(resp.headers.get("Retry-After")),
         )
     if resp.status != 200:
-        raise UpstreamError("http", f"GET {url}: HTTP {resp.status}")
+        raise status_error("GET", url, resp.status)

@@ -133,7 +133,15 @@ def _raise_for_transient(method: str, url: str, response: Response) -> None:
             retry_after=parse_retry_after(response.headers.get("retry-after")),
         )
     if response.status >= 500:
-        raise UpstreamError("http", f"{method} {url}: HTTP {response.status}")
+        raise status_error(method, url, response.status)
+
+
+def status_error(method: str, url: str, status: int) -> UpstreamError:
+    """An unexpected HTTP status as an error: `http` when PyPI itself is failing (5xx), and
+    `rejected` when it answered but refuses this request (4xx), which retrying the whole run
+    will not change."""
+    kind = "http" if status >= 500 else "rejected"
+    return UpstreamError(kind, f"{method} {url}: HTTP {status}")
 
 
 def parse_retry_after(value: str | None) -> float | None:

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from analysis.model import DistFile, Ownership, ProjectFacts, ReleaseMetadata
 from collector.errors import UpstreamError
-from collector.pypi.http import Http, PyPIUrls, Response
+from collector.pypi.http import Http, PyPIUrls, Response, status_error
 
 T = TypeVar("T")
 MAX_DESCRIPTION = 100_000  # characters kept of a description; some are megabytes of junk
@@ -73,7 +73,7 @@ async def fetch_fresh(
     """GET a JSON page that must be at least as fresh as `min_serial`; 404 is NotFound."""
     response = await http.request("GET", url, headers=headers)
     if response.status not in (200, 404):
-        raise UpstreamError("http", f"GET {url}: HTTP {response.status}")
+        raise status_error("GET", url, response.status)
     page = None
     if response.status == 200:  # garbage is garbage whatever its headers say
         try:
@@ -97,7 +97,7 @@ async def fetch_project(http: Http, urls: PyPIUrls, name: str) -> ProjectPage | 
     if response.status == 404:
         return NotFound(served_serial(response))
     if response.status != 200:
-        raise UpstreamError("http", f"GET {url}: HTTP {response.status}")
+        raise status_error("GET", url, response.status)
     try:
         return parse_project_page(decode_json(response.body), served_serial(response))
     except ValueError as exc:

@@ -18,7 +18,7 @@ import feedparser
 
 from analysis.names import normalize
 from collector.errors import UpstreamError
-from collector.pypi.http import Http
+from collector.pypi.http import Http, status_error
 
 
 class Feed(StrEnum):
@@ -53,7 +53,7 @@ async def fetch_feed(http: Http, url: str, feed: Feed, etag: str | None) -> Feed
     if response.status == 304:
         return FeedPoll((), etag, not_modified=True)
     if response.status != 200:
-        raise UpstreamError("http", f"GET {url}: HTTP {response.status}")
+        raise status_error("GET", url, response.status)
     try:
         items = parse_feed(response.body, feed)
     except ValueError as exc:

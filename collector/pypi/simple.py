@@ -15,7 +15,7 @@ from typing import Any
 from analysis.model import Publisher
 from analysis.names import normalize
 from collector.errors import UpstreamError
-from collector.pypi.http import Http, PyPIUrls
+from collector.pypi.http import Http, PyPIUrls, status_error
 from collector.pypi.json_api import (
     NotFound,
     Stale,
@@ -110,7 +110,7 @@ def version_of(filename: str) -> str | None:
 async def fetch_simple_index(http: Http, urls: PyPIUrls) -> SimpleIndex:
     response = await http.request("GET", urls.simple_index, headers={"Accept": SIMPLE_JSON})
     if response.status != 200:
-        raise UpstreamError("http", f"GET {urls.simple_index}: HTTP {response.status}")
+        raise status_error("GET", urls.simple_index, response.status)
     try:
         return parse_simple_index(decode_json(response.body))
     except ValueError as exc:
@@ -139,7 +139,7 @@ async def fetch_provenance(http: Http, url: str) -> tuple[Publisher, ...] | None
     if response.status in (403, 404):
         return None
     if response.status != 200:
-        raise UpstreamError("http", f"GET {url}: HTTP {response.status}")
+        raise status_error("GET", url, response.status)
     try:
         return parse_provenance(decode_json(response.body))
     except ValueError as exc:

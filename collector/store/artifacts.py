@@ -17,6 +17,7 @@ import asyncpg
 
 from analysis.model import Finding, ReleaseMetadata, Severity
 from collector.store import PgConnection
+from collector.store.jobs import complete_job_sql
 from collector.store.releases import findings_json
 
 ARTIFACT_PREFIXES = ("code.", "archive.")  # check ids that come from reading files
@@ -49,18 +50,28 @@ class InspectionRecord:
     unpacked: int | None = None
 
 
-_TARGET = """
+_TARGETS = """
 SELECT f.id AS file_id, f.release_id, r.project, r.version, f.filename, f.url, f.sha256, f.size,
        f.packagetype, f.status AS file_status, r.metadata
 FROM files f JOIN releases r ON r.id = f.release_id
-WHERE f.filename = $1
+WHERE f.filename = ANY($1::text[])
 """
 
 
 async def load_artifact_target(conn: PgConnection, filename: str) -> ArtifactTarget | None:
-    row = await conn.fetchrow(_TARGET, filename)
-    if row is None:
-        return None
+    return (await load_artifact_targets(conn, [filename])).get(filename)
+
+
+async def load_artifact_targets(
+    conn: PgConnection, filenames: Sequence[str]
+) -> dict[str, ArtifactTarget]:
+    """The stored files of these names (one query for a whole claimed batch): filename ->
+    target; a name whose file row is gone is missing."""
+    rows = await conn.fetch(_TARGETS, list(filenames))
+    return {row["filename"]: _target(row) for row in rows}
+
+
+def _target(row: asyncpg.Record) -> ArtifactTarget:
     return ArtifactTarget(
         file_id=row["file_id"], release_id=row["release_id"], project=row["project"],
         version=row["version"], filename=row["filename"], url=row["url"], sha256=row["sha256"],
@@ -159,19 +170,31 @@ async def save_findings(
         await conn.execute(_UPSERT_FINDINGS, release_id, project, version, findings_json(findings))
 
 
+_RECORD = """
+UPDATE files SET inspection = $2, inspection_error = $3, inspected_members = $4,
+                 inspected_bytes = $5, inspected_at = now()
+WHERE id = $1
+"""
+_RECORD_AND_COMPLETE = f"WITH done AS ({complete_job_sql('$6', '$7')}) {_RECORD}"
+
+
 async def record_inspection(conn: PgConnection, file_id: int, record: InspectionRecord) -> None:
-    await conn.execute(
-        """
-        UPDATE files SET inspection = $2, inspection_error = $3, inspected_members = $4,
-                         inspected_bytes = $5, inspected_at = now()
-        WHERE id = $1
-        """,
-        file_id,
-        record.state,
-        record.error[:2000] if record.error else None,
-        record.members,
-        record.unpacked,
-    )
+    await conn.execute(_RECORD, file_id, *_record_values(record))
+
+
+async def record_clean_inspection(
+    conn: PgConnection, file_id: int, record: InspectionRecord, job_id: int, serial: int
+) -> None:
+    """A file that raised nothing: its record and its job's completion in one statement.
+
+    Its release needs neither its lock nor a new verdict: file findings are only ever added,
+    so a file without any leaves the verdict what it was, and every alert already decided."""
+    await conn.execute(_RECORD_AND_COMPLETE, file_id, *_record_values(record), job_id, serial)
+
+
+def _record_values(record: InspectionRecord) -> tuple[object, ...]:
+    error = record.error[:2000] if record.error else None
+    return record.state, error, record.members, record.unpacked
 
 
 async def save_verdict(

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 from collector.store import PgConnection
 
@@ -124,14 +125,21 @@ async def lease_holders(conn: PgConnection, host_prefix: str) -> list[str]:
 
 # A job finished with a page at `fetched_serial`; if newer events arrived meanwhile (min_serial
 # rose past what we fetched) it goes back to pending instead.
-_COMPLETE = """
+def complete_job_sql(job: str, serial: str) -> str:
+    """The statement that completes job `job` fetched at `serial` (parameter names such as
+    "$1"), to run alone or inside a larger statement. A job whose events moved past the serial
+    its work covered meanwhile goes back to pending, to be done again."""
+    return f"""
 UPDATE jobs SET
-    state = CASE WHEN min_serial > $2 THEN 'pending' ELSE 'done' END,
-    finished_at = CASE WHEN min_serial > $2 THEN NULL ELSE now() END,
-    attempts = CASE WHEN min_serial > $2 THEN 0 ELSE attempts END,
+    state = CASE WHEN min_serial > {serial} THEN 'pending' ELSE 'done' END,
+    finished_at = CASE WHEN min_serial > {serial} THEN NULL ELSE now() END,
+    attempts = CASE WHEN min_serial > {serial} THEN 0 ELSE attempts END,
     leased_until = NULL, leased_by = NULL, last_error = NULL, error_kind = NULL, run_after = now()
-WHERE id = $1
+WHERE id = {job}
 """
+
+
+_COMPLETE = complete_job_sql("$1", "$2")
 
 
 async def complete_job(conn: PgConnection, job_id: int, fetched_serial: int) -> None:
@@ -156,6 +164,75 @@ async def retry_job(
     )
 
 
+class ErrorClass(StrEnum):
+    """Who a job's last error is on: it decides `run --once`'s exit code and where `status`,
+    /metrics and the Health page show the job."""
+
+    UNREACHABLE = "unreachable"  # PyPI could not be reached, or kept answering 5xx
+    UPSTREAM = "upstream"  # PyPI answered, but keeps failing this release (404, garbage, 4xx)
+    INTERNAL = "internal"  # a bug of ours: retrying will not help until it is fixed
+
+
+# Error kinds by class; every other kind (not_found, garbage, rejected, stale, digest, reader,
+# overran) is PyPI answering but failing this one release.
+UNREACHABLE_KINDS = ("connection", "fault", "http", "rate_limited", "timeout")
+INTERNAL_KINDS = ("internal",)
+
+
+def error_class(kind: str) -> ErrorClass:
+    if kind in UNREACHABLE_KINDS:
+        return ErrorClass.UNREACHABLE
+    if kind in INTERNAL_KINDS:
+        return ErrorClass.INTERNAL
+    return ErrorClass.UPSTREAM
+
+
+@dataclass(frozen=True, slots=True)
+class FailingJob:
+    """An open job whose last attempt failed: what `status` and the Health page list."""
+
+    kind: str  # release or artifact
+    project: str
+    version: str
+    filename: str | None
+    error_kind: str
+    last_error: str
+    attempts: int
+
+    @property
+    def error_class(self) -> ErrorClass:
+        return error_class(self.error_kind)
+
+
+async def fetch_failing_jobs(
+    conn: PgConnection, *, min_attempts: int = 1, limit: int | None = None
+) -> list[FailingJob]:
+    """Open jobs whose last attempt failed at least `min_attempts` times, internal errors first
+    (bugs are the news), then the most attempted."""
+    rows = await conn.fetch(
+        """
+        SELECT kind, project, version, filename, error_kind, COALESCE(last_error, '') AS last_error,
+               attempts
+        FROM jobs
+        WHERE state <> 'done' AND error_kind IS NOT NULL AND attempts >= $1
+        ORDER BY error_kind = ANY($2::text[]) DESC, attempts DESC, project, version, filename
+        LIMIT $3
+        """,
+        min_attempts,
+        list(INTERNAL_KINDS),
+        limit,
+    )
+    return [FailingJob(**dict(row)) for row in rows]
+
+
+def count_by_class(errors_by_kind: dict[str, int]) -> dict[str, int]:
+    """Error counts by kind, summed by class (every class present, 0 when none)."""
+    counts = dict.fromkeys(ErrorClass, 0)
+    for kind, n in errors_by_kind.items():
+        counts[error_class(kind)] += n
+    return {str(cls): n for cls, n in counts.items()}
+
+
 @dataclass(frozen=True, slots=True)
 class QueueStatus:
     pending: int
@@ -165,6 +242,10 @@ class QueueStatus:
     errors_by_kind: dict[str, int]
     oldest_pending: datetime | None
     next_due: datetime | None
+
+    @property
+    def errors_by_class(self) -> dict[str, int]:
+        return count_by_class(self.errors_by_kind)
 
 
 async def fetch_queue_status(conn: PgConnection, kind: str = "release") -> QueueStatus:

@@ -8,7 +8,13 @@ from dataclasses import dataclass
 from collector.store import PgConnection
 from collector.store.changelog import load_cursor
 from collector.store.health import SourceHealth, fetch_health
-from collector.store.jobs import QueueStatus, fetch_queue_status
+from collector.store.jobs import (
+    ErrorClass,
+    FailingJob,
+    QueueStatus,
+    fetch_failing_jobs,
+    fetch_queue_status,
+)
 from collector.store.migrate import current_version
 
 _COUNTS = """
@@ -48,6 +54,9 @@ GROUP BY s.severity ORDER BY s.severity
 """
 
 
+FAILING_LISTED = 500  # failing jobs named by `status` (the counts cover every one)
+
+
 @dataclass(frozen=True, slots=True)
 class StoreStatus:
     server_version: str
@@ -60,6 +69,18 @@ class StoreStatus:
     files_by_inspection: dict[str, int]  # pending, inspected, too_large, unreadable, ...
     sources: list[SourceHealth]
     alert_problems: list[dict[str, object]]  # subscriptions whose last delivery failed
+    failing: list[FailingJob]  # open jobs whose last attempt failed (internal errors first)
+
+    @property
+    def errors_by_class(self) -> dict[str, int]:
+        """Failing release and file jobs together, by whose fault (unreachable, upstream,
+        internal)."""
+        both = (self.queue.errors_by_class, self.inspection.errors_by_class)
+        return {cls: sum(counts[cls] for counts in both) for cls in ErrorClass}
+
+    @property
+    def internal_errors(self) -> list[FailingJob]:
+        return [job for job in self.failing if job.error_class is ErrorClass.INTERNAL]
 
     @property
     def pypi_last_serial(self) -> int | None:
@@ -104,4 +125,5 @@ async def fetch_status(conn: PgConnection) -> StoreStatus:
         },
         sources=await fetch_health(conn),
         alert_problems=[dict(r) for r in await conn.fetch(_ALERT_PROBLEMS)],
+        failing=await fetch_failing_jobs(conn, limit=FAILING_LISTED),
     )

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import streamlit as st
 
+from collector.store.jobs import error_class
 from dashboard import context, queries
 from dashboard.context import PageContext
 from dashboard.widgets import duration, notice, table, when
@@ -22,7 +23,8 @@ SOURCE_COLUMNS = {
     "last_error": st.column_config.TextColumn("error", width="large"),
 }
 JOB_COLUMNS = {
-    "project": "project", "version": "version", "reason": "reason", "attempts": "attempts",
+    "project": "project", "version": "version", "filename": "file", "error_class": "whose fault",
+    "reason": "reason", "attempts": "attempts",
     "error_kind": "kind", "last_error": st.column_config.TextColumn("error", width="large"),
     "run_after": st.column_config.DatetimeColumn("next try (UTC)", format=TIME),
 }  # fmt: skip
@@ -40,6 +42,7 @@ def render(ctx: PageContext) -> None:
     health = db.run(queries.fetch_health(db.pool))
     now = datetime.now(UTC)
     failing_sources(health)
+    internal_errors(health)
     serials(health)
     queue(health, now)
     st.subheader("Sources")
@@ -51,7 +54,10 @@ def render(ctx: PageContext) -> None:
     if health.failing_jobs.empty:
         st.caption("No job is failing.")
     else:
-        table(health.failing_jobs, JOB_COLUMNS, column_order=list(JOB_COLUMNS))
+        jobs = health.failing_jobs.assign(
+            error_class=health.failing_jobs["error_kind"].map(error_class)
+        )
+        table(jobs, JOB_COLUMNS, column_order=list(JOB_COLUMNS))
     deliveries(health)
 
 
@@ -64,6 +70,13 @@ def failing_sources(health: queries.Health) -> None:
             f"Source **{problem.source}** {problem.problem}. {problem.advice} Last error:",
             problem.last_error or "none recorded",
         )
+
+
+def internal_errors(health: queries.Health) -> None:
+    """Internal errors are our bugs, not PyPI's bad day: a red box naming the releases, apart
+    from the upstream errors in the queue figures."""
+    if problem := health.internal_problem:
+        notice("error", "**Internal errors.**", problem)
 
 
 def serials(health: queries.Health) -> None:
@@ -88,8 +101,11 @@ def queue(health: queries.Health, now: datetime) -> None:
     oldest = q["oldest_open"]
     cols[4].metric("Oldest open job", duration((now - oldest).total_seconds()) if oldest else "-")
     if health.errors_by_kind:
+        classes = health.errors_by_class
         st.caption(
-            "Errors by kind: " + ", ".join(f"{k} {n}" for k, n in health.errors_by_kind.items())
+            f"Failing: {classes['internal']} internal (bugs), {classes['upstream']} PyPI failing "
+            f"the release, {classes['unreachable']} PyPI unreachable. Errors by kind: "
+            + ", ".join(f"{k} {n}" for k, n in health.errors_by_kind.items())
         )
 
 

@@ -108,3 +108,55 @@ async def test_metrics_in_prometheus_text(client: TestClient) -> None:  # type: 
     assert 'pypi_sentinel_alerts{state="dead"} 0' in text
     for line in text.splitlines():
         assert line.startswith("#") or line.startswith("pypi_sentinel_")
+
+
+FailingRow = tuple[str, str, str, str | None, int, str, str]
+# A bug on one release, PyPI's garbage on another, a file PyPI refuses, an outage.
+BUG: FailingRow = ("release", "buggy", "1.0", None, 5, "internal", 'KeyError: "x"\nline two')
+GARBAGE: FailingRow = ("release", "cursed", "2.0", None, 5, "garbage", "not JSON")
+REFUSED: FailingRow = ("artifact", "locked", "0.1", "locked-0.1.tar.gz", 4, "rejected", "HTTP 403")
+OUTAGE: FailingRow = ("release", "down", "3.0", None, 2, "connection", "refused")
+
+
+async def _failing_jobs(pool: asyncpg.Pool, *rows: FailingRow) -> None:
+    async with pool.acquire() as conn:
+        await conn.executemany(
+            "INSERT INTO jobs (kind, project, version, filename, reason, attempts, error_kind, "
+            "last_error) VALUES ($1, $2, $3, $4, 'new release', $5, $6, $7)",
+            rows or (BUG, GARBAGE, REFUSED, OUTAGE),
+        )
+
+
+async def test_metrics_count_internal_errors_apart_and_name_the_releases(
+    client: TestClient,  # type: ignore[type-arg]
+    pool: asyncpg.Pool,
+) -> None:
+    await _failing_jobs(pool)
+    text = await (await client.get("/metrics")).text()
+    assert 'pypi_sentinel_job_errors_by_class{class="internal"} 1' in text
+    assert 'pypi_sentinel_job_errors_by_class{class="upstream"} 2' in text
+    assert 'pypi_sentinel_job_errors_by_class{class="unreachable"} 1' in text
+    assert (
+        'pypi_sentinel_failing_job_attempts{class="internal",kind="internal",job="release",'
+        'project="buggy",version="1.0",filename=""} 5'
+    ) in text
+    assert (
+        'pypi_sentinel_failing_job_attempts{class="upstream",kind="rejected",job="artifact",'
+        'project="locked",version="0.1",filename="locked-0.1.tar.gz"} 4'
+    ) in text
+    for line in text.splitlines():
+        assert line.startswith("#") or line.startswith("pypi_sentinel_")
+
+
+async def test_healthz_fails_on_an_internal_error_and_names_the_release(
+    client: TestClient,  # type: ignore[type-arg]
+    pool: asyncpg.Pool,
+) -> None:
+    await _failing_jobs(pool, GARBAGE, REFUSED)  # PyPI's failures are not ours to fail on
+    assert (await client.get("/healthz")).status == 200
+    await _failing_jobs(pool, BUG)
+    response = await client.get("/healthz")
+    assert response.status == 503
+    (problem,) = (await response.json())["problems"]
+    assert "internal error" in problem
+    assert "buggy 1.0" in problem

@@ -160,6 +160,33 @@ def test_a_failing_source_is_a_banner_on_health_and_overview(
     assert "Nothing flagged was stored in the last 48 hours, but collection is failing." in captions
 
 
+def test_internal_errors_are_a_red_box_apart_from_pypi_failures(
+    make_app: MakeApp, database_url: str
+) -> None:
+    """A bug of ours keeping a release unanalysed is news on Health, named; PyPI failing a
+    release is counted apart and stays in the table."""
+    fetch(
+        database_url,
+        "INSERT INTO jobs (project, version, reason, attempts, error_kind, last_error) VALUES "
+        "('cursed', '2.0', 'new release', 9, 'garbage', 'not JSON'), "
+        "('buggy', '1.0', 'new release', 5, 'internal', 'KeyError: author_email')",
+    )
+    at = make_app("views/health.py")
+    assert not at.exception
+    (error,) = [str(e.value) for e in at.error]
+    assert error.startswith("**Internal errors.**")
+    assert "buggy 1.0" in error
+    assert "cursed" not in error
+    captions = [str(c.value) for c in at.caption]
+    assert any(
+        c.startswith("Failing: 1 internal (bugs), 1 PyPI failing the release, 0 PyPI unreachable")
+        for c in captions
+    ), captions
+    jobs = at.dataframe[-1].value
+    assert list(jobs["project"]) == ["buggy", "cursed"]  # bugs first, though tried less
+    assert list(jobs["error_class"]) == ["internal", "upstream"]
+
+
 # ---------------------------------------------------------------- findings
 
 

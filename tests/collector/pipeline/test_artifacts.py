@@ -306,3 +306,78 @@ async def test_run_once_takes_back_file_jobs_a_killed_process_still_leases(
             result = await collector.run_once()
     assert result.drained.files_stuck == 0
     assert await pool.fetchval("SELECT count(*) FROM jobs WHERE state <> 'done'") == 0
+
+
+async def test_run_once_reads_files_while_releases_are_still_being_fetched(
+    standin: tuple[StandInPyPI, str], pool: asyncpg.Pool, make_collector: CollectorFactory
+) -> None:
+    pypi, _ = standin
+    start = pypi.last_serial
+    pypi.upload("early-bird", "1.0", files=["early_bird-1.0.tar.gz"])
+    pypi.upload("slow-page", "1.0", files=["slow_page-1.0.tar.gz"])
+    pypi.faults.add("release_json", Fault.delay(4.0), project="slow-page")
+    with inspecting(make_collector) as collector:
+        await collector.run_once(since_serial=start)
+    read = await pool.fetchval(
+        "SELECT inspected_at FROM files WHERE filename = 'early_bird-1.0.tar.gz'"
+    )
+    fetched = await pool.fetchval("SELECT fetched_at FROM releases WHERE project = 'slow-page'")
+    assert read is not None
+    assert fetched is not None
+    assert read < fetched, "the first release's file waited for every release to be fetched"
+
+
+async def test_a_file_without_findings_never_waits_for_its_releases_lock(
+    standin: tuple[StandInPyPI, str], pool: asyncpg.Pool, make_collector: CollectorFactory
+) -> None:
+    pypi, _ = standin
+    start = pypi.last_serial
+    pypi.upload("plain-lib", "1.0", files=["plain_lib-1.0.tar.gz"])
+    with inspecting(make_collector) as collector:
+        await collector.run_once(since_serial=start)
+        verdict = await _verdict(pool, "plain-lib")
+        await pool.execute(
+            "UPDATE jobs SET state = 'pending', run_after = now() WHERE kind = 'artifact'"
+        )
+        await pool.execute("UPDATE files SET inspection = NULL, inspected_at = NULL")
+        async with pool.acquire() as holder, holder.transaction():
+            # e.g. the release being analysed again at this moment
+            await holder.execute("SELECT 1 FROM releases WHERE project = 'plain-lib' FOR UPDATE")
+            assert collector.inspection is not None
+            before = collector.inspection.processed
+            async with asyncio.timeout(30):  # a bound, not a measurement: it would wait forever
+                result = await collector.inspection.drain()
+    assert result.processed == before + 1
+    assert (await _files(pool, "plain-lib"))["plain_lib-1.0.tar.gz"]["inspection"] == "inspected"
+    assert await pool.fetchval("SELECT count(*) FROM jobs WHERE state <> 'done'") == 0
+    assert await _verdict(pool, "plain-lib") == verdict
+
+
+async def test_claimed_file_jobs_come_with_their_files_loaded_in_one_query(
+    standin: tuple[StandInPyPI, str], pool: asyncpg.Pool, make_collector: CollectorFactory
+) -> None:
+    from collector.pipeline.workers import _claim_artifacts
+
+    pypi, _ = standin
+    start = pypi.last_serial
+    pypi.upload(
+        "batch-lib", "1.0", files=["batch_lib-1.0.tar.gz", "batch_lib-1.0-py3-none-any.whl"]
+    )
+    with inspecting(make_collector) as collector:
+        await collector.run_once(since_serial=start)
+    await pool.execute(
+        "UPDATE jobs SET state = 'pending', run_after = now() WHERE kind = 'artifact'"
+    )
+    async with pool.acquire() as conn:
+        claimed = await _claim_artifacts(conn, 10, 60.0, "test:1")
+    assert sorted(job.filename or "" for job, _ in claimed) == [
+        "batch_lib-1.0-py3-none-any.whl",
+        "batch_lib-1.0.tar.gz",
+    ]
+    for job, target in claimed:
+        assert target is not None
+        assert (target.filename, target.project, target.version) == (
+            job.filename,
+            "batch-lib",
+            "1.0",
+        )

@@ -103,7 +103,7 @@ async def test_a_removed_file_is_gone_not_an_error(http: tuple[Http, str], code:
 
 @pytest.mark.parametrize(
     ("code", "kind", "retry_after"),
-    [(429, "rate_limited", 7.0), (503, "http", None), (403, "http", None)],
+    [(429, "rate_limited", 7.0), (503, "http", None), (403, "rejected", None)],
 )
 async def test_transient_and_unexpected_statuses_raise_for_the_retries(
     http: tuple[Http, str], code: int, kind: str, retry_after: float | None
