@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import logging
 import os
 import sys
@@ -16,21 +17,6 @@ from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
 from collector.arguments import OneLineErrors
-from collector.commands import (
-    audit,
-    check,
-    dashboard,
-    db,
-    demo,
-    findings,
-    releases,
-    report,
-    run,
-    scan,
-    status,
-    subscribe,
-    up,
-)  # fmt: skip
 from collector.config import (
     ALERTS,
     DASHBOARD,
@@ -56,12 +42,12 @@ Handler = Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_UNAVAILABLE = 0, 1, 2, 3
 EXIT_BROKEN_PIPE = 141
 
-# Order of `--help`: the main job first, maintenance last.
-_COMMANDS: dict[str, Any] = {
-    "up": up, "run": run, "check": check, "audit": audit, "findings": findings,
-    "releases": releases, "status": status, "dashboard": dashboard, "demo": demo,
-    "subscribe": subscribe, "report": report, "scan": scan, "db": db,
-}  # fmt: skip
+# Order of `--help`: the main job first, maintenance last. Each is a module of collector.commands,
+# imported when it is run or listed: `check` need not load the collector's pipeline to start.
+_COMMANDS = (
+    "up", "run", "check", "audit", "findings", "releases", "status", "dashboard", "demo",
+    "subscribe", "report", "scan", "db",
+)  # fmt: skip
 
 
 EVERYTHING = tuple(opt.field for opt in OPTIONS)
@@ -83,7 +69,8 @@ SETTINGS_OF: dict[str, tuple[str, ...]] = {
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """Every command's parser; with `only`, that one in full and the others as bare names."""
     parser = OneLineErrors(
         prog="pypi-sentinel",
         description="A watchtower over PyPI: follows every upload and flags typosquats and "
@@ -93,8 +80,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_setting_flags(parser)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name, module in _COMMANDS.items():
-        sub = module.add_parser(subparsers)
+    for name in _COMMANDS:
+        if only is not None and name != only:
+            subparsers.add_parser(name, add_help=False)  # its arguments send us to the full parse
+            continue
+        sub = importlib.import_module(f"collector.commands.{name}").add_parser(subparsers)
         add_setting_flags(sub, SETTINGS_OF[name])
         _add_setting_flags_to_children(sub, SETTINGS_OF[name])
     return parser
@@ -117,9 +107,19 @@ def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
     return factory
 
 
+def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
+    """Parse with only the named command's module loaded; all of them when that guess is wrong
+    (`--home run check`) or no command is named (`--help`)."""
+    named = next((arg for arg in argv if arg in _COMMANDS), None)
+    if named is not None and not {"-h", "--help"} & set(argv[: argv.index(named)]):
+        args, unknown = build_parser(named).parse_known_args(argv)
+        if args.command == named and not unknown:
+            return args
+    return build_parser().parse_args(argv)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parse_arguments(sys.argv[1:] if argv is None else list(argv))
     try:
         settings = Settings.load(os.environ, flags_from_namespace(args))
     except SentinelError as exc:

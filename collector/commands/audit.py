@@ -23,10 +23,13 @@ from collector.commands.check import (
     add_fail_on_flag,
     corpus_json,
     load_index,
+    popular_list_age,
+    popular_list_text,
     verdict_json,
     verdict_text,
 )
 from collector.config import Settings
+from collector.corpus import render_list_age_json
 from collector.dependency_files import read_dependencies
 from collector.output import OutputFormat, add_format_flag, print_json, print_text
 from collector.progress import Progress
@@ -173,6 +176,7 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
     dependencies = read_dependencies(args.file)
     index, loaded = load_index(settings)
     context = AnalysisContext(now=datetime.now(UTC), index=index)
+    age = popular_list_age(loaded, context.now)
     verdicts = assess_all(dependencies, context)
     stored: dict[str, list[StoredFinding]] | None = None
     if not args.no_store and store_exists(settings):
@@ -187,6 +191,7 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
             {
                 "file": str(args.file),
                 "corpus": corpus_json(loaded),
+                "popular_list": render_list_age_json(age),
                 "fail_on": args.fail_on.label,
                 "stored_findings_checked": stored is not None,
                 "dependencies": render_audit_json(args.file, dependencies, verdicts, stored),
@@ -194,5 +199,6 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
         )
     else:
         skipped = "--no-store" if args.no_store else "no database yet"
-        print_text(render_audit_text(args.file, dependencies, verdicts, stored, skipped))
+        text = render_audit_text(args.file, dependencies, verdicts, stored, skipped)
+        print_text(f"{text}\n{popular_list_text(age)}")
     return EXIT_FINDINGS if any(w >= args.fail_on for w in worst) else EXIT_OK

@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
+from collector.commands.check import popular_list_age
 from collector.config import Settings
+from collector.corpus import (
+    ListAge,
+    load_local_corpus,
+    render_list_age_json,
+    render_list_age_text,
+)
 from collector.health import SourceProblem, check_sources, internal_problem
 from collector.output import OutputFormat, add_format_flag, print_json, print_text, render_table
 from collector.store.database import Database, open_database
@@ -26,10 +36,13 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 async def run(settings: Settings, args: argparse.Namespace) -> int:
     async with open_database(settings, max_size=2) as db, db.pool.acquire() as conn:
         status = await fetch_status(conn)
+    # The list the collector judges names by: its cache of the live list, else the snapshot.
+    loaded = await asyncio.to_thread(load_local_corpus, settings.cache_dir)
+    age = popular_list_age(loaded, datetime.now(UTC))
     if args.format is OutputFormat.JSON:
-        print_json(render_status_json(db, status))
+        print_json({**render_status_json(db, status), "popular_list": render_list_age_json(age)})
     else:
-        print_text(render_status_text(db, status))
+        print_text(render_status_text(db, status, [_popular_list_row(age)]))
     # A source that cannot reach PyPI is "PyPI unavailable" (3), so scripts and probes see it.
     # Internal errors say "unhealthy" in the output, but are no outage: the exit code stays 0.
     return 3 if check_sources(status.sources) else 0
@@ -110,7 +123,9 @@ def _queue_json(queue: QueueStatus) -> dict[str, Any]:
     }
 
 
-def render_status_text(db: Database, status: StoreStatus) -> str:
+def render_status_text(
+    db: Database, status: StoreStatus, extra: Sequence[tuple[str, object]] = ()
+) -> str:
     problems = check_sources(status.sources)
     internal = status_internal_problem(status)
     rows: list[tuple[str, object]] = [
@@ -153,7 +168,11 @@ def render_status_text(db: Database, status: StoreStatus) -> str:
     ]
     rows += [(name.replace("_", " "), count) for name, count in status.counts.items()]
     rows += [(f"  {sev} findings", n) for sev, n in status.findings_by_severity.items()]
-    return render_table(rows)
+    return render_table([*rows, *extra])
+
+
+def _popular_list_row(age: ListAge) -> tuple[str, object]:
+    return "popular list", render_list_age_text(age)
 
 
 def _failing_rows(status: StoreStatus) -> list[tuple[str, object]]:

@@ -8,16 +8,17 @@ import os
 import socket
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
 import pytest
 
-from collector.cli import SETTINGS_OF, build_parser, main
+from collector.cli import SETTINGS_OF, build_parser, main, parse_arguments
 from collector.config import OPTIONS
 from collector.store.embedded import EmbeddedPostgres
 from collector.store.migrate import LATEST_VERSION
+from tests.collector.popular_list import days_ago, write_cached_list
 from tests.conftest import CLI
 
 COMMANDS = ("up", "run", "check", "audit", "findings", "releases", "status", "dashboard", "demo",
@@ -28,6 +29,35 @@ def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[st
     return subprocess.run(
         [CLI, *args], env=env, capture_output=True, text=True, timeout=120, check=False
     )
+
+
+@pytest.mark.parametrize(
+    ("argv", "command", "reason"),
+    [
+        (["check", "x", "--format", "json"], "check", "the usual case"),
+        (["--home", "check", "run", "--once"], "run", "a value that is a command's name"),
+        (["--home", "run", "check", "x"], "check", "the first command-like word is a value"),
+        (["--home", "check", "status"], "status", "a bare command after it"),
+    ],
+)
+def test_the_named_command_is_parsed_in_full(argv: list[str], command: str, reason: str) -> None:
+    args = parse_arguments(argv)
+    assert args.command == command, reason
+    assert args == build_parser().parse_args(argv), "the same as with every command loaded"
+
+
+def test_check_starts_without_the_collector_pipeline(tmp_path: Path) -> None:
+    """Start-up was most of a `check` run: it must not import the HTTP and database stack."""
+    code = (
+        "import sys; from collector.cli import main; "
+        f"code = main(['check', 'requests', '--home', {str(tmp_path)!r}]); "
+        "print(code, sorted(m for m in ('aiohttp', 'asyncpg', 'apscheduler') if m in sys.modules))"
+    )
+    repo = Path(__file__).resolve().parents[2]
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=repo, capture_output=True, text=True, check=False
+    )
+    assert result.stdout.splitlines()[-1] == "0 []", result.stderr
 
 
 def test_help_lists_every_command(cli_env: dict[str, str]) -> None:
@@ -131,6 +161,27 @@ def test_status_text(
     assert "not started" in out
 
 
+def test_status_names_the_list_the_collector_uses(
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    monkeypatch.setenv("PYPI_SENTINEL_DATABASE_URL", database_url)
+    monkeypatch.setenv("PYPI_SENTINEL_HOME", str(tmp_path / "home"))
+    assert main(["status"]) == 0
+    captured = capsys.readouterr()
+    age = (datetime.now(UTC).date() - date(2026, 4, 1)).days
+    assert f"2026-04-01, {age} days old (shipped snapshot)" in captured.out
+    assert "popular-projects list is" in captured.err
+    write_cached_list(tmp_path / "home", days_ago(3))
+    assert main(["status", "--format", "json"]) == 0
+    captured = capsys.readouterr()
+    listed = json.loads(captured.out)["popular_list"]
+    assert (listed["origin"], listed["age_days"], listed["stale"]) == ("cache", 3, False)
+    assert "popular-projects list" not in captured.err
+
+
 def test_status_with_unreachable_database_exits_3(cli_env: dict[str, str]) -> None:
     env = {**cli_env, "PYPI_SENTINEL_DATABASE_URL": "postgresql://sentinel:pw@127.0.0.1:1/sentinel"}
     result = _run(["status", "--format", "json"], env)
@@ -149,7 +200,8 @@ def test_a_misspelt_variable_is_a_warning_naming_the_setting(
     assert main(["status", "--format", "json"]) == 0
     captured = capsys.readouterr()
     assert json.loads(captured.out)["schema"] == 1
-    assert captured.err.splitlines() == [
+    warnings = [line for line in captured.err.splitlines() if "popular-projects" not in line]
+    assert warnings == [
         "pypi-sentinel: warning: PYPI_SENTINEL_LOGLEVEL is not a pypi-sentinel setting and is "
         "ignored; did you mean PYPI_SENTINEL_LOG_LEVEL?"
     ]
@@ -213,6 +265,7 @@ def test_a_reader_that_goes_away_ends_the_command_quietly(
 ) -> None:
     """`pypi-sentinel findings | head`: no traceback, the status of a process ended by SIGPIPE."""
     asyncio.run(_seed(database_url))
+    write_cached_list(Path(cli_env["PYPI_SENTINEL_HOME"]), days_ago(1))  # no warning on stderr
     reader, writer = os.pipe()
     os.close(reader)  # the reader is gone before the first byte, as `head` is after its lines
     try:

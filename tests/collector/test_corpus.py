@@ -6,7 +6,7 @@ import json
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
@@ -14,13 +14,20 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from analysis import parse_corpus
 from collector.corpus import (
     CACHE_FILE,
     META_FILE,
+    ListAge,
+    LoadedCorpus,
     fetch_corpus,
+    list_age,
     load_local_corpus,
     load_snapshot,
     read_snapshot,
+    render_list_age_json,
+    render_list_age_text,
+    render_stale_warning,
 )
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
@@ -71,6 +78,86 @@ def test_snapshot_is_shipped_as_package_data() -> None:
     assert len(snapshot.corpus.projects) == 15000
     assert snapshot.corpus.projects[0].downloads >= snapshot.corpus.projects[-1].downloads
     assert json.loads(read_snapshot())["total_rows"] == 15000
+    assert snapshot.corpus.last_update == "2026-04-01 06:34:06", "hugovk's list of 2026-04-01"
+
+
+def _loaded(last_update: str | None, fetched_at: datetime | None = None) -> LoadedCorpus:
+    payload = {"rows": LIVE["rows"], "last_update": last_update}
+    return LoadedCorpus(parse_corpus(payload), "cache" if fetched_at else "snapshot", fetched_at)
+
+
+@pytest.mark.parametrize(
+    ("loaded", "today", "expected", "reason"),
+    [
+        (
+            _loaded("2026-04-01 06:34:06"),
+            date(2026, 5, 31),
+            ListAge("snapshot", date(2026, 4, 1), 60),
+            "60 days old is still current",
+        ),
+        (
+            _loaded("2026-04-01 06:34:06"),
+            date(2026, 12, 4),
+            ListAge("snapshot", date(2026, 4, 1), 247),
+            "the list's own date counts, not when it was shipped",
+        ),
+        (
+            _loaded("2026-11-01", NOW),
+            date(2026, 12, 4),
+            ListAge("cache", date(2026, 11, 1), 33),
+            "a cached live list has its own date too",
+        ),
+        (
+            _loaded(None, NOW),
+            date(2026, 12, 4),
+            ListAge("cache", date(2026, 11, 21), 13),
+            "an undated cached list is as old as its download",
+        ),
+        (
+            _loaded("last week", NOW),
+            date(2026, 12, 4),
+            ListAge("cache", date(2026, 11, 21), 13),
+            "a date that is not a date is no date",
+        ),
+        (
+            _loaded(None),
+            date(2026, 12, 4),
+            ListAge("snapshot", None, None),
+            "an undated snapshot has no known age",
+        ),
+    ],
+)
+def test_list_age(loaded: LoadedCorpus, today: date, expected: ListAge, reason: str) -> None:
+    assert list_age(loaded, today) == expected, reason
+
+
+@pytest.mark.parametrize(
+    ("age", "stale", "text"),
+    [
+        (
+            ListAge("snapshot", date(2026, 4, 1), 60),
+            False,
+            "2026-04-01, 60 days old (shipped snapshot)",
+        ),
+        (ListAge("cache", date(2026, 4, 1), 61), True, "2026-04-01, 61 days old (refreshed cache)"),
+        (
+            ListAge("live", date(2026, 12, 3), 1),
+            False,
+            "2026-12-03, 1 day old (downloaded just now)",
+        ),
+        (ListAge("snapshot", None, None), False, "date unknown (shipped snapshot)"),
+    ],
+)
+def test_list_age_text_json_and_warning(age: ListAge, stale: bool, text: str) -> None:
+    assert render_list_age_text(age) == text
+    document = render_list_age_json(age)
+    assert (document["age_days"], document["stale"]) == (age.age_days, stale)
+    warning = render_stale_warning(age)
+    assert (warning is not None) == stale
+    if warning:
+        assert "61 days old" in warning
+        assert "`pypi-sentinel run` refreshes it daily" in warning, "says how to refresh it"
+        assert "\n" not in warning
 
 
 async def test_fetches_and_caches(

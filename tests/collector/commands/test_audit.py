@@ -13,6 +13,7 @@ import asyncpg
 import pytest
 
 from collector.cli import main
+from tests.collector.popular_list import days_ago, write_cached_list
 
 
 def write(tmp_path: Path, name: str, text: str) -> Path:
@@ -27,6 +28,25 @@ def audit(
     code = main(["audit", *args, "--home", str(tmp_path / "home")])
     out, err = capsys.readouterr()
     return code, out, err
+
+
+def test_names_the_list_date_and_age(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write(tmp_path, "requirements.txt", "requests\n")
+    write_cached_list(tmp_path / "home", days_ago(90))
+    _, out, err = audit([str(path), "--no-store"], tmp_path, capsys)
+    assert f"popular list: {days_ago(90)}, 90 days old (refreshed cache)" in out.splitlines()
+    assert "popular-projects list is 90 days old" in err
+    _, out, err = audit([str(path), "--no-store", "--format", "json"], tmp_path, capsys)
+    listed = json.loads(out)["popular_list"]
+    assert (listed["origin"], listed["age_days"], listed["stale"]) == ("cache", 90, True)
+
+
+def test_a_recent_list_gives_no_warning(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write(tmp_path, "requirements.txt", "requests\n")
+    write_cached_list(tmp_path / "home", days_ago(5))
+    _, out, err = audit([str(path), "--no-store"], tmp_path, capsys)
+    assert out.splitlines()[-1] == f"popular list: {days_ago(5)}, 5 days old (refreshed cache)"
+    assert "popular-projects list" not in err
 
 
 def test_names_only(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

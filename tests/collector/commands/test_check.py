@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 
 from collector.cli import main
 from collector.commands.check import names_from_lines
+from tests.collector.popular_list import days_ago, write_cached_list
 
 
 def run(
@@ -84,3 +86,53 @@ def test_names_from_lines() -> None:
     assert names_from_lines(["Django>=4 ; python_version>'3'", "  # c", "-e .", "six."]) == [
         "Django", "six",
     ]  # fmt: skip
+
+
+def test_shipped_list_date_age_and_warning(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(["requests"], tmp_path, capsys)
+    age = (datetime.now(UTC).date() - date(2026, 4, 1)).days
+    assert code == 0
+    assert out.splitlines()[-1] == f"popular list: 2026-04-01, {age} days old (shipped snapshot)"
+    warning = f"pypi-sentinel: warning: the popular-projects list is {age} days old (2026-04-01, "
+    assert [line for line in err.splitlines() if line.startswith(warning)], err
+    assert "`pypi-sentinel run` refreshes it daily" in err
+
+
+def test_json_names_the_list_date_and_age(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, out, err = run(["requests", "--format", "json"], tmp_path, capsys)
+    age = (datetime.now(UTC).date() - date(2026, 4, 1)).days
+    assert json.loads(out)["popular_list"] == {
+        "origin": "snapshot",
+        "source": "shipped snapshot",
+        "date": "2026-04-01",
+        "age_days": age,
+        "stale": True,
+        "stale_after_days": 60,
+    }
+    assert "popular-projects list is" in err, "the warning goes to stderr, not into the JSON"
+
+
+def test_a_recent_cached_list_gives_no_warning(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_cached_list(tmp_path / "home", days_ago(10))
+    _, out, err = run(["requests", "--format", "json"], tmp_path, capsys)
+    listed = json.loads(out)["popular_list"]
+    assert (listed["origin"], listed["date"], listed["age_days"]) == (
+        "cache",
+        str(days_ago(10)),
+        10,
+    )
+    assert listed["stale"] is False
+    assert "popular-projects list" not in err
+
+
+def test_an_old_cached_list_warns(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_cached_list(tmp_path / "home", days_ago(61))
+    _, out, err = run(["requests"], tmp_path, capsys)
+    assert out.splitlines()[-1].endswith("61 days old (refreshed cache)")
+    assert "popular-projects list is 61 days old" in err
