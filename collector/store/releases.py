@@ -21,7 +21,7 @@ from analysis.model import (
 )
 from analysis.scoring import unique
 from collector.store import PgConnection
-from collector.store.jobs import CLAIM_JOBS, Job
+from collector.store.jobs import CLAIM_JOBS, Job, complete_job_sql
 from collector.store.listing import EFFECTIVE_STATUS
 
 STORED_DESCRIPTION = 20_000  # characters of a description kept in the database
@@ -96,18 +96,10 @@ WITH project AS (
         severity = EXCLUDED.severity, score = EXCLUDED.score, summary = EXCLUDED.summary,
         target = EXCLUDED.target, evidence = EXCLUDED.evidence, last_seen_at = now()
     RETURNING id, (xmax = 0) AS inserted
-), job AS (
-    UPDATE jobs SET
-        state = CASE WHEN min_serial > $18 THEN 'pending' ELSE 'done' END,
-        finished_at = CASE WHEN min_serial > $18 THEN NULL ELSE now() END,
-        attempts = CASE WHEN min_serial > $18 THEN 0 ELSE attempts END,
-        leased_until = NULL, leased_by = NULL, last_error = NULL, error_kind = NULL,
-        run_after = now()
-    WHERE id = $17
-)
+), job AS ({complete_job})
 SELECT (SELECT id FROM release) AS release_id,
-       COALESCE((SELECT array_agg(id ORDER BY id) FROM findings WHERE inserted), '{}') AS new_findings
-"""
+       COALESCE((SELECT array_agg(id ORDER BY id) FROM findings WHERE inserted), '{{}}') AS new_findings
+""".format(complete_job=complete_job_sql("$17", "$18"))
 
 
 async def save_analysed_release(
