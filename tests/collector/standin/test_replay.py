@@ -93,7 +93,8 @@ async def test_a_recording_is_published_as_journal_rows_and_recorded_pages(
     for key in ("author", "author_email", "classifiers", "license", "project_urls", "summary"):
         assert info[key] == ODD_INFO[key], key
     assert info["requires_dist"] == ODD_INFO["requires_dist"]
-    assert info["yanked"] is True and info["yanked_reason"] == "broken build"
+    assert info["yanked"] is True
+    assert info["yanked_reason"] == "broken build"
     assert info["release_url"].startswith(str(server.make_url("/project/odd-shapes/")))
     for entry in page["urls"]:
         async with session.get(entry["url"]) as download:

@@ -48,11 +48,14 @@ async def test_findings_sharing_a_check_and_fingerprint_store_as_the_strongest_r
 
 
 async def _wait_until_blocked(watcher: asyncpg.Connection, pid: int) -> None:
-    """Until the backend `pid` waits on a lock (a condition, not a timer)."""
-    while not await watcher.fetchval(
-        "SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = $1", pid
-    ):
+    """Return once the backend `pid` waits on a lock (polled; the bound only guards a hang)."""
+    for _ in range(2000):
+        if await watcher.fetchval(
+            "SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = $1", pid
+        ):
+            return
         await asyncio.sleep(0.01)
+    raise AssertionError(f"backend {pid} never waited on a lock")
 
 
 async def test_saving_a_release_locks_its_project_before_the_release_as_the_changelog_does(
