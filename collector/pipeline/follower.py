@@ -25,6 +25,7 @@ SOURCE = "changelog"
 HEAD_SOURCE = "changelog-head"  # PyPI's last serial, asked every minute
 ORIGIN_CURSOR = "origin"  # where we started following: history before it is not ours to repair
 FIRST_PAGE_GUESS = 50_000
+ROLLBACK_ATTEMPTS = 5  # a deadlock victim's transaction is rolled back whole: safe to redo
 STORE_CHUNK = 2_000  # events per transaction when storing a page  # PyPI's cap today; we learn larger pages if they ever come
 
 
@@ -125,8 +126,17 @@ class ChangelogFollower:
 
     async def _store(self, run: CatchUp, events: list[ChangelogEvent]) -> None:
         began = time.monotonic()
-        async with self.pool.acquire() as conn:
-            result = await store_page(conn, events, expected_cursor=run.cursor)
+        for attempt in range(1, ROLLBACK_ATTEMPTS + 1):
+            try:
+                async with self.pool.acquire() as conn:
+                    result = await store_page(conn, events, expected_cursor=run.cursor)
+                break
+            except asyncpg.TransactionRollbackError as exc:
+                # Postgres rolled the page back to break a deadlock or a serialization conflict
+                # with a worker: nothing was stored, and the same page stored again succeeds.
+                if attempt == ROLLBACK_ATTEMPTS:
+                    raise
+                log.warning("storing a changelog page was rolled back (%s); storing it again", exc)
         log.debug(
             "stored %d events up to serial %d (%d jobs) in %.2fs",
             len(events), result.cursor, result.jobs, time.monotonic() - began,

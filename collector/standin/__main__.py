@@ -15,6 +15,7 @@ from aiohttp import web
 
 from collector.standin.generator import UploadSimulator, populate
 from collector.standin.pypi import StandInPyPI, utc_now
+from collector.standin.replay import load_recording, publish_recording
 
 log = logging.getLogger("pypi_sentinel.standin")
 
@@ -33,6 +34,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--popular", type=Path, help="popular names: one per line, or top-pypi-packages JSON"
+    )
+    parser.add_argument(
+        "--replay", type=Path, help="publish a recording of real PyPI (bench/record_pypi.py) first"
     )
     parser.add_argument("--duration", type=float, help="stop after this many seconds")
     parser.add_argument("--access-log", action="store_true", help="log every request on stderr")
@@ -61,6 +65,9 @@ async def serve(args: argparse.Namespace, popular: Sequence[str]) -> None:
     if args.backfill:
         populate(pypi, seed=args.seed, releases=args.backfill, popular=popular,
                  start=now - timedelta(hours=1), span=timedelta(hours=1))  # fmt: skip
+    if args.replay:
+        published = publish_recording(pypi, load_recording(args.replay))
+        log.info("replayed %d recorded releases from %s", len(published), args.replay)
     runner = web.AppRunner(pypi.app(), access_log=log if args.access_log else None)
     await runner.setup()
     await web.TCPSite(runner, args.host, args.port).start()

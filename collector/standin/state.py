@@ -90,6 +90,7 @@ class Release:
     yanked: bool = False
     yanked_reason: str = ""
     quarantined: bool = False
+    recorded_info: dict[str, Any] | None = None  # JSON `info` as real PyPI sent it (a replay)
 
 
 @dataclass(eq=False, slots=True)

@@ -102,8 +102,10 @@ def render_file(base: str, stored: StoredFile, release: Release) -> dict[str, An
 
 
 def render_info(base: str, project: Project, release: Release) -> dict[str, Any]:
-    meta = release.metadata
     project_url = f"{base}/project/{project.normalized}/"
+    if release.recorded_info is not None:
+        return _replayed_info(project_url, release)
+    meta = release.metadata
     info: dict[str, Any] = {key: meta.get(key) for key in _INFO_FROM_METADATA}
     info.update(
         classifiers=list(meta.get("classifiers") or []),
@@ -119,6 +121,20 @@ def render_info(base: str, project: Project, release: Release) -> dict[str, Any]
         yanked_reason=release.yanked_reason or None,
     )
     return dict(sorted(info.items()))
+
+
+def _replayed_info(project_url: str, release: Release) -> dict[str, Any]:
+    """A recorded `info` kept as PyPI sent it, odd shapes included; only its URLs and the
+    yank state (which the registry owns) are the stand-in's."""
+    assert release.recorded_info is not None
+    return {
+        **release.recorded_info,
+        "package_url": project_url,
+        "project_url": project_url,
+        "release_url": f"{project_url}{release.version}/",
+        "yanked": release.yanked,
+        "yanked_reason": release.yanked_reason or None,
+    }
 
 
 _INFO_FROM_METADATA = (

@@ -47,12 +47,16 @@ WITH project AS (
         SET ownership = COALESCE(EXCLUDED.ownership, projects.ownership),
             last_serial = GREATEST(projects.last_serial, EXCLUDED.last_serial),
             updated_at = now()
+    RETURNING normalized
 ), release AS (
+    -- Selecting FROM project makes the project row lock come before the release row lock, the
+    -- order the changelog writer takes them in; an unreferenced CTE would run last (deadlock).
     INSERT INTO releases (project, version, first_seen_source, fetched_at, fetched_serial, summary,
                           author, author_email, metadata, uploaded_at, risk_score, risk_severity,
                           status, yanked_reason)
-    VALUES ($1, $2, 'reconcile', now(), $5, $6, $7, $8, $9, $10, $11, $12::severity,
-            CASE WHEN $13 THEN 'yanked' ELSE 'active' END, NULLIF($14, ''))
+    SELECT project.normalized, $2, 'reconcile', now(), $5, $6, $7, $8, $9, $10, $11,
+           $12::severity, CASE WHEN $13 THEN 'yanked' ELSE 'active' END, NULLIF($14, '')
+    FROM project
     ON CONFLICT (project, version) DO UPDATE SET
         fetched_at = now(),
         fetched_serial = GREATEST(releases.fetched_serial, EXCLUDED.fetched_serial),

@@ -299,3 +299,55 @@ async def test_run_forever_follows_new_uploads_within_seconds(
         stop.set()
         await asyncio.wait_for(task, 10)
     assert await _count(pool, "SELECT count(*) FROM jobs WHERE state = 'running'") == 0
+
+
+async def _wait_for_a_lock_waiter(conn: asyncpg.Connection) -> None:
+    """Return once another backend of this database waits on a lock (the bound guards a hang)."""
+    for _ in range(2000):
+        if await conn.fetchval(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+        ):
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("nothing ever waited on a lock")
+
+
+async def test_a_changelog_page_rolled_back_by_a_deadlock_is_stored_again(
+    standin: tuple[StandInPyPI, str],
+    pool: asyncpg.Pool,
+    make_collector: CollectorFactory,
+    database_url: str,
+) -> None:
+    """Postgres breaks a deadlock by rolling one transaction back; when that is the follower's
+    page, storing it again is safe. It used to end `run --once` with a traceback."""
+    pypi, _ = standin
+    collector = make_collector()
+    start = pypi.last_serial
+    pypi.upload("contended", "1.0")
+    await collector.follower.start(start)
+    await collector.follower.poll()
+    pypi.add_file("contended", "1.0", "contended-1.0-py2-none-any.whl")
+    blocker = await asyncpg.connect(database_url)
+    try:
+        transaction = blocker.transaction()
+        await transaction.start()
+        await blocker.execute("UPDATE releases SET serial = serial WHERE project = 'contended'")
+        polling = asyncio.create_task(collector.follower.poll())
+        await _wait_for_a_lock_waiter(blocker)  # the follower: holds the project, wants the release
+        await blocker.execute(
+            "UPDATE projects SET last_serial = last_serial WHERE normalized = 'contended'"
+        )
+        await transaction.commit()
+        run = await polling
+    finally:
+        await blocker.close()
+    assert run.cursor == pypi.last_serial
+    assert (
+        await _count(
+            pool,
+            "SELECT count(*) FROM files WHERE release_id IN "
+            "(SELECT id FROM releases WHERE project = 'contended')",
+        )
+        == 3
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import socket
 import subprocess
@@ -11,6 +12,7 @@ import urllib.request
 from pathlib import Path
 
 from collector.standin.__main__ import read_popular
+from tests.collector.standin.test_replay import RECORDING
 
 
 def test_read_popular_accepts_lists_and_hugovk_json(tmp_path: Path) -> None:
@@ -62,3 +64,43 @@ def test_standalone_server_serves_and_publishes(tmp_path: Path) -> None:
         process.wait()
     assert process.returncode == 0, stderr
     assert "stand-in PyPI at" in stderr
+
+
+def test_standalone_server_replays_a_recording(tmp_path: Path) -> None:
+    port = free_port()
+    recording = tmp_path / "recording.json.gz"
+    recording.write_bytes(gzip.compress(json.dumps(RECORDING).encode()))
+    command = [
+        sys.executable,
+        "-m",
+        "collector.standin",
+        "--port",
+        str(port),
+        "--rate",
+        "0",
+        "--backfill",
+        "0",
+        "--duration",
+        "2",
+        "--replay",
+        str(recording),
+    ]
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    try:
+        page = None
+        for _ in range(50):
+            try:
+                url = f"http://127.0.0.1:{port}/pypi/odd-shapes/json"
+                with urllib.request.urlopen(url, timeout=1) as response:
+                    page = json.load(response)
+                break
+            except OSError:
+                time.sleep(0.05)
+        assert page is not None
+        assert page["info"]["license"] == RECORDING["projects"][0]["project"]["info"]["license"]
+        _, stderr = process.communicate(timeout=10)
+    finally:
+        process.kill()
+        process.wait()
+    assert process.returncode == 0, stderr
+    assert "replayed 2 recorded releases" in stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import asyncpg
@@ -44,3 +45,39 @@ async def test_findings_sharing_a_check_and_fingerprint_store_as_the_strongest_r
         ("yahoo.com", "info", "at yahoo.com"),
     ]
     assert len(new) == 2
+
+
+async def _wait_until_blocked(watcher: asyncpg.Connection, pid: int) -> None:
+    """Return once the backend `pid` waits on a lock (polled; the bound only guards a hang)."""
+    for _ in range(2000):
+        if await watcher.fetchval(
+            "SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = $1", pid
+        ):
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"backend {pid} never waited on a lock")
+
+
+async def test_saving_a_release_locks_its_project_before_the_release_as_the_changelog_does(
+    conn: asyncpg.Connection, database_url: str
+) -> None:
+    """Real PyPI replayed: the changelog writer (project rows, then release rows) and a worker
+    saving a release of the same project deadlocked when the worker took the release row first."""
+    snapshot = ReleaseSnapshot("demo", "1.0", ReleaseMetadata(name="demo", version="1.0"))
+    assessment = Assessment(0, Severity.INFO, (), ())
+    await save_analysed_release(conn, snapshot, assessment, 10)
+    follower, worker = await connect(database_url), await connect(database_url)
+    try:
+        changelog = follower.transaction()
+        await changelog.start()
+        await follower.execute("UPDATE projects SET last_serial = 11 WHERE normalized = 'demo'")
+        saving = asyncio.create_task(save_analysed_release(worker, snapshot, assessment, 11))
+        await _wait_until_blocked(conn, worker.get_server_pid())
+        await follower.execute(
+            "UPDATE releases SET serial = 11 WHERE project = 'demo' AND version = '1.0'"
+        )  # the old order raised DeadlockDetectedError here or in the worker
+        await changelog.commit()
+        await saving
+    finally:
+        await follower.close()
+        await worker.close()
