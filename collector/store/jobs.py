@@ -79,19 +79,33 @@ async def enqueue_unfetched(conn: PgConnection, project: str, serial: int) -> in
     return await enqueue_jobs(conn, requests)
 
 
-CLAIM_JOBS = """
-UPDATE jobs SET state = 'running', attempts = attempts + 1, leased_by = $3,
-                leased_until = now() + make_interval(secs => $2)
-WHERE id IN (
+# The common table expressions of a claim, ending in `claimed` (the jobs taken, with their
+# columns), for statements that join more onto it; CLAIM_JOBS is the claim alone. Jobs whose
+# lease ran out, then due jobs, are picked by two ordered index scans (jobs_leased_idx,
+# jobs_due_idx) that stop at the limit: one OR over both states made Postgres read and sort
+# every open job of the kind on each claim, milliseconds each with thousands waiting.
+CLAIM_CTES = """
+expired AS (
     SELECT id FROM jobs
-    WHERE kind = $4 AND ((state = 'pending' AND run_after <= now())
-                      OR (state = 'running' AND leased_until < now()))
+    WHERE state = 'running' AND leased_until < now() AND kind = $4
+    ORDER BY leased_until
+    LIMIT $1
+    FOR UPDATE SKIP LOCKED
+), due AS (
+    SELECT id FROM jobs
+    WHERE kind = $4 AND state = 'pending' AND run_after <= now()
     ORDER BY run_after, id
     LIMIT $1
     FOR UPDATE SKIP LOCKED
-)
-RETURNING id, project, version, min_serial, reason, attempts, kind, filename
-"""
+), picked AS (
+    (SELECT id FROM expired) UNION ALL (SELECT id FROM due) LIMIT $1
+), claimed AS (
+    UPDATE jobs SET state = 'running', attempts = attempts + 1, leased_by = $3,
+                    leased_until = now() + make_interval(secs => $2)
+    WHERE id IN (SELECT id FROM picked)
+    RETURNING id, project, version, min_serial, reason, attempts, kind, filename
+)"""
+CLAIM_JOBS = f"WITH {CLAIM_CTES}\nSELECT * FROM claimed"
 
 
 async def claim_jobs(

@@ -21,7 +21,7 @@ from analysis.model import (
 )
 from analysis.scoring import unique
 from collector.store import PgConnection
-from collector.store.jobs import CLAIM_JOBS, Job, complete_job_sql
+from collector.store.jobs import CLAIM_CTES, Job, complete_job_sql
 from collector.store.listing import EFFECTIVE_STATUS
 
 STORED_DESCRIPTION = 20_000  # characters of a description kept in the database
@@ -240,9 +240,9 @@ _COLUMNS, _JOIN = _history_sql("$1", "$2")
 _HISTORY = f"SELECT {_COLUMNS} FROM (SELECT 1) AS one {_JOIN}"
 _JOB_COLUMNS, _JOB_JOIN = _history_sql("c.project", "c.version")
 _CLAIM_WITH_HISTORY = f"""
-WITH c AS ({CLAIM_JOBS})
+WITH {CLAIM_CTES}
 SELECT c.id, c.project, c.version, c.min_serial, c.reason, c.attempts, {_JOB_COLUMNS}
-FROM c {_JOB_JOIN}
+FROM claimed AS c {_JOB_JOIN}
 """
 
 

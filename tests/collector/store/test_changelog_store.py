@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import asyncpg
 import pytest
@@ -11,7 +11,14 @@ import pytest
 from collector.pypi.changelog import parse_changelog_rows
 from collector.store.changelog import CursorMoved, init_cursor, load_cursor, store_page
 from collector.store.database import connect
-from collector.store.jobs import JobRequest, claim_jobs, complete_job, enqueue_jobs, retry_job
+from collector.store.jobs import (
+    CLAIM_JOBS,
+    JobRequest,
+    claim_jobs,
+    complete_job,
+    enqueue_jobs,
+    retry_job,
+)
 
 
 @pytest.fixture
@@ -202,3 +209,35 @@ async def test_expired_lease_is_claimed_again_and_retry_waits(conn: asyncpg.Conn
     assert await claim_jobs(conn, 1, 60, "host:2") == []  # backing off
     row = await conn.fetchrow("SELECT state, error_kind, last_error FROM jobs WHERE id=$1", job.id)
     assert tuple(row) == ("pending", "http", "HTTP 503")
+
+
+def _plan_rows(node: dict[str, object]) -> Iterator[int]:
+    """Rows every node of an EXPLAIN (ANALYZE, FORMAT JSON) plan produced, all loops together."""
+    yield int(node["Actual Rows"]) * int(node["Actual Loops"])  # type: ignore[call-overload]
+    for child in node.get("Plans", []):  # type: ignore[attr-defined]
+        yield from _plan_rows(child)
+
+
+async def test_a_claim_reads_only_the_jobs_it_takes(conn: asyncpg.Connection) -> None:
+    """A backfill queues thousands of jobs and claims a few at a time: a claim that reads and
+    sorts every open job costs milliseconds of database CPU each time."""
+    await enqueue_jobs(conn, [JobRequest("p", str(i), 1, "new release") for i in range(3000)])
+    await conn.execute("ANALYZE jobs")
+    (plan,) = await conn.fetchval(
+        f"EXPLAIN (ANALYZE, FORMAT JSON) {CLAIM_JOBS}", 8, 60, "host:1", "release"
+    )
+    assert max(_plan_rows(plan["Plan"])) <= 8 + 1  # a limit node may read one row past
+
+
+async def test_expired_leases_are_claimed_before_due_jobs_in_due_order(
+    conn: asyncpg.Connection,
+) -> None:
+    await enqueue_jobs(conn, [JobRequest("p", str(i), 1, "new release") for i in range(6)])
+    (stuck,) = await claim_jobs(conn, 1, 0.01, "host:1")  # the oldest due job, leased briefly
+    await conn.execute(
+        "UPDATE jobs SET run_after = now() - make_interval(secs => id) WHERE state = 'pending'"
+    )  # the newest job is now the most overdue
+    await asyncio.sleep(0.05)
+    claimed = await claim_jobs(conn, 3, 60, "host:2")
+    due = await conn.fetch("SELECT id FROM jobs WHERE id <> $1 ORDER BY id DESC LIMIT 2", stuck.id)
+    assert {j.id for j in claimed} == {stuck.id} | {row["id"] for row in due}
