@@ -16,6 +16,7 @@ class Progress:
         self.stream = stream if stream is not None else sys.stderr
         self.count = 0
         self.shown = total > 1 and self.stream.isatty()
+        self.drawn = False  # a line is on the terminal, to clear before the report
 
     def advance(self, item: str) -> None:
         self.show(self.count + 1, item)
@@ -27,9 +28,11 @@ class Progress:
             line = f"{self.what} {self.count}/{self.total} {item}"[:78]
             self.stream.write(f"\r\x1b[K{line}")
             self.stream.flush()
+            self.drawn = True
 
     def done(self) -> None:
         """Clear the line, so the report starts at column 0."""
-        if self.shown and self.count:
+        if self.drawn:
             self.stream.write("\r\x1b[K")
             self.stream.flush()
+            self.drawn = False
