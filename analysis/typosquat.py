@@ -44,11 +44,17 @@ BASE_STRENGTH: Mapping[str, int] = {
 }  # fmt: skip
 _OP_RULES = {"omit": OMITTED, "repeat": REPEATED, "insert": INSERTED, "substitute": SUBSTITUTED,
              "swap": SWAPPED}  # fmt: skip
-_CHARACTER_RULES = frozenset({*_OP_RULES.values(), DISTANCE_2})
+_SLIP_RULES = frozenset(_OP_RULES.values())
+_CHARACTER_RULES = _SLIP_RULES | {DISTANCE_2}
 FLAG_STRENGTH = 40  # a match this strong is worth a person's look (severity low)
 POPULAR_CANDIDATE_RATIO = 1000  # a popular project is only a squat of one this much bigger
 MIN_POPULARITY_RATIO = 2  # below this the "target" is barely more popular than the candidate
 MAX_MATCHES = 5
+# The list is a snapshot and popularity moves: of the top 5,000 of November 2026, 290 had ranked
+# 5,001-10,000 in the April list and 12 lower. Down to this rank a typing slip's target is not
+# marked down (the other rules keep the top 5,000: affixes and versions of mid-ranked names were
+# mostly other projects).
+RISING = 10_000
 MOST_IMITATED = 100  # deliberate look-alikes (two edits, any letter) are only flagged against these
 FAMILY_SIZE = 3  # this many popular `<stem>-*` names make `<stem>` a family of siblings
 
@@ -294,7 +300,9 @@ def _strength(hit: _Hit, length: int, rank: int, ratio: float) -> int:
         score += {3: -15, 4: -5}.get(length, 5 if length >= 8 else 0)
         if hit.rule == INSERTED and hit.edit.get("slip") != "other":
             score += 5  # a key next to the intended one, pressed as well
-    score += 15 if rank <= 100 else 10 if rank <= 1000 else 5 if rank <= 5000 else -10
+    score += 15 if rank <= 100 else 10 if rank <= 1000 else 5 if rank <= 5000 else 0
+    if rank > (RISING if hit.rule in _SLIP_RULES else 5000):
+        score -= 10
     if ratio < 10:
         score -= 10
     if rank > MOST_IMITATED and (hit.rule == DISTANCE_2 or hit.edit.get("slip") == "other"):

@@ -54,6 +54,8 @@ FLAGGED = [
     ("mypy-boto3-sqss", "mypy-boto3-sqs", REPEATED, True, "a repeat in a family leaf"),
     ("rarepackagee", "rarepackage", REPEATED, True, "repeat against a top-5,000 name"),
     ("lowrankpkgg", "lowrankpkg", REPEATED, True, "repeats stay specific beyond the top 5,000"),
+    ("lowrnkpkg", "lowrankpkg", OMITTED, True, "ranks 5,001-10,000 rise into the top 5,000"),
+    ("deeprankpkgg", "deeprankpkg", REPEATED, True, "repeats stay specific beyond RISING"),
     ("grequets", "grequests", OMITTED, True, "omission against a top-1,000 name"),
     ("grequestz", "grequests", SUBSTITUTED, True, "keyboard slip on a top-1,000 name"),
     ("requezts", "requests", SUBSTITUTED, True, "z is next to s"),
@@ -76,7 +78,7 @@ NOT_FLAGGED = [
     ("siy", "y is nowhere near x: on a three-letter name only typing slips count"),
 ]
 INFO_ONLY = [
-    ("lowrnkpkg", "lowrankpkg", OMITTED, "omissions beyond the top 5,000 are listed, not flagged"),
+    ("deeprnkpkg", "deeprankpkg", OMITTED, "omissions beyond RISING are listed, not flagged"),
     ("rarepackaxe", "rarepackage", SUBSTITUTED, "x for g is not a slip: listed only"),
 ]
 
