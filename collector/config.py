@@ -211,6 +211,12 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option("workers", parse_count, lambda: 32, "concurrent release fetches"),
     Option(
+        "database_patience",
+        parse_seconds,
+        lambda: 60.0,
+        "seconds `run --once` waits for a lost database before it exits 3",
+    ),
+    Option(
         "inspect",
         parse_switch,
         lambda: True,
@@ -313,6 +319,7 @@ class Settings:
     rss_interval: float = 15.0
     reconcile_interval: float = 21600.0
     workers: int = 32
+    database_patience: float = 60.0
     inspect: bool = True
     inspect_workers: int = 4
     inspect_processes: int = 1
@@ -382,6 +389,7 @@ FOLLOW = (
     "rss_interval",
     "reconcile_interval",
     "workers",
+    "database_patience",
     "max_lag",
 )
 INSPECT = ("inspect", "inspect_workers", "inspect_processes", "max_file_size")

@@ -9,6 +9,20 @@ import time
 _FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 # Loggers that are chatty at INFO; they speak at WARNING unless we run at DEBUG.
 _NOISY = ("pgserver", "apscheduler", "asyncio", "aiohttp.access")
+_ONE_LINE = frozenset({"asyncpg"})  # libraries whose warnings come with a traceback attached
+
+
+class _OneLine(logging.Filter):
+    """A third party's warning about a server it cannot reach is one line, not a traceback
+    (asyncpg's pool logs one with every failed attempt to refill itself); DEBUG keeps it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        third_party = record.name.split(".", 1)[0] in _ONE_LINE
+        if third_party and record.exc_info and record.levelno < logging.ERROR:
+            record.msg = f"{record.getMessage()} ({record.exc_info[1] or 'no detail'})"
+            record.args = None
+            record.exc_info = None
+        return True
 
 
 class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
@@ -36,3 +50,5 @@ def setup_logging(level: int) -> None:
     # "skipped: maximum number of running instances reached" is expected while a poll catches
     # up; our own tick wrapper logs every failure of a job.
     logging.getLogger("apscheduler").setLevel(level if level <= logging.DEBUG else logging.ERROR)
+    if level > logging.DEBUG:
+        handler.addFilter(_OneLine())

@@ -24,13 +24,14 @@ from collector.alerts.service import apply_env_subscriptions, build_sender
 from collector.arguments import non_negative_int
 from collector.commands.status import failing_job_json
 from collector.config import Settings
+from collector.errors import DatabaseUnavailable
 from collector.output import OutputFormat, add_format_flag, print_json
 from collector.pipeline.engine import load_engine, refresh_engine
 from collector.pipeline.runner import Collector, OnceResult
 from collector.progress import Progress
 from collector.pypi.http import Http, new_session
 from collector.store.changelog import load_cursor
-from collector.store.database import Database, open_database
+from collector.store.database import DB_ERRORS, Database, open_database, wait_until_lost
 from collector.store.jobs import ErrorClass, FailingJob, fetch_queue_status
 
 log = logging.getLogger(__name__)
@@ -61,7 +62,7 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
         if args.once:
             async with new_session() as session:
                 collector = await build_collector(settings, db, session)
-                return await _once(collector, args)
+                return await _once(collector, args, db.dsn, settings.database_patience)
         stop = asyncio.Event()
         stop_on_signals(stop)
         await follow(settings, db, stop, args.since_serial)
@@ -101,11 +102,21 @@ async def follow(
     log.info("stopped cleanly")
 
 
-async def _once(collector: Collector, args: argparse.Namespace) -> int:
+async def _once(collector: Collector, args: argparse.Namespace, dsn: str, patience: float) -> int:
     catch_up = asyncio.create_task(collector.run_once(args.since_serial), name="run-once")
+    lost = asyncio.create_task(wait_until_lost(dsn, patience), name="database-watch")
     interrupted = cancel_on_signals(catch_up)
     watch = asyncio.create_task(_show_progress(collector)) if sys.stderr.isatty() else None
     try:
+        await asyncio.wait({catch_up, lost}, return_when=asyncio.FIRST_COMPLETED)
+        if not catch_up.done():  # the database went away and did not come back
+            catch_up.cancel()
+            with contextlib.suppress(asyncio.CancelledError, *DB_ERRORS):
+                await catch_up
+            raise DatabaseUnavailable(
+                f"database unavailable during the catch-up: {lost.result()}; what was stored "
+                "stays, and the next run resumes there"
+            )
         with contextlib.suppress(asyncio.CancelledError):
             result = await catch_up
         if interrupted:  # also when the catch-up finished as the signal came
@@ -113,10 +124,13 @@ async def _once(collector: Collector, args: argparse.Namespace) -> int:
         if catch_up.cancelled():  # cancelled from outside: pass it on
             raise asyncio.CancelledError
     finally:
-        if watch is not None:
-            watch.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await watch
+        for task in (catch_up, lost, watch):
+            if task is not None and not task.done():
+                task.cancel()  # cancelled from outside while waiting: take the helpers down
+        for helper in (lost, watch):
+            if helper is not None:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await helper
         _restore_signals()
         collector.close()
     return report_once(result, args)

@@ -46,6 +46,7 @@ from collector.store.artifacts import (
     save_findings,
     save_verdict,
 )
+from collector.store.database import DB_ERRORS
 from collector.store.jobs import Job, complete_job, retry_job
 
 log = logging.getLogger(__name__)
@@ -97,6 +98,8 @@ class ArtifactProcessor:
             return Outcome.STORED
         except UpstreamError as exc:
             return await self._retry(job, exc.kind, str(exc))
+        except DB_ERRORS:
+            raise  # the database, not this job: the worker logs it and the lease brings it back
         except Exception as exc:  # one bad file must never stop the pipeline
             log.exception("artifact job %s (%s) failed", job.id, job.filename)
             return await self._retry(job, "internal", f"{type(exc).__name__}: {exc}")

@@ -24,6 +24,7 @@ from collector.pipeline.fetcher import Fetched, Gone, ReleaseFetcher, StillStale
 from collector.pipeline.snapshot import build_snapshot
 from collector.store import PgConnection
 from collector.store.artifacts import current_findings, lock_release
+from collector.store.database import DB_ERRORS
 from collector.store.jobs import Job, complete_job, retry_job
 from collector.store.releases import (
     History,
@@ -101,6 +102,8 @@ class ReleaseProcessor:
             return await self._store(job, result, history)
         except UpstreamError as exc:
             return await self._retry(job, exc.kind, str(exc))
+        except DB_ERRORS:
+            raise  # the database, not this job: the worker logs it and the lease brings it back
         except Exception as exc:  # one bad release must never stop the pipeline
             log.exception("job %s (%s %s) failed", job.id, job.project, job.version)
             return await self._retry(job, "internal", f"{type(exc).__name__}: {exc}")

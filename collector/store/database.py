@@ -99,6 +99,36 @@ async def create_pool(dsn: str, label: str, *, max_size: int = 10) -> asyncpg.Po
     return pool
 
 
+async def wait_until_lost(dsn: str, patience: float, every: float = 5.0) -> str:
+    """Ask the server `SELECT 1` every `every` seconds on a connection of its own (a busy pool
+    must not look like a dead server); return why, once it has not answered for `patience`
+    seconds in a row. A restart within that time is ridden out."""
+    conn: asyncpg.Connection | None = None
+    down_since: float | None = None
+    loop = asyncio.get_running_loop()
+    try:
+        while True:
+            try:
+                if conn is None:
+                    conn = await asyncpg.connect(dsn, timeout=every)
+                await asyncio.wait_for(conn.fetchval("SELECT 1"), every)
+                down_since = None
+            except (*CONNECT_ERRORS, *DB_ERRORS) as exc:
+                _discard(conn)
+                conn = None
+                down_since = loop.time() if down_since is None else down_since
+                if loop.time() - down_since >= patience:
+                    return f"no answer for {patience:g} s ({exc or type(exc).__name__})"
+            await asyncio.sleep(every)
+    finally:
+        _discard(conn)
+
+
+def _discard(conn: asyncpg.Connection | None) -> None:
+    if conn is not None:
+        conn.terminate()  # no goodbye to a server that may be gone
+
+
 @dataclass(frozen=True, slots=True)
 class Database:
     """An open, migrated database: the pool plus a printable description."""

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import pty
 import re
+import shlex
 import shutil
 import signal
 import tempfile
@@ -16,7 +18,8 @@ import asyncpg
 import pytest
 
 from collector.standin import StandInPyPI
-from collector.store.database import create_pool
+from collector.standin.faults import Fault
+from collector.store.database import create_pool, wait_until_lost
 from collector.store.embedded import EmbeddedPostgres
 from tests.collector.pipeline.conftest import CollectorFactory, cli_environment
 from tests.conftest import CLI
@@ -181,11 +184,24 @@ async def own_server() -> AsyncIterator[tuple[EmbeddedPostgres, str]]:
     shutil.rmtree(root, ignore_errors=True)
 
 
-def _restart(server: EmbeddedPostgres) -> None:
+def _pg_ctl(server: EmbeddedPostgres, *command: str) -> None:
     from pgserver._commands import pg_ctl
 
     user = "pgserver" if os.geteuid() == 0 else None
-    pg_ctl(["-w", "-m", "fast", "restart"], pgdata=server.pgdata, user=user)
+    pg_ctl(["-w", *command], pgdata=server.pgdata, user=user)
+
+
+def _restart(server: EmbeddedPostgres) -> None:
+    _pg_ctl(server, "-m", "fast", "restart")
+
+
+def _start_again(server: EmbeddedPostgres) -> None:
+    """Start a server stopped by a test with the options it ran with (socket dir and all),
+    for the fixture to stop as usual."""
+    if (server.pgdata / "postmaster.pid").exists():
+        return
+    command = shlex.split((server.pgdata / "postmaster.opts").read_text())
+    _pg_ctl(server, "start", "-o", shlex.join(command[3:]))  # all but postgres -D DIR
 
 
 async def test_postgres_restart_while_running_reconnects_and_continues(
@@ -263,3 +279,59 @@ async def test_a_backfill_shows_its_progress_on_a_terminal_only(
     _, err = await piped.communicate()
     assert piped.returncode == 0
     assert "analysed" not in err.decode(), "no progress line in a log or a pipe"
+
+
+async def test_waiting_for_a_lost_database_rides_out_a_restart_but_not_an_outage(
+    own_server: tuple[EmbeddedPostgres, str],
+) -> None:
+    server, uri = own_server
+    lost = asyncio.create_task(wait_until_lost(uri, patience=3.0, every=0.2))
+    try:
+        await asyncio.to_thread(_restart, server)
+        await asyncio.sleep(1.0)
+        assert not lost.done(), "a restart is not an outage"
+        await asyncio.to_thread(_pg_ctl, server, "-m", "fast", "stop")
+        began = asyncio.get_running_loop().time()
+        reason = await asyncio.wait_for(lost, 30)
+        assert asyncio.get_running_loop().time() - began >= 2.5  # patience, less a probe
+        assert reason.startswith("no answer for 3 s (")
+    finally:
+        lost.cancel()
+        await asyncio.to_thread(_start_again, server)
+
+
+async def test_run_once_exits_3_in_one_line_when_the_database_stays_away(
+    standin: tuple[StandInPyPI, str],
+    own_server: tuple[EmbeddedPostgres, str],
+    tmp_path: Path,
+) -> None:
+    """It used to retry claims forever with asyncpg's tracebacks on stderr: a script waiting for
+    `run --once` waited for ever, and was never told the database was the trouble."""
+    pypi, base = standin
+    server, uri = own_server
+    start = pypi.last_serial
+    pypi.upload("slow", "1.0")  # PyPI keeps failing it: the run waits for its retries
+    pypi.faults.add("release_json", Fault.status(503), times=None, project="slow")
+    env = cli_environment(uri, base, tmp_path / "home", PYPI_SENTINEL_DATABASE_PATIENCE="2")
+    proc = await asyncio.create_subprocess_exec(
+        CLI, "run", "--once", "--since-serial", str(start), env=env,
+        stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        for _ in range(300):
+            with contextlib.suppress(asyncpg.UndefinedTableError):  # not migrated yet
+                if await _count(uri, "SELECT count(*) FROM jobs WHERE attempts > 0"):
+                    break
+            await asyncio.sleep(0.05)
+        await asyncio.to_thread(_pg_ctl, server, "-m", "fast", "stop")
+        _, err = await asyncio.wait_for(proc.communicate(), 60)  # a bound, not a measurement
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+        await asyncio.to_thread(_start_again, server)
+    text = err.decode()
+    assert proc.returncode == 3, text[-2000:]
+    last = text.strip().splitlines()[-1]
+    assert last.startswith("pypi-sentinel: database unavailable during the catch-up: no answer")
+    assert "the next run resumes there" in last
+    assert "Traceback" not in text
