@@ -254,6 +254,9 @@ async def test_a_backfill_shows_its_progress_on_a_terminal_only(
     start = pypi.last_serial
     for i in range(150):
         pypi.upload(f"bulk{i}", "1.0")
+    # One slow page keeps the analysis going a few progress ticks after the changelog is read
+    # (without it a fast machine finished before the first tick, and no line was drawn).
+    pypi.faults.add("release_json", Fault.delay(3.0), times=1, project="bulk149")
     env = {**_env(database_url, base, tmp_path / "home"), "PYPI_SENTINEL_INSPECT": "on"}
     leader, follower = pty.openpty()
     try:
