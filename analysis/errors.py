@@ -1,7 +1,8 @@
 """Errors raised by the analysis core. Only bad input raises; a check that finds nothing returns nothing.
 
 AnalysisError        root
-└── CorpusError      a popular-projects list that cannot be read (also a ValueError)
+├── CorpusError      a popular-projects list that cannot be read (also a ValueError)
+└── OsvError         an OSV advisory record that cannot be read (also a ValueError)
 """
 
 from __future__ import annotations
@@ -13,3 +14,7 @@ class AnalysisError(Exception):
 
 class CorpusError(AnalysisError, ValueError):
     """A popular-projects list is malformed."""
+
+
+class OsvError(AnalysisError, ValueError):
+    """An OSV advisory record is malformed."""

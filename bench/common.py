@@ -48,6 +48,7 @@ async def serve(pypi: StandInPyPI) -> AsyncIterator[str]:
 def child_env(home: Path, base: str, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYPI_SENTINEL_")}
     env.update(PYPI_SENTINEL_HOME=str(home), PYPI_SENTINEL_PYPI_URL=base)
+    env.update(PYPI_SENTINEL_OSV_SOURCE=f"{base}/osv/PyPI/all.zip")
     env.update(extra)
     env.setdefault("XDG_RUNTIME_DIR", str(home / "run"))
     (home / "run").mkdir(parents=True, exist_ok=True)

@@ -23,6 +23,7 @@ from collector.config import (
     FOLLOW,
     GENERAL,
     INSPECT,
+    KNOWN,
     NAMES,
     OPTIONS,
     REPORTS,
@@ -46,7 +47,7 @@ EXIT_BROKEN_PIPE = 141
 # imported when it is run or listed: `check` need not load the collector's pipeline to start.
 _COMMANDS = (
     "up", "run", "check", "audit", "findings", "releases", "status", "dashboard", "demo",
-    "subscribe", "report", "scan", "db",
+    "subscribe", "report", "scan", "osv", "db",
 )  # fmt: skip
 
 
@@ -61,6 +62,7 @@ SETTINGS_OF: dict[str, tuple[str, ...]] = {
     "findings": GENERAL,
     "releases": GENERAL,
     "db": GENERAL,
+    "osv": GENERAL + KNOWN,
     "status": GENERAL + FOLLOW,
     "dashboard": GENERAL + DASHBOARD + SERVER,
     "subscribe": GENERAL + ALERTS,

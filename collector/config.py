@@ -137,6 +137,16 @@ def parse_text(raw: str) -> str | None:
     return raw.strip() or None
 
 
+def parse_source(raw: str) -> str:
+    """A URL (http or https) or a local path."""
+    value = raw.strip()
+    if not value:
+        raise ValueError("expected a URL or a path, got nothing")
+    if "://" in value:
+        return parse_http_url(value)
+    return value
+
+
 def parse_port(raw: str) -> int:
     if not raw.strip().isdigit() or not 0 <= int(raw) <= 65535:
         raise ValueError(f"expected a port from 0 (off) to 65535, got {raw!r}")
@@ -192,6 +202,12 @@ OPTIONS: tuple[Option, ...] = (
         parse_http_url,
         lambda: "https://hugovk.dev/top-pypi-packages/top-pypi-packages.min.json",
         "popular-projects list (hugovk's top-pypi-packages JSON), refreshed at most daily",
+    ),
+    Option(
+        "osv_source",
+        parse_source,
+        lambda: "https://osv-vulnerabilities.storage.googleapis.com/PyPI/all.zip",
+        "OSV's PyPI advisories dump (URL or local zip): known vulnerabilities and malware",
     ),
     Option("log_level", parse_log_level, lambda: "INFO", "log level on stderr"),
     Option(
@@ -313,6 +329,7 @@ class Settings:
     database_url: str | None = field(default=None, repr=False)
     pypi_url: str = "https://pypi.org"
     top_packages_url: str = "https://hugovk.dev/top-pypi-packages/top-pypi-packages.min.json"
+    osv_source: str = "https://osv-vulnerabilities.storage.googleapis.com/PyPI/all.zip"
     log_level: str = "INFO"
     xmlrpc: bool = True
     changelog_interval: float = 5.0
@@ -383,6 +400,7 @@ def _resolve(opt: Option, environ: Mapping[str, str], flags: Mapping[str, str | 
 # sets any of them for every command; a flag before the command name too.
 GENERAL = ("home", "database_url", "log_level")
 NAMES = ("pypi_url", "top_packages_url")
+KNOWN = ("osv_source",)
 FOLLOW = (
     "xmlrpc",
     "changelog_interval",

@@ -88,6 +88,7 @@ def _demo_settings(settings: Settings, home: Any, base: str, args: argparse.Name
     return settings.replace(
         home=home, database_url=None, pypi_url=base,
         top_packages_url=f"{base}/top-pypi-packages.min.json",
+        osv_source=f"{base}/osv/PyPI/all.zip",
         changelog_interval=2.0, rss_interval=5.0,
         dashboard_url=f"http://{args.address}:{args.port}",
         dashboard_password=settings.dashboard_password or DEMO_PASSWORD,

@@ -25,6 +25,7 @@ from collector.arguments import non_negative_int
 from collector.commands.status import failing_job_json
 from collector.config import Settings
 from collector.errors import DatabaseUnavailable
+from collector.osv import refresh_osv
 from collector.output import OutputFormat, add_format_flag, print_json
 from collector.pipeline.engine import load_engine, refresh_engine
 from collector.pipeline.runner import Collector, OnceResult
@@ -82,6 +83,7 @@ async def build_collector(
     return Collector(
         settings, db.pool, db.dsn, http, engine,
         refresh_corpus=lambda: refresh_engine(engine, settings, session),
+        refresh_osv=lambda: refresh_osv(db.pool, settings.osv_source),
         sender=sender, on_flagged=outbox,
     )  # fmt: skip
 

@@ -21,6 +21,7 @@ from collector.output import OutputFormat, add_format_flag, print_json, print_te
 from collector.store.database import Database, open_database
 from collector.store.health import SourceHealth
 from collector.store.jobs import ErrorClass, FailingJob, QueueStatus
+from collector.store.osv import OsvStatus, fetch_osv_status
 from collector.store.status import StoreStatus, fetch_status
 
 
@@ -36,13 +37,21 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 async def run(settings: Settings, args: argparse.Namespace) -> int:
     async with open_database(settings, max_size=2) as db, db.pool.acquire() as conn:
         status = await fetch_status(conn)
+        osv = await fetch_osv_status(conn)
     # The list the collector judges names by: its cache of the live list, else the snapshot.
     loaded = await asyncio.to_thread(load_local_corpus, settings.cache_dir)
     age = popular_list_age(loaded, datetime.now(UTC))
     if args.format is OutputFormat.JSON:
-        print_json({**render_status_json(db, status), "popular_list": render_list_age_json(age)})
+        print_json(
+            {
+                **render_status_json(db, status),
+                "popular_list": render_list_age_json(age),
+                "osv": render_osv_json(osv),
+            }
+        )
     else:
-        print_text(render_status_text(db, status, [_popular_list_row(age)]))
+        extra = [_popular_list_row(age), ("osv advisories", render_osv_text(osv))]
+        print_text(render_status_text(db, status, extra))
     # A source that cannot reach PyPI is "PyPI unavailable" (3), so scripts and probes see it.
     # Internal errors say "unhealthy" in the output, but are no outage: the exit code stays 0.
     return 3 if check_sources(status.sources) else 0
@@ -169,6 +178,25 @@ def render_status_text(
     rows += [(name.replace("_", " "), count) for name, count in status.counts.items()]
     rows += [(f"  {sev} findings", n) for sev, n in status.findings_by_severity.items()]
     return render_table([*rows, *extra])
+
+
+def render_osv_json(osv: OsvStatus) -> dict[str, Any]:
+    last = osv.last_sync
+    return {
+        "vulnerabilities": osv.vulnerabilities,
+        "malicious": osv.malicious,
+        "last_sync": None if last is None else {"source": last.source, "at": last.finished_at},
+    }
+
+
+def render_osv_text(osv: OsvStatus) -> str:
+    if osv.last_sync is None:
+        return "never synced: run `pypi-sentinel osv sync`"
+    last = osv.last_sync
+    return (
+        f"{osv.vulnerabilities} vulnerability, {osv.malicious} known-malicious records; last "
+        f"sync {last.finished_at:%Y-%m-%d %H:%M} UTC from {last.source}"
+    )
 
 
 def _popular_list_row(age: ListAge) -> tuple[str, object]:

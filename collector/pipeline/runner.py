@@ -123,6 +123,7 @@ class Collector:
         retry_policy: RetryPolicy | None = None,
         on_flagged: FlaggedHook | None = None,
         refresh_corpus: Callable[[], Awaitable[object]] | None = None,
+        refresh_osv: Callable[[], Awaitable[object]] | None = None,
         sender: OutboxSender | None = None,
     ) -> None:
         self.settings = settings
@@ -155,6 +156,7 @@ class Collector:
         self.leadership = Leadership(dsn)
         self.leader = False
         self.refresh_corpus = refresh_corpus
+        self.refresh_osv = refresh_osv
         self.sender = sender
         self._scheduler: AsyncIOScheduler | None = None
         self._throttles: dict[str, Throttle] = {}
@@ -214,6 +216,8 @@ class Collector:
         ]  # fmt: skip
         if self.refresh_corpus is not None:
             jobs.append(("corpus", self.refresh_corpus, 6 * 3600.0))  # the list itself: daily
+        if self.refresh_osv is not None:
+            jobs.append(("osv", self.refresh_osv, 3600.0))  # syncs when the copy is a day old
         if s.xmlrpc:
             jobs += [
                 ("changelog", self.follower.poll, s.changelog_interval),

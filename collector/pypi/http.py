@@ -94,10 +94,11 @@ class Http:
         *,
         headers: Mapping[str, str] | None = None,
         data: bytes | None = None,
+        max_body: int = MAX_BODY,
     ) -> Response:
         try:
             async with self.session.request(method, url, headers=headers, data=data) as resp:
-                body = await _read_capped(resp, url)
+                body = await _read_capped(resp, url, max_body)
                 response = Response(resp.status, _plain_headers(resp.headers), body)
         except TimeoutError as exc:
             raise UpstreamError("timeout", f"{method} {url}: timed out") from exc
@@ -109,14 +110,14 @@ class Http:
         return response
 
 
-async def _read_capped(resp: aiohttp.ClientResponse, url: str) -> bytes:
-    """The whole body, refusing one larger than MAX_BODY (a hostile or broken upstream)."""
+async def _read_capped(resp: aiohttp.ClientResponse, url: str, max_body: int) -> bytes:
+    """The whole body, refusing one larger than `max_body` (a hostile or broken upstream)."""
     chunks: list[bytes] = []
     size = 0
     async for chunk in resp.content.iter_chunked(1 << 16):
         size += len(chunk)
-        if size > MAX_BODY:
-            raise UpstreamError("garbage", f"{url}: response larger than {MAX_BODY} bytes")
+        if size > max_body:
+            raise UpstreamError("garbage", f"{url}: response larger than {max_body} bytes")
         chunks.append(chunk)
     return b"".join(chunks)
 

@@ -20,6 +20,7 @@ ROUTES = frozenset(
         "files",
         "observations",
         "top_packages",
+        "osv_dump",
     }
 )
 # Routes whose answers can come from a lagging copy (a CDN object or a read replica).

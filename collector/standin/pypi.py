@@ -77,6 +77,7 @@ class StandInPyPI:
         self.labels: dict[tuple[str, str], str] = {}  # (normalized, version) -> ground truth
         self.label_details: dict[tuple[str, str], str] = {}  # squat technique / suspicious traits
         self.top_packages: list[tuple[str, int]] = []
+        self.osv_records: dict[str, dict[str, Any]] = {}  # OSV's dump: advisory id -> record
         self.top_packages_updated: datetime | None = None
 
     def app(self) -> web.Application:

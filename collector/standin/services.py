@@ -6,7 +6,9 @@ Also tiny `/project/<name>/` pages, so RSS links resolve when a person clicks on
 from __future__ import annotations
 
 import html
+import io
 import json
+import zipfile
 from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -41,6 +43,7 @@ TOP_PACKAGES_PATHS = (
     "/top-pypi-packages/top-pypi-packages.min.json",
     "/top-pypi-packages/top-pypi-packages.json",
 )
+OSV_DUMP_PATH = "/osv/PyPI/all.zip"  # where OSV's bucket keeps the PyPI dump, under /osv
 _FORBIDDEN = {"message": "Access was denied to this resource."}
 
 
@@ -56,6 +59,7 @@ class Services:
         router.add_get("/danger-api/echo", self.echo)
         for path in TOP_PACKAGES_PATHS:
             router.add_get(path, self.top_packages)
+        router.add_get(OSV_DUMP_PATH, self.osv_dump)
         router.add_get("/project/{name}/", self.project_page)
         router.add_get("/project/{name}/{version}/", self.project_page)
 
@@ -148,6 +152,18 @@ class Services:
         return token if allowed is None or token in allowed else None
 
     # ------------------------------------------------------------------ top packages
+    async def osv_dump(self, request: web.Request) -> web.StreamResponse:
+        render = partial(self._osv_dump, request)
+        return await serve(self.pypi.faults, request, "osv_dump", None, render)
+
+    def _osv_dump(self, request: web.Request, lag: int | None) -> web.Response:
+        """OSV's PyPI dump: one `<id>.json` per advisory, zipped."""
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for advisory_id, record in sorted(self.pypi.osv_records.items()):
+                archive.writestr(f"{advisory_id}.json", json.dumps(record))
+        return web.Response(body=buffer.getvalue(), content_type="application/zip")
+
     async def top_packages(self, request: web.Request) -> web.StreamResponse:
         render = partial(self._top_packages, request)
         return await serve(self.pypi.faults, request, "top_packages", None, render)

@@ -114,6 +114,7 @@ def cli_environment(
     if base:
         env["PYPI_SENTINEL_PYPI_URL"] = base
         env["PYPI_SENTINEL_TOP_PACKAGES_URL"] = f"{base}/top-pypi-packages.min.json"
+        env["PYPI_SENTINEL_OSV_SOURCE"] = f"{base}/osv/PyPI/all.zip"
     env.update(extra)
     return env
 

@@ -51,7 +51,8 @@ async def test_up_runs_the_collector_and_the_dashboard_and_stops_both(
     port = _free_port()
     env = _env(tmp_path, PYPI_SENTINEL_DATABASE_URL=database_url, PYPI_SENTINEL_PYPI_URL=base,
                PYPI_SENTINEL_CHANGELOG_INTERVAL="0.5",
-               PYPI_SENTINEL_TOP_PACKAGES_URL=f"{base}/top-pypi-packages.min.json")  # fmt: skip
+               PYPI_SENTINEL_TOP_PACKAGES_URL=f"{base}/top-pypi-packages.min.json",
+               PYPI_SENTINEL_OSV_SOURCE=f"{base}/osv/PyPI/all.zip")  # fmt: skip
     proc = await asyncio.create_subprocess_exec(
         CLI, "up", "--port", str(port), "--since-serial", str(pypi.last_serial), env=env,
         stderr=asyncio.subprocess.PIPE,
