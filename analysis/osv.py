@@ -250,3 +250,28 @@ def _url(reference: Any) -> str:
 def _score(severity: Any) -> str:
     score = severity.get("score") if isinstance(severity, Mapping) else None
     return score if isinstance(score, str) else ""
+
+
+@dataclass(frozen=True, slots=True)
+class Exposure:
+    """What the advisories say about one dependency."""
+
+    vulnerabilities: tuple[tuple[Advisory, str | None], ...]  # with the first fixed version
+    malicious: tuple[Advisory, ...]
+    unchecked: int = 0  # vulnerability records naming an unpinned dependency, left unmatched
+
+
+def exposure(advisories: Sequence[Advisory], project: str, version: str | None) -> Exposure:
+    """Match `project` at `version` against `advisories`. Unpinned (None), a known-malicious
+    record naming the project counts whatever the version (any of them may be installed), and
+    vulnerability records are only counted: which applies depends on the version."""
+    name = canonicalize_name(project)
+    naming = [a for a in advisories if a.withdrawn is None and name in a.projects]
+    if version is None:
+        malicious = tuple(a for a in naming if a.malicious)
+        return Exposure((), malicious, unchecked=len(naming) - len(malicious))
+    hits = [a for a in naming if affects(a, name, version)]
+    return Exposure(
+        vulnerabilities=tuple((a, fixed_in(a, name, version)) for a in hits if not a.malicious),
+        malicious=tuple(a for a in hits if a.malicious),
+    )

@@ -32,6 +32,22 @@ class Dependency:
     source: str | None = None  # the file that declares it, when the caller knows
 
 
+def pinned_version(spec: str) -> str | None:
+    """The one version a requirement allows (`name==1.2`, `name===1.2`), else None: a range,
+    a wildcard (`==1.*`), a URL or no version at all leave the version to the installer."""
+    try:
+        requirement = Requirement(spec)
+    except InvalidRequirement:
+        return None
+    specifiers = list(requirement.specifier)
+    if len(specifiers) != 1 or requirement.url:
+        return None
+    (only,) = specifiers
+    if only.operator not in ("==", "===") or only.version.endswith(".*"):
+        return None
+    return only.version
+
+
 def parse_dependency_file(filename: str, text: str) -> tuple[Dependency, ...]:
     """Pick the parser from the file name: *.toml as pyproject or pylock, anything else as pip's."""
     base = filename.rsplit("/", 1)[-1].lower()

@@ -18,7 +18,8 @@ from typing import Any
 
 from analysis import AnalysisContext, assess_name
 from analysis.model import Assessment, Severity
-from analysis.requirements import Dependency
+from analysis.osv import Advisory, Exposure, exposure
+from analysis.requirements import Dependency, pinned_version
 from collector.commands.check import (
     add_fail_on_flag,
     corpus_json,
@@ -35,6 +36,7 @@ from collector.output import OutputFormat, add_format_flag, print_json, print_te
 from collector.progress import Progress
 from collector.store import PgConnection
 from collector.store.database import open_database
+from collector.store.osv import fetch_advisories
 
 EXIT_OK, EXIT_FINDINGS = 0, 1
 # The latest finding of each check on each release of the audited projects, worst first.
@@ -111,24 +113,85 @@ async def fetch_stored_findings(
     return found
 
 
-def _worst(verdict: Assessment, stored: Sequence[StoredFinding]) -> Severity:
-    return max([verdict.severity, *(f.severity for f in stored)])
+# How a known record weighs against --fail-on: a known-malicious release is the worst there is; a
+# known vulnerability fails the default (low) as pip-audit fails on any.
+KNOWN_MALICIOUS = Severity.CRITICAL
+KNOWN_VULNERABLE = Severity.HIGH
+NO_EXPOSURE = Exposure((), ())
+
+
+@dataclass(frozen=True, slots=True)
+class Known:
+    """What the store knows about one dependency beyond its name: findings and OSV records."""
+
+    findings: Sequence[StoredFinding]
+    exposure: Exposure
+
+
+def _worst(verdict: Assessment, known: Known) -> Severity:
+    severities = [verdict.severity, *(f.severity for f in known.findings)]
+    if known.exposure.vulnerabilities:
+        severities.append(KNOWN_VULNERABLE)
+    if known.exposure.malicious:
+        severities.append(KNOWN_MALICIOUS)
+    return max(severities)
+
+
+def known_about(
+    dependencies: Sequence[Dependency],
+    stored: Mapping[str, Sequence[StoredFinding]] | None,
+    advisories: Mapping[str, Sequence[Advisory]] | None,
+) -> list[Known]:
+    return [
+        Known(
+            findings=(stored or {}).get(d.name, []),
+            exposure=exposure((advisories or {}).get(d.name, []), d.name, pinned_version(d.spec)),
+        )
+        for d in dependencies
+    ]
+
+
+def _exposure_json(found: Exposure) -> dict[str, Any]:
+    return {
+        "vulnerabilities": [
+            {"id": a.id, "aliases": list(a.aliases), "summary": a.summary, "fixed_in": fixed}
+            for a, fixed in found.vulnerabilities
+        ],
+        "known_malicious": [a.id for a in found.malicious],
+        "unchecked_vulnerabilities": found.unchecked,
+    }
+
+
+def _exposure_text(found: Exposure) -> list[str]:
+    lines = [f"  - KNOWN MALICIOUS: {a.id}: {a.summary}" for a in found.malicious]
+    for advisory, fixed in found.vulnerabilities:
+        aliases = f" ({', '.join(advisory.aliases[:3])})" if advisory.aliases else ""
+        fix = f"; fixed in {fixed}" if fixed else "; no fixed version"
+        lines.append(f"  - vulnerable: {advisory.id}{aliases}: {advisory.summary}{fix}")
+    if found.unchecked:
+        lines.append(
+            f"  - unpinned: {found.unchecked} vulnerability record(s) name this project; pin a "
+            "version to check them"
+        )
+    return lines
 
 
 def render_audit_json(
     path: Path,
     dependencies: Sequence[Dependency],
     verdicts: Sequence[Assessment],
-    stored: Mapping[str, Sequence[StoredFinding]] | None,
+    known: Sequence[Known],
 ) -> list[dict[str, Any]]:
     rows = []
-    for dependency, verdict in zip(dependencies, verdicts, strict=True):
+    for dependency, verdict, mine in zip(dependencies, verdicts, known, strict=True):
         row = verdict_json(dependency.name, verdict)
         row.update(
             spec=dependency.spec, where=dependency.where, url=dependency.url, file=dependency.source
         )
-        mine = (stored or {}).get(dependency.name, [])
-        row["stored_findings"] = [f.as_json() for f in mine]
+        version = pinned_version(dependency.spec)
+        row.update(version=version, pinned=version is not None)
+        row["stored_findings"] = [f.as_json() for f in mine.findings]
+        row.update(_exposure_json(mine.exposure))
         row["worst"] = _worst(verdict, mine).label
         rows.append(row)
     return rows
@@ -138,19 +201,22 @@ def render_audit_text(
     path: Path,
     dependencies: Sequence[Dependency],
     verdicts: Sequence[Assessment],
-    stored: Mapping[str, Sequence[StoredFinding]] | None,
-    skipped: str = "--no-store",
+    known: Sequence[Known],
+    skipped: str | None = None,
 ) -> str:
     lines = [f"{path}: {len(dependencies)} dependencies"]
-    for dependency, verdict in zip(dependencies, verdicts, strict=True):
-        lines.append(verdict_text(f"{dependency.name} ({dependency.where})", verdict))
+    for dependency, verdict, mine in zip(dependencies, verdicts, known, strict=True):
+        version = pinned_version(dependency.spec)
+        label = f"{dependency.name}{'==' + version if version else ''} ({dependency.where})"
+        lines.append(verdict_text(label, verdict))
         lines.extend(
             f"  - stored: {found.severity.label} {found.check_id} on {found.version}: "
             f"{found.summary}"
-            for found in (stored or {}).get(dependency.name, [])
+            for found in mine.findings
         )
-    if stored is None:
-        lines.append(f"(stored findings not checked: {skipped})")
+        lines.extend(_exposure_text(mine.exposure))
+    if skipped is not None:
+        lines.append(f"(stored findings and known vulnerabilities not checked: {skipped})")
     return "\n".join(lines)
 
 
@@ -179,13 +245,14 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
     age = popular_list_age(loaded, context.now)
     verdicts = assess_all(dependencies, context)
     stored: dict[str, list[StoredFinding]] | None = None
+    advisories: dict[str, list[Advisory]] | None = None
     if not args.no_store and store_exists(settings):
+        names = sorted({d.name for d in dependencies})
         async with open_database(settings, max_size=1) as db, db.pool.acquire() as conn:
-            stored = await fetch_stored_findings(conn, sorted({d.name for d in dependencies}))
-    worst = [
-        _worst(v, (stored or {}).get(d.name, []))
-        for d, v in zip(dependencies, verdicts, strict=True)
-    ]
+            stored = await fetch_stored_findings(conn, names)
+            advisories = _by_project(await fetch_advisories(conn, names))
+    known = known_about(dependencies, stored, advisories)
+    worst = [_worst(v, k) for v, k in zip(verdicts, known, strict=True)]
     if args.format is OutputFormat.JSON:
         print_json(
             {
@@ -194,11 +261,22 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
                 "popular_list": render_list_age_json(age),
                 "fail_on": args.fail_on.label,
                 "stored_findings_checked": stored is not None,
-                "dependencies": render_audit_json(args.file, dependencies, verdicts, stored),
+                "advisories_checked": advisories is not None,
+                "dependencies": render_audit_json(args.file, dependencies, verdicts, known),
             }
         )
     else:
-        skipped = "--no-store" if args.no_store else "no database yet"
-        text = render_audit_text(args.file, dependencies, verdicts, stored, skipped)
+        skipped = (
+            None if stored is not None else "--no-store" if args.no_store else "no database yet"
+        )
+        text = render_audit_text(args.file, dependencies, verdicts, known, skipped)
         print_text(f"{text}\n{popular_list_text(age)}")
     return EXIT_FINDINGS if any(w >= args.fail_on for w in worst) else EXIT_OK
+
+
+def _by_project(advisories: Sequence[Advisory]) -> dict[str, list[Advisory]]:
+    grouped: dict[str, list[Advisory]] = {}
+    for advisory in advisories:
+        for project in advisory.projects:
+            grouped.setdefault(project, []).append(advisory)
+    return grouped

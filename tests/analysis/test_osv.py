@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from analysis.errors import OsvError
-from analysis.osv import Advisory, affects, fixed_in, parse_advisory
+from analysis.osv import Advisory, affects, exposure, fixed_in, parse_advisory
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
@@ -156,3 +156,18 @@ def test_every_real_record_parses(dump: str) -> None:
         for entry in advisory.affected:
             for version in entry.versions[:5]:
                 assert affects(advisory, entry.project, version) is (advisory.withdrawn is None)
+
+
+def test_exposure_of_pinned_and_unpinned_dependencies() -> None:
+    vulnerable = parse_advisory(record(package("demo", INTRODUCED_FIXED)))
+    malware = parse_advisory({**record(package("demo", versions=["6.6"])), "id": "MAL-0000-9"})
+    withdrawn = parse_advisory({**record(package("demo", [{"introduced": "0"}])),
+                                "id": "PYSEC-0000-3", "withdrawn": "2024-01-02T00:00:00Z"})  # fmt: skip
+    other = parse_advisory({**record(package("other", [{"introduced": "0"}])), "id": "GHSA-o"})
+    advisories = [vulnerable, malware, withdrawn, other]
+    pinned = exposure(advisories, "Demo", "1.5")
+    assert (pinned.vulnerabilities, pinned.malicious, pinned.unchecked) == (
+        ((vulnerable, "2.0"),), (), 0)  # fmt: skip
+    assert exposure(advisories, "demo", "6.6").malicious == (malware,)
+    unpinned = exposure(advisories, "demo", None)
+    assert (unpinned.vulnerabilities, unpinned.malicious, unpinned.unchecked) == ((), (malware,), 1)

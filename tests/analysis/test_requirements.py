@@ -13,6 +13,7 @@ from analysis.requirements import (
     RequirementsLineError,
     parse_dependency_file,
     parse_requirements_file,
+    pinned_version,
 )
 
 REQUIREMENTS = """\
@@ -184,3 +185,22 @@ def test_bad_lines_name_their_line(text: str, line: int, message: str) -> None:
     with pytest.raises(RequirementsLineError, match=re.escape(message)) as caught:
         parse_requirements_file(text)
     assert caught.value.line == line
+
+
+@pytest.mark.parametrize(
+    ("spec", "version", "reason"),
+    [
+        ("requests==2.31.0", "2.31.0", "an exact pin"),
+        ("requests===2.31.0-custom", "2.31.0-custom", "an arbitrary-equality pin"),
+        ("Requests == 2.31.0 ; python_version >= '3.8'", "2.31.0", "a pin with a marker"),
+        ("requests[socks]==2.31.0", "2.31.0", "a pin with extras"),
+        ("requests==2.*", None, "a wildcard allows many versions"),
+        ("requests>=2.31", None, "a range"),
+        ("requests>=2,<3", None, "two specifiers"),
+        ("requests", None, "no version at all"),
+        ("pkg @ https://example.org/pkg-1.0.tar.gz", None, "a URL"),
+        ("not a requirement ==", None, "unparseable: no version"),
+    ],
+)
+def test_the_one_version_a_requirement_pins(spec: str, version: str | None, reason: str) -> None:
+    assert pinned_version(spec) == version, reason

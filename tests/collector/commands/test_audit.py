@@ -203,7 +203,7 @@ def test_no_database_is_created_to_read_a_file(
     assert json.loads(out)["stored_findings_checked"] is False
     assert not (tmp_path / "home" / "pg").exists()
     code, out, _ = audit([str(path)], tmp_path, capsys)
-    assert "(stored findings not checked: no database yet)" in out
+    assert "(stored findings and known vulnerabilities not checked: no database yet)" in out
     assert not (tmp_path / "home" / "pg").exists()
 
 
@@ -226,3 +226,72 @@ def test_progress_on_a_terminal_only(
         os.close(leader)
         os.close(follower)
     assert "checking 3/3 numpy" in shown
+
+
+OSV_DATA = Path(__file__).resolve().parents[3].parent / "shared" / "data"
+
+
+def _real_records(dump: str) -> list[dict[str, object]]:
+    import zipfile
+
+    with zipfile.ZipFile(OSV_DATA / dump) as archive:
+        return [json.loads(archive.read(name)) for name in sorted(archive.namelist())]
+
+
+def _first_fixed_vulnerability() -> tuple[str, str, str, str]:
+    """From the real PYSEC dump: (project, a listed vulnerable version, the record id, its fix)."""
+    from analysis.osv import fixed_in, parse_advisory
+
+    for document in _real_records("osv-pypi-pysec.zip"):
+        advisory = parse_advisory(document)
+        if advisory.withdrawn is None and advisory.affected and advisory.affected[0].versions:
+            entry = advisory.affected[0]
+            fixed = fixed_in(advisory, entry.project, entry.versions[-1])
+            if fixed is not None:
+                return entry.project, entry.versions[-1], advisory.id, fixed
+    raise AssertionError("no record with a fixed version")
+
+
+async def test_audit_names_known_vulnerabilities_and_known_malware_from_osv(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], database_url: str
+) -> None:
+    """The real dumps synced, then a requirements file of the shape pip-compile writes: a pinned
+    vulnerable release, a pinned known-malicious one, and an unpinned dependency."""
+    home = ["--home", str(tmp_path / "home"), "--database-url", database_url]
+    sources = [str(OSV_DATA / "osv-pypi-pysec.zip"), str(OSV_DATA / "osv-pypi-malicious-dev.zip")]
+    args = ["osv", "sync", *(a for s in sources for a in ("--source", s)), *home]
+    assert await asyncio.to_thread(main, args) == 0
+    capsys.readouterr()
+    project, version, advisory_id, fixed = _first_fixed_vulnerability()
+    malware = next(
+        d
+        for d in _real_records("osv-pypi-malicious-dev.zip")
+        if d["affected"][0].get("versions")  # type: ignore[index]
+    )
+    evil = malware["affected"][0]  # type: ignore[index]
+    lines = [
+        f"{project}=={version} \\\n    --hash=sha256:{'0' * 64}",
+        f"{evil['package']['name']}=={evil['versions'][0]}",
+        f"{project}>=0",
+    ]
+    path = write(tmp_path, "requirements.txt", "\n".join(lines) + "\n")
+    code = await asyncio.to_thread(main, ["audit", str(path), "--format", "json", *home])
+    document = json.loads(capsys.readouterr().out)
+    assert code == 1
+    assert document["advisories_checked"] is True
+    vulnerable, bad, unpinned = document["dependencies"]
+    assert (vulnerable["version"], vulnerable["pinned"]) == (version, True)
+    found = {v["id"]: v for v in vulnerable["vulnerabilities"]}
+    assert found[advisory_id]["fixed_in"] == fixed
+    assert vulnerable["worst"] == "high"
+    assert bad["known_malicious"] == [malware["id"]]
+    assert bad["worst"] == "critical"
+    assert bad["matches"] == [] or all("MAL-" not in m["rule"] for m in bad["matches"])
+    assert (unpinned["pinned"], unpinned["vulnerabilities"]) == (False, [])
+    assert unpinned["unchecked_vulnerabilities"] >= 1
+
+    code = await asyncio.to_thread(main, ["audit", str(path), *home])
+    out = capsys.readouterr().out
+    assert f"  - vulnerable: {advisory_id}" in out
+    assert f"  - KNOWN MALICIOUS: {malware['id']}" in out
+    assert "pin a version to check them" in out
