@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import email.parser
 import re
 import shlex
 import tomllib
@@ -51,12 +52,20 @@ def pinned_version(spec: str) -> str | None:
 def parse_dependency_file(filename: str, text: str) -> tuple[Dependency, ...]:
     """Pick the parser from the file name: *.toml as pyproject or pylock, anything else as pip's."""
     base = filename.rsplit("/", 1)[-1].lower()
+    if base.endswith(".lock"):
+        return parse_lock(_toml(text))
     if base.endswith(".toml"):
         document = _toml(text)
         if base.startswith("pylock") or "lock-version" in document:
             return parse_pylock(document)
         return parse_pyproject(document)
     return parse_requirements_txt(text)
+
+
+def is_dependency_document(filename: str) -> bool:
+    """Whether the file is one TOML document (pyproject, pylock, uv.lock, poetry.lock) rather
+    than pip's requirements format."""
+    return filename.lower().endswith((".toml", ".lock"))
 
 
 def _toml(text: str) -> dict[str, Any]:
@@ -297,6 +306,44 @@ def _poetry(table: object, where: str) -> Iterable[Dependency]:
         for name, spec in table.items()
         if name.lower() != "python"
     )
+
+
+# Where a locked package comes from when it is not an index: the project itself or a local
+# checkout (uv's editable/virtual/directory, Poetry's directory/file/git) is not on PyPI.
+_LOCAL_SOURCES = frozenset({"editable", "virtual", "directory", "path", "file", "git"})
+
+
+def parse_lock(document: Mapping[str, Any]) -> tuple[Dependency, ...]:
+    """uv.lock and poetry.lock: every `[[package]]` with its locked version, local ones left out."""
+    found = []
+    for i, package in enumerate(document.get("package") or []):
+        if not isinstance(package, dict) or not isinstance(package.get("name"), str):
+            continue
+        if _local(package.get("source")):
+            continue
+        name, version = package["name"], package.get("version")
+        spec = f"{name}=={version}" if isinstance(version, str) and version else name
+        found.append(Dependency(fast_normalize(name), spec, f"package[{i}]"))
+    return tuple(found)
+
+
+def _local(source: object) -> bool:
+    if not isinstance(source, dict):
+        return False
+    kind = source.get("type")  # poetry: {type = "directory", url = "..."}
+    return kind in _LOCAL_SOURCES or bool(_LOCAL_SOURCES & set(source))  # uv: {editable = "."}
+
+
+def parse_installed(distributions: Iterable[tuple[str, str]]) -> tuple[Dependency, ...]:
+    """An installed environment: (dist-info folder, its METADATA text) pairs, as pip-audit reads
+    site-packages; a METADATA without a Name or Version is left out."""
+    found = []
+    for where, text in distributions:
+        headers = email.parser.HeaderParser().parsestr(text)
+        name, version = headers.get("Name"), headers.get("Version")
+        if name and version:
+            found.append(Dependency(fast_normalize(name), f"{name}=={version}", where))
+    return tuple(sorted(found, key=lambda d: d.name))
 
 
 def parse_pylock(document: Mapping[str, Any]) -> tuple[Dependency, ...]:

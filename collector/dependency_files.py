@@ -12,7 +12,9 @@ from analysis.requirements import (
     Include,
     RequirementsError,
     RequirementsLineError,
+    is_dependency_document,
     parse_dependency_file,
+    parse_installed,
     parse_requirements_file,
 )
 from collector.errors import UsageError
@@ -26,7 +28,7 @@ def read_dependencies(
     Constraint files (`-c`) are read and checked for errors but add no dependency: pip only
     uses them to pin what something else requires."""
     environ = os.environ if environ is None else environ
-    if path.name.lower().endswith(".toml"):
+    if is_dependency_document(path.name):
         try:
             return tuple(
                 replace(d, source=str(path))
@@ -87,3 +89,18 @@ def _follow(
 def _located(dependency: Dependency, path: Path, top: Path) -> Dependency:
     where = dependency.where if path == top else f"{path} {dependency.where}"
     return replace(dependency, where=where, source=str(path))
+
+
+def read_installed(site_packages: Path) -> tuple[Dependency, ...]:
+    """Every distribution installed in `site_packages`, from its `*.dist-info/METADATA`: nothing
+    is imported or run, the way pip-audit audits an environment."""
+    if not site_packages.is_dir():
+        raise UsageError(f"audit: --path {site_packages}: not a directory")
+    found = []
+    for folder in sorted(site_packages.glob("*.dist-info")):
+        try:
+            text = (folder / "METADATA").read_text(errors="replace")
+        except OSError:
+            continue  # a half-removed distribution: pip would not list it either
+        found.append((folder.name, text))
+    return tuple(replace(d, source=str(site_packages)) for d in parse_installed(found))

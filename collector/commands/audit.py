@@ -1,6 +1,7 @@
 """`pypi-sentinel audit FILE`: check a project's own dependencies before installing them.
 
-Reads requirements.txt, pyproject.toml or pylock.toml; checks every dependency name for typosquats
+Reads requirements.txt, pyproject.toml, pylock.toml, uv.lock or poetry.lock, or an installed
+environment's metadata (--path); checks every dependency name for typosquats
 and looks up what the store has found on those projects. Exit 1 when a dependency's name verdict
 or a stored finding is at or above --fail-on (default: low), 2 for a file we cannot read, 3 when
 the database is unavailable (use --no-store to check names only). With no database URL and no
@@ -31,7 +32,8 @@ from collector.commands.check import (
 )
 from collector.config import Settings
 from collector.corpus import render_list_age_json
-from collector.dependency_files import read_dependencies
+from collector.dependency_files import read_dependencies, read_installed
+from collector.errors import UsageError
 from collector.output import OutputFormat, add_format_flag, print_json, print_text
 from collector.progress import Progress
 from collector.store import PgConnection
@@ -80,8 +82,12 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "audit", help="check a requirements file against what we know"
     )
     parser.add_argument(
-        "file", type=Path, metavar="FILE",
-        help="requirements.txt, pyproject.toml or pylock.toml",
+        "file", type=Path, metavar="FILE", nargs="?",
+        help="requirements.txt, pyproject.toml, pylock.toml, uv.lock or poetry.lock",
+    )  # fmt: skip
+    parser.add_argument(
+        "--path", type=Path, metavar="SITE_PACKAGES",
+        help="audit an installed environment instead: its *.dist-info/METADATA, never imported",
     )  # fmt: skip
     parser.add_argument(
         "--no-store", action="store_true",
@@ -238,8 +244,16 @@ def assess_all(dependencies: Sequence[Dependency], context: AnalysisContext) -> 
     return verdicts
 
 
+def _read(args: argparse.Namespace) -> tuple[Path, tuple[Dependency, ...]]:
+    if (args.file is None) == (args.path is None):
+        raise UsageError("audit: give a FILE or --path SITE_PACKAGES (one of them)")
+    if args.path is not None:
+        return args.path, read_installed(args.path)
+    return args.file, read_dependencies(args.file)
+
+
 async def run(settings: Settings, args: argparse.Namespace) -> int:
-    dependencies = read_dependencies(args.file)
+    audited, dependencies = _read(args)
     index, loaded = load_index(settings)
     context = AnalysisContext(now=datetime.now(UTC), index=index)
     age = popular_list_age(loaded, context.now)
@@ -256,20 +270,20 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
     if args.format is OutputFormat.JSON:
         print_json(
             {
-                "file": str(args.file),
+                "file": str(audited),
                 "corpus": corpus_json(loaded),
                 "popular_list": render_list_age_json(age),
                 "fail_on": args.fail_on.label,
                 "stored_findings_checked": stored is not None,
                 "advisories_checked": advisories is not None,
-                "dependencies": render_audit_json(args.file, dependencies, verdicts, known),
+                "dependencies": render_audit_json(audited, dependencies, verdicts, known),
             }
         )
     else:
         skipped = (
             None if stored is not None else "--no-store" if args.no_store else "no database yet"
         )
-        text = render_audit_text(args.file, dependencies, verdicts, known, skipped)
+        text = render_audit_text(audited, dependencies, verdicts, known, skipped)
         print_text(f"{text}\n{popular_list_text(age)}")
     return EXIT_FINDINGS if any(w >= args.fail_on for w in worst) else EXIT_OK
 

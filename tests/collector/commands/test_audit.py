@@ -295,3 +295,58 @@ async def test_audit_names_known_vulnerabilities_and_known_malware_from_osv(
     assert f"  - vulnerable: {advisory_id}" in out
     assert f"  - KNOWN MALICIOUS: {malware['id']}" in out
     assert "pin a version to check them" in out
+
+
+def test_an_installed_environment_is_audited_from_its_metadata(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    site = tmp_path / "site-packages"
+    for name, version in (("reqeusts", "2.31.0"), ("attrs", "23.1.0")):
+        folder = site / f"{name}-{version}.dist-info"
+        folder.mkdir(parents=True)
+        (folder / "METADATA").write_text(
+            f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
+        )
+    (site / "reqeusts").mkdir()
+    (site / "reqeusts" / "__init__.py").write_text("raise SystemExit('imported!')\n")  # never run
+    code, out, err = audit(
+        ["--path", str(site), "--no-store", "--format", "json"], tmp_path, capsys
+    )
+    assert code == 1, err
+    document = json.loads(out)
+    assert document["file"] == str(site)
+    rows = {d["name"]: d for d in document["dependencies"]}
+    assert (rows["attrs"]["version"], rows["attrs"]["pinned"]) == ("23.1.0", True)
+    assert rows["reqeusts"]["flagged"] is True
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        ([], "give a FILE or --path SITE_PACKAGES"),
+        (["requirements.txt", "--path", "."], "give a FILE or --path SITE_PACKAGES"),
+        (["--path", "nowhere"], "--path nowhere: not a directory"),
+    ],
+    ids=["neither", "both", "missing"],
+)
+def test_what_to_audit_is_one_file_or_one_environment(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], says: str
+) -> None:
+    code, _, err = audit([*args, "--no-store"], tmp_path, capsys)
+    assert code == 2
+    assert says in err
+
+
+def test_a_uv_lock_is_audited_by_its_locked_versions(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(tmp_path, "uv.lock", 'version = 1\n[[package]]\nname = "reqeusts"\n'
+                 'version = "2.31.0"\nsource = { registry = "https://pypi.org/simple" }\n')  # fmt: skip
+    code, out, _ = audit([str(path), "--no-store", "--format", "json"], tmp_path, capsys)
+    (row,) = json.loads(out)["dependencies"]
+    assert (code, row["name"], row["version"], row["where"]) == (
+        1,
+        "reqeusts",
+        "2.31.0",
+        "package[0]",
+    )
