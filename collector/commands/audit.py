@@ -22,11 +22,13 @@ from analysis.model import Assessment, Severity
 from analysis.osv import Advisory, Exposure, exposure
 from analysis.requirements import Dependency, pinned_version
 from collector.commands.check import (
+    KNOWN_MALICIOUS,
     add_fail_on_flag,
     corpus_json,
     load_index,
     popular_list_age,
     popular_list_text,
+    store_exists,
     verdict_json,
     verdict_text,
 )
@@ -119,9 +121,8 @@ async def fetch_stored_findings(
     return found
 
 
-# How a known record weighs against --fail-on: a known-malicious release is the worst there is; a
-# known vulnerability fails the default (low) as pip-audit fails on any.
-KNOWN_MALICIOUS = Severity.CRITICAL
+# A known vulnerability weighs as high against --fail-on: it fails the default (low) as
+# pip-audit fails on any; known malware weighs as check's KNOWN_MALICIOUS, the worst there is.
 KNOWN_VULNERABLE = Severity.HIGH
 NO_EXPOSURE = Exposure((), ())
 
@@ -224,13 +225,6 @@ def render_audit_text(
     if skipped is not None:
         lines.append(f"(stored findings and known vulnerabilities not checked: {skipped})")
     return "\n".join(lines)
-
-
-def store_exists(settings: Settings) -> bool:
-    """A configured URL is a store the user chose (unreachable means exit 3); without one, only an
-    embedded data directory that was already initialised counts, so that reading a file never
-    creates a database as a side effect."""
-    return bool(settings.database_url) or (settings.pg_dir / "PG_VERSION").is_file()
 
 
 def assess_all(dependencies: Sequence[Dependency], context: AnalysisContext) -> list[Assessment]:

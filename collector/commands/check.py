@@ -238,6 +238,33 @@ def exit_code(verdicts: Sequence[Assessment], fail_on: Severity) -> int:
     return EXIT_FINDINGS if any(v.severity >= fail_on for v in verdicts) else EXIT_OK
 
 
+KNOWN_MALICIOUS = Severity.CRITICAL  # a release OSV reports as malware weighs as the worst verdict
+
+
+def store_exists(settings: Settings) -> bool:
+    """A configured URL is a store the user chose (unreachable means exit 3); without one, only an
+    embedded data directory that was already initialised counts, so that reading names or a file
+    never creates a database as a side effect."""
+    return bool(settings.database_url) or (settings.pg_dir / "PG_VERSION").is_file()
+
+
+async def fetch_known_malicious(settings: Settings, specs: Sequence[str]) -> dict[str, list[str]]:
+    """The known-malicious OSV records for each NAME (any version) or NAME==VERSION, by spec:
+    a field of its own, never folded into the name verdict."""
+    from analysis.osv import exposure
+    from collector.store.database import open_database
+    from collector.store.osv import fetch_advisories
+
+    pairs = [(fast_normalize(spec.partition("==")[0]), spec.partition("==")[2]) for spec in specs]
+    async with open_database(settings, max_size=1) as db, db.pool.acquire() as conn:
+        advisories = await fetch_advisories(conn, sorted({name for name, _ in pairs}))
+    found = {}
+    for spec, (name, version) in zip(specs, pairs, strict=True):
+        malicious = exposure(advisories, name, version or None).malicious
+        found[spec] = [a.id for a in malicious]
+    return found
+
+
 async def run(settings: Settings, args: argparse.Namespace) -> int:
     names = _names(args)
     index, loaded = load_index(settings)
@@ -247,33 +274,47 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
         checked = await assess_on_pypi(settings, context, names)
     else:
         checked = [Checked(assess_name(name, context), None) for name in names]
+    known = await fetch_known_malicious(settings, names) if store_exists(settings) else None
     if args.format is OutputFormat.JSON:
         print_json(
             {
                 "corpus": corpus_json(loaded),
                 "popular_list": render_list_age_json(age),
                 "fail_on": args.fail_on.label,
+                "advisories_checked": known is not None,
                 "results": [
-                    _result_json(n, c, args.metadata) for n, c in zip(names, checked, strict=True)
+                    _result_json(n, c, args.metadata, (known or {}).get(n, []))
+                    for n, c in zip(names, checked, strict=True)
                 ],
             },
             rows="results",
         )
     else:
-        lines = [_result_text(n, c) for n, c in zip(names, checked, strict=True)]
+        lines = [
+            _result_text(n, c, (known or {}).get(n, []))
+            for n, c in zip(names, checked, strict=True)
+        ]
         print_text("\n".join([*lines, popular_list_text(age)]))
     code = exit_code([c.verdict for c in checked], args.fail_on)
+    if any((known or {}).values()) and args.fail_on <= KNOWN_MALICIOUS:
+        code = EXIT_FINDINGS
     return EXIT_USAGE if code == EXIT_OK and any(c.error for c in checked) else code
 
 
-def _result_json(name: str, checked: Checked, metadata: bool) -> dict[str, Any]:
+def _result_json(
+    name: str, checked: Checked, metadata: bool, known_malicious: list[str]
+) -> dict[str, Any]:
     result = verdict_json(name, checked.verdict)  # extended in place: 20,000 of these add up
     result["version"] = checked.version
     result["metadata"] = metadata and checked.error is None
     result["error"] = checked.error
+    result["known_malicious"] = known_malicious
     return result
 
 
-def _result_text(name: str, checked: Checked) -> str:
-    text = verdict_text(name, checked.verdict)
-    return f"{text}\n  ! {checked.error}" if checked.error else text
+def _result_text(name: str, checked: Checked, known_malicious: list[str]) -> str:
+    lines = [verdict_text(name, checked.verdict)]
+    lines += [f"  ! KNOWN MALICIOUS: {advisory_id} (OSV)" for advisory_id in known_malicious]
+    if checked.error:
+        lines.append(f"  ! {checked.error}")
+    return "\n".join(lines)

@@ -350,3 +350,28 @@ def test_a_uv_lock_is_audited_by_its_locked_versions(
         "2.31.0",
         "package[0]",
     )
+
+
+async def test_check_names_known_malware_in_a_field_of_its_own(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], database_url: str
+) -> None:
+    home = ["--home", str(tmp_path / "home"), "--database-url", database_url]
+    dump = OSV_DATA / "osv-pypi-malicious-dev.zip"
+    assert await asyncio.to_thread(main, ["osv", "sync", "--source", str(dump), *home]) == 0
+    capsys.readouterr()
+    malware = next(
+        d
+        for d in _real_records("osv-pypi-malicious-dev.zip")
+        if d["affected"][0].get("versions")  # type: ignore[index]
+    )
+    name = malware["affected"][0]["package"]["name"]  # type: ignore[index]
+    args = ["check", name, "zzz-unknown-project", "--format", "json", *home]
+    code = await asyncio.to_thread(main, args)
+    out = capsys.readouterr().out
+    results = {r["name"]: r for r in json.loads(out)["results"]}
+    assert code == 1
+    assert results[name]["known_malicious"] == [malware["id"]]
+    assert all(malware["id"] not in json.dumps(m) for m in results[name]["matches"])
+    assert results["zzz-unknown-project"]["known_malicious"] == []
+    code = await asyncio.to_thread(main, ["check", name, *home])
+    assert f"  ! KNOWN MALICIOUS: {malware['id']} (OSV)" in capsys.readouterr().out
