@@ -13,6 +13,7 @@ from typing import Any, Literal
 from packaging.requirements import InvalidRequirement, Requirement
 
 from analysis.errors import AnalysisError
+from analysis.licences import Licence, normalize_licence
 from analysis.names import fast_normalize
 
 _EGG = re.compile(r"[#&]egg=([A-Za-z0-9][A-Za-z0-9._-]*)")
@@ -31,6 +32,7 @@ class Dependency:
     where: str  # e.g. "line 3", "project.dependencies", "packages[2]"
     url: str | None = None
     source: str | None = None  # the file that declares it, when the caller knows
+    licence: Licence | None = None  # what an installed distribution's metadata says
 
 
 def pinned_version(spec: str) -> str | None:
@@ -342,7 +344,13 @@ def parse_installed(distributions: Iterable[tuple[str, str]]) -> tuple[Dependenc
         headers = email.parser.HeaderParser().parsestr(text)
         name, version = headers.get("Name"), headers.get("Version")
         if name and version:
-            found.append(Dependency(fast_normalize(name), f"{name}=={version}", where))
+            licence = normalize_licence(
+                headers.get("License-Expression") or "",
+                headers.get("License") or "",
+                headers.get_all("Classifier") or [],
+            )
+            spec = f"{name}=={version}"
+            found.append(Dependency(fast_normalize(name), spec, where, licence=licence))
     return tuple(sorted(found, key=lambda d: d.name))
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from analysis import AnalysisContext, assess_name
+from analysis.licences import Licence, normalize_licence
 from analysis.model import Assessment, Severity
 from analysis.osv import Advisory, Exposure, exposure
 from analysis.requirements import Dependency, pinned_version
@@ -41,6 +42,7 @@ from collector.progress import Progress
 from collector.store import PgConnection
 from collector.store.database import open_database
 from collector.store.osv import fetch_advisories
+from collector.store.releases import fetch_licence_fields
 
 EXIT_OK, EXIT_FINDINGS = 0, 1
 # The latest finding of each check on each release of the audited projects, worst first.
@@ -129,10 +131,12 @@ NO_EXPOSURE = Exposure((), ())
 
 @dataclass(frozen=True, slots=True)
 class Known:
-    """What the store knows about one dependency beyond its name: findings and OSV records."""
+    """What the store knows about one dependency beyond its name: findings, OSV records, and its
+    licence (from the installed metadata, or the stored release of the pinned version)."""
 
     findings: Sequence[StoredFinding]
     exposure: Exposure
+    licence: Licence | None = None
 
 
 def _worst(verdict: Assessment, known: Known) -> Severity:
@@ -148,14 +152,39 @@ def known_about(
     dependencies: Sequence[Dependency],
     stored: Mapping[str, Sequence[StoredFinding]] | None,
     advisories: Mapping[str, Sequence[Advisory]] | None,
+    licences: Mapping[tuple[str, str], Licence] | None = None,
 ) -> list[Known]:
-    return [
-        Known(
-            findings=(stored or {}).get(d.name, []),
-            exposure=exposure((advisories or {}).get(d.name, []), d.name, pinned_version(d.spec)),
-        )
-        for d in dependencies
-    ]
+    known = []
+    for d in dependencies:
+        version = pinned_version(d.spec)
+        licence = d.licence or (licences or {}).get((d.name, version or ""))
+        found = exposure((advisories or {}).get(d.name, []), d.name, version)
+        known.append(Known((stored or {}).get(d.name, []), found, licence))
+    return known
+
+
+def _licence_json(licence: Licence | None) -> dict[str, Any] | None:
+    if licence is None:
+        return None
+    return {"spdx": licence.spdx, "known": licence.known, "source": licence.source,
+            "text": licence.text}  # fmt: skip
+
+
+def _licence_text(licence: Licence | None) -> str:
+    if licence is None:
+        return ""
+    if licence.spdx is not None:
+        return f" [{licence.spdx}]"
+    return f" [licence not SPDX: {licence.text!r}]" if licence.text else " [no licence given]"
+
+
+async def fetch_licences(
+    conn: PgConnection, dependencies: Sequence[Dependency]
+) -> dict[tuple[str, str], Licence]:
+    """Licences of the pinned versions the store holds (their JSON pages were stored)."""
+    pinned = sorted({(d.name, v) for d in dependencies if (v := pinned_version(d.spec))})
+    fields = await fetch_licence_fields(conn, pinned)
+    return {key: normalize_licence(*value) for key, value in fields.items()}
 
 
 def _exposure_json(found: Exposure) -> dict[str, Any]:
@@ -199,6 +228,7 @@ def render_audit_json(
         row.update(version=version, pinned=version is not None)
         row["stored_findings"] = [f.as_json() for f in mine.findings]
         row.update(_exposure_json(mine.exposure))
+        row["licence"] = _licence_json(mine.licence)
         row["worst"] = _worst(verdict, mine).label
         rows.append(row)
     return rows
@@ -215,6 +245,7 @@ def render_audit_text(
     for dependency, verdict, mine in zip(dependencies, verdicts, known, strict=True):
         version = pinned_version(dependency.spec)
         label = f"{dependency.name}{'==' + version if version else ''} ({dependency.where})"
+        label += _licence_text(mine.licence)
         lines.append(verdict_text(label, verdict))
         lines.extend(
             f"  - stored: {found.severity.label} {found.check_id} on {found.version}: "
@@ -254,12 +285,14 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
     verdicts = assess_all(dependencies, context)
     stored: dict[str, list[StoredFinding]] | None = None
     advisories: dict[str, list[Advisory]] | None = None
+    licences: dict[tuple[str, str], Licence] | None = None
     if not args.no_store and store_exists(settings):
         names = sorted({d.name for d in dependencies})
         async with open_database(settings, max_size=1) as db, db.pool.acquire() as conn:
             stored = await fetch_stored_findings(conn, names)
             advisories = _by_project(await fetch_advisories(conn, names))
-    known = known_about(dependencies, stored, advisories)
+            licences = await fetch_licences(conn, dependencies)
+    known = known_about(dependencies, stored, advisories, licences)
     worst = [_worst(v, k) for v, k in zip(verdicts, known, strict=True)]
     if args.format is OutputFormat.JSON:
         print_json(

@@ -333,3 +333,32 @@ def _ownership_from_json(value: object) -> Ownership | None:
     )
     org = value.get("organization")
     return Ownership(roles=roles, organization=org if isinstance(org, str) else None)
+
+
+async def fetch_licence_fields(
+    conn: PgConnection, pinned: Sequence[tuple[str, str]]
+) -> dict[tuple[str, str], tuple[str, str, tuple[str, ...]]]:
+    """The licence metadata of stored releases, by (project, version): License-Expression, the
+    License field and the classifiers, as the release's JSON page gave them."""
+    rows = await conn.fetch(
+        """
+        SELECT r.project, r.version,
+               coalesce(r.metadata->'metadata'->>'license_expression', '') AS expression,
+               coalesce(r.metadata->'metadata'->>'license', '') AS license,
+               coalesce(r.metadata->'metadata'->'classifiers', '[]'::jsonb) AS classifiers
+        FROM releases r
+        JOIN unnest($1::text[], $2::text[]) AS t(project, version)
+          ON r.project = t.project AND r.version = t.version
+        WHERE r.metadata IS NOT NULL
+        """,
+        [project for project, _ in pinned],
+        [version for _, version in pinned],
+    )
+    return {
+        (row["project"], row["version"]): (
+            row["expression"],
+            row["license"],
+            tuple(c for c in row["classifiers"] if isinstance(c, str)),
+        )
+        for row in rows
+    }

@@ -299,11 +299,20 @@ def test_installed_distributions_from_their_metadata() -> None:
     metadata = [
         ("Requests-2.31.0.dist-info", "Metadata-Version: 2.1\nName: Requests\nVersion: 2.31.0\n"),
         ("broken.dist-info", "Metadata-Version: 2.1\nSummary: no name\n"),
-        ("attrs-23.1.0.dist-info", "Metadata-Version: 2.1\nName: attrs\nVersion: 23.1.0\n\nBody"),
+        (
+            "attrs-23.1.0.dist-info",
+            "Metadata-Version: 2.1\nName: attrs\nVersion: 23.1.0\n"
+            "Classifier: License :: OSI Approved :: MIT License\n\nBody",
+        ),
     ]
     found = parse_installed(metadata)
     assert [(d.name, d.spec, d.where) for d in found] == [
         ("attrs", "attrs==23.1.0", "attrs-23.1.0.dist-info"),
         ("requests", "Requests==2.31.0", "Requests-2.31.0.dist-info"),
+    ]
+    licences = [d.licence for d in found]
+    assert [(x.spdx, x.source) for x in licences if x is not None] == [
+        ("MIT", "classifier"),
+        (None, "none"),
     ]
     assert not is_dependency_document("requirements.txt")

@@ -82,8 +82,10 @@ async def _seed(url: str) -> None:
         await conn.execute(
             """
             INSERT INTO projects (normalized, name) VALUES ('leftpadx', 'leftpadx');
-            INSERT INTO releases (project, version, first_seen_source)
-                 VALUES ('leftpadx', '9.9', 'changelog');
+            INSERT INTO releases (project, version, first_seen_source, metadata)
+                 VALUES ('leftpadx', '9.9', 'changelog', '{"metadata": {"license":
+                         "Apache License, Version 2.0", "license_expression": "",
+                         "classifiers": []}}');
             INSERT INTO findings (release_id, project, version, check_id, severity, score, summary)
                  SELECT id, 'leftpadx', '9.9', 'metadata.url-dependency', 'medium', 40,
                         'evil is installed from a URL.' FROM releases;
@@ -110,6 +112,9 @@ async def test_stored_findings(
     assert (leftpad["severity"], leftpad["worst"]) == ("info", "medium")
     assert leftpad["stored_findings"][0]["check_id"] == "metadata.url-dependency"
     assert requests["stored_findings"] == []
+    assert leftpad["licence"] == {"spdx": "Apache-2.0", "known": True, "source": "license",
+                                  "text": "Apache License, Version 2.0"}  # fmt: skip
+    assert requests["licence"] is None  # unpinned: which release's licence is unknown
     code = await asyncio.to_thread(
         main, ["audit", *args[:-2], "--fail-on", "high", "--home", str(tmp_path / "home")]
     )
@@ -304,8 +309,11 @@ def test_an_installed_environment_is_audited_from_its_metadata(
     for name, version in (("reqeusts", "2.31.0"), ("attrs", "23.1.0")):
         folder = site / f"{name}-{version}.dist-info"
         folder.mkdir(parents=True)
+        classifier = (
+            "Classifier: License :: OSI Approved :: MIT License\n" if name == "attrs" else ""
+        )
         (folder / "METADATA").write_text(
-            f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
+            f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n{classifier}"
         )
     (site / "reqeusts").mkdir()
     (site / "reqeusts" / "__init__.py").write_text("raise SystemExit('imported!')\n")  # never run
@@ -317,6 +325,9 @@ def test_an_installed_environment_is_audited_from_its_metadata(
     assert document["file"] == str(site)
     rows = {d["name"]: d for d in document["dependencies"]}
     assert (rows["attrs"]["version"], rows["attrs"]["pinned"]) == ("23.1.0", True)
+    assert rows["attrs"]["licence"]["spdx"] == "MIT"
+    assert rows["reqeusts"]["licence"] == {"spdx": None, "known": False, "source": "none",
+                                           "text": ""}  # fmt: skip
     assert rows["reqeusts"]["flagged"] is True
 
 
