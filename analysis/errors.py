@@ -2,7 +2,8 @@
 
 AnalysisError        root
 ├── CorpusError      a popular-projects list that cannot be read (also a ValueError)
-└── OsvError         an OSV advisory record that cannot be read (also a ValueError)
+├── OsvError         an OSV advisory record that cannot be read (also a ValueError)
+└── PolicyError      a policy file with a key that is wrong (also a ValueError)
 """
 
 from __future__ import annotations
@@ -18,3 +19,7 @@ class CorpusError(AnalysisError, ValueError):
 
 class OsvError(AnalysisError, ValueError):
     """An OSV advisory record is malformed."""
+
+
+class PolicyError(AnalysisError, ValueError):
+    """A policy document is malformed; the message names the key."""

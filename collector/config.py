@@ -113,6 +113,10 @@ def parse_switch(raw: str) -> bool:
     raise ValueError(f"expected on or off, got {raw!r}")
 
 
+def parse_optional_path(raw: str) -> Path | None:
+    return Path(raw.strip()).expanduser() if raw.strip() else None
+
+
 def parse_optional_url(raw: str) -> str | None:
     """A secret URL (webhooks): never echoed in errors."""
     if not raw.strip():
@@ -208,6 +212,13 @@ OPTIONS: tuple[Option, ...] = (
         parse_source,
         lambda: "https://osv-vulnerabilities.storage.googleapis.com/PyPI/all.zip",
         "OSV's PyPI advisories dump (URL or local zip): known vulnerabilities and malware",
+    ),
+    Option(
+        "policy",
+        parse_optional_path,
+        lambda: None,
+        "policy file (a TOML [policy] table): what audit lets through",
+        default_text="unset: --fail-on decides",
     ),
     Option("log_level", parse_log_level, lambda: "INFO", "log level on stderr"),
     Option(
@@ -330,6 +341,7 @@ class Settings:
     pypi_url: str = "https://pypi.org"
     top_packages_url: str = "https://hugovk.dev/top-pypi-packages/top-pypi-packages.min.json"
     osv_source: str = "https://osv-vulnerabilities.storage.googleapis.com/PyPI/all.zip"
+    policy: Path | None = None
     log_level: str = "INFO"
     xmlrpc: bool = True
     changelog_interval: float = 5.0
@@ -401,6 +413,7 @@ def _resolve(opt: Option, environ: Mapping[str, str], flags: Mapping[str, str | 
 GENERAL = ("home", "database_url", "log_level")
 NAMES = ("pypi_url", "top_packages_url")
 KNOWN = ("osv_source",)
+POLICY = ("policy",)
 FOLLOW = (
     "xmlrpc",
     "changelog_interval",

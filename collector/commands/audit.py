@@ -21,6 +21,7 @@ from analysis import AnalysisContext, assess_name
 from analysis.licences import Licence, normalize_licence
 from analysis.model import Assessment, Severity
 from analysis.osv import Advisory, Exposure, exposure
+from analysis.policy import Facts, violations
 from analysis.requirements import Dependency, pinned_version
 from collector.commands.check import (
     KNOWN_MALICIOUS,
@@ -38,6 +39,7 @@ from collector.corpus import render_list_age_json
 from collector.dependency_files import read_dependencies, read_installed
 from collector.errors import UsageError
 from collector.output import OutputFormat, add_format_flag, print_json, print_text
+from collector.policy import load_policy
 from collector.progress import Progress
 from collector.store import PgConnection
 from collector.store.database import open_database
@@ -163,6 +165,17 @@ def known_about(
     return known
 
 
+def policy_facts(dependency: Dependency, verdict: Assessment, known: Known) -> Facts:
+    severity = max([verdict.severity, *(f.severity for f in known.findings)])
+    return Facts(
+        name=dependency.name,
+        severity=severity,
+        vulnerabilities=[(a.id, a.aliases) for a, _ in known.exposure.vulnerabilities],
+        known_malicious=[a.id for a in known.exposure.malicious],
+        licence=known.licence,
+    )
+
+
 def _licence_json(licence: Licence | None) -> dict[str, Any] | None:
     if licence is None:
         return None
@@ -217,9 +230,12 @@ def render_audit_json(
     dependencies: Sequence[Dependency],
     verdicts: Sequence[Assessment],
     known: Sequence[Known],
+    broken: Sequence[Sequence[str]],
 ) -> list[dict[str, Any]]:
     rows = []
-    for dependency, verdict, mine in zip(dependencies, verdicts, known, strict=True):
+    for dependency, verdict, mine, reasons in zip(
+        dependencies, verdicts, known, broken, strict=True
+    ):
         row = verdict_json(dependency.name, verdict)
         row.update(
             spec=dependency.spec, where=dependency.where, url=dependency.url, file=dependency.source
@@ -229,6 +245,7 @@ def render_audit_json(
         row["stored_findings"] = [f.as_json() for f in mine.findings]
         row.update(_exposure_json(mine.exposure))
         row["licence"] = _licence_json(mine.licence)
+        row["policy_violations"] = list(reasons)
         row["worst"] = _worst(verdict, mine).label
         rows.append(row)
     return rows
@@ -239,10 +256,13 @@ def render_audit_text(
     dependencies: Sequence[Dependency],
     verdicts: Sequence[Assessment],
     known: Sequence[Known],
+    broken: Sequence[Sequence[str]],
     skipped: str | None = None,
 ) -> str:
     lines = [f"{path}: {len(dependencies)} dependencies"]
-    for dependency, verdict, mine in zip(dependencies, verdicts, known, strict=True):
+    for dependency, verdict, mine, reasons in zip(
+        dependencies, verdicts, known, broken, strict=True
+    ):
         version = pinned_version(dependency.spec)
         label = f"{dependency.name}{'==' + version if version else ''} ({dependency.where})"
         label += _licence_text(mine.licence)
@@ -253,6 +273,7 @@ def render_audit_text(
             for found in mine.findings
         )
         lines.extend(_exposure_text(mine.exposure))
+        lines.extend(f"  x breaks the policy: {reason}" for reason in reasons)
     if skipped is not None:
         lines.append(f"(stored findings and known vulnerabilities not checked: {skipped})")
     return "\n".join(lines)
@@ -278,6 +299,7 @@ def _read(args: argparse.Namespace) -> tuple[Path, tuple[Dependency, ...]]:
 
 
 async def run(settings: Settings, args: argparse.Namespace) -> int:
+    policy = load_policy(settings.policy)
     audited, dependencies = _read(args)
     index, loaded = load_index(settings)
     context = AnalysisContext(now=datetime.now(UTC), index=index)
@@ -294,6 +316,11 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
             licences = await fetch_licences(conn, dependencies)
     known = known_about(dependencies, stored, advisories, licences)
     worst = [_worst(v, k) for v, k in zip(verdicts, known, strict=True)]
+    today = datetime.now(UTC).date()
+    broken = [
+        violations(policy, policy_facts(d, v, k), today) if policy is not None else []
+        for d, v, k in zip(dependencies, verdicts, known, strict=True)
+    ]
     if args.format is OutputFormat.JSON:
         print_json(
             {
@@ -303,15 +330,18 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
                 "fail_on": args.fail_on.label,
                 "stored_findings_checked": stored is not None,
                 "advisories_checked": advisories is not None,
-                "dependencies": render_audit_json(audited, dependencies, verdicts, known),
+                "policy": None if settings.policy is None else str(settings.policy),
+                "dependencies": render_audit_json(audited, dependencies, verdicts, known, broken),
             }
         )
     else:
         skipped = (
             None if stored is not None else "--no-store" if args.no_store else "no database yet"
         )
-        text = render_audit_text(audited, dependencies, verdicts, known, skipped)
+        text = render_audit_text(audited, dependencies, verdicts, known, broken, skipped)
         print_text(f"{text}\n{popular_list_text(age)}")
+    if policy is not None:  # the policy decides, and says why per dependency
+        return EXIT_FINDINGS if any(broken) else EXIT_OK
     return EXIT_FINDINGS if any(w >= args.fail_on for w in worst) else EXIT_OK
 
 

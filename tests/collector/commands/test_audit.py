@@ -386,3 +386,63 @@ async def test_check_names_known_malware_in_a_field_of_its_own(
     assert results["zzz-unknown-project"]["known_malicious"] == []
     code = await asyncio.to_thread(main, ["check", name, *home])
     assert f"  ! KNOWN MALICIOUS: {malware['id']} (OSV)" in capsys.readouterr().out
+
+
+async def test_a_policy_decides_the_exit_code_and_says_why_per_dependency(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], database_url: str
+) -> None:
+    await _seed(database_url)  # leftpadx 9.9: a stored medium finding, licence Apache-2.0
+    path = write(tmp_path, "requirements.txt", "leftpadx==9.9\nreqeusts==1.0\nattrs==23.1.0\n")
+    policy = write(tmp_path, "policy.toml",
+                   '[policy]\nblock_at = "high"\nallow_licenses = ["Apache-2.0"]\n'
+                   'deny = ["attrs"]\nallow = ["reqeusts"]\n')  # fmt: skip
+    home = ["--home", str(tmp_path / "home"), "--database-url", database_url]
+    args = ["audit", str(path), "--policy", str(policy), "--format", "json", *home]
+    code = await asyncio.to_thread(main, args)
+    document = json.loads(capsys.readouterr().out)
+    assert code == 1
+    assert document["policy"] == str(policy)
+    rows = {d["name"]: d["policy_violations"] for d in document["dependencies"]}
+    assert rows == {
+        "leftpadx": [],  # medium is below high; its stored licence is allowed
+        "reqeusts": [],  # allowed: the name likeness and the unknown licence do not count
+        "attrs": ["denied by the policy", "licence unknown: the policy names licences"],
+    }
+    code = await asyncio.to_thread(main, ["audit", str(path), "--policy", str(policy), *home])
+    assert "  x breaks the policy: denied by the policy" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ('[policy]\nblock_at = "severe"\n', "policy.block_at:"),
+        ("[policy]\nallow_licences = []\n", "policy.allow_licences: unknown key"),
+        ("[policy\n", "not TOML"),
+        (None, "No such file or directory"),
+    ],
+    ids=["bad-value", "misspelt-key", "not-toml", "missing"],
+)
+def test_a_bad_policy_file_is_one_line_naming_the_key_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str | None, says: str
+) -> None:
+    path = write(tmp_path, "requirements.txt", "requests\n")
+    policy = tmp_path / "policy.toml"
+    if text is not None:
+        policy.write_text(text)
+    code, out, err = audit([str(path), "--no-store", "--policy", str(policy)], tmp_path, capsys)
+    assert code == 2
+    (line,) = err.strip().splitlines()
+    assert line.startswith(f"pypi-sentinel: --policy {policy}: ")
+    assert says in line
+    assert out == ""
+
+
+def test_the_policy_comes_from_the_environment_too(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write(tmp_path, "requirements.txt", "left-pad\n")
+    policy = write(tmp_path, "policy.toml", '[policy]\ndeny = ["left_pad"]\n')
+    monkeypatch.setenv("PYPI_SENTINEL_POLICY", str(policy))
+    code, out, _ = audit([str(path), "--no-store"], tmp_path, capsys)
+    assert code == 1
+    assert "breaks the policy: denied by the policy" in out
