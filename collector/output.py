@@ -16,13 +16,15 @@ SCHEMA = 1
 class OutputFormat(StrEnum):
     TEXT = "text"
     JSON = "json"
+    CYCLONEDX_JSON = "cyclonedx-json"  # an SBOM (audit only)
 
 
-def add_format_flag(parser: argparse.ArgumentParser) -> None:
+def add_format_flag(parser: argparse.ArgumentParser, *extra: OutputFormat) -> None:
+    """--format text|json, plus the formats only this command writes."""
     parser.add_argument(
         "--format",
         type=OutputFormat,
-        choices=list(OutputFormat),
+        choices=[OutputFormat.TEXT, OutputFormat.JSON, *extra],
         default=OutputFormat.TEXT,
         help="output format (default: text)",
     )

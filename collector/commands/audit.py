@@ -100,7 +100,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="check names only; do not open the database for stored findings (the default "
         "when no database URL is set and the embedded one was never created)",
     )  # fmt: skip
-    add_format_flag(parser)
+    add_format_flag(parser, OutputFormat.CYCLONEDX_JSON)
     add_fail_on_flag(parser)
     parser.set_defaults(handler=run)
     return parser
@@ -321,7 +321,11 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
         violations(policy, policy_facts(d, v, k), today) if policy is not None else []
         for d, v, k in zip(dependencies, verdicts, known, strict=True)
     ]
-    if args.format is OutputFormat.JSON:
+    if args.format is OutputFormat.CYCLONEDX_JSON:
+        from collector.sbom import render_cyclonedx  # the SBOM library loads only when asked
+
+        print_text(render_cyclonedx(dependencies, known))
+    elif args.format is OutputFormat.JSON:
         print_json(
             {
                 "file": str(audited),

@@ -298,6 +298,9 @@ async def test_audit_names_known_vulnerabilities_and_known_malware_from_osv(
     code = await asyncio.to_thread(main, ["audit", str(path), *home])
     out = capsys.readouterr().out
     assert f"  - vulnerable: {advisory_id}" in out
+    await asyncio.to_thread(
+        _check_sbom, path, home, capsys, project, version, advisory_id, str(malware["id"])
+    )
     assert f"  - KNOWN MALICIOUS: {malware['id']}" in out
     assert "pin a version to check them" in out
 
@@ -446,3 +449,31 @@ def test_the_policy_comes_from_the_environment_too(
     code, out, _ = audit([str(path), "--no-store"], tmp_path, capsys)
     assert code == 1
     assert "breaks the policy: denied by the policy" in out
+
+
+def _check_sbom(
+    path: Path,
+    home: list[str],
+    capsys: pytest.CaptureFixture[str],
+    project: str,
+    version: str,
+    advisory_id: str,
+    malware_id: str,
+) -> None:
+    """The same audit as a CycloneDX 1.6 SBOM: valid against the schema, with the components'
+    purls and the vulnerabilities pointing at them."""
+    from cyclonedx.schema import SchemaVersion
+    from cyclonedx.validation.json import JsonStrictValidator
+
+    main(["audit", str(path), "--format", "cyclonedx-json", *home])
+    text = capsys.readouterr().out
+    assert JsonStrictValidator(SchemaVersion.V1_6).validate_str(text) is None
+    bom = json.loads(text)
+    assert bom["specVersion"] == "1.6"
+    refs = {c["purl"]: c["bom-ref"] for c in bom["components"]}
+    vulnerable = refs[f"pkg:pypi/{project}@{version}"]
+    found = {v["id"]: v for v in bom["vulnerabilities"]}
+    assert found[advisory_id]["affects"] == [{"ref": vulnerable}]
+    assert found[advisory_id]["source"]["name"] == "OSV"
+    assert found[advisory_id]["recommendation"].startswith("Upgrade to ")
+    assert "malicious" in found[malware_id]["detail"].lower()
