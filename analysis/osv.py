@@ -25,7 +25,7 @@ from analysis.errors import OsvError
 EVENT_KINDS = ("introduced", "fixed", "last_affected", "limit")
 VERSION_RANGES = frozenset({"ECOSYSTEM", "SEMVER"})  # ordered by version; GIT is by commit
 SUMMARY_LENGTH = 200
-_ZERO = Version("0")  # `introduced: "0"` is below every version
+_ZERO = Version("0.dev0")  # `introduced: "0"`: the smallest PEP 440 version, below 0a1 too
 _FRACTION = re.compile(r"(\.\d{6})\d+")  # OSV writes nanoseconds; datetime keeps microseconds
 
 
@@ -39,10 +39,14 @@ class Range:
     @classmethod
     def of(cls, events: tuple[tuple[str, str], ...]) -> Range:
         parsed = [(_event_version(kind, raw), kind, raw) for kind, raw in events]
-        ordered = sorted(
-            ((v, kind, raw) for v, kind, raw in parsed if v is not None),
-            key=lambda e: (e[0], EVENT_KINDS.index(e[1])),
-        )
+        known = [(v, kind, raw) for v, kind, raw in parsed if v is not None]
+        # `fixed: X` and `introduced: X` together (real records chain ranges so) leave the state
+        # as it was: a span open before X goes on through X, and none opens there otherwise.
+        restarts = {v for v, kind, _ in known if kind == "introduced"} & {
+            v for v, kind, _ in known if kind in ("fixed", "limit")
+        }
+        kept = [e for e in known if not (e[0] in restarts and e[1] != "last_affected")]
+        ordered = sorted(kept, key=lambda e: (e[0], EVENT_KINDS.index(e[1])))
         return cls(events, tuple(ordered))
 
     def contains(self, version: Version) -> bool:

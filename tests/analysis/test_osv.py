@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from packaging.version import InvalidVersion, Version
 
 from analysis.errors import OsvError
 from analysis.osv import Advisory, affects, exposure, fixed_in, parse_advisory
@@ -64,6 +65,18 @@ CASES: list[tuple[dict[str, Any], str, bool, str | None, str]] = [
      None, "a version that is not PEP 440 is outside every range"),
     (record(package("demo", [{"introduced": "0"}, {"fixed": "junk!"}])), "50", True, None,
      "an event that is not PEP 440 is left out"),
+    (record(package("demo", [{"introduced": "0"}, {"fixed": "3.1.1"}, {"introduced": "3.1.1"},
+                             {"fixed": "3.1.3"}])), "3.1.2", True, "3.1.3",
+     "a range fixed and reintroduced at one version goes on through it"),
+    (record(package("demo", [{"introduced": "0"}, {"fixed": "3.1.1"}, {"introduced": "3.1.1"},
+                             {"fixed": "3.1.3"}])), "3.1.1", True, "3.1.3",
+     "the version where it restarts is affected"),
+    (record(package("demo", [{"introduced": "1.0"}, {"fixed": "1.0"}])), "1.0", False, None,
+     "introduced and fixed at one version with nothing open: nothing affected"),
+    (record(package("demo", [{"introduced": "1.0"}, {"last_affected": "1.0"}])), "1.0", True,
+     None, "introduced and last_affected at one version: that version alone"),
+    (record(package("demo", [{"introduced": "0"}, {"fixed": "1.0"}])), "0a1", True, "1.0",
+     "introduced 0 covers pre-releases of 0 too"),
     (record(package("DeMo", INTRODUCED_FIXED)), "1.5", True, "2.0",
      "project names compare PEP 503 normalized"),
     (record(package("other", INTRODUCED_FIXED)), "1.5", False, None, "another project"),
@@ -171,3 +184,26 @@ def test_exposure_of_pinned_and_unpinned_dependencies() -> None:
     assert exposure(advisories, "demo", "6.6").malicious == (malware,)
     unpinned = exposure(advisories, "demo", None)
     assert (unpinned.vulnerabilities, unpinned.malicious, unpinned.unchecked) == ((), (malware,), 1)
+
+
+def test_the_ranges_of_real_records_cover_the_versions_they_list() -> None:
+    """PYSEC records give both ranges and the versions list they expand to: the ranges alone
+    must affect every PEP 440 version listed. Three records contradict themselves (a listed
+    version outside every range); a matcher that mishandled restarted or chained ranges missed
+    many more."""
+    contradicting = set()
+    for document in _records(DATA / "osv-pypi-pysec.zip"):
+        advisory = parse_advisory(document)
+        for entry in advisory.affected:
+            listed = [v for v in map(_parsed, entry.versions) if v is not None]
+            outside = [v for v in listed if not any(r.contains(v) for r in entry.ranges)]
+            if entry.ranges and advisory.withdrawn is None and outside:
+                contradicting.add(advisory.id)
+    assert len(contradicting) <= 3, sorted(contradicting)
+
+
+def _parsed(raw: str) -> Version | None:
+    try:
+        return Version(raw)
+    except InvalidVersion:
+        return None
