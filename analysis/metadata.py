@@ -241,7 +241,8 @@ def copied_metadata(
             )  # fmt: skip
 
 
-def _version(text: str) -> Version | None:
+def parse_version(text: str) -> Version | None:
+    """A PEP 440 version, or None for text that is not one."""
     try:
         return Version(text)
     except InvalidVersion:
@@ -270,7 +271,7 @@ def version_signals(snapshot: ReleaseSnapshot, *_: object) -> Iterator[Finding]:
             f"Version {version} is a placeholder.",
             {"field": "version", "version": version},
         )
-    parsed = _version(version)
+    parsed = parse_version(version)
     if first_release(snapshot) and parsed is not None and _absurd(parsed):
         yield finding(
             "metadata.high-first-version",

@@ -18,9 +18,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from packaging.utils import canonicalize_name
-from packaging.version import InvalidVersion, Version
+from packaging.version import Version
 
 from analysis.errors import OsvError
+from analysis.metadata import parse_version
 
 EVENT_KINDS = ("introduced", "fixed", "last_affected", "limit")
 VERSION_RANGES = frozenset({"ECOSYSTEM", "SEMVER"})  # ordered by version; GIT is by commit
@@ -122,22 +123,15 @@ def _matching(
 ) -> tuple[Affected, Version | None] | None:
     if advisory.withdrawn is not None:
         return None
-    name, parsed = canonicalize_name(project), _version(version)
+    name, parsed = canonicalize_name(project), parse_version(version)
     for entry in advisory.affected:
         if entry.project == name and entry.contains(version, parsed):
             return entry, parsed
     return None
 
 
-def _version(raw: str) -> Version | None:
-    try:
-        return Version(raw)
-    except InvalidVersion:
-        return None
-
-
 def _event_version(kind: str, raw: str) -> Version | None:
-    return _ZERO if kind == "introduced" and raw == "0" else _version(raw)
+    return _ZERO if kind == "introduced" and raw == "0" else parse_version(raw)
 
 
 # -- parsing -----------------------------------------------------------------------------------
@@ -180,7 +174,7 @@ def _affected(entries: Sequence[Any], advisory_id: str) -> tuple[Affected, ...]:
                 project=canonicalize_name(package["name"]),
                 ranges=_ranges(_list(entry, "ranges", advisory_id), advisory_id),
                 versions=versions,
-                parsed_versions=frozenset(v for v in map(_version, versions) if v is not None),
+                parsed_versions=frozenset(v for v in map(parse_version, versions) if v is not None),
             )
         )
     return tuple(found)

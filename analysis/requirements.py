@@ -14,6 +14,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 
 from analysis.errors import AnalysisError
 from analysis.licences import Licence, normalize_licence
+from analysis.metadata import parse_requirement
 from analysis.names import fast_normalize
 
 _EGG = re.compile(r"[#&]egg=([A-Za-z0-9][A-Za-z0-9._-]*)")
@@ -38,9 +39,8 @@ class Dependency:
 def pinned_version(spec: str) -> str | None:
     """The one version a requirement allows (`name==1.2`, `name===1.2`), else None: a range,
     a wildcard (`==1.*`), a URL or no version at all leave the version to the installer."""
-    try:
-        requirement = Requirement(spec)
-    except InvalidRequirement:
+    requirement = parse_requirement(spec)
+    if requirement is None:
         return None
     specifiers = list(requirement.specifier)
     if len(specifiers) != 1 or requirement.url:

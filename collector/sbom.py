@@ -18,9 +18,8 @@ from cyclonedx.model.vulnerability import BomTarget, Vulnerability, Vulnerabilit
 from cyclonedx.output.json import JsonV1Dot6
 from packageurl import PackageURL
 
-from analysis.licences import Licence
 from analysis.osv import Advisory
-from analysis.requirements import Dependency, pinned_version
+from analysis.requirements import Dependency
 
 if TYPE_CHECKING:
     from collector.commands.audit import Known
@@ -31,17 +30,16 @@ OSV = VulnerabilitySource(name="OSV")
 def render_cyclonedx(dependencies: Sequence[Dependency], known: Sequence[Known]) -> str:
     bom = Bom()
     for index, (dependency, facts) in enumerate(zip(dependencies, known, strict=True)):
-        component = _component(dependency, facts.licence, index)
+        component = _component(dependency, facts, index)
         bom.components.add(component)
-        found = [(a, fixed) for a, fixed in facts.exposure.vulnerabilities]
-        found += [(a, None) for a in facts.exposure.malicious]
+        found = [*facts.exposure.vulnerabilities, *((a, None) for a in facts.exposure.malicious)]
         for advisory, fixed in found:
             bom.vulnerabilities.add(_vulnerability(advisory, fixed, component))
     return JsonV1Dot6(bom).output_as_string(indent=2)
 
 
-def _component(dependency: Dependency, licence: Licence | None, index: int) -> Component:
-    version = pinned_version(dependency.spec)
+def _component(dependency: Dependency, facts: Known, index: int) -> Component:
+    version, licence = facts.version, facts.licence
     purl = PackageURL(type="pypi", name=dependency.name, version=version)
     component = Component(
         type=ComponentType.LIBRARY,

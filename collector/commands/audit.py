@@ -128,7 +128,6 @@ async def fetch_stored_findings(
 # A known vulnerability weighs as high against --fail-on: it fails the default (low) as
 # pip-audit fails on any; known malware weighs as check's KNOWN_MALICIOUS, the worst there is.
 KNOWN_VULNERABLE = Severity.HIGH
-NO_EXPOSURE = Exposure((), ())
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,13 +135,19 @@ class Known:
     """What the store knows about one dependency beyond its name: findings, OSV records, and its
     licence (from the installed metadata, or the stored release of the pinned version)."""
 
+    version: str | None  # the one version the requirement pins, if it pins one
     findings: Sequence[StoredFinding]
     exposure: Exposure
     licence: Licence | None = None
 
 
+def _named_worst(verdict: Assessment, known: Known) -> Severity:
+    """Our own view: the name verdict and the stored findings."""
+    return max([verdict.severity, *(f.severity for f in known.findings)])
+
+
 def _worst(verdict: Assessment, known: Known) -> Severity:
-    severities = [verdict.severity, *(f.severity for f in known.findings)]
+    severities = [_named_worst(verdict, known)]
     if known.exposure.vulnerabilities:
         severities.append(KNOWN_VULNERABLE)
     if known.exposure.malicious:
@@ -161,15 +166,14 @@ def known_about(
         version = pinned_version(d.spec)
         licence = d.licence or (licences or {}).get((d.name, version or ""))
         found = exposure((advisories or {}).get(d.name, []), d.name, version)
-        known.append(Known((stored or {}).get(d.name, []), found, licence))
+        known.append(Known(version, (stored or {}).get(d.name, []), found, licence))
     return known
 
 
 def policy_facts(dependency: Dependency, verdict: Assessment, known: Known) -> Facts:
-    severity = max([verdict.severity, *(f.severity for f in known.findings)])
     return Facts(
         name=dependency.name,
-        severity=severity,
+        severity=_named_worst(verdict, known),
         vulnerabilities=[(a.id, a.aliases) for a, _ in known.exposure.vulnerabilities],
         known_malicious=[a.id for a in known.exposure.malicious],
         licence=known.licence,
@@ -240,8 +244,7 @@ def render_audit_json(
         row.update(
             spec=dependency.spec, where=dependency.where, url=dependency.url, file=dependency.source
         )
-        version = pinned_version(dependency.spec)
-        row.update(version=version, pinned=version is not None)
+        row.update(version=mine.version, pinned=mine.version is not None)
         row["stored_findings"] = [f.as_json() for f in mine.findings]
         row.update(_exposure_json(mine.exposure))
         row["licence"] = _licence_json(mine.licence)
@@ -263,8 +266,8 @@ def render_audit_text(
     for dependency, verdict, mine, reasons in zip(
         dependencies, verdicts, known, broken, strict=True
     ):
-        version = pinned_version(dependency.spec)
-        label = f"{dependency.name}{'==' + version if version else ''} ({dependency.where})"
+        pin = f"=={mine.version}" if mine.version else ""
+        label = f"{dependency.name}{pin} ({dependency.where})"
         label += _licence_text(mine.licence)
         lines.append(verdict_text(label, verdict))
         lines.extend(

@@ -255,14 +255,14 @@ async def fetch_known_malicious(settings: Settings, specs: Sequence[str]) -> dic
     from collector.store.database import open_database
     from collector.store.osv import fetch_advisories
 
-    pairs = [(fast_normalize(spec.partition("==")[0]), spec.partition("==")[2]) for spec in specs]
+    pairs = {spec: spec.partition("==")[::2] for spec in specs}  # NAME==VERSION: (NAME, VERSION)
+    names = sorted({fast_normalize(name) for name, _ in pairs.values()})
     async with open_database(settings, max_size=1) as db, db.pool.acquire() as conn:
-        advisories = await fetch_advisories(conn, sorted({name for name, _ in pairs}))
-    found = {}
-    for spec, (name, version) in zip(specs, pairs, strict=True):
-        malicious = exposure(advisories, name, version or None).malicious
-        found[spec] = [a.id for a in malicious]
-    return found
+        advisories = await fetch_advisories(conn, names)
+    return {
+        spec: [a.id for a in exposure(advisories, name, version or None).malicious]
+        for spec, (name, version) in pairs.items()
+    }
 
 
 async def run(settings: Settings, args: argparse.Namespace) -> int:

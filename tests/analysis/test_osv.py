@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from packaging.version import InvalidVersion, Version
 
 from analysis.errors import OsvError
+from analysis.metadata import parse_version
 from analysis.osv import Advisory, affects, exposure, fixed_in, parse_advisory
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
@@ -195,15 +195,8 @@ def test_the_ranges_of_real_records_cover_the_versions_they_list() -> None:
     for document in _records(DATA / "osv-pypi-pysec.zip"):
         advisory = parse_advisory(document)
         for entry in advisory.affected:
-            listed = [v for v in map(_parsed, entry.versions) if v is not None]
+            listed = [v for v in map(parse_version, entry.versions) if v is not None]
             outside = [v for v in listed if not any(r.contains(v) for r in entry.ranges)]
             if entry.ranges and advisory.withdrawn is None and outside:
                 contradicting.add(advisory.id)
     assert len(contradicting) <= 3, sorted(contradicting)
-
-
-def _parsed(raw: str) -> Version | None:
-    try:
-        return Version(raw)
-    except InvalidVersion:
-        return None
