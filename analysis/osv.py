@@ -22,10 +22,15 @@ from packaging.version import Version
 
 from analysis.errors import OsvError
 from analysis.metadata import parse_version
+from analysis.model import Severity
 
 EVENT_KINDS = ("introduced", "fixed", "last_affected", "limit")
 VERSION_RANGES = frozenset({"ECOSYSTEM", "SEMVER"})  # ordered by version; GIT is by commit
 SUMMARY_LENGTH = 200
+# How a known record weighs against a threshold: a known vulnerability as high (it fails the
+# default, as pip-audit fails on any), known malware as the worst verdict there is.
+KNOWN_VULNERABLE = Severity.HIGH
+KNOWN_MALICIOUS = Severity.CRITICAL
 _ZERO = Version("0.dev0")  # `introduced: "0"`: the smallest PEP 440 version, below 0a1 too
 _FRACTION = re.compile(r"(\.\d{6})\d+")  # OSV writes nanoseconds; datetime keeps microseconds
 

@@ -22,7 +22,7 @@ from analysis.osv import Advisory
 from analysis.requirements import Dependency
 
 if TYPE_CHECKING:
-    from collector.commands.audit import Known
+    from collector.audit import Known
 
 OSV = VulnerabilitySource(name="OSV")
 

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from analysis import AnalysisContext, NameIndex, assess_name
 from analysis.model import Assessment, Severity
 from analysis.names import fast_normalize
+from analysis.osv import KNOWN_MALICIOUS
 from collector.config import Settings
 from collector.corpus import (
     ListAge,
@@ -236,9 +237,6 @@ def _unknown(name: str, context: AnalysisContext, error: str) -> Checked:
 
 def exit_code(verdicts: Sequence[Assessment], fail_on: Severity) -> int:
     return EXIT_FINDINGS if any(v.severity >= fail_on for v in verdicts) else EXIT_OK
-
-
-KNOWN_MALICIOUS = Severity.CRITICAL  # a release OSV reports as malware weighs as the worst verdict
 
 
 def store_exists(settings: Settings) -> bool:
