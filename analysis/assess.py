@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from analysis.context import AnalysisContext
+from analysis.known import reported_findings
 from analysis.metadata import METADATA_RULES
 from analysis.model import Assessment, ReleaseSnapshot
 from analysis.name_findings import match_finding
@@ -33,4 +34,5 @@ def assess_release(snapshot: ReleaseSnapshot, context: AnalysisContext) -> Asses
     for rule in METADATA_RULES:
         findings.extend(rule(snapshot, context, matches))
     standing = release_standing(snapshot, context.now)
-    return combine(temper(findings, snapshot.project, standing))
+    reported = reported_findings(snapshot.project, snapshot.version, context.reports)
+    return combine([*temper(findings, snapshot.project, standing), *reported])

@@ -302,5 +302,20 @@ CODE_CHECKS: tuple[Check, ...] = (
           "(medium), or an uncommon backend name (info)."),
 )  # fmt: skip
 
-CHECKS: tuple[Check, ...] = TYPOSQUAT_CHECKS + METADATA_CHECKS + ARCHIVE_CHECKS + CODE_CHECKS
+# Raised when an OSV sync brings a public report naming a release we stored (analysis.osv).
+KNOWN_CHECKS: tuple[Check, ...] = (
+    _meta("known.malicious", Severity.CRITICAL, 100, "Reported malicious",
+          "A public known-malware report (an OSV MAL- record, from the OpenSSF "
+          "malicious-packages project) names this release. Critical on its own; kept across "
+          "re-analyses, and the time our own verdict reached medium before the report was "
+          "published is recorded as our lead."),
+    _meta("known.vulnerability", Severity.HIGH, 60, "Known vulnerability",
+          "A public vulnerability record (PYSEC, GHSA, CVE via OSV) affects this release, the "
+          "newest stored one it affects. Not a sign of malice: it never changes the risk "
+          "verdict, and alerts only subscriptions that ask for it (check `known.`)."),
+)  # fmt: skip
+
+CHECKS: tuple[Check, ...] = (
+    TYPOSQUAT_CHECKS + METADATA_CHECKS + ARCHIVE_CHECKS + CODE_CHECKS + KNOWN_CHECKS
+)
 CHECKS_BY_ID: Mapping[str, Check] = {check.id: check for check in CHECKS}

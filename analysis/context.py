@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from analysis.index import NameIndex
 from analysis.model import Ownership, ProjectFacts, ReleaseMetadata
+
+if TYPE_CHECKING:  # analysis.osv reads versions with analysis.metadata, which needs this module
+    from analysis.osv import Advisory
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,3 +29,6 @@ class AnalysisContext:
     # For each dependency that imitates a popular name (analysis.metadata.imitating_dependencies):
     # its age and releases on PyPI. Missing: not looked up, not on PyPI, or the lookup failed.
     dependency_facts: Mapping[str, ProjectFacts] = field(default_factory=dict)
+    # Known-malware records that name the release's project (a release stored after its
+    # project was reported); empty when not looked up.
+    reports: Sequence[Advisory] = ()

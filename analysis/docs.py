@@ -41,6 +41,7 @@ SECTIONS = {
     "archive": "Archive checks (distribution files)",
     "code": "Code checks (what a file's code does, with its member, line and reach: install, "
     "startup, import, command or runtime)",
+    "known": "Known reports (public OSV records naming a stored release)",
 }
 
 

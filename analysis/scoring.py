@@ -11,7 +11,8 @@ strong signal (medium or above) is high, and critical with two strong signals or
 the strongest finding's severity. How established a project is lowers its name and name-based
 metadata findings before they get here (analysis.standing). A code finding keeps its own
 severity (decode->exec at install time is critical on its own), and a flagged name plus any code
-finding at medium or above is critical.
+finding at medium or above is critical. A public known-malware report naming the release is
+critical on its own; a known vulnerability is not scored at all.
 """
 
 from __future__ import annotations
@@ -22,7 +23,11 @@ from analysis.model import Assessment, Finding, Severity
 
 # Each severity owns a band of the score: info 0-19, low 20-39, ... critical 80-100.
 BAND = 20
-DECISIVE = frozenset({"metadata.copied-metadata", "metadata.typosquat-dependency"})
+DECISIVE = frozenset(
+    {"known.malicious", "metadata.copied-metadata", "metadata.typosquat-dependency"}
+)
+# A known vulnerability is a flaw, not malice: it is stored and alerted on, never scored.
+NOT_RISK = frozenset({"known.vulnerability"})
 YOUNG = "metadata.new-project"  # the mark metadata.history_signals leaves on a young project
 THIN = frozenset(
     {
@@ -41,6 +46,7 @@ THIN_ENOUGH = 2  # one gap is any hurried first upload; two is a name grabbed wi
 
 def combine(findings: Sequence[Finding]) -> Assessment:
     """The verdict on a set of findings from one release or name."""
+    findings = [f for f in findings if f.check_id not in NOT_RISK]
     if not findings:
         return Assessment.clean()
     ordered = unique(sorted(findings, key=lambda f: (-f.severity, -f.score, f.check_id)))

@@ -16,7 +16,7 @@ import time
 import zipfile
 import zlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,8 @@ import asyncpg
 
 from analysis.osv import Advisory, parse_advisory
 from collector.errors import UpstreamError, UsageError
+from collector.known import Applied, apply_advisories
+from collector.pipeline.processor import FlaggedHook
 from collector.pypi.http import Backoff, Http, new_session, real_sleep, with_retries
 from collector.store.osv import (
     SyncCounts,
@@ -63,6 +65,7 @@ class SyncResult:
     unchanged: int
     malformed: tuple[Malformed, ...]
     seconds: float
+    applied: Applied = field(default_factory=Applied)  # what the changes meant for stored releases
 
 
 def is_url(source: str) -> bool:
@@ -122,8 +125,11 @@ def _read_record(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> tuple[Advis
     return parse_advisory(record), record
 
 
-async def sync_source(pool: asyncpg.Pool, http: Http, source: str) -> SyncResult:
-    """Fetch one dump and store what changed, in one transaction."""
+async def sync_source(
+    pool: asyncpg.Pool, http: Http, source: str, on_flagged: FlaggedHook | None = None
+) -> SyncResult:
+    """Fetch one dump and store what changed, with the findings it makes on stored releases
+    and the alerts those plan, in one transaction."""
     began, started_at = time.perf_counter(), datetime.now(UTC)
     data = await fetch_dump(source, http)
     dump = await asyncio.to_thread(parse_dump, data, source)
@@ -133,11 +139,13 @@ async def sync_source(pool: asyncpg.Pool, http: Http, source: str) -> SyncResult
         added = sum(1 for a, _ in changed if a.id not in known)
         counts = SyncCounts(len(dump.advisories), added, len(changed) - added, len(dump.malformed))
         await save_advisories(conn, changed)
+        applied = await apply_advisories(conn, [a for a, _ in changed], on_flagged)
         await record_sync(conn, source, started_at, counts)
     for bad in dump.malformed[:10]:
         log.warning("OSV dump %s: skipped %s: %s", source, bad.member, bad.error)
     unchanged = len(dump.advisories) - len(changed)
-    return SyncResult(source, counts, unchanged, dump.malformed, time.perf_counter() - began)
+    seconds = time.perf_counter() - began
+    return SyncResult(source, counts, unchanged, dump.malformed, seconds, applied)
 
 
 def _newer(advisory: Advisory, known: Mapping[str, datetime]) -> bool:
@@ -145,13 +153,19 @@ def _newer(advisory: Advisory, known: Mapping[str, datetime]) -> bool:
     return stored is None or advisory.modified > stored
 
 
-async def sync_osv(pool: asyncpg.Pool, http: Http, sources: Sequence[str]) -> list[SyncResult]:
+async def sync_osv(
+    pool: asyncpg.Pool, http: Http, sources: Sequence[str], on_flagged: FlaggedHook | None = None
+) -> list[SyncResult]:
     """Sync each source in turn (OSV's one dump, or several local ones)."""
-    return [await sync_source(pool, http, source) for source in sources]
+    return [await sync_source(pool, http, source, on_flagged) for source in sources]
 
 
 async def refresh_osv(
-    pool: asyncpg.Pool, source: str, *, every: float = SYNC_EVERY
+    pool: asyncpg.Pool,
+    source: str,
+    *,
+    every: float = SYNC_EVERY,
+    on_flagged: FlaggedHook | None = None,
 ) -> SyncResult | None:
     """`run`'s refresh: sync `source` when its last sync is older than `every` seconds (so a
     restart does not download the dump again). A local file that is missing is a warning."""
@@ -161,13 +175,16 @@ async def refresh_osv(
         return None
     try:
         async with new_session(timeout=DOWNLOAD_TIMEOUT) as session:
-            result = await sync_source(pool, Http(session), source)
+            result = await sync_source(pool, Http(session), source, on_flagged)
     except UsageError as exc:
         log.warning("OSV advisories not refreshed: %s", exc)
         return None
     counts = result.counts
+    applied = result.applied
     log.info(
-        "OSV advisories refreshed from %s: %d added, %d updated, %d unchanged",
+        "OSV advisories refreshed from %s: %d added, %d updated, %d unchanged; "
+        "%d stored release(s) newly reported malicious, %d vulnerability finding(s)",
         source, counts.added, counts.updated, result.unchanged,
+        applied.reported_malicious, applied.vulnerable,
     )  # fmt: skip
     return result

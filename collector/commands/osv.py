@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from collector.alerts.outbox import OutboxWriter
 from collector.config import Settings
 from collector.osv import DOWNLOAD_TIMEOUT, SyncResult, sync_osv
 from collector.output import OutputFormat, add_format_flag, print_json, print_text
@@ -38,7 +39,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 async def run_sync(settings: Settings, args: argparse.Namespace) -> int:
     sources = args.source or [settings.osv_source]
     async with open_database(settings) as db, new_session(timeout=DOWNLOAD_TIMEOUT) as session:
-        results = await sync_osv(db.pool, Http(session), sources)
+        # Alerts a sync plans wait in the outbox for `run`'s sender, like any other.
+        results = await sync_osv(db.pool, Http(session), sources, OutboxWriter(db.pool))
         async with db.pool.acquire() as conn:
             vulnerabilities, malicious = await count_advisories(conn)
     if args.format is OutputFormat.JSON:
@@ -70,6 +72,10 @@ def _result_json(result: SyncResult) -> dict[str, Any]:
         ],
         "malformed_count": counts.malformed,
         "seconds": round(result.seconds, 2),
+        "releases_reported_malicious": result.applied.reported_malicious,
+        "vulnerability_findings": result.applied.vulnerable,
+        "findings_withdrawn": result.applied.withdrawn,
+        "alerts_planned": result.applied.alerts,
     }
 
 
@@ -79,6 +85,13 @@ def _result_text(result: SyncResult) -> str:
         f"{result.source}: {counts.records} records: {counts.added} added, {counts.updated} "
         f"updated, {result.unchanged} unchanged in {result.seconds:.1f} s"
     )
+    applied = result.applied
+    if applied.reported_malicious or applied.vulnerable or applied.withdrawn:
+        text += (
+            f"; stored releases: {applied.reported_malicious} newly reported malicious, "
+            f"{applied.vulnerable} with a new known vulnerability, {applied.withdrawn} "
+            "finding(s) withdrawn"
+        )
     if counts.malformed:
         named = ", ".join(bad.member for bad in result.malformed[:SHOWN_MALFORMED])
         text += f"; {counts.malformed} not OSV records, skipped: {named}"

@@ -83,7 +83,7 @@ async def build_collector(
     return Collector(
         settings, db.pool, db.dsn, http, engine,
         refresh_corpus=lambda: refresh_engine(engine, settings, session),
-        refresh_osv=lambda: refresh_osv(db.pool, settings.osv_source),
+        refresh_osv=lambda: refresh_osv(db.pool, settings.osv_source, on_flagged=outbox),
         sender=sender, on_flagged=outbox,
     )  # fmt: skip
 

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from analysis.known import LeadTimes, render_leads
 from collector.commands.check import popular_list_age
 from collector.config import Settings
 from collector.corpus import (
@@ -50,7 +51,11 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
             }
         )
     else:
-        extra = [_popular_list_row(age), ("osv advisories", render_osv_text(osv))]
+        extra = [
+            _popular_list_row(age),
+            ("osv advisories", render_osv_text(osv)),
+            ("lead over reports", render_leads(osv.leads)),
+        ]
         print_text(render_status_text(db, status, extra))
     # A source that cannot reach PyPI is "PyPI unavailable" (3), so scripts and probes see it.
     # Internal errors say "unhealthy" in the output, but are no outage: the exit code stays 0.
@@ -186,6 +191,22 @@ def render_osv_json(osv: OsvStatus) -> dict[str, Any]:
         "vulnerabilities": osv.vulnerabilities,
         "malicious": osv.malicious,
         "last_sync": None if last is None else {"source": last.source, "at": last.finished_at},
+        "lead_time": render_leads_json(osv.leads),
+    }
+
+
+def render_leads_json(leads: LeadTimes) -> dict[str, Any]:
+    """Stored releases reported malicious, and our verdict's lead over those reports (hours)."""
+
+    def hours(q: float) -> float | None:
+        lead = leads.quantile(q)
+        return None if lead is None else round(lead.total_seconds() / 3600, 2)
+
+    return {
+        "reported_malicious": leads.reported,
+        "flagged_before_report": leads.flagged_first,
+        "flagged_before_publication": leads.ahead,
+        "lead_hours": {"p10": hours(0.1), "median": hours(0.5), "p90": hours(0.9)},
     }
 
 

@@ -24,6 +24,7 @@ from collector.errors import UpstreamError
 from collector.pypi.http import Http, PyPIUrls
 from collector.pypi.json_api import NotFound, fetch_project, project_facts
 from collector.store import PgConnection
+from collector.store.osv import fetch_advisories
 from collector.store.releases import dependency_first_seen
 
 log = logging.getLogger(__name__)
@@ -108,6 +109,11 @@ class EngineAnalyzer:
                 await dependency_first_seen(conn, dependency_names(snapshot))
                 if conn is not None
                 else {}
+            ),
+            reports=(
+                await fetch_advisories(conn, [snapshot.project], malicious_only=True)
+                if conn is not None
+                else ()
             ),
         )
         return assess_release(snapshot, context)

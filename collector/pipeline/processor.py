@@ -112,9 +112,10 @@ class ReleaseProcessor:
         async with self.pool.acquire() as conn:
             snapshot = build_snapshot(job, fetched, history)
             analysed = await self.analyzer.assess(snapshot, conn)
-            # Files of this release were read before: their findings count in the verdict, and
-            # the release row's lock keeps an inspection finishing meanwhile from being lost.
-            locked = history.inspecting
+            # Files of this release were read before, or a public report names it: those
+            # findings count in the verdict, and the release row's lock keeps an inspection or
+            # a sync finishing meanwhile from being lost.
+            locked = history.keeps_findings
             async with conn.transaction() if locked else contextlib.nullcontext():
                 if locked:
                     analysed = await self._with_file_findings(conn, snapshot, analysed)
@@ -141,8 +142,8 @@ class ReleaseProcessor:
         release_id = await lock_release(conn, snapshot.project, snapshot.version)
         if release_id is None:
             return analysed
-        files = await current_findings(conn, release_id, artifact_only=True)
-        return combine([*analysed.findings, *files]) if files else analysed
+        kept = await current_findings(conn, release_id, kept_only=True)
+        return combine([*analysed.findings, *kept]) if kept else analysed
 
     async def _gone(self, job: Job, gone: Gone) -> Outcome:
         async with self.pool.acquire() as conn, conn.transaction():

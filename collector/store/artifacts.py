@@ -20,7 +20,8 @@ from collector.store import PgConnection
 from collector.store.jobs import complete_job_sql
 from collector.store.releases import findings_json
 
-ARTIFACT_PREFIXES = ("code.", "archive.")  # check ids that come from reading files
+# Check ids whose findings outlive a re-analysis of the metadata: files read, public reports.
+KEPT_PREFIXES = ("code.", "archive.", "known.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,22 +116,22 @@ SELECT f.check_id, f.severity::text AS severity, f.score, f.summary, f.evidence,
        f.fingerprint
 FROM findings f JOIN releases r ON r.id = f.release_id
 WHERE f.release_id = $1 AND f.check_id <> 'release.assessment'
-  AND (f.check_id LIKE 'code.%' OR f.check_id LIKE 'archive.%'
+  AND (f.check_id LIKE 'code.%' OR f.check_id LIKE 'archive.%' OR f.check_id LIKE 'known.%'
        OR r.fetched_at IS NULL OR f.last_seen_at >= r.fetched_at)
 ORDER BY f.id
 """
 
 
 async def current_findings(
-    conn: PgConnection, release_id: int, *, artifact_only: bool = False
+    conn: PgConnection, release_id: int, *, kept_only: bool = False
 ) -> list[Finding]:
-    """The release's findings that still hold: every file finding, and the name and metadata
+    """The release's findings that still hold: every file finding and public report, and the name and metadata
     findings of the latest analysis (older ones the latest analysis no longer raised stay in
     the table for history, but no longer count)."""
     rows = await conn.fetch(_CURRENT_FINDINGS, release_id)
     findings = [_finding(row) for row in rows]
-    if artifact_only:
-        return [f for f in findings if f.check_id.startswith(ARTIFACT_PREFIXES)]
+    if kept_only:
+        return [f for f in findings if f.check_id.startswith(KEPT_PREFIXES)]
     return findings
 
 
@@ -197,9 +198,18 @@ def _record_values(record: InspectionRecord) -> tuple[object, ...]:
     return record.state, error, record.members, record.unpacked
 
 
+@dataclass(frozen=True, slots=True)
+class StoredRelease:
+    """A release row, as the writers of its findings and verdict name it."""
+
+    release_id: int
+    project: str
+    version: str
+
+
 async def save_verdict(
     conn: PgConnection,
-    target: ArtifactTarget,
+    target: ArtifactTarget | StoredRelease,
     score: int,
     severity: Severity,
     aggregate: Finding | None,

@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from analysis.known import LeadTimes
 from analysis.osv import Advisory, parse_advisory
 from collector.store import PgConnection
+from collector.store.known import fetch_lead_times
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,11 +120,13 @@ class OsvStatus:
     vulnerabilities: int
     malicious: int
     last_sync: LastSync | None
+    leads: LeadTimes  # stored releases reported malicious, and our lead over the reports
 
 
 async def fetch_osv_status(conn: PgConnection) -> OsvStatus:
     vulnerabilities, malicious = await count_advisories(conn)
-    return OsvStatus(vulnerabilities, malicious, await fetch_last_sync(conn))
+    last, leads = await fetch_last_sync(conn), await fetch_lead_times(conn)
+    return OsvStatus(vulnerabilities, malicious, last, leads)
 
 
 async def count_advisories(conn: PgConnection) -> tuple[int, int]:
@@ -135,16 +139,20 @@ async def count_advisories(conn: PgConnection) -> tuple[int, int]:
     return int(row["vulns"]), int(row["malicious"])
 
 
-async def fetch_advisories(conn: PgConnection, projects: Sequence[str]) -> list[Advisory]:
+async def fetch_advisories(
+    conn: PgConnection, projects: Sequence[str], *, malicious_only: bool = False
+) -> list[Advisory]:
     """Every stored advisory naming any of `projects` (PEP 503 names), withdrawn ones included
-    (matching ignores them, a report may still show them)."""
+    (matching ignores them, a report may still show them); only known-malware records when
+    `malicious_only` (what analysing a new release looks up)."""
     rows = await conn.fetch(
         """
         SELECT DISTINCT a.id, a.record FROM osv_advisories a
         JOIN osv_affected f ON f.advisory_id = a.id
-        WHERE f.project = ANY($1::text[])
+        WHERE f.project = ANY($1::text[]) AND (a.malicious OR NOT $2::boolean)
         ORDER BY a.id
         """,
         list(projects),
+        malicious_only,
     )
     return [parse_advisory(row["record"]) for row in rows]

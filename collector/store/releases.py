@@ -36,7 +36,9 @@ class History:
     project_first_seen: datetime | None
     status: str | None = None  # this release's effective status as the changelog left it
     creation_seen: bool = False  # our changelog recorded the project's `create`: it is new
-    inspecting: bool = False  # some file of this release was queued for inspection or read
+    # Some file of this release was queued for inspection or read, or a public report names
+    # it: findings a re-analysis of the metadata must keep.
+    keeps_findings: bool = False
 
 
 _SAVE = """
@@ -224,7 +226,10 @@ def _history_sql(project: str, version: str) -> tuple[str, str]:
        (SELECT count(*) FROM releases WHERE project = {project} AND version <> {version}) AS n,
        EXISTS (SELECT 1 FROM files f JOIN releases r ON r.id = f.release_id
                WHERE r.project = {project} AND r.version = {version}
-                 AND f.inspection IS NOT NULL) AS inspecting,
+                 AND f.inspection IS NOT NULL)
+       OR EXISTS (SELECT 1 FROM findings k JOIN releases r ON r.id = k.release_id
+                  WHERE r.project = {project} AND r.version = {version}
+                    AND k.check_id LIKE 'known.%') AS keeps_findings,
        prior.version AS prior_version, prior.uploaded_at AS prior_uploaded_at,
        prior.metadata AS prior_metadata"""
     join = f"""
@@ -274,7 +279,7 @@ def _history(row: asyncpg.Record) -> History:
         project_first_seen=row["first_seen"],
         status=row["status"],
         creation_seen=bool(row["creation_seen"]),
-        inspecting=bool(row["inspecting"]),
+        keeps_findings=bool(row["keeps_findings"]),
     )
 
 

@@ -29,6 +29,8 @@ NAMESAKE_DEPENDENCY = f("metadata.typosquat-dependency", Severity.INFO, 5)
 LOST = f("metadata.lost-provenance", Severity.HIGH, 60)
 NEW = f("metadata.new-project", Severity.INFO, 10)
 BINARY = f("archive.bundled-binary", Severity.LOW, 30)
+REPORTED = f("known.malicious", Severity.CRITICAL, 100)
+VULNERABLE = f("known.vulnerability", Severity.HIGH, 60)
 
 
 @pytest.mark.parametrize(
@@ -83,6 +85,10 @@ BINARY = f("archive.bundled-binary", Severity.LOW, 30)
         ([EMPTY, NO_URLS, PLACEHOLDER, DORMANT], Severity.LOW, "thin metadata alone stays low"),
         ([DISPOSABLE], Severity.MEDIUM, "metadata alone keeps its own severity"),
         ([LOST], Severity.HIGH, "a strong metadata signal stands alone"),
+        ([REPORTED], Severity.CRITICAL, "a public known-malware report is decisive alone"),
+        ([NAME, REPORTED], Severity.CRITICAL, "and with a flagged name"),
+        ([VULNERABLE], Severity.INFO, "a known vulnerability is a flaw, not malice"),
+        ([NAME, NEW, VULNERABLE], Severity.LOW, "it adds nothing to a name match either"),
     ],
 )
 def test_severity(findings: list[Finding], severity: Severity, reason: str) -> None:
