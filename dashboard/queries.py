@@ -17,10 +17,12 @@ from typing import Any, Literal
 import asyncpg
 import pandas as pd
 
+from analysis.known import LeadTimes
 from analysis.metadata import FREE_DOMAINS
 from collector.health import SourceProblem, check_sources, internal_problem
 from collector.store.health import SourceHealth
 from collector.store.jobs import INTERNAL_KINDS, ErrorClass, FailingJob, count_by_class
+from collector.store.known import fetch_lead_times
 from collector.store.listing import EFFECTIVE_STATUS
 from dashboard.text import mask_target, redact_urls
 
@@ -242,6 +244,7 @@ class Overview:
     imitated: pd.DataFrame  # target, releases, latest
     latest: pd.DataFrame  # latest high and critical releases
     health: Health
+    leads: LeadTimes  # releases public reports named as malware, and our lead over them
 
 
 _RELEASE_COUNTS = """
@@ -282,6 +285,7 @@ async def fetch_overview(pool: Pool) -> Overview:
             fetch_findings(pool, FindingFilter(min_severity="high", limit=10))
         )
         health_task = group.create_task(fetch_health(pool))
+        leads_task = group.create_task(_lead_times(pool))
     counts, flagged = counts_task.result(), flagged_task.result()
     assert counts is not None
     estimate = int(counts["estimate"] or 0)
@@ -303,7 +307,13 @@ async def fetch_overview(pool: Pool) -> Overview:
         imitated=_frame(imitated_task.result(), ("target", "releases", "latest")),
         latest=latest_task.result().rows,
         health=health_task.result(),
+        leads=leads_task.result(),
     )
+
+
+async def _lead_times(pool: Pool) -> LeadTimes:
+    async with pool.acquire() as conn:
+        return await fetch_lead_times(conn)
 
 
 # ---------------------------------------------------------------- release detail

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 import streamlit as st
 
+from analysis.known import LeadTimes, render_leads, render_span
 from dashboard import charts, context, queries
 from dashboard.context import PageContext
 from dashboard.widgets import duration, open_release, release_picker, selected_row, table
@@ -43,6 +44,8 @@ def render(ctx: PageContext) -> None:
     with right:
         st.subheader("Latest high and critical")
         latest(overview)
+    st.subheader("Ahead of public reports")
+    lead_over_reports(overview.leads)
 
 
 def metrics(overview: queries.Overview) -> None:
@@ -64,6 +67,34 @@ def metrics(overview: queries.Overview) -> None:
     else:
         cols[4].metric("Collector lag", f"{health.lag_events:,} events",
                        help=f"behind PyPI for {duration(health.lag_seconds)}")  # fmt: skip
+
+
+def lead_over_reports(leads: LeadTimes) -> None:
+    """How often our own verdict flagged a release before a public malware report named it."""
+    if not leads.reported:
+        st.caption(
+            "No stored release has been reported malicious by a public report (OSV's MAL "
+            "records) yet; `pypi-sentinel osv sync` and `run` keep the copy current."
+        )
+        return
+    median = leads.quantile(0.5)
+    cols = st.columns(3)
+    cols[0].metric(
+        "Reported malicious",
+        f"{leads.reported:,}",
+        help="stored releases a public known-malware record names",
+    )
+    cols[1].metric(
+        "Flagged by us first",
+        f"{leads.flagged_first / leads.reported:.0%}",
+        help=f"{leads.flagged_first:,} reached medium before the report reached us",
+    )
+    cols[2].metric(
+        "Median lead",
+        "unknown" if median is None else render_span(median),
+        help="report published minus our verdict reaching medium",
+    )
+    st.caption(render_leads(leads))
 
 
 def collection_banner(health: queries.Health) -> bool:

@@ -4,6 +4,7 @@ one that is down): filters, paging, triage writes, subscriptions, access control
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -117,6 +118,36 @@ def test_overview_figures(make_app: MakeApp, seeded: Seeded) -> None:
     assert list(latest["project"]) == ["reqeusts", "requestss", "old-squat"]
     imitated = at.dataframe[0].value
     assert list(imitated["target"]) == ["requests", "numpy"]
+
+
+def test_overview_shows_our_lead_over_public_reports(
+    make_app: MakeApp, seeded: Seeded, database_url: str
+) -> None:
+    at = make_app()
+    assert "No stored release has been reported malicious" in everything(at)
+    # A public report names two stored releases: one our verdict had flagged (reqeusts, critical
+    # since the seed), one it had not (requests).
+    published = json.dumps({"published": "2099-01-01T00:00:00+00:00"})
+    for key in ("reqeusts 1.0.0", "requests 2.32.3"):
+        project, version = key.split()
+        fetch(
+            database_url,
+            "INSERT INTO findings (release_id, project, version, check_id, fingerprint, "
+            "severity, score, summary, evidence, first_seen_at) VALUES ($1, $2, $3, "
+            "'known.malicious', 'MAL-1', 'critical', 100, 'reported', $4::jsonb, "
+            "now() + interval '1 hour')",
+            seeded.ids[key],
+            project,
+            version,
+            published,
+        )
+    at = make_app()
+    no_errors(at)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Reported malicious"] == "2"
+    assert metrics["Flagged by us first"] == "50%"
+    assert metrics["Median lead"].endswith(" d")
+    assert "2 stored release(s) reported malicious" in everything(at)
 
 
 def test_health_figures_and_redacted_errors(make_app: MakeApp, seeded: Seeded) -> None:
