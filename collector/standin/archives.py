@@ -91,7 +91,11 @@ def module_name(name: str) -> str:
 
 
 def build_blob(recipe: ArchiveRecipe) -> Blob:
-    content, core = _build_content(recipe)
+    return blob_of(*_build_content(recipe))
+
+
+def blob_of(content: bytes, core: bytes | None = None) -> Blob:
+    """Given bytes as a served file, with the digests PyPI lists for them."""
     return Blob(
         content=content,
         sha256=hashlib.sha256(content).hexdigest(),

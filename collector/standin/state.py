@@ -16,7 +16,14 @@ from typing import Any, NamedTuple
 from packaging.utils import canonicalize_version
 
 from analysis.names import normalize
-from collector.standin.archives import ArchiveRecipe, Blob, FileKind, build_blob, classify_filename
+from collector.standin.archives import (
+    ArchiveRecipe,
+    Blob,
+    FileKind,
+    blob_of,
+    build_blob,
+    classify_filename,
+)
 from collector.standin.metadata import build_metadata
 
 Clock = Callable[[], datetime]
@@ -60,6 +67,10 @@ class StoredFile:
         if self._blob is None:
             self._blob = build_blob(self.recipe)
         return self._blob
+
+    def serve(self, content: bytes) -> None:
+        """Serve these bytes instead of the built archive (a benchmark replaying real uploads)."""
+        self._blob = blob_of(content)
 
     @property
     def sha256(self) -> str:
