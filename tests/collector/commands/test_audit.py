@@ -89,6 +89,12 @@ async def _seed(url: str) -> None:
             INSERT INTO findings (release_id, project, version, check_id, severity, score, summary)
                  SELECT id, 'leftpadx', '9.9', 'metadata.url-dependency', 'medium', 40,
                         'evil is installed from a URL.' FROM releases;
+            -- What a sync leaves on the newest affected release: not the audit's to count, the
+            -- audit matches OSV records against the pinned version itself.
+            INSERT INTO findings (release_id, project, version, check_id, fingerprint, severity,
+                                  score, summary)
+                 SELECT id, 'leftpadx', '9.9', 'known.vulnerability', 'PYSEC-1', 'high', 60,
+                        'leftpadx 9.9: known vulnerability PYSEC-1' FROM releases;
             """
         )
     finally:
@@ -110,7 +116,7 @@ async def test_stored_findings(
     assert document["stored_findings_checked"] is True
     leftpad, requests = document["dependencies"]
     assert (leftpad["severity"], leftpad["worst"]) == ("info", "medium")
-    assert leftpad["stored_findings"][0]["check_id"] == "metadata.url-dependency"
+    assert [f["check_id"] for f in leftpad["stored_findings"]] == ["metadata.url-dependency"]
     assert requests["stored_findings"] == []
     assert leftpad["licence"] == {"spdx": "Apache-2.0", "known": True, "source": "license",
                                   "text": "Apache License, Version 2.0"}  # fmt: skip
