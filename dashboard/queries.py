@@ -20,6 +20,8 @@ import pandas as pd
 from analysis.licences import Licence, normalize_licence
 from analysis.metadata import FREE_DOMAINS
 from analysis.osv import Exposure, exposure
+from analysis.requirements import Dependency
+from collector.audit import Lookup, look_up
 from collector.health import SourceProblem, check_sources, internal_problem
 from collector.store.health import SourceHealth
 from collector.store.jobs import INTERNAL_KINDS, ErrorClass, FailingJob, count_by_class
@@ -445,6 +447,12 @@ async def fetch_known_issues(pool: Pool, project: str, version: str) -> KnownIss
     others = naming - len(found.vulnerabilities) - len(found.malicious)
     stored = fields.get((project, version))
     return KnownIssues(found, others, synced, normalize_licence(*stored) if stored else None)
+
+
+async def fetch_audit_lookup(pool: Pool, dependencies: Sequence[Dependency]) -> Lookup:
+    """What the store holds on audited dependencies, read as `audit` reads it."""
+    async with pool.acquire() as conn:
+        return await look_up(conn, dependencies)
 
 
 async def record_verdict(
