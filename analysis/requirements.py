@@ -286,18 +286,28 @@ def _specs(value: object, where: str) -> Iterator[Dependency]:
 def parse_pyproject(document: Mapping[str, Any]) -> tuple[Dependency, ...]:
     """PEP 621 dependencies and extras, PEP 735 groups, build requirements and Poetry's tables."""
     found: list[Dependency] = []
-    project = document.get("project") or {}
+    project = _table(document.get("project"))
     found += _specs(project.get("dependencies"), "project.dependencies")
-    for extra, specs in (project.get("optional-dependencies") or {}).items():
+    for extra, specs in _table(project.get("optional-dependencies")).items():
         found += _specs(specs, f"project.optional-dependencies.{extra}")
-    for group, specs in (document.get("dependency-groups") or {}).items():
+    for group, specs in _table(document.get("dependency-groups")).items():
         found += _specs(specs, f"dependency-groups.{group}")
-    found += _specs((document.get("build-system") or {}).get("requires"), "build-system.requires")
-    poetry = (document.get("tool") or {}).get("poetry") or {}
+    found += _specs(_table(document.get("build-system")).get("requires"), "build-system.requires")
+    poetry = _table(_table(document.get("tool")).get("poetry"))
     found += _poetry(poetry.get("dependencies"), "tool.poetry.dependencies")
-    for group, table in (poetry.get("group") or {}).items():
-        found += _poetry((table or {}).get("dependencies"), f"tool.poetry.group.{group}")
+    for group, table in _table(poetry.get("group")).items():
+        found += _poetry(_table(table).get("dependencies"), f"tool.poetry.group.{group}")
     return tuple(found)
+
+
+def _table(value: object) -> Mapping[str, Any]:
+    """A TOML table, or an empty one in place of a missing key or a value of another type: a
+    file of the wrong shape names no dependency there, as a list of specs that is not a list."""
+    return value if isinstance(value, dict) else {}
+
+
+def _array(value: object) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def _poetry(table: object, where: str) -> Iterable[Dependency]:
@@ -318,7 +328,7 @@ _LOCAL_SOURCES = frozenset({"editable", "virtual", "directory", "path", "file", 
 def parse_lock(document: Mapping[str, Any]) -> tuple[Dependency, ...]:
     """uv.lock and poetry.lock: every `[[package]]` with its locked version, local ones left out."""
     found = []
-    for i, package in enumerate(document.get("package") or []):
+    for i, package in enumerate(_array(document.get("package"))):
         if not isinstance(package, dict) or not isinstance(package.get("name"), str):
             continue
         if _local(package.get("source")):
@@ -357,7 +367,7 @@ def parse_installed(distributions: Iterable[tuple[str, str]]) -> tuple[Dependenc
 def parse_pylock(document: Mapping[str, Any]) -> tuple[Dependency, ...]:
     """PEP 751 lock files: every locked package."""
     found = []
-    for i, package in enumerate(document.get("packages") or []):
+    for i, package in enumerate(_array(document.get("packages"))):
         if isinstance(package, dict) and isinstance(package.get("name"), str):
             name = package["name"]
             version = package.get("version")

@@ -24,15 +24,16 @@ from collector.store import PgConnection
 from collector.store.osv import fetch_advisories
 from collector.store.releases import fetch_licence_fields
 
-# The latest finding of each check on each release of the audited projects, worst first. Findings
-# made from OSV records are left out: the audit matches the records against the pinned version
-# itself (a vulnerability of another release is not this dependency's).
+# The latest finding of each check on each release of the audited projects, worst first: by the
+# enum (findings.severity), not the text column of the same name, which sorts "medium" first.
+# Findings made from OSV records are left out: the audit matches the records against the pinned
+# version itself (a vulnerability of another release is not this dependency's).
 FINDINGS_SQL = """
 SELECT project, version, check_id, severity::text AS severity, score, summary, target,
        first_seen_at
   FROM findings
  WHERE project = ANY($1::text[]) AND check_id NOT LIKE 'known.%'
- ORDER BY project, severity DESC, score DESC, first_seen_at DESC
+ ORDER BY project, findings.severity DESC, score DESC, first_seen_at DESC
 """
 
 

@@ -24,6 +24,7 @@ PAGES = [
     st.Page("views/findings.py", title="Findings", icon=":material/report:", url_path="findings"),
     st.Page("views/release.py", title="Release detail", icon=":material/package_2:",
             url_path=RELEASE_PATH),
+    st.Page("views/audit.py", title="Audit", icon=":material/fact_check:", url_path="audit"),
     st.Page("views/campaigns.py", title="Campaigns", icon=":material/hub:", url_path="campaigns"),
     st.Page("views/subscriptions.py", title="Subscriptions", icon=":material/notifications:",
             url_path="subscriptions"),

@@ -1,4 +1,4 @@
-"""Links the dashboard builds itself: PyPI and inspector pages. Never a URL a package supplied."""
+"""Links the dashboard builds itself: PyPI, inspector, OSV. Never a URL a package supplied."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import re
 from urllib.parse import quote, urlsplit
 
 INSPECTOR_URL = "https://inspector.pypi.io"
+OSV_URL = "https://osv.dev/vulnerability"
+OSV_LINK_TEXT = rf"^{re.escape(OSV_URL)}/(.+)$"  # a table shows an OSV link as the record's id
 # A files.pythonhosted.org path after /packages/: hash folders, then the filename.
 _FILE_PATH = re.compile(r"^[0-9a-f]{2}/[0-9a-f]{2}/[0-9a-f]{60}/[^/]+$")
 
@@ -24,6 +26,10 @@ def pypi_project_url(pypi_url: str, project: str) -> str:
 
 def inspector_release_url(project: str, version: str) -> str:
     return f"{INSPECTOR_URL}/project/{_segment(project)}/{_segment(version)}/"
+
+
+def osv_url(advisory_id: str) -> str:
+    return f"{OSV_URL}/{_segment(advisory_id)}"
 
 
 def inspector_file_url(project: str, version: str, file_url: str | None) -> str | None:

@@ -18,12 +18,18 @@ import asyncpg
 import pandas as pd
 
 from analysis.known import LeadTimes
+from analysis.licences import Licence, normalize_licence
 from analysis.metadata import FREE_DOMAINS
+from analysis.osv import Exposure, exposure
+from analysis.requirements import Dependency
+from collector.audit import Lookup, look_up
 from collector.health import SourceProblem, check_sources, internal_problem
 from collector.store.health import SourceHealth
 from collector.store.jobs import INTERNAL_KINDS, ErrorClass, FailingJob, count_by_class
 from collector.store.known import fetch_lead_times
 from collector.store.listing import EFFECTIVE_STATUS
+from collector.store.osv import fetch_advisories
+from collector.store.releases import fetch_licence_fields
 from dashboard.text import mask_target, redact_urls
 
 RELEASE_CHECK = "release.assessment"  # issue 5: one aggregate finding per flagged release
@@ -422,6 +428,41 @@ async def fetch_release(pool: Pool, release_id: int) -> ReleaseDetail | None:
         report=dict(report) if report else None,
         targets={row["project"]: TargetProfile(**dict(row)) for row in targets},
     )
+
+
+# ---------------------------------------------------------------- known vulnerabilities, licence
+
+
+@dataclass(frozen=True, slots=True)
+class KnownIssues:
+    """What the stored OSV records say of one release, and its licence."""
+
+    exposure: Exposure
+    others: int  # live records that name the project but not this version
+    synced: bool  # any OSV record stored at all: none means `osv sync` never ran
+    licence: Licence | None  # None: the release's JSON page was never stored
+
+
+_ANY_ADVISORY = "SELECT EXISTS (SELECT 1 FROM osv_advisories)"
+
+
+async def fetch_known_issues(pool: Pool, project: str, version: str) -> KnownIssues:
+    """Matched as `audit` matches a pinned dependency (analysis.osv.exposure): one answer."""
+    async with pool.acquire() as conn:
+        advisories = await fetch_advisories(conn, [project])
+        fields = await fetch_licence_fields(conn, [(project, version)])
+        synced = bool(advisories) or bool(await conn.fetchval(_ANY_ADVISORY))
+    found = exposure(advisories, project, version)
+    naming = sum(1 for a in advisories if a.withdrawn is None)
+    others = naming - len(found.vulnerabilities) - len(found.malicious)
+    stored = fields.get((project, version))
+    return KnownIssues(found, others, synced, normalize_licence(*stored) if stored else None)
+
+
+async def fetch_audit_lookup(pool: Pool, dependencies: Sequence[Dependency]) -> Lookup:
+    """What the store holds on audited dependencies, read as `audit` reads it."""
+    async with pool.acquire() as conn:
+        return await look_up(conn, dependencies)
 
 
 async def record_verdict(

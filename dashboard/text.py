@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 from urllib.parse import urlsplit
 
+from analysis.licences import Licence
+
 _LITERAL = re.compile(r"^[A-Za-z0-9._!+-]{1,200}$")
 _URL = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*)://([^/\s:@]*(?::[^/\s@]*)?@)?([^/\s?#]+)[^\s]*")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -168,3 +170,21 @@ def _item(item: object) -> str:
     if isinstance(item, list | tuple) and len(item) == 2:  # (label, value) pairs
         return f"{_flat(item[0])}: {_flat(item[1])}"
     return _flat(item)
+
+
+LICENCE_SOURCES = {
+    "classifier": "Trove classifiers",
+    "expression": "License-Expression",
+    "license": "the License field",
+    "none": "nothing in the metadata",
+}
+
+
+def licence_text(licence: Licence | None) -> str:
+    """'MIT', 'not SPDX: <what the metadata says>' or 'none given'; '' when not known at all
+    (an unpinned dependency, a release whose metadata we never stored)."""
+    if licence is None:
+        return ""
+    if licence.spdx is not None:
+        return licence.spdx
+    return f"not SPDX: {licence.text}" if licence.text else "none given"

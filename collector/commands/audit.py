@@ -17,6 +17,7 @@ from typing import Any
 
 from analysis import AnalysisContext
 from analysis.licences import Licence
+from analysis.model import Severity
 from analysis.osv import Exposure
 from analysis.requirements import Dependency
 from collector.audit import Audit, Lookup, judge, look_up, worst
@@ -31,7 +32,7 @@ from collector.commands.check import (
     verdict_text,
 )
 from collector.config import Settings
-from collector.corpus import render_list_age_json
+from collector.corpus import ListAge, LoadedCorpus, render_list_age_json
 from collector.dependency_files import read_dependencies, read_installed
 from collector.errors import UsageError
 from collector.output import OutputFormat, add_format_flag, print_json, print_text
@@ -123,6 +124,32 @@ def render_audit_json(result: Audit) -> list[dict[str, Any]]:
     return rows
 
 
+def render_audit_document(
+    audited: Path | str,
+    loaded: LoadedCorpus,
+    age: ListAge,
+    result: Audit,
+    settings: Settings,
+    fail_on: Severity | None = None,
+) -> dict[str, Any]:
+    """What `audit --format json` prints; the dashboard's download is this too, without
+    `fail_on` (it shows the audit, it passes or fails nothing)."""
+    document: dict[str, Any] = {
+        "file": str(audited),
+        "corpus": corpus_json(loaded),
+        "popular_list": render_list_age_json(age),
+    }
+    if fail_on is not None:
+        document["fail_on"] = fail_on.label
+    document.update(
+        stored_findings_checked=result.checked,
+        advisories_checked=result.checked,
+        policy=None if settings.policy is None else str(settings.policy),
+        dependencies=render_audit_json(result),
+    )
+    return document
+
+
 def render_audit_text(path: Path | str, result: Audit, skipped: str | None = None) -> str:
     lines = [f"{path}: {len(result.dependencies)} dependencies"]
     for dependency, verdict, mine, reasons in zip(
@@ -168,18 +195,7 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
 
         print_text(render_cyclonedx(dependencies, result.known))
     elif args.format is OutputFormat.JSON:
-        print_json(
-            {
-                "file": str(audited),
-                "corpus": corpus_json(loaded),
-                "popular_list": render_list_age_json(age),
-                "fail_on": args.fail_on.label,
-                "stored_findings_checked": result.checked,
-                "advisories_checked": result.checked,
-                "policy": None if settings.policy is None else str(settings.policy),
-                "dependencies": render_audit_json(result),
-            }
-        )
+        print_json(render_audit_document(audited, loaded, age, result, settings, args.fail_on))
     else:
         skipped = None if result.checked else "--no-store" if args.no_store else "no database yet"
         text = render_audit_text(audited, result, skipped)

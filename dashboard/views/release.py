@@ -1,4 +1,5 @@
-"""Release detail: metadata, every reason with its evidence, typosquat comparison, triage, report."""
+"""Release detail: metadata, every reason with its evidence, typosquat comparison, known
+vulnerabilities and licence, triage, report."""
 
 from __future__ import annotations
 
@@ -7,13 +8,21 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from analysis.licences import Licence
 from analysis.names import normalize
+from analysis.osv import Exposure
 from collector.reports.build import KINDS
 from dashboard import actions, context, links, queries
 from dashboard.context import PageContext
 from dashboard.forms import reportable, triage_problem
 from dashboard.squat import squat_comparison
-from dashboard.text import evidence_rows, markdown_literal
+from dashboard.text import (
+    LICENCE_SOURCES,
+    evidence_rows,
+    licence_text,
+    literal_code,
+    markdown_literal,
+)
 from dashboard.widgets import (
     VERDICT_LABELS,
     field,
@@ -45,6 +54,7 @@ def render(ctx: PageContext) -> None:
     main, side = st.columns([2, 1], gap="large")
     with main:
         verdict_section(detail)
+        known_issues(ctx, release)
         squat = next((f for f in detail.findings if f["check_id"].startswith("typosquat.")
                       and f["severity"] != "info"), None)  # fmt: skip
         if squat is not None:
@@ -118,6 +128,55 @@ def verdict_section(detail: queries.ReleaseDetail) -> None:
     evidence = aggregate["evidence"] if isinstance(aggregate["evidence"], dict) else {}
     for reason in evidence.get("reasons", []) or []:
         st.text(f"• {reason}")
+
+
+def known_issues(ctx: PageContext, release: dict[str, Any]) -> None:
+    """The OSV records that affect this version, known malware first, and the licence."""
+    db, project, version = ctx.db, release["project"], release["version"]
+    known = db.run(queries.fetch_known_issues(db.pool, project, version))
+    st.subheader("Known vulnerabilities and licence")
+    for advisory in known.exposure.malicious:
+        st.error(
+            f"**Known malicious.** OSV record {literal_code(advisory.id)} lists this release as "
+            "malware: do not install it.",
+            icon=":material/dangerous:",
+        )
+    advisories(known.exposure)
+    if not known.synced:
+        st.caption("No OSV records are stored: `pypi-sentinel osv sync` fetches them.")
+    elif known.others:
+        st.caption(f"{known.others} other OSV record(s) name this project but not this version.")
+    elif not known.exposure.vulnerabilities and not known.exposure.malicious:
+        st.caption("No OSV record names this project.")
+    licence(known.licence)
+
+
+def advisories(found: Exposure) -> None:
+    rows = [(a, "known malicious", "") for a in found.malicious]
+    rows += [(a, "vulnerability", fixed or "") for a, fixed in found.vulnerabilities]
+    if not rows:
+        return
+    frame = pd.DataFrame(
+        [
+            (links.osv_url(a.id), kind, ", ".join(a.aliases), a.summary, fixed)
+            for a, kind, fixed in rows
+        ],
+        columns=["record", "kind", "aliases", "summary", "fixed_in"],
+    )
+    columns = {
+        "record": st.column_config.LinkColumn("record", display_text=links.OSV_LINK_TEXT),
+        "summary": st.column_config.TextColumn("summary", width="large"),
+        "fixed_in": "first fixed version",
+    }
+    table(frame, columns, key="advisories")
+
+
+def licence(found: Licence | None) -> None:
+    if found is None:
+        field("licence", "unknown: the release's metadata is not stored")
+        return
+    field("licence (SPDX)" if found.known else "licence", licence_text(found))
+    st.caption(f"from {LICENCE_SOURCES[found.source]}")
 
 
 def reasons(detail: queries.ReleaseDetail) -> None:

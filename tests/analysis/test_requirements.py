@@ -86,6 +86,23 @@ def test_pyproject_without_dependencies() -> None:
     assert parse_dependency_file("pyproject.toml", '[project]\ndependencies = "x"\n') == ()
 
 
+@pytest.mark.parametrize(
+    ("filename", "text", "why"),
+    [
+        ("pyproject.toml", "project = 5\n", "[project] is not a table"),
+        ("pyproject.toml", "[project]\noptional-dependencies = 5\n", "extras not a table"),
+        ("pyproject.toml", "dependency-groups = 3\n", "groups not a table"),
+        ("pyproject.toml", "build-system = []\n", "build-system not a table"),
+        ("pyproject.toml", "[tool]\npoetry = 3\n", "Poetry's table is a number"),
+        ("pyproject.toml", "[tool.poetry.group]\ndev = 1\n", "a Poetry group is a number"),
+        ("uv.lock", "package = 5\n", "package is not an array"),
+        ("pylock.toml", 'lock-version = "1.0"\npackages = "x"\n', "packages is a string"),
+    ],
+)
+def test_toml_of_the_wrong_shape_names_nothing(filename: str, text: str, why: str) -> None:
+    assert parse_dependency_file(filename, text) == (), why
+
+
 def test_pylock() -> None:
     text = 'lock-version = "1.0"\n[[packages]]\nname = "urllib3"\nversion = "2.2.1"\n'
     text += '[[packages]]\nname = "Local_Pkg"\n[[packages]]\nversion = "1"\n'

@@ -13,7 +13,7 @@ from aiohttp import web
 from streamlit.testing.v1 import AppTest
 
 from collector.standin import StandInPyPI
-from tests.dashboard.seed import Seeded, seed_database
+from tests.dashboard.seed import Seeded, seed_database, seed_osv
 
 APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
 PASSWORD = "correct horse battery staple"
@@ -54,6 +54,13 @@ def standin_pypi() -> Iterator[tuple[StandInPyPI, str]]:
 @pytest.fixture
 def seeded(database_url: str) -> Seeded:
     return seed_database(database_url)
+
+
+@pytest.fixture
+def osv(seeded: Seeded, database_url: str) -> Seeded:
+    """The seeded store, with OSV records on requests and reqeusts."""
+    seed_osv(database_url)
+    return seeded
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """A small, known store for the dashboard tests: squats of popular projects, a campaign, hostile
-text, a triage history, a subscription with a secret webhook, collector health and a dead alert."""
+text, a triage history, a subscription with a secret webhook, collector health and a dead alert;
+and, for the tests that ask, OSV records on two of its projects."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from analysis.osv import parse_advisory
 from collector.store import PgConnection
 from collector.store.database import connect
+from collector.store.osv import save_advisories
 
 NOW = datetime.now(UTC)
 WEBHOOK = "https://hooks.slack.com/services/T0000/B0000/SUPERSECRETTOKEN"
@@ -202,3 +205,61 @@ def seed_database(url: str) -> Seeded:
             await conn.close()
 
     return asyncio.run(go())
+
+
+def _osv_record(
+    advisory_id: str,
+    project: str,
+    events: list[dict[str, str]],
+    aliases: tuple[str, ...] = (),
+    summary: str = "",
+) -> dict[str, Any]:
+    return {
+        "id": advisory_id,
+        "modified": "2025-01-02T03:04:05Z",
+        "aliases": list(aliases),
+        "summary": summary,
+        "affected": [
+            {
+                "package": {"ecosystem": "PyPI", "name": project},
+                "ranges": [{"type": "ECOSYSTEM", "events": events}],
+            }
+        ],
+    }
+
+
+OSV_RECORDS = [
+    _osv_record(
+        "PYSEC-2099-1",
+        "requests",
+        [{"introduced": "0"}, {"fixed": "2.32.4"}],
+        ("CVE-2099-0001", "GHSA-aaaa-bbbb-cccc"),
+        "Proxy credentials leak on redirect",
+    ),
+    _osv_record(
+        "PYSEC-2099-2",
+        "requests",
+        [{"introduced": "0"}, {"fixed": "2.0"}],
+        ("CVE-2099-0002",),
+        "An old bug, fixed long ago",
+    ),
+    _osv_record(
+        "MAL-2099-3", "reqeusts", [{"introduced": "0"}], (), "Malicious code in reqeusts (PyPI)"
+    ),
+]
+
+
+def seed_osv(url: str, *sql: str) -> None:
+    """OSV records on requests and reqeusts, stored as `osv sync` stores them; then `sql`."""
+
+    async def go() -> None:
+        conn = await connect(url)  # with the store's JSON codecs
+        try:
+            async with conn.transaction():
+                await save_advisories(conn, [(parse_advisory(r), r) for r in OSV_RECORDS])
+            for statement in sql:
+                await conn.execute(statement)
+        finally:
+            await conn.close()
+
+    asyncio.run(go())

@@ -1,12 +1,14 @@
 """End to end: `pypi-sentinel dashboard` on 127.0.0.1, driven in headless Chromium (Debian's).
 
 Log in, open Findings, filter, open a release, record a verdict, check the row in Postgres, and
-leave a screenshot in artifacts/dashboard-e2e.png; follow every dashboard link we emit.
+leave a screenshot in artifacts/dashboard-e2e.png; follow every dashboard link we emit; audit an
+uploaded file and save its JSON.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import socket
 import subprocess
@@ -224,3 +226,39 @@ def test_tables_and_charts_fit_their_data(server: str, seeded: Seeded) -> None:
         exceptions = page.locator('[data-testid="stException"]').count()
         browser.close()
     assert exceptions == 0
+
+
+def test_audit_an_uploaded_file_and_download_the_json(
+    server: str, seeded: Seeded, database_url: str
+) -> None:
+    """Not logged in: upload through the real file input, audit, and save the download."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.dashboard.seed import seed_osv
+
+    seed_osv(database_url)
+    requirements = b"requests==2.32.3\nreqeusts==1.0.0\nnumpy\n"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS)
+        page = browser.new_page(viewport={"width": 1440, "height": 1600}, accept_downloads=True)
+        page.set_default_timeout(20_000)
+        page.goto(f"{server}/audit", wait_until="domcontentloaded")
+        page.get_by_text("Upload the file").click()
+        page.locator('input[type="file"]').set_input_files(
+            files=[{"name": "requirements.txt", "mimeType": "text/plain", "buffer": requirements}]
+        )
+        page.get_by_text("requirements.txt").first.wait_for()
+        page.get_by_role("button", name="Audit", exact=True).click()
+        page.get_by_text("3 dependencies, 2 with problems").wait_for()
+        page.get_by_text("Known malware").wait_for()
+        with page.expect_download() as download:
+            page.get_by_role("button", name="Download JSON").click()
+        saved = Path(download.value.path()).read_text()
+        exceptions = page.locator('[data-testid="stException"]').count()
+        browser.close()
+    assert exceptions == 0
+    document = json.loads(saved)
+    rows = {d["name"]: d for d in document["dependencies"]}
+    assert list(rows) == ["requests", "reqeusts", "numpy"]
+    assert rows["requests"]["vulnerabilities"][0]["fixed_in"] == "2.32.4"
+    assert rows["reqeusts"]["known_malicious"] == ["MAL-2099-3"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from analysis.licences import Licence
 from dashboard.queries import search_query
 from dashboard.text import (
     Segment,
@@ -13,6 +14,7 @@ from dashboard.text import (
     edit_segments,
     evidence_rows,
     highlighted_name,
+    licence_text,
     literal_code,
     markdown_literal,
     mask_target,
@@ -148,3 +150,16 @@ def test_evidence_reads_as_rows() -> None:
     assert evidence_rows({}) == []
     assert evidence_rows(None) == []
     assert evidence_rows("plain") == [("evidence", "plain")]
+
+
+@pytest.mark.parametrize(
+    ("licence", "expected"),
+    [
+        (Licence("MIT", "license", "MIT License"), "MIT"),  # SPDX when known, whatever the source
+        (Licence(None, "license", "Proprietary"), "not SPDX: Proprietary"),  # the text as given
+        (Licence(None, "none", ""), "none given"),  # the metadata names no licence
+        (None, ""),  # unpinned, or the release's metadata never stored: an empty cell
+    ],
+)
+def test_licence_text(licence: Licence | None, expected: str) -> None:
+    assert licence_text(licence) == expected

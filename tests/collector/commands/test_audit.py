@@ -128,6 +128,32 @@ async def test_stored_findings(
     assert "stored: medium metadata.url-dependency on 9.9" in capsys.readouterr().out
 
 
+@pytest.mark.slow
+async def test_stored_findings_worst_first(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], database_url: str
+) -> None:
+    """By severity, not by its name: as text, "medium" sorts above "critical"."""
+    await _seed(database_url)  # a medium finding on leftpadx 9.9
+    conn = await asyncpg.connect(database_url)
+    try:
+        await conn.execute(
+            """
+            INSERT INTO findings (release_id, project, version, check_id, severity, score, summary)
+                 SELECT id, 'leftpadx', '9.9', check_id, severity::severity, score, 'x'
+                   FROM releases, (VALUES ('release.assessment', 'critical', 90),
+                                          ('metadata.no-project-urls', 'low', 10)) AS f(check_id,
+                                          severity, score)
+            """
+        )
+    finally:
+        await conn.close()
+    path = write(tmp_path, "requirements.txt", "leftpadx==9.9\n")
+    args = ["audit", str(path), "--database-url", database_url, "--format", "json"]
+    await asyncio.to_thread(main, [*args, "--home", str(tmp_path / "home")])
+    (leftpad,) = json.loads(capsys.readouterr().out)["dependencies"]
+    assert [f["severity"] for f in leftpad["stored_findings"]] == ["critical", "medium", "low"]
+
+
 # What `pip-compile --generate-hashes` writes: every pin carries options after it.
 PIP_COMPILE = """\
 #
