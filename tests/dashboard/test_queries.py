@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 from collections.abc import AsyncIterator
@@ -11,6 +12,7 @@ from typing import Any
 import asyncpg
 import pytest
 
+from analysis.requirements import Dependency
 from collector.store.database import create_pool
 from dashboard import queries
 from dashboard.queries import FindingFilter, SubscriptionInput
@@ -181,11 +183,12 @@ BIG_TABLES = {"findings", "releases", "files", "triage_verdicts", "jobs", "alert
 
 
 class Recorder:
-    """Passes queries to the pool and keeps each (sql, args) for EXPLAIN."""
+    """Passes queries to the pool (or a connection acquired from it) and keeps each (sql, args)
+    for EXPLAIN."""
 
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: Any, seen: list[tuple[str, tuple[Any, ...]]] | None = None) -> None:
         self.pool = pool
-        self.seen: list[tuple[str, tuple[Any, ...]]] = []
+        self.seen: list[tuple[str, tuple[Any, ...]]] = [] if seen is None else seen
 
     def __getattr__(self, name: str) -> Any:
         method = getattr(self.pool, name)
@@ -195,6 +198,11 @@ class Recorder:
             return await method(sql, *args)
 
         return call
+
+    @contextlib.asynccontextmanager
+    async def acquire(self) -> AsyncIterator[Recorder]:
+        async with self.pool.acquire() as conn:
+            yield Recorder(conn, self.seen)
 
 
 def _scans(plan: dict[str, Any]) -> list[tuple[str, str]]:
@@ -218,6 +226,9 @@ async def test_every_read_is_served_by_an_index(pool: asyncpg.Pool, seeded: Seed
     await queries.fetch_overview(recorder)  # type: ignore[arg-type]
     await queries.fetch_release(recorder, seeded.ids["reqeusts 1.0.0"])  # type: ignore[arg-type]
     await queries.find_release(recorder, "reqeusts", None)  # type: ignore[arg-type]
+    await queries.fetch_known_issues(recorder, "reqeusts", "1.0.0")  # type: ignore[arg-type]
+    pinned = Dependency("reqeusts", "reqeusts==1.0.0", "line 1")
+    await queries.fetch_audit_lookup(recorder, [pinned])  # type: ignore[arg-type]
     for kind in queries.CAMPAIGN_KINDS:
         await queries.fetch_campaigns(recorder, kind, since, "low")  # type: ignore[arg-type]
         await queries.fetch_campaign_releases(recorder, kind, "x", since, "low")  # type: ignore[arg-type]
