@@ -37,6 +37,7 @@ from collector.dependency_files import read_dependencies, read_installed
 from collector.errors import UsageError
 from collector.output import OutputFormat, add_format_flag, print_json, print_text
 from collector.policy import load_policy
+from collector.sarif import render_sarif
 from collector.store.database import open_database
 
 EXIT_OK, EXIT_FINDINGS = 0, 1
@@ -64,7 +65,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="check an unpinned requirement at the newest release the store knows that "
         "satisfies it (needs the store; never runs pip or asks PyPI)",
     )  # fmt: skip
-    add_format_flag(parser, OutputFormat.CYCLONEDX_JSON)
+    add_format_flag(parser, OutputFormat.CYCLONEDX_JSON, OutputFormat.SARIF)
     add_fail_on_flag(parser)
     parser.set_defaults(handler=run)
     return parser
@@ -199,6 +200,8 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
         from collector.sbom import render_cyclonedx  # the SBOM library loads only when asked
 
         print_text(render_cyclonedx(dependencies, result.known))
+    elif args.format is OutputFormat.SARIF:
+        print_text(render_sarif(audited, result))
     elif args.format is OutputFormat.JSON:
         print_json(
             {
