@@ -1,8 +1,8 @@
 """The audit core: what we know about a list of dependencies, shared by `audit` and the dashboard.
 
 `look_up` reads the store (our findings on the audited projects, the OSV records naming them, the
-licences of the pinned releases we stored); `judge` puts that beside each name verdict and the
-policy. Both front ends render the same `Audit`, so the CLI and the dashboard's Audit page give
+licences of the pinned releases we stored and, when asked, the stored releases an unpinned
+requirement resolves to); `judge` puts that beside each name verdict and the policy. Both front ends render the same `Audit`, so the CLI and the dashboard's Audit page give
 one answer.
 """
 
@@ -19,10 +19,13 @@ from analysis.model import Assessment, Severity
 from analysis.osv import KNOWN_MALICIOUS, KNOWN_VULNERABLE, Advisory, Exposure, exposure
 from analysis.policy import Facts, Policy, violations
 from analysis.requirements import Dependency, pinned_version
+from analysis.resolve import choose_version
 from collector.progress import Progress
 from collector.store import PgConnection
 from collector.store.osv import fetch_advisories
-from collector.store.releases import fetch_licence_fields
+from collector.store.releases import fetch_licence_fields, fetch_offered_versions
+
+RESOLVED_FROM_STORE = "store"  # where a resolved version came from (JSON `resolved_from`)
 
 # The latest finding of each check on each release of the audited projects, worst first: by the
 # enum (findings.severity), not the text column of the same name, which sorts "medium" first.
@@ -68,10 +71,15 @@ class Known:
     """What the store knows about one dependency beyond its name: findings, OSV records, and its
     licence (from the installed metadata, or the stored release of the pinned version)."""
 
-    version: str | None  # the one version the requirement pins, if it pins one
+    version: str | None  # the one version the requirement pins, or the one it resolved to
     findings: Sequence[StoredFinding]
     exposure: Exposure
     licence: Licence | None = None
+    resolved_from: str | None = None  # set when `version` was resolved, not pinned
+
+    @property
+    def pinned(self) -> bool:
+        return self.version is not None and self.resolved_from is None
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +89,9 @@ class Lookup:
     stored: Mapping[str, Sequence[StoredFinding]] = field(default_factory=dict)
     advisories: Mapping[str, Sequence[Advisory]] = field(default_factory=dict)
     licences: Mapping[tuple[str, str], Licence] = field(default_factory=dict)
+    # (name, spec) of an unpinned requirement -> the stored version it resolves to
+    resolved: Mapping[tuple[str, str], str] = field(default_factory=dict)
+    resolving: bool = False  # whether unpinned requirements were resolved at all
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +104,7 @@ class Audit:
     known: Sequence[Known]
     broken: Sequence[Sequence[str]]
     checked: bool
+    resolving: bool = False  # --resolve: unpinned requirements were resolved against the store
 
     @property
     def worst(self) -> list[Severity]:
@@ -138,21 +150,47 @@ async def fetch_stored_findings(
     return found
 
 
+def version_of(dependency: Dependency, resolved: Mapping[tuple[str, str], str]) -> str | None:
+    """The version a dependency is checked at: the one it pins, else the one it resolved to."""
+    return pinned_version(dependency.spec) or resolved.get((dependency.name, dependency.spec))
+
+
 async def fetch_licences(
-    conn: PgConnection, dependencies: Sequence[Dependency]
+    conn: PgConnection,
+    dependencies: Sequence[Dependency],
+    resolved: Mapping[tuple[str, str], str],
 ) -> dict[tuple[str, str], Licence]:
-    """Licences of the pinned versions the store holds (their JSON pages were stored)."""
-    pinned = sorted({(d.name, v) for d in dependencies if (v := pinned_version(d.spec))})
-    fields = await fetch_licence_fields(conn, pinned)
+    """Licences of the pinned (or resolved) versions the store holds (their JSON pages)."""
+    versions = sorted({(d.name, v) for d in dependencies if (v := version_of(d, resolved))})
+    fields = await fetch_licence_fields(conn, versions)
     return {key: normalize_licence(*value) for key, value in fields.items()}
 
 
-async def look_up(conn: PgConnection, dependencies: Sequence[Dependency]) -> Lookup:
+async def resolve_unpinned(
+    conn: PgConnection, dependencies: Sequence[Dependency]
+) -> dict[tuple[str, str], str]:
+    """Each unpinned requirement's newest stored version that satisfies it, as pip would pick."""
+    unpinned = [d for d in dependencies if pinned_version(d.spec) is None and d.url is None]
+    offered = await fetch_offered_versions(conn, sorted({d.name for d in unpinned}))
+    resolved = {}
+    for d in unpinned:
+        version = choose_version(d.spec, offered.get(d.name, []))
+        if version is not None:
+            resolved[(d.name, d.spec)] = version
+    return resolved
+
+
+async def look_up(
+    conn: PgConnection, dependencies: Sequence[Dependency], *, resolve: bool = False
+) -> Lookup:
     names = sorted({d.name for d in dependencies})
+    resolved = await resolve_unpinned(conn, dependencies) if resolve else {}
     return Lookup(
         stored=await fetch_stored_findings(conn, names),
         advisories=by_project(await fetch_advisories(conn, names)),
-        licences=await fetch_licences(conn, dependencies),
+        licences=await fetch_licences(conn, dependencies, resolved),
+        resolved=resolved,
+        resolving=resolve,
     )
 
 
@@ -167,10 +205,11 @@ def by_project(advisories: Sequence[Advisory]) -> dict[str, list[Advisory]]:
 def known_about(dependencies: Sequence[Dependency], lookup: Lookup) -> list[Known]:
     known = []
     for d in dependencies:
-        version = pinned_version(d.spec)
+        version = version_of(d, lookup.resolved)
+        origin = RESOLVED_FROM_STORE if (d.name, d.spec) in lookup.resolved else None
         licence = d.licence or lookup.licences.get((d.name, version or ""))
         found = exposure(lookup.advisories.get(d.name, []), d.name, version)
-        known.append(Known(version, lookup.stored.get(d.name, []), found, licence))
+        known.append(Known(version, lookup.stored.get(d.name, []), found, licence, origin))
     return known
 
 
@@ -214,4 +253,5 @@ def judge(
         violations(policy, policy_facts(d, v, k), today) if policy is not None else []
         for d, v, k in zip(dependencies, verdicts, known, strict=True)
     ]
-    return Audit(dependencies, verdicts, known, broken, checked=lookup is not None)
+    checked, resolving = lookup is not None, lookup is not None and lookup.resolving
+    return Audit(dependencies, verdicts, known, broken, checked=checked, resolving=resolving)

@@ -17,6 +17,7 @@ class OutputFormat(StrEnum):
     TEXT = "text"
     JSON = "json"
     CYCLONEDX_JSON = "cyclonedx-json"  # an SBOM (audit only)
+    SARIF = "sarif"  # SARIF 2.1.0 for code scanning (audit only)
 
 
 def add_format_flag(parser: argparse.ArgumentParser, *extra: OutputFormat) -> None:

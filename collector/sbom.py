@@ -3,7 +3,9 @@
 Built with cyclonedx-python-lib (the format's reference model and serializer): one library
 component per dependency with its purl (`pkg:pypi/name@version`) and licence, and one
 vulnerability per known advisory affecting it (OSV as the source, the first fixed version as the
-recommendation). Known malware is a vulnerability too, so that SBOM tools show it.
+recommendation). Known malware is a vulnerability too, so that SBOM tools show it. A version
+resolved from the store (`audit --resolve`) says so in a `pypi-sentinel:resolved_from` property:
+it is what pip would pick today, not what the file pins.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from cyclonedx.model import Property
 from cyclonedx.model.bom import Bom
 from cyclonedx.model.component import Component, ComponentType
 from cyclonedx.model.license import DisjunctiveLicense, LicenseExpression
@@ -25,6 +28,7 @@ if TYPE_CHECKING:
     from collector.audit import Known
 
 OSV = VulnerabilitySource(name="OSV")
+RESOLVED_FROM = "pypi-sentinel:resolved_from"
 
 
 def render_cyclonedx(dependencies: Sequence[Dependency], known: Sequence[Known]) -> str:
@@ -48,6 +52,8 @@ def _component(dependency: Dependency, facts: Known, index: int) -> Component:
         purl=purl,
         bom_ref=f"{purl.to_string()}#{index}",  # one name may be declared twice (extras, groups)
     )
+    if facts.resolved_from is not None:
+        component.properties.add(Property(name=RESOLVED_FROM, value=facts.resolved_from))
     if licence is not None and licence.spdx is not None:
         component.licenses.add(LicenseExpression(licence.spdx))
     elif licence is not None and licence.text:

@@ -2,7 +2,8 @@
 
 Reads requirements.txt, pyproject.toml, pylock.toml, uv.lock or poetry.lock, or an installed
 environment's metadata (--path); checks every dependency name for typosquats
-and looks up what the store has found on those projects. Exit 1 when a dependency's name verdict
+and looks up what the store has found on those projects. With --resolve, an unpinned requirement
+is checked at the newest stored release that satisfies it (the store's releases, never pip). Exit 1 when a dependency's name verdict
 or a stored finding is at or above --fail-on (default: low), 2 for a file we cannot read, 3 when
 the database is unavailable (use --no-store to check names only). With no database URL and no
 embedded database yet, only names are checked: auditing a file never creates a database.
@@ -20,7 +21,7 @@ from analysis.licences import Licence
 from analysis.model import Severity
 from analysis.osv import Exposure
 from analysis.requirements import Dependency
-from collector.audit import Audit, Lookup, judge, look_up, worst
+from collector.audit import Audit, Known, Lookup, judge, look_up, worst
 from collector.commands.check import (
     add_fail_on_flag,
     corpus_json,
@@ -37,6 +38,7 @@ from collector.dependency_files import read_dependencies, read_installed
 from collector.errors import UsageError
 from collector.output import OutputFormat, add_format_flag, print_json, print_text
 from collector.policy import load_policy
+from collector.sarif import render_sarif
 from collector.store.database import open_database
 
 EXIT_OK, EXIT_FINDINGS = 0, 1
@@ -59,7 +61,12 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="check names only; do not open the database for stored findings (the default "
         "when no database URL is set and the embedded one was never created)",
     )  # fmt: skip
-    add_format_flag(parser, OutputFormat.CYCLONEDX_JSON)
+    parser.add_argument(
+        "--resolve", action="store_true",
+        help="check an unpinned requirement at the newest release the store knows that "
+        "satisfies it (needs the store; never runs pip or asks PyPI)",
+    )  # fmt: skip
+    add_format_flag(parser, OutputFormat.CYCLONEDX_JSON, OutputFormat.SARIF)
     add_fail_on_flag(parser)
     parser.set_defaults(handler=run)
     return parser
@@ -105,6 +112,14 @@ def _exposure_text(found: Exposure) -> list[str]:
     return lines
 
 
+def _version_text(known: Known) -> str:
+    if known.version is None:
+        return ""
+    if known.resolved_from is not None:
+        return f" {known.version} (resolved from the {known.resolved_from})"
+    return f"=={known.version}"
+
+
 def render_audit_json(result: Audit) -> list[dict[str, Any]]:
     rows = []
     for dependency, verdict, mine, reasons in zip(
@@ -114,7 +129,8 @@ def render_audit_json(result: Audit) -> list[dict[str, Any]]:
         row.update(
             spec=dependency.spec, where=dependency.where, url=dependency.url, file=dependency.source
         )
-        row.update(version=mine.version, pinned=mine.version is not None)
+        row.update(version=mine.version, pinned=mine.pinned)
+        row.update(resolved=mine.resolved_from is not None, resolved_from=mine.resolved_from)
         row["stored_findings"] = [f.as_json() for f in mine.findings]
         row.update(_exposure_json(mine.exposure))
         row["licence"] = _licence_json(mine.licence)
@@ -144,6 +160,7 @@ def render_audit_document(
     document.update(
         stored_findings_checked=result.checked,
         advisories_checked=result.checked,
+        resolved_from_store=result.resolving,
         policy=None if settings.policy is None else str(settings.policy),
         dependencies=render_audit_json(result),
     )
@@ -155,8 +172,7 @@ def render_audit_text(path: Path | str, result: Audit, skipped: str | None = Non
     for dependency, verdict, mine, reasons in zip(
         result.dependencies, result.verdicts, result.known, result.broken, strict=True
     ):
-        pin = f"=={mine.version}" if mine.version else ""
-        label = f"{dependency.name}{pin} ({dependency.where})"
+        label = f"{dependency.name}{_version_text(mine)} ({dependency.where})"
         label += _licence_text(mine.licence)
         lines.append(verdict_text(label, verdict))
         lines.extend(
@@ -165,10 +181,23 @@ def render_audit_text(path: Path | str, result: Audit, skipped: str | None = Non
             for found in mine.findings
         )
         lines.extend(_exposure_text(mine.exposure))
+        if result.resolving and mine.version is None and dependency.url is None:
+            lines.append("  - not resolved: the store knows no release that satisfies it")
         lines.extend(f"  x breaks the policy: {reason}" for reason in reasons)
     if skipped is not None:
         lines.append(f"(stored findings and known vulnerabilities not checked: {skipped})")
     return "\n".join(lines)
+
+
+def _wants_store(settings: Settings, args: argparse.Namespace) -> bool:
+    """Whether to open the store; --resolve without one is a usage error, not a silent skip."""
+    if args.resolve and args.no_store:
+        raise UsageError("audit: --resolve reads the store's releases; drop --no-store")
+    if args.resolve and not store_exists(settings):
+        raise UsageError(
+            "audit: --resolve needs the store (set a database URL, or run the collector first)"
+        )
+    return not args.no_store and store_exists(settings)
 
 
 def _read(args: argparse.Namespace) -> tuple[Path, tuple[Dependency, ...]]:
@@ -179,21 +208,28 @@ def _read(args: argparse.Namespace) -> tuple[Path, tuple[Dependency, ...]]:
     return args.file, read_dependencies(args.file)
 
 
+async def _look_up(
+    settings: Settings, dependencies: tuple[Dependency, ...], resolve: bool
+) -> Lookup:
+    async with open_database(settings, max_size=1) as db, db.pool.acquire() as conn:
+        return await look_up(conn, dependencies, resolve=resolve)
+
+
 async def run(settings: Settings, args: argparse.Namespace) -> int:
+    use_store = _wants_store(settings, args)
     policy = load_policy(settings.policy)
     audited, dependencies = _read(args)
     index, loaded = load_index(settings)
     context = AnalysisContext(now=datetime.now(UTC), index=index)
     age = popular_list_age(loaded, context.now)
-    lookup: Lookup | None = None
-    if not args.no_store and store_exists(settings):
-        async with open_database(settings, max_size=1) as db, db.pool.acquire() as conn:
-            lookup = await look_up(conn, dependencies)
+    lookup = await _look_up(settings, dependencies, args.resolve) if use_store else None
     result = judge(dependencies, context, lookup, policy, context.now.date())
     if args.format is OutputFormat.CYCLONEDX_JSON:
         from collector.sbom import render_cyclonedx  # the SBOM library loads only when asked
 
         print_text(render_cyclonedx(dependencies, result.known))
+    elif args.format is OutputFormat.SARIF:
+        print_text(render_sarif(audited, result))
     elif args.format is OutputFormat.JSON:
         print_json(render_audit_document(audited, loaded, age, result, settings, args.fail_on))
     else:

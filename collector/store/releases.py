@@ -19,6 +19,7 @@ from analysis.model import (
     ReleaseMetadata,
     ReleaseSnapshot,
 )
+from analysis.resolve import Offered
 from analysis.scoring import unique
 from collector.store import PgConnection
 from collector.store.jobs import CLAIM_CTES, Job, complete_job_sql
@@ -367,3 +368,23 @@ async def fetch_licence_fields(
         )
         for row in rows
     }
+
+
+# Releases an installer could still fetch: a removed or quarantined one (or one of a removed or
+# quarantined project) is gone from PyPI's index, a yanked one is still served but marked.
+_OFFERED = f"""
+SELECT r.project, r.version, {EFFECTIVE_STATUS} = 'yanked' AS yanked
+FROM releases r JOIN projects p ON p.normalized = r.project
+WHERE r.project = ANY($1::text[]) AND {EFFECTIVE_STATUS} IN ('active', 'yanked')
+ORDER BY r.project, r.id
+"""
+
+
+async def fetch_offered_versions(
+    conn: PgConnection, projects: Sequence[str]
+) -> dict[str, list[Offered]]:
+    """Every stored release of these projects that PyPI still serves, by project."""
+    offered: dict[str, list[Offered]] = {}
+    for row in await conn.fetch(_OFFERED, list(projects)):
+        offered.setdefault(row["project"], []).append(Offered(row["version"], row["yanked"]))
+    return offered
