@@ -79,6 +79,8 @@ async def test_every_kind_of_result_with_its_rule_line_and_fingerprint(
         ("pypi-sentinel/policy-violation", "requirements.txt", 1),  # the vulnerability
         ("pypi-sentinel/typosquat-name", "requirements.txt", 2),
         ("pypi-sentinel/known-malware", "requirements.txt", 3),
+        # The monitor's own verdict on evilx 0.1: critical since the sync reported the release.
+        ("pypi-sentinel/stored-finding-critical", "requirements.txt", 3),
         ("pypi-sentinel/policy-violation", "requirements.txt", 3),
         ("pypi-sentinel/policy-violation", "requirements.txt", 4),
     }, "six, clean, gives no result"
