@@ -8,8 +8,10 @@ import os
 import pty
 import sys
 from pathlib import Path
+from typing import Any
 
 import asyncpg
+import jsonschema
 import pytest
 
 from collector.cli import main
@@ -76,6 +78,20 @@ def test_unreadable_files_exit_2(
     assert message in err
 
 
+AUDIT_SCHEMA = json.loads(
+    (Path(__file__).resolve().parents[3] / "docs" / "schemas" / "audit.schema.json").read_text()
+)
+
+
+def valid_audit(text: str) -> dict[str, Any]:
+    """The document `audit --format json` printed, checked against its published schema."""
+    document: dict[str, Any] = json.loads(text)
+    jsonschema.Draft7Validator.check_schema(AUDIT_SCHEMA)
+    checker = jsonschema.Draft7Validator.FORMAT_CHECKER
+    jsonschema.Draft7Validator(AUDIT_SCHEMA, format_checker=checker).validate(document)
+    return document
+
+
 async def _seed(url: str) -> None:
     conn = await asyncpg.connect(url)
     try:
@@ -111,7 +127,7 @@ async def test_stored_findings(
                  '[[packages]]\nname = "requests"\n')  # fmt: skip
     args = [str(path), "--database-url", database_url, "--format", "json"]
     code = await asyncio.to_thread(main, ["audit", *args, "--home", str(tmp_path / "home")])
-    document = json.loads(capsys.readouterr().out)
+    document = valid_audit(capsys.readouterr().out)
     assert code == 1
     assert document["stored_findings_checked"] is True
     leftpad, requests = document["dependencies"]
@@ -313,7 +329,7 @@ async def test_audit_names_known_vulnerabilities_and_known_malware_from_osv(
     ]
     path = write(tmp_path, "requirements.txt", "\n".join(lines) + "\n")
     code = await asyncio.to_thread(main, ["audit", str(path), "--format", "json", *home])
-    document = json.loads(capsys.readouterr().out)
+    document = valid_audit(capsys.readouterr().out)
     assert code == 1
     assert document["advisories_checked"] is True
     vulnerable, bad, unpinned = document["dependencies"]
@@ -434,7 +450,7 @@ async def test_a_policy_decides_the_exit_code_and_says_why_per_dependency(
     home = ["--home", str(tmp_path / "home"), "--database-url", database_url]
     args = ["audit", str(path), "--policy", str(policy), "--format", "json", *home]
     code = await asyncio.to_thread(main, args)
-    document = json.loads(capsys.readouterr().out)
+    document = valid_audit(capsys.readouterr().out)
     assert code == 1
     assert document["policy"] == str(policy)
     rows = {d["name"]: d["policy_violations"] for d in document["dependencies"]}

@@ -11,7 +11,7 @@ import pytest
 
 from collector.cli import main
 from tests.collector.commands.store_seed import VULNERABILITY, seed_store
-from tests.collector.commands.test_audit import audit, write
+from tests.collector.commands.test_audit import audit, valid_audit, write
 
 REQUIREMENTS = """\
 leftpadx>=1
@@ -29,7 +29,7 @@ async def _audit(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[i
 
 
 def _rows(out: str) -> list[dict[str, Any]]:
-    return list(json.loads(out)["dependencies"])
+    return list(valid_audit(out)["dependencies"])
 
 
 async def test_unpinned_requirements_are_checked_at_the_stored_version_pip_would_pick(
