@@ -241,8 +241,10 @@ def copied_metadata(
             )  # fmt: skip
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def parse_version(text: str) -> Version | None:
-    """A PEP 440 version, or None for text that is not one."""
+    """A PEP 440 version, or None for text that is not one. Cached: OSV records list the same
+    versions of a project over and over (an audit parses thousands), and Version is immutable."""
     try:
         return Version(text)
     except InvalidVersion:
