@@ -48,7 +48,7 @@ EXIT_BROKEN_PIPE = 141
 # imported when it is run or listed: `check` need not load the collector's pipeline to start.
 _COMMANDS = (
     "up", "run", "check", "audit", "findings", "releases", "status", "dashboard", "demo",
-    "subscribe", "report", "scan", "osv", "db",
+    "subscribe", "report", "scan", "osv", "approve", "deny", "pending", "approvals", "db",
 )  # fmt: skip
 
 
@@ -69,6 +69,10 @@ SETTINGS_OF: dict[str, tuple[str, ...]] = {
     "subscribe": GENERAL + ALERTS,
     "report": GENERAL + NAMES + REPORTS,
     "scan": GENERAL + NAMES + INSPECT,
+    "approve": GENERAL,
+    "deny": GENERAL,
+    "pending": GENERAL,
+    "approvals": GENERAL,
 }
 
 

@@ -22,7 +22,7 @@ from tests.collector.popular_list import days_ago, write_cached_list
 from tests.conftest import CLI
 
 COMMANDS = ("up", "run", "check", "audit", "findings", "releases", "status", "dashboard", "demo",
-            "subscribe", "report", "osv", "db")  # fmt: skip
+            "subscribe", "report", "osv", "approve", "deny", "pending", "approvals", "db")  # fmt: skip
 
 
 def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
