@@ -28,6 +28,8 @@ PAGES = [
     st.Page("views/campaigns.py", title="Campaigns", icon=":material/hub:", url_path="campaigns"),
     st.Page("views/subscriptions.py", title="Subscriptions", icon=":material/notifications:",
             url_path="subscriptions"),
+    st.Page("views/approvals.py", title="Approvals", icon=":material/verified:",
+            url_path="approvals"),
     st.Page("views/health.py", title="Health", icon=":material/ecg_heart:", url_path="health"),
 ]  # fmt: skip
 KEEP_PREFIX = "keep_"  # widget state under this prefix survives switching pages

@@ -17,13 +17,16 @@ from typing import Any, Literal
 import asyncpg
 import pandas as pd
 
+from analysis.approvals import Approval
 from analysis.known import LeadTimes
 from analysis.licences import Licence, normalize_licence
 from analysis.metadata import FREE_DOMAINS
 from analysis.osv import Exposure, exposure
 from analysis.requirements import Dependency
+from collector.approvals import Review, fetch_reviews
 from collector.audit import Lookup, look_up
 from collector.health import SourceProblem, check_sources, internal_problem
+from collector.store.approvals import list_approvals, save_approval
 from collector.store.health import SourceHealth
 from collector.store.jobs import INTERNAL_KINDS, ErrorClass, FailingJob, count_by_class
 from collector.store.known import fetch_lead_times
@@ -820,3 +823,20 @@ def _lag(
     caught_up = detail.get("caught_up_at") if isinstance(detail, dict) else None
     seconds = max(0.0, now - caught_up) if isinstance(caught_up, int | float) else None
     return head, events, seconds
+
+
+async def fetch_approval_reviews(pool: Pool) -> list[Review]:
+    """Requests of the vetted index waiting for a decision, with evidence, as `pending` lists."""
+    async with pool.acquire() as conn:
+        return await fetch_reviews(conn)
+
+
+async def fetch_decisions(pool: Pool, *, include_expired: bool = False) -> list[Approval]:
+    """Decisions about the vetted index, newest first, as `approvals` lists."""
+    async with pool.acquire() as conn:
+        return await list_approvals(conn, include_expired=include_expired)
+
+
+async def save_decision(pool: Pool, approval: Approval) -> int:
+    async with pool.acquire() as conn:
+        return await save_approval(conn, approval)

@@ -19,7 +19,8 @@ from tests.dashboard.conftest import PASSWORD, MakeApp
 from tests.dashboard.seed import HOSTILE_AUTHOR, HOSTILE_SUMMARY, Seeded
 
 PAGES = ("views/overview.py", "views/findings.py", "views/release.py", "views/audit.py",
-         "views/campaigns.py", "views/subscriptions.py", "views/health.py")  # fmt: skip
+         "views/campaigns.py", "views/subscriptions.py", "views/approvals.py",
+         "views/health.py")  # fmt: skip
 READ_ON_OPEN = [page for page in PAGES if page != "views/audit.py"]  # Audit reads when asked
 
 

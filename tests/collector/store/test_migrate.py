@@ -25,6 +25,8 @@ EXPECTED_TABLES = {
     "reports",
     "collector_cursor",
     "collector_health",
+    "approvals",
+    "approval_requests",
 }
 
 
