@@ -63,7 +63,7 @@ def sidebar(ctx: PageContext) -> None:
 
 def login_form(ctx: PageContext) -> None:
     with st.form("login", clear_on_submit=False, border=True):
-        st.markdown("**Log in** to triage, report and manage subscriptions")
+        st.markdown("**Log in** to triage, report, decide approvals and manage subscriptions")
         name = st.text_input("Your name", key="login_name", max_chars=100)
         password = st.text_input("Password", type="password", key="login_password")
         submitted = st.form_submit_button("Log in", type="primary")

@@ -66,12 +66,13 @@ def read_only_notice(access: Access) -> bool:
     if access.mode == "read-only":
         st.info(
             "Read-only dashboard: set `PYPI_SENTINEL_DASHBOARD_PASSWORD` (or Streamlit's OIDC "
-            "login) to triage, report to PyPI and manage subscriptions.",
+            "login) to triage, report to PyPI, decide approvals and manage subscriptions.",
             icon=":material/lock:",
         )
     else:
         st.info(
-            "Log in (sidebar) to triage, report and manage subscriptions.", icon=":material/login:"
+            "Log in (sidebar) to triage, report, decide approvals and manage subscriptions.",
+            icon=":material/login:",
         )
     return False
 

@@ -41,11 +41,11 @@ def render_review(review: Review, now: datetime) -> str:
     asked = (
         f"{request.count}x, last by {request.requested_by} at {request.requested_at:%Y-%m-%d %H:%M}"
     )
-    verdict = None
+    verdict = "release not stored"
     if release is not None:
-        verdict = (
-            f"{release.risk_severity or 'not analysed'} ({release.risk_score}) on {release.version}"
-        )
+        verdict = f"not analysed, on {release.version}"
+        if release.risk_severity is not None:
+            verdict = f"{release.risk_severity} ({release.risk_score}) on {release.version}"
     vulns = ", ".join(
         f"{a.id}" + (f" (fixed in {fixed})" if fixed else "") for a, fixed in found.vulnerabilities
     )
@@ -53,7 +53,7 @@ def render_review(review: Review, now: datetime) -> str:
         vulns = f"{found.unchecked} record(s) about some version"
     rows: list[tuple[str, object]] = [
         (title, f"requested {asked}"),
-        ("  verdict", verdict or "release not stored"),
+        ("  verdict", verdict),
         ("  malicious", ", ".join(a.id for a in found.malicious) or "no known record"),
         ("  vulnerabilities", vulns or "none known"),
         ("  licence", _licence(review)),

@@ -61,6 +61,8 @@ async def test_pending_shows_the_evidence_and_a_decision_clears_it(
     assert VULNERABILITY in out
     assert "MIT" in out
     assert MALWARE in out
+    assert "not analysed, on 1.5" in out
+    assert "release not stored" in out  # nothere
 
     code, out, _ = await arun(
         ["deny", "EvilX", "--reason", "known malware", "--by", "carol", *home], capsys
@@ -117,6 +119,16 @@ async def test_approvals_lists_who_when_why_and_expiry(
     lines = out.splitlines()
     assert lines[0].split() == ["PROJECT", "DECISION", "BY", "ON", "EXPIRES", "REASON"]
     assert any("gone" in line and "(expired)" in line for line in lines)
+
+
+def test_an_empty_store_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], database_url: str
+) -> None:
+    home = ["--home", str(tmp_path / "home"), "--database-url", database_url]
+    assert run(["pending", *home], capsys) == (0, "no pending requests\n", "")
+    assert run(["approvals", "--all", *home], capsys) == (0, "no decisions\n", "")
+    code, out, _ = run(["approvals", "--format", "json", *home], capsys)
+    assert (code, json.loads(out)) == (0, {"schema": 1, "approvals": []})
 
 
 @pytest.mark.parametrize(
