@@ -4,6 +4,8 @@ The policy is a TOML `[policy]` table (read by the collector, parsed here):
 
     block_at = "medium"            # our verdict or a stored finding at or above this blocks
     min_age_hours = 48             # the vetted index holds back releases younger than this
+    block_vulnerable = false       # the vetted index also keeps out known-vulnerable releases
+    require_approval = false       # the vetted index serves only projects a person approved
     deny_licenses = ["AGPL-3.0-only"]
     allow_licenses = ["MIT", "Apache-2.0", "BSD-3-Clause"]   # if set, nothing else passes
     deny = ["some-project"]        # never, whatever else says
@@ -35,10 +37,12 @@ KEYS = frozenset(
         "allow",
         "allow_licenses",
         "block_at",
+        "block_vulnerable",
         "deny",
         "deny_licenses",
         "ignore",
         "min_age_hours",
+        "require_approval",
     }
 )
 IGNORE_KEYS = frozenset({"expires", "id", "reason"})
@@ -64,6 +68,8 @@ class Policy:
     deny: frozenset[str] = frozenset()
     allow: frozenset[str] = frozenset()
     ignore: tuple[Ignore, ...] = field(default=())
+    block_vulnerable: bool = False
+    require_approval: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +148,8 @@ def parse_policy(document: Mapping[str, Any]) -> Policy:
         deny=_names(table, "deny", normalize=True),
         allow=_names(table, "allow", normalize=True),
         ignore=_ignores(table.get("ignore", [])),
+        block_vulnerable=_switch(table, "block_vulnerable"),
+        require_approval=_switch(table, "require_approval"),
     )
 
 
@@ -156,6 +164,13 @@ def _hours(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
         raise PolicyError(f"policy.min_age_hours: expected a number of hours >= 0, got {value!r}")
     return float(value)
+
+
+def _switch(table: Mapping[str, Any], key: str) -> bool:
+    value = table.get(key, False)
+    if not isinstance(value, bool):
+        raise PolicyError(f"policy.{key}: expected true or false, got {value!r}")
+    return value
 
 
 def _names(table: Mapping[str, Any], key: str, *, normalize: bool) -> frozenset[str]:

@@ -98,6 +98,13 @@ def test_defaults_and_no_licence_rules() -> None:
     assert POLICY.ignore[0].expires == date(2027, 1, 1)
 
 
+def test_the_index_switches() -> None:
+    assert (Policy().block_vulnerable, Policy().require_approval) == (False, False)
+    table = {"policy": {"block_vulnerable": True, "require_approval": True}}
+    policy = parse_policy(table)
+    assert (policy.block_vulnerable, policy.require_approval) == (True, True)
+
+
 @pytest.mark.parametrize(
     ("document", "says"),
     [
@@ -108,6 +115,8 @@ def test_defaults_and_no_licence_rules() -> None:
         ({"policy": {"min_age_hours": True}}, "policy.min_age_hours: expected a number"),
         ({"policy": {"min_age_hours": -1}}, "policy.min_age_hours: expected a number"),
         ({"policy": {"deny": "left-pad"}}, "policy.deny: expected a list of names"),
+        ({"policy": {"block_vulnerable": "yes"}}, "policy.block_vulnerable: expected true or"),
+        ({"policy": {"require_approval": 1}}, "policy.require_approval: expected true or false"),
         ({"policy": {"allow_licenses": ["MIT", 3]}}, "policy.allow_licenses: expected a list"),
         ({"policy": {"ignore": {"id": "x"}}}, "policy.ignore: expected [[policy.ignore]]"),
         ({"policy": {"ignore": ["x"]}}, "policy.ignore[0]: expected a table"),
