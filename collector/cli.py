@@ -22,6 +22,7 @@ from collector.config import (
     DASHBOARD,
     FOLLOW,
     GENERAL,
+    INDEX,
     INSPECT,
     KNOWN,
     NAMES,
@@ -48,7 +49,7 @@ EXIT_BROKEN_PIPE = 141
 # imported when it is run or listed: `check` need not load the collector's pipeline to start.
 _COMMANDS = (
     "up", "run", "check", "audit", "findings", "releases", "status", "dashboard", "demo",
-    "subscribe", "report", "scan", "osv", "approve", "deny", "pending", "approvals", "db",
+    "subscribe", "report", "scan", "osv", "index", "approve", "deny", "pending", "approvals", "db",
 )  # fmt: skip
 
 
@@ -73,6 +74,7 @@ SETTINGS_OF: dict[str, tuple[str, ...]] = {
     "deny": GENERAL,
     "pending": GENERAL,
     "approvals": GENERAL,
+    "index": GENERAL + INDEX,
 }
 
 

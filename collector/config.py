@@ -309,6 +309,15 @@ OPTIONS: tuple[Option, ...] = (
     Option(
         "http_port", parse_port, lambda: 8787, "port of the feed/health/metrics server (0: off)"
     ),
+    Option("index_host", parse_text, lambda: "127.0.0.1", "address of the vetted package index"),
+    Option("index_port", parse_port, lambda: 8788, "port of the vetted package index"),
+    Option(
+        "index_cache_size",
+        parse_size,
+        lambda: 2 * 1000**3,
+        "disk the vetted index may fill with verified files (least recently used go first)",
+        default_text="`2GB`",
+    ),
     Option(
         "dashboard_url",
         parse_http_url,
@@ -364,6 +373,9 @@ class Settings:
     pypi_api_token: str | None = field(default=None, repr=False)
     http_host: str | None = "127.0.0.1"
     http_port: int = 8787
+    index_host: str | None = "127.0.0.1"
+    index_port: int = 8788
+    index_cache_size: int = 2 * 1000**3
     dashboard_url: str = "http://127.0.0.1:8501"
     max_lag: float = 600.0
     dashboard_password: str | None = field(default=None, repr=False)
@@ -437,6 +449,7 @@ ALERTS = (
 )
 REPORTS = ("pypi_api_token", "dashboard_url")
 SERVER = ("http_host", "http_port", "max_lag", "dashboard_url")
+INDEX = ("pypi_url", "policy", "index_host", "index_port", "index_cache_size")
 DASHBOARD = (
     "dashboard_password",
     "dashboard_url",

@@ -22,7 +22,7 @@ from tests.collector.popular_list import days_ago, write_cached_list
 from tests.conftest import CLI
 
 COMMANDS = ("up", "run", "check", "audit", "findings", "releases", "status", "dashboard", "demo",
-            "subscribe", "report", "osv", "approve", "deny", "pending", "approvals", "db")  # fmt: skip
+            "subscribe", "report", "osv", "index", "approve", "deny", "pending", "approvals", "db")  # fmt: skip
 
 
 def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -97,6 +97,8 @@ def test_each_command_lists_the_settings_it_reads(capsys: pytest.CaptureFixture[
     assert "--smtp-host" in listed["subscribe"]
     assert "--inspect-processes" in listed["scan"]
     assert "--inspect-processes" not in listed["check"]
+    for flag in ("--index-host", "--index-port", "--pypi-url", "--policy"):
+        assert flag in listed["index"], flag
 
 
 def test_a_setting_a_command_does_not_read_is_a_usage_error_after_it_only(

@@ -1,0 +1,214 @@
+"""Simple API pages for the vetted index: upstream's PEP 691 JSON parsed at the boundary, and our
+own page rendered back as PEP 503 HTML or PEP 691 JSON (with PEP 658/714 metadata, PEP 592 yanks
+and PEP 700 sizes and upload times), every link pointing at this index, never at upstream."""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote
+
+from packaging.utils import canonicalize_version
+
+from collector.pypi.json_api import parse_time
+from collector.pypi.simple import SIMPLE_JSON, version_of
+
+SIMPLE_HTML = "application/vnd.pypi.simple.v1+html"
+TEXT_HTML = "text/html"
+API_VERSION = "1.1"  # PEP 700: sizes, upload times and the versions list
+_OFFERS = (TEXT_HTML, SIMPLE_HTML, SIMPLE_JSON)  # a tie (`*/*`) goes to plain HTML
+
+
+@dataclass(frozen=True, slots=True)
+class IndexFile:
+    """One file upstream lists, as much of it as we pass on."""
+
+    filename: str
+    url: str  # upstream's: where the bytes come from, never shown to clients
+    sha256: str | None
+    requires_python: str | None = None
+    yanked: bool | str = False  # a reason is a yank too
+    core_metadata: bool = False  # a `.metadata` sibling exists (PEP 658/714)
+    core_metadata_sha256: str | None = None
+    size: int | None = None
+    upload_time: datetime | None = None
+    upload_time_text: str | None = None  # as upstream wrote it
+
+    @property
+    def version(self) -> str | None:
+        return version_of(self.filename)
+
+    @property
+    def release_key(self) -> str | None:
+        """The release this file belongs to, as a canonical version."""
+        version = self.version
+        return None if version is None else canonicalize_version(version)
+
+
+@dataclass(frozen=True, slots=True)
+class UpstreamPage:
+    name: str
+    files: tuple[IndexFile, ...]
+
+    def file(self, filename: str) -> IndexFile | None:
+        return next((f for f in self.files if f.filename == filename), None)
+
+
+def parse_upstream_page(payload: Mapping[str, Any], name: str) -> UpstreamPage:
+    """A PEP 691 project page; ValueError when it is not one."""
+    files = payload.get("files")
+    if not isinstance(files, list):
+        raise ValueError("'files' is missing or not a list")
+    return UpstreamPage(name, tuple(_file(item) for item in files))
+
+
+def _file(item: object) -> IndexFile:
+    if not isinstance(item, dict) or not isinstance(item.get("filename"), str):
+        raise ValueError("a file entry lacks a filename")
+    if not isinstance(item.get("url"), str):
+        raise ValueError(f"{item['filename']}: no url")
+    raw_hashes = item.get("hashes")
+    hashes: Mapping[str, Any] = raw_hashes if isinstance(raw_hashes, dict) else {}
+    core = item.get("core-metadata", item.get("data-dist-info-metadata", False))
+    yanked = item.get("yanked", False)
+    size = item.get("size")
+    uploaded = item.get("upload-time")
+    return IndexFile(
+        filename=item["filename"],
+        url=item["url"],
+        sha256=_text(hashes.get("sha256")),
+        requires_python=_text(item.get("requires-python")),
+        yanked=yanked if isinstance(yanked, str) and yanked else bool(yanked),
+        core_metadata=bool(core),
+        core_metadata_sha256=_text(core.get("sha256")) if isinstance(core, dict) else None,
+        size=size if isinstance(size, int) and not isinstance(size, bool) else None,
+        upload_time=parse_time(uploaded),
+        upload_time_text=_text(uploaded),
+    )
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+# -- negotiation -------------------------------------------------------------------------------
+
+
+def negotiate(accept: str) -> str | None:
+    """The media type to answer with, by the client's q-values; None: nothing we serve fits."""
+    ranges = _parse_accept(accept or "*/*")
+    best, best_q = None, 0.0
+    for offer in _OFFERS:
+        q = max((q for media, q in ranges if _covers(media, offer)), default=0.0)
+        if q > best_q:
+            best, best_q = offer, q
+    return best
+
+
+def _parse_accept(accept: str) -> list[tuple[str, float]]:
+    ranges = []
+    for part in accept.split(","):
+        media, *params = (p.strip() for p in part.split(";"))
+        q = 1.0
+        for param in params:
+            key, _, value = param.partition("=")
+            if key.strip() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        ranges.append((media.lower().replace(".latest+", ".v1+"), q))
+    return ranges
+
+
+def _covers(media: str, offer: str) -> bool:
+    if media in ("*/*", offer):
+        return True
+    return media.endswith("/*") and offer.startswith(media[:-1])
+
+
+# -- rendering ---------------------------------------------------------------------------------
+
+
+def file_link(project: str, filename: str) -> str:
+    return f"/files/{quote(project)}/{quote(filename)}"
+
+
+def render_project(name: str, files: Sequence[IndexFile], media: str) -> bytes:
+    if media == SIMPLE_JSON:
+        return json.dumps(_project_json(name, files)).encode()
+    return _project_html(name, files).encode()
+
+
+def _project_json(name: str, files: Sequence[IndexFile]) -> dict[str, Any]:
+    versions = sorted({f.version for f in files if f.version is not None})
+    return {
+        "meta": {"api-version": API_VERSION},
+        "name": name,
+        "versions": versions,
+        "files": [_file_json(name, f) for f in files],
+    }
+
+
+def _file_json(name: str, f: IndexFile) -> dict[str, Any]:
+    core: bool | dict[str, str] = f.core_metadata
+    if f.core_metadata_sha256:
+        core = {"sha256": f.core_metadata_sha256}
+    entry: dict[str, Any] = {
+        "filename": f.filename,
+        "url": file_link(name, f.filename),
+        "hashes": {"sha256": f.sha256} if f.sha256 else {},
+        "requires-python": f.requires_python,
+        "yanked": f.yanked,
+        "core-metadata": core,
+        "data-dist-info-metadata": core,
+    }
+    if f.size is not None:
+        entry["size"] = f.size
+    if f.upload_time_text:
+        entry["upload-time"] = f.upload_time_text
+    return entry
+
+
+def _project_html(name: str, files: Sequence[IndexFile]) -> str:
+    title = html.escape(name)
+    anchors = "".join(_anchor(name, f) for f in files)
+    return (
+        "<!DOCTYPE html>\n<html>\n  <head>\n"
+        f'    <meta name="pypi:repository-version" content="{API_VERSION}">\n'
+        f"    <title>Links for {title}</title>\n  </head>\n  <body>\n"
+        f"    <h1>Links for {title}</h1>\n{anchors}  </body>\n</html>\n"
+    )
+
+
+def _anchor(name: str, f: IndexFile) -> str:
+    href = file_link(name, f.filename) + (f"#sha256={f.sha256}" if f.sha256 else "")
+    attrs = [f'href="{html.escape(href)}"']
+    if f.requires_python:
+        attrs.append(f'data-requires-python="{html.escape(f.requires_python)}"')
+    if f.yanked is not False:
+        reason = "" if f.yanked is True else str(f.yanked)
+        attrs.append(f'data-yanked="{html.escape(reason)}"')
+    if f.core_metadata:
+        value = f"sha256={f.core_metadata_sha256}" if f.core_metadata_sha256 else "true"
+        attrs += [f'data-dist-info-metadata="{value}"', f'data-core-metadata="{value}"']
+    return f"    <a {' '.join(attrs)}>{html.escape(f.filename)}</a><br />\n"
+
+
+def render_root(media: str, projects: Iterable[str] = ()) -> bytes:
+    """The root page: the index does not list PyPI's whole catalogue (pip never asks for it)."""
+    names = sorted(projects)
+    if media == SIMPLE_JSON:
+        listed = [{"name": n} for n in names]
+        return json.dumps({"meta": {"api-version": API_VERSION}, "projects": listed}).encode()
+    links = "".join(f'    <a href="/simple/{quote(n)}/">{html.escape(n)}</a>\n' for n in names)
+    return (
+        "<!DOCTYPE html>\n<html>\n  <head>\n"
+        f'    <meta name="pypi:repository-version" content="{API_VERSION}">\n'
+        "    <title>Vetted index</title>\n  </head>\n  <body>\n"
+        f"{links}  </body>\n</html>\n"
+    ).encode()

@@ -1,0 +1,122 @@
+"""A stand-in PyPI with a few uploads, a store with verdicts on them, and the index in front."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import asyncpg
+import pytest
+from aiohttp.test_utils import TestServer
+
+from analysis.policy import Policy
+from collector.index.app import IndexState, make_app
+from collector.index.cache import FileCache
+from collector.pypi.http import Http, PyPIUrls, new_session
+from collector.standin import StandInPyPI
+from tests.collector.pipeline.conftest import pool, standin
+
+__all__ = ["pool", "standin"]
+
+NOW = datetime.now(UTC)
+OLD = NOW - timedelta(days=10)
+YOUNG = NOW - timedelta(hours=1)
+
+
+@dataclass
+class Index:
+    base: str
+    state: IndexState
+    pypi: StandInPyPI
+    pool: asyncpg.Pool
+
+    @property
+    def simple(self) -> str:
+        return f"{self.base}/simple/"
+
+
+async def store_release(
+    pool: asyncpg.Pool, project: str, version: str, severity: str | None, uploaded_at: datetime
+) -> None:
+    """A release as the collector leaves it after analysis (None: seen, not analysed yet)."""
+    async with pool.acquire() as conn:
+        await conn.execute(
+            "INSERT INTO projects (normalized, name) VALUES ($1, $1) ON CONFLICT DO NOTHING",
+            project,
+        )
+        await conn.execute(
+            """
+            INSERT INTO releases (project, version, first_seen_source, uploaded_at, fetched_at,
+                                  risk_severity, metadata)
+            VALUES ($1, $2, 'changelog', $3, CASE WHEN $4::text IS NULL THEN NULL ELSE now() END,
+                    $4::severity, '{"metadata": {"license_expression": "MIT"}}')
+            """,
+            project,
+            version,
+            uploaded_at,
+            severity,
+        )
+
+
+async def approve(pool: asyncpg.Pool, project: str, version: str | None, decision: str) -> None:
+    async with pool.acquire() as conn:
+        await conn.execute(
+            "INSERT INTO approvals (project, version, decision, actor, reason) "
+            "VALUES ($1, $2, $3, 'alice', 'reviewed the diff')",
+            project,
+            version,
+            decision,
+        )
+
+
+@pytest.fixture
+async def index(
+    standin: tuple[StandInPyPI, str], pool: asyncpg.Pool, tmp_path: Path
+) -> AsyncIterator[Index]:
+    """Uploads: `tidy` (clean, old), `reqeusts` (flagged high), `fresh` (1.0 old and clean, 2.0
+    an hour old), `brandnew` (an hour old, approved), `unseen` (old, never stored)."""
+    pypi, base = standin
+    pypi.upload("tidy", "1.0", timestamp=OLD)
+    pypi.upload("reqeusts", "0.0.1", timestamp=OLD)
+    pypi.upload("fresh", "1.0", timestamp=OLD)
+    pypi.upload("fresh", "2.0", timestamp=YOUNG)
+    pypi.upload("brandnew", "0.1", timestamp=YOUNG)
+    pypi.upload("unseen", "3.0", timestamp=OLD)
+    for project, version, severity, when in [
+        ("tidy", "1.0", "low", OLD),
+        ("reqeusts", "0.0.1", "high", OLD),
+        ("fresh", "1.0", "info", OLD),
+        ("fresh", "2.0", "info", YOUNG),
+        ("brandnew", "0.1", "info", YOUNG),
+    ]:
+        await store_release(pool, project, version, severity, when)
+    await approve(pool, "brandnew", None, "approved")
+    async with new_session(timeout=30.0) as session:
+        state = IndexState(
+            pool, Http(session), PyPIUrls(base), Policy(), FileCache(tmp_path / "cache", 10**7)
+        )
+        server = TestServer(make_app(state), host="127.0.0.1")
+        await server.start_server()
+        yield Index(str(server.make_url("")).rstrip("/"), state, pypi, pool)
+        await server.close()
+
+
+async def pip(*args: str) -> tuple[int, str]:
+    """Run the test venv's real pip, isolated from any pip configuration on this machine."""
+    quiet = ("--isolated", "--disable-pip-version-check", "--no-cache-dir", "--no-input")
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "pip",
+        *quiet,
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    out, _ = await proc.communicate()
+    assert proc.returncode is not None
+    return proc.returncode, out.decode()
