@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 from packaging.utils import canonicalize_version
 
+from collector.media import negotiate_media
 from collector.pypi.json_api import parse_time
 from collector.pypi.simple import SIMPLE_JSON, version_of
 
@@ -100,35 +101,7 @@ def _text(value: object) -> str | None:
 
 def negotiate(accept: str) -> str | None:
     """The media type to answer with, by the client's q-values; None: nothing we serve fits."""
-    ranges = _parse_accept(accept or "*/*")
-    best, best_q = None, 0.0
-    for offer in _OFFERS:
-        q = max((q for media, q in ranges if _covers(media, offer)), default=0.0)
-        if q > best_q:
-            best, best_q = offer, q
-    return best
-
-
-def _parse_accept(accept: str) -> list[tuple[str, float]]:
-    ranges = []
-    for part in accept.split(","):
-        media, *params = (p.strip() for p in part.split(";"))
-        q = 1.0
-        for param in params:
-            key, _, value = param.partition("=")
-            if key.strip() == "q":
-                try:
-                    q = float(value)
-                except ValueError:
-                    q = 0.0
-        ranges.append((media.lower().replace(".latest+", ".v1+"), q))
-    return ranges
-
-
-def _covers(media: str, offer: str) -> bool:
-    if media in ("*/*", offer):
-        return True
-    return media.endswith("/*") and offer.startswith(media[:-1])
+    return negotiate_media(accept, _OFFERS)
 
 
 # -- rendering ---------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from aiohttp import web
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from analysis.names import normalize
+from collector.media import negotiate_media
 from collector.standin import feeds, wire
 from collector.standin.faults import Fault
 from collector.standin.pypi import RecordedRequest, StandInPyPI
@@ -24,7 +25,6 @@ from collector.standin.responses import (
     SIMPLE_JSON,
     conditional,
     fault_reply,
-    negotiate,
     not_found_json,
     redirect,
     request_base,
@@ -291,7 +291,7 @@ def _simple_type(request: web.Request) -> str:
     # `?format=` works too (the CDN honours it); an unencoded '+' arrives as a space.
     fmt = request.query.get("format", "").replace(" ", "+")
     accept = fmt or request.headers.get("Accept", "")
-    chosen = negotiate(accept, ("text/html", SIMPLE_HTML, SIMPLE_JSON))
+    chosen = negotiate_media(accept, ("text/html", SIMPLE_HTML, SIMPLE_JSON))
     return chosen or "text/html"
 
 

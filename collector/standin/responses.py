@@ -64,39 +64,6 @@ def redirect(location: str) -> web.Response:
     )
 
 
-def negotiate(accept: str, offers: tuple[str, ...]) -> str | None:
-    """The offer with the highest q in `accept`; ties go to the earlier offer. None: nothing fits."""
-    ranges = _parse_accept(accept or "*/*")
-    best, best_q = None, 0.0
-    for offer in offers:
-        q = max((q for media, q in ranges if _covers(media, offer)), default=0.0)
-        if q > best_q:
-            best, best_q = offer, q
-    return best
-
-
-def _parse_accept(accept: str) -> list[tuple[str, float]]:
-    ranges = []
-    for part in accept.split(","):
-        media, *params = (p.strip() for p in part.split(";"))
-        q = 1.0
-        for param in params:
-            if param.startswith("q="):
-                try:
-                    q = float(param[2:])
-                except ValueError:
-                    q = 0.0
-        media = media.lower().replace(".latest+", ".v1+")
-        ranges.append((media, q))
-    return ranges
-
-
-def _covers(media: str, offer: str) -> bool:
-    if media in ("*/*", offer):
-        return True
-    return media.endswith("/*") and offer.startswith(media[:-1])
-
-
 def fault_reply(request: web.Request, route: str, fault: Fault) -> web.StreamResponse:
     """The reply for a fault that replaces the answer (status, 429, garbage, disconnect)."""
     if fault.kind == "disconnect":

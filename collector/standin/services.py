@@ -17,6 +17,7 @@ from aiohttp import web
 from packaging.utils import canonicalize_version
 
 from analysis.names import normalize
+from collector.media import negotiate_media
 from collector.standin import wire
 from collector.standin.pypi import Observation, StandInPyPI
 from collector.standin.responses import (
@@ -25,7 +26,6 @@ from collector.standin.responses import (
     INTEGRITY_JSON,
     JSON,
     conditional,
-    negotiate,
     not_found_json,
     serve,
 )
@@ -70,7 +70,7 @@ class Services:
         return await serve(self.pypi.faults, request, "provenance", project, render)
 
     def _provenance(self, request: web.Request, lag: int | None) -> web.Response:
-        content_type = negotiate(request.headers.get("Accept", ""), (INTEGRITY_JSON, JSON))
+        content_type = negotiate_media(request.headers.get("Accept", ""), (INTEGRITY_JSON, JSON))
         if content_type is None:
             return web.json_response({"message": "Request not acceptable"}, status=406)
         info = request.match_info
