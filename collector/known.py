@@ -19,7 +19,7 @@ from analysis.known import MALICIOUS, VULNERABILITY, malicious_finding, vulnerab
 from analysis.metadata import parse_version
 from analysis.osv import Advisory, affects, fixed_in
 from analysis.scoring import combine
-from collector.alerts.model import Candidate, matches
+from collector.alerts.model import Candidate, Subscription, matches
 from collector.alerts.outbox import ALERT_FLOOR, aggregate_finding
 from collector.alerts.store import enqueue_alerts, list_subscriptions
 from collector.pipeline.processor import FlaggedHook
@@ -66,6 +66,9 @@ async def apply_advisories(
     for release_id in sorted(rescore):  # one order for every lock: no deadlock between syncs
         await lock_release(conn, rescore[release_id].project, rescore[release_id].version)
     reported = vulnerable = alerts = 0
+    asking = (
+        await _asking_for_vulnerabilities(conn) if not all(a.malicious for a, _ in plan) else []
+    )
     for advisory, release in plan:
         if advisory.malicious:
             finding = malicious_finding(advisory, release.project, release.version)
@@ -76,7 +79,7 @@ async def apply_advisories(
         finding_id, created = await save_known_finding(conn, release, finding)
         if created:
             vulnerable += 1
-            alerts += await _plan_vulnerability_alerts(conn, finding_id, release)
+            alerts += await _plan_vulnerability_alerts(conn, finding_id, release, asking)
     await withdraw_findings(conn, [k.finding_id for k in gone])
     for release_id in sorted(rescore):
         await _rescore(conn, rescore[release_id], on_flagged)
@@ -117,16 +120,20 @@ async def _rescore(
         await on_flagged(conn, release.release_id, release.project, assessment)
 
 
+async def _asking_for_vulnerabilities(conn: PgConnection) -> list[Subscription]:
+    """Only subscriptions that name a check and watch projects (by name or pattern): a
+    vulnerability in what someone depends on, not a stream of every record. Read once a sync."""
+    return [
+        s
+        for s in await list_subscriptions(conn, enabled_only=True)
+        if s.check_ids and (s.watched_projects or s.name_patterns)
+    ]
+
+
 async def _plan_vulnerability_alerts(
-    conn: PgConnection, finding_id: int, release: StoredRelease
+    conn: PgConnection, finding_id: int, release: StoredRelease, asking: Sequence[Subscription]
 ) -> int:
-    """Only subscriptions that name a `known.` check and watch the project (by name or
-    pattern): a vulnerability in what someone depends on, not a stream of every record."""
+    """The subscriptions among `asking` that want this finding (a `known.` check, the project)."""
     severity = CHECKS_BY_ID[VULNERABILITY].severity
     candidate = Candidate(release.project, severity, [VULNERABILITY], [])
-    wanted = [
-        s.id
-        for s in await list_subscriptions(conn, enabled_only=True)
-        if s.check_ids and (s.watched_projects or s.name_patterns) and matches(s, candidate)
-    ]
-    return await enqueue_alerts(conn, finding_id, wanted)
+    return await enqueue_alerts(conn, finding_id, [s.id for s in asking if matches(s, candidate)])
