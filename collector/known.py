@@ -66,9 +66,7 @@ async def apply_advisories(
     for release_id in sorted(rescore):  # one order for every lock: no deadlock between syncs
         await lock_release(conn, rescore[release_id].project, rescore[release_id].version)
     reported = vulnerable = alerts = 0
-    asking = (
-        await _asking_for_vulnerabilities(conn) if not all(a.malicious for a, _ in plan) else []
-    )
+    asking = await _asking_for_vulnerabilities(conn)
     for advisory, release in plan:
         if advisory.malicious:
             finding = malicious_finding(advisory, release.project, release.version)
