@@ -12,13 +12,14 @@ from typing import Any
 from packaging.version import InvalidVersion, Version
 
 from analysis.approvals import Approval, Decision
+from analysis.corpus import Corpus
 from analysis.licences import Licence, normalize_licence
 from analysis.model import Ownership
 from analysis.names import normalize
 from analysis.osv import Exposure, exposure
 from collector.errors import UsageError
 from collector.store import PgConnection
-from collector.store.approvals import Request, StoredRelease, fetch_facts, fetch_pending
+from collector.store.approvals import Request, ReviewedRelease, fetch_facts, fetch_pending
 from collector.store.osv import fetch_advisories
 from collector.store.releases import fetch_licence_fields
 
@@ -92,15 +93,32 @@ class Review:
     """A waiting request with what the store knows about it."""
 
     request: Request
-    release: StoredRelease | None  # the requested release, else the newest stored one
+    release: ReviewedRelease | None  # the requested release, else the newest stored one
     first_uploaded_at: datetime | None
     ownership: Ownership | None
     licence: Licence | None  # None: no stored metadata for the release
     exposure: Exposure
+    downloads: Downloads
 
 
-async def fetch_reviews(conn: PgConnection) -> list[Review]:
-    """Every pending request, newest first, with its evidence."""
+@dataclass(frozen=True, slots=True)
+class Downloads:
+    """A project's monthly downloads by the popular-projects list; off the list, fewer than its
+    floor (a new name nobody uses yet is itself evidence)."""
+
+    count: int | None  # None: not on the list
+    floor: int  # the least downloaded project on the list
+
+    def text(self) -> str:
+        if self.count is not None:
+            return f"{self.count:,} a month"
+        return f"fewer than {self.floor:,} a month (not among the most downloaded)"
+
+
+async def fetch_reviews(conn: PgConnection, popular: Corpus) -> list[Review]:
+    """Every pending request, newest first, with its evidence (downloads from `popular`)."""
+    counts = {p.name: p.downloads for p in popular.projects}
+    floor = min(counts.values(), default=0)
     requests = await fetch_pending(conn)
     facts = await fetch_facts(conn, requests)
     advisories = await fetch_advisories(conn, sorted({r.project for r in requests}))
@@ -119,6 +137,7 @@ async def fetch_reviews(conn: PgConnection) -> list[Review]:
                 fact.ownership,
                 normalize_licence(*fields) if fields else None,
                 exposure(advisories, request.project, version),
+                Downloads(counts.get(request.project), floor),
             )
         )
     return reviews
@@ -155,6 +174,8 @@ def review_json(review: Review) -> dict[str, Any]:
         ],
         "malicious": [{"id": a.id, "summary": a.summary} for a in found.malicious],
         "unchecked_vulnerabilities": found.unchecked,
+        "downloads": review.downloads.count,
+        "downloads_floor": review.downloads.floor,
     }
 
 

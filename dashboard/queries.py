@@ -18,6 +18,7 @@ import asyncpg
 import pandas as pd
 
 from analysis.approvals import Approval
+from analysis.corpus import Corpus
 from analysis.known import LeadTimes
 from analysis.licences import Licence, normalize_licence
 from analysis.metadata import FREE_DOMAINS
@@ -825,10 +826,10 @@ def _lag(
     return head, events, seconds
 
 
-async def fetch_approval_reviews(pool: Pool) -> list[Review]:
+async def fetch_approval_reviews(pool: Pool, popular: Corpus) -> list[Review]:
     """Requests of the vetted index waiting for a decision, with evidence, as `pending` lists."""
     async with pool.acquire() as conn:
-        return await fetch_reviews(conn)
+        return await fetch_reviews(conn, popular)
 
 
 async def fetch_decisions(pool: Pool, *, include_expired: bool = False) -> list[Approval]:

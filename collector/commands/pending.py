@@ -8,6 +8,7 @@ from typing import Any
 
 from collector.approvals import Review, fetch_reviews, review_json, target_text
 from collector.config import Settings
+from collector.corpus import load_local_corpus
 from collector.output import OutputFormat, add_format_flag, print_json, print_text, render_table
 from collector.store.database import open_database
 
@@ -22,8 +23,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 
 async def run(settings: Settings, args: argparse.Namespace) -> int:
+    popular = load_local_corpus(settings.cache_dir).corpus
     async with open_database(settings, max_size=1) as db, db.pool.acquire() as conn:
-        reviews = await fetch_reviews(conn)
+        reviews = await fetch_reviews(conn, popular)
     if args.format is OutputFormat.JSON:
         print_json({"pending": [review_json(r) for r in reviews]})
         return 0
@@ -59,6 +61,7 @@ def render_review(review: Review, now: datetime) -> str:
         ("  licence", _licence(review)),
         ("  uploaded", _age(release.uploaded_at if release else None, now)),
         ("  first upload", _age(review.first_uploaded_at, now)),
+        ("  downloads", review.downloads.text()),
         ("  owners", ", ".join(sorted(review.ownership.users)) if review.ownership else None),
     ]
     return render_table(rows)

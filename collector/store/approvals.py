@@ -11,7 +11,7 @@ import asyncpg
 from analysis.approvals import Approval, applicable
 from analysis.model import Ownership
 from collector.store import PgConnection
-from collector.store.releases import _ownership_from_json
+from collector.store.releases import ownership_from_json
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,7 +26,7 @@ class Request:
 
 
 @dataclass(frozen=True, slots=True)
-class StoredRelease:
+class ReviewedRelease:
     """What the store knows about the release a request is about (the requested one, else the
     newest stored), for the person reviewing it."""
 
@@ -40,7 +40,7 @@ class StoredRelease:
 class Facts:
     """The stored facts about one request's project."""
 
-    release: StoredRelease | None
+    release: ReviewedRelease | None
     first_uploaded_at: datetime | None  # the project's oldest stored upload
     ownership: Ownership | None
 
@@ -158,7 +158,7 @@ async def fetch_facts(
 def _facts(row: asyncpg.Record) -> Facts:
     release = None
     if row["version"] is not None:
-        release = StoredRelease(
+        release = ReviewedRelease(
             row["version"], row["risk_score"], row["risk_severity"], row["uploaded_at"]
         )
-    return Facts(release, row["first_uploaded_at"], _ownership_from_json(row["ownership"]))
+    return Facts(release, row["first_uploaded_at"], ownership_from_json(row["ownership"]))

@@ -293,7 +293,7 @@ def _prior_release(row: asyncpg.Record) -> PriorRelease:
     return PriorRelease(
         version=str(row["prior_version"]),
         uploaded_at=uploaded_at if isinstance(uploaded_at, datetime) else None,
-        ownership=_ownership_from_json(document.get("ownership")),
+        ownership=ownership_from_json(document.get("ownership")),
         publishers=publishers,
     )
 
@@ -327,7 +327,7 @@ def _ownership_json(ownership: Ownership | None) -> dict[str, object] | None:
     }
 
 
-def _ownership_from_json(value: object) -> Ownership | None:
+def ownership_from_json(value: object) -> Ownership | None:
     if isinstance(value, str):
         value = json.loads(value)
     if not isinstance(value, dict):

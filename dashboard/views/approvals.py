@@ -4,14 +4,18 @@ the decisions in force; approving or denying needs a login, and records who did 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
 from analysis.approvals import Approval
+from analysis.corpus import Corpus
 from collector.approvals import Review, new_approval, target_text
+from collector.corpus import load_local_corpus
 from collector.errors import UsageError
 from dashboard import context, queries
+from dashboard.auditing import INDEX_TTL
 from dashboard.context import PageContext
 from dashboard.text import licence_text
 from dashboard.widgets import notice, read_only_notice, table
@@ -35,6 +39,7 @@ REVIEW_COLUMNS = {
     "licence": "licence",
     "uploaded_at": st.column_config.DatetimeColumn("uploaded (UTC)", format=WHEN),
     "first_uploaded_at": st.column_config.DatetimeColumn("first upload (UTC)", format=WHEN),
+    "downloads": st.column_config.NumberColumn("downloads a month", format="%d"),
     "owners": st.column_config.ListColumn("owners"),
 }
 DECISION_COLUMNS = {
@@ -53,7 +58,8 @@ def render(ctx: PageContext) -> None:
     if isinstance(message, tuple):
         notice(*message)
     db = ctx.db
-    reviews = db.run(queries.fetch_approval_reviews(db.pool))
+    popular = popular_list(str(ctx.settings.cache_dir))
+    reviews = db.run(queries.fetch_approval_reviews(db.pool, popular))
     st.subheader("Waiting for a decision")
     if reviews:
         table(
@@ -80,6 +86,12 @@ def render(ctx: PageContext) -> None:
         st.caption("No decisions yet.")
 
 
+@st.cache_resource(show_spinner=False, ttl=INDEX_TTL)
+def popular_list(cache_dir: str) -> Corpus:
+    """The popular-projects list the downloads column reads (the collector refreshes it daily)."""
+    return load_local_corpus(Path(cache_dir)).corpus
+
+
 def review_row(review: Review) -> dict[str, object]:
     release, found = review.release, review.exposure
     vulnerabilities = [a.id for a, _ in found.vulnerabilities]
@@ -98,6 +110,7 @@ def review_row(review: Review) -> dict[str, object]:
         "licence": licence_text(review.licence) if review.licence else None,
         "uploaded_at": release.uploaded_at if release else None,
         "first_uploaded_at": review.first_uploaded_at,
+        "downloads": review.downloads.count,
         "owners": sorted(review.ownership.users) if review.ownership else [],
     }
 

@@ -43,6 +43,8 @@ def test_read_only_shows_the_evidence_and_no_form(
     assert list(evil["owners"]) == ["mallory"]
     assert evil["licence"] == "MIT"
     assert list(waiting.loc["requests==2.32.3"]["vulnerabilities"]) == ["PYSEC-2099-1"]
+    assert int(waiting.loc["requests==2.32.3"]["downloads"]) > 10**8  # the popular list's
+    assert evil["downloads"] == ""  # the squat is off the list: an empty cell, not a zero
     decided = frame_with(at, "reason")
     assert list(decided["target"]) == ["numpy"]
     assert (decided["actor"][0], decided["reason"][0]) == ("alice", "widely used")

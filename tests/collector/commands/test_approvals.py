@@ -10,6 +10,7 @@ import asyncpg
 import pytest
 
 from collector.cli import main
+from collector.corpus import load_snapshot
 from collector.store.approvals import record_request
 from tests.collector.commands.store_seed import MALWARE, VULNERABILITY, seed_store
 
@@ -35,6 +36,20 @@ async def request(database_url: str, *wanted: tuple[str, str | None]) -> None:
         await conn.close()
 
 
+async def test_pending_names_a_popular_projects_monthly_downloads(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], database_url: str
+) -> None:
+    home = await seed_store(tmp_path, database_url, capsys)
+    popular = load_snapshot().corpus.projects[0]
+    await request(database_url, (popular.name, None))
+    code, out, _ = await arun(["pending", "--format", "json", *home], capsys)
+    assert code == 0
+    (pending,) = json.loads(out)["pending"]
+    assert pending["downloads"] == popular.downloads
+    code, out, _ = await arun(["pending", *home], capsys)
+    assert f"{popular.downloads:,} a month" in out
+
+
 async def test_pending_shows_the_evidence_and_a_decision_clears_it(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], database_url: str
 ) -> None:
@@ -54,6 +69,8 @@ async def test_pending_shows_the_evidence_and_a_decision_clears_it(
     assert [m["id"] for m in by_name["evilx"]["malicious"]] == [MALWARE]
     assert by_name["nothere"]["release"] is None
     assert by_name["nothere"]["owners"] is None
+    assert by_name["nothere"]["downloads"] is None  # a name nobody downloads is evidence too
+    assert by_name["nothere"]["downloads_floor"] > 0
 
     code, out, _ = await arun(["pending", *home], capsys)
     assert code == 0
@@ -63,6 +80,7 @@ async def test_pending_shows_the_evidence_and_a_decision_clears_it(
     assert MALWARE in out
     assert "not analysed, on 1.5" in out
     assert "release not stored" in out  # nothere
+    assert "not among the most downloaded" in out
 
     code, out, _ = await arun(
         ["deny", "EvilX", "--reason", "known malware", "--by", "carol", *home], capsys
@@ -140,12 +158,15 @@ def test_an_empty_store_says_so(
         (["approve", "pkg"], "--reason", "missing --reason"),
         (["approve", "pkg", "--reason", "  "], "needs a --reason", "blank --reason"),
         (["approve", "pkg", "--reason", "x", "--expires", "soon"], "--expires", "bad expiry"),
-        (["approve", "pkg", "--reason", "x", "--expires", "2000-01-01"], "not in the future",
-         "expiry in the past"),
+        (
+            ["approve", "pkg", "--reason", "x", "--expires", "2000-01-01"],
+            "not in the future",
+            "expiry in the past",
+        ),
         (["approve", "pkg", "--reason", "x", "--expires", "0d"], "at least 1d", "zero days"),
         (["pending", "--format", "yaml"], "--format", "bad format"),
     ],
-)  # fmt: skip
+)
 def test_bad_input_is_one_line_and_exit_2(
     args: list[str],
     message: str,
