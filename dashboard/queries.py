@@ -29,6 +29,7 @@ from collector.audit import Lookup, look_up
 from collector.health import SourceProblem, check_sources, internal_problem
 from collector.store.approvals import list_approvals, save_approval
 from collector.store.health import SourceHealth
+from collector.store.index_blocks import BlockedRelease, fetch_recent_blocks
 from collector.store.jobs import INTERNAL_KINDS, ErrorClass, FailingJob, count_by_class
 from collector.store.known import fetch_lead_times
 from collector.store.listing import EFFECTIVE_STATUS
@@ -824,6 +825,12 @@ def _lag(
     caught_up = detail.get("caught_up_at") if isinstance(detail, dict) else None
     seconds = max(0.0, now - caught_up) if isinstance(caught_up, int | float) else None
     return head, events, seconds
+
+
+async def fetch_index_blocks(pool: Pool, since: datetime) -> list[BlockedRelease]:
+    """What the vetted index kept out since `since` (Health)."""
+    async with pool.acquire() as conn:
+        return await fetch_recent_blocks(conn, since)
 
 
 async def fetch_approval_reviews(pool: Pool, popular: Corpus) -> list[Review]:

@@ -20,6 +20,7 @@ from collector.commands.run import follow, stop_on_signals
 from collector.commands.up import add_dashboard_flags, with_dashboard
 from collector.config import Settings
 from collector.corpus import load_snapshot
+from collector.index.server import index_beside, index_url
 from collector.standin import Mix, StandInPyPI, UploadSimulator, populate
 from collector.store.database import open_database
 
@@ -32,7 +33,7 @@ DEMO_PASSWORD = "demo"  # noqa: S105
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "demo",
-        help="the whole system offline: a stand-in PyPI with made-up uploads, collector, dashboard",
+        help="the whole system offline: a stand-in PyPI with made-up uploads, collector, dashboard, index",
     )
     add_dashboard_flags(parser)
     parser.add_argument(
@@ -75,9 +76,10 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
                 asyncio.get_running_loop().call_later(args.duration, stop.set)
             simulator = asyncio.create_task(_simulate(pypi, popular, args, stop))
             _explain(demo, args, base)
-            await with_dashboard(
-                demo, args.address, args.port, stop, lambda: follow(demo, db, stop, start)
-            )
+            async with index_beside(demo, db.pool):
+                await with_dashboard(
+                    demo, args.address, args.port, stop, lambda: follow(demo, db, stop, start)
+                )
             await simulator
     finally:
         await runner.cleanup()
@@ -101,6 +103,15 @@ def _feed_line(settings: Settings) -> str:
         return ""
     base = f"http://{settings.http_host}:{settings.http_port}"
     return f"  feed:      {base}/feed.atom  health: {base}/healthz  metrics: {base}/metrics\n"
+
+
+def _index_line(settings: Settings) -> str:
+    if not settings.index_port:
+        return ""
+    return (
+        f"  index:     {index_url(settings)} (uploads wait 48 hours, or an approval: "
+        f"pypi-sentinel --home {settings.home} approve NAME --reason ...)\n"
+    )
 
 
 async def _serve(pypi: StandInPyPI) -> tuple[web.AppRunner, str]:
@@ -135,6 +146,7 @@ def _explain(settings: Settings, args: argparse.Namespace, base: str) -> None:
         f"pypi-sentinel demo: a stand-in PyPI at {base} publishes about {args.rate:.0f} uploads a minute.\n"
         f"  dashboard: http://{args.address}:{args.port}/  (password: {password})\n"
         f"{_feed_line(settings)}"
+        f"{_index_line(settings)}"
         f"  data:      {settings.home} (try: pypi-sentinel --home {settings.home} findings)\n"
         "  Ctrl-C stops it.",
         file=sys.stderr,

@@ -8,21 +8,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 from typing import Any
 
-from aiohttp import web
-
-from analysis.policy import Policy
+from collector.commands.run import stop_on_signals
 from collector.config import Settings
 from collector.errors import UsageError
-from collector.index.app import IndexState, make_app
-from collector.index.cache import FileCache
-from collector.policy import load_policy
-from collector.pypi.http import Http, PyPIUrls, new_session
+from collector.index.server import serve_index
 from collector.store.database import open_database
-
-log = logging.getLogger(__name__)
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -34,23 +26,10 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 
 async def run(settings: Settings, args: argparse.Namespace) -> int:
-    policy = load_policy(settings.policy) or Policy()
-    cache = FileCache(settings.cache_dir / "index", settings.index_cache_size)
-    async with open_database(settings) as db, new_session(timeout=300.0) as session:
-        state = IndexState(db.pool, Http(session), PyPIUrls(settings.pypi_url), policy, cache)
-        runner = web.AppRunner(make_app(state), access_log=None)
-        await runner.setup()
-        try:
-            site = web.TCPSite(runner, settings.index_host, settings.index_port)
-            try:
-                await site.start()
-            except OSError as exc:
-                raise UsageError(
-                    f"--index-port {settings.index_port}: cannot listen: {exc.strerror or exc}"
-                ) from exc
-            where = f"http://{settings.index_host}:{settings.index_port}/simple/"
-            log.info("vetted index on %s (upstream %s)", where, settings.pypi_url)
-            await asyncio.Event().wait()  # until Ctrl-C or a signal ends the process
-        finally:
-            await runner.cleanup()
+    if not settings.index_port:
+        raise UsageError("--index-port 0 turns the index off; give the port to serve on")
+    stop = asyncio.Event()
+    stop_on_signals(stop)
+    async with open_database(settings) as db, serve_index(settings, db.pool):
+        await stop.wait()  # Ctrl-C or SIGTERM: stop serving, save the block counts
     return 0

@@ -23,6 +23,7 @@ from collector.commands.dashboard import (
 )
 from collector.commands.run import follow, stop_on_signals
 from collector.config import Settings
+from collector.index.server import index_beside
 from collector.store.changelog import load_cursor
 from collector.store.database import open_database
 
@@ -31,7 +32,7 @@ log = logging.getLogger(__name__)
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = subparsers.add_parser(
-        "up", help="run the collector and the dashboard together (the main job)"
+        "up", help="run the collector, the dashboard and the vetted index together (the main job)"
     )
     add_dashboard_flags(parser)
     parser.add_argument(
@@ -58,13 +59,14 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
         log.info("%s", start_message(settings, cursor, args.since_serial))
         stop = asyncio.Event()
         stop_on_signals(stop)
-        await with_dashboard(
-            settings,
-            args.address,
-            args.port,
-            stop,
-            lambda: follow(settings, db, stop, args.since_serial),
-        )
+        async with index_beside(settings, db.pool):
+            await with_dashboard(
+                settings,
+                args.address,
+                args.port,
+                stop,
+                lambda: follow(settings, db, stop, args.since_serial),
+            )
     return 0
 
 

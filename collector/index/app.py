@@ -25,6 +25,7 @@ from analysis.names import normalize
 from analysis.policy import Policy
 from analysis.vetting import ReleaseFacts, Verdict, decide
 from collector.errors import UpstreamError
+from collector.index.blocks import BlockKind, BlockTally
 from collector.index.cache import Download, FileCache
 from collector.index.metrics import Counters
 from collector.index.pages import (
@@ -60,6 +61,7 @@ class IndexState:
     policy: Policy
     cache: FileCache
     counters: Counters = field(default_factory=Counters)
+    blocks: BlockTally = field(default_factory=BlockTally)
     pages: dict[str, tuple[float, UpstreamPage | None]] = field(default_factory=dict)
 
 
@@ -126,14 +128,22 @@ def _type(media: str) -> dict[str, str]:
 
 
 def _log_blocks(state: IndexState, page: UpstreamPage, verdicts: Mapping[str, Verdict]) -> None:
-    for verdict in verdicts.values():
+    for key, files in _releases(page).items():
+        verdict = verdicts[key]
         if not verdict.allowed:
-            state.counters.add("index_blocked_total", rule=verdict.rule)
+            _block(state, page.name, files[0].version, verdict.rule, "listing")
             log.info("blocked: %s", verdict.reason)
     for f in page.files:
         if f.release_key is None:
-            state.counters.add("index_blocked_total", rule="unreadable")
+            _block(state, page.name, None, "unreadable", "listing")
             log.info("blocked: %s: cannot tell its version from the filename", f.filename)
+
+
+def _block(
+    state: IndexState, project: str, version: str | None, rule: str, kind: BlockKind
+) -> None:
+    state.counters.add("index_blocked_total", rule=rule)
+    state.blocks.add(project, version, rule, kind)
 
 
 # -- upstream and the store --------------------------------------------------------------------
@@ -233,7 +243,8 @@ async def file(request: web.Request) -> web.StreamResponse:
     verdict = (await _vet(state, page)).get(found.release_key or "")
     if verdict is None or not verdict.allowed:
         reason = verdict.reason if verdict else f"{filename}: cannot tell its version"
-        state.counters.add("index_blocked_total", rule=verdict.rule if verdict else "unreadable")
+        rule = verdict.rule if verdict else "unreadable"
+        _block(state, page.name, found.version, rule, "download")
         log.info("blocked a download: %s", reason)
         await _record_request(state, request, page.name, found.version)
         raise web.HTTPForbidden(text=reason + "\n")

@@ -1,12 +1,15 @@
 """Health: the changelog cursor against PyPI's last serial, lag, the work queue, errors, the last
-polls of every source, and alert deliveries that failed."""
+polls of every source, alert deliveries that failed, and what the vetted index kept out."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from dataclasses import asdict
+from datetime import UTC, datetime, timedelta
 
+import pandas as pd
 import streamlit as st
 
+from collector.store.index_blocks import BlockedRelease
 from collector.store.jobs import error_class
 from dashboard import context, queries
 from dashboard.context import PageContext
@@ -34,6 +37,15 @@ DELIVERY_COLUMNS = {
     "last_error": st.column_config.TextColumn("error (URLs cut)", width="large"),
     "created_at": st.column_config.DatetimeColumn("planned (UTC)", format=TIME),
 }  # fmt: skip
+BLOCK_WINDOW = timedelta(hours=24)
+BLOCK_COLUMNS = {
+    "project": "project",
+    "version": "version",
+    "rule": "rule",
+    "kind": "how",
+    "count": st.column_config.NumberColumn("times"),
+    "last_at": st.column_config.DatetimeColumn("last (UTC)", format=TIME),
+}
 
 
 def render(ctx: PageContext) -> None:
@@ -59,6 +71,7 @@ def render(ctx: PageContext) -> None:
         )
         table(jobs, JOB_COLUMNS, column_order=list(JOB_COLUMNS))
     deliveries(health)
+    index_blocks(db.run(queries.fetch_index_blocks(db.pool, now - BLOCK_WINDOW)))
 
 
 def failing_sources(health: queries.Health) -> None:
@@ -121,6 +134,30 @@ def deliveries(health: queries.Health) -> None:
         st.caption("No failed deliveries.")
     else:
         table(health.failed_deliveries, DELIVERY_COLUMNS, column_order=list(DELIVERY_COLUMNS))
+
+
+def index_blocks(blocks: list[BlockedRelease]) -> None:
+    """What the vetted index kept out lately: files refused (pip saw a 403 and the reason) and
+    releases left off the pages it built, by the rule that decided."""
+    st.subheader("Vetted index, last 24 hours")
+    if not blocks:
+        st.caption(
+            "The index kept nothing out in the last 24 hours (or it is not running: "
+            "`pypi-sentinel index`, or `up` with --index-port)."
+        )
+        return
+    refused = sum(b.count for b in blocks if b.kind == "download")
+    held = {(b.project, b.version) for b in blocks if b.kind == "listing"}
+    cols = st.columns(3)
+    cols[0].metric("Downloads refused", f"{refused:,}")
+    cols[1].metric("Releases held back", f"{len(held):,}")
+    cols[2].metric("Projects", f"{len({b.project for b in blocks}):,}")
+    by_rule: dict[str, int] = {}
+    for b in blocks:
+        by_rule[b.rule] = by_rule.get(b.rule, 0) + b.count
+    st.caption("By rule: " + ", ".join(f"{r} {n:,}" for r, n in sorted(by_rule.items())))
+    rows = pd.DataFrame([asdict(b) for b in blocks])
+    table(rows, BLOCK_COLUMNS, column_order=list(BLOCK_COLUMNS))
 
 
 def _number(value: int | None) -> str:

@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.conftest import with_database
 from tests.dashboard.conftest import PASSWORD, MakeApp
-from tests.dashboard.seed import HOSTILE_AUTHOR, HOSTILE_SUMMARY, Seeded
+from tests.dashboard.seed import HOSTILE_AUTHOR, HOSTILE_SUMMARY, Seeded, seed_osv
 
 PAGES = ("views/overview.py", "views/findings.py", "views/release.py", "views/audit.py",
          "views/campaigns.py", "views/subscriptions.py", "views/approvals.py",
@@ -164,6 +164,29 @@ def test_health_figures_and_redacted_errors(make_app: MakeApp, seeded: Seeded) -
     assert "SUPERSECRETTOKEN" not in everything(at)
     sources = at.dataframe[0].value
     assert list(sources["source"]) == ["changelog", "rss-packages"]
+
+
+def test_health_counts_what_the_vetted_index_kept_out(
+    make_app: MakeApp, seeded: Seeded, database_url: str
+) -> None:
+    at = make_app("views/health.py")
+    assert "The index kept nothing out in the last 24 hours" in everything(at)
+    seed_osv(
+        database_url,
+        """INSERT INTO index_blocks (hour, project, version, rule, kind, count, last_at) VALUES
+        (date_trunc('hour', now()), 'reqeusts', '1.0.0', 'policy', 'download', 3, now()),
+        (date_trunc('hour', now()), 'reqeusts', '1.0.0', 'policy', 'listing', 7, now()),
+        (date_trunc('hour', now()), 'fresh', '2.0', 'age', 'listing', 2, now()),
+        (date_trunc('hour', now()) - interval '3 days', 'old', '1', 'age', 'listing', 9,
+         now() - interval '3 days')""",
+    )
+    at = make_app("views/health.py")
+    metrics = {m.label: m.value for m in at.metric}
+    assert (metrics["Downloads refused"], metrics["Releases held back"]) == ("3", "2")
+    assert metrics["Projects"] == "2"
+    assert "By rule: age 2, policy 10" in everything(at)
+    (blocks,) = [d.value for d in at.dataframe if "rule" in d.value.columns]
+    assert sorted(blocks["project"]) == ["fresh", "reqeusts", "reqeusts"]
 
 
 def test_a_failing_source_is_a_banner_on_health_and_overview(

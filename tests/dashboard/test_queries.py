@@ -179,7 +179,7 @@ async def test_health_and_overview(pool: asyncpg.Pool) -> None:
 # ---------------------------------------------------------------- every read uses an index
 
 BIG_TABLES = {"findings", "releases", "files", "triage_verdicts", "jobs", "alert_outbox",
-              "projects", "changelog_events", "reports"}  # fmt: skip
+              "projects", "changelog_events", "reports", "index_blocks"}  # fmt: skip
 
 
 class Recorder:
@@ -233,6 +233,7 @@ async def test_every_read_is_served_by_an_index(pool: asyncpg.Pool, seeded: Seed
         await queries.fetch_campaigns(recorder, kind, since, "low")  # type: ignore[arg-type]
         await queries.fetch_campaign_releases(recorder, kind, "x", since, "low")  # type: ignore[arg-type]
     await queries.fetch_subscriptions(recorder)  # type: ignore[arg-type]
+    await queries.fetch_index_blocks(recorder, since)  # type: ignore[arg-type]
     assert len(recorder.seen) > 30
     async with pool.acquire() as conn:
         await conn.execute("SET enable_seqscan = off")  # only a missing index leaves a seq scan

@@ -41,15 +41,17 @@ async def _dashboard_healthy(port: int, seconds: float = 60.0) -> bool:
 
 
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    return cli_environment(None, None, tmp_path / "home", PYPI_SENTINEL_HTTP_PORT="0", **extra)
+    quiet = {"PYPI_SENTINEL_HTTP_PORT": "0", "PYPI_SENTINEL_INDEX_PORT": "0", **extra}
+    return cli_environment(None, None, tmp_path / "home", **quiet)
 
 
 async def test_up_runs_the_collector_and_the_dashboard_and_stops_both(
     standin: tuple[StandInPyPI, str], database_url: str, tmp_path: Path
 ) -> None:
     pypi, base = standin
-    port = _free_port()
+    port, index_port = _free_port(), _free_port()
     env = _env(tmp_path, PYPI_SENTINEL_DATABASE_URL=database_url, PYPI_SENTINEL_PYPI_URL=base,
+               PYPI_SENTINEL_INDEX_PORT=str(index_port),
                PYPI_SENTINEL_CHANGELOG_INTERVAL="0.5",
                PYPI_SENTINEL_TOP_PACKAGES_URL=f"{base}/top-pypi-packages.min.json",
                PYPI_SENTINEL_OSV_SOURCE=f"{base}/osv/PyPI/all.zip")  # fmt: skip
@@ -72,11 +74,30 @@ async def test_up_runs_the_collector_and_the_dashboard_and_stops_both(
                 pytest.fail("the collector did not store the upload")
         finally:
             await conn.close()
+        # The vetted index runs beside them: the new upload is listed by nobody yet (too young)
+        # and its file is refused with the reason.
+        index = f"http://127.0.0.1:{index_port}"
+        status, page = await _get(f"{index}/simple/arrives-while-up/")
+        assert status == 200
+        assert "arrives_while_up-1.0" not in page
+        status, reason = await _get(f"{index}/files/arrives-while-up/arrives_while_up-1.0.tar.gz")
+        assert status == 403
+        assert reason.startswith("arrives-while-up 1.0 is held: uploaded 0.")
+        assert reason.strip().endswith("the policy waits 48 h")
     finally:
         proc.send_signal(signal.SIGTERM)
         _, err = await asyncio.wait_for(proc.communicate(), 30)
     assert proc.returncode == 0, err.decode()[-2000:]
     assert not await _dashboard_healthy(port, seconds=1.0)  # the dashboard went with it
+    with pytest.raises(aiohttp.ClientError):  # and the index
+        async with aiohttp.ClientSession() as session:
+            await session.get(f"{index}/simple/")
+    conn = await asyncpg.connect(database_url)
+    try:  # the blocks were counted in the store on the way out
+        blocks = await conn.fetch("SELECT project, version, rule, kind, count FROM index_blocks")
+    finally:
+        await conn.close()
+    assert {(b["kind"], b["rule"]) for b in blocks} == {("listing", "age"), ("download", "age")}
 
 
 async def _get(url: str, seconds: float = 30.0) -> tuple[int, str]:
@@ -91,8 +112,10 @@ async def _get(url: str, seconds: float = 30.0) -> tuple[int, str]:
 
 
 async def test_demo_shows_the_whole_system_offline(tmp_path: Path) -> None:
-    port, http_port = _free_port(), _free_port()
-    env = {**_env(tmp_path), "PYPI_SENTINEL_HTTP_PORT": str(http_port)}
+    port, http_port, index_port = _free_port(), _free_port(), _free_port()
+    env = _env(
+        tmp_path, PYPI_SENTINEL_HTTP_PORT=str(http_port), PYPI_SENTINEL_INDEX_PORT=str(index_port)
+    )
     proc = await asyncio.create_subprocess_exec(  # this checkout's code, whatever is installed
         sys.executable, "-m", "collector", "demo", "--port", str(port), "--duration", "30",
         "--backfill", "40", "--rate", "60", env=env, stderr=asyncio.subprocess.PIPE, cwd=ROOT,
@@ -103,11 +126,14 @@ async def test_demo_shows_the_whole_system_offline(tmp_path: Path) -> None:
     status, feed = await _get(f"http://127.0.0.1:{http_port}/feed.atom")
     assert status == 200
     assert feed.startswith("<?xml")
+    status, _ = await _get(f"http://127.0.0.1:{index_port}/simple/")  # and the vetted index
+    assert status == 200
     _, err = await asyncio.wait_for(proc.communicate(), 120)
     text = err.decode()
     assert proc.returncode == 0, text[-2000:]
     assert "password: demo" in text
     assert f"feed:      http://127.0.0.1:{http_port}/feed.atom" in text
+    assert f"index:     http://127.0.0.1:{index_port}/simple/" in text
     status = await asyncio.create_subprocess_exec(
         CLI, "--home", str(tmp_path / "home" / "demo"), "status", "--format", "json",
         env=env, stdout=asyncio.subprocess.PIPE,
