@@ -26,7 +26,8 @@ p50/p95/max ms per file and the slowest files, peak memory (ru_maxrss over the r
 tracemalloc peak on the largest files), the false-positive rate (benign packages with any finding
 at medium or above; every offender is listed with its evidence; the random sample's rate on its
 own, a second benign set), per-check hits on the benign corpus, and recall on bench/samples.py.
-Targets (issue 7): >= 200 typical packages/s per core; FP <= 0.5 % of packages at medium+.
+Targets: >= 200 typical packages/s per core (a day's uploads on one core with room to spare);
+FP <= 0.5 % of packages at medium+ (a reviewer can read every flag of a day).
 `--processes N` repeats the timing with a pool of N forked workers to show scaling. Results are
 written to bench/results/artifacts.json; `--json` prints them on stdout instead of the text.
 """

@@ -8,8 +8,8 @@ process, against that Postgres. Times are server side: a whole script run, queri
 Each page's first render is measured in a fresh session (the first session of a server pays
 imports and the pool once, reported apart); every measurement is repeated `--rounds` times. The
 first round runs right after Postgres starts, on a cold buffer cache ("cold"); the later rounds
-are what a dashboard that stays open sees ("warm"). Goals (issue 6): first render <= 2 s, a
-filter change <= 500 ms.
+are what a dashboard that stays open sees ("warm"). Goals: first render <= 2 s, a
+filter change <= 500 ms (what feels immediate to someone triaging).
 """
 
 from __future__ import annotations

@@ -3,7 +3,8 @@
 Streamlit runs each session's script in its own thread, with no running event loop. asyncpg's pool
 is bound to the loop it was created on, so the pool lives on a loop of its own in a background
 thread; script threads hand it coroutines with `run()` and wait for the answer. The holder is not
-awaitable, which is what lets `st.cache_resource` keep it (see ../shared research, stack §3).
+awaitable, which is what lets `st.cache_resource` keep it: Streamlit's async-aware caches treat
+an awaitable return value as a result still to await, and an asyncpg pool is awaitable.
 """
 
 from __future__ import annotations
