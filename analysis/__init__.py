@@ -5,8 +5,8 @@ from analysis.checks import CHECKS, CHECKS_BY_ID, Check
 from analysis.context import AnalysisContext
 from analysis.corpus import IMPORT_ALIASES, Corpus, PopularProject, parse_corpus
 from analysis.errors import AnalysisError, CorpusError
-from analysis.index import NameIndex, build_index
-from analysis.typosquat import NameMatch, match_name
+from analysis.names.index import NameIndex, build_index
+from analysis.names.typosquat import NameMatch, match_name
 
 __all__ = [
     "CHECKS",

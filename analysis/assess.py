@@ -6,10 +6,10 @@ from analysis.context import AnalysisContext
 from analysis.known import reported_findings
 from analysis.metadata import METADATA_RULES
 from analysis.model import Assessment, ReleaseSnapshot
-from analysis.name_findings import match_finding
+from analysis.names.findings import match_finding
+from analysis.names.typosquat import match_name
 from analysis.scoring import combine
 from analysis.standing import release_standing, temper
-from analysis.typosquat import match_name
 
 
 def assess_name(name: str, context: AnalysisContext) -> Assessment:

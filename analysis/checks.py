@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from analysis import typosquat as rules
 from analysis.model import Severity
+from analysis.names import typosquat as rules
 
 
 @dataclass(frozen=True, slots=True)

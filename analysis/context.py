@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from analysis.index import NameIndex
 from analysis.model import Ownership, ProjectFacts, ReleaseMetadata
+from analysis.names.index import NameIndex
 
 if TYPE_CHECKING:  # analysis.osv reads versions with analysis.metadata, which needs this module
     from analysis.osv import Advisory

@@ -12,11 +12,11 @@ from packaging.version import InvalidVersion, Version
 
 from analysis.checks import CHECKS_BY_ID
 from analysis.context import AnalysisContext
-from analysis.index import NameIndex
 from analysis.model import Finding, ReleaseMetadata, ReleaseSnapshot, Severity
 from analysis.names import fast_normalize, ultranormalize
+from analysis.names.index import NameIndex
+from analysis.names.typosquat import NameMatch, match_name
 from analysis.standing import Maturity, dependency_standing, first_release, release_standing
-from analysis.typosquat import NameMatch, match_name
 
 Rule = Callable[[ReleaseSnapshot, AnalysisContext, Sequence[NameMatch]], Iterator[Finding]]
 

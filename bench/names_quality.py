@@ -35,7 +35,7 @@ from analysis import (
     parse_corpus,
 )
 from analysis.model import Severity
-from analysis.typos import KEYBOARD_NEIGHBOURS
+from analysis.names.typos import KEYBOARD_NEIGHBOURS
 from bench.common import read_tsv, shipped_corpus, top_corpus, top_names
 
 SEED = 20261121

@@ -22,6 +22,7 @@ from analysis import Corpus, NameIndex, build_index
 log = logging.getLogger(__name__)
 
 PREFIX = "name-index-"
+INDEX_CODE = ("analysis", "analysis.names")  # the packages whose modules an index depends on
 
 
 def index_key(corpus: Corpus) -> str:
@@ -31,10 +32,10 @@ def index_key(corpus: Corpus) -> str:
         digest.update(f"{name} {downloads}\n".encode())
     digest.update(repr(sorted(corpus.aliases.items())).encode())
     digest.update(repr((corpus.source, corpus.last_update)).encode())
-    package = resources.files("analysis")
-    for source in sorted(package.iterdir(), key=lambda entry: entry.name):
-        if source.name.endswith(".py"):
-            digest.update(source.read_bytes())
+    for package in INDEX_CODE:  # the index's classes and the code that builds it
+        for source in sorted(resources.files(package).iterdir(), key=lambda entry: entry.name):
+            if source.name.endswith(".py"):
+                digest.update(source.read_bytes())
     return digest.hexdigest()[:32]
 
 
@@ -68,7 +69,14 @@ def _read(path: Path) -> NameIndex | None:
     gc.disable()  # millions of small objects: collection passes while loading only cost time
     try:
         index = pickle.loads(path.read_bytes())  # noqa: S301 - our own file, checked by _trusted
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, TypeError) as exc:
+    except (
+        OSError,
+        pickle.UnpicklingError,
+        EOFError,
+        AttributeError,
+        ImportError,
+        TypeError,
+    ) as exc:
         log.warning("saved name index %s is unreadable (%s); building it again", path, exc)
         return None
     finally:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from analysis import CHECKS, CHECKS_BY_ID
 from analysis.docs import render_checks_markdown
-from analysis.typosquat import BASE_STRENGTH
+from analysis.names.typosquat import BASE_STRENGTH
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "checks.md"
 

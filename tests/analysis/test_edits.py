@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from analysis.edits import Edit, classify_edit
-from analysis.typos import Slip, classify_slip
+from analysis.names.edits import Edit, classify_edit
+from analysis.names.typos import Slip, classify_slip
 
 
 @pytest.mark.parametrize(

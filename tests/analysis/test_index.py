@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from analysis import Corpus, NameIndex, build_index, parse_corpus
-from analysis.index import python_forms
+from analysis.names.index import python_forms
 
 
 def test_aliases_are_targets_standing_for_their_project(index: NameIndex) -> None:

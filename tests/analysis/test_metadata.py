@@ -20,7 +20,7 @@ from analysis.model import (
     ReleaseSnapshot,
     Severity,
 )
-from analysis.typosquat import match_name
+from analysis.names.typosquat import match_name
 from tests.analysis.conftest import NOW
 
 LONG = "A real description. " * 20

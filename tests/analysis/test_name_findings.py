@@ -6,7 +6,7 @@ import pytest
 
 from analysis import NameIndex, match_name
 from analysis.model import Severity
-from analysis.name_findings import describe, match_finding, name_findings
+from analysis.names.findings import describe, match_finding, name_findings
 
 # (candidate, words the summary must contain)
 DESCRIPTIONS = [

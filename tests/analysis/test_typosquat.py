@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import inspect
+
 import pytest
 
 from analysis import NameIndex, build_index, match_name, parse_corpus
 from analysis.model import Ownership
-from analysis.typosquat import (
+from analysis.names import typosquat
+from analysis.names.typosquat import (
     COMBO,
     CONFUSABLE,
     DISTANCE_2,
@@ -199,3 +202,14 @@ def test_effective_length(
     index: NameIndex, typed: str, intended: str, length: int, reason: str
 ) -> None:
     assert effective_length(typed, intended, index.families) == length, reason
+
+
+def test_every_rule_is_listed_once() -> None:
+    """A rule written but not listed would never fire; one listed twice would double its hits."""
+    written = {
+        f
+        for name, f in vars(typosquat).items()
+        if inspect.isgeneratorfunction(f) and not name.startswith("_")
+    }
+    assert len(set(typosquat.RULES)) == len(typosquat.RULES)
+    assert set(typosquat.RULES) == written

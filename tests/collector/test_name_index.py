@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from analysis import Corpus, NameIndex, build_index, parse_corpus
-from collector.name_index import PREFIX, index_key, load_or_build_index
+from analysis.names import typosquat
+from collector.name_index import INDEX_CODE, PREFIX, index_key, load_or_build_index
 
 ROWS = [{"download_count": 100, "project": "requests"}, {"download_count": 50, "project": "numpy"}]
 CORPUS = parse_corpus({"rows": ROWS, "last_update": "2026-11-01 06:00:00"})
@@ -70,3 +71,10 @@ def test_a_cache_that_cannot_be_written_still_gives_the_index(
     with caplog.at_level(logging.WARNING, logger="collector.name_index"):
         assert built(load_or_build_index(blocked, CORPUS), CORPUS)
     assert "could not save the name index" in caplog.text
+
+
+def test_the_key_covers_the_code_the_index_is_built_by() -> None:
+    """A rule or index change must make a new index: the key digests the packages that define
+    what is pickled and what builds it (a subpackage left out would keep a stale index)."""
+    modules = [typosquat.__name__, NameIndex.__module__, build_index.__module__]
+    assert {m.rpartition(".")[0] for m in modules} <= set(INDEX_CODE)

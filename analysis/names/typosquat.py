@@ -9,7 +9,7 @@ projects that are popular themselves and same-owner projects out.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from itertools import chain
 from typing import Any
@@ -17,10 +17,10 @@ from typing import Any
 from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein
 
-from analysis.edits import Edit, classify_edit
-from analysis.index import DL2_MIN_LENGTH, NameIndex, Target, python_forms
 from analysis.model import Ownership
-from analysis.names import fast_normalize, fold_confusables, tokens, ultranormalize
+from analysis.names.edits import Edit, classify_edit
+from analysis.names.forms import fast_normalize, fold_confusables, tokens, ultranormalize
+from analysis.names.index import DL2_MIN_LENGTH, NameIndex, Target, python_forms
 
 CONFUSABLE = "typosquat.confusable"
 MULTI_LETTER = "typosquat.look-alike-letters"
@@ -118,11 +118,16 @@ class NameMatch:
 
 
 @dataclass(frozen=True, slots=True)
-class _Hit:
+class Hit:
+    """One rule's raw finding: `target` is near the candidate; scored and guarded afterwards."""
+
     target: Target
     rule: str
     distance: int
     edit: Mapping[str, Any]
+
+
+Rule = Callable[[str, NameIndex], Iterator[Hit]]
 
 
 def match_name(
@@ -136,7 +141,7 @@ def match_name(
     candidate = fast_normalize(name.strip())
     if len(candidate) < 2:
         return ()
-    hits = _hits(candidate, index)
+    hits = [hit for rule in RULES for hit in rule(candidate, index)]
     if not hits:
         return ()  # the usual case: nothing popular nearby
     best: dict[str, NameMatch] = {}
@@ -150,32 +155,30 @@ def match_name(
     return tuple(ranked[:MAX_MATCHES])
 
 
-def _hits(candidate: str, index: NameIndex) -> list[_Hit]:
-    """Every rule's raw hits; plain function calls, since most names hit nothing at all."""
-    hits: list[_Hit] = []
+# -- the rules: each probes the index with a form of the candidate -----------------------------
+
+
+def import_name(candidate: str, index: NameIndex) -> Iterator[Hit]:
+    """The candidate is the import name of a popular project published under another name."""
     alias = index.aliases.get(candidate)
     if alias is not None:
-        hits.append(_Hit(index.targets[alias], IMPORT_NAME, 0, {"op": "import-name"}))
-    _folding_hits(candidate, index, hits)
-    _edit_hits(candidate, index, hits)
-    _token_hits(candidate, index, hits)
-    _distance_2_hits(candidate, index, hits)
-    return hits
+        yield Hit(index.targets[alias], IMPORT_NAME, 0, {"op": "import-name"})
 
 
-def _folding_hits(candidate: str, index: NameIndex, hits: list[_Hit]) -> None:
-    found = index.folded.get(fold_confusables(candidate))
-    for i in found or ():
+def confusable(candidate: str, index: NameIndex) -> Iterator[Hit]:
+    """Equal once look-alike letters are folded (PyPI's own folding, or multi-letter shapes)."""
+    folded = fold_confusables(candidate)
+    for i in index.folded.get(folded) or ():
         target = index.targets[i]
         if target.name != candidate:
             same_ultra = ultranormalize(target.name) == ultranormalize(candidate)
             rule = CONFUSABLE if same_ultra else MULTI_LETTER
-            hits.append(
-                _Hit(target, rule, 0, {"op": "fold", "folded": fold_confusables(candidate)})
-            )
+            yield Hit(target, rule, 0, {"op": "fold", "folded": folded})
 
 
-def _edit_hits(candidate: str, index: NameIndex, hits: list[_Hit]) -> None:
+def one_edit(candidate: str, index: NameIndex) -> Iterator[Hit]:
+    """One character omitted, repeated, inserted, substituted or two swapped: one probe of the
+    deletion neighbourhood finds them all, and the edit names the rule."""
     keys = [candidate[:j] + candidate[j + 1 :] for j, c in enumerate(candidate) if c != "-"]
     keys.append(candidate)
     # One C-level pass: probe every key, keep the non-empty buckets, merge them.
@@ -183,18 +186,29 @@ def _edit_hits(candidate: str, index: NameIndex, hits: list[_Hit]) -> None:
         target = index.targets[i]
         edit = classify_edit(candidate, target.name)
         if edit is not None:
-            hits.append(_Hit(target, _OP_RULES[edit.op], 1, edit.as_evidence()))
+            yield Hit(target, _OP_RULES[edit.op], 1, edit.as_evidence())
         elif target.name != candidate:
-            hits.append(_Hit(target, DISTANCE_2, 2, {"op": "two-edits"}))
+            yield Hit(target, DISTANCE_2, 2, {"op": "two-edits"})
 
 
-def _token_hits(candidate: str, index: NameIndex, hits: list[_Hit]) -> None:
-    hits.extend(
-        _Hit(index.targets[i], PYTHON_AFFIX, 0, {"op": "python-affix"})
-        for i in index.python_forms.get(candidate, ())
-    )
-    if candidate[-1].isdigit():
-        _version_hits(candidate, index, hits)
+def python_affix(candidate: str, index: NameIndex) -> Iterator[Hit]:
+    """A popular name with `python`/`py` added or taken away."""
+    for i in index.python_forms.get(candidate, ()):
+        yield Hit(index.targets[i], PYTHON_AFFIX, 0, {"op": "python-affix"})
+
+
+def version_suffix(candidate: str, index: NameIndex) -> Iterator[Hit]:
+    """A popular name with a version number bolted on (`requests2`, `numpy-3`)."""
+    found = _VERSION_SUFFIX.match(candidate) if candidate[-1].isdigit() else None
+    if found and len(found[1]) >= 3:
+        i = index.by_name.get(found[1])
+        if i is not None:
+            edit = {"op": "version-suffix", "suffix": found[2]}
+            yield Hit(index.targets[i], VERSION, 0, edit)
+
+
+def swapped_tokens(candidate: str, index: NameIndex) -> Iterator[Hit]:
+    """The words of a popular name in another order."""
     if "-" not in candidate:
         return
     words = tokens(candidate)
@@ -202,33 +216,28 @@ def _token_hits(candidate: str, index: NameIndex, hits: list[_Hit]) -> None:
         for i in index.token_sets.get("-".join(sorted(words)), ()):
             target = index.targets[i]
             if target.name != candidate:
-                hits.append(_Hit(target, TOKENS, 0, {"op": "reorder", "tokens": list(words)}))
-    _combo_hits(words, index, hits)
+                yield Hit(target, TOKENS, 0, {"op": "reorder", "tokens": list(words)})
 
 
-def _version_hits(candidate: str, index: NameIndex, hits: list[_Hit]) -> None:
-    found = _VERSION_SUFFIX.match(candidate)
-    if found and len(found[1]) >= 3:
-        i = index.by_name.get(found[1])
-        if i is not None:
-            edit = {"op": "version-suffix", "suffix": found[2]}
-            hits.append(_Hit(index.targets[i], VERSION, 0, edit))
-
-
-def _combo_hits(words: tuple[str, ...], index: NameIndex, hits: list[_Hit]) -> None:
+def combosquat(candidate: str, index: NameIndex) -> Iterator[Hit]:
+    """A popular name with a word people bolt on (`requests-utils`, `secure-flask`)."""
+    if "-" not in candidate:
+        return
+    words = tokens(candidate)
     if words[-1] in COMBO_SUFFIXES:
-        _combo_hit("-".join(words[:-1]), words[-1], "suffix", index, hits)
+        yield from _combo("-".join(words[:-1]), words[-1], "suffix", index)
     if words[0] in COMBO_PREFIXES:
-        _combo_hit("-".join(words[1:]), words[0], "prefix", index, hits)
+        yield from _combo("-".join(words[1:]), words[0], "prefix", index)
 
 
-def _combo_hit(stem: str, affix: str, where: str, index: NameIndex, hits: list[_Hit]) -> None:
+def _combo(stem: str, affix: str, where: str, index: NameIndex) -> Iterator[Hit]:
     i = index.by_name.get(stem)
     if i is not None and len(stem) >= 4 and not (where == "suffix" and stem in PLUGIN_HOSTS):
-        hits.append(_Hit(index.targets[i], COMBO, 0, {"op": "affix", where: affix}))
+        yield Hit(index.targets[i], COMBO, 0, {"op": "affix", where: affix})
 
 
-def _distance_2_hits(candidate: str, index: NameIndex, hits: list[_Hit]) -> None:
+def two_edits(candidate: str, index: NameIndex) -> Iterator[Hit]:
+    """Two edits from a long popular name (Damerau-Levenshtein, scored by rapidfuzz)."""
     if len(candidate) < DL2_MIN_LENGTH:
         return
     pool = index.long_heads.get(candidate[:3], ()) + index.long_tails.get(candidate[-3:], ())
@@ -238,8 +247,20 @@ def _distance_2_hits(candidate: str, index: NameIndex, hits: list[_Hit]) -> None
         candidate, pool, scorer=DamerauLevenshtein.distance, score_cutoff=2, limit=None
     ):
         if distance == 2:
-            target = index.targets[index.by_name[choice]]
-            hits.append(_Hit(target, DISTANCE_2, 2, {"op": "two-edits"}))
+            yield Hit(index.targets[index.by_name[choice]], DISTANCE_2, 2, {"op": "two-edits"})
+
+
+# Every rule, once, in the order their hits are weighed (the first of equal scores is kept).
+RULES: tuple[Rule, ...] = (
+    import_name,
+    confusable,
+    one_edit,
+    python_affix,
+    version_suffix,
+    swapped_tokens,
+    combosquat,
+    two_edits,
+)
 
 
 def effective_length(typed: str, intended: str, families: Mapping[str, int]) -> int:
@@ -255,7 +276,7 @@ def effective_length(typed: str, intended: str, families: Mapping[str, int]) -> 
     return len(intended)
 
 
-def _score(candidate: str, hit: _Hit, index: NameIndex) -> NameMatch | None:
+def _score(candidate: str, hit: Hit, index: NameIndex) -> NameMatch | None:
     target = hit.target
     if target.project == candidate or (target.name == candidate and hit.rule != IMPORT_NAME):
         return None
@@ -285,7 +306,7 @@ def _score(candidate: str, hit: _Hit, index: NameIndex) -> NameMatch | None:
     )
 
 
-def _long_enough(hit: _Hit, length: int) -> bool:
+def _long_enough(hit: Hit, length: int) -> bool:
     """Short words sit one edit from dozens of others: only typing slips count there."""
     if hit.rule not in _CHARACTER_RULES:
         return True
@@ -294,7 +315,7 @@ def _long_enough(hit: _Hit, length: int) -> bool:
     return length >= 4 or (length == 3 and hit.edit.get("slip") != "other")
 
 
-def _strength(hit: _Hit, length: int, rank: int, ratio: float) -> int:
+def _strength(hit: Hit, length: int, rank: int, ratio: float) -> int:
     score = BASE_STRENGTH[hit.rule]
     if hit.rule in _CHARACTER_RULES:
         score += {3: -15, 4: -5}.get(length, 5 if length >= 8 else 0)

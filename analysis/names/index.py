@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from analysis.corpus import Corpus
-from analysis.names import fold_confusables, tokens
+from analysis.names.forms import fold_confusables, tokens
 
 MIN_TARGET_LENGTH = 2  # a one-letter target would make every one-letter name a squat
 DL2_MIN_LENGTH = 8

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from analysis import typosquat as rules
-from analysis.index import NameIndex
 from analysis.model import Finding, Ownership, Severity
-from analysis.typosquat import NameMatch, match_name
+from analysis.names import typosquat as rules
+from analysis.names.index import NameIndex
+from analysis.names.typosquat import NameMatch, match_name
 
 
 def describe(match: NameMatch) -> str:

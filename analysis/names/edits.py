@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from analysis.typos import Slip, classify_slip
+from analysis.names.typos import Slip, classify_slip
 
 
 @dataclass(frozen=True, slots=True)
