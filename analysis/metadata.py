@@ -113,7 +113,9 @@ def _popular(snapshot: ReleaseSnapshot, context: AnalysisContext) -> bool:
     return snapshot.project in context.index.downloads
 
 
-def empty_description(snapshot: ReleaseSnapshot, *_: object) -> Iterator[Finding]:
+def check_description(
+    snapshot: ReleaseSnapshot, context: AnalysisContext, matches: Sequence[NameMatch]
+) -> Iterator[Finding]:
     text = snapshot.metadata.description.strip()
     if len(text) < MIN_DESCRIPTION:
         yield finding(
@@ -123,7 +125,9 @@ def empty_description(snapshot: ReleaseSnapshot, *_: object) -> Iterator[Finding
         )
 
 
-def no_project_urls(snapshot: ReleaseSnapshot, *_: object) -> Iterator[Finding]:
+def check_project_urls(
+    snapshot: ReleaseSnapshot, context: AnalysisContext, matches: Sequence[NameMatch]
+) -> Iterator[Finding]:
     meta = snapshot.metadata
     if not (meta.home_page.strip() or meta.download_url.strip() or meta.project_urls):
         yield finding(
@@ -147,7 +151,7 @@ def _repositories(meta: ReleaseMetadata) -> Iterator[tuple[str, str, tuple[str, 
             yield field_name, url, (host.lower(), owner.lower(), repo.lower().removesuffix(".git"))
 
 
-def foreign_repository(
+def check_repository(
     snapshot: ReleaseSnapshot, context: AnalysisContext, matches: Sequence[NameMatch]
 ) -> Iterator[Finding]:
     """A repository named like another popular project: low alone (forks keep upstream's URL,
@@ -206,7 +210,9 @@ EMAIL_KINDS = (
 )
 
 
-def email_domain(snapshot: ReleaseSnapshot, *_: object) -> Iterator[Finding]:
+def check_email_domain(
+    snapshot: ReleaseSnapshot, context: AnalysisContext, matches: Sequence[NameMatch]
+) -> Iterator[Finding]:
     for field_name, domain in _email_domains(snapshot):
         for domains, check_id, kind in EMAIL_KINDS:
             if _in(domain, domains):
@@ -218,7 +224,7 @@ def email_domain(snapshot: ReleaseSnapshot, *_: object) -> Iterator[Finding]:
                 break
 
 
-def copied_metadata(
+def check_copied_metadata(
     snapshot: ReleaseSnapshot, context: AnalysisContext, matches: Sequence[NameMatch]
 ) -> Iterator[Finding]:
     for match in matches:
@@ -265,7 +271,9 @@ def _absurd(version: Version) -> bool:
     return not (len(month) == 2 and 1 <= int(month) <= 12 and (not day or 1 <= int(day) <= 31))
 
 
-def version_signals(snapshot: ReleaseSnapshot, *_: object) -> Iterator[Finding]:
+def check_version(
+    snapshot: ReleaseSnapshot, context: AnalysisContext, matches: Sequence[NameMatch]
+) -> Iterator[Finding]:
     version = snapshot.version.strip()
     if version in PLACEHOLDER_VERSIONS:
         yield finding(
@@ -282,8 +290,8 @@ def version_signals(snapshot: ReleaseSnapshot, *_: object) -> Iterator[Finding]:
         )
 
 
-def history_signals(
-    snapshot: ReleaseSnapshot, context: AnalysisContext, _: Sequence[NameMatch]
+def check_history(
+    snapshot: ReleaseSnapshot, context: AnalysisContext, matches: Sequence[NameMatch]
 ) -> Iterator[Finding]:
     standing = release_standing(snapshot, context.now)
     if standing.maturity is Maturity.YOUNG:
@@ -323,8 +331,8 @@ def _new_project(
     )
 
 
-def ownership_signals(
-    snapshot: ReleaseSnapshot, context: AnalysisContext, _: Sequence[NameMatch]
+def check_ownership(
+    snapshot: ReleaseSnapshot, context: AnalysisContext, matches: Sequence[NameMatch]
 ) -> Iterator[Finding]:
     prior = snapshot.prior
     if prior is None or prior.ownership is None or snapshot.ownership is None:
@@ -341,8 +349,8 @@ def ownership_signals(
         )  # fmt: skip
 
 
-def provenance_signals(
-    snapshot: ReleaseSnapshot, context: AnalysisContext, _: Sequence[NameMatch]
+def check_provenance(
+    snapshot: ReleaseSnapshot, context: AnalysisContext, matches: Sequence[NameMatch]
 ) -> Iterator[Finding]:
     prior = snapshot.prior
     if prior is None or not prior.publishers:
@@ -385,8 +393,8 @@ def parse_requirement(line: str) -> Requirement | None:
         return None
 
 
-def dependency_signals(
-    snapshot: ReleaseSnapshot, context: AnalysisContext, _: Sequence[NameMatch]
+def check_dependencies(
+    snapshot: ReleaseSnapshot, context: AnalysisContext, matches: Sequence[NameMatch]
 ) -> Iterator[Finding]:
     popular = _popular(snapshot, context)
     for line, requirement in _requirements(snapshot.metadata.requires_dist):
@@ -466,7 +474,9 @@ def _new_dependency(
         )  # fmt: skip
 
 
-def licence_signals(snapshot: ReleaseSnapshot, *_: object) -> Iterator[Finding]:
+def check_licence(
+    snapshot: ReleaseSnapshot, context: AnalysisContext, matches: Sequence[NameMatch]
+) -> Iterator[Finding]:
     meta = snapshot.metadata
     licensed = meta.license.strip() or meta.license_expression.strip()
     if not licensed and not any(c.startswith("License ::") for c in meta.classifiers):
@@ -475,8 +485,17 @@ def licence_signals(snapshot: ReleaseSnapshot, *_: object) -> Iterator[Finding]:
         yield finding("metadata.no-classifiers", "No classifiers.", {"field": "classifiers"})
 
 
+# Every metadata rule, once, in the order its findings are listed.
 METADATA_RULES: tuple[Rule, ...] = (
-    empty_description, no_project_urls, foreign_repository, email_domain, copied_metadata,
-    version_signals, history_signals, ownership_signals, provenance_signals, dependency_signals,
-    licence_signals,
-)  # fmt: skip
+    check_description,
+    check_project_urls,
+    check_repository,
+    check_email_domain,
+    check_copied_metadata,
+    check_version,
+    check_history,
+    check_ownership,
+    check_provenance,
+    check_dependencies,
+    check_licence,
+)

@@ -28,7 +28,7 @@ DECISIVE = frozenset(
 )
 # A known vulnerability is a flaw, not malice: it is stored and alerted on, never scored.
 NOT_RISK = frozenset({"known.vulnerability"})
-YOUNG = "metadata.new-project"  # the mark metadata.history_signals leaves on a young project
+YOUNG = "metadata.new-project"  # the mark metadata.check_history leaves on a young project
 THIN = frozenset(
     {
         "metadata.empty-description",

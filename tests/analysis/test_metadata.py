@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import inspect
 from datetime import timedelta
 from typing import Any
 
 import pytest
 
-from analysis import AnalysisContext
+from analysis import AnalysisContext, metadata
 from analysis.metadata import METADATA_RULES, imitating_dependencies
 from analysis.model import (
     Finding,
@@ -392,3 +393,12 @@ def test_imitating_dependencies(context: AnalysisContext) -> None:
     assert list(found) == ["reqeusts"]
     assert found["reqeusts"][0] == "reqeusts"
     assert found["reqeusts"][1].target == "requests"
+
+
+def test_every_metadata_rule_is_listed_once_with_one_signature() -> None:
+    """A rule written but not listed would never run; each takes (snapshot, context, matches)."""
+    written = {f for name, f in vars(metadata).items() if name.startswith("check_")}
+    assert len(set(metadata.METADATA_RULES)) == len(metadata.METADATA_RULES)
+    assert set(metadata.METADATA_RULES) == written
+    for rule in written:
+        assert list(inspect.signature(rule).parameters) == ["snapshot", "context", "matches"]
