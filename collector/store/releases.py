@@ -12,6 +12,7 @@ import asyncpg
 
 from analysis.model import (
     Assessment,
+    DistFile,
     Finding,
     Ownership,
     PriorRelease,
@@ -43,9 +44,15 @@ class History:
 
 
 _SAVE = """
-WITH project AS (
+WITH r AS (
+    SELECT * FROM jsonb_to_record($1::jsonb) AS r(
+        project text, version text, name text, ownership jsonb, fetched_serial bigint,
+        summary text, author text, author_email text, metadata jsonb, uploaded_at timestamptz,
+        risk_score smallint, risk_severity severity, yanked boolean, yanked_reason text,
+        files jsonb, findings jsonb, job_id bigint, completed_serial bigint, inspect boolean)
+), project AS (
     INSERT INTO projects (normalized, name, ownership, last_serial)
-    VALUES ($1, $3, $4, $5)
+    SELECT r.project, r.name, r.ownership, r.fetched_serial FROM r
     ON CONFLICT (normalized) DO UPDATE
         SET ownership = COALESCE(EXCLUDED.ownership, projects.ownership),
             last_serial = GREATEST(projects.last_serial, EXCLUDED.last_serial),
@@ -57,9 +64,10 @@ WITH project AS (
     INSERT INTO releases (project, version, first_seen_source, fetched_at, fetched_serial, summary,
                           author, author_email, metadata, uploaded_at, risk_score, risk_severity,
                           status, yanked_reason)
-    SELECT project.normalized, $2, 'reconcile', now(), $5, $6, $7, $8, $9, $10, $11,
-           $12::severity, CASE WHEN $13 THEN 'yanked' ELSE 'active' END, NULLIF($14, '')
-    FROM project
+    SELECT project.normalized, r.version, 'reconcile', now(), r.fetched_serial, r.summary,
+           r.author, r.author_email, r.metadata, r.uploaded_at, r.risk_score, r.risk_severity,
+           CASE WHEN r.yanked THEN 'yanked' ELSE 'active' END, NULLIF(r.yanked_reason, '')
+    FROM project, r
     ON CONFLICT (project, version) DO UPDATE SET
         fetched_at = now(),
         fetched_serial = GREATEST(releases.fetched_serial, EXCLUDED.fetched_serial),
@@ -73,8 +81,8 @@ WITH project AS (
 ), files AS (
     INSERT INTO files (release_id, filename, url, packagetype, python_version, requires_python,
                        size, sha256, blake2b_256, md5, uploaded_at, yanked, inspection)
-    SELECT release.id, f.*, CASE WHEN $19 THEN 'pending' END FROM release,
-        jsonb_to_recordset($15::jsonb)
+    SELECT release.id, f.*, CASE WHEN r.inspect THEN 'pending' END FROM release, r,
+        jsonb_to_recordset(r.files)
         AS f(filename text, url text, packagetype text, python_version text, requires_python text,
              size bigint, sha256 text, blake2b_256 text, md5 text, uploaded_at timestamptz,
              yanked boolean)
@@ -88,15 +96,16 @@ WITH project AS (
 ), artifact_jobs AS (
     -- Every file not yet read gets an inspection job (files added later included).
     INSERT INTO jobs (kind, project, version, filename, reason)
-    SELECT 'artifact', $1, $2, filename, 'inspect' FROM files WHERE inspection = 'pending'
+    SELECT 'artifact', r.project, r.version, files.filename, 'inspect' FROM files, r
+    WHERE files.inspection = 'pending'
     ON CONFLICT DO NOTHING
 ), findings AS (
     INSERT INTO findings (release_id, project, version, check_id, fingerprint, severity, score,
                           summary, target, evidence)
-    SELECT release.id, $1, $2, g.check_id, g.fingerprint, g.severity::severity, g.score,
-           g.summary, g.target, g.evidence
-    FROM release,
-        jsonb_to_recordset($16::jsonb)
+    SELECT release.id, r.project, r.version, g.check_id, g.fingerprint, g.severity::severity,
+           g.score, g.summary, g.target, g.evidence
+    FROM release, r,
+        jsonb_to_recordset(r.findings)
         AS g(check_id text, fingerprint text, severity text, score smallint, summary text,
              target text, evidence jsonb)
     ON CONFLICT (release_id, check_id, fingerprint) DO UPDATE SET
@@ -106,7 +115,9 @@ WITH project AS (
 ), job AS ({complete_job})
 SELECT (SELECT id FROM release) AS release_id,
        COALESCE((SELECT array_agg(id ORDER BY id) FROM findings WHERE inserted), '{{}}') AS new_findings
-""".format(complete_job=complete_job_sql("$17", "$18"))
+""".format(
+    complete_job=complete_job_sql("(SELECT job_id FROM r)", "(SELECT completed_serial FROM r)")
+)
 
 
 async def save_analysed_release(
@@ -126,25 +137,52 @@ async def save_analysed_release(
     every file not read yet gets an inspection job in the same statement.
     """
     meta = snapshot.metadata
-    # Files and findings travel as JSON documents (jsonb_to_recordset): one cheap parameter each
-    # instead of a typed array per column.
-    files = [
-        {"filename": f.filename, "url": f.url, "packagetype": f.packagetype,
-         "python_version": f.python_version, "requires_python": f.requires_python,
-         "size": f.size, "sha256": f.sha256, "blake2b_256": f.blake2b_256, "md5": f.md5,
-         "uploaded_at": f.uploaded_at.isoformat() if f.uploaded_at else None, "yanked": f.yanked}
-        for f in snapshot.files
-    ]  # fmt: skip
-    findings = findings_json(assessment.findings)
-    row = await conn.fetchrow(
-        _SAVE,
-        snapshot.project, snapshot.version, meta.name, _ownership_json(snapshot.ownership),
-        fetched_serial, meta.summary, meta.author, meta.author_email, snapshot_document(snapshot),
-        snapshot.uploaded_at, assessment.score, assessment.severity.label, meta.yanked,
-        meta.yanked_reason, files, findings, job_id, completed_serial, inspect,
-    )  # fmt: skip
+    # One JSON document (jsonb_to_record), files and findings nested in it: one cheap parameter
+    # instead of a typed array per column, and fields named rather than numbered.
+    document = {
+        "project": snapshot.project,
+        "version": snapshot.version,
+        "name": meta.name,
+        "ownership": _ownership_json(snapshot.ownership),
+        "fetched_serial": fetched_serial,
+        "summary": meta.summary,
+        "author": meta.author,
+        "author_email": meta.author_email,
+        "metadata": snapshot_document(snapshot),
+        "uploaded_at": _iso(snapshot.uploaded_at),
+        "risk_score": assessment.score,
+        "risk_severity": assessment.severity.label,
+        "yanked": meta.yanked,
+        "yanked_reason": meta.yanked_reason,
+        "files": [_file_json(f) for f in snapshot.files],
+        "findings": findings_json(assessment.findings),
+        "job_id": job_id,
+        "completed_serial": completed_serial,
+        "inspect": inspect,
+    }
+    row = await conn.fetchrow(_SAVE, document)
     assert row is not None
     return int(row["release_id"]), list(row["new_findings"])
+
+
+def _file_json(f: DistFile) -> dict[str, object]:
+    return {
+        "filename": f.filename,
+        "url": f.url,
+        "packagetype": f.packagetype,
+        "python_version": f.python_version,
+        "requires_python": f.requires_python,
+        "size": f.size,
+        "sha256": f.sha256,
+        "blake2b_256": f.blake2b_256,
+        "md5": f.md5,
+        "uploaded_at": _iso(f.uploaded_at),
+        "yanked": f.yanked,
+    }
+
+
+def _iso(when: datetime | None) -> str | None:
+    return when.isoformat() if when else None
 
 
 def findings_json(findings: Sequence[Finding]) -> list[dict[str, object]]:
@@ -158,10 +196,14 @@ def findings_json(findings: Sequence[Finding]) -> list[dict[str, object]]:
 def finding_json(f: Finding) -> dict[str, object]:
     """One finding as a row of the jsonb_to_recordset documents the finding upserts take."""
     return {
-        "check_id": f.check_id, "fingerprint": f.fingerprint, "severity": f.severity.label,
-        "score": max(0, min(100, f.score)), "summary": f.summary, "target": f.target,
+        "check_id": f.check_id,
+        "fingerprint": f.fingerprint,
+        "severity": f.severity.label,
+        "score": max(0, min(100, f.score)),
+        "summary": f.summary,
+        "target": f.target,
         "evidence": dict(f.evidence),
-    }  # fmt: skip
+    }
 
 
 def snapshot_document(snapshot: ReleaseSnapshot) -> dict[str, object]:
@@ -174,11 +216,15 @@ def snapshot_document(snapshot: ReleaseSnapshot) -> dict[str, object]:
         "ownership": _ownership_json(snapshot.ownership),
         "project_status": snapshot.project_status,
         "publishers": [
-            {"kind": p.kind, "repository": p.repository, "workflow": p.workflow,
-             "environment": p.environment}
+            {
+                "kind": p.kind,
+                "repository": p.repository,
+                "workflow": p.workflow,
+                "environment": p.environment,
+            }
             for p in snapshot.publishers
         ],
-    }  # fmt: skip
+    }
 
 
 _META_FIELDS = dataclasses.fields(ReleaseMetadata)
