@@ -47,11 +47,17 @@ SECTIONS = {
 
 def render_checks_markdown(checks: Sequence[Check] = CHECKS) -> str:
     names = [c for c in checks if c.id.startswith("typosquat.")]
-    parts = [HEADER, "## Name checks (typosquats)", "",
-             "A name match's own strength (0-100) decides between **info** and **low**: typing "
-             "slips against the 5,000 most-downloaded projects are low, edits that are not typing "
-             "slips are info unless the target is among the 100 most-downloaded.", "",
-             *_table(names, True), ""]  # fmt: skip
+    parts = [
+        HEADER,
+        "## Name checks (typosquats)",
+        "",
+        "A name match's own strength (0-100) decides between **info** and **low**: typing "
+        "slips against the 5,000 most-downloaded projects are low, edits that are not typing "
+        "slips are info unless the target is among the 100 most-downloaded.",
+        "",
+        *_table(names, True),
+        "",
+    ]
     prefixes = dict.fromkeys(c.id.partition(".")[0] for c in checks if c not in names)
     for prefix in prefixes:
         section = [c for c in checks if c.id.partition(".")[0] == prefix]

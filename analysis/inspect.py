@@ -65,15 +65,19 @@ def not_inspected(ref: ArtifactRef, check_id: str, summary: str, **evidence: obj
     return _linked(
         ref,
         Finding(
-            check_id=check.id, severity=check.severity, score=check.score,
+            check_id=check.id,
+            severity=check.severity,
+            score=check.score,
             summary=f"{ref.project} {ref.version}: {ref.filename}: {summary}",
-            evidence={"filename": ref.filename, **evidence}, fingerprint=ref.filename,
+            evidence={"filename": ref.filename, **evidence},
+            fingerprint=ref.filename,
         ),
-    )  # fmt: skip
+    )
 
 
-def inspector_url(ref: ArtifactRef, path: str | None = None, line: object = None,
-                  end_line: object = None) -> str:  # fmt: skip
+def inspector_url(
+    ref: ArtifactRef, path: str | None = None, line: object = None, end_line: object = None
+) -> str:
     """The inspector.pypi.io page of the file (or of one member, at one line or range);
     the release's page when the file's URL is not a files.pythonhosted.org-style one."""
     release = f"{INSPECTOR}/{_quote(ref.project)}/{_quote(ref.version)}/"
@@ -100,8 +104,9 @@ def _pair_binaries(findings: list[Finding]) -> list[Finding]:
     Python starts, in the same archive, makes it a threat (high); on import, code nobody can
     review runs on its own, like an encrypted module (medium). The command must name the
     binary: a setup.py that asks dpkg about a library says nothing about a shipped DLL."""
-    runners = [f for f in findings if f.check_id in RUNS_PROCESS
-               and f.evidence.get("reach") in AUTOMATIC]  # fmt: skip
+    runners = [
+        f for f in findings if f.check_id in RUNS_PROCESS and f.evidence.get("reach") in AUTOMATIC
+    ]
     return [
         _run_by(f, runner)
         if f.check_id == "archive.bundled-binary" and (runner := _runner_of(f, runners))
@@ -113,10 +118,14 @@ def _pair_binaries(findings: list[Finding]) -> list[Finding]:
 def _runner_of(binary: Finding, runners: list[Finding]) -> Finding | None:
     name = str(binary.evidence.get("path", "")).rpartition("/")[2].lower()
     return next(
-        (r for r in runners
-         if name and name in f"{r.evidence.get('command', '')} {r.evidence.get('snippet', '')}".lower()),
+        (
+            r
+            for r in runners
+            if name
+            and name in f"{r.evidence.get('command', '')} {r.evidence.get('snippet', '')}".lower()
+        ),
         None,
-    )  # fmt: skip
+    )
 
 
 def _run_by(binary: Finding, runner: Finding) -> Finding:
@@ -125,17 +134,21 @@ def _run_by(binary: Finding, runner: Finding) -> Finding:
         (Severity.MEDIUM, 45) if runner.evidence["reach"] == "import" else (Severity.HIGH, 70)
     )
     return replace(
-        binary, severity=max(binary.severity, severity), score=max(binary.score, score),
+        binary,
+        severity=max(binary.severity, severity),
+        score=max(binary.score, score),
         summary=f"{binary.summary} Code that runs at {runner.evidence['reach']} time starts it "
-                f"({where}).", evidence={**binary.evidence, "run_by": where},
-    )  # fmt: skip
+        f"({where}).",
+        evidence={**binary.evidence, "run_by": where},
+    )
 
 
 def _linked(ref: ArtifactRef, finding: Finding) -> Finding:
     ev = finding.evidence
     path = ev.get("path")
-    link = inspector_url(ref, path if isinstance(path, str) else None,
-                         ev.get("line"), ev.get("end_line"))  # fmt: skip
+    link = inspector_url(
+        ref, path if isinstance(path, str) else None, ev.get("line"), ev.get("end_line")
+    )
     return replace(finding, evidence={**ev, "filename": ref.filename, "inspector_url": link})
 
 

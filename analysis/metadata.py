@@ -73,11 +73,33 @@ PLACEHOLDER_DOMAINS = frozenset(
         "yourdomain.com",
     }
 )
-FREE_DOMAINS = frozenset({
-    "gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "live.com", "yahoo.com", "aol.com",
-    "icloud.com", "me.com", "protonmail.com", "proton.me", "pm.me", "qq.com", "163.com", "126.com",
-    "foxmail.com", "mail.ru", "yandex.ru", "yandex.com", "gmx.com", "gmx.de", "web.de", "zoho.com",
-})  # fmt: skip
+FREE_DOMAINS = frozenset(
+    {
+        "126.com",
+        "163.com",
+        "aol.com",
+        "foxmail.com",
+        "gmail.com",
+        "gmx.com",
+        "gmx.de",
+        "googlemail.com",
+        "hotmail.com",
+        "icloud.com",
+        "live.com",
+        "mail.ru",
+        "me.com",
+        "outlook.com",
+        "pm.me",
+        "proton.me",
+        "protonmail.com",
+        "qq.com",
+        "web.de",
+        "yahoo.com",
+        "yandex.com",
+        "yandex.ru",
+        "zoho.com",
+    }
+)
 _EMAIL_DOMAIN = re.compile(r"@([a-z0-9.-]+\.[a-z]{2,})", re.IGNORECASE)
 _REPOSITORY = re.compile(
     r"https?://(?:www\.)?(github\.com|gitlab\.com|bitbucket\.org|codeberg\.org)/"
@@ -178,21 +200,35 @@ def _foreign(
 ) -> Finding:
     host, owner, repo = repository
     where = f"{field_name} points at {host}/{owner}/{repo}"
-    evidence = {"field": field_name, "url": url, "repository": f"{owner}/{repo}",
-                "starjacked": starjacked}  # fmt: skip
+    evidence = {
+        "field": field_name,
+        "url": url,
+        "repository": f"{owner}/{repo}",
+        "starjacked": starjacked,
+    }
     if starjacked:
         summary = f"{where}, the repository of {project}, which the name imitates."
-        return finding("metadata.foreign-repository", summary, evidence, severity=Severity.MEDIUM,
-                       score=45, target=project, fingerprint=project)  # fmt: skip
+        return finding(
+            "metadata.foreign-repository",
+            summary,
+            evidence,
+            severity=Severity.MEDIUM,
+            score=45,
+            target=project,
+            fingerprint=project,
+        )
     summary = f"{where}, a repository named like the popular project {project}."
-    return finding("metadata.foreign-repository", summary, evidence, target=project,
-                   fingerprint=project)  # fmt: skip
+    return finding(
+        "metadata.foreign-repository", summary, evidence, target=project, fingerprint=project
+    )
 
 
 def _email_domains(snapshot: ReleaseSnapshot) -> Iterator[tuple[str, str]]:
     meta = snapshot.metadata
-    for field_name, value in (("author_email", meta.author_email),
-                              ("maintainer_email", meta.maintainer_email)):  # fmt: skip
+    for field_name, value in (
+        ("author_email", meta.author_email),
+        ("maintainer_email", meta.maintainer_email),
+    ):
         for domain in _EMAIL_DOMAIN.findall(value or ""):
             yield field_name, domain.lower().rstrip(".")
 
@@ -219,8 +255,9 @@ def check_email_domain(
                 yield finding(
                     check_id,
                     f"{field_name} is at {domain}, {kind}.",
-                    {"field": field_name, "domain": domain}, fingerprint=domain,
-                )  # fmt: skip
+                    {"field": field_name, "domain": domain},
+                    fingerprint=domain,
+                )
                 break
 
 
@@ -241,10 +278,14 @@ def check_copied_metadata(
             yield finding(
                 "metadata.copied-metadata",
                 f"{', '.join(copied)} copied from {match.target}, the project the name imitates.",
-                {"target": match.target, "fields": copied,
-                 "values": {name: str(getattr(theirs, name))[:200] for name in copied}},
-                target=match.target, fingerprint=match.target,
-            )  # fmt: skip
+                {
+                    "target": match.target,
+                    "fields": copied,
+                    "values": {name: str(getattr(theirs, name))[:200] for name in copied},
+                },
+                target=match.target,
+                fingerprint=match.target,
+            )
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -307,9 +348,13 @@ def check_history(
             yield finding(
                 "metadata.dormant-release",
                 f"{gap.days} days after the previous release ({prior.version}).",
-                {"previous_version": prior.version, "previous_upload": prior.uploaded_at,
-                 "days": gap.days, "popular": _popular(snapshot, context)},
-            )  # fmt: skip
+                {
+                    "previous_version": prior.version,
+                    "previous_upload": prior.uploaded_at,
+                    "days": gap.days,
+                    "popular": _popular(snapshot, context),
+                },
+            )
 
 
 def _new_project(
@@ -343,10 +388,13 @@ def check_ownership(
             "metadata.new-owner",
             f"{', '.join(added)} joined the owners of popular project {snapshot.project} "
             f"since {prior.version}.",
-            {"added": added, "previous": sorted(prior.ownership.users),
-             "previous_version": prior.version},
+            {
+                "added": added,
+                "previous": sorted(prior.ownership.users),
+                "previous_version": prior.version,
+            },
             fingerprint=",".join(added),
-        )  # fmt: skip
+        )
 
 
 def check_provenance(
@@ -405,8 +453,9 @@ def check_dependencies(
             yield finding(
                 "metadata.url-dependency",
                 f"{requirement.name} is installed from {requirement.url}, not from PyPI.",
-                {"requirement": line, "url": requirement.url}, fingerprint=name,
-            )  # fmt: skip
+                {"requirement": line, "url": requirement.url},
+                fingerprint=name,
+            )
         yield from _new_dependency(line, name, popular, context)
     lookalikes = imitating_dependencies(snapshot.metadata.requires_dist, context.index)
     for name, (line, match) in lookalikes.items():
@@ -453,10 +502,19 @@ def _typosquat_dependency(
     return finding(
         "metadata.typosquat-dependency",
         f"Depends on {name}, which looks like {match.target} ({match.rule}){known}.",
-        {"requirement": line, "dependency": name, "target": match.target, "rule": match.rule,
-         "edit": dict(match.edit), "dependency_standing": standing.as_evidence()},
-        severity=severity, score=score, target=match.target, fingerprint=name,
-    )  # fmt: skip
+        {
+            "requirement": line,
+            "dependency": name,
+            "target": match.target,
+            "rule": match.rule,
+            "edit": dict(match.edit),
+            "dependency_standing": standing.as_evidence(),
+        },
+        severity=severity,
+        score=score,
+        target=match.target,
+        fingerprint=name,
+    )
 
 
 def _new_dependency(
@@ -470,8 +528,9 @@ def _new_dependency(
             f"Depends on {name}, first seen {age} days ago.",
             {"requirement": line, "dependency": name, "first_seen": first_seen, "days": age},
             severity=Severity.MEDIUM if popular else Severity.LOW,
-            score=40 if popular else 25, fingerprint=name,
-        )  # fmt: skip
+            score=40 if popular else 25,
+            fingerprint=name,
+        )
 
 
 def check_licence(

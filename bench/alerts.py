@@ -64,18 +64,32 @@ async def flag(pool: asyncpg.Pool, project: str, subs: list[int]) -> float:
         finding = await conn.fetchval(
             "INSERT INTO findings (release_id, project, version, check_id, severity, score, summary, evidence) "
             "VALUES ($1, $2, '1.0', $3, 'high', 80, $4, $5) RETURNING id",
-            release, project, AGGREGATE_CHECK, f"{project} 1.0: high risk.", {"reasons": ["bench"]},
-        )  # fmt: skip
+            release,
+            project,
+            AGGREGATE_CHECK,
+            f"{project} 1.0: high risk.",
+            {"reasons": ["bench"]},
+        )
         await enqueue_alerts(conn, finding, subs)
     return time.time()  # committed
 
 
-async def latency(pool: asyncpg.Pool, settings: Settings, session: aiohttp.ClientSession, base: str,
-                  sink: Sink, seconds: float) -> None:  # fmt: skip
+async def latency(
+    pool: asyncpg.Pool,
+    settings: Settings,
+    session: aiohttp.ClientSession,
+    base: str,
+    sink: Sink,
+    seconds: float,
+) -> None:
     """Ten subscriptions, each getting a finding every 3-20 s: steady traffic, no campaign."""
     async with pool.acquire() as conn:
-        subs = [await save_subscription(conn, Subscription(0, f"lat-{i}", Channel.SLACK, f"{base}/lat/{i}"), "cli")
-                for i in range(10)]  # fmt: skip
+        subs = [
+            await save_subscription(
+                conn, Subscription(0, f"lat-{i}", Channel.SLACK, f"{base}/lat/{i}"), "cli"
+            )
+            for i in range(10)
+        ]
     sender = build_sender(pool, settings, session)
     stop = asyncio.Event()
     task = asyncio.create_task(sender.run(stop))
@@ -96,14 +110,18 @@ async def latency(pool: asyncpg.Pool, settings: Settings, session: aiohttp.Clien
     await task
     delays = [
         at - committed[name]
-        for at, path, body in sink.received if path.startswith("/lat/")
-        for name in _names(body) if name in committed
-    ]  # fmt: skip
+        for at, path, body in sink.received
+        if path.startswith("/lat/")
+        for name in _names(body)
+        if name in committed
+    ]
     p95 = statistics.quantiles(delays, n=20)[18]
     messages = sum(1 for r in sink.received if r[1].startswith("/lat/"))
-    print(f"latency: {len(committed)} findings over {seconds:.0f}s, {len(delays)} delivered in {messages} "
-          f"messages; commit -> Slack sink p50 {statistics.median(delays):.2f}s p95 {p95:.2f}s "
-          f"max {max(delays):.2f}s")  # fmt: skip
+    print(
+        f"latency: {len(committed)} findings over {seconds:.0f}s, {len(delays)} delivered in {messages} "
+        f"messages; commit -> Slack sink p50 {statistics.median(delays):.2f}s p95 {p95:.2f}s "
+        f"max {max(delays):.2f}s"
+    )
 
 
 def _names(body: dict) -> list[str]:  # type: ignore[type-arg]
@@ -113,8 +131,9 @@ def _names(body: dict) -> list[str]:  # type: ignore[type-arg]
     )
 
 
-async def burst(pool: asyncpg.Pool, settings: Settings, session: aiohttp.ClientSession, base: str,
-                sink: Sink) -> None:  # fmt: skip
+async def burst(
+    pool: asyncpg.Pool, settings: Settings, session: aiohttp.ClientSession, base: str, sink: Sink
+) -> None:
     """A campaign: 200 squats within a minute for one subscription."""
     async with pool.acquire() as conn:
         sub = await save_subscription(
@@ -204,8 +223,14 @@ async def flood(
     )
 
 
-async def throughput(pool: asyncpg.Pool, settings: Settings, session: aiohttp.ClientSession, base: str,
-                     sink: Sink, alerts: int) -> None:  # fmt: skip
+async def throughput(
+    pool: asyncpg.Pool,
+    settings: Settings,
+    session: aiohttp.ClientSession,
+    base: str,
+    sink: Sink,
+    alerts: int,
+) -> None:
     subs = []
     async with pool.acquire() as conn:
         for i in range(10):
@@ -225,13 +250,17 @@ async def throughput(pool: asyncpg.Pool, settings: Settings, session: aiohttp.Cl
     left = await sender.drain()
     elapsed = time.perf_counter() - began
     got = Counter(
-        (path, alert["finding_id"]) for _, path, body in sink.received if path.startswith("/hook/")
+        (path, alert["finding_id"])
+        for _, path, body in sink.received
+        if path.startswith("/hook/")
         for alert in body["alerts"]
-    )  # fmt: skip
+    )
     duplicates = sum(n - 1 for n in got.values() if n > 1)
-    print(f"throughput: {findings * per_finding} alerts planned in {planned:.1f}s; delivered "
-          f"{sum(got.values())} in {elapsed:.1f}s ({sum(got.values()) / elapsed:,.0f} alerts/s, "
-          f"{sender.sent_messages} messages); duplicates {duplicates}; left in outbox {left}")  # fmt: skip
+    print(
+        f"throughput: {findings * per_finding} alerts planned in {planned:.1f}s; delivered "
+        f"{sum(got.values())} in {elapsed:.1f}s ({sum(got.values()) / elapsed:,.0f} alerts/s, "
+        f"{sender.sent_messages} messages); duplicates {duplicates}; left in outbox {left}"
+    )
 
 
 async def main(args: argparse.Namespace) -> None:

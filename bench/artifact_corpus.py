@@ -353,10 +353,18 @@ def fetch_sdists(count: int, dest: Path = SDIST_CACHE, max_mb: int = 60, threads
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fetch-sdists", type=int, metavar="N", help="top N projects of top.tsv")
-    parser.add_argument("--fetch-random", type=int, metavar="N",
-                        help="newest release of N projects sampled from benign.tsv")  # fmt: skip
-    parser.add_argument("--max-mb", type=int, help="skip files larger than this (60 for sdists "
-                        "of top projects, 50 for the random sample)")  # fmt: skip
+    parser.add_argument(
+        "--fetch-random",
+        type=int,
+        metavar="N",
+        help="newest release of N projects sampled from benign.tsv",
+    )
+    parser.add_argument(
+        "--max-mb",
+        type=int,
+        help="skip files larger than this (60 for sdists "
+        "of top projects, 50 for the random sample)",
+    )
     args = parser.parse_args(argv)
     if args.fetch_sdists:
         fetch_sdists(args.fetch_sdists, max_mb=args.max_mb or 60)

@@ -94,12 +94,22 @@ def inspect(file: CorpusFile, metadata: ReleaseMetadata | None) -> Outcome:
         seconds = time.perf_counter() - began
         return Outcome(file, seconds, (), 0, 0, False, f"crashed: {exc!r}"[:300], crashed=True)
     seconds = time.perf_counter() - began
-    return Outcome(file, seconds, result.findings, result.members, result.unpacked,
-                   result.complete, result.error)  # fmt: skip
+    return Outcome(
+        file,
+        seconds,
+        result.findings,
+        result.members,
+        result.unpacked,
+        result.complete,
+        result.error,
+    )
 
 
-def run_all(files: Sequence[CorpusFile], metas: dict[tuple[str, str], ReleaseMetadata],
-            progress: Callable[[int, float], None]) -> tuple[list[Outcome], float]:  # fmt: skip
+def run_all(
+    files: Sequence[CorpusFile],
+    metas: dict[tuple[str, str], ReleaseMetadata],
+    progress: Callable[[int, float], None],
+) -> tuple[list[Outcome], float]:
     outcomes = []
     began = time.perf_counter()
     for i, file in enumerate(files):
@@ -131,8 +141,9 @@ def _pool_inspect(index: int) -> float:
     return inspect(file, _POOL_METAS.get((file.project, file.version))).seconds
 
 
-def run_pool(files: Sequence[CorpusFile], metas: dict[tuple[str, str], ReleaseMetadata],
-             processes: int) -> float:  # fmt: skip
+def run_pool(
+    files: Sequence[CorpusFile], metas: dict[tuple[str, str], ReleaseMetadata], processes: int
+) -> float:
     """Wall time for all files over `processes` forked workers (the corpus is shared by fork);
     largest files first so one giant does not finish alone at the end."""
     global _POOL_FILES, _POOL_METAS
@@ -343,23 +354,38 @@ def headline(band: dict[str, Any], sample: dict[str, Any] | None) -> dict[str, A
     it, which a heavy tail of big releases pulls far below the typical one."""
     if sample is not None:
         median = sample["package_ms"]["median"]
-        return {"sample": "random", "packages": sample["packages"], "median_ms": median,
-                "packages_per_second": 1e3 / median,
-                "throughput_packages_per_second": sample["packages_per_second"]}  # fmt: skip
-    return {"sample": band["sample"], "packages": band["band_packages"],
-            "packages_per_second": band["band_packages_per_second"],
-            "median_ms": band["band_median_ms"]}  # fmt: skip
+        return {
+            "sample": "random",
+            "packages": sample["packages"],
+            "median_ms": median,
+            "packages_per_second": 1e3 / median,
+            "throughput_packages_per_second": sample["packages_per_second"],
+        }
+    return {
+        "sample": band["sample"],
+        "packages": band["band_packages"],
+        "packages_per_second": band["band_packages_per_second"],
+        "median_ms": band["band_median_ms"],
+    }
 
 
 def false_positives(outcomes: Sequence[Outcome]) -> dict[str, Any]:
     packages = {o.file.project for o in outcomes}
     offenders = [
-        {"project": o.file.project, "filename": o.file.filename, "check": f.check_id,
-         "severity": f.severity.label, "path": f.evidence.get("path", ""),
-         "line": f.evidence.get("line"), "snippet": str(f.evidence.get("snippet", ""))[:200],
-         "summary": f.summary}
-        for o in outcomes for f in o.findings if f.severity >= FLAG
-    ]  # fmt: skip
+        {
+            "project": o.file.project,
+            "filename": o.file.filename,
+            "check": f.check_id,
+            "severity": f.severity.label,
+            "path": f.evidence.get("path", ""),
+            "line": f.evidence.get("line"),
+            "snippet": str(f.evidence.get("snippet", ""))[:200],
+            "summary": f.summary,
+        }
+        for o in outcomes
+        for f in o.findings
+        if f.severity >= FLAG
+    ]
     flagged = sorted({row["project"] for row in offenders})
     hits: Counter[tuple[str, str]] = Counter()
     hit_packages: dict[tuple[str, str], set[str]] = defaultdict(set)
@@ -394,13 +420,21 @@ def recall(samples: Sequence[Sample]) -> dict[str, Any]:
         apt = [f for f in findings if f.check_id in s.expects]
         reached = max((f.severity for f in apt), default=Severity.INFO)
         ok = top < FLAG if s.control else bool(apt) and reached >= s.severity
-        rows.append({
-            "sample": s.key, "filename": s.filename, "shape": s.shape, "control": s.control,
-            "ok": ok, "detected": top >= (FLAG if s.control else s.severity),
-            "expects": list(s.expects), "min_severity": s.severity.label,
-            "reached": reached.label if apt else None, "top_severity": top.label,
-            "found": sorted({f"{f.check_id}:{f.severity.label}" for f in findings}),
-        })  # fmt: skip
+        rows.append(
+            {
+                "sample": s.key,
+                "filename": s.filename,
+                "shape": s.shape,
+                "control": s.control,
+                "ok": ok,
+                "detected": top >= (FLAG if s.control else s.severity),
+                "expects": list(s.expects),
+                "min_severity": s.severity.label,
+                "reached": reached.label if apt else None,
+                "top_severity": top.label,
+                "found": sorted({f"{f.check_id}:{f.severity.label}" for f in findings}),
+            }
+        )
     malicious = [r for r in rows if not r["control"]]
     controls = [r for r in rows if r["control"]]
     return {
@@ -413,8 +447,9 @@ def recall(samples: Sequence[Sample]) -> dict[str, Any]:
     }
 
 
-def load_corpus(corpus: str, only: str | None, installed: bool, limit: int | None
-                ) -> list[CorpusFile]:  # fmt: skip
+def load_corpus(
+    corpus: str, only: str | None, installed: bool, limit: int | None
+) -> list[CorpusFile]:
     """The files of `corpus`; in `all`, a file of the random sample is not loaded twice."""
     randoms = load_random(only=only, limit=limit) if corpus in ("random", "all") else []
     if corpus == "random":
@@ -452,8 +487,9 @@ def corpus_summary(files: Sequence[CorpusFile], load_seconds: float) -> dict[str
     }
 
 
-def measure(files: Sequence[CorpusFile], metas: dict[tuple[str, str], ReleaseMetadata]
-            ) -> dict[str, Any]:  # fmt: skip
+def measure(
+    files: Sequence[CorpusFile], metas: dict[tuple[str, str], ReleaseMetadata]
+) -> dict[str, Any]:
     """The single-process timing on one core, then memory and false positives."""
     for file in sorted(files, key=lambda f: len(f.data))[:5]:  # warm caches outside the timing
         inspect(file, metas.get((file.project, file.version)))
@@ -472,11 +508,15 @@ def measure(files: Sequence[CorpusFile], metas: dict[tuple[str, str], ReleaseMet
     biggest = max(files, key=lambda f: len(f.data))
     widest = max(outcomes, key=lambda o: o.unpacked).file
     traced = [
-        {"filename": f.filename, "mb": len(f.data) / 1e6, "why": why,
-         "peak_mb": peak_traced(f, metas.get((f.project, f.version))) / 1e6,
-         "rss_alone_mb": peak_alone(f, metas.get((f.project, f.version))) / 1e6}
+        {
+            "filename": f.filename,
+            "mb": len(f.data) / 1e6,
+            "why": why,
+            "peak_mb": peak_traced(f, metas.get((f.project, f.version))) / 1e6,
+            "rss_alone_mb": peak_alone(f, metas.get((f.project, f.version))) / 1e6,
+        }
         for f, why in ((biggest, "largest file"), (widest, "most unpacked"))
-    ]  # fmt: skip
+    ]
     return {
         "speed": speed(outcomes, elapsed) | {"reading_seconds": reading},
         "memory": {
@@ -489,14 +529,21 @@ def measure(files: Sequence[CorpusFile], metas: dict[tuple[str, str], ReleaseMet
     }
 
 
-def scaling(files: Sequence[CorpusFile], metas: dict[tuple[str, str], ReleaseMetadata],
-            processes: int) -> list[dict[str, float]]:  # fmt: skip
+def scaling(
+    files: Sequence[CorpusFile], metas: dict[tuple[str, str], ReleaseMetadata], processes: int
+) -> list[dict[str, float]]:
     megabytes = sum(len(f.data) for f in files) / 1e6
     rows = []
     for n in sorted({1, processes}):
         wall = run_pool(files, metas, n)
-        rows.append({"processes": n, "seconds": wall, "files_per_second": len(files) / wall,
-                     "mb_per_second": megabytes / wall})  # fmt: skip
+        rows.append(
+            {
+                "processes": n,
+                "seconds": wall,
+                "files_per_second": len(files) / wall,
+                "mb_per_second": megabytes / wall,
+            }
+        )
     for row in rows:
         row["speedup"] = rows[0]["seconds"] / row["seconds"]
     return rows
@@ -504,14 +551,22 @@ def scaling(files: Sequence[CorpusFile], metas: dict[tuple[str, str], ReleaseMet
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--corpus", choices=["top", "random", "all"], default="top",
-                        help="top projects (default), the random sample of PyPI, or both")  # fmt: skip
-    parser.add_argument("--limit", type=int,
-                        help="a seeded sample: at most N files of the top corpus, N packages of the random")  # fmt: skip
+    parser.add_argument(
+        "--corpus",
+        choices=["top", "random", "all"],
+        default="top",
+        help="top projects (default), the random sample of PyPI, or both",
+    )
+    parser.add_argument(
+        "--limit",
+        type=int,
+        help="a seeded sample: at most N files of the top corpus, N packages of the random",
+    )
     parser.add_argument("--only", choices=["wheels", "sdists"])
     parser.add_argument("--processes", type=int, default=0, help="also time a pool of N workers")
-    parser.add_argument("--no-installed", action="store_true",
-                        help="skip wheels rebuilt from site-packages")  # fmt: skip
+    parser.add_argument(
+        "--no-installed", action="store_true", help="skip wheels rebuilt from site-packages"
+    )
     parser.add_argument("--no-metadata", action="store_true", help="pass no release metadata")
     parser.add_argument("--samples-only", action="store_true", help="recall only, no corpus")
     parser.add_argument("--show", type=int, default=60, help="offenders to print")
@@ -526,8 +581,10 @@ def main(argv: list[str] | None = None) -> int:
         began = time.perf_counter()
         files = load_corpus(args.corpus, args.only, not args.no_installed, args.limit)
         if not files:
-            print(f"no files in the {args.corpus} corpus (see bench.artifact_corpus --help)",
-                  file=sys.stderr)  # fmt: skip
+            print(
+                f"no files in the {args.corpus} corpus (see bench.artifact_corpus --help)",
+                file=sys.stderr,
+            )
             return 2
         metas = {} if args.no_metadata else release_metadata(files)
         result["corpus"] = corpus_summary(files, time.perf_counter() - began) | {

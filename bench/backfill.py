@@ -33,11 +33,17 @@ async def main(args: argparse.Namespace) -> None:
     pypi = StandInPyPI()
     started = time.perf_counter()
     population = populate(
-        pypi, seed=args.seed, releases=args.releases, popular=popular_names(),
-        start=datetime(2026, 11, 20, tzinfo=UTC), span=timedelta(days=1),
-    )  # fmt: skip
-    print(f"stand-in: {population.releases} releases, {population.events} events, "
-          f"{population.projects} projects in {time.perf_counter() - started:.1f}s")  # fmt: skip
+        pypi,
+        seed=args.seed,
+        releases=args.releases,
+        popular=popular_names(),
+        start=datetime(2026, 11, 20, tzinfo=UTC),
+        span=timedelta(days=1),
+    )
+    print(
+        f"stand-in: {population.releases} releases, {population.events} events, "
+        f"{population.projects} projects in {time.perf_counter() - started:.1f}s"
+    )
     home = Path(tempfile.mkdtemp(prefix="bench-"))
     try:
         async with serve(pypi) as base:
@@ -64,9 +70,14 @@ async def _run(env: dict[str, str], since: int, events: int, releases: int) -> N
     started_cpu = time.process_time()
     machine = psutil.cpu_times()
     proc = await asyncio.create_subprocess_exec(
-        CLI, "run", "--once", "--since-serial", str(since), env=env,
+        CLI,
+        "run",
+        "--once",
+        "--since-serial",
+        str(since),
+        env=env,
         stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
+    )
     postgres = asyncio.create_task(_postgres_cpu(env["PYPI_SENTINEL_HOME"], seen := {}))
     with PeakRss(proc.pid) as rss:
         _, err = await proc.communicate()
@@ -140,8 +151,10 @@ async def _verify(env: dict[str, str], pypi: StandInPyPI, since: int) -> None:
         if server is not None:
             server.stop()
     journal = sum(1 for e in pypi.journal if e.serial > since)
-    print(f"  check: {stored}/{journal} events stored once, {fetched} releases analysed, "
-          f"{gone} never fetchable (removed/quarantined first), {open_jobs} jobs open")  # fmt: skip
+    print(
+        f"  check: {stored}/{journal} events stored once, {fetched} releases analysed, "
+        f"{gone} never fetchable (removed/quarantined first), {open_jobs} jobs open"
+    )
     if inspected:
         print("  files: " + ", ".join(f"{r['n']} {r['inspection']}" for r in inspected))
 
@@ -154,9 +167,11 @@ if __name__ == "__main__":
     parser.add_argument("--database-url")
     parser.add_argument("--log-level", default="WARNING")
     parser.add_argument(
-        "--inspect", choices=["on", "off"], default="on",
+        "--inspect",
+        choices=["on", "off"],
+        default="on",
         help="download and read every file (off: the metadata pipeline alone)",
-    )  # fmt: skip
+    )
     # The stand-in runs on uvloop here, as the collector does: PyPI's own servers are not
     # ours to measure, so its stand-in should cost as little of this machine as it can.
     import uvloop

@@ -147,8 +147,7 @@ def filter_changes(
 def _row(label: str, times: list[float], goal: float) -> str:
     warm = times[1:] or times
     flag = "" if max(warm) <= goal else "  OVER (warm)"
-    return (f"  {label:<50} {times[0]:8.3f} {statistics.median(warm):8.3f} "
-            f"{max(warm):8.3f}{flag}")  # fmt: skip
+    return f"  {label:<50} {times[0]:8.3f} {statistics.median(warm):8.3f} {max(warm):8.3f}{flag}"
 
 
 def report(

@@ -33,12 +33,32 @@ _VOCABULARY = """
     shell cli term color emoji game sim math stat rand noise grid cell node tree heap sort find
 """
 WORDS = _VOCABULARY.split()
-DOMAINS = ["gmail.com", "outlook.com", "yahoo.com", "protonmail.com", "example.org", "corp.example",
-           "uni.example", "dev.example", "mailinator.com", "proton.me"]  # fmt: skip
-CHECKS = ["typosquat.omitted-char", "typosquat.repeated-char", "typosquat.swapped-chars",
-          "typosquat.substituted-char", "typosquat.inserted-char", "typosquat.combosquat"]  # fmt: skip
-METADATA = ["metadata.disposable-email", "metadata.empty-description", "metadata.no-project-urls",
-            "metadata.copied-metadata"]  # fmt: skip
+DOMAINS = [
+    "gmail.com",
+    "outlook.com",
+    "yahoo.com",
+    "protonmail.com",
+    "example.org",
+    "corp.example",
+    "uni.example",
+    "dev.example",
+    "mailinator.com",
+    "proton.me",
+]
+CHECKS = [
+    "typosquat.omitted-char",
+    "typosquat.repeated-char",
+    "typosquat.swapped-chars",
+    "typosquat.substituted-char",
+    "typosquat.inserted-char",
+    "typosquat.combosquat",
+]
+METADATA = [
+    "metadata.disposable-email",
+    "metadata.empty-description",
+    "metadata.no-project-urls",
+    "metadata.copied-metadata",
+]
 
 # The k-th flagged release is release k * stride; its severity comes from k.
 _NAME = "($1::text[])[1 + {p} % {w}] || '-' || ($1::text[])[1 + ({p} / {w}) % {w}] || '-' || ({p} / {ww})::text"
@@ -101,8 +121,13 @@ async def seed_bulk(
             SELECT {name_p}, {name_p}, $2::timestamptz + (g::float8 / $5) * $4::interval, g, g
             FROM generate_series($3::bigint, $6::bigint) g
             """,
-            WORDS, start, lo - 1, end - start, projects, hi - 1,  # project p: 0 .. projects-1
-        )  # fmt: skip
+            WORDS,
+            start,
+            lo - 1,
+            end - start,
+            projects,
+            hi - 1,  # project p: 0 .. projects-1
+        )
     say(f"{projects:,} projects")
     name_r = _sql(_NAME, p="((g - 1) % $7)", w=w, ww=w * w)
     severity_r = _sql(_SEVERITY, k="(g / $8)")
@@ -135,8 +160,16 @@ async def seed_bulk(
                 CASE WHEN flagged AND campaign THEN 'camp-' || (g / $8 / 50)
                      ELSE 'user' || (g % 500000) END AS account) b
             """,
-            WORDS, start, lo, end - start, releases, hi, projects, stride, DOMAINS,
-        )  # fmt: skip
+            WORDS,
+            start,
+            lo,
+            end - start,
+            releases,
+            hi,
+            projects,
+            stride,
+            DOMAINS,
+        )
         say(f"releases up to {hi:,}")
     await conn.execute(f"SELECT setval('releases_id_seq', {releases})")
     name_f = _sql(_NAME, p="((k * $2 - 1) % $3)", w=w, ww=w * w)
@@ -172,8 +205,15 @@ async def seed_bulk(
                  '{{}}'::jsonb)
             ) c(check_id, severity, score, summary, target, evidence)
             """,
-            WORDS, stride, projects, lo, hi, popular, CHECKS, METADATA,
-        )  # fmt: skip
+            WORDS,
+            stride,
+            projects,
+            lo,
+            hi,
+            popular,
+            CHECKS,
+            METADATA,
+        )
         say(f"findings for flagged releases up to {hi:,}")
     await _extras(conn, flagged=flagged, stride=stride)
     say("files, triage, jobs, alerts, health")
@@ -202,8 +242,9 @@ async def _extras(conn: PgConnection, *, flagged: int, stride: int) -> None:
                'checked', 'analyst' || (k % 7), r.first_seen_at + interval '1 hour'
         FROM generate_series(1, $2::bigint / 10) k JOIN releases r ON r.id = k * $1 * 10
         """,
-        stride, flagged,
-    )  # fmt: skip
+        stride,
+        flagged,
+    )
     await conn.execute(
         """
         INSERT INTO jobs (project, version, reason, state, attempts, finished_at, created_at)

@@ -77,8 +77,10 @@ async def report(pypi: StandInPyPI, home: Path) -> None:
         if row["fetched_at"] is not None:
             stored.append((row["fetched_at"] - at).total_seconds())
     missing = len(uploaded) - len(seen)
-    print(f"releases uploaded {len(uploaded)}, seen {len(seen)} (first via {sources}), "
-          f"stored {len(stored)}, never seen {missing}")  # fmt: skip
+    print(
+        f"releases uploaded {len(uploaded)}, seen {len(seen)} (first via {sources}), "
+        f"stored {len(stored)}, never seen {missing}"
+    )
     for label, values in (("upload -> first seen", seen), ("upload -> stored", stored)):
         if values:
             p95 = statistics.quantiles(values, n=20)[18] if len(values) >= 20 else max(values)

@@ -166,10 +166,13 @@ def stage(pypi: StandInPyPI, releases: Sequence[Release]) -> list[Release]:
         name = _display_name(release)
         try:
             pypi.upload(
-                name, release.version, files=[f.filename for f in release.files],
-                metadata=release.facts.metadata, owner=owner,
+                name,
+                release.version,
+                files=[f.filename for f in release.files],
+                metadata=release.facts.metadata,
+                owner=owner,
                 timestamp=release.uploaded or unknown_at,
-            )  # fmt: skip
+            )
         except RegistryError as exc:
             print(f"not uploaded: {exc}", file=sys.stderr)
             continue
@@ -391,16 +394,22 @@ def render(result: dict[str, Any]) -> str:
             f"known.malicious after the sync: {result['reported']}; flagged by our verdict first: "
             f"{result['flagged_before_report']} ({result['share_flagged_before_report']:.1%})",
             f"  {'':34} {'count':>5} {'> 0':>7} " + " ".join(f"{k:>9}" for k in QUANTILES),
-            row("our time to verdict (replay)", result["time_to_verdict_minutes_upper_bound"],
-                timedelta(minutes=1)),
+            row(
+                "our time to verdict (replay)",
+                result["time_to_verdict_minutes_upper_bound"],
+                timedelta(minutes=1),
+            ),
             row("lead over publication", result["lead_hours"], hour),
-            row("lead over the record's OSV import", result["lead_over_osv_import_days"],
-                timedelta(days=1)),
+            row(
+                "lead over the record's OSV import",
+                result["lead_over_osv_import_days"],
+                timedelta(days=1),
+            ),
             row("report delay (published-upload)", result["report_delay_hours"], hour),
             f"status osv.lead_time (wall-clock leads, counts only): {result['status_lead_time']}",
             f"wall time: {result['wall_seconds']}",
         ]
-    )  # fmt: skip
+    )
 
 
 async def main(args: argparse.Namespace) -> int:

@@ -23,8 +23,15 @@ from typing import Any
 
 METADATA_PATH = re.compile(r"[^/]+/PKG-INFO|[^/]+\.dist-info/METADATA|EGG-INFO/PKG-INFO")
 METADATA_LIMIT = 1_000_000  # bytes: a metadata file larger than this is not one
-UNREADABLE = (tarfile.TarError, zipfile.BadZipFile, EOFError, OSError, ValueError, zlib.error,
-              lzma.LZMAError)  # fmt: skip
+UNREADABLE = (
+    tarfile.TarError,
+    zipfile.BadZipFile,
+    EOFError,
+    OSError,
+    ValueError,
+    zlib.error,
+    lzma.LZMAError,
+)
 # JSON `info` keys PyPI fills from the uploaded metadata, and the header each comes from. A key
 # the archive lacks is blank, as PyPI leaves it (the stand-in's defaults describe a tidy project).
 TEXT_FIELDS = {

@@ -82,8 +82,15 @@ def parse_release_files(page: dict[str, Any], page_url: str) -> list[ReleaseFile
         if entry.get("yanked") or not sha256 or not entry.get("url") or not _plain(filename):
             continue
         url = urljoin(page_url, entry["url"])
-        files.append(ReleaseFile(filename, url, sha256, int(entry.get("size") or 0),
-                                 str(entry.get("packagetype", ""))))  # fmt: skip
+        files.append(
+            ReleaseFile(
+                filename,
+                url,
+                sha256,
+                int(entry.get("size") or 0),
+                str(entry.get("packagetype", "")),
+            )
+        )
     return files
 
 
@@ -100,8 +107,12 @@ def wheel_rank(filename: str) -> int:
         return 2
     if any(t.interpreter == "py3" and t.abi == "none" and t.platform == "any" for t in tags):
         return 0
-    if any(t.interpreter == "cp311" and t.platform.startswith("manylinux")
-           and t.platform.endswith("_x86_64") for t in tags):  # fmt: skip
+    if any(
+        t.interpreter == "cp311"
+        and t.platform.startswith("manylinux")
+        and t.platform.endswith("_x86_64")
+        for t in tags
+    ):
         return 1
     return 2
 
@@ -155,10 +166,14 @@ def read_manifest(dest: Path = RANDOM_CACHE) -> tuple[list[Fetched], list[Skippe
         return [], []
     raw = json.loads(path.read_text())
     fetched = [
-        Fetched(row["project"], row["version"], tuple(ReleaseFile(**f) for f in row["files"]),
-                tuple(ReleaseFile(**f) for f in row.get("dropped", ())))
+        Fetched(
+            row["project"],
+            row["version"],
+            tuple(ReleaseFile(**f) for f in row["files"]),
+            tuple(ReleaseFile(**f) for f in row.get("dropped", ())),
+        )
         for row in raw["fetched"]
-    ]  # fmt: skip
+    ]
     return fetched, [Skipped(**row) for row in raw["skipped"]]
 
 

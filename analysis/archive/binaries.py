@@ -26,8 +26,16 @@ def check_bundled_binaries(contents: ArchiveContents) -> tuple[Finding, ...]:
             continue
         summary = f"{member.path} is a {magic} binary in a pure-Python {contents.kind.value}."
         evidence = {"magic": magic, "size": member.size}
-        found.append(archive_finding(ids.BUNDLED_BINARY, contents.filename, member.path, summary,
-                                     evidence, severity=Severity.LOW))  # fmt: skip
+        found.append(
+            archive_finding(
+                ids.BUNDLED_BINARY,
+                contents.filename,
+                member.path,
+                summary,
+                evidence,
+                severity=Severity.LOW,
+            )
+        )
     return tuple(found)
 
 

@@ -221,5 +221,14 @@ class _Report:
     def _add(
         self, summary: str, evidence: Mapping[str, object], severity: Severity, key: str
     ) -> None:
-        self.findings.append(archive_finding(ids.METADATA_MISMATCH, self.filename, self.path,
-                                             summary, evidence, severity=severity, key=key))  # fmt: skip
+        self.findings.append(
+            archive_finding(
+                ids.METADATA_MISMATCH,
+                self.filename,
+                self.path,
+                summary,
+                evidence,
+                severity=severity,
+                key=key,
+            )
+        )

@@ -14,17 +14,23 @@ from analysis.model import Finding
 
 # Suffix, kind and container; PyPI has accepted each of these as a distribution file.
 _FORMATS = (
-    (".tar.gz", ArchiveKind.SDIST, "gz"), (".tgz", ArchiveKind.SDIST, "gz"),
-    (".tar.bz2", ArchiveKind.SDIST, "bz2"), (".tar.xz", ArchiveKind.SDIST, "xz"),
-    (".tar", ArchiveKind.SDIST, "tar"), (".zip", ArchiveKind.SDIST, "zip"),
-    (".whl", ArchiveKind.WHEEL, "zip"), (".egg", ArchiveKind.EGG, "zip"),
-)  # fmt: skip
+    (".tar.gz", ArchiveKind.SDIST, "gz"),
+    (".tgz", ArchiveKind.SDIST, "gz"),
+    (".tar.bz2", ArchiveKind.SDIST, "bz2"),
+    (".tar.xz", ArchiveKind.SDIST, "xz"),
+    (".tar", ArchiveKind.SDIST, "tar"),
+    (".zip", ArchiveKind.SDIST, "zip"),
+    (".whl", ArchiveKind.WHEEL, "zip"),
+    (".egg", ArchiveKind.EGG, "zip"),
+)
 # A zip must start with a local header (or be empty): a prefix, as in a self-extracting .exe,
 # is content the extension does not announce.
 _MAGIC = {
-    "gz": (b"\x1f\x8b",), "bz2": (b"BZh",), "xz": (b"\xfd7zXZ\x00",),
+    "gz": (b"\x1f\x8b",),
+    "bz2": (b"BZh",),
+    "xz": (b"\xfd7zXZ\x00",),
     "zip": (b"PK\x03\x04", b"PK\x05\x06"),
-}  # fmt: skip
+}
 _TEXT_SUFFIXES = frozenset(
     [
         ".py",
@@ -152,7 +158,8 @@ def _format(filename: str) -> tuple[ArchiveKind, str] | None:
     return next(((k, c) for suffix, k, c in _FORMATS if lower.endswith(suffix)), None)
 
 
-def _unread(filename: str, kind: ArchiveKind, check_id: str, summary: str,
-            evidence: dict[str, object]) -> ArchiveContents:  # fmt: skip
+def _unread(
+    filename: str, kind: ArchiveKind, check_id: str, summary: str, evidence: dict[str, object]
+) -> ArchiveContents:
     finding = archive_finding(check_id, filename, "", summary, evidence)
     return ArchiveContents(filename, kind, findings=(finding,), complete=False, error=summary)

@@ -48,29 +48,51 @@ class Reading:
     declared: int = 0  # bytes the members say they unpack to: the ratio
     copies: dict[str, tuple[int, int]] = field(default_factory=dict)  # key: count, last index
 
-    def flag(self, check_id: str, path: str, summary: str,
-             evidence: Mapping[str, object] | None = None, *,
-             severity: Severity | None = None, score: int | None = None,
-             key: str = "") -> None:  # fmt: skip
+    def flag(
+        self,
+        check_id: str,
+        path: str,
+        summary: str,
+        evidence: Mapping[str, object] | None = None,
+        *,
+        severity: Severity | None = None,
+        score: int | None = None,
+        key: str = "",
+    ) -> None:
         self.findings.append(
-            archive_finding(check_id, self.filename, path, summary, evidence,
-                            severity=severity, score=score, key=key)
-        )  # fmt: skip
+            archive_finding(
+                check_id,
+                self.filename,
+                path,
+                summary,
+                evidence,
+                severity=severity,
+                score=score,
+                key=key,
+            )
+        )
 
     def link(self, verdict: PathVerdict, kind: str, target: str | None) -> None:
         """A symlink or hardlink, never followed: low when its target (None: unreadable) stays
         inside the archive's top directory, as sdists' doc and changelog aliases do."""
         path = verdict.path
-        inside = target is not None and not link_escapes(verdict.key, target,
-                                                         hard=kind == "hardlink")  # fmt: skip
+        inside = target is not None and not link_escapes(
+            verdict.key, target, hard=kind == "hardlink"
+        )
         shown = "an unreadable target" if target is None else readable(target)
         where = " inside the archive" if inside else ""
-        self.flag(ids.LINK, path, f"{path} is a {kind} to {shown}{where}; not followed.",
-                  {"link": kind, "target": shown, "inside": inside},
-                  severity=Severity.LOW if inside else None, score=15 if inside else None)  # fmt: skip
+        self.flag(
+            ids.LINK,
+            path,
+            f"{path} is a {kind} to {shown}{where}; not followed.",
+            {"link": kind, "target": shown, "inside": inside},
+            severity=Severity.LOW if inside else None,
+            score=15 if inside else None,
+        )
 
-    def fail(self, check_id: str, path: str, summary: str,
-             evidence: Mapping[str, object] | None = None) -> StopReading:  # fmt: skip
+    def fail(
+        self, check_id: str, path: str, summary: str, evidence: Mapping[str, object] | None = None
+    ) -> StopReading:
         """Record a finding that means reading did not finish (the first one is the error), and
         return the signal to raise when it ends reading."""
         self.flag(check_id, path, summary, evidence)
@@ -87,8 +109,13 @@ class Reading:
         if verdict.bad_name:
             control = verdict.bad_name == "control characters"
             summary = f"{verdict.path} has a name with {verdict.bad_name}."
-            self.flag(ids.BAD_NAME, verdict.path, summary, {"reason": verdict.bad_name},
-                      severity=Severity.MEDIUM if control else None)  # fmt: skip
+            self.flag(
+                ids.BAD_NAME,
+                verdict.path,
+                summary,
+                {"reason": verdict.bad_name},
+                severity=Severity.MEDIUM if control else None,
+            )
         if verdict.refusal:
             summary = f"{verdict.path} {_REFUSALS[verdict.refusal]}; not read."
             deep = verdict.refusal == ids.DEEP_PATH
@@ -96,8 +123,13 @@ class Reading:
             # a README packed from the repository above the project (a monorepo's setup.py
             # naming ../README.md) climbs out too, and pip refuses the sdist: medium
             docs = verdict.refusal == ids.TRAVERSAL and _DOCS.search(verdict.key) is not None
-            self.flag(verdict.refusal, verdict.path, summary, evidence if deep else None,
-                      severity=Severity.MEDIUM if docs else None)  # fmt: skip
+            self.flag(
+                verdict.refusal,
+                verdict.path,
+                summary,
+                evidence if deep else None,
+                severity=Severity.MEDIUM if docs else None,
+            )
             return None
         return verdict
 
@@ -153,18 +185,32 @@ class Reading:
         a README or licence."""
         same = member.complete and previous.complete and member.data == previous.data
         relation = "the same bytes as" if same else "other bytes than"
-        summary = (f"{member.path} is copy {copy} of one path, with {relation} the copy before; "
-                   "installers write each and keep the last.")  # fmt: skip
+        summary = (
+            f"{member.path} is copy {copy} of one path, with {relation} the copy before; "
+            "installers write each and keep the last."
+        )
         # a second README or licence changes what a reader sees, not what runs: low
         docs = not same and _DOCS.search(member.path) is not None
         severity = Severity.INFO if same else Severity.LOW if docs else None
-        self.flag(ids.DUPLICATE, member.path, summary, {"value": copy, "identical": same},
-                  severity=severity, score=5 if same else 25 if docs else None,
-                  key=str(copy))  # fmt: skip
+        self.flag(
+            ids.DUPLICATE,
+            member.path,
+            summary,
+            {"value": copy, "identical": same},
+            severity=severity,
+            score=5 if same else 25 if docs else None,
+            key=str(copy),
+        )
 
     def contents(self) -> ArchiveContents:
-        return ArchiveContents(self.filename, self.kind, tuple(self.members),
-                               tuple(self.findings), self.error is None, self.error)  # fmt: skip
+        return ArchiveContents(
+            self.filename,
+            self.kind,
+            tuple(self.members),
+            tuple(self.findings),
+            self.error is None,
+            self.error,
+        )
 
 
 def describe(exc: BaseException) -> str:

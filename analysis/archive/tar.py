@@ -29,9 +29,12 @@ class _CappedStream(io.RawIOBase):
         chunk = self._raw.read(size if 0 <= size <= self._left else self._left + 1)
         self._left -= len(chunk)
         if self._left < 0:
-            raise self._reading.fail(ids.BOMB, "", f"{self._reading.filename} unpacks to a "
-                                     "tar stream beyond twice the total limit.",
-                                     {"limit": self._reading.limits.max_total * 2})  # fmt: skip
+            raise self._reading.fail(
+                ids.BOMB,
+                "",
+                f"{self._reading.filename} unpacks to a tar stream beyond twice the total limit.",
+                {"limit": self._reading.limits.max_total * 2},
+            )
         return chunk
 
 

@@ -10,15 +10,37 @@ from analysis.model import Severity
 
 KNOWN_BACKENDS = frozenset(
     {
-        "setuptools.build_meta", "setuptools.build_meta:__legacy__", "hatchling.build",
-        "flit_core.buildapi", "flit.buildapi", "poetry.core.masonry.api", "poetry.masonry.api",
-        "pdm.backend", "pdm.pep517.api", "maturin", "mesonpy", "scikit_build_core.build",
-        "sipbuild.api", "uv_build", "whey", "enscons.api", "jupyter_packaging.build_api",
-        "pbr.build", "setuptools_rust.build_meta", "py_build_cmake.build", "sphinx_theme_builder",
-        "backend", "hatchling.ouroboros", "trampolim", "mina.backend", "poetry_dynamic_versioning.backend",
-        "flit_scm:buildapi", "dunamai", "scikit_build_core.setuptools.build_meta",
+        "backend",
+        "dunamai",
+        "enscons.api",
+        "flit.buildapi",
+        "flit_core.buildapi",
+        "flit_scm:buildapi",
+        "hatchling.build",
+        "hatchling.ouroboros",
+        "jupyter_packaging.build_api",
+        "maturin",
+        "mesonpy",
+        "mina.backend",
+        "pbr.build",
+        "pdm.backend",
+        "pdm.pep517.api",
+        "poetry.core.masonry.api",
+        "poetry.masonry.api",
+        "poetry_dynamic_versioning.backend",
+        "py_build_cmake.build",
+        "scikit_build_core.build",
+        "scikit_build_core.setuptools.build_meta",
+        "setuptools.build_meta",
+        "setuptools.build_meta:__legacy__",
+        "setuptools_rust.build_meta",
+        "sipbuild.api",
+        "sphinx_theme_builder",
+        "trampolim",
+        "uv_build",
+        "whey",
     }
-)  # fmt: skip
+)
 URL_REQUIREMENT = re.compile(r"@\s*\S+://|^\s*(?:https?|git\+\w+|file)://", re.IGNORECASE)
 
 

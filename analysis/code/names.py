@@ -9,11 +9,17 @@ IMPORTERS = frozenset({"__import__", "importlib.import_module"})
 BUILTIN_HOLDERS = frozenset({"__builtins__", "builtins"})
 PATH_JOINS = frozenset(
     {
-        "os.path.join", "posixpath.join", "ntpath.join", "pathlib.Path", "pathlib.PurePath",
-        "pathlib.PosixPath", "pathlib.WindowsPath", "pathlib.PurePosixPath",
+        "ntpath.join",
+        "os.path.join",
+        "pathlib.Path",
+        "pathlib.PosixPath",
+        "pathlib.PurePath",
+        "pathlib.PurePosixPath",
         "pathlib.PureWindowsPath",
+        "pathlib.WindowsPath",
+        "posixpath.join",
     }
-)  # fmt: skip
+)
 UNKNOWN = "{}"  # a part of a built-up text that literals do not tell
 
 

@@ -31,8 +31,18 @@ from analysis.code.survey import (
 from analysis.model import Severity
 
 # Occurrences for a technique to count at all, and for it to be heavy on its own.
-LEAST = {ESCAPED: 3, COMPUTED: 1, NOISE: 5, NUMBERS: 3, CIPHER: 1, ALIAS: 1, LAYER: 1,
-         MARSHAL: 1, HIDDEN: 1, BINARY: 1}  # fmt: skip
+LEAST = {
+    ESCAPED: 3,
+    COMPUTED: 1,
+    NOISE: 5,
+    NUMBERS: 3,
+    CIPHER: 1,
+    ALIAS: 1,
+    LAYER: 1,
+    MARSHAL: 1,
+    HIDDEN: 1,
+    BINARY: 1,
+}
 ALONE = {ESCAPED: 20, COMPUTED: 5, NOISE: 30, NUMBERS: 20, MARSHAL: 1, BINARY: 1}
 
 C, H, M, L = Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW
@@ -198,16 +208,48 @@ def worth_reading(data: bytes, reach: Reach) -> bool:
 # Everything obfuscated code that runs on its own needs: a sink, a lookup by computed name,
 # text spelled in codes or escapes, a decoder. A plain setup.py has none of them.
 STARTUP_WORDS = (
-    b"exec", b"eval", b"compile", b"import_", b"builtins", b"getattr", b"globals", b"vars(",
-    b"__dict__", b"marshal", b"chr(", b"\\x", b"\\u", b"\\0", b"\\1", b"b64decode",
-    b"b85decode", b"b32decode", b"a85decode", b"decodebytes", b"codecs", b"decompress",
-    b"fromhex", b"unhexlify", b"lambda", b"IlI", b"O0O", b"____", b"_0x",
-)  # fmt: skip
+    b"exec",
+    b"eval",
+    b"compile",
+    b"import_",
+    b"builtins",
+    b"getattr",
+    b"globals",
+    b"vars(",
+    b"__dict__",
+    b"marshal",
+    b"chr(",
+    b"\\x",
+    b"\\u",
+    b"\\0",
+    b"\\1",
+    b"b64decode",
+    b"b85decode",
+    b"b32decode",
+    b"a85decode",
+    b"decodebytes",
+    b"codecs",
+    b"decompress",
+    b"fromhex",
+    b"unhexlify",
+    b"lambda",
+    b"IlI",
+    b"O0O",
+    b"____",
+    b"_0x",
+)
 
 
 BUILTINS_LOOKUP = re.compile(rb"getattr\(\s*(?:__)?builtins")
-LAYER_WORDS = (b"b64decode", b"b85decode", b"b32decode", b"decodebytes", b"decompress",
-               b"fromhex", b"unhexlify")  # fmt: skip
+LAYER_WORDS = (
+    b"b64decode",
+    b"b85decode",
+    b"b32decode",
+    b"decodebytes",
+    b"decompress",
+    b"fromhex",
+    b"unhexlify",
+)
 # a run of base64, base32, hex or base85 characters
 LONG_LITERAL = re.compile(rb"[A-Za-z0-9+/=!#$%&()*;<>?@^_`{|}~-]{120,}")
 # generated names: I/l and O/0 mixes, runs of underscores (a word first: the scans are cheap)

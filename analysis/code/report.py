@@ -8,8 +8,13 @@ from collections.abc import Iterable
 from analysis.code.hits import Hit
 from analysis.model import Finding, Severity
 
-SCORES = {Severity.INFO: 5, Severity.LOW: 25, Severity.MEDIUM: 50, Severity.HIGH: 75,
-          Severity.CRITICAL: 95}  # fmt: skip
+SCORES = {
+    Severity.INFO: 5,
+    Severity.LOW: 25,
+    Severity.MEDIUM: 50,
+    Severity.HIGH: 75,
+    Severity.CRITICAL: 95,
+}
 PER_MEMBER = 5  # hits of one check kept per member: a minified file must not flood the report
 PER_ARCHIVE = 20
 INFO_KEPT = frozenset({"code.cmdclass-override", "code.startup-hook", "code.build-backend"})
@@ -42,8 +47,14 @@ def to_finding(filename: str, path: str, hit: Hit, fingerprint: str) -> Finding:
     when = "" if hit.reach.when in hit.what else f" {hit.reach.when}"
     summary = f"{path} line {hit.line} {hit.what}{when}."
     evidence = {
-        "filename": filename, "path": path, "line": hit.line, "end_line": hit.end_line,
-        "snippet": hit.snippet[:200], "reach": hit.reach.value, **hit.extra,
-    }  # fmt: skip
-    return Finding(hit.check_id, hit.severity, SCORES[hit.severity], summary, evidence,
-                   fingerprint=fingerprint)  # fmt: skip
+        "filename": filename,
+        "path": path,
+        "line": hit.line,
+        "end_line": hit.end_line,
+        "snippet": hit.snippet[:200],
+        "reach": hit.reach.value,
+        **hit.extra,
+    }
+    return Finding(
+        hit.check_id, hit.severity, SCORES[hit.severity], summary, evidence, fingerprint=fingerprint
+    )

@@ -11,9 +11,22 @@ from analysis.code.names import Names
 from analysis.model import Severity
 
 HOOKED = frozenset(
-    {"install", "develop", "egg_info", "build_py", "build_ext", "sdist", "bdist_wheel", "build",
-     "install_lib", "install_scripts", "easy_install", "bdist_egg", "build_clib"}
-)  # fmt: skip
+    {
+        "bdist_egg",
+        "bdist_wheel",
+        "build",
+        "build_clib",
+        "build_ext",
+        "build_py",
+        "develop",
+        "easy_install",
+        "egg_info",
+        "install",
+        "install_lib",
+        "install_scripts",
+        "sdist",
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,8 +78,16 @@ def cmdclass_hits(setup: SetupPy) -> Iterator[Hit]:
             if command in HOOKED:
                 what = f"overrides the {command!r} command with its own class"
                 line = value.lineno
-                hit = Hit("code.cmdclass-override", Severity.INFO, line, value.end_lineno or line,
-                          ast.unparse(value)[:200], what, Reach.INSTALL, {"command": command})  # fmt: skip
+                hit = Hit(
+                    "code.cmdclass-override",
+                    Severity.INFO,
+                    line,
+                    value.end_lineno or line,
+                    ast.unparse(value)[:200],
+                    what,
+                    Reach.INSTALL,
+                    {"command": command},
+                )
                 yield hit
 
 

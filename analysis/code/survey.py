@@ -62,8 +62,9 @@ class Survey:
     """Walk one module once. A def's body runs on its own when the module's statements call
     it by name, or when the whole file runs (setup.py); the rest runs when called."""
 
-    def __init__(self, tree: ast.Module, data: bytes, names: Names, whole: bool,
-                 top_calls: frozenset[str]) -> None:  # fmt: skip
+    def __init__(
+        self, tree: ast.Module, data: bytes, names: Names, whole: bool, top_calls: frozenset[str]
+    ) -> None:
         self.tree = tree
         self.names = names
         self.whole = whole
@@ -105,8 +106,15 @@ class Survey:
             stack.extend((child, automatic, top, flow) for child in reversed(children))
         self._find_payloads()
 
-    def add(self, technique: str, node: ast.AST, automatic: bool, revealed: str | None = None,
-            hides_sink: bool = False, payload: bool = True) -> None:  # fmt: skip
+    def add(
+        self,
+        technique: str,
+        node: ast.AST,
+        automatic: bool,
+        revealed: str | None = None,
+        hides_sink: bool = False,
+        payload: bool = True,
+    ) -> None:
         """Count one use; unless it yields no `payload` (a key), what it sits in is tainted."""
         if self._flow >= 0 and payload:
             self._flows[self._flow].marked = True
@@ -167,8 +175,13 @@ class Survey:
         if qualname in SINK_NAMES:
             self._enter(None, automatic)  # after the call's own technique: that is no payload
 
-    def _technique(self, node: ast.Call, callee: unwrap.Ref | unwrap.Function | None,
-                   qualname: str, automatic: bool) -> None:  # fmt: skip
+    def _technique(
+        self,
+        node: ast.Call,
+        callee: unwrap.Ref | unwrap.Function | None,
+        qualname: str,
+        automatic: bool,
+    ) -> None:
         if _computed_name(node, qualname, self.names):
             self._computed(node, automatic)
         elif qualname == "marshal.loads" and node.args:
@@ -214,8 +227,9 @@ class Survey:
             program = isinstance(value, bytes) and program_magic(value)
             # a decoded key or digest flows into the decryption of a file, not into exec
             payload = program or len(value) >= MIN_PAYLOAD
-            self.add(BINARY if program else LAYER, node, automatic, " + ".join(steps),
-                     payload=payload)  # fmt: skip
+            self.add(
+                BINARY if program else LAYER, node, automatic, " + ".join(steps), payload=payload
+            )
             return
         self.add(HIDDEN, node, automatic, " + ".join(steps))
         source = value.encode() if isinstance(value, str) else value
@@ -248,8 +262,9 @@ class Survey:
     def _assign(self, node: ast.Assign, automatic: bool, top: bool) -> None:
         """Module-level names teach the unwrapper; exec bound to a generated name, or in a
         tuple of builtins (a, b, c = __import__, getattr, exec), is an alias that hides it."""
-        self._enter([n.id for t in node.targets for n in ast.walk(t) if isinstance(n, ast.Name)],
-                    automatic)  # fmt: skip
+        self._enter(
+            [n.id for t in node.targets for n in ast.walk(t) if isinstance(n, ast.Name)], automatic
+        )
         bound = [(name, self.unwrapper.value(value)) for name, value in _pairs(node)]
         refs = sum(isinstance(value, unwrap.Ref) for _, value in bound)
         for name, value in bound:
@@ -287,9 +302,13 @@ class Flow:
 
 Visit = Callable[[Survey, Any, bool, bool], None]
 VISITS: dict[type, Visit] = {
-    ast.Name: Survey._name, ast.arg: Survey._arg, ast.Constant: Survey._constant,
-    ast.Call: Survey._call, ast.Assign: Survey._assign, ast.AugAssign: Survey._augassign,
-}  # fmt: skip
+    ast.Name: Survey._name,
+    ast.arg: Survey._arg,
+    ast.Constant: Survey._constant,
+    ast.Call: Survey._call,
+    ast.Assign: Survey._assign,
+    ast.AugAssign: Survey._augassign,
+}
 
 # An escape that spells a printable ASCII character: \x41, \101, \u0041.
 ESCAPE = rb"\\(?:x[2-7][0-9a-fA-F]|0[4-7][0-7]|1[0-7][0-7]|u00[2-7][0-9a-fA-F])"
@@ -382,8 +401,11 @@ def _pairs(node: ast.Assign) -> list[tuple[str, ast.expr]]:
         if isinstance(target, ast.Name) and not isinstance(value, DATA):
             pairs.append((target.id, value))
         elif _same_length(target, value):
-            pairs += [(t.id, v) for t, v in zip(target.elts, value.elts, strict=True)  # type: ignore[attr-defined]
-                      if isinstance(t, ast.Name) and not isinstance(v, DATA)]  # fmt: skip
+            pairs += [
+                (t.id, v)
+                for t, v in zip(target.elts, value.elts, strict=True)  # type: ignore[attr-defined]
+                if isinstance(t, ast.Name) and not isinstance(v, DATA)
+            ]
     return pairs
 
 

@@ -18,36 +18,127 @@ from analysis.model import Severity
 # A file is parsed only when it holds the ingredients of a threat; most files hold none.
 # Not "compile(": re.compile is everywhere; builtin compile() names its mode 'exec' or 'eval'.
 SINK_WORDS = (
-    b"exec(", b"eval(", b"exec (", b"__import__", b"FunctionType", b"import_module", b"'exec'",
-    b'"exec"', b"'eval'", b'"eval"',
-)  # fmt: skip
+    b"exec(",
+    b"eval(",
+    b"exec (",
+    b"__import__",
+    b"FunctionType",
+    b"import_module",
+    b"'exec'",
+    b'"exec"',
+    b"'eval'",
+    b'"eval"',
+)
 DECODE_WORDS = (
-    b"b64decode", b"b32decode", b"b85decode", b"a85decode", b"decodebytes", b"decodestring",
-    b"decompress", b"fromhex", b"unhexlify", b"a2b_", b"marshal", b"decrypt", b"chr(", b"::-1]",
-    b"rot13", b"rot_13", b"base64'", b'base64"',
-)  # fmt: skip
+    b"b64decode",
+    b"b32decode",
+    b"b85decode",
+    b"a85decode",
+    b"decodebytes",
+    b"decodestring",
+    b"decompress",
+    b"fromhex",
+    b"unhexlify",
+    b"a2b_",
+    b"marshal",
+    b"decrypt",
+    b"chr(",
+    b"::-1]",
+    b"rot13",
+    b"rot_13",
+    b"base64'",
+    b'base64"',
+)
 SEND_WORDS = (
-    b"urlopen", b"urlretrieve", b"requests", b"socket", b"httpx", b"aiohttp", b"smtplib",
-    b"http.client", b"pycurl", b"urllib", b"websocket", b"dns.", b"telebot", b"webhook",
-)  # fmt: skip
+    b"urlopen",
+    b"urlretrieve",
+    b"requests",
+    b"socket",
+    b"httpx",
+    b"aiohttp",
+    b"smtplib",
+    b"http.client",
+    b"pycurl",
+    b"urllib",
+    b"websocket",
+    b"dns.",
+    b"telebot",
+    b"webhook",
+)
 # Runtime code needs a strong source (a credential file, the whole environment) to matter. The
 # words are the path-like spellings: "credentials", "cookies" and "ssh" alone are in every
 # HTTP or cloud client.
 SOURCE_WORDS = (
-    b"environ)", b"environ.copy", b"environ.items", b"environ.keys", b"environ.values",
-    b"in os.environ:", b".ssh/", b".ssh'", b'.ssh"', b".ssh\\", b"id_rsa", b"id_ed25519",
-    b"id_ecdsa", b".aws", b"gcloud", b"application_default", b"Login Data", b"Local State",
-    b"Web Data", b"/Cookies", b"'Cookies'", b'"Cookies"', b"\\Cookies", b"leveldb", b"wallet",
-    b"exodus", b"electrum", b"{6}\\.", b"mfa\\.",
-    b"/etc/passwd", b"/etc/shadow", b"npmrc", b"pypirc", b".netrc", b"git-credentials",
-    b".kube", b".docker/", b"'.docker'", b'".docker"', b"Exodus", b"Electrum", b"bash_history",
-    b"zsh_history", b"tdata", b"vault-token", b".azure", b"logins", b"password_value",
-    b"encrypted_value", b"key4.db", b"key3.db", b"cookies.sqlite", b"_accounts.json",
-    b"lunarclient", b"loginusers", b"ssfn", b"sitemanager", b"recentservers", b"ROBLOSECURITY",
-    b"CryptUnprotectData", b"pynput", b"GetAsyncKeyState", b"keyboard.on_press",
-    b"169.254.169.254", b"metadata.google.internal", b"private_key", b"privateKey", b"mnemonic",
+    b"environ)",
+    b"environ.copy",
+    b"environ.items",
+    b"environ.keys",
+    b"environ.values",
+    b"in os.environ:",
+    b".ssh/",
+    b".ssh'",
+    b'.ssh"',
+    b".ssh\\",
+    b"id_rsa",
+    b"id_ed25519",
+    b"id_ecdsa",
+    b".aws",
+    b"gcloud",
+    b"application_default",
+    b"Login Data",
+    b"Local State",
+    b"Web Data",
+    b"/Cookies",
+    b"'Cookies'",
+    b'"Cookies"',
+    b"\\Cookies",
+    b"leveldb",
+    b"wallet",
+    b"exodus",
+    b"electrum",
+    b"{6}\\.",
+    b"mfa\\.",
+    b"/etc/passwd",
+    b"/etc/shadow",
+    b"npmrc",
+    b"pypirc",
+    b".netrc",
+    b"git-credentials",
+    b".kube",
+    b".docker/",
+    b"'.docker'",
+    b'".docker"',
+    b"Exodus",
+    b"Electrum",
+    b"bash_history",
+    b"zsh_history",
+    b"tdata",
+    b"vault-token",
+    b".azure",
+    b"logins",
+    b"password_value",
+    b"encrypted_value",
+    b"key4.db",
+    b"key3.db",
+    b"cookies.sqlite",
+    b"_accounts.json",
+    b"lunarclient",
+    b"loginusers",
+    b"ssfn",
+    b"sitemanager",
+    b"recentservers",
+    b"ROBLOSECURITY",
+    b"CryptUnprotectData",
+    b"pynput",
+    b"GetAsyncKeyState",
+    b"keyboard.on_press",
+    b"169.254.169.254",
+    b"metadata.google.internal",
+    b"private_key",
+    b"privateKey",
+    b"mnemonic",
     b"_phrase",
-)  # fmt: skip
+)
 SPAWN_WORDS = (b"subprocess", b"system(", b"popen", b"spawn", b"startfile", b"chmod")
 SHELL_WORDS = (b"curl", b"wget", b"powershell", b"DownloadString", b"certutil", b"mshta")
 # Near a process start: a shell fetcher, or a download or decode whose output is started.
@@ -125,8 +216,12 @@ def _sink_positions(data: bytes) -> list[int]:
     return found
 
 
-def _found_near(data: bytes, anchors: list[int], words: tuple[bytes, ...],
-                pattern: re.Pattern[bytes] | None = None) -> bool:  # fmt: skip
+def _found_near(
+    data: bytes,
+    anchors: list[int],
+    words: tuple[bytes, ...],
+    pattern: re.Pattern[bytes] | None = None,
+) -> bool:
     """Some word (or pattern match) within NEAR bytes of an anchor. Only the windows around
     the anchors are searched: most files have few anchors, and whole-file scans for dozens of
     words would cost more than the rest of the analysis."""
@@ -155,10 +250,12 @@ def _windows(anchors: list[int]) -> Iterator[tuple[int, int]]:
 # Receivers of stolen data: messenger webhooks, tunnels, pastes, IP lookups (raw IP addresses
 # are IP_URL), spelled as vocab's host lists spell them.
 SHADY_WORDS = (
-    b"/api/webhooks/", b"hooks.slack.com", b"api.telegram.org",
+    b"/api/webhooks/",
+    b"hooks.slack.com",
+    b"api.telegram.org",
     *(host.encode() for host in vocab.SHADY_HOSTS + vocab.IP_LOOKUP_HOSTS),
     *(family.encode() + b"." for family in vocab.SHADY_HOST_FAMILIES),
-)  # fmt: skip
+)
 # What makes a send a threat in code that runs only when called: a secret, a receiver, or the
 # standard streams handed to the socket (a reverse shell).
 RECEIVER_WORDS = SOURCE_WORDS + SHADY_WORDS + (b"dup2",)
@@ -192,9 +289,16 @@ def text_hits(data: bytes, reach: Reach, python: bool) -> Iterator[Hit]:
             # the encrypted module itself, not only a loader: nobody can review what it does
             sealed = reach.rank >= Reach.IMPORT.rank or SEALED.search(data) is not None
             severity = Severity.MEDIUM if sealed else Severity.LOW
-            yield Hit("code.obfuscation", severity, line, line, match.group(0).decode(),
-                      "loads the PyArmor runtime: the code is encrypted and cannot be reviewed",
-                      reach, {"technique": "pyarmor"})  # fmt: skip
+            yield Hit(
+                "code.obfuscation",
+                severity,
+                line,
+                line,
+                match.group(0).decode(),
+                "loads the PyArmor runtime: the code is encrypted and cannot be reviewed",
+                reach,
+                {"technique": "pyarmor"},
+            )
 
 
 def _unicode(text: str, reach: Reach, python: bool) -> Iterator[Hit]:
@@ -210,8 +314,16 @@ def _unicode(text: str, reach: Reach, python: bool) -> Iterator[Hit]:
             severity = _unicode_severity(where, line)
             kind = "bidirectional control" if char in BIDI else "invisible character"
             what = f"hides U+{ord(char):04X} ({kind}) in {where}"
-            yield Hit("code.invisible-unicode", severity, number, number, line.strip()[:200], what,
-                      reach, {"codepoint": f"U+{ord(char):04X}", "column": col + 1})  # fmt: skip
+            yield Hit(
+                "code.invisible-unicode",
+                severity,
+                number,
+                number,
+                line.strip()[:200],
+                what,
+                reach,
+                {"codepoint": f"U+{ord(char):04X}", "column": col + 1},
+            )
             break
 
 
@@ -285,9 +397,16 @@ def _hidden_tails(data: bytes, reach: Reach) -> Iterator[Hit]:
         line = data[: match.start()].count(b"\n") + 1
         # hidden where code runs on its own is a payload's disguise; when called, a stray tail
         severity = Severity.HIGH if reach.rank >= Reach.IMPORT.rank else Severity.MEDIUM
-        yield Hit("code.obfuscation", severity, line, line, tail.decode("utf-8", "replace")[:200],
-                  "hides code after a long run of spaces, off the right edge of the screen", reach,
-                  {"technique": "whitespace"})  # fmt: skip
+        yield Hit(
+            "code.obfuscation",
+            severity,
+            line,
+            line,
+            tail.decode("utf-8", "replace")[:200],
+            "hides code after a long run of spaces, off the right edge of the screen",
+            reach,
+            {"technique": "whitespace"},
+        )
 
 
 def fallback_hits(text: str, reach: Reach) -> Iterator[Hit]:
@@ -296,8 +415,16 @@ def fallback_hits(text: str, reach: Reach) -> Iterator[Hit]:
         line = raw.split("#", 1)[0] if "'" not in raw and '"' not in raw else raw
         hit = _fallback_line(line, reach)
         if hit:
-            yield Hit(hit[0], lower(hit[1]), number, number, raw.strip()[:200], hit[2], reach,
-                      {"parsed": "regex"})  # fmt: skip
+            yield Hit(
+                hit[0],
+                lower(hit[1]),
+                number,
+                number,
+                raw.strip()[:200],
+                hit[2],
+                reach,
+                {"parsed": "regex"},
+            )
 
 
 def _fallback_line(line: str, reach: Reach) -> tuple[str, Severity, str] | None:

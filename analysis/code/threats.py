@@ -121,8 +121,15 @@ class Threats:
         if "blob" in kinds:
             yield from self._blobs(scope, reach)
 
-    def hit(self, check: str, severity: Severity, node: ast.AST, what: str, reach: Reach,
-            **extra: object) -> Hit:  # fmt: skip
+    def hit(
+        self,
+        check: str,
+        severity: Severity,
+        node: ast.AST,
+        what: str,
+        reach: Reach,
+        **extra: object,
+    ) -> Hit:
         line = getattr(node, "lineno", 1)
         end = getattr(node, "end_lineno", line) or line
         return Hit(check, severity, line, end, self.snippet(node), what, reach, extra)
@@ -157,8 +164,9 @@ class Threats:
                     continue
                 break
 
-    def _decode_exec(self, scope: Scope, sink: Fact, decoded: list[Fact], arg: ast.AST,
-                     reach: Reach) -> Hit:  # fmt: skip
+    def _decode_exec(
+        self, scope: Scope, sink: Fact, decoded: list[Fact], arg: ast.AST, reach: Reach
+    ) -> Hit:
         severity = DECODE_EXEC[reach]
         if not self._has_payload(scope, arg, reach):  # data from elsewhere, not shipped here
             severity = {R.IMPORT: H, R.COMMAND: M, R.RUNTIME: L}.get(reach, severity)
@@ -215,8 +223,15 @@ class Threats:
         if rated:
             severity, send, sources = max(rated, key=lambda r: r[0])
             what = f"sends {', '.join(sources)} over the network with {send.detail}"
-            yield self.hit("code.exfiltration", severity, send.node, what, reach,
-                           sources=sources, urls=shady[:3])  # fmt: skip
+            yield self.hit(
+                "code.exfiltration",
+                severity,
+                send.node,
+                what,
+                reach,
+                sources=sources,
+                urls=shady[:3],
+            )
 
     def _secret_sent(self, scope: Scope, reach: Reach) -> Iterator[Hit]:
         """A wallet's private key or recovery phrase, handed to the function, posted as it is to
@@ -232,17 +247,30 @@ class Threats:
             node = send.node
             if not _fixed_address(self.names, node):
                 continue
-            sent = [n for a in [*getattr(node, "args", ())[1:], *(k.value for k in getattr(node, "keywords", ()))]
-                    for n in _literal_names(a) & carriers.keys()]  # fmt: skip
+            sent = [
+                n
+                for a in [
+                    *getattr(node, "args", ())[1:],
+                    *(k.value for k in getattr(node, "keywords", ())),
+                ]
+                for n in _literal_names(a) & carriers.keys()
+            ]
             if sent:
                 what = f"sends the {carriers[sent[0]]!r} it is given to a fixed address with {send.detail}"
-                yield self.hit("code.exfiltration", SECRET_SENT[reach], node, what, reach,
-                               sources=[carriers[sent[0]]])  # fmt: skip
+                yield self.hit(
+                    "code.exfiltration",
+                    SECRET_SENT[reach],
+                    node,
+                    what,
+                    reach,
+                    sources=[carriers[sent[0]]],
+                )
                 return
 
     @staticmethod
-    def _exfil_severity(reach: Reach, flow: object, strong: object, shady: object,
-                        strong_flow: bool, asks: bool) -> Severity:  # fmt: skip
+    def _exfil_severity(
+        reach: Reach, flow: object, strong: object, shady: object, strong_flow: bool, asks: bool
+    ) -> Severity:
         if not flow and not strong:
             return N
         if reach is not R.RUNTIME:
@@ -281,9 +309,12 @@ class Threats:
             if severity >= L:
                 runs = f"runs {command!r}" if command else "runs a process"
                 tail = (
-                    " on a socket dup2'ed to its standard streams: a reverse shell" if wired
-                    else ": a command received from the network, a remote shell" if remote else ""
-                )  # fmt: skip
+                    " on a socket dup2'ed to its standard streams: a reverse shell"
+                    if wired
+                    else ": a command received from the network, a remote shell"
+                    if remote
+                    else ""
+                )
                 what = f"{runs} with {spawn.detail}{tail}"
                 yield self.hit(check, severity, node, what, reach, command=command or "", kind=kind)
 
@@ -401,8 +432,12 @@ class Threats:
         outer = self.hit("", N, at, "", reach)
         for scope in scopes:
             for hit in inner.scope(scope, reach):
-                yield replace(hit, line=outer.line, end_line=outer.end_line,
-                              what=f"{hit.what} in the code it runs with {how}")  # fmt: skip
+                yield replace(
+                    hit,
+                    line=outer.line,
+                    end_line=outer.end_line,
+                    what=f"{hit.what} in the code it runs with {how}",
+                )
 
     def _command(
         self, scope: Scope, first: ast.expr | None, reach: Reach
@@ -463,8 +498,9 @@ class Threats:
         place = scope.of("persist")[0]
         write = (scope.of("put") or scope.of("registry"))[0]
         what = f"writes to {place.detail!r}, which runs by itself later, with {write.detail}"
-        yield self.hit("code.persistence", PERSIST[reach], write.node, what, reach,
-                       place=place.detail)  # fmt: skip
+        yield self.hit(
+            "code.persistence", PERSIST[reach], write.node, what, reach, place=place.detail
+        )
 
     def _staged(self, scope: Scope, reach: Reach) -> Iterator[Hit]:
         """Downloaded data saved under a Windows program's name where code runs on its own: the
@@ -489,10 +525,13 @@ class Threats:
             return set()
         text = commands.command_text(first, self.names) or UNKNOWN
         token = next(
-            (t for t in text.split()
-             if t.strip("'\"").lower() not in RUNNER_WORDS and not t.startswith("-")),
+            (
+                t
+                for t in text.split()
+                if t.strip("'\"").lower() not in RUNNER_WORDS and not t.startswith("-")
+            ),
             "",
-        )  # fmt: skip
+        )
         known = {p for p in _path_pieces(token) if UNKNOWN not in p}  # '{}/config.py' names it
         variables = {n.id for n in ast.walk(first) if isinstance(n, ast.Name)}
         if isinstance(first, ast.Name | ast.Attribute):  # Popen(exe): exe is the program
@@ -563,8 +602,9 @@ class Threats:
             # an info hit (runtime, alone) is dropped by report.findings
             yield self.hit("code.shady-url", table[reach], fact.node, what, reach, url=fact.detail)
 
-    def _simple(self, scope: Scope, reach: Reach, kind: str, check: str,
-                table: dict[Reach, Severity]) -> Iterator[Hit]:  # fmt: skip
+    def _simple(
+        self, scope: Scope, reach: Reach, kind: str, check: str, table: dict[Reach, Severity]
+    ) -> Iterator[Hit]:
         for fact in scope.of(kind):  # info hits are dropped by report.findings
             yield self.hit(check, table[reach], fact.node, f"reads {fact.detail!r}", reach)
 
@@ -588,8 +628,16 @@ class Threats:
                 what = (
                     f"holds a {len(value)}-character {'hex' if hexlike else 'high-entropy'} string"
                 )
-                yield self.hit("code.obfuscation", L, fact.node, what, reach, technique="blob",
-                               length=len(value), entropy=round(bits, 2))  # fmt: skip
+                yield self.hit(
+                    "code.obfuscation",
+                    L,
+                    fact.node,
+                    what,
+                    reach,
+                    technique="blob",
+                    length=len(value),
+                    entropy=round(bits, 2),
+                )
 
 
 # A shipped string that is a script, not data.
@@ -605,8 +653,19 @@ HOST_SCRIPT_TEXT = re.compile(r"powershell|WScript\.Shell|CreateObject\(|\bcurl\
 
 
 # Command classes from the weakest up: a decoded command is at least "encoded".
-STRENGTH = ("dynamic", "build", "other", "shell", "launch", "recon", "lolbin", "encoded", "exfil",
-            "download-run", "reverse-shell")  # fmt: skip
+STRENGTH = (
+    "dynamic",
+    "build",
+    "other",
+    "shell",
+    "launch",
+    "recon",
+    "lolbin",
+    "encoded",
+    "exfil",
+    "download-run",
+    "reverse-shell",
+)
 
 
 MIN_INLINE = 20  # characters: shorter strings handed to exec are expressions, not programs
@@ -638,12 +697,50 @@ CARRIED = {
 # Words before the program on a command line: interpreters and launchers that start the file
 # named next, and their flags.
 RUNNER_WORDS = frozenset(
-    {"start", "/b", "/min", "/wait", "cmd", "cmd.exe", "/c", "/k", "call", "python", "python3",
-     "pythonw", "pythonw.exe", "python.exe", "py", "pyw", "sh", "bash", "zsh", "wscript",
-     "cscript", "wscript.exe", "cscript.exe", "powershell", "powershell.exe", "-file",
-     "-executionpolicy", "bypass", "-windowstyle", "hidden", "-noprofile", "open", "xdg-open",
-     "nohup", "sudo", "exec", '""', "./", "start-process", "invoke-item", "&"}
-)  # fmt: skip
+    {
+        '""',
+        "&",
+        "-executionpolicy",
+        "-file",
+        "-noprofile",
+        "-windowstyle",
+        "./",
+        "/b",
+        "/c",
+        "/k",
+        "/min",
+        "/wait",
+        "bash",
+        "bypass",
+        "call",
+        "cmd",
+        "cmd.exe",
+        "cscript",
+        "cscript.exe",
+        "exec",
+        "hidden",
+        "invoke-item",
+        "nohup",
+        "open",
+        "powershell",
+        "powershell.exe",
+        "py",
+        "python",
+        "python.exe",
+        "python3",
+        "pythonw",
+        "pythonw.exe",
+        "pyw",
+        "sh",
+        "start",
+        "start-process",
+        "sudo",
+        "wscript",
+        "wscript.exe",
+        "xdg-open",
+        "zsh",
+    }
+)
 EXECUTABLE = re.compile(
     r"\.(?:exe|scr|bat|cmd|vbs|vbe|js|jse|hta|ps1|pyw|msi|jar|com|pif|dll)$", re.IGNORECASE
 )
@@ -819,11 +916,45 @@ def _path_pieces(text: str) -> set[str]:
 MODULES = frozenset({"os", "sys", "subprocess", "shutil", "tempfile", "pathlib", "path"})
 # Words every path expression and command share: they say nothing about which file is meant.
 COMMON_WORDS = frozenset(
-    {"os", "join", "sys", "self", "open", "subprocess", "shutil", "Path", "pathlib", "environ",
-     "getenv", "expanduser", "dirname", "abspath", "str", "format", "wb", "w", "ab", "a", "w+",
-     "wb+", "utf-8", "utf8", "encoding", "mode", "tempfile", "gettempdir", "cwd", "home",
-     "stdout", "stderr", "stdin", "buffer", "write", "read"}
-)  # fmt: skip
+    {
+        "Path",
+        "a",
+        "ab",
+        "abspath",
+        "buffer",
+        "cwd",
+        "dirname",
+        "encoding",
+        "environ",
+        "expanduser",
+        "format",
+        "getenv",
+        "gettempdir",
+        "home",
+        "join",
+        "mode",
+        "open",
+        "os",
+        "pathlib",
+        "read",
+        "self",
+        "shutil",
+        "stderr",
+        "stdin",
+        "stdout",
+        "str",
+        "subprocess",
+        "sys",
+        "tempfile",
+        "utf-8",
+        "utf8",
+        "w",
+        "w+",
+        "wb",
+        "wb+",
+        "write",
+    }
+)
 
 
 ENTROPY_SAMPLE = 4096

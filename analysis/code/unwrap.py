@@ -292,11 +292,18 @@ def _arithmetic(op: ast.operator, left: int, right: int) -> int | None:
 
 
 ARITHMETIC: dict[type, Callable[[int, int], int]] = {
-    ast.Add: int.__add__, ast.Sub: int.__sub__, ast.Mult: int.__mul__,
-    ast.FloorDiv: int.__floordiv__, ast.Mod: int.__mod__, ast.LShift: int.__lshift__,
-    ast.RShift: int.__rshift__, ast.BitOr: int.__or__, ast.BitAnd: int.__and__,
-    ast.BitXor: int.__xor__, ast.Pow: int.__pow__,
-}  # fmt: skip
+    ast.Add: int.__add__,
+    ast.Sub: int.__sub__,
+    ast.Mult: int.__mul__,
+    ast.FloorDiv: int.__floordiv__,
+    ast.Mod: int.__mod__,
+    ast.LShift: int.__lshift__,
+    ast.RShift: int.__rshift__,
+    ast.BitOr: int.__or__,
+    ast.BitAnd: int.__and__,
+    ast.BitXor: int.__xor__,
+    ast.Pow: int.__pow__,
+}
 
 
 # ---- builtins and methods the unwrapper computes
@@ -365,10 +372,18 @@ def _codecs_decode(self: Unwrapper, node: ast.Call, args: Args) -> Value | None:
 
 Builtin = Callable[[Unwrapper, ast.Call, Args], Value | None]
 BUILTINS: dict[str, Builtin] = {
-    "getattr": _getattr, "__import__": _import, "importlib.import_module": _import,
-    "eval": _eval, "chr": _chr, "str": _str, "repr": _str, "bytes": _bytes,
-    "bytearray": _bytes, "map": _map, "codecs.decode": _codecs_decode,
-}  # fmt: skip
+    "getattr": _getattr,
+    "__import__": _import,
+    "importlib.import_module": _import,
+    "eval": _eval,
+    "chr": _chr,
+    "str": _str,
+    "repr": _str,
+    "bytes": _bytes,
+    "bytearray": _bytes,
+    "map": _map,
+    "codecs.decode": _codecs_decode,
+}
 
 
 def _encode(text: str, codec: str) -> bytes | None:
@@ -424,9 +439,13 @@ def _method_replace(self: Unwrapper, owner: Value, args: Args) -> Value | None:
 
 Method = Callable[[Unwrapper, Value, Args], Value | None]
 METHODS: dict[str, Method] = {
-    "decode": _decode, "encode": _method_encode, "join": _method_join, "__str__": _method_str,
-    "__repr__": _method_str, "replace": _method_replace,
-}  # fmt: skip
+    "decode": _decode,
+    "encode": _method_encode,
+    "join": _method_join,
+    "__str__": _method_str,
+    "__repr__": _method_str,
+    "replace": _method_replace,
+}
 SHOWN = frozenset({"__str__", "__repr__"})  # the methods of a builtin the unwrapper reads
 REFERRERS = frozenset({"getattr", "__import__", "importlib.import_module", "eval"})
 TEXT_CODECS = frozenset({"utf_8", "utf8", "ascii", "latin_1", "latin1", "iso_8859_1", "utf_16"})
@@ -470,27 +489,47 @@ def _bunzip(data: bytes) -> bytes:
     return _stream(bz2.BZ2Decompressor(), data)
 
 
-BASE64 = ("base64.b64decode", "base64.standard_b64decode", "base64.decodebytes",
-          "base64.decodestring", "binascii.a2b_base64")  # fmt: skip
+BASE64 = (
+    "base64.b64decode",
+    "base64.standard_b64decode",
+    "base64.decodebytes",
+    "base64.decodestring",
+    "binascii.a2b_base64",
+)
 HEX = ("binascii.unhexlify", "binascii.a2b_hex", "bytes.fromhex", "bytearray.fromhex")
 DECODERS: dict[str, Decoder] = {
-    **dict.fromkeys(BASE64, base64.b64decode), **dict.fromkeys(HEX, _unhex),
-    "base64.urlsafe_b64decode": base64.urlsafe_b64decode, "base64.b32decode": base64.b32decode,
-    "base64.b16decode": _b16, "base64.b85decode": base64.b85decode,
-    "base64.a85decode": base64.a85decode, "zlib.decompress": _inflate,
-    "gzip.decompress": _gunzip, "lzma.decompress": _unxz, "bz2.decompress": _bunzip,
-}  # fmt: skip
+    **dict.fromkeys(BASE64, base64.b64decode),
+    **dict.fromkeys(HEX, _unhex),
+    "base64.urlsafe_b64decode": base64.urlsafe_b64decode,
+    "base64.b32decode": base64.b32decode,
+    "base64.b16decode": _b16,
+    "base64.b85decode": base64.b85decode,
+    "base64.a85decode": base64.a85decode,
+    "zlib.decompress": _inflate,
+    "gzip.decompress": _gunzip,
+    "lzma.decompress": _unxz,
+    "bz2.decompress": _bunzip,
+}
 CODECS: dict[str, Decoder] = {
-    "base64": base64.b64decode, "base_64": base64.b64decode, "hex": _unhex, "zlib": _inflate,
+    "base64": base64.b64decode,
+    "base_64": base64.b64decode,
+    "hex": _unhex,
+    "zlib": _inflate,
     "bz2": _bunzip,
-}  # fmt: skip
+}
 
 Handler = Callable[[Unwrapper, Any], Value | None]
 HANDLERS: dict[type, Handler] = {
-    ast.Constant: Unwrapper._constant, ast.Name: Unwrapper._name,
-    ast.Attribute: Unwrapper.reference, ast.Lambda: Unwrapper._lambda,
-    ast.List: Unwrapper._sequence, ast.Tuple: Unwrapper._sequence,
-    ast.UnaryOp: Unwrapper._unary, ast.BinOp: Unwrapper._binop,
-    ast.Subscript: Unwrapper._subscript, ast.Call: Unwrapper._call,
-    ast.GeneratorExp: Unwrapper._comprehension, ast.ListComp: Unwrapper._comprehension,
-}  # fmt: skip
+    ast.Constant: Unwrapper._constant,
+    ast.Name: Unwrapper._name,
+    ast.Attribute: Unwrapper.reference,
+    ast.Lambda: Unwrapper._lambda,
+    ast.List: Unwrapper._sequence,
+    ast.Tuple: Unwrapper._sequence,
+    ast.UnaryOp: Unwrapper._unary,
+    ast.BinOp: Unwrapper._binop,
+    ast.Subscript: Unwrapper._subscript,
+    ast.Call: Unwrapper._call,
+    ast.GeneratorExp: Unwrapper._comprehension,
+    ast.ListComp: Unwrapper._comprehension,
+}

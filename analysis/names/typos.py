@@ -6,8 +6,19 @@ from enum import StrEnum
 
 _ROWS = ("1234567890", "qwertyuiop", "asdfghjkl", "zxcvbnm")
 # Pairs that look alike in common fonts; PyPI's own folding covers l/i/1 and o/0 for registration.
-_LOOK_ALIKE = (("l", "1"), ("l", "i"), ("i", "1"), ("o", "0"), ("s", "5"), ("b", "8"), ("g", "9"),
-               ("z", "2"), ("u", "v"), ("-", "_"), ("-", "."))  # fmt: skip
+_LOOK_ALIKE = (
+    ("l", "1"),
+    ("l", "i"),
+    ("i", "1"),
+    ("o", "0"),
+    ("s", "5"),
+    ("b", "8"),
+    ("g", "9"),
+    ("z", "2"),
+    ("u", "v"),
+    ("-", "_"),
+    ("-", "."),
+)
 
 
 class Slip(StrEnum):

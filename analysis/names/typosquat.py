@@ -38,12 +38,27 @@ DISTANCE_2 = "typosquat.distance-2"
 
 # How strongly each rule alone points at imitation, before length and popularity adjustments.
 BASE_STRENGTH: Mapping[str, int] = {
-    CONFUSABLE: 60, MULTI_LETTER: 55, IMPORT_NAME: 55, OMITTED: 50, REPEATED: 55, SWAPPED: 55,
-    SUBSTITUTED: 50, TOKENS: 50, INSERTED: 45, PYTHON_AFFIX: 45, VERSION: 55, COMBO: 30,
+    CONFUSABLE: 60,
+    MULTI_LETTER: 55,
+    IMPORT_NAME: 55,
+    OMITTED: 50,
+    REPEATED: 55,
+    SWAPPED: 55,
+    SUBSTITUTED: 50,
+    TOKENS: 50,
+    INSERTED: 45,
+    PYTHON_AFFIX: 45,
+    VERSION: 55,
+    COMBO: 30,
     DISTANCE_2: 25,
-}  # fmt: skip
-_OP_RULES = {"omit": OMITTED, "repeat": REPEATED, "insert": INSERTED, "substitute": SUBSTITUTED,
-             "swap": SWAPPED}  # fmt: skip
+}
+_OP_RULES = {
+    "omit": OMITTED,
+    "repeat": REPEATED,
+    "insert": INSERTED,
+    "substitute": SUBSTITUTED,
+    "swap": SWAPPED,
+}
 _SLIP_RULES = frozenset(_OP_RULES.values())
 _CHARACTER_RULES = _SLIP_RULES | {DISTANCE_2}
 FLAG_STRENGTH = 40  # a match this strong is worth a person's look (severity low)
@@ -59,24 +74,120 @@ MOST_IMITATED = 100  # deliberate look-alikes (two edits, any letter) are only f
 FAMILY_SIZE = 3  # this many popular `<stem>-*` names make `<stem>` a family of siblings
 
 # Words people bolt onto a popular name (crates.io affixes, plus PyPI's usual suspects).
-COMBO_SUFFIXES = frozenset({"utils", "util", "sdk", "api", "dev", "lib", "libs", "secure", "core",
-                            "tools", "tool", "toolkit", "helper", "helpers", "client", "cli", "plus",
-                            "pro", "ext", "extra", "extras", "wrapper", "async", "fix", "patch",
-                            "update", "updated", "official", "new", "latest", "free", "hack"})  # fmt: skip
-COMBO_PREFIXES = frozenset({"secure", "easy", "simple", "fast", "async", "lib", "official", "free",
-                            "super", "better", "real", "true", "new"})  # fmt: skip
+COMBO_SUFFIXES = frozenset(
+    {
+        "api",
+        "async",
+        "cli",
+        "client",
+        "core",
+        "dev",
+        "ext",
+        "extra",
+        "extras",
+        "fix",
+        "free",
+        "hack",
+        "helper",
+        "helpers",
+        "latest",
+        "lib",
+        "libs",
+        "new",
+        "official",
+        "patch",
+        "plus",
+        "pro",
+        "sdk",
+        "secure",
+        "tool",
+        "toolkit",
+        "tools",
+        "update",
+        "updated",
+        "util",
+        "utils",
+        "wrapper",
+    }
+)
+COMBO_PREFIXES = frozenset(
+    {
+        "async",
+        "better",
+        "easy",
+        "fast",
+        "free",
+        "lib",
+        "new",
+        "official",
+        "real",
+        "secure",
+        "simple",
+        "super",
+        "true",
+    }
+)
 # Plugin ecosystems: `<host>-<anything>` is how these communities name plugins, not a squat of
 # the host. A rule about naming, not a list of projects.
-PLUGIN_HOSTS = frozenset({"django", "djangorestframework", "drf", "flask", "fastapi", "pytest",
-                          "flake8", "pylint", "types", "sphinx", "sphinxcontrib", "mkdocs", "tox",
-                          "jupyter", "jupyterlab", "ipython", "pre-commit", "poetry", "pdm", "hatch",
-                          "airflow", "apache-airflow-providers", "dagster", "dbt", "prefect",
-                          "pyramid", "plone", "collective", "odoo", "napari", "wagtail", "celery",
-                          "mypy-boto3", "types-aiobotocore", "botocore-a-la-carte", "opentelemetry",
-                          "opentelemetry-instrumentation", "llama-index", "langchain", "azure",
-                          "azure-mgmt", "google-cloud", "aws-cdk", "cdktf", "tencentcloud-sdk-python",
-                          "pyobjc-framework", "sentry", "datasette", "streamlit", "kedro",
-                          "robotframework", "pelican", "nox", "setuptools", "certbot-dns"})  # fmt: skip
+PLUGIN_HOSTS = frozenset(
+    {
+        "airflow",
+        "apache-airflow-providers",
+        "aws-cdk",
+        "azure",
+        "azure-mgmt",
+        "botocore-a-la-carte",
+        "cdktf",
+        "celery",
+        "certbot-dns",
+        "collective",
+        "dagster",
+        "datasette",
+        "dbt",
+        "django",
+        "djangorestframework",
+        "drf",
+        "fastapi",
+        "flake8",
+        "flask",
+        "google-cloud",
+        "hatch",
+        "ipython",
+        "jupyter",
+        "jupyterlab",
+        "kedro",
+        "langchain",
+        "llama-index",
+        "mkdocs",
+        "mypy-boto3",
+        "napari",
+        "nox",
+        "odoo",
+        "opentelemetry",
+        "opentelemetry-instrumentation",
+        "pdm",
+        "pelican",
+        "plone",
+        "poetry",
+        "pre-commit",
+        "prefect",
+        "pylint",
+        "pyobjc-framework",
+        "pyramid",
+        "pytest",
+        "robotframework",
+        "sentry",
+        "setuptools",
+        "sphinx",
+        "sphinxcontrib",
+        "streamlit",
+        "tencentcloud-sdk-python",
+        "tox",
+        "types",
+        "types-aiobotocore",
+        "wagtail",
+    }
+)
 _VERSION_SUFFIX = re.compile(r"^([a-z0-9-]*?[a-z])-?([0-9]{1,3})$")
 
 

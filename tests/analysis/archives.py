@@ -16,8 +16,13 @@ Entry = tuple[str, bytes] | tarfile.TarInfo | zipfile.ZipInfo
 def tar_bytes(entries: list[Entry] | list[tuple[str, bytes]], mode: str = "w:gz") -> bytes:
     """A tar archive; a bare TarInfo is a member without data (link, device, directory)."""
     buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode=mode, format=tarfile.GNU_FORMAT,  # type: ignore[call-overload]
-                      encoding="utf-8", errors="surrogateescape") as tar:  # fmt: skip
+    with tarfile.open(
+        fileobj=buffer,
+        mode=mode,
+        format=tarfile.GNU_FORMAT,  # type: ignore[call-overload]
+        encoding="utf-8",
+        errors="surrogateescape",
+    ) as tar:
         for entry in entries:
             if isinstance(entry, tarfile.TarInfo):
                 tar.addfile(entry)
@@ -71,15 +76,40 @@ def zip_raw(members: list[tuple[str, bytes, int, int, int]]) -> bytes:
     for name, data, method, crc, size in members:
         raw = name.encode()
         offset = local.tell()
-        local.write(struct.pack("<4s5H3L2H", b"PK\x03\x04", 20, 0, method, 0, 0, crc,
-                                len(data), size, len(raw), 0) + raw + data)  # fmt: skip
-        central.write(struct.pack("<4s6H3L5H2L", b"PK\x01\x02", 20, 20, 0, method, 0, 0, crc,
-                                  len(data), size, len(raw), 0, 0, 0, 0, 0, offset) + raw)  # fmt: skip
+        local.write(
+            struct.pack(
+                "<4s5H3L2H", b"PK\x03\x04", 20, 0, method, 0, 0, crc, len(data), size, len(raw), 0
+            )
+            + raw
+            + data
+        )
+        central.write(
+            struct.pack(
+                "<4s6H3L5H2L",
+                b"PK\x01\x02",
+                20,
+                20,
+                0,
+                method,
+                0,
+                0,
+                crc,
+                len(data),
+                size,
+                len(raw),
+                0,
+                0,
+                0,
+                0,
+                0,
+                offset,
+            )
+            + raw
+        )
     body = local.getvalue()
     directory = central.getvalue()
     count = min(len(members), 0xFFFF)  # more entries: zipfile reads the directory by its size
-    end = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, count, count,
-                      len(directory), len(body), 0)  # fmt: skip
+    end = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, count, count, len(directory), len(body), 0)
     return body + directory + end
 
 

@@ -22,9 +22,17 @@ def contents(filename: str, kind: ArchiveKind, *members: tuple[str, bytes]) -> A
 
 @pytest.mark.parametrize(
     ("head", "magic"),
-    [(ELF, "ELF"), (PE, "PE"), (MACHO, "Mach-O"), (FAT, "Mach-O universal"), (JAVA, None),
-     (b"MZ is how this text starts", None), (b"import os\n", None), (b"", None)],
-)  # fmt: skip
+    [
+        (ELF, "ELF"),
+        (PE, "PE"),
+        (MACHO, "Mach-O"),
+        (FAT, "Mach-O universal"),
+        (JAVA, None),
+        (b"MZ is how this text starts", None),
+        (b"import os\n", None),
+        (b"", None),
+    ],
+)
 def test_native_magic(head: bytes, magic: str | None) -> None:
     assert native_magic(head) == magic
 
@@ -32,27 +40,71 @@ def test_native_magic(head: bytes, magic: str | None) -> None:
 PURE = "pkg-1.0-py3-none-any.whl"
 # (filename, kind, members, severities, reason)
 BINARY_CASES = [
-    (PURE, ArchiveKind.WHEEL, [("pkg/x.so", ELF)], [Severity.LOW],
-     "an ELF in a py3-none-any wheel: a capability, raised only with code that runs it"),
-    (PURE, ArchiveKind.WHEEL, [("pkg/readme.txt", PE)], [Severity.LOW],
-     "a PE found by magic, whatever the extension"),
-    (PURE, ArchiveKind.WHEEL, [("pkg/fake.dll", b"not a dll")], [],
-     "an extension without the magic is not a binary"),
-    ("pkg-1.0-cp311-cp311-manylinux_2_17_x86_64.whl", ArchiveKind.WHEEL,
-     [("pkg/_speedups.so", ELF)], [], "a compiled wheel carries .so files by design"),
-    ("ruff-1.0-py3-none-manylinux_2_17_x86_64.manylinux2014_x86_64.whl", ArchiveKind.WHEEL,
-     [("ruff-1.0.data/scripts/ruff", ELF)], [], "a platform-tagged none wheel ships a program"),
-    ("pkg-1.0.tar.gz", ArchiveKind.SDIST, [("pkg-1.0/tool.exe", PE), ("pkg-1.0/a.py", b"")],
-     [Severity.LOW], "a prebuilt executable in an sdist"),
-    ("pkg-1.0-py3.11.egg", ArchiveKind.EGG, [("pkg/x.dylib", MACHO)], [Severity.LOW],
-     "an egg without a platform"),
-    ("pkg-1.0-py2.7-linux-x86_64.egg", ArchiveKind.EGG, [("pkg/x.so", ELF)], [],
-     "an egg built for a platform"),
-    ("setuptools-80.0.0-py3-none-any.whl", ArchiveKind.WHEEL,
-     [("setuptools/cli-64.exe", PE)], [Severity.LOW],
-     "regression: setuptools' launchers are a capability, not a threat (no allowlist by name)"),
+    (
+        PURE,
+        ArchiveKind.WHEEL,
+        [("pkg/x.so", ELF)],
+        [Severity.LOW],
+        "an ELF in a py3-none-any wheel: a capability, raised only with code that runs it",
+    ),
+    (
+        PURE,
+        ArchiveKind.WHEEL,
+        [("pkg/readme.txt", PE)],
+        [Severity.LOW],
+        "a PE found by magic, whatever the extension",
+    ),
+    (
+        PURE,
+        ArchiveKind.WHEEL,
+        [("pkg/fake.dll", b"not a dll")],
+        [],
+        "an extension without the magic is not a binary",
+    ),
+    (
+        "pkg-1.0-cp311-cp311-manylinux_2_17_x86_64.whl",
+        ArchiveKind.WHEEL,
+        [("pkg/_speedups.so", ELF)],
+        [],
+        "a compiled wheel carries .so files by design",
+    ),
+    (
+        "ruff-1.0-py3-none-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
+        ArchiveKind.WHEEL,
+        [("ruff-1.0.data/scripts/ruff", ELF)],
+        [],
+        "a platform-tagged none wheel ships a program",
+    ),
+    (
+        "pkg-1.0.tar.gz",
+        ArchiveKind.SDIST,
+        [("pkg-1.0/tool.exe", PE), ("pkg-1.0/a.py", b"")],
+        [Severity.LOW],
+        "a prebuilt executable in an sdist",
+    ),
+    (
+        "pkg-1.0-py3.11.egg",
+        ArchiveKind.EGG,
+        [("pkg/x.dylib", MACHO)],
+        [Severity.LOW],
+        "an egg without a platform",
+    ),
+    (
+        "pkg-1.0-py2.7-linux-x86_64.egg",
+        ArchiveKind.EGG,
+        [("pkg/x.so", ELF)],
+        [],
+        "an egg built for a platform",
+    ),
+    (
+        "setuptools-80.0.0-py3-none-any.whl",
+        ArchiveKind.WHEEL,
+        [("setuptools/cli-64.exe", PE)],
+        [Severity.LOW],
+        "regression: setuptools' launchers are a capability, not a threat (no allowlist by name)",
+    ),
     ("pkg.exe", ArchiveKind.UNKNOWN, [("x", PE)], [], "an unknown format is not judged"),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(("filename", "kind", "members", "expected", "reason"), BINARY_CASES)
@@ -95,65 +147,174 @@ def sdist(body: bytes) -> ArchiveContents:
 METADATA_CASES = [
     (wheel(metadata_file("Pkg", "1.0", *DEPS)), [], "agrees: name compared PEP 503-normalized"),
     (wheel(metadata_file("pkg", "1.0.0", *DEPS)), [], "1.0.0 is version 1.0"),
-    (wheel(metadata_file("other", "1.0", *DEPS)), [("name", Severity.LOW)],
-     "another name: a packaging slip, it hides nothing"),
-    (wheel(metadata_file("p kg", "1.0", *DEPS)), [("name", Severity.LOW)],
-     "a space inside the name makes another name"),
+    (
+        wheel(metadata_file("other", "1.0", *DEPS)),
+        [("name", Severity.LOW)],
+        "another name: a packaging slip, it hides nothing",
+    ),
+    (
+        wheel(metadata_file("p kg", "1.0", *DEPS)),
+        [("name", Severity.LOW)],
+        "a space inside the name makes another name",
+    ),
     (wheel(metadata_file("pkg", "2.0", *DEPS)), [("version", Severity.LOW)], "another version"),
-    (sdist(metadata_file("pkg", "1.0dev")), [("version", Severity.LOW)],
-     "a dev build uploaded as the final version (0.1dev under 0.1)"),
-    (sdist(metadata_file("pkg", "1.0.1")), [("version", Severity.LOW)],
-     "the sdist of the next version uploaded under this one"),
-    (sdist(metadata_file("internal-dummy", "1.0")), [("name", Severity.LOW)],
-     "a build template's placeholder name left in PKG-INFO"),
-    (wheel(metadata_file("pkg", "1.0", *DEPS, "Requires-Dist: evil-lib")),
-     [("Requires-Dist", Severity.MEDIUM)], "a dependency only the archive declares"),
-    (wheel(metadata_file("pkg", "1.0", *DEPS, "Requires-Dist: evil-lib; python_version >= '3'")),
-     [("Requires-Dist", Severity.MEDIUM)], "hidden, and installed wherever Python 3 runs"),
-    (wheel(metadata_file("pkg", "1.0", *DEPS, "Requires-Dist: soxr>=0.5; extra == 'audio'")),
-     [("Requires-Dist", Severity.LOW)], "hidden, but only `pip install pkg[audio]` installs it"),
-    (wheel(metadata_file("pkg", "1.0", *DEPS, "Requires-Dist: pkg[fast]; python_version < '3.14'"
-                         " and extra == 'all'")),
-     [("Requires-Dist", Severity.LOW)], "an extra naming the project's own extras"),
-    (wheel(metadata_file("pkg", "1.0", *DEPS, "Requires-Dist: evil-lib; extra == 'x' or "
-                         "python_version >= '3'")),
-     [("Requires-Dist", Severity.MEDIUM)], "`or` installs it without the extra too"),
-    (wheel(metadata_file("pkg", "1.0", *DEPS, "Requires-Dist: evil-lib; extra == 'x'",
-                         "Requires-Dist: evil-lib")),
-     [("Requires-Dist", Severity.MEDIUM)], "one of its lines needs no extra"),
-    (wheel(metadata_file("pkg", "1.0", *DEPS, "Requires-Dist: pydantic>=2")),
-     [("Requires-Dist", Severity.LOW)], "hidden, but a popular project installs nothing unknown"),
-    (wheel(metadata_file("pkg", "1.0", "Requires-Dist: requests>=3", DEPS[1],
-                         "Requires-Dist: evil-lib")),
-     [("Requires-Dist", Severity.LOW)], "the JSON's bounds of requests differ: other metadata"),
-    (wheel(metadata_file("pkg", "1.0", *DEPS, "Requires-Dist: evil-lib; python_version < '3.11'")),
-     [("Requires-Dist", Severity.LOW)], "only older Pythons install it: a backport"),
-    (wheel(metadata_file("pkg", "1.0", *DEPS, "Requires-Dist: evil-lib; python_version < '3.11'"
-                         " or sys_platform == 'linux'")),
-     [("Requires-Dist", Severity.MEDIUM)], "a backport marker with `or` installs it anywhere"),
-    (wheel(metadata_file("pkg", "1.0", *DEPS, "Requires-Dist: ~~~", "Requires-Dist: evil-lib")),
-     [("Requires-Dist", Severity.MEDIUM)], "a nameless line beside a hidden dependency"),
-    (wheel(metadata_file("pkg", "1.0", *DEPS, "Requires-Dist: ~~~")), [],
-     "a Requires-Dist line without a name names nothing"),
-    (wheel(metadata_file("pkg", "1.0", DEPS[0])), [("Requires-Dist", Severity.INFO)],
-     "a dependency only the JSON lists"),
-    (wheel(metadata_file("pkg", "1.0", *DEPS), "other-1.0.dist-info/METADATA"),
-     [("dist-info name", Severity.LOW)], "the .dist-info directory names another project"),
-    (wheel(metadata_file("pkg", "1.0", *DEPS), "pkg-one.dist-info/METADATA"),
-     [("dist-info version", Severity.LOW)], "an unparsable .dist-info version, compared as text"),
-    (sdist(metadata_file("pkg", "1.0")), [], "Metadata-Version 2.1 sdist: dependencies not compared"),
-    (sdist(metadata_file("pkg", "1.0", "Requires-Dist: evil-lib", mv="2.2")),
-     [("Requires-Dist", Severity.MEDIUM), ("Requires-Dist", Severity.INFO),
-      ("Requires-Dist", Severity.INFO)], "Metadata-Version 2.2, static: compared"),
-    (sdist(metadata_file("pkg", "1.0", "Dynamic: Requires-Dist", mv="2.2")), [],
-     "Metadata-Version 2.2 with dynamic dependencies: not compared"),
+    (
+        sdist(metadata_file("pkg", "1.0dev")),
+        [("version", Severity.LOW)],
+        "a dev build uploaded as the final version (0.1dev under 0.1)",
+    ),
+    (
+        sdist(metadata_file("pkg", "1.0.1")),
+        [("version", Severity.LOW)],
+        "the sdist of the next version uploaded under this one",
+    ),
+    (
+        sdist(metadata_file("internal-dummy", "1.0")),
+        [("name", Severity.LOW)],
+        "a build template's placeholder name left in PKG-INFO",
+    ),
+    (
+        wheel(metadata_file("pkg", "1.0", *DEPS, "Requires-Dist: evil-lib")),
+        [("Requires-Dist", Severity.MEDIUM)],
+        "a dependency only the archive declares",
+    ),
+    (
+        wheel(metadata_file("pkg", "1.0", *DEPS, "Requires-Dist: evil-lib; python_version >= '3'")),
+        [("Requires-Dist", Severity.MEDIUM)],
+        "hidden, and installed wherever Python 3 runs",
+    ),
+    (
+        wheel(metadata_file("pkg", "1.0", *DEPS, "Requires-Dist: soxr>=0.5; extra == 'audio'")),
+        [("Requires-Dist", Severity.LOW)],
+        "hidden, but only `pip install pkg[audio]` installs it",
+    ),
+    (
+        wheel(
+            metadata_file(
+                "pkg",
+                "1.0",
+                *DEPS,
+                "Requires-Dist: pkg[fast]; python_version < '3.14' and extra == 'all'",
+            )
+        ),
+        [("Requires-Dist", Severity.LOW)],
+        "an extra naming the project's own extras",
+    ),
+    (
+        wheel(
+            metadata_file(
+                "pkg",
+                "1.0",
+                *DEPS,
+                "Requires-Dist: evil-lib; extra == 'x' or python_version >= '3'",
+            )
+        ),
+        [("Requires-Dist", Severity.MEDIUM)],
+        "`or` installs it without the extra too",
+    ),
+    (
+        wheel(
+            metadata_file(
+                "pkg",
+                "1.0",
+                *DEPS,
+                "Requires-Dist: evil-lib; extra == 'x'",
+                "Requires-Dist: evil-lib",
+            )
+        ),
+        [("Requires-Dist", Severity.MEDIUM)],
+        "one of its lines needs no extra",
+    ),
+    (
+        wheel(metadata_file("pkg", "1.0", *DEPS, "Requires-Dist: pydantic>=2")),
+        [("Requires-Dist", Severity.LOW)],
+        "hidden, but a popular project installs nothing unknown",
+    ),
+    (
+        wheel(
+            metadata_file(
+                "pkg", "1.0", "Requires-Dist: requests>=3", DEPS[1], "Requires-Dist: evil-lib"
+            )
+        ),
+        [("Requires-Dist", Severity.LOW)],
+        "the JSON's bounds of requests differ: other metadata",
+    ),
+    (
+        wheel(
+            metadata_file("pkg", "1.0", *DEPS, "Requires-Dist: evil-lib; python_version < '3.11'")
+        ),
+        [("Requires-Dist", Severity.LOW)],
+        "only older Pythons install it: a backport",
+    ),
+    (
+        wheel(
+            metadata_file(
+                "pkg",
+                "1.0",
+                *DEPS,
+                "Requires-Dist: evil-lib; python_version < '3.11' or sys_platform == 'linux'",
+            )
+        ),
+        [("Requires-Dist", Severity.MEDIUM)],
+        "a backport marker with `or` installs it anywhere",
+    ),
+    (
+        wheel(metadata_file("pkg", "1.0", *DEPS, "Requires-Dist: ~~~", "Requires-Dist: evil-lib")),
+        [("Requires-Dist", Severity.MEDIUM)],
+        "a nameless line beside a hidden dependency",
+    ),
+    (
+        wheel(metadata_file("pkg", "1.0", *DEPS, "Requires-Dist: ~~~")),
+        [],
+        "a Requires-Dist line without a name names nothing",
+    ),
+    (
+        wheel(metadata_file("pkg", "1.0", DEPS[0])),
+        [("Requires-Dist", Severity.INFO)],
+        "a dependency only the JSON lists",
+    ),
+    (
+        wheel(metadata_file("pkg", "1.0", *DEPS), "other-1.0.dist-info/METADATA"),
+        [("dist-info name", Severity.LOW)],
+        "the .dist-info directory names another project",
+    ),
+    (
+        wheel(metadata_file("pkg", "1.0", *DEPS), "pkg-one.dist-info/METADATA"),
+        [("dist-info version", Severity.LOW)],
+        "an unparsable .dist-info version, compared as text",
+    ),
+    (
+        sdist(metadata_file("pkg", "1.0")),
+        [],
+        "Metadata-Version 2.1 sdist: dependencies not compared",
+    ),
+    (
+        sdist(metadata_file("pkg", "1.0", "Requires-Dist: evil-lib", mv="2.2")),
+        [
+            ("Requires-Dist", Severity.MEDIUM),
+            ("Requires-Dist", Severity.INFO),
+            ("Requires-Dist", Severity.INFO),
+        ],
+        "Metadata-Version 2.2, static: compared",
+    ),
+    (
+        sdist(metadata_file("pkg", "1.0", "Dynamic: Requires-Dist", mv="2.2")),
+        [],
+        "Metadata-Version 2.2 with dynamic dependencies: not compared",
+    ),
     (sdist(metadata_file("pkg", "1.0", *DEPS, mv="garbage")), [], "an unparsable Metadata-Version"),
-    (contents("pkg-1.0-py3.11.egg", ArchiveKind.EGG, ("EGG-INFO/PKG-INFO", metadata_file("x"))),
-     [("name", Severity.LOW)], "an egg's PKG-INFO"),
-    (contents("pkg-1.0.tar.gz", ArchiveKind.SDIST, ("pkg-1.0/setup.py", b"")), [],
-     "an sdist without PKG-INFO is not judged"),
+    (
+        contents("pkg-1.0-py3.11.egg", ArchiveKind.EGG, ("EGG-INFO/PKG-INFO", metadata_file("x"))),
+        [("name", Severity.LOW)],
+        "an egg's PKG-INFO",
+    ),
+    (
+        contents("pkg-1.0.tar.gz", ArchiveKind.SDIST, ("pkg-1.0/setup.py", b"")),
+        [],
+        "an sdist without PKG-INFO is not judged",
+    ),
     (contents("pkg.exe", ArchiveKind.UNKNOWN), [], "an unread file is not judged"),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(("archive", "expected", "reason"), METADATA_CASES)

@@ -60,12 +60,18 @@ def test_a_typosquat_with_suspicious_metadata_is_critical(context: AnalysisConte
 def test_shared_owner_makes_a_lookalike_harmless(context: AnalysisContext) -> None:
     owners = Ownership(roles=(("Owner", "kreitz"),))
     snapshot = ReleaseSnapshot(
-        project="reqeusts", version="1.0",
-        metadata=ReleaseMetadata(name="reqeusts", version="1.0", description="x" * 200,
-                                 home_page="https://x.example", license="MIT",
-                                 classifiers=("License :: OSI Approved",)),
+        project="reqeusts",
+        version="1.0",
+        metadata=ReleaseMetadata(
+            name="reqeusts",
+            version="1.0",
+            description="x" * 200,
+            home_page="https://x.example",
+            license="MIT",
+            classifiers=("License :: OSI Approved",),
+        ),
         ownership=owners,
-    )  # fmt: skip
+    )
     ctx = dataclasses.replace(context, target_ownership={"requests": owners})
     verdict = assess_release(snapshot, ctx)
     assert all(f.target != "requests" for f in verdict.findings if f.check_id.startswith("typo"))
@@ -73,13 +79,18 @@ def test_shared_owner_makes_a_lookalike_harmless(context: AnalysisContext) -> No
 
 DAY = timedelta(days=1)
 FULL = {
-    "summary": "A tool.", "description": "A real description. " * 20, "license": "MIT",
-    "home_page": "https://tool.example.dev", "author_email": "dev@tool.example.dev",
-}  # fmt: skip
+    "summary": "A tool.",
+    "description": "A real description. " * 20,
+    "license": "MIT",
+    "home_page": "https://tool.example.dev",
+    "author_email": "dev@tool.example.dev",
+}
 REQUESTS = ReleaseMetadata(
-    name="requests", version="2.32", summary="Python HTTP for Humans.",
+    name="requests",
+    version="2.32",
+    summary="Python HTTP for Humans.",
     project_urls=(("Source", "https://github.com/psf/requests"),),
-)  # fmt: skip
+)
 
 
 def first(project: str, version: str = "1.0.0", **meta: object) -> ReleaseSnapshot:
@@ -102,34 +113,99 @@ def years_old(snapshot: ReleaseSnapshot, quiet_days: int = 30) -> ReleaseSnapsho
 SQUAT_DEPENDENCY = first("http-session-kit", requires_dist=("reqeusts>=1",))
 # (release, imitated projects' pages, look-alike dependencies' facts, verdict, reason)
 VERDICT_CASES = [
-    (first("reqeusts", description="", home_page=""), {}, {}, Severity.MEDIUM,
-     "a fresh typosquat: first release, no description, no URL"),
-    (years_old(first("reqeusts", description="", home_page=""), quiet_days=800), {}, {},
-     Severity.LOW, "a years-old namesake with thin metadata after a quiet spell: not an alarm"),
-    (first("reqeusts", description=""), {}, {}, Severity.LOW,
-     "a young look-alike with one gap in its metadata"),
-    (first("reqeusts", summary="Python HTTP for Humans."), {"requests": REQUESTS}, {},
-     Severity.CRITICAL, "a fresh typosquat wearing the imitated project's summary"),
-    (first("reqeusts", home_page="https://github.com/psf/requests"), {"requests": REQUESTS}, {},
-     Severity.HIGH, "starjacking: a look-alike name and the imitated project's repository"),
-    (years_old(first("reqeusts", home_page="https://github.com/psf/requests")),
-     {"requests": REQUESTS}, {}, Severity.LOW, "an old fork that kept upstream's URL"),
-    (first("requests-cache-tool", home_page="https://github.com/psf/requests"), {}, {},
-     Severity.LOW, "a plugin pointing at its host's repository"),
-    (SQUAT_DEPENDENCY, {}, {"reqeusts": ProjectFacts(NOW - 2 * DAY, 1)}, Severity.HIGH,
-     "depends on a look-alike uploaded two days ago"),
-    (SQUAT_DEPENDENCY, {}, {"reqeusts": ProjectFacts(NOW - 2000 * DAY, 24)}, Severity.INFO,
-     "depends on an established namesake (a v2 fork of a popular library)"),
-    (first("billing-internal", "999.9.9"), {}, {}, Severity.MEDIUM,
-     "dependency confusion: an internal-looking name at 999.9.9"),
+    (
+        first("reqeusts", description="", home_page=""),
+        {},
+        {},
+        Severity.MEDIUM,
+        "a fresh typosquat: first release, no description, no URL",
+    ),
+    (
+        years_old(first("reqeusts", description="", home_page=""), quiet_days=800),
+        {},
+        {},
+        Severity.LOW,
+        "a years-old namesake with thin metadata after a quiet spell: not an alarm",
+    ),
+    (
+        first("reqeusts", description=""),
+        {},
+        {},
+        Severity.LOW,
+        "a young look-alike with one gap in its metadata",
+    ),
+    (
+        first("reqeusts", summary="Python HTTP for Humans."),
+        {"requests": REQUESTS},
+        {},
+        Severity.CRITICAL,
+        "a fresh typosquat wearing the imitated project's summary",
+    ),
+    (
+        first("reqeusts", home_page="https://github.com/psf/requests"),
+        {"requests": REQUESTS},
+        {},
+        Severity.HIGH,
+        "starjacking: a look-alike name and the imitated project's repository",
+    ),
+    (
+        years_old(first("reqeusts", home_page="https://github.com/psf/requests")),
+        {"requests": REQUESTS},
+        {},
+        Severity.LOW,
+        "an old fork that kept upstream's URL",
+    ),
+    (
+        first("requests-cache-tool", home_page="https://github.com/psf/requests"),
+        {},
+        {},
+        Severity.LOW,
+        "a plugin pointing at its host's repository",
+    ),
+    (
+        SQUAT_DEPENDENCY,
+        {},
+        {"reqeusts": ProjectFacts(NOW - 2 * DAY, 1)},
+        Severity.HIGH,
+        "depends on a look-alike uploaded two days ago",
+    ),
+    (
+        SQUAT_DEPENDENCY,
+        {},
+        {"reqeusts": ProjectFacts(NOW - 2000 * DAY, 24)},
+        Severity.INFO,
+        "depends on an established namesake (a v2 fork of a popular library)",
+    ),
+    (
+        first("billing-internal", "999.9.9"),
+        {},
+        {},
+        Severity.MEDIUM,
+        "dependency confusion: an internal-looking name at 999.9.9",
+    ),
     (first("uob-tools", "2025.3.1"), {}, {}, Severity.INFO, "CalVer is no absurd version"),
-    (first("tool", author_email="x@mailinator.com"), {}, {}, Severity.MEDIUM,
-     "a throwaway inbox as the author"),
-    (first("topsis-student-1023", description="", home_page="", author_email="a@example.com"),
-     {}, {}, Severity.LOW, "a student's tutorial package: thin, a template's e-mail, no squat"),
-    (years_old(first("requests"), quiet_days=800), {}, {}, Severity.LOW,
-     "a popular project's maintenance release after a quiet year"),
-]  # fmt: skip
+    (
+        first("tool", author_email="x@mailinator.com"),
+        {},
+        {},
+        Severity.MEDIUM,
+        "a throwaway inbox as the author",
+    ),
+    (
+        first("topsis-student-1023", description="", home_page="", author_email="a@example.com"),
+        {},
+        {},
+        Severity.LOW,
+        "a student's tutorial package: thin, a template's e-mail, no squat",
+    ),
+    (
+        years_old(first("requests"), quiet_days=800),
+        {},
+        {},
+        Severity.LOW,
+        "a popular project's maintenance release after a quiet year",
+    ),
+]
 
 
 @pytest.mark.parametrize(("snapshot", "targets", "facts", "severity", "reason"), VERDICT_CASES)

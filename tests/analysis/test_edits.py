@@ -52,8 +52,13 @@ def test_evidence_leaves_out_empty_parts() -> None:
 
 @pytest.mark.parametrize(
     ("intended", "typed", "slip"),
-    [("e", "w", Slip.KEYBOARD), ("o", "0", Slip.LOOK_ALIKE), ("a", "m", Slip.OTHER),
-     ("-", "_", Slip.LOOK_ALIKE), ("?", "x", Slip.OTHER)],
-)  # fmt: skip
+    [
+        ("e", "w", Slip.KEYBOARD),
+        ("o", "0", Slip.LOOK_ALIKE),
+        ("a", "m", Slip.OTHER),
+        ("-", "_", Slip.LOOK_ALIKE),
+        ("?", "x", Slip.OTHER),
+    ],
+)
 def test_classify_slip(intended: str, typed: str, slip: Slip) -> None:
     assert classify_slip(intended, typed) is slip

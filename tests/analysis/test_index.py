@@ -26,8 +26,9 @@ def test_floor_size_and_provenance(index: NameIndex, corpus: Corpus) -> None:
 
 
 def test_one_letter_projects_are_not_targets() -> None:
-    corpus = parse_corpus({"rows": [{"project": "x", "download_count": 9},
-                                    {"project": "xy", "download_count": 1}]})  # fmt: skip
+    corpus = parse_corpus(
+        {"rows": [{"project": "x", "download_count": 9}, {"project": "xy", "download_count": 1}]}
+    )
     index = build_index(corpus)
     assert [t.name for t in index.targets] == ["xy"]
     assert "" not in index.deletions
@@ -41,18 +42,30 @@ def test_double_letters_give_one_deletion_key(index: NameIndex) -> None:
 @pytest.mark.parametrize(
     ("name", "expected", "reason"),
     [
-        ("python-dateutil", {"dateutil", "py-dateutil", "pydateutil", "dateutil-python",
-                             "dateutil-py"}, "drop, swap and move the python word"),
-        ("requests", {"python-requests", "py-requests", "pyrequests", "requests-python",
-                      "requests-py"}, "add python or py around a plain name"),
-        ("pymongo", {"mongo", "python-mongo", "py-mongo", "mongo-python", "mongo-py"},
-         "py glued to the front comes off"),
-        ("pytest", {"python-test", "py-test", "test-python", "test-py"},
-         "a four-letter stem is not offered bare"),
+        (
+            "python-dateutil",
+            {"dateutil", "py-dateutil", "pydateutil", "dateutil-python", "dateutil-py"},
+            "drop, swap and move the python word",
+        ),
+        (
+            "requests",
+            {"python-requests", "py-requests", "pyrequests", "requests-python", "requests-py"},
+            "add python or py around a plain name",
+        ),
+        (
+            "pymongo",
+            {"mongo", "python-mongo", "py-mongo", "mongo-python", "mongo-py"},
+            "py glued to the front comes off",
+        ),
+        (
+            "pytest",
+            {"python-test", "py-test", "test-python", "test-py"},
+            "a four-letter stem is not offered bare",
+        ),
         ("python", set(), "python alone has no stem"),
         ("py-ab", set(), "too short a stem"),
         ("pythonic", set(), "'thon' is not a stem"),
     ],
-)  # fmt: skip
+)
 def test_python_forms(name: str, expected: set[str], reason: str) -> None:
     assert python_forms(name) == expected, reason

@@ -53,13 +53,25 @@ DIST = [
         (REF, "pkg/a.py", 3, 3, BASE + "pkg/a.py#line.3", "a range of one line is one line"),
         (REF, "pkg/a.py", 0, None, BASE + "pkg/a.py", "line 0 is no line"),
         (REF, "pkg/a.py", "3", None, BASE + "pkg/a.py", "a line that is not a number is ignored"),
-        (REF, "pkg/my file#x>|.py", None, None, BASE + "pkg/my%20file%23x%3E%7C.py",
-         "a hostile member name cannot break out of the URL or a Slack link"),
+        (
+            REF,
+            "pkg/my file#x>|.py",
+            None,
+            None,
+            BASE + "pkg/my%20file%23x%3E%7C.py",
+            "a hostile member name cannot break out of the URL or a Slack link",
+        ),
         (REF, "pkg/é.py", None, None, BASE + "pkg/%C3%A9.py", "UTF-8, percent-encoded"),
-        (ArtifactRef("pkg", "1.0+local x", "pkg.whl", "/tmp/pkg.whl"), "a.py", 1, None,
-         "https://inspector.pypi.io/project/pkg/1.0+local%20x/", "no PyPI URL: the release page"),
+        (
+            ArtifactRef("pkg", "1.0+local x", "pkg.whl", "/tmp/pkg.whl"),
+            "a.py",
+            1,
+            None,
+            "https://inspector.pypi.io/project/pkg/1.0+local%20x/",
+            "no PyPI URL: the release page",
+        ),
     ],
-)  # fmt: skip
+)
 def test_inspector_url(
     ref: ArtifactRef, path: str | None, line: object, end: object, expected: str, reason: str
 ) -> None:
@@ -108,28 +120,52 @@ ELF = b"\x7fELF" + bytes(60)
     ("init", "expected", "reason"),
     [
         (b"VERSION = '1.0'\n", Severity.LOW, "a binary alone is a capability"),
-        (b"import subprocess\nsubprocess.Popen(['pkg/agent', '--daemon'])\n",
-         Severity.MEDIUM, "code run on import starts it: code nobody can review runs on its own"),
-        (b"import subprocess\ndef run():\n    subprocess.Popen(['pkg/agent'])\n",
-         Severity.LOW, "a process started only on demand does not raise it"),
-        (b"import os, subprocess\n"
-         b"subprocess.Popen([os.path.join(os.path.dirname(__file__), 'agent')])\n",
-         Severity.MEDIUM, "the binary beside __init__, named by os.path.join, started on import"),
-        (b"import os, subprocess\ndef run():\n"
-         b"    subprocess.Popen([os.path.join(os.path.dirname(__file__), 'agent')])\n",
-         Severity.LOW, "the same path joined in a function run only on demand"),
-        (b"import subprocess\nsubprocess.run(['dpkg', '-L', 'libopenblas-dev'])\n",
-         Severity.LOW, "FP regression: a process on import that does not name the binary"),
-        (b"import os, subprocess\nexe = os.path.join(os.path.dirname(__file__), 'agent')\n"
-         b"subprocess.Popen([exe, '--daemon'])\n",
-         Severity.MEDIUM, "the binary's path held in a variable, started on import"),
-        (b"import os, subprocess\nexe = os.path.join(os.path.dirname(__file__), 'agent')\n"
-         b"subprocess.Popen(exe)\n",
-         Severity.MEDIUM, "the variable is the whole command"),
-        (b"import subprocess\nprog = ['pkg/agent']\nsubprocess.Popen([prog, '-d'])\n",
-         Severity.LOW, "a list spliced in as the program stays unknown"),
+        (
+            b"import subprocess\nsubprocess.Popen(['pkg/agent', '--daemon'])\n",
+            Severity.MEDIUM,
+            "code run on import starts it: code nobody can review runs on its own",
+        ),
+        (
+            b"import subprocess\ndef run():\n    subprocess.Popen(['pkg/agent'])\n",
+            Severity.LOW,
+            "a process started only on demand does not raise it",
+        ),
+        (
+            b"import os, subprocess\n"
+            b"subprocess.Popen([os.path.join(os.path.dirname(__file__), 'agent')])\n",
+            Severity.MEDIUM,
+            "the binary beside __init__, named by os.path.join, started on import",
+        ),
+        (
+            b"import os, subprocess\ndef run():\n"
+            b"    subprocess.Popen([os.path.join(os.path.dirname(__file__), 'agent')])\n",
+            Severity.LOW,
+            "the same path joined in a function run only on demand",
+        ),
+        (
+            b"import subprocess\nsubprocess.run(['dpkg', '-L', 'libopenblas-dev'])\n",
+            Severity.LOW,
+            "FP regression: a process on import that does not name the binary",
+        ),
+        (
+            b"import os, subprocess\nexe = os.path.join(os.path.dirname(__file__), 'agent')\n"
+            b"subprocess.Popen([exe, '--daemon'])\n",
+            Severity.MEDIUM,
+            "the binary's path held in a variable, started on import",
+        ),
+        (
+            b"import os, subprocess\nexe = os.path.join(os.path.dirname(__file__), 'agent')\n"
+            b"subprocess.Popen(exe)\n",
+            Severity.MEDIUM,
+            "the variable is the whole command",
+        ),
+        (
+            b"import subprocess\nprog = ['pkg/agent']\nsubprocess.Popen([prog, '-d'])\n",
+            Severity.LOW,
+            "a list spliced in as the program stays unknown",
+        ),
     ],
-)  # fmt: skip
+)
 def test_a_bundled_binary_is_raised_by_code_that_runs_a_process(
     init: bytes, expected: Severity, reason: str
 ) -> None:
@@ -143,8 +179,12 @@ def test_a_bundled_binary_is_raised_by_code_that_runs_a_process(
 
 def test_a_bundled_binary_started_at_install_is_high() -> None:
     setup = b"import subprocess\nfrom setuptools import setup\nsubprocess.Popen(['pkg/agent'])\nsetup()\n"
-    files = [("pkg-1.0/setup.py", setup), ("pkg-1.0/PKG-INFO", b"Name: pkg\nVersion: 1.0\n"),
-             ("pkg-1.0/pkg/__init__.py", b""), ("pkg-1.0/pkg/agent", ELF)]  # fmt: skip
+    files = [
+        ("pkg-1.0/setup.py", setup),
+        ("pkg-1.0/PKG-INFO", b"Name: pkg\nVersion: 1.0\n"),
+        ("pkg-1.0/pkg/__init__.py", b""),
+        ("pkg-1.0/pkg/agent", ELF),
+    ]
     (binary,) = [
         f
         for f in inspect_file(SDIST_REF, sdist(files)).findings

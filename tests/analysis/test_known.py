@@ -37,8 +37,10 @@ WITHDRAWN = advisory("MAL-2026-11", ["1.0"], withdrawn="2026-01-03T00:00:00Z")
 def test_a_malware_report_is_a_critical_finding_naming_the_release_and_the_record() -> None:
     finding = malicious_finding(MAL, "evil-pkg", "1.0")
     assert (finding.check_id, finding.severity, finding.fingerprint) == (
-        "known.malicious", Severity.CRITICAL, "MAL-2026-9"
-    )  # fmt: skip
+        "known.malicious",
+        Severity.CRITICAL,
+        "MAL-2026-9",
+    )
     assert finding.summary == "evil-pkg 1.0 is reported malicious by MAL-2026-9: Steals tokens"
     assert finding.evidence["url"] == "https://osv.dev/vulnerability/MAL-2026-9"
     assert finding.evidence["published"] == "2026-01-02T00:00:00+00:00"

@@ -21,8 +21,14 @@ CASES = [
     ("", "MIT License", (), "MIT", "license", "a spelling of one licence"),
     ("", "MIT Licence", (), "MIT", "license", "British spelling"),
     ("", "The MIT License (MIT)", (), "MIT", "license", "the long spelling"),
-    ("", "MIT License\r\n\r\nCopyright (c) 2024 someone\n", (), "MIT", "license",
-     "a whole licence text: its first line"),
+    (
+        "",
+        "MIT License\r\n\r\nCopyright (c) 2024 someone\n",
+        (),
+        "MIT",
+        "license",
+        "a whole licence text: its first line",
+    ),
     ("", "Apache 2.0", APACHE, "Apache-2.0", "license", "Apache spelled loosely"),
     ("", "Apache License, Version 2.0", (), "Apache-2.0", "license", "Apache's own title"),
     ("", "BSD-3-Clause", (), "BSD-3-Clause", "license", "SPDX in the field"),
@@ -34,10 +40,16 @@ CASES = [
     ("", "", MIT, "MIT", "classifier", "a classifier alone"),
     ("", "", MIT + APACHE, "Apache-2.0 OR MIT", "classifier", "two classifiers: a choice"),
     ("", "", BSD, None, "classifier", "a family classifier stays unknown"),
-    ("", "", ("License :: Public Domain",), "LicenseRef-Public-Domain", "classifier",
-     "public domain has no SPDX id"),
+    (
+        "",
+        "",
+        ("License :: Public Domain",),
+        "LicenseRef-Public-Domain",
+        "classifier",
+        "public domain has no SPDX id",
+    ),
     ("", "", ("Programming Language :: Python",), None, "none", "no licence said at all"),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(("expression", "field", "classifiers", "spdx", "source", "reason"), CASES)

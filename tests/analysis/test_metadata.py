@@ -29,10 +29,12 @@ LONG = "A real description. " * 20
 
 def release(project: str = "some-new-tool", version: str = "1.2.0", **meta: Any) -> ReleaseSnapshot:
     base: dict[str, Any] = {
-        "description": LONG, "home_page": "https://example.dev/tool", "license": "MIT",
+        "description": LONG,
+        "home_page": "https://example.dev/tool",
+        "license": "MIT",
         "classifiers": ("License :: OSI Approved :: MIT License",),
         "author_email": "dev@company.example",
-    }  # fmt: skip
+    }
     base.update(meta)
     snapshot = ReleaseSnapshot(
         project, version, ReleaseMetadata(name=project, version=version, **base)
@@ -54,23 +56,38 @@ def test_a_clean_release_has_no_findings(context: AnalysisContext) -> None:
 CASES = [
     (release(description="tiny"), "metadata.empty-description", "description under 150 chars"),
     (release(home_page=""), "metadata.no-project-urls", "no URL at all"),
-    (release(home_page="https://github.com/psf/requests"), "metadata.foreign-repository",
-     "borrows the repository of a popular project"),
+    (
+        release(home_page="https://github.com/psf/requests"),
+        "metadata.foreign-repository",
+        "borrows the repository of a popular project",
+    ),
     (release(author_email="a@mailinator.com"), "metadata.disposable-email", "throwaway inbox"),
-    (release(author_email="Jo <jo@sub.yopmail.com>"), "metadata.disposable-email",
-     "a subdomain of a throwaway provider, in a name-address string"),
+    (
+        release(author_email="Jo <jo@sub.yopmail.com>"),
+        "metadata.disposable-email",
+        "a subdomain of a throwaway provider, in a name-address string",
+    ),
     (release(maintainer_email="x@example.com"), "metadata.placeholder-email", "placeholder"),
-    (release(author_email="dev@bso.example.com"), "metadata.placeholder-email",
-     "a subdomain of a placeholder domain"),
+    (
+        release(author_email="dev@bso.example.com"),
+        "metadata.placeholder-email",
+        "a subdomain of a placeholder domain",
+    ),
     (release(author_email="me@gmail.com"), "metadata.free-email", "free provider: context only"),
     (release(version="0.0.1"), "metadata.placeholder-version", "a name grabbed early"),
     (release(license="", classifiers=()), "metadata.no-license", "no licence anywhere"),
     (release(classifiers=()), "metadata.no-classifiers", "no trove classifiers"),
-    (release(requires_dist=("helper @ https://evil.example/helper.zip",)),
-     "metadata.url-dependency", "installed from a URL"),
-    (release(requires_dist=("reqeusts>=1",)), "metadata.typosquat-dependency",
-     "depends on a typosquat"),
-]  # fmt: skip
+    (
+        release(requires_dist=("helper @ https://evil.example/helper.zip",)),
+        "metadata.url-dependency",
+        "installed from a URL",
+    ),
+    (
+        release(requires_dist=("reqeusts>=1",)),
+        "metadata.typosquat-dependency",
+        "depends on a typosquat",
+    ),
+]
 
 
 @pytest.mark.parametrize(("snapshot", "check_id", "reason"), CASES)
@@ -85,18 +102,30 @@ def test_fires(
 @pytest.mark.parametrize(
     ("snapshot", "check_id", "reason"),
     [
-        (release(home_page="https://github.com/me/some-new-tool"), "metadata.foreign-repository",
-         "its own repository"),
-        (release(home_page="https://github.com/me/unknown-thing"), "metadata.foreign-repository",
-         "a repository that is not a popular project"),
+        (
+            release(home_page="https://github.com/me/some-new-tool"),
+            "metadata.foreign-repository",
+            "its own repository",
+        ),
+        (
+            release(home_page="https://github.com/me/unknown-thing"),
+            "metadata.foreign-repository",
+            "a repository that is not a popular project",
+        ),
         (release(author_email="not an address"), "metadata.free-email", "no domain to judge"),
         (release(version="not-a-version"), "metadata.high-first-version", "unparseable version"),
-        (release(requires_dist=("requests>=2", "!!! garbage")), "metadata.typosquat-dependency",
-         "a popular dependency and an unparseable line"),
-        (release(license="", license_expression="MIT", classifiers=("X",)), "metadata.no-license",
-         "a licence expression is a licence"),
+        (
+            release(requires_dist=("requests>=2", "!!! garbage")),
+            "metadata.typosquat-dependency",
+            "a popular dependency and an unparseable line",
+        ),
+        (
+            release(license="", license_expression="MIT", classifiers=("X",)),
+            "metadata.no-license",
+            "a licence expression is a licence",
+        ),
     ],
-)  # fmt: skip
+)
 def test_does_not_fire(
     snapshot: ReleaseSnapshot, check_id: str, reason: str, context: AnalysisContext
 ) -> None:
@@ -119,8 +148,13 @@ def test_foreign_repository_reports_each_project_once(context: AnalysisContext) 
 def test_copied_metadata_needs_the_targets_metadata(context: AnalysisContext) -> None:
     snapshot = release(project="reqeusts", summary="Python HTTP for Humans.", author="K R")
     assert "metadata.copied-metadata" not in findings(snapshot, context)  # target not fetched
-    theirs = ReleaseMetadata(name="requests", version="2.32", summary="Python HTTP for Humans.",
-                             author="K R", description="other")  # fmt: skip
+    theirs = ReleaseMetadata(
+        name="requests",
+        version="2.32",
+        summary="Python HTTP for Humans.",
+        author="K R",
+        description="other",
+    )
     with_target = dataclasses.replace(context, targets={"requests": theirs})
     found = findings(snapshot, with_target)["metadata.copied-metadata"]
     assert found.evidence["fields"] == ["summary", "author"]
@@ -220,16 +254,32 @@ def _published(
 @pytest.mark.parametrize(
     ("snapshot", "check_id", "severity", "reason"),
     [
-        (_published("requests", (GITHUB,), ()), "metadata.lost-provenance", Severity.HIGH,
-         "a popular project stopped publishing with attestations"),
-        (_published("some-new-tool", (GITHUB,), ()), "metadata.lost-provenance", Severity.MEDIUM,
-         "lost provenance on a smaller project"),
-        (_published("requests", (GITHUB,), (Publisher("GitHub", "evil/fork", "x.yml"),)),
-         "metadata.changed-provenance", Severity.MEDIUM, "another repository publishes now"),
-        (_published("requests", (GITHUB,), (Publisher("Google", None, None),)),
-         "metadata.changed-provenance", Severity.MEDIUM, "another kind of publisher"),
+        (
+            _published("requests", (GITHUB,), ()),
+            "metadata.lost-provenance",
+            Severity.HIGH,
+            "a popular project stopped publishing with attestations",
+        ),
+        (
+            _published("some-new-tool", (GITHUB,), ()),
+            "metadata.lost-provenance",
+            Severity.MEDIUM,
+            "lost provenance on a smaller project",
+        ),
+        (
+            _published("requests", (GITHUB,), (Publisher("GitHub", "evil/fork", "x.yml"),)),
+            "metadata.changed-provenance",
+            Severity.MEDIUM,
+            "another repository publishes now",
+        ),
+        (
+            _published("requests", (GITHUB,), (Publisher("Google", None, None),)),
+            "metadata.changed-provenance",
+            Severity.MEDIUM,
+            "another kind of publisher",
+        ),
     ],
-)  # fmt: skip
+)
 def test_provenance(
     snapshot: ReleaseSnapshot,
     check_id: str,
@@ -246,8 +296,11 @@ def test_same_provenance_is_quiet(context: AnalysisContext) -> None:
 
 
 def test_new_dependency(context: AnalysisContext) -> None:
-    seen = {"fresh-helper": NOW - timedelta(days=2), "old-helper": NOW - timedelta(days=400),
-            "unknown-helper": None}  # fmt: skip
+    seen = {
+        "fresh-helper": NOW - timedelta(days=2),
+        "old-helper": NOW - timedelta(days=400),
+        "unknown-helper": None,
+    }
     ctx = dataclasses.replace(context, dependency_first_seen=seen)
     snapshot = release(requires_dist=("fresh-helper", "old-helper", "unknown-helper", "other"))
     found = findings(snapshot, ctx)["metadata.new-dependency"]
@@ -258,16 +311,32 @@ def test_new_dependency(context: AnalysisContext) -> None:
 
 # (snapshot, check id or None, severity, reason): the real shape next to its benign look-alike
 EMAIL_CASES = [
-    (release(author_email="x@mailinator.com"), "metadata.disposable-email", Severity.MEDIUM,
-     "a throwaway inbox: nobody answers for the project"),
-    (release(author_email="you@example.com"), "metadata.placeholder-email", Severity.LOW,
-     "a tutorial package that kept the template's address"),
-    (release(author_email="Jane <jane@email.com>", maintainer_email="jane@email.com"),
-     "metadata.placeholder-email", Severity.LOW, "a generated stub's address in both fields"),
-    (release(author_email="me@yourdomain.com"), "metadata.placeholder-email", Severity.LOW,
-     "a 'your domain here' leftover"),
+    (
+        release(author_email="x@mailinator.com"),
+        "metadata.disposable-email",
+        Severity.MEDIUM,
+        "a throwaway inbox: nobody answers for the project",
+    ),
+    (
+        release(author_email="you@example.com"),
+        "metadata.placeholder-email",
+        Severity.LOW,
+        "a tutorial package that kept the template's address",
+    ),
+    (
+        release(author_email="Jane <jane@email.com>", maintainer_email="jane@email.com"),
+        "metadata.placeholder-email",
+        Severity.LOW,
+        "a generated stub's address in both fields",
+    ),
+    (
+        release(author_email="me@yourdomain.com"),
+        "metadata.placeholder-email",
+        Severity.LOW,
+        "a 'your domain here' leftover",
+    ),
     (release(author_email="me@examples.com"), None, None, "a real domain that is not a template's"),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(("snapshot", "check_id", "severity", "reason"), EMAIL_CASES)
@@ -293,21 +362,45 @@ REQUESTS_PAGE = ReleaseMetadata(
 
 # (snapshot, targets fetched, severity, reason)
 FOREIGN_CASES = [
-    (release(project="reqeusts", home_page="https://github.com/psf/requests"),
-     {"requests": REQUESTS_PAGE}, Severity.MEDIUM,
-     "starjacking: a look-alike name and the imitated project's own repository"),
-    (release(project="reqeusts", project_urls=(("Code", "https://github.com/PSF/Requests.git"),)),
-     {"requests": REQUESTS_PAGE}, Severity.MEDIUM, "the same repository spelled otherwise"),
-    (release(project="reqeusts", home_page="https://github.com/psf/requests"), {},
-     Severity.MEDIUM, "the imitated project's page was not fetched: the name decides"),
-    (release(project="reqeusts", home_page="https://github.com/someone/requests"),
-     {"requests": REQUESTS_PAGE}, Severity.LOW,
-     "a fork or a namesake repository: the imitated project lists another"),
-    (release(home_page="https://github.com/psf/requests"), {}, Severity.LOW,
-     "a plugin or fork that points at upstream, with a name of its own"),
-    (release(project_urls=(("Bug Reports", "https://github.com/pypa/sampleproject"),)), {},
-     None, "a repository that is not a popular project's name"),
-]  # fmt: skip
+    (
+        release(project="reqeusts", home_page="https://github.com/psf/requests"),
+        {"requests": REQUESTS_PAGE},
+        Severity.MEDIUM,
+        "starjacking: a look-alike name and the imitated project's own repository",
+    ),
+    (
+        release(
+            project="reqeusts", project_urls=(("Code", "https://github.com/PSF/Requests.git"),)
+        ),
+        {"requests": REQUESTS_PAGE},
+        Severity.MEDIUM,
+        "the same repository spelled otherwise",
+    ),
+    (
+        release(project="reqeusts", home_page="https://github.com/psf/requests"),
+        {},
+        Severity.MEDIUM,
+        "the imitated project's page was not fetched: the name decides",
+    ),
+    (
+        release(project="reqeusts", home_page="https://github.com/someone/requests"),
+        {"requests": REQUESTS_PAGE},
+        Severity.LOW,
+        "a fork or a namesake repository: the imitated project lists another",
+    ),
+    (
+        release(home_page="https://github.com/psf/requests"),
+        {},
+        Severity.LOW,
+        "a plugin or fork that points at upstream, with a name of its own",
+    ),
+    (
+        release(project_urls=(("Bug Reports", "https://github.com/pypa/sampleproject"),)),
+        {},
+        None,
+        "a repository that is not a popular project's name",
+    ),
+]
 
 
 @pytest.mark.parametrize(("snapshot", "targets", "severity", "reason"), FOREIGN_CASES)
@@ -367,9 +460,12 @@ DEPENDENCY_CASES = [
     (ProjectFacts(NOW - 2 * DAY, 1), Severity.HIGH, "a squat uploaded two days ago"),
     (ProjectFacts(None, 0), Severity.LOW, "not on PyPI: the release cannot install, runs nothing"),
     (ProjectFacts(NOW - 200 * DAY, 9), Severity.LOW, "months on PyPI: unlikely a live squat"),
-    (ProjectFacts(NOW - 2000 * DAY, 36), Severity.INFO,
-     "an established namesake (a v2 fork, a CUDA variant) that many depend on"),
-]  # fmt: skip
+    (
+        ProjectFacts(NOW - 2000 * DAY, 36),
+        Severity.INFO,
+        "an established namesake (a v2 fork, a CUDA variant) that many depend on",
+    ),
+]
 
 
 @pytest.mark.parametrize(("facts", "severity", "reason"), DEPENDENCY_CASES)

@@ -37,57 +37,205 @@ CASES: list[tuple[dict[str, Any], str, bool, str | None, str]] = [
     (record(package("demo", INTRODUCED_FIXED)), "1.0.post1", True, "2.0", "a post-release"),
     (record(package("demo", INTRODUCED_FIXED)), "2.0+local", False, None, "local above the fix"),
     (record(package("demo", INTRODUCED_FIXED)), "1!0.5", False, None, "an epoch outranks all"),
-    (record(package("demo", [{"introduced": "0"}, {"fixed": "1!1.0"}])), "5.0", True, "1!1.0",
-     "the fix is in a later epoch"),
-    (record(package("demo", [{"introduced": "0"}, {"fixed": "1.2"}])), "0.0.1", True, "1.2",
-     "introduced 0 is below every version"),
-    (record(package("demo", [{"introduced": "0"}, {"last_affected": "1.4"}])), "1.4", True, None,
-     "last_affected is inclusive, and no fix is known"),
-    (record(package("demo", [{"introduced": "0"}, {"last_affected": "1.4"}])), "1.4.1", False,
-     None, "above last_affected"),
-    (record(package("demo", [{"introduced": "1.0"}, {"limit": "1.3"}])), "1.3", False, None,
-     "limit is exclusive"),
-    (record(package("demo", [{"fixed": "2.0"}, {"introduced": "1.0"}])), "1.5", True, "2.0",
-     "events in any order are sorted by version"),
-    (record(package("demo", [{"introduced": "1.0"}, {"fixed": "1.1"}, {"introduced": "2.0"}])),
-     "2.5", True, None, "reintroduced with no fix since"),
-    (record(package("demo", [{"introduced": "1.0"}, {"fixed": "1.1"}],
-                    [{"introduced": "3.0"}, {"fixed": "3.2"}])), "3.1", True, "3.2",
-     "the fix of the range that holds the version"),
-    (record(package("demo", [{"introduced": "1.0"}, {"fixed": "1.1"}],
-                    [{"introduced": "3.0"}, {"fixed": "3.2"}])), "2.0", False, None,
-     "between two ranges"),
-    (record(package("demo", versions=["1.0", "2.0-custom"])), "1.0.0", True, None,
-     "the explicit list compares by PEP 440 equality"),
-    (record(package("demo", versions=["1.0", "2.0-custom"])), "2.0-custom", True, None,
-     "a version that is not PEP 440 matches the list by its text"),
-    (record(package("demo", [{"introduced": "0"}, {"fixed": "9"}])), "not-a-version", False,
-     None, "a version that is not PEP 440 is outside every range"),
-    (record(package("demo", [{"introduced": "0"}, {"fixed": "junk!"}])), "50", True, None,
-     "an event that is not PEP 440 is left out"),
-    (record(package("demo", [{"introduced": "0"}, {"fixed": "3.1.1"}, {"introduced": "3.1.1"},
-                             {"fixed": "3.1.3"}])), "3.1.2", True, "3.1.3",
-     "a range fixed and reintroduced at one version goes on through it"),
-    (record(package("demo", [{"introduced": "0"}, {"fixed": "3.1.1"}, {"introduced": "3.1.1"},
-                             {"fixed": "3.1.3"}])), "3.1.1", True, "3.1.3",
-     "the version where it restarts is affected"),
-    (record(package("demo", [{"introduced": "1.0"}, {"fixed": "1.0"}])), "1.0", False, None,
-     "introduced and fixed at one version with nothing open: nothing affected"),
-    (record(package("demo", [{"introduced": "1.0"}, {"last_affected": "1.0"}])), "1.0", True,
-     None, "introduced and last_affected at one version: that version alone"),
-    (record(package("demo", [{"introduced": "0"}, {"fixed": "1.0"}])), "0a1", True, "1.0",
-     "introduced 0 covers pre-releases of 0 too"),
-    (record(package("DeMo", INTRODUCED_FIXED)), "1.5", True, "2.0",
-     "project names compare PEP 503 normalized"),
+    (
+        record(package("demo", [{"introduced": "0"}, {"fixed": "1!1.0"}])),
+        "5.0",
+        True,
+        "1!1.0",
+        "the fix is in a later epoch",
+    ),
+    (
+        record(package("demo", [{"introduced": "0"}, {"fixed": "1.2"}])),
+        "0.0.1",
+        True,
+        "1.2",
+        "introduced 0 is below every version",
+    ),
+    (
+        record(package("demo", [{"introduced": "0"}, {"last_affected": "1.4"}])),
+        "1.4",
+        True,
+        None,
+        "last_affected is inclusive, and no fix is known",
+    ),
+    (
+        record(package("demo", [{"introduced": "0"}, {"last_affected": "1.4"}])),
+        "1.4.1",
+        False,
+        None,
+        "above last_affected",
+    ),
+    (
+        record(package("demo", [{"introduced": "1.0"}, {"limit": "1.3"}])),
+        "1.3",
+        False,
+        None,
+        "limit is exclusive",
+    ),
+    (
+        record(package("demo", [{"fixed": "2.0"}, {"introduced": "1.0"}])),
+        "1.5",
+        True,
+        "2.0",
+        "events in any order are sorted by version",
+    ),
+    (
+        record(package("demo", [{"introduced": "1.0"}, {"fixed": "1.1"}, {"introduced": "2.0"}])),
+        "2.5",
+        True,
+        None,
+        "reintroduced with no fix since",
+    ),
+    (
+        record(
+            package(
+                "demo",
+                [{"introduced": "1.0"}, {"fixed": "1.1"}],
+                [{"introduced": "3.0"}, {"fixed": "3.2"}],
+            )
+        ),
+        "3.1",
+        True,
+        "3.2",
+        "the fix of the range that holds the version",
+    ),
+    (
+        record(
+            package(
+                "demo",
+                [{"introduced": "1.0"}, {"fixed": "1.1"}],
+                [{"introduced": "3.0"}, {"fixed": "3.2"}],
+            )
+        ),
+        "2.0",
+        False,
+        None,
+        "between two ranges",
+    ),
+    (
+        record(package("demo", versions=["1.0", "2.0-custom"])),
+        "1.0.0",
+        True,
+        None,
+        "the explicit list compares by PEP 440 equality",
+    ),
+    (
+        record(package("demo", versions=["1.0", "2.0-custom"])),
+        "2.0-custom",
+        True,
+        None,
+        "a version that is not PEP 440 matches the list by its text",
+    ),
+    (
+        record(package("demo", [{"introduced": "0"}, {"fixed": "9"}])),
+        "not-a-version",
+        False,
+        None,
+        "a version that is not PEP 440 is outside every range",
+    ),
+    (
+        record(package("demo", [{"introduced": "0"}, {"fixed": "junk!"}])),
+        "50",
+        True,
+        None,
+        "an event that is not PEP 440 is left out",
+    ),
+    (
+        record(
+            package(
+                "demo",
+                [
+                    {"introduced": "0"},
+                    {"fixed": "3.1.1"},
+                    {"introduced": "3.1.1"},
+                    {"fixed": "3.1.3"},
+                ],
+            )
+        ),
+        "3.1.2",
+        True,
+        "3.1.3",
+        "a range fixed and reintroduced at one version goes on through it",
+    ),
+    (
+        record(
+            package(
+                "demo",
+                [
+                    {"introduced": "0"},
+                    {"fixed": "3.1.1"},
+                    {"introduced": "3.1.1"},
+                    {"fixed": "3.1.3"},
+                ],
+            )
+        ),
+        "3.1.1",
+        True,
+        "3.1.3",
+        "the version where it restarts is affected",
+    ),
+    (
+        record(package("demo", [{"introduced": "1.0"}, {"fixed": "1.0"}])),
+        "1.0",
+        False,
+        None,
+        "introduced and fixed at one version with nothing open: nothing affected",
+    ),
+    (
+        record(package("demo", [{"introduced": "1.0"}, {"last_affected": "1.0"}])),
+        "1.0",
+        True,
+        None,
+        "introduced and last_affected at one version: that version alone",
+    ),
+    (
+        record(package("demo", [{"introduced": "0"}, {"fixed": "1.0"}])),
+        "0a1",
+        True,
+        "1.0",
+        "introduced 0 covers pre-releases of 0 too",
+    ),
+    (
+        record(package("DeMo", INTRODUCED_FIXED)),
+        "1.5",
+        True,
+        "2.0",
+        "project names compare PEP 503 normalized",
+    ),
     (record(package("other", INTRODUCED_FIXED)), "1.5", False, None, "another project"),
-    ({**record(package("demo", INTRODUCED_FIXED)), "withdrawn": "2024-02-01T00:00:00Z"}, "1.5",
-     False, None, "a withdrawn record affects nothing"),
-    (record({"package": {"ecosystem": "npm", "name": "demo"}, "versions": ["1.5"]}), "1.5", False,
-     None, "another ecosystem"),
-    (record({**package("demo"), "ranges": [{"type": "GIT", "repo": "r", "events": [
-        {"introduced": "abc"}, {"fixed": "def"}]}]}), "1.5", False, None,
-     "GIT ranges are commits, not versions"),
-]  # fmt: skip
+    (
+        {**record(package("demo", INTRODUCED_FIXED)), "withdrawn": "2024-02-01T00:00:00Z"},
+        "1.5",
+        False,
+        None,
+        "a withdrawn record affects nothing",
+    ),
+    (
+        record({"package": {"ecosystem": "npm", "name": "demo"}, "versions": ["1.5"]}),
+        "1.5",
+        False,
+        None,
+        "another ecosystem",
+    ),
+    (
+        record(
+            {
+                **package("demo"),
+                "ranges": [
+                    {
+                        "type": "GIT",
+                        "repo": "r",
+                        "events": [{"introduced": "abc"}, {"fixed": "def"}],
+                    }
+                ],
+            }
+        ),
+        "1.5",
+        False,
+        None,
+        "GIT ranges are commits, not versions",
+    ),
+]
 
 
 @pytest.mark.parametrize(("document", "version", "affected", "fixed", "reason"), CASES)
@@ -135,12 +283,18 @@ def test_a_record_parses_to_what_a_report_shows() -> None:
         ({"id": "X-1", "modified": "2024-01-01", "affected": ["x"]}, "has no package"),
         ({"id": "X-1", "modified": "2024-01-01", "aliases": "GHSA"}, "`aliases` is not a list"),
         (record({**package(), "ranges": [{"type": "ECOSYSTEM"}]}), "no list of events"),
-        (record({**package(), "ranges": [{"type": "ECOSYSTEM", "events": [{"a": "1", "b": "2"}]}]}),
-         "not one kind and one version"),
-        (record({**package(), "ranges": [{"type": "ECOSYSTEM", "events": [{"fixd": "1"}]}]}),
-         "unknown range event 'fixd'"),
+        (
+            record(
+                {**package(), "ranges": [{"type": "ECOSYSTEM", "events": [{"a": "1", "b": "2"}]}]}
+            ),
+            "not one kind and one version",
+        ),
+        (
+            record({**package(), "ranges": [{"type": "ECOSYSTEM", "events": [{"fixd": "1"}]}]}),
+            "unknown range event 'fixd'",
+        ),
     ],
-)  # fmt: skip
+)
 def test_a_malformed_record_is_one_clear_error(document: dict[str, Any], says: str) -> None:
     with pytest.raises(OsvError, match=says.replace("(", r"\(")):
         parse_advisory(document)
@@ -174,13 +328,21 @@ def test_every_real_record_parses(dump: str) -> None:
 def test_exposure_of_pinned_and_unpinned_dependencies() -> None:
     vulnerable = parse_advisory(record(package("demo", INTRODUCED_FIXED)))
     malware = parse_advisory({**record(package("demo", versions=["6.6"])), "id": "MAL-0000-9"})
-    withdrawn = parse_advisory({**record(package("demo", [{"introduced": "0"}])),
-                                "id": "PYSEC-0000-3", "withdrawn": "2024-01-02T00:00:00Z"})  # fmt: skip
+    withdrawn = parse_advisory(
+        {
+            **record(package("demo", [{"introduced": "0"}])),
+            "id": "PYSEC-0000-3",
+            "withdrawn": "2024-01-02T00:00:00Z",
+        }
+    )
     other = parse_advisory({**record(package("other", [{"introduced": "0"}])), "id": "GHSA-o"})
     advisories = [vulnerable, malware, withdrawn, other]
     pinned = exposure(advisories, "Demo", "1.5")
     assert (pinned.vulnerabilities, pinned.malicious, pinned.unchecked) == (
-        ((vulnerable, "2.0"),), (), 0)  # fmt: skip
+        ((vulnerable, "2.0"),),
+        (),
+        0,
+    )
     assert exposure(advisories, "demo", "6.6").malicious == (malware,)
     unpinned = exposure(advisories, "demo", None)
     assert (unpinned.vulnerabilities, unpinned.malicious, unpinned.unchecked) == ((), (malware,), 1)

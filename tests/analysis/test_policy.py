@@ -52,30 +52,55 @@ CASES = [
     (facts(severity=Severity.HIGH), ["our verdict is high (blocks at high)"], "at block_at"),
     (facts("left-pad"), ["denied by the policy"], "denied, by its normalized name"),
     (facts(known_malicious=["MAL-1"]), ["known malicious (MAL-1)"], "known malware"),
-    (facts("in-house", Severity.CRITICAL, licence=None), [],
-     "allowed: our verdict and licence rules do not apply"),
-    (facts("in-house", known_malicious=["MAL-2"]), ["known malicious (MAL-2)"],
-     "allow does not override a public malware report"),
+    (
+        facts("in-house", Severity.CRITICAL, licence=None),
+        [],
+        "allowed: our verdict and licence rules do not apply",
+    ),
+    (
+        facts("in-house", known_malicious=["MAL-2"]),
+        ["known malicious (MAL-2)"],
+        "allow does not override a public malware report",
+    ),
     (facts(vulnerabilities=[("GHSA-x", ("CVE-2024-1",))]), [], "ignored by an alias"),
-    (facts(vulnerabilities=[("PYSEC-OLD", ())]), ["known vulnerability PYSEC-OLD"],
-     "an expired ignore no longer applies"),
-    (facts(vulnerabilities=[("PYSEC-NEW", ())]), ["known vulnerability PYSEC-NEW"],
-     "a vulnerability nobody accepted"),
-    (facts(licence=Licence("AGPL-3.0-only", "license", "AGPL-3.0-only")),
-     ["licence AGPL-3.0-only is not allowed by the policy"], "a denied licence"),
-    (facts(licence=Licence("AGPL-3.0-only OR MIT", "expression", "x")), [],
-     "a choice that includes an allowed licence"),
-    (facts(licence=Licence("MIT AND GPL-2.0-only", "expression", "x")),
-     ["licence MIT AND GPL-2.0-only is not allowed by the policy"],
-     "both apply, and one is outside the allow list"),
+    (
+        facts(vulnerabilities=[("PYSEC-OLD", ())]),
+        ["known vulnerability PYSEC-OLD"],
+        "an expired ignore no longer applies",
+    ),
+    (
+        facts(vulnerabilities=[("PYSEC-NEW", ())]),
+        ["known vulnerability PYSEC-NEW"],
+        "a vulnerability nobody accepted",
+    ),
+    (
+        facts(licence=Licence("AGPL-3.0-only", "license", "AGPL-3.0-only")),
+        ["licence AGPL-3.0-only is not allowed by the policy"],
+        "a denied licence",
+    ),
+    (
+        facts(licence=Licence("AGPL-3.0-only OR MIT", "expression", "x")),
+        [],
+        "a choice that includes an allowed licence",
+    ),
+    (
+        facts(licence=Licence("MIT AND GPL-2.0-only", "expression", "x")),
+        ["licence MIT AND GPL-2.0-only is not allowed by the policy"],
+        "both apply, and one is outside the allow list",
+    ),
     (facts(licence=Licence("(MIT OR Apache-2.0)", "expression", "x")), [], "parentheses"),
-    (facts(licence=Licence("MIT AND (Apache-2.0 OR GPL-3.0-only)", "expression", "x")),
-     ["licence MIT AND (Apache-2.0 OR GPL-3.0-only) is not allowed by the policy"],
-     "a nested expression: every licence it names must pass"),
-    (facts(licence=Licence(None, "license", "BSD")),
-     ["licence unknown ('BSD'): the policy names licences"], "an unknown licence is not waved"),
+    (
+        facts(licence=Licence("MIT AND (Apache-2.0 OR GPL-3.0-only)", "expression", "x")),
+        ["licence MIT AND (Apache-2.0 OR GPL-3.0-only) is not allowed by the policy"],
+        "a nested expression: every licence it names must pass",
+    ),
+    (
+        facts(licence=Licence(None, "license", "BSD")),
+        ["licence unknown ('BSD'): the policy names licences"],
+        "an unknown licence is not waved",
+    ),
     (facts(licence=None), ["licence unknown: the policy names licences"], "no licence known"),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(("given", "expected", "reason"), CASES)
@@ -120,14 +145,18 @@ def test_the_index_switches() -> None:
         ({"policy": {"allow_licenses": ["MIT", 3]}}, "policy.allow_licenses: expected a list"),
         ({"policy": {"ignore": {"id": "x"}}}, "policy.ignore: expected [[policy.ignore]]"),
         ({"policy": {"ignore": ["x"]}}, "policy.ignore[0]: expected a table"),
-        ({"policy": {"ignore": [{"id": "x", "reason": "r", "until": 1}]}},
-         "policy.ignore[0].until: unknown key"),
+        (
+            {"policy": {"ignore": [{"id": "x", "reason": "r", "until": 1}]}},
+            "policy.ignore[0].until: unknown key",
+        ),
         ({"policy": {"ignore": [{"reason": "r"}]}}, "policy.ignore[0].id: the vulnerability id"),
         ({"policy": {"ignore": [{"id": "x", "reason": " "}]}}, "policy.ignore[0].reason: say why"),
-        ({"policy": {"ignore": [{"id": "x", "reason": "r", "expires": "soon"}]}},
-         "policy.ignore[0].expires: expected a date"),
+        (
+            {"policy": {"ignore": [{"id": "x", "reason": "r", "expires": "soon"}]}},
+            "policy.ignore[0].expires: expected a date",
+        ),
     ],
-)  # fmt: skip
+)
 def test_a_wrong_key_is_one_error_that_names_it(document: dict[str, object], says: str) -> None:
     with pytest.raises(PolicyError) as raised:
         parse_policy(document)

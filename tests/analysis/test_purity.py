@@ -12,12 +12,40 @@ ANALYSIS = Path(__file__).resolve().parents[2] / "analysis"
 # Top-level modules that do I/O, read the environment or the clock, or belong to the shell.
 FORBIDDEN_MODULES = frozenset(
     {
-        "aiohttp", "aiosmtplib", "apscheduler", "asyncio", "asyncpg", "collector", "dashboard",
-        "feedparser", "ftplib", "glob", "http", "httpx", "os", "pathlib", "pgserver", "platformdirs",
-        "random", "requests", "secrets", "shutil", "smtplib", "socket", "sqlite3", "ssl",
-        "streamlit", "subprocess", "sys", "tempfile", "threading", "time", "urllib", "xmlrpc",
+        "aiohttp",
+        "aiosmtplib",
+        "apscheduler",
+        "asyncio",
+        "asyncpg",
+        "collector",
+        "dashboard",
+        "feedparser",
+        "ftplib",
+        "glob",
+        "http",
+        "httpx",
+        "os",
+        "pathlib",
+        "pgserver",
+        "platformdirs",
+        "random",
+        "requests",
+        "secrets",
+        "shutil",
+        "smtplib",
+        "socket",
+        "sqlite3",
+        "ssl",
+        "streamlit",
+        "subprocess",
+        "sys",
+        "tempfile",
+        "threading",
+        "time",
+        "urllib",
+        "xmlrpc",
     }
-)  # fmt: skip
+)
 FORBIDDEN_CALLS = frozenset({"open", "input", "print", "exec", "eval", "__import__", "breakpoint"})
 CLOCK_METHODS = frozenset({"now", "today", "utcnow", "fromtimestamp"})
 

@@ -38,8 +38,14 @@ continued \\
 def test_requirements_txt() -> None:
     found = parse_dependency_file("requirements/dev.txt", REQUIREMENTS)
     assert [d.name for d in found] == [
-        "requests", "foo-bar", "django", "numpy", "helper", "thing", "continued",
-    ]  # fmt: skip
+        "requests",
+        "foo-bar",
+        "django",
+        "numpy",
+        "helper",
+        "thing",
+        "continued",
+    ]
     assert found[0] == Dependency("requests", "requests>=2.31", "line 2")
     assert found[1].url == "git+https://github.com/a/b.git#egg=Foo_Bar"
     assert found[2].where == "line 7"

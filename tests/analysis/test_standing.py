@@ -57,20 +57,42 @@ def _release(**changes: object) -> ReleaseSnapshot:
     [
         (_release(), Maturity.YOUNG, "a first release"),
         (_release(history_known=False), Maturity.UNKNOWN, "nobody knows its history"),
-        (_release(prior=PriorRelease("1.0", NOW - 900 * DAY), prior_release_count=4),
-         Maturity.ESTABLISHED, "the prior release's upload bounds the age from below"),
-        (_release(prior=PriorRelease("1.0", NOW - 9 * DAY), prior_release_count=4),
-         Maturity.UNKNOWN, "a recent prior release does not make the project young"),
-        (_release(prior=None, prior_release_count=4, history_known=True), Maturity.UNKNOWN,
-         "other versions but no upload time for any"),
-        (_release(prior=PriorRelease("1.0", None), prior_release_count=4,
-                  project_first_seen=NOW - 30 * DAY),
-         Maturity.YOUNG, "PyPI's first upload a month ago"),
-        (_release(prior=PriorRelease("1.0", NOW - 500 * DAY), prior_release_count=4,
-                  project_first_seen=NOW - 500 * DAY, uploaded_at=NOW - 450 * DAY),
-         Maturity.YOUNG, "judged when it was uploaded, not now"),
+        (
+            _release(prior=PriorRelease("1.0", NOW - 900 * DAY), prior_release_count=4),
+            Maturity.ESTABLISHED,
+            "the prior release's upload bounds the age from below",
+        ),
+        (
+            _release(prior=PriorRelease("1.0", NOW - 9 * DAY), prior_release_count=4),
+            Maturity.UNKNOWN,
+            "a recent prior release does not make the project young",
+        ),
+        (
+            _release(prior=None, prior_release_count=4, history_known=True),
+            Maturity.UNKNOWN,
+            "other versions but no upload time for any",
+        ),
+        (
+            _release(
+                prior=PriorRelease("1.0", None),
+                prior_release_count=4,
+                project_first_seen=NOW - 30 * DAY,
+            ),
+            Maturity.YOUNG,
+            "PyPI's first upload a month ago",
+        ),
+        (
+            _release(
+                prior=PriorRelease("1.0", NOW - 500 * DAY),
+                prior_release_count=4,
+                project_first_seen=NOW - 500 * DAY,
+                uploaded_at=NOW - 450 * DAY,
+            ),
+            Maturity.YOUNG,
+            "judged when it was uploaded, not now",
+        ),
     ],
-)  # fmt: skip
+)
 def test_release_standing(snapshot: ReleaseSnapshot, maturity: Maturity, reason: str) -> None:
     assert release_standing(snapshot, NOW).maturity is maturity, reason
 

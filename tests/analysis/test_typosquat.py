@@ -151,10 +151,14 @@ def test_a_popular_import_name_is_listed_not_flagged(index: NameIndex) -> None:
 
 def test_never_a_project_against_its_own_import_name() -> None:
     corpus = parse_corpus(
-        {"rows": [{"project": "requests", "download_count": 10**8},
-                  {"project": "tiny", "download_count": 10}]},
+        {
+            "rows": [
+                {"project": "requests", "download_count": 10**8},
+                {"project": "tiny", "download_count": 10},
+            ]
+        },
         aliases={"reqests": "requests"},
-    )  # fmt: skip
+    )
     assert match_name("requests", build_index(corpus)) == ()
 
 

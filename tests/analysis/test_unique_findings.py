@@ -12,18 +12,32 @@ from analysis.model import Finding, Severity
 from analysis.scoring import combine
 from tests.analysis.test_metadata import release
 
-ADDRESSES = ["a@gmail.com", "b@gmail.com", "x@yahoo.com", "me@example.com", "t@mailinator.com",
-             "dev@company.example", "", "c@GMAIL.com", "d@outlook.com"]  # fmt: skip
+ADDRESSES = [
+    "a@gmail.com",
+    "b@gmail.com",
+    "x@yahoo.com",
+    "me@example.com",
+    "t@mailinator.com",
+    "dev@company.example",
+    "",
+    "c@GMAIL.com",
+    "d@outlook.com",
+]
 NAMES = ["some-new-tool", "reqeusts", "requests-tool", "numpyy", "my-lib", "djangoo"]
-HOMES = ["", "https://github.com/psf/requests", "https://github.com/pypa/sampleproject",
-         "https://example.dev/tool"]  # fmt: skip
+HOMES = [
+    "",
+    "https://github.com/psf/requests",
+    "https://github.com/pypa/sampleproject",
+    "https://example.dev/tool",
+]
 DEPENDENCIES = [(), ("reqeusts",), ("requests", "reqeusts", "reqeusts>=1"), ("numpyy", "numpyy")]
 
 
 def test_two_addresses_at_one_free_domain_are_one_finding(context: AnalysisContext) -> None:
     snapshot = release(author_email="a@gmail.com, b@gmail.com", maintainer_email="c@gmail.com")
-    found = [f for f in assess_release(snapshot, context).findings
-             if f.check_id == "metadata.free-email"]  # fmt: skip
+    found = [
+        f for f in assess_release(snapshot, context).findings if f.check_id == "metadata.free-email"
+    ]
     assert len(found) == 1
     assert found[0].fingerprint == "gmail.com"
 

@@ -56,125 +56,356 @@ MANY = ["Il" + format(n, "05b").replace("0", "I").replace("1", "l") for n in ran
 
 CASES = [
     # ---- code hidden in literal layers, read at the reach of the code that holds it
-    (imported(f"import base64\nexec(base64.b64decode('{OUTER}'))\n"), "code.decode-exec", C,
-     "code in base64 that unwraps more code, run on import"),
-    (imported(f"import base64\nexec(base64.b64decode('{OUTER}'))\n"), "code.obfuscation", None,
-     "code in a literal that is run is the decode-exec's, not also obfuscation"),
-    (setup_py(f"exec('{escaped(HELLO)}')\n"), "code.decode-exec", C,
-     "code written in escapes and run: only the obfuscation survey sees it"),
-    (imported(f"import base64\nexec(base64.b64decode('{OUTER}'))\n"), "code.exfiltration", H,
-     "what the second layer hides is read like the module's own code"),
-    (imported(f"_ = lambda __: __import__('base64').b64decode(__[::-1])\nexec((_)('{OUTER[::-1]}'))\n"),
-     "code.decode-exec", C, "a lambda that reverses and decodes, its result run on import"),
-    (setup_py(f"import codecs\nexec(codecs.decode({codecs.encode(STEAL, 'rot13')!r}, 'rot13'))\n"),
-     "code.exfiltration", C, "a rot13 layer read at install"),
-    (setup_py("import lzma, base64\nexec(lzma.decompress(base64.b85decode("
-              f"{base64.b85encode(lzma.compress(STEAL.encode())).decode()!r})))\n"),
-     "code.exfiltration", C, "an xz layer in base85"),
-    (setup_py(f"import base64\ns = {base64.b64encode(STEAL.encode()).decode()!r}\n"
-              "code = base64.b64decode(s)\nexec(code)\n"),
-     "code.decode-exec", C, "the layer and the exec meet through names"),
-    (setup_py(f"import base64\ndef b64(s):\n    return base64.b64decode(s)\nexec(b64('{HELLO_B64}'))\n"),
-     "code.decode-exec", C, "a one-line decoding helper of the module's own"),
-    (setup_py("import base64\nunpack = lambda s: base64.b64decode(s)\nt = unpack(x)\nexec(t)\n"),
-     "code.obfuscation", None, "a decoding helper given what the file does not hold"),
-    (setup_py(f"import marshal, zlib, base64\nexec(marshal.loads(zlib.decompress(base64.b64decode('{MARSHALLED}'))))\n"),
-     "code.obfuscation", C, "a marshal blob, never loaded by us, run at install"),
-    (imported(f"import base64\nBIN = '{EXE.decode()}'\nopen('a.exe', 'wb').write(base64.b64decode(BIN))\n"),
-     "code.obfuscation", H, "a Windows program in base64, written out on import"),
-    (imported(f"import base64\nLATER = base64.b64decode('{HELLO_B64}')\n", "demo/util.py"),
-     "code.obfuscation", None, "benign-looking: code in a literal of a module nothing imports"),
-    (imported(f"import base64\nLATER = base64.b64decode('{HELLO_B64}')\n"),
-     "code.obfuscation", M, "code kept in base64 in a package's __init__, not run yet"),
+    (
+        imported(f"import base64\nexec(base64.b64decode('{OUTER}'))\n"),
+        "code.decode-exec",
+        C,
+        "code in base64 that unwraps more code, run on import",
+    ),
+    (
+        imported(f"import base64\nexec(base64.b64decode('{OUTER}'))\n"),
+        "code.obfuscation",
+        None,
+        "code in a literal that is run is the decode-exec's, not also obfuscation",
+    ),
+    (
+        setup_py(f"exec('{escaped(HELLO)}')\n"),
+        "code.decode-exec",
+        C,
+        "code written in escapes and run: only the obfuscation survey sees it",
+    ),
+    (
+        imported(f"import base64\nexec(base64.b64decode('{OUTER}'))\n"),
+        "code.exfiltration",
+        H,
+        "what the second layer hides is read like the module's own code",
+    ),
+    (
+        imported(
+            f"_ = lambda __: __import__('base64').b64decode(__[::-1])\nexec((_)('{OUTER[::-1]}'))\n"
+        ),
+        "code.decode-exec",
+        C,
+        "a lambda that reverses and decodes, its result run on import",
+    ),
+    (
+        setup_py(
+            f"import codecs\nexec(codecs.decode({codecs.encode(STEAL, 'rot13')!r}, 'rot13'))\n"
+        ),
+        "code.exfiltration",
+        C,
+        "a rot13 layer read at install",
+    ),
+    (
+        setup_py(
+            "import lzma, base64\nexec(lzma.decompress(base64.b85decode("
+            f"{base64.b85encode(lzma.compress(STEAL.encode())).decode()!r})))\n"
+        ),
+        "code.exfiltration",
+        C,
+        "an xz layer in base85",
+    ),
+    (
+        setup_py(
+            f"import base64\ns = {base64.b64encode(STEAL.encode()).decode()!r}\n"
+            "code = base64.b64decode(s)\nexec(code)\n"
+        ),
+        "code.decode-exec",
+        C,
+        "the layer and the exec meet through names",
+    ),
+    (
+        setup_py(
+            f"import base64\ndef b64(s):\n    return base64.b64decode(s)\nexec(b64('{HELLO_B64}'))\n"
+        ),
+        "code.decode-exec",
+        C,
+        "a one-line decoding helper of the module's own",
+    ),
+    (
+        setup_py("import base64\nunpack = lambda s: base64.b64decode(s)\nt = unpack(x)\nexec(t)\n"),
+        "code.obfuscation",
+        None,
+        "a decoding helper given what the file does not hold",
+    ),
+    (
+        setup_py(
+            f"import marshal, zlib, base64\nexec(marshal.loads(zlib.decompress(base64.b64decode('{MARSHALLED}'))))\n"
+        ),
+        "code.obfuscation",
+        C,
+        "a marshal blob, never loaded by us, run at install",
+    ),
+    (
+        imported(
+            f"import base64\nBIN = '{EXE.decode()}'\nopen('a.exe', 'wb').write(base64.b64decode(BIN))\n"
+        ),
+        "code.obfuscation",
+        H,
+        "a Windows program in base64, written out on import",
+    ),
+    (
+        imported(f"import base64\nLATER = base64.b64decode('{HELLO_B64}')\n", "demo/util.py"),
+        "code.obfuscation",
+        None,
+        "benign-looking: code in a literal of a module nothing imports",
+    ),
+    (
+        imported(f"import base64\nLATER = base64.b64decode('{HELLO_B64}')\n"),
+        "code.obfuscation",
+        M,
+        "code kept in base64 in a package's __init__, not run yet",
+    ),
     # ---- exec reached under another spelling
-    (setup_py(f"getattr(__builtins__, '{escaped('exec')}')('print(1)')\n"), "code.obfuscation", H,
-     "exec's name in hex escapes at install"),
-    (setup_py(f"getattr(__builtins__, '{escaped('exec', chr(92) + '{:o}')}')('print(1)')\n"),
-     "code.obfuscation", H, "exec's name in octal escapes"),
-    (imported("f = getattr(__builtins__, str(eval)[-5] + str(hex)[-2] + str(eval)[-5] + oct.__str__()[-3])\n"
-              "f('print(1)')\n"),
-     "code.obfuscation", H, "exec's letters picked from the names of other builtins, on import"),
-    (setup_py(f"exec(''.join(chr(c) for c in [{codes(HELLO)}]))\n"), "code.decode-exec", C,
-     "code spelled in character codes and run"),
-    (setup_py(f"exec(''.join(chr(ord(c) ^ 7) for c in {''.join(chr(ord(c) ^ 7) for c in STEAL)!r}))\n"),
-     "code.decode-exec", C, "code decrypted character by character with XOR"),
-    (setup_py("IlIlIlIlIl = exec\nIlIlIlIlIl('print(1)')\n"), "code.obfuscation", H,
-     "exec bound to a generated name"),
-    (setup_py("a, b, c = __import__, getattr, exec\n"), "code.obfuscation", H,
-     "exec hidden in a tuple of builtins"),
+    (
+        setup_py(f"getattr(__builtins__, '{escaped('exec')}')('print(1)')\n"),
+        "code.obfuscation",
+        H,
+        "exec's name in hex escapes at install",
+    ),
+    (
+        setup_py(f"getattr(__builtins__, '{escaped('exec', chr(92) + '{:o}')}')('print(1)')\n"),
+        "code.obfuscation",
+        H,
+        "exec's name in octal escapes",
+    ),
+    (
+        imported(
+            "f = getattr(__builtins__, str(eval)[-5] + str(hex)[-2] + str(eval)[-5] + oct.__str__()[-3])\n"
+            "f('print(1)')\n"
+        ),
+        "code.obfuscation",
+        H,
+        "exec's letters picked from the names of other builtins, on import",
+    ),
+    (
+        setup_py(f"exec(''.join(chr(c) for c in [{codes(HELLO)}]))\n"),
+        "code.decode-exec",
+        C,
+        "code spelled in character codes and run",
+    ),
+    (
+        setup_py(
+            f"exec(''.join(chr(ord(c) ^ 7) for c in {''.join(chr(ord(c) ^ 7) for c in STEAL)!r}))\n"
+        ),
+        "code.decode-exec",
+        C,
+        "code decrypted character by character with XOR",
+    ),
+    (
+        setup_py("IlIlIlIlIl = exec\nIlIlIlIlIl('print(1)')\n"),
+        "code.obfuscation",
+        H,
+        "exec bound to a generated name",
+    ),
+    (
+        setup_py("a, b, c = __import__, getattr, exec\n"),
+        "code.obfuscation",
+        H,
+        "exec hidden in a tuple of builtins",
+    ),
     (setup_py("run = exec\n"), "code.obfuscation", None, "exec bound to a plain name"),
-    ({"demo-1.0/demo.pth": f"import sys; getattr(__builtins__, '{escaped('exec')}')('print(1)')\n",
-      "demo-1.0/setup.py": "from setuptools import setup\nsetup()\n"},
-     "code.obfuscation", H, "a startup line with an escaped exec"),
-    (imported("def outer():\n    def inner():\n        return getattr(__builtins__, 'ev' + 'al')\n"
-              "    return inner\n", "demo/util.py"),
-     "code.obfuscation", L, "a built-up eval in a nested function nothing calls"),
-    (setup_py(f"NAME = 'plain text'\nx = '{escaped('exec')}'\n"), "code.obfuscation", H,
-     "exec's escaped name kept for later, next to plain text"),
-    (setup_py(f"x = '''{escaped('import os')}\n{escaped('os.system')}'''\n"), "code.obfuscation",
-     H, "code escaped across the lines of a long string"),
-    (setup_py("f = getattr(__builtins__, 'ev' + name)\n"), "code.obfuscation", L,
-     "a builtin by a name the literals do not decide"),
-    (setup_py("m = __import__('o' + 's')\n"), "code.obfuscation", None,
-     "a module by a built-up name, no exec"),
-    (setup_py("e = eval('exec')\ne('print(1)')\n"), "code.obfuscation", H,
-     "eval fetching exec by its name"),
-    (setup_py("def f(*a):\n    return a\ns = ''\ns += 'x'\nf.n = 1\nf.n += 1\n"), "code.obfuscation", None,
-     "a one-line helper the unwrapper cannot apply, and text built up"),
+    (
+        {
+            "demo-1.0/demo.pth": f"import sys; getattr(__builtins__, '{escaped('exec')}')('print(1)')\n",
+            "demo-1.0/setup.py": "from setuptools import setup\nsetup()\n",
+        },
+        "code.obfuscation",
+        H,
+        "a startup line with an escaped exec",
+    ),
+    (
+        imported(
+            "def outer():\n    def inner():\n        return getattr(__builtins__, 'ev' + 'al')\n"
+            "    return inner\n",
+            "demo/util.py",
+        ),
+        "code.obfuscation",
+        L,
+        "a built-up eval in a nested function nothing calls",
+    ),
+    (
+        setup_py(f"NAME = 'plain text'\nx = '{escaped('exec')}'\n"),
+        "code.obfuscation",
+        H,
+        "exec's escaped name kept for later, next to plain text",
+    ),
+    (
+        setup_py(f"x = '''{escaped('import os')}\n{escaped('os.system')}'''\n"),
+        "code.obfuscation",
+        H,
+        "code escaped across the lines of a long string",
+    ),
+    (
+        setup_py("f = getattr(__builtins__, 'ev' + name)\n"),
+        "code.obfuscation",
+        L,
+        "a builtin by a name the literals do not decide",
+    ),
+    (
+        setup_py("m = __import__('o' + 's')\n"),
+        "code.obfuscation",
+        None,
+        "a module by a built-up name, no exec",
+    ),
+    (
+        setup_py("e = eval('exec')\ne('print(1)')\n"),
+        "code.obfuscation",
+        H,
+        "eval fetching exec by its name",
+    ),
+    (
+        setup_py("def f(*a):\n    return a\ns = ''\ns += 'x'\nf.n = 1\nf.n += 1\n"),
+        "code.obfuscation",
+        None,
+        "a one-line helper the unwrapper cannot apply, and text built up",
+    ),
     # ---- heavy obfuscation: several techniques, or one used many times
-    (setup_py(";".join(f"{n} = '{escaped('abc')}'" for n in NOISE) + "\n"), "code.obfuscation", H,
-     "generated names and escaped text: a pyobfuscate-style one-liner at install"),
-    (setup_py(";".join(f"{n} = '{escaped('abc')}'" for n in NOISE)
-              + f";{NOISE[0]}x = getattr(__builtins__, '{escaped('exec')}')\n"),
-     "code.obfuscation", C, "heavy obfuscation that also hides exec"),
-    (imported("def go():\n" + "".join(f"    {n} = getattr(__builtins__, 'ch' + 'r')\n" for n in NOISE)
-              + f"    return '{escaped('hidden')}' + '{escaped('text')}' + '{escaped('here')}'\n",
-              "demo/tools.py"),
-     "code.obfuscation", M, "heavy obfuscation with computed builtins in a function"),
-    (imported("def go():\n" + "".join(f"    {n} = 1\n" for n in NOISE) + "go()\n"),
-     "code.obfuscation", None, "generated names alone: minified, not hidden"),
-    (imported("def go():\n" + "".join(f"    {n} = 1\n" for n in MANY) + "    return 1\n"),
-     "code.obfuscation", M, "generated names only, but very many, in an imported module's function"),
-    (imported("def go():\n" + "".join(f"    {n} = 1\n" for n in MANY) + "    return 1\n",
-              "demo/util.py"),
-     "code.obfuscation", None, "the same in a module nothing imports"),
+    (
+        setup_py(";".join(f"{n} = '{escaped('abc')}'" for n in NOISE) + "\n"),
+        "code.obfuscation",
+        H,
+        "generated names and escaped text: a pyobfuscate-style one-liner at install",
+    ),
+    (
+        setup_py(
+            ";".join(f"{n} = '{escaped('abc')}'" for n in NOISE)
+            + f";{NOISE[0]}x = getattr(__builtins__, '{escaped('exec')}')\n"
+        ),
+        "code.obfuscation",
+        C,
+        "heavy obfuscation that also hides exec",
+    ),
+    (
+        imported(
+            "def go():\n"
+            + "".join(f"    {n} = getattr(__builtins__, 'ch' + 'r')\n" for n in NOISE)
+            + f"    return '{escaped('hidden')}' + '{escaped('text')}' + '{escaped('here')}'\n",
+            "demo/tools.py",
+        ),
+        "code.obfuscation",
+        M,
+        "heavy obfuscation with computed builtins in a function",
+    ),
+    (
+        imported("def go():\n" + "".join(f"    {n} = 1\n" for n in NOISE) + "go()\n"),
+        "code.obfuscation",
+        None,
+        "generated names alone: minified, not hidden",
+    ),
+    (
+        imported("def go():\n" + "".join(f"    {n} = 1\n" for n in MANY) + "    return 1\n"),
+        "code.obfuscation",
+        M,
+        "generated names only, but very many, in an imported module's function",
+    ),
+    (
+        imported(
+            "def go():\n" + "".join(f"    {n} = 1\n" for n in MANY) + "    return 1\n",
+            "demo/util.py",
+        ),
+        "code.obfuscation",
+        None,
+        "the same in a module nothing imports",
+    ),
     # ---- benign look-alikes
-    (imported("from google.protobuf import descriptor_pool\nDESCRIPTOR = descriptor_pool.Default()"
-              ".AddSerializedFile(b'\\n\\x0b\\x64\\x65\\x6d\\x6f\\x2e\\x70\\x72\\x6f\\x74\\x6f\\x12"
-              "\\x04\\x64\\x65\\x6d\\x6f\\x22\\x11\\n\\x03Msg\\x12\\n\\n\\x02id\\x18\\x01 \\x01(\\tb"
-              "\\x06proto3')\n", "demo/demo_pb2.py") | {"demo/__init__.py": "from . import demo_pb2\n"},
-     "code.obfuscation", None, "a protobuf descriptor escapes hex digits, C style"),
-    (imported(f"import base64\nICON = base64.b64decode('{PNG}')\n"), "code.obfuscation", None,
-     "an icon decoded on import"),
-    (imported("import base64\nNOTE = base64.b64decode('"
-              + base64.b64encode(b"A note of many words, kept in base64 for no reason. " * 3).decode()
-              + "')\n"), "code.obfuscation", None, "text decoded on import"),
-    (imported("def load(name):\n    return __import__('demo.plugins.' + name)\n", "demo/plugins.py")
-     | {"demo/__init__.py": "from .plugins import load\n"},
-     "code.obfuscation", None, "plugins imported by a computed name"),
-    (imported("HELLO = ''.join(chr(c) for c in [72, 101, 108, 108, 111])\n"), "code.obfuscation",
-     None, "a word spelled in character codes, never run"),
-    (imported("import codecs\nHINT = codecs.decode('uryyb jbeyq', 'rot13')\n"), "code.obfuscation",
-     None, "a rot13 puzzle answer"),
-    (imported(f"GREETING = '{escaped('Hi')}' + '{escaped('you')}'\n"), "code.obfuscation", None,
-     "a little escaped text"),
-    (imported("import os\nDATA = bytes.fromhex('" + "00ff" * 40 + "')\n"
-              "def run(path):\n    key = bytes.fromhex('" + "8f3a" * 16 + "')\n"
-              "    code = decrypt(open(path, 'rb').read(), key)\n    exec(code)\n", "demo/loader.py"),
-     "code.obfuscation", None, "a key decoded from hex decrypts a file that is run"),
-    (imported("_tabversion = '3.10'\n_lr_action_items = {'NAME': ([0, 2, 5], [3, 3, 3])}\n"
-              "_lr_action = {}\nfor _k, _v in _lr_action_items.items():\n"
-              "    for _x, _y in zip(_v[0], _v[1]):\n        _lr_action.setdefault(_x, {})[_k] = _y\n"),
-     "code.obfuscation", None, "a generated parser table"),
-    (imported("import sys\n_ = sys.modules\n____ = None\n"), "code.obfuscation", None,
-     "a single placeholder name"),
-    (imported("def test_exec():\n    exec(compile('x = 1', '<t>', 'exec'))\n", "demo/tests/test_x.py"),
-     "code.obfuscation", None, "a test running a literal"),
-]  # fmt: skip
+    (
+        imported(
+            "from google.protobuf import descriptor_pool\nDESCRIPTOR = descriptor_pool.Default()"
+            ".AddSerializedFile(b'\\n\\x0b\\x64\\x65\\x6d\\x6f\\x2e\\x70\\x72\\x6f\\x74\\x6f\\x12"
+            "\\x04\\x64\\x65\\x6d\\x6f\\x22\\x11\\n\\x03Msg\\x12\\n\\n\\x02id\\x18\\x01 \\x01(\\tb"
+            "\\x06proto3')\n",
+            "demo/demo_pb2.py",
+        )
+        | {"demo/__init__.py": "from . import demo_pb2\n"},
+        "code.obfuscation",
+        None,
+        "a protobuf descriptor escapes hex digits, C style",
+    ),
+    (
+        imported(f"import base64\nICON = base64.b64decode('{PNG}')\n"),
+        "code.obfuscation",
+        None,
+        "an icon decoded on import",
+    ),
+    (
+        imported(
+            "import base64\nNOTE = base64.b64decode('"
+            + base64.b64encode(b"A note of many words, kept in base64 for no reason. " * 3).decode()
+            + "')\n"
+        ),
+        "code.obfuscation",
+        None,
+        "text decoded on import",
+    ),
+    (
+        imported(
+            "def load(name):\n    return __import__('demo.plugins.' + name)\n", "demo/plugins.py"
+        )
+        | {"demo/__init__.py": "from .plugins import load\n"},
+        "code.obfuscation",
+        None,
+        "plugins imported by a computed name",
+    ),
+    (
+        imported("HELLO = ''.join(chr(c) for c in [72, 101, 108, 108, 111])\n"),
+        "code.obfuscation",
+        None,
+        "a word spelled in character codes, never run",
+    ),
+    (
+        imported("import codecs\nHINT = codecs.decode('uryyb jbeyq', 'rot13')\n"),
+        "code.obfuscation",
+        None,
+        "a rot13 puzzle answer",
+    ),
+    (
+        imported(f"GREETING = '{escaped('Hi')}' + '{escaped('you')}'\n"),
+        "code.obfuscation",
+        None,
+        "a little escaped text",
+    ),
+    (
+        imported(
+            "import os\nDATA = bytes.fromhex('" + "00ff" * 40 + "')\n"
+            "def run(path):\n    key = bytes.fromhex('" + "8f3a" * 16 + "')\n"
+            "    code = decrypt(open(path, 'rb').read(), key)\n    exec(code)\n",
+            "demo/loader.py",
+        ),
+        "code.obfuscation",
+        None,
+        "a key decoded from hex decrypts a file that is run",
+    ),
+    (
+        imported(
+            "_tabversion = '3.10'\n_lr_action_items = {'NAME': ([0, 2, 5], [3, 3, 3])}\n"
+            "_lr_action = {}\nfor _k, _v in _lr_action_items.items():\n"
+            "    for _x, _y in zip(_v[0], _v[1]):\n        _lr_action.setdefault(_x, {})[_k] = _y\n"
+        ),
+        "code.obfuscation",
+        None,
+        "a generated parser table",
+    ),
+    (
+        imported("import sys\n_ = sys.modules\n____ = None\n"),
+        "code.obfuscation",
+        None,
+        "a single placeholder name",
+    ),
+    (
+        imported(
+            "def test_exec():\n    exec(compile('x = 1', '<t>', 'exec'))\n", "demo/tests/test_x.py"
+        ),
+        "code.obfuscation",
+        None,
+        "a test running a literal",
+    ),
+]
 
 
-@pytest.mark.parametrize(("files", "check_id", "severity", "reason"), CASES,
-                         ids=[c[3] for c in CASES])  # fmt: skip
+@pytest.mark.parametrize(
+    ("files", "check_id", "severity", "reason"), CASES, ids=[c[3] for c in CASES]
+)
 def test_obfuscation_shapes(
     files: dict[str, str | bytes], check_id: str, severity: Severity | None, reason: str
 ) -> None:
@@ -235,22 +466,31 @@ PREFILTER = [
     (b"IlI = 1 # O0O", Reach.IMPORT, False, "too short to be generated"),
     (b"_____ = 1", Reach.IMPORT, True, "a run of underscores"),
     (b"# ________ a rule", Reach.IMPORT, False, "a comment rule"),
-    (b"from setuptools import setup\nsetup(name='x')", Reach.INSTALL, False,
-     "a plain setup.py holds nothing to hide code with"),
+    (
+        b"from setuptools import setup\nsetup(name='x')",
+        Reach.INSTALL,
+        False,
+        "a plain setup.py holds nothing to hide code with",
+    ),
     (b"import base64\nexec(base64.b64decode(x))", Reach.INSTALL, True, "setup.py with a sink"),
     (b"x = '\\x65\\x78'", Reach.INSTALL, True, "setup.py with escapes"),
     (b"n = 'na\xc3\xafve'", Reach.STARTUP, True, "a start-up file with non-ASCII text"),
     (b"f = lambda: 1", Reach.INSTALL, True, "setup.py with a lambda chain's first link"),
     (b"base64.b64decode('" + b"QUJD" * 40 + b"')", Reach.IMPORT, True, "a long literal decoded"),
     (b"base64.b64decode(name)", Reach.IMPORT, False, "a decoder without a literal"),
-    (b"base64.b85decode('" + base64.b85encode(bytes(range(256))) + b"')", Reach.IMPORT, True,
-     "a long base85 literal decoded"),
+    (
+        b"base64.b85decode('" + base64.b85encode(bytes(range(256))) + b"')",
+        Reach.IMPORT,
+        True,
+        "a long base85 literal decoded",
+    ),
     (b"x = '" + b"QUJD" * 40 + b"'", Reach.IMPORT, False, "a literal nothing decodes"),
-]  # fmt: skip
+]
 
 
-@pytest.mark.parametrize(("data", "reach", "expected", "reason"), PREFILTER,
-                         ids=[p[3] for p in PREFILTER])  # fmt: skip
+@pytest.mark.parametrize(
+    ("data", "reach", "expected", "reason"), PREFILTER, ids=[p[3] for p in PREFILTER]
+)
 def test_worth_reading(data: bytes, reach: Reach, expected: bool, reason: str) -> None:
     assert worth_reading(data, reach) is expected, reason
 
@@ -271,7 +511,7 @@ NOISE_NAMES = [
     ("名前名前名前名前", True, "a repeated non-ASCII alphabet"),
     ("数据处理函数模块", False, "non-ASCII words"),
     ("value", False, "a word"),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(

@@ -51,27 +51,58 @@ def test_text_spelled_in_character_codes_folds(expression: str, text: str | None
 
 
 CASES = [
-    (install_hook(f"users = open(''.join([chr(c) for c in {PASSWD}])).read()"),
-     "code.credential-access", M, "a credential file named in character codes"),
-    (install_hook(f"where = ''.join(map(chr, {PASSWD}))", "users = open(where).read()"),
-     "code.credential-access", M, "the spelled path kept in a local first"),
-    (install_hook("name = ''.join([chr(c) for c in [46, 112, 114, 111, 102, 105, 108, 101]])",
-          "for user in os.listdir('/home'):",
-          "    open(f'/home/{user}/{name}', 'a').write('run-me &')"),
-     "code.persistence", H, "every user's start-up file, its name spelled in codes"),
-    (install_hook("for user in os.listdir('/home'):",
-          "    open(f'/home/{user}/.bashrc', 'a').write('run-me &')"),
-     "code.persistence", H, "a start-up file in an f-string with an unknown user"),
-    (install_hook("title = ''.join([chr(c) for c in [100, 101, 109, 111]])", "print(title)"),
-     "code.credential-access", None, "benign: a harmless word spelled in codes"),
-    (install_hook("for user in os.listdir('/home'):",
-          "    open(f'/home/{user}/.config/demo/settings.json', 'w').write('{}')"),
-     "code.persistence", None, "benign: an application's own settings file"),
-]  # fmt: skip
+    (
+        install_hook(f"users = open(''.join([chr(c) for c in {PASSWD}])).read()"),
+        "code.credential-access",
+        M,
+        "a credential file named in character codes",
+    ),
+    (
+        install_hook(f"where = ''.join(map(chr, {PASSWD}))", "users = open(where).read()"),
+        "code.credential-access",
+        M,
+        "the spelled path kept in a local first",
+    ),
+    (
+        install_hook(
+            "name = ''.join([chr(c) for c in [46, 112, 114, 111, 102, 105, 108, 101]])",
+            "for user in os.listdir('/home'):",
+            "    open(f'/home/{user}/{name}', 'a').write('run-me &')",
+        ),
+        "code.persistence",
+        H,
+        "every user's start-up file, its name spelled in codes",
+    ),
+    (
+        install_hook(
+            "for user in os.listdir('/home'):",
+            "    open(f'/home/{user}/.bashrc', 'a').write('run-me &')",
+        ),
+        "code.persistence",
+        H,
+        "a start-up file in an f-string with an unknown user",
+    ),
+    (
+        install_hook("title = ''.join([chr(c) for c in [100, 101, 109, 111]])", "print(title)"),
+        "code.credential-access",
+        None,
+        "benign: a harmless word spelled in codes",
+    ),
+    (
+        install_hook(
+            "for user in os.listdir('/home'):",
+            "    open(f'/home/{user}/.config/demo/settings.json', 'w').write('{}')",
+        ),
+        "code.persistence",
+        None,
+        "benign: an application's own settings file",
+    ),
+]
 
 
-@pytest.mark.parametrize(("files", "check_id", "severity", "reason"), CASES,
-                         ids=[c[3] for c in CASES])  # fmt: skip
+@pytest.mark.parametrize(
+    ("files", "check_id", "severity", "reason"), CASES, ids=[c[3] for c in CASES]
+)
 def test_spelled_places(
     files: dict[str, str | bytes], check_id: str, severity: Severity | None, reason: str
 ) -> None:

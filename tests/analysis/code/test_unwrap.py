@@ -86,8 +86,12 @@ VALUES: list[tuple[str, str, Value | None, str]] = [
     ("", "''.join(chr(c) for c in x)", None, "a comprehension over an unknown"),
     ("", "''.join(chr(c) for c in [1, x])", None, "an unknown item"),
     ("", "''.join(chr(c) for c in [1, -1])", None, "an item with no value"),
-    ("", f"''.join(c for c in '{'a' * (unwrap.MAX_ITEMS + 1)}')", None,
-     "a comprehension too long to compute"),
+    (
+        "",
+        f"''.join(c for c in '{'a' * (unwrap.MAX_ITEMS + 1)}')",
+        None,
+        "a comprehension too long to compute",
+    ),
     ("", "''.join(c for c in 'ab' if c)", None, "a comprehension with a condition"),
     ("", "''.join(c for a, c in 'ab')", None, "a comprehension with a tuple target"),
     ("", "''.join([1, 2])", None, "a join of numbers"),
@@ -122,8 +126,12 @@ VALUES: list[tuple[str, str, Value | None, str]] = [
     ("", "b'a'.decode(1)", None, "a codec that is no text"),
     # ---- decoders
     ("import base64", f"base64.b64decode('{B64}')", TEXT.encode(), "base64"),
-    ("import base64, zlib", f"zlib.decompress(base64.b64decode('{ZB64}'))", TEXT.encode(),
-     "zlib inside base64"),
+    (
+        "import base64, zlib",
+        f"zlib.decompress(base64.b64decode('{ZB64}'))",
+        TEXT.encode(),
+        "zlib inside base64",
+    ),
     ("import binascii", f"binascii.unhexlify('{HEX}')", TEXT.encode(), "hex"),
     ("", f"bytes.fromhex('{HEX}')", TEXT.encode(), "bytes.fromhex"),
     ("import base64", f"base64.b16decode('{HEX}')", TEXT.encode(), "base16 in small letters"),
@@ -133,12 +141,24 @@ VALUES: list[tuple[str, str, Value | None, str]] = [
     ("import gzip", f"gzip.decompress({gzip.compress(TEXT.encode())!r})", TEXT.encode(), "gzip"),
     ("import lzma", f"lzma.decompress({lzma.compress(TEXT.encode())!r})", TEXT.encode(), "xz"),
     ("import bz2", f"bz2.decompress({bz2.compress(TEXT.encode())!r})", TEXT.encode(), "bz2"),
-    ("import bz2", f"bz2.decompress({bz2.compress(TEXT.encode())[:20]!r})", None,
-     "a truncated stream"),
-    ("import zlib", f"zlib.decompress({zlib.compress(bytes(9 << 20))!r})", None,
-     "a bomb past the output cap"),
-    ("import codecs", f"codecs.decode({codecs.encode(TEXT, 'rot13')!r}, 'rot13')", TEXT,
-     "codecs.decode with rot13"),
+    (
+        "import bz2",
+        f"bz2.decompress({bz2.compress(TEXT.encode())[:20]!r})",
+        None,
+        "a truncated stream",
+    ),
+    (
+        "import zlib",
+        f"zlib.decompress({zlib.compress(bytes(9 << 20))!r})",
+        None,
+        "a bomb past the output cap",
+    ),
+    (
+        "import codecs",
+        f"codecs.decode({codecs.encode(TEXT, 'rot13')!r}, 'rot13')",
+        TEXT,
+        "codecs.decode with rot13",
+    ),
     ("import codecs", f"codecs.decode(b'{HEX}', 'hex')", TEXT.encode(), "codecs.decode with hex"),
     ("import codecs", "codecs.decode(x, 'rot13')", None, "codecs.decode of an unknown"),
     ("", "b'a'.decode('rot13')", None, "rot13 of bytes"),
@@ -164,11 +184,12 @@ VALUES: list[tuple[str, str, Value | None, str]] = [
     ("", "(lambda s: s + 'ec')('ex')", "exec", "a lambda called in place"),
     ("s = 'kept'\nd = lambda s: s", "d('x') + s", "xkept", "a parameter hides a name, then not"),
     ("f = lambda s: f(s)", "f('x')", None, "a helper that calls itself stops"),
-]  # fmt: skip
+]
 
 
-@pytest.mark.parametrize(("prelude", "expression", "expected", "reason"), VALUES,
-                         ids=[v[3] for v in VALUES])  # fmt: skip
+@pytest.mark.parametrize(
+    ("prelude", "expression", "expected", "reason"), VALUES, ids=[v[3] for v in VALUES]
+)
 def test_values(prelude: str, expression: str, expected: Value | None, reason: str) -> None:
     assert value_of(prelude, expression) == expected, reason
 
