@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import aiohttp
 import asyncpg
@@ -47,6 +48,11 @@ from collector.store.vetting import StoredRelease, fetch_stored_releases
 log = logging.getLogger(__name__)
 
 PAGE_TTL = 30.0  # seconds an upstream page is reused: pip reads the page, then its files
+# Seconds a vetted page is served again as built: a resolver asks for the same pages many times
+# over, and a page costs four reads of the store. A new verdict or approval shows on the page at
+# most this late; a file download is always vetted afresh, so nothing blocked is served meanwhile.
+VETTED_TTL = 5.0
+KEPT = 10_000  # entries in each in-memory page cache before the expired ones are dropped
 RETRIES = Backoff(attempts=3, base=0.5, cap=4.0)
 CHUNK = 1 << 16
 
@@ -63,6 +69,8 @@ class IndexState:
     counters: Counters = field(default_factory=Counters)
     blocks: BlockTally = field(default_factory=BlockTally)
     pages: dict[str, tuple[float, UpstreamPage | None]] = field(default_factory=dict)
+    vetted: dict[tuple[str, str], tuple[float, bytes]] = field(default_factory=dict)
+    clock: Callable[[], float] = time.monotonic
 
 
 STATE_KEY = web.AppKey("index", IndexState)
@@ -105,6 +113,28 @@ async def project_page(request: web.Request) -> web.Response:
         raise web.HTTPMovedPermanently(f"/simple/{normalize(name)}/")
     media = _media(request)
     state = request.app[STATE_KEY]
+    state.counters.add("index_pages_total")
+    headers = {**_type(media), "Vary": "Accept"}
+    built = state.vetted.get((name, media))
+    if built is not None and state.clock() - built[0] < VETTED_TTL:
+        return web.Response(body=built[1], headers=headers)
+    body = await _vetted_page(state, request, name, media)
+    _keep(state.vetted, (name, media), body, state.clock(), VETTED_TTL)
+    return web.Response(body=body, headers=headers)
+
+
+def _keep(
+    cache: dict[Any, tuple[float, Any]], key: object, value: object, now: float, ttl: float
+) -> None:
+    """Remember `value`; past KEPT entries, the expired ones go, so a long run stays bounded."""
+    if len(cache) >= KEPT:
+        for old in [k for k, (when, _) in cache.items() if now - when >= ttl]:
+            del cache[old]
+    cache[key] = (now, value)
+
+
+async def _vetted_page(state: IndexState, request: web.Request, name: str, media: str) -> bytes:
+    """The project's page with only the allowed releases' files; a 404 when upstream has none."""
     page = await _upstream(state, name)
     if page is None:
         raise web.HTTPNotFound(text=f"{name}: no such project\n")
@@ -117,9 +147,7 @@ async def project_page(request: web.Request) -> web.Response:
     _log_blocks(state, page, verdicts)
     if page.files and not allowed:
         await _record_request(state, request, name, None)
-    state.counters.add("index_pages_total")
-    headers = {**_type(media), "Vary": "Accept"}
-    return web.Response(body=render_project(name, allowed, media), headers=headers)
+    return render_project(name, allowed, media)
 
 
 def _type(media: str) -> dict[str, str]:
