@@ -7,15 +7,7 @@ from pathlib import Path
 
 import aiohttp
 
-from tests.collector.index.conftest import Index, approve, pip
-
-WHEELS = ("--only-binary", ":all:", "--no-deps")  # nothing is built, nothing runs
-
-
-async def install(index: Index, target: Path, *requirements: str) -> tuple[int, str]:
-    return await pip(
-        "install", "--index-url", index.simple, *WHEELS, "--target", str(target), *requirements
-    )
+from tests.collector.index.conftest import WHEELS, Index, approve, install, pip
 
 
 async def download(index: Index, requirements: Path, into: Path) -> tuple[int, str]:
