@@ -22,6 +22,15 @@ async def test_a_clean_old_enough_release_installs(index: Index, tmp_path: Path)
     assert index.state.counters.get("index_files_total", source="upstream") >= 1
 
 
+async def test_pip_reads_the_metadata_file_before_the_wheel(index: Index, tmp_path: Path) -> None:
+    """PEP 658: pip resolves from the `.metadata` file the index serves, then fetches the wheel."""
+    code, out = await install(index, tmp_path / "t", "tidy")
+    assert code == 0, out
+    metadata = f"{index.base}/files/tidy/tidy-1.0-py3-none-any.whl.metadata"
+    assert f"Obtaining dependency information for tidy from {metadata}" in out
+    assert index.state.counters.get("index_files_total", source="upstream") == 2
+
+
 async def test_a_flagged_release_is_not_found(index: Index, tmp_path: Path) -> None:
     code, out = await install(index, tmp_path / "t", "reqeusts")
     assert code != 0
