@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -180,3 +181,27 @@ async def install(index: Index, target: Path, *requirements: str) -> tuple[int, 
     return await pip(
         "install", "--index-url", index.simple, *WHEELS, "--target", str(target), *requirements
     )
+
+
+async def uv(*args: str, cwd: Path) -> tuple[int, str]:
+    """Run uv from the test venv, isolated from any uv configuration or index on this machine
+    and from the network beyond the index it is given."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("UV_")}
+    env |= {"UV_NO_CONFIG": "1", "UV_PYTHON": sys.executable, "UV_PYTHON_DOWNLOADS": "never"}
+    proc = await asyncio.create_subprocess_exec(
+        str(Path(sys.executable).with_name("uv")),
+        *args,
+        env=env,
+        cwd=cwd,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    out, _ = await proc.communicate()
+    assert proc.returncode is not None
+    return proc.returncode, out.decode()
+
+
+async def uv_install(index: Index, target: Path, *requirements: str) -> tuple[int, str]:
+    isolated = ("--no-config", "--no-cache", "--no-deps", "--only-binary", ":all:")
+    args = ("pip", "install", *isolated, "--index-url", index.simple, "--target", str(target))
+    return await uv(*args, *requirements, cwd=target.parent)
