@@ -210,9 +210,10 @@ def _project_json(name: str, files: Sequence[IndexFile]) -> dict[str, Any]:
 
 
 def _file_json(name: str, f: IndexFile) -> dict[str, Any]:
-    core: bool | dict[str, str] = f.core_metadata
-    if f.core_metadata_sha256:
-        core = {"sha256": f.core_metadata_sha256}
+    # Metadata upstream lists without a digest is left off: the `.metadata` route serves only
+    # bytes it can verify, and a client told it exists would fail on the refusal.
+    sha256 = f.core_metadata_sha256
+    core: bool | dict[str, str] = {"sha256": sha256} if f.core_metadata and sha256 else False
     entry: dict[str, Any] = {
         "filename": f.filename,
         "url": file_link(name, f.filename),
@@ -248,8 +249,8 @@ def _anchor(name: str, f: IndexFile) -> str:
     if f.yanked is not False:
         reason = "" if f.yanked is True else str(f.yanked)
         attrs.append(f'data-yanked="{html.escape(reason)}"')
-    if f.core_metadata:
-        value = f"sha256={f.core_metadata_sha256}" if f.core_metadata_sha256 else "true"
+    if f.core_metadata and f.core_metadata_sha256:  # as in _file_json: verifiable or not at all
+        value = f"sha256={f.core_metadata_sha256}"
         attrs += [f'data-dist-info-metadata="{value}"', f'data-core-metadata="{value}"']
     return f"    <a {' '.join(attrs)}>{html.escape(f.filename)}</a><br />\n"
 

@@ -80,3 +80,24 @@ async def test_metadata_and_files_come_through_relative_links(
     assert metadata == wheel.blob.core_metadata
     assert hashlib.sha256(content).hexdigest() == wheel.sha256
     assert mirror[0].files_served == 2
+
+
+async def test_metadata_without_a_digest_is_not_advertised(
+    html_index: Index, mirror: tuple[HtmlMirror, str], tmp_path: Path
+) -> None:
+    """PEP 658 lets a page say only `true`; the index verifies every byte it serves, so it
+    leaves such metadata off its pages and pip reads the (verified) wheel instead."""
+    mirror[0].metadata_digests = False
+    async with aiohttp.ClientSession(headers={"Accept": SIMPLE_JSON}) as session:
+        async with session.get(f"{html_index.simple}tidy/") as response:
+            page = await response.json(content_type=None)
+        async with session.get(f"{html_index.simple}tidy/", headers={"Accept": SIMPLE_HTML}) as r:
+            html = await r.text()
+    assert {f["filename"]: f["core-metadata"] for f in page["files"]} == {
+        "tidy-1.0-py3-none-any.whl": False,
+        "tidy-1.0.tar.gz": False,
+    }
+    assert "metadata=" not in html
+    code, out = await install(html_index, tmp_path / "t", "tidy")
+    assert code == 0, out
+    assert (tmp_path / "t" / "tidy-1.0.dist-info").is_dir()
