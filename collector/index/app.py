@@ -30,15 +30,15 @@ from collector.index.blocks import BlockKind, BlockTally
 from collector.index.cache import Download, FileCache
 from collector.index.metrics import Counters
 from collector.index.pages import (
+    UPSTREAM_ACCEPT,
     IndexFile,
     UpstreamPage,
     negotiate,
-    parse_upstream_page,
+    parse_upstream_body,
     render_project,
     render_root,
 )
 from collector.pypi.http import Backoff, Http, PyPIUrls, real_sleep, with_retries
-from collector.pypi.json_api import decode_json
 from collector.pypi.simple import SIMPLE_JSON
 from collector.store.approvals import fetch_approvals, record_request
 from collector.store.osv import fetch_advisories
@@ -185,13 +185,14 @@ async def _upstream(state: IndexState, name: str) -> UpstreamPage | None:
     url = state.urls.simple_project(name)
 
     async def fetch() -> UpstreamPage | None:
-        response = await state.http.request("GET", url, headers={"Accept": SIMPLE_JSON})
+        response = await state.http.request("GET", url, headers={"Accept": UPSTREAM_ACCEPT})
         if response.status == 404:
             return None
         if response.status != 200:
             raise UpstreamError("rejected", f"GET {url}: HTTP {response.status}")
+        content_type = response.headers.get("content-type", "")
         try:
-            return parse_upstream_page(decode_json(response.body), name)
+            return parse_upstream_body(response.body, content_type, name, url)
         except ValueError as exc:
             raise UpstreamError("garbage", f"GET {url}: {exc}") from exc
 

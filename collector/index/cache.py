@@ -50,13 +50,17 @@ class FileCache:
             return
         path.parent.mkdir(exist_ok=True)
         temporary.replace(path)
-        self.evict()
+        self.evict(newest=path)
 
-    def evict(self) -> None:
-        """Remove the least recently used files until the cache fits its bound."""
-        files = [(p.stat().st_mtime, p.stat().st_size, p) for p in self.root.glob("??/*")]
-        total = sum(size for _, size, _ in files)
-        for _, size, path in sorted(files):
+    def evict(self, newest: Path | None = None) -> None:
+        """Remove the least recently used files until the cache fits its bound. `newest`, the
+        file just kept, goes last among files of the same mtime: mtimes are coarse (a few ms),
+        and it is the one a client is about to ask for again."""
+        files = [
+            (p.stat().st_mtime, p == newest, p.stat().st_size, p) for p in self.root.glob("??/*")
+        ]
+        total = sum(size for _, _, size, _ in files)
+        for _, _, size, path in sorted(files):
             if total <= self.max_bytes:
                 break
             path.unlink(missing_ok=True)

@@ -1,27 +1,33 @@
-"""Simple API pages for the vetted index: upstream's PEP 691 JSON parsed at the boundary, and our
-own page rendered back as PEP 503 HTML or PEP 691 JSON (with PEP 658/714 metadata, PEP 592 yanks
-and PEP 700 sizes and upload times), every link pointing at this index, never at upstream."""
+"""Simple API pages for the vetted index: upstream's page (PEP 691 JSON, or PEP 503 HTML from an
+index that serves nothing else) parsed at the boundary, and our own page rendered back as PEP 503
+HTML or PEP 691 JSON (with PEP 658/714 metadata, PEP 592 yanks and PEP 700 sizes and upload
+times), every link pointing at this index, never at upstream."""
 
 from __future__ import annotations
 
 import html
 import json
+import posixpath
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote, urldefrag, urljoin, urlsplit
 
 from packaging.utils import canonicalize_version
 
 from collector.media import negotiate_media
-from collector.pypi.json_api import parse_time
+from collector.pypi.json_api import decode_json, parse_time
 from collector.pypi.simple import SIMPLE_JSON, version_of
 
 SIMPLE_HTML = "application/vnd.pypi.simple.v1+html"
 TEXT_HTML = "text/html"
 API_VERSION = "1.1"  # PEP 700: sizes, upload times and the versions list
 _OFFERS = (TEXT_HTML, SIMPLE_HTML, SIMPLE_JSON)  # a tie (`*/*`) goes to plain HTML
+# What we ask upstream for: JSON carries upload times (the age hold needs them), but mirrors,
+# devpi and private indexes may serve PEP 503 HTML only, and that must work too.
+UPSTREAM_ACCEPT = f"{SIMPLE_JSON}, {SIMPLE_HTML};q=0.2, {TEXT_HTML};q=0.01"
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,15 +65,39 @@ class UpstreamPage:
         return next((f for f in self.files if f.filename == filename), None)
 
 
-def parse_upstream_page(payload: Mapping[str, Any], name: str) -> UpstreamPage:
-    """A PEP 691 project page; ValueError when it is not one."""
+def parse_upstream_body(body: bytes, content_type: str, name: str, url: str) -> UpstreamPage:
+    """Upstream's answer read by the media type it declares; ValueError for anything else."""
+    media, _, params = content_type.partition(";")
+    media = media.strip().lower()
+    if media == SIMPLE_JSON:
+        return parse_upstream_page(decode_json(body), name, url)
+    if media in (SIMPLE_HTML, TEXT_HTML):
+        return parse_upstream_html(_decode(body, params), name, url)
+    raise ValueError(f"not a Simple API page (Content-Type {content_type!r})")
+
+
+def _decode(body: bytes, params: str) -> str:
+    """The page as text, in the charset upstream named (UTF-8 when none, or one unknown)."""
+    for param in params.split(";"):
+        key, _, value = param.partition("=")
+        if key.strip().lower() == "charset" and value.strip():
+            try:
+                return body.decode(value.strip().strip('"'), errors="replace")
+            except LookupError:
+                break
+    return body.decode("utf-8", errors="replace")
+
+
+def parse_upstream_page(payload: Mapping[str, Any], name: str, url: str = "") -> UpstreamPage:
+    """A PEP 691 project page, its file URLs resolved against the page's `url` (PEP 691 allows
+    relative ones); ValueError when it is not one."""
     files = payload.get("files")
     if not isinstance(files, list):
         raise ValueError("'files' is missing or not a list")
-    return UpstreamPage(name, tuple(_file(item) for item in files))
+    return UpstreamPage(name, tuple(_file(item, url) for item in files))
 
 
-def _file(item: object) -> IndexFile:
+def _file(item: object, page_url: str) -> IndexFile:
     if not isinstance(item, dict) or not isinstance(item.get("filename"), str):
         raise ValueError("a file entry lacks a filename")
     if not isinstance(item.get("url"), str):
@@ -80,7 +110,7 @@ def _file(item: object) -> IndexFile:
     uploaded = item.get("upload-time")
     return IndexFile(
         filename=item["filename"],
-        url=item["url"],
+        url=urljoin(page_url, item["url"]),
         sha256=_text(hashes.get("sha256")),
         requires_python=_text(item.get("requires-python")),
         yanked=yanked if isinstance(yanked, str) and yanked else bool(yanked),
@@ -94,6 +124,58 @@ def _file(item: object) -> IndexFile:
 
 def _text(value: object) -> str | None:
     return value if isinstance(value, str) and value else None
+
+
+def parse_upstream_html(text: str, name: str, url: str) -> UpstreamPage:
+    """A PEP 503 project page: one anchor per file, relative links resolved against `url`."""
+    anchors = _Anchors()
+    anchors.feed(text)
+    anchors.close()
+    base = urljoin(url, anchors.base) if anchors.base else url
+    files = (_html_file(urljoin(base, attrs["href"] or ""), attrs) for attrs in anchors.found)
+    return UpstreamPage(name, tuple(f for f in files if f is not None))
+
+
+class _Anchors(HTMLParser):
+    """The `<a>` attributes of a page (entities already unescaped), and its `<base href>`."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: list[dict[str, str | None]] = []
+        self.base: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if tag == "a" and found.get("href"):
+            self.found.append(found)
+        elif tag == "base" and found.get("href") and self.base is None:
+            self.base = found["href"]
+
+
+def _html_file(link: str, attrs: Mapping[str, str | None]) -> IndexFile | None:
+    url, fragment = urldefrag(link)
+    filename = unquote(posixpath.basename(urlsplit(url).path))
+    if not filename:
+        return None  # a link to a folder (`../`), not a file
+    algorithm, _, digest = fragment.partition("=")
+    core = (attrs.get("data-core-metadata", attrs.get("data-dist-info-metadata")) or "").strip()
+    core_algorithm, _, core_digest = core.partition("=")
+    return IndexFile(
+        filename=filename,
+        url=url,
+        sha256=digest.lower() if algorithm == "sha256" and digest else None,
+        requires_python=_text(attrs.get("data-requires-python")),
+        yanked=_html_yanked(attrs),
+        core_metadata=core == "true" or bool(core_digest),
+        core_metadata_sha256=core_digest.lower() if core_algorithm == "sha256" else None,
+    )
+
+
+def _html_yanked(attrs: Mapping[str, str | None]) -> bool | str:
+    """PEP 592: the attribute's presence is the yank; its value, when any, the reason."""
+    if "data-yanked" not in attrs:
+        return False
+    return attrs["data-yanked"] or True
 
 
 # -- negotiation -------------------------------------------------------------------------------
@@ -128,9 +210,10 @@ def _project_json(name: str, files: Sequence[IndexFile]) -> dict[str, Any]:
 
 
 def _file_json(name: str, f: IndexFile) -> dict[str, Any]:
-    core: bool | dict[str, str] = f.core_metadata
-    if f.core_metadata_sha256:
-        core = {"sha256": f.core_metadata_sha256}
+    # Metadata upstream lists without a digest is left off: the `.metadata` route serves only
+    # bytes it can verify, and a client told it exists would fail on the refusal.
+    sha256 = f.core_metadata_sha256
+    core: bool | dict[str, str] = {"sha256": sha256} if f.core_metadata and sha256 else False
     entry: dict[str, Any] = {
         "filename": f.filename,
         "url": file_link(name, f.filename),
@@ -166,8 +249,8 @@ def _anchor(name: str, f: IndexFile) -> str:
     if f.yanked is not False:
         reason = "" if f.yanked is True else str(f.yanked)
         attrs.append(f'data-yanked="{html.escape(reason)}"')
-    if f.core_metadata:
-        value = f"sha256={f.core_metadata_sha256}" if f.core_metadata_sha256 else "true"
+    if f.core_metadata and f.core_metadata_sha256:  # as in _file_json: verifiable or not at all
+        value = f"sha256={f.core_metadata_sha256}"
         attrs += [f'data-dist-info-metadata="{value}"', f'data-core-metadata="{value}"']
     return f"    <a {' '.join(attrs)}>{html.escape(f.filename)}</a><br />\n"
 

@@ -7,15 +7,15 @@ from pathlib import Path
 
 import aiohttp
 
-from tests.collector.index.conftest import Index, approve, pip
-
-WHEELS = ("--only-binary", ":all:", "--no-deps")  # nothing is built, nothing runs
-
-
-async def install(index: Index, target: Path, *requirements: str) -> tuple[int, str]:
-    return await pip(
-        "install", "--index-url", index.simple, *WHEELS, "--target", str(target), *requirements
-    )
+from tests.collector.index.conftest import (
+    OLD,
+    WHEELS,
+    YOUNG,
+    Index,
+    approve,
+    install,
+    pip,
+)
 
 
 async def download(index: Index, requirements: Path, into: Path) -> tuple[int, str]:
@@ -28,6 +28,15 @@ async def test_a_clean_old_enough_release_installs(index: Index, tmp_path: Path)
     assert code == 0, out
     assert (tmp_path / "t" / "tidy-1.0.dist-info").is_dir()
     assert index.state.counters.get("index_files_total", source="upstream") >= 1
+
+
+async def test_pip_reads_the_metadata_file_before_the_wheel(index: Index, tmp_path: Path) -> None:
+    """PEP 658: pip resolves from the `.metadata` file the index serves, then fetches the wheel."""
+    code, out = await install(index, tmp_path / "t", "tidy")
+    assert code == 0, out
+    metadata = f"{index.base}/files/tidy/tidy-1.0-py3-none-any.whl.metadata"
+    assert f"Obtaining dependency information for tidy from {metadata}" in out
+    assert index.state.counters.get("index_files_total", source="upstream") == 2
 
 
 async def test_a_flagged_release_is_not_found(index: Index, tmp_path: Path) -> None:
@@ -117,3 +126,28 @@ async def test_pep_691_json_when_asked(index: Index) -> None:
     (wheel,) = (f for f in page["files"] if f["filename"].endswith(".whl"))
     assert wheel["url"] == "/files/fresh/fresh-1.0-py3-none-any.whl"
     assert set(wheel) >= {"hashes", "upload-time", "size", "core-metadata", "yanked"}
+
+
+async def test_thousands_of_files_resolve_to_the_newest_allowed_release(
+    index: Index, tmp_path: Path
+) -> None:
+    """1,500 old releases of two files each and a young one on top: a page the size of a big
+    project's. Only the release pip picks needs real archives; the rest are named, not built."""
+    for n in range(1500):
+        upload = index.pypi.upload("many", f"1.{n}", timestamp=OLD)
+        if n < 1499:
+            for stored in upload.files:
+                stored.serve(f"{stored.filename}: listed, never downloaded\n".encode())
+    index.pypi.upload("many", "2.0", timestamp=YOUNG)
+    code, out = await install(index, tmp_path / "t", "many")
+    assert code == 0, out
+    assert (tmp_path / "t" / "many-1.1499.dist-info").is_dir()
+    assert index.state.counters.get("index_blocked_total", rule="age") >= 1  # 2.0, an hour old
+    assert index.state.counters.get("index_files_total", source="upstream") == 2  # metadata, wheel
+    headers = {"Accept": "application/vnd.pypi.simple.v1+json"}
+    async with (
+        aiohttp.ClientSession(headers=headers) as session,
+        session.get(f"{index.simple}many/") as response,
+    ):
+        page = await response.json(content_type=None)
+    assert (len(page["versions"]), len(page["files"])) == (1500, 3000)
