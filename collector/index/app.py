@@ -310,15 +310,26 @@ async def _stream(
         download = state.cache.start()
         try:
             verified = await _relay(upstream, response, download, digest)
+        except (ConnectionResetError, aiohttp.ClientError, TimeoutError) as exc:
+            # The client left, or upstream failed once the answer had begun: nothing is kept,
+            # and the client (if still there) sees a cut download. Neither is our error.
+            download.abandon()
+            log.warning("download of %s stopped: %s; nothing kept", url, exc or type(exc).__name__)
+            _cut(request)
+            return response
         except BaseException:
             download.abandon()
             raise
     if not verified:
         state.counters.add("index_hash_mismatch_total")
         log.error("sha256 mismatch for %s: not served whole, not cached", url)
-        if request.transport is not None:
-            request.transport.abort()  # the client sees a cut download, never a whole bad file
+        _cut(request)  # the client sees a cut download, never a whole bad file
     return response
+
+
+def _cut(request: web.Request) -> None:
+    if request.transport is not None:
+        request.transport.abort()
 
 
 async def _relay(

@@ -77,7 +77,11 @@ async def test_a_sha256_mismatch_is_cut_mid_stream_and_never_kept(index: Index) 
     "handler_cancellation", [False, True], ids=["handler-goes-on", "cancelled"]
 )
 async def test_a_client_gone_mid_download_leaves_no_partial_file(
-    mirror: tuple[HtmlMirror, str], pool: asyncpg.Pool, tmp_path: Path, handler_cancellation: bool
+    mirror: tuple[HtmlMirror, str],
+    pool: asyncpg.Pool,
+    tmp_path: Path,
+    handler_cancellation: bool,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Either way aiohttp may be run: the handler cancelled when the client goes, or going on
     until its next write fails (as `serve_index` runs it)."""
@@ -101,6 +105,8 @@ async def test_a_client_gone_mid_download_leaves_no_partial_file(
         served.resume.set()
         await until(lambda: not cached(index))
         assert index.state.counters.get("index_hash_mismatch_total") == 0
+    # A client going away is not an error of ours: no traceback at ERROR in the log.
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
 
 
 async def test_metadata_is_upstreams_own_bytes_verified_by_its_digest(index: Index) -> None:
