@@ -52,7 +52,8 @@ JSON = "application/vnd.pypi.simple.v1+json"
 HTML = "text/html"
 CHUNK = 1 << 16
 BUFFER = 1 << 20  # the plain readers' buffer, for the socket and the file alike
-ROUNDS = 5
+ROUNDS = 21
+SMALL = 200  # downloads of a small cached file (the wheel's metadata): the per-download cost
 
 
 def publish(pypi: StandInPyPI, projects: int, file_mb: int) -> tuple[list[str], str]:
@@ -152,23 +153,29 @@ async def streaming(
     path = f"/files/bench-big/{wheel}"
     cold = await _download(session, base + path)
     cached_file = await asyncio.to_thread(_cached, cache_dir)
-    cached = statistics.median(
-        [await asyncio.to_thread(_raw_download, base, path) for _ in range(ROUNDS)]
-    )
-    disk = statistics.median([await asyncio.to_thread(_read, cached_file) for _ in range(ROUNDS)])
+    rounds: list[tuple[float, float, float]] = []
     async with static_server(cached_file) as static:
-        bare = statistics.median(
-            [await asyncio.to_thread(_raw_download, static, "/file") for _ in range(ROUNDS)]
-        )
+        for _ in range(ROUNDS):  # in turn, so that each ratio compares one moment's machine
+            rounds.append(
+                (
+                    await asyncio.to_thread(_raw_download, base, path),
+                    await asyncio.to_thread(_raw_download, static, "/file"),
+                    await asyncio.to_thread(_read, cached_file),
+                )
+            )
+    cached, bare, disk = (statistics.median(r[i] for r in rounds) for i in range(3))
+    await _download(session, base + path + ".metadata")  # cached from here on
+    small = [await _download(session, base + path + ".metadata") for _ in range(SMALL)]
     size = cached_file.stat().st_size
     return {
+        "small_ms": statistics.median(small) * 1000,
         "size_mb": size / 1000**2,
         "cold_s": cold,
         "cached_s": cached,
         "static_s": bare,
         "disk_s": disk,
-        "cached_over_static": cached / bare,
-        "cached_over_disk": cached / disk,
+        "cached_over_static": statistics.median(c / b for c, b, _ in rounds),
+        "cached_over_disk": statistics.median(c / d for c, _, d in rounds),
     }
 
 
@@ -272,6 +279,7 @@ def report(figures: dict[str, dict[str, float]], args: argparse.Namespace) -> No
         f"the disk {f['disk_s']:.3f} s; cached/bare server {f['cached_over_static']:.2f}, "
         f"cached/disk {f['cached_over_disk']:.2f}"
     )
+    print(f"small cached file (the wheel's .metadata): {f['small_ms']:.2f} ms median a download")
     document = {
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "cpus": os.cpu_count(),

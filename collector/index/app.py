@@ -180,7 +180,7 @@ def _block(
 async def _upstream(state: IndexState, name: str) -> UpstreamPage | None:
     """Upstream's page (None: no such project), reused for PAGE_TTL seconds."""
     hit = state.pages.get(name)
-    if hit is not None and time.monotonic() - hit[0] < PAGE_TTL:
+    if hit is not None and state.clock() - hit[0] < PAGE_TTL:
         return hit[1]
     url = state.urls.simple_project(name)
 
@@ -201,23 +201,30 @@ async def _upstream(state: IndexState, name: str) -> UpstreamPage | None:
     except UpstreamError as exc:
         log.warning("upstream unavailable: %s", exc)
         raise web.HTTPBadGateway(text=f"upstream index unavailable: {exc}\n") from exc
-    state.pages[name] = (time.monotonic(), page)
+    _keep(state.pages, name, page, state.clock(), PAGE_TTL)
     return page
 
 
-async def _vet(state: IndexState, page: UpstreamPage) -> dict[str, Verdict]:
-    """A verdict per release on the page (by canonical version): one round of queries."""
+async def _vet(
+    state: IndexState, page: UpstreamPage, only: str | None = None
+) -> dict[str, Verdict]:
+    """A verdict per release on the page (by canonical version), or on release `only` (a file
+    download weighs its own release, not the project's thousand others)."""
     name = page.name
+    releases = _releases(page)
+    if only is not None:
+        releases = {only: releases[only]} if only in releases else {}
     async with state.pool.acquire() as conn:
         stored = {
             canonicalize_version(r.version): r for r in await fetch_stored_releases(conn, name)
         }
+        weighed = [(name, stored[key].version) for key in releases if key in stored]
         advisories = await fetch_advisories(conn, [name])
-        licences = await fetch_licence_fields(conn, [(name, r.version) for r in stored.values()])
+        licences = await fetch_licence_fields(conn, weighed)
         approvals = await fetch_approvals(conn, [name])
     now = datetime.now(UTC)
     verdicts = {}
-    for key, files in _releases(page).items():
+    for key, files in releases.items():
         release = stored.get(key)
         version = release.version if release else (files[0].version or key)
         licence = licences.get((name, version))
@@ -269,7 +276,8 @@ async def file(request: web.Request) -> web.StreamResponse:
     found = page.file(filename.removesuffix(".metadata")) if page else None
     if page is None or found is None:
         raise web.HTTPNotFound(text=f"{filename}: not in the index\n")
-    verdict = (await _vet(state, page)).get(found.release_key or "")
+    key = found.release_key or ""
+    verdict = (await _vet(state, page, key)).get(key)
     if verdict is None or not verdict.allowed:
         reason = verdict.reason if verdict else f"{filename}: cannot tell its version"
         rule = verdict.rule if verdict else "unreadable"
