@@ -11,6 +11,7 @@ COPY pyproject.toml README.md ./
 COPY collector ./collector
 COPY analysis ./analysis
 COPY dashboard ./dashboard
+COPY standin ./standin
 RUN pip install . \
     && useradd --system --create-home --home-dir /var/lib/pypi-sentinel sentinel
 

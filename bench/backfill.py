@@ -26,7 +26,7 @@ import asyncpg
 import psutil
 
 from bench.common import CLI, PeakRss, child_env, popular_names, serve
-from collector.standin import StandInPyPI, populate
+from standin import StandInPyPI, populate
 
 
 async def main(args: argparse.Namespace) -> None:

@@ -18,7 +18,7 @@ from aiohttp import web
 
 from analysis import Corpus, parse_corpus
 from analysis.corpus import PopularProject
-from collector.standin import StandInPyPI
+from standin import StandInPyPI
 
 REPO = Path(__file__).resolve().parents[1]
 EVAL = REPO.parent / "shared" / "eval"

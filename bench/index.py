@@ -45,7 +45,7 @@ import aiohttp
 from aiohttp import web
 
 from bench.common import CLI, REPO, child_env, serve
-from collector.standin import StandInPyPI
+from standin import StandInPyPI
 
 RESULTS = REPO / "bench" / "results" / "index.json"
 JSON = "application/vnd.pypi.simple.v1+json"

@@ -22,8 +22,8 @@ from pathlib import Path
 import asyncpg
 
 from bench.common import CLI, child_env, popular_names, serve
-from collector.standin import Mix, StandInPyPI, UploadSimulator
 from collector.store.embedded import EmbeddedPostgres
+from standin import Mix, StandInPyPI, UploadSimulator
 
 
 async def main(args: argparse.Namespace) -> None:

@@ -46,8 +46,8 @@ from analysis.osv import Advisory, affects, parse_advisory
 from bench.common import CLI, REPO, child_env, serve
 from bench.lead_time_archives import ArchiveFacts, read_facts
 from bench.realworld_malware import MALWARE_TAR, RESULTS, Upload, load_uploads
-from collector.standin import StandInPyPI
-from collector.standin.state import RegistryError
+from standin import StandInPyPI
+from standin.state import RegistryError
 
 METADATA_MISMATCH = "archive.metadata-mismatch"  # fires when our JSON disagrees with the archive
 MAL_RECORDS = REPO.parent / "shared" / "data" / "osv-pypi-malicious-dev.zip"

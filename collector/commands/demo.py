@@ -21,8 +21,8 @@ from collector.commands.up import add_dashboard_flags, with_dashboard
 from collector.config import Settings
 from collector.corpus import load_snapshot
 from collector.index.server import index_beside, index_url
-from collector.standin import Mix, StandInPyPI, UploadSimulator, populate
 from collector.store.database import open_database
+from standin import Mix, StandInPyPI, UploadSimulator, populate
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ import streamlit as st
 from aiohttp import web
 from streamlit.testing.v1 import AppTest
 
-from collector.standin import StandInPyPI
+from standin import StandInPyPI
 from tests.dashboard.seed import Seeded, seed_database, seed_osv
 
 APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")

@@ -23,7 +23,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from collector.standin import StandInPyPI
+from standin import StandInPyPI
 from tests.dashboard.conftest import PASSWORD
 from tests.dashboard.seed import Seeded
 

@@ -15,8 +15,8 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from collector.standin.archives import ArchiveRecipe, build_blob
-from collector.standin.metadata import build_metadata
+from standin.archives import ArchiveRecipe, build_blob
+from standin.metadata import build_metadata
 from tests.collector.pipeline.conftest import run_cli
 from tests.conftest import CLI
 

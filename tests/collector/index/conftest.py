@@ -21,7 +21,7 @@ from analysis.policy import Policy
 from collector.index.app import IndexState, make_app
 from collector.index.cache import FileCache
 from collector.pypi.http import Http, PyPIUrls, new_session
-from collector.standin import StandInPyPI
+from standin import StandInPyPI
 from tests.collector.index.mirror import HtmlMirror
 from tests.collector.pipeline.conftest import pool, standin
 

@@ -9,8 +9,8 @@ import re
 
 from aiohttp import web
 
-from collector.standin import StandInPyPI
-from collector.standin.wire import render_simple_detail_html
+from standin import StandInPyPI
+from standin.wire import render_simple_detail_html
 
 
 class HtmlMirror:

@@ -14,7 +14,7 @@ import asyncpg
 import pytest
 
 from collector.index.server import flush_blocks
-from collector.standin import StandInPyPI
+from standin import StandInPyPI
 from tests.collector.index.conftest import OLD, Index, store_release
 from tests.collector.pipeline.conftest import cli_environment, run_cli
 from tests.conftest import CLI

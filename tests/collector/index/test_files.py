@@ -14,8 +14,8 @@ import pytest
 
 from collector.index.app import CHUNK
 from collector.pypi.simple import SIMPLE_JSON
-from collector.standin import Fault, StandInPyPI
-from collector.standin.state import StoredFile
+from standin import Fault, StandInPyPI
+from standin.state import StoredFile
 from tests.collector.index.conftest import OLD, Index, index_before, store_release
 from tests.collector.index.mirror import HtmlMirror
 

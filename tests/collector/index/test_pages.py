@@ -21,7 +21,7 @@ from collector.index.pages import (
 )
 from collector.media import negotiate_media
 from collector.pypi.simple import SIMPLE_JSON
-from collector.standin.replay import load_recording
+from standin.replay import load_recording
 
 RECORDING = Path(__file__).resolve().parents[2] / "data" / "pypi_replay" / "recording.json.gz"
 DIGEST = "a" * 64

@@ -18,8 +18,8 @@ from collector.pipeline.analyzer import Analyzer, NoChecks
 from collector.pipeline.processor import RetryPolicy
 from collector.pipeline.runner import Collector
 from collector.pypi.http import Http
-from collector.standin import StandInPyPI
 from collector.store.database import create_pool
+from standin import StandInPyPI
 from tests.conftest import CLI
 
 FAST_RETRIES = RetryPolicy(base=0.05, cap=0.2, recheck_after=0.05, rechecks=1)

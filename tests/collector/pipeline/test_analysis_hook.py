@@ -16,9 +16,9 @@ from collector.pipeline.snapshot import build_snapshot, pypi_history
 from collector.pypi.http import Http, PyPIUrls
 from collector.pypi.json_api import ReleasePage
 from collector.pypi.simple import SimpleFile, SimpleProject
-from collector.standin import StandInPyPI
 from collector.store.jobs import Job
 from collector.store.releases import History
+from standin import StandInPyPI
 from tests.collector.pipeline.conftest import CollectorFactory
 
 POPULAR = {

@@ -18,7 +18,7 @@ import pytest
 from analysis.artifact import ArtifactRef
 from collector.pipeline.inspector import InspectionFailed, ProcessInspector
 from collector.pipeline.runner import Collector
-from collector.standin import Fault, StandInPyPI
+from standin import Fault, StandInPyPI
 from tests.collector.pipeline.conftest import CollectorFactory
 
 # Harmless: the payload decodes to print(1). It is only ever read, never run.

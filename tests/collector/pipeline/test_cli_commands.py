@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from collector.standin import StandInPyPI
+from standin import StandInPyPI
 from tests.collector.pipeline.conftest import cli_environment, run_cli
 
 

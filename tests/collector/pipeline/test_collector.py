@@ -8,7 +8,7 @@ import asyncpg
 import pytest
 
 from collector.errors import UpstreamError
-from collector.standin import Fault, StandInPyPI
+from standin import Fault, StandInPyPI
 from tests.collector.pipeline.conftest import CollectorFactory, Sleeps
 
 

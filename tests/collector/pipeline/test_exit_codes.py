@@ -15,9 +15,9 @@ from collector.commands.run import once_exit_code, report_once
 from collector.output import OutputFormat
 from collector.pipeline.runner import OnceResult
 from collector.pipeline.workers import DrainResult
-from collector.standin import StandInPyPI
-from collector.standin.faults import Fault
 from collector.store import PgConnection
+from standin import StandInPyPI
+from standin.faults import Fault
 from tests.collector.pipeline.conftest import CollectorFactory, cli_environment, run_cli
 
 JSON = argparse.Namespace(format=OutputFormat.JSON)

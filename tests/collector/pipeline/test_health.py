@@ -18,11 +18,11 @@ from aiohttp.test_utils import TestClient, TestServer
 from collector.config import Settings
 from collector.errors import UpstreamError
 from collector.health import FAILING_AFTER, SourceProblem, check_sources
-from collector.standin import StandInPyPI
-from collector.standin.faults import Fault
 from collector.store.health import fetch_health
 from collector.web import make_app
 from dashboard import queries
+from standin import StandInPyPI
+from standin.faults import Fault
 from tests.collector.pipeline.conftest import CollectorFactory, cli_environment
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -12,8 +12,8 @@ from typing import Any
 
 import asyncpg
 
-from collector.standin import StandInPyPI
 from collector.store.database import connect
+from standin import StandInPyPI
 from tests.collector.pipeline.conftest import cli_environment, run_cli
 from tests.servers import Sink
 

@@ -9,8 +9,8 @@ import asyncpg
 import pytest
 
 from collector.osv import refresh_osv
-from collector.standin import StandInPyPI
 from collector.store.osv import fetch_advisories
+from standin import StandInPyPI
 
 
 def _malware(advisory_id: str, project: str, modified: str) -> dict[str, object]:

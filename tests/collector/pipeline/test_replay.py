@@ -14,8 +14,8 @@ from pathlib import Path
 import asyncpg
 
 from analysis.names import normalize
-from collector.standin import StandInPyPI
-from collector.standin.replay import RecordedRelease, load_recording, publish_recording
+from standin import StandInPyPI
+from standin.replay import RecordedRelease, load_recording, publish_recording
 from tests.collector.pipeline.conftest import cli_environment
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -17,10 +17,10 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from collector.standin import StandInPyPI
-from collector.standin.faults import Fault
 from collector.store.database import create_pool, wait_until_lost
 from collector.store.embedded import EmbeddedPostgres
+from standin import StandInPyPI
+from standin.faults import Fault
 from tests.collector.pipeline.conftest import CollectorFactory, cli_environment
 from tests.conftest import CLI
 

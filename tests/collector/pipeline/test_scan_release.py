@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from collector.standin import Fault, StandInPyPI
+from standin import Fault, StandInPyPI
 from tests.collector.pipeline.conftest import cli_environment, run_cli
 
 # Harmless: the payload decodes to print(1). It is only ever read, never run.

@@ -13,7 +13,7 @@ import aiohttp
 import asyncpg
 import pytest
 
-from collector.standin import StandInPyPI
+from standin import StandInPyPI
 from tests.collector.pipeline.conftest import cli_environment
 from tests.conftest import CLI
 

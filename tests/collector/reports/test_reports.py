@@ -13,8 +13,8 @@ from collector.config import Settings
 from collector.errors import UpstreamError, UsageError
 from collector.reports.build import FileRef, StoredFinding, build_report, inspector_url
 from collector.reports.service import RefusedReport, report_release
-from collector.standin import Fault, StandInPyPI
 from collector.store.database import create_pool
+from standin import Fault, StandInPyPI
 
 HASH_URL = "https://files.pythonhosted.org/packages/67/5e/e646abc/reqeusts-1.0.tar.gz"
 

@@ -12,8 +12,8 @@ import zipfile
 import aiohttp
 from aiohttp.test_utils import TestServer
 
-from collector.standin import StandInPyPI
-from tests.collector.standin.conftest import SIMPLE_JSON
+from standin import StandInPyPI
+from tests.standin.conftest import SIMPLE_JSON
 
 GITHUB = {"kind": "GitHub", "repository": "ann/demo", "workflow": "release.yml", "environment": ""}
 SUSPICIOUS = "import base64\nexec(base64.b64decode('cHJpbnQoMSk='))\n"
@@ -77,7 +77,9 @@ async def test_bytes_are_stable_and_unknown_paths_404(
 
 
 async def test_other_file_kinds(pypi: StandInPyPI, server: TestServer) -> None:
-    upload = pypi.upload("demo", "1.0", files=["demo-1.0.zip", "demo-1.0-py3.12.egg", "demo-1.0.win-amd64.exe"])  # fmt: skip
+    upload = pypi.upload(
+        "demo", "1.0", files=["demo-1.0.zip", "demo-1.0-py3.12.egg", "demo-1.0.win-amd64.exe"]
+    )
     zipped, egg, exe = upload.files
     assert (
         zipfile.ZipFile(io.BytesIO(zipped.blob.content))
@@ -108,7 +110,12 @@ async def test_provenance(
     assert bundle["publisher"] == {**GITHUB, "claims": None}
     [attestation] = bundle["attestations"]
     statement = json.loads(base64.b64decode(attestation["envelope"]["statement"]))
-    assert statement["subject"] == [{"name": "demo-1.0.tar.gz", "digest": {"sha256": files["demo-1.0.tar.gz"]["hashes"]["sha256"]}}]  # fmt: skip
+    assert statement["subject"] == [
+        {
+            "name": "demo-1.0.tar.gz",
+            "digest": {"sha256": files["demo-1.0.tar.gz"]["hashes"]["sha256"]},
+        }
+    ]
     assert statement["predicateType"] == "https://docs.pypi.org/attestations/publish/v1"
     assert attestation["verification_material"]["transparency_entries"]
     assert files["demo-1.0-cp313-cp313-win_amd64.whl"]["provenance"] is None

@@ -1,4 +1,4 @@
-"""`python -m collector.standin`: serve a stand-in PyPI on a port and keep publishing uploads."""
+"""`python -m standin`: serve a stand-in PyPI on a port and keep publishing uploads."""
 
 from __future__ import annotations
 
@@ -13,16 +13,16 @@ from pathlib import Path
 
 from aiohttp import web
 
-from collector.standin.generator import UploadSimulator, populate
-from collector.standin.pypi import StandInPyPI, utc_now
-from collector.standin.replay import load_recording, publish_recording
+from standin.generator import UploadSimulator, populate
+from standin.pypi import StandInPyPI, utc_now
+from standin.replay import load_recording, publish_recording
 
 log = logging.getLogger("pypi_sentinel.standin")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m collector.standin",
+        prog="python -m standin",
         description="Serve a stand-in PyPI (XML-RPC, RSS, JSON, Simple, integrity) with synthetic uploads.",
     )
     parser.add_argument("--host", default="127.0.0.1")
@@ -63,8 +63,14 @@ async def serve(args: argparse.Namespace, popular: Sequence[str]) -> None:
     pypi.top_packages = [(name, 10_000_000 // (rank + 1)) for rank, name in enumerate(popular)]
     now = utc_now()
     if args.backfill:
-        populate(pypi, seed=args.seed, releases=args.backfill, popular=popular,
-                 start=now - timedelta(hours=1), span=timedelta(hours=1))  # fmt: skip
+        populate(
+            pypi,
+            seed=args.seed,
+            releases=args.backfill,
+            popular=popular,
+            start=now - timedelta(hours=1),
+            span=timedelta(hours=1),
+        )
     if args.replay:
         published = publish_recording(pypi, load_recording(args.replay))
         log.info("replayed %d recorded releases from %s", len(published), args.replay)

@@ -12,22 +12,94 @@ from typing import Any
 from packaging.version import InvalidVersion, Version
 
 from analysis.names import normalize
-from collector.standin.archives import module_name
+from standin.archives import module_name
 
-_FIRST = ("ana", "ben", "chen", "dara", "eli", "fatima", "gus", "hana", "ivan", "jo", "kai",
-          "lena", "mo", "nia", "omar", "priya", "quinn", "rosa", "sam", "tomas", "uma", "vik",
-          "wen", "yusuf", "zoe", "ines", "lars", "mei", "raj", "sofia")  # fmt: skip
-_LAST = ("okafor", "lindqvist", "tanaka", "moreau", "novak", "haddad", "silva", "kowalski",
-         "nguyen", "fischer", "osei", "petrov", "romero", "sato", "walsh", "yilmaz")  # fmt: skip
+_FIRST = (
+    "ana",
+    "ben",
+    "chen",
+    "dara",
+    "eli",
+    "fatima",
+    "gus",
+    "hana",
+    "ivan",
+    "jo",
+    "kai",
+    "lena",
+    "mo",
+    "nia",
+    "omar",
+    "priya",
+    "quinn",
+    "rosa",
+    "sam",
+    "tomas",
+    "uma",
+    "vik",
+    "wen",
+    "yusuf",
+    "zoe",
+    "ines",
+    "lars",
+    "mei",
+    "raj",
+    "sofia",
+)
+_LAST = (
+    "okafor",
+    "lindqvist",
+    "tanaka",
+    "moreau",
+    "novak",
+    "haddad",
+    "silva",
+    "kowalski",
+    "nguyen",
+    "fischer",
+    "osei",
+    "petrov",
+    "romero",
+    "sato",
+    "walsh",
+    "yilmaz",
+)
 _ORGS = ("larchworks", "tidepool", "northkiln", "quietfox", "bluefern", "ironleaf", "saltmarsh")
 _ADJECTIVES = ("lightweight", "fast", "typed", "minimal", "async", "pluggable", "tiny", "robust")
 _THINGS = ("toolkit", "library", "client", "helpers", "framework", "utilities", "bindings")
 _AUDIENCES = ("data teams", "web apps", "CLI tools", "notebooks", "microservices", "scientists")
-_TOPICS = ("caching", "configuration", "queues", "graphs", "schemas", "metrics", "auth",
-           "rendering", "sync", "streams", "parsing", "routing", "secrets", "geodata", "audio",
-           "images", "text", "crawling", "batch jobs", "events", "reports", "deployments")  # fmt: skip
-DISPOSABLE_DOMAINS = ("mailinator.com", "guerrillamail.com", "yopmail.com", "10minutemail.com",
-                      "sharklasers.com", "trashmail.com")  # fmt: skip
+_TOPICS = (
+    "caching",
+    "configuration",
+    "queues",
+    "graphs",
+    "schemas",
+    "metrics",
+    "auth",
+    "rendering",
+    "sync",
+    "streams",
+    "parsing",
+    "routing",
+    "secrets",
+    "geodata",
+    "audio",
+    "images",
+    "text",
+    "crawling",
+    "batch jobs",
+    "events",
+    "reports",
+    "deployments",
+)
+DISPOSABLE_DOMAINS = (
+    "mailinator.com",
+    "guerrillamail.com",
+    "yopmail.com",
+    "10minutemail.com",
+    "sharklasers.com",
+    "trashmail.com",
+)
 FREE_DOMAINS = ("gmail.com", "protonmail.com", "outlook.com", "yahoo.com")
 SUSPICIOUS_SETUP = (
     "import base64\nfrom setuptools import setup\n\nexec(base64.b64decode('cHJpbnQoMSk='))\n\n"

@@ -19,8 +19,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from collector.standin.metadata import METADATA_KEYS
-from collector.standin.pypi import StandInPyPI
+from standin.metadata import METADATA_KEYS
+from standin.pypi import StandInPyPI
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, Unpack
 
-from collector.standin.faults import FaultSchedule
-from collector.standin.state import (
+from standin.faults import FaultSchedule
+from standin.state import (
     Clock,
+    FileOptions,
     JournalEntry,
     Project,
     Registry,
     Release,
     StoredFile,
     Upload,
+    UploadOptions,
 )
-from collector.standin.wire import file_url
-from collector.standin.xmlrpc import RateLimiter
+from standin.wire import file_url
+from standin.xmlrpc import RateLimiter
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -81,7 +83,7 @@ class StandInPyPI:
         self.top_packages_updated: datetime | None = None
 
     def app(self) -> web.Application:
-        from collector.standin.app import build_app
+        from standin.app import build_app
 
         return build_app(self)
 
@@ -130,24 +132,9 @@ class StandInPyPI:
             project.organization = organization
 
     # ------------------------------------------------------------------ releases and files
-    def upload(
-        self,
-        name: str,
-        version: str,
-        *,
-        files: Sequence[str] | None = None,
-        metadata: Mapping[str, Any] | None = None,
-        owner: str = "alice",
-        provenance: Mapping[str, Any] | None = None,
-        timestamp: datetime | None = None,
-        setup_py: str | None = None,
-        module_code: str | None = None,
-    ) -> Upload:
+    def upload(self, name: str, version: str, **options: Unpack[UploadOptions]) -> Upload:
         """Journal: ['create', 'add Owner <owner>'] if new, 'new release' if new, one 'add … file' per file."""
-        return self.registry.upload(
-            name, version, files=files, metadata=metadata, owner=owner, publisher=provenance,
-            timestamp=timestamp, setup_py=setup_py, module_code=module_code,
-        )  # fmt: skip
+        return self.registry.upload(name, version, **options)
 
     def add_file(
         self,
@@ -155,16 +142,9 @@ class StandInPyPI:
         version: str,
         filename: str,
         python_version: str | None = None,
-        *,
-        provenance: Mapping[str, Any] | None = None,
-        timestamp: datetime | None = None,
-        setup_py: str | None = None,
-        module_code: str | None = None,
+        **options: Unpack[FileOptions],
     ) -> StoredFile:
-        return self.registry.add_file(
-            name, version, filename, python_version=python_version, publisher=provenance,
-            timestamp=timestamp, setup_py=setup_py, module_code=module_code,
-        )  # fmt: skip
+        return self.registry.add_file(name, version, filename, python_version, **options)
 
     def remove_file(
         self, name: str, version: str, filename: str, *, timestamp: datetime | None = None

@@ -8,8 +8,8 @@ from typing import Any
 import aiohttp
 from aiohttp.test_utils import TestServer
 
-from collector.standin import StandInPyPI
-from collector.standin.replay import publish_recording
+from standin import StandInPyPI
+from standin.replay import publish_recording
 
 ODD_INFO: dict[str, Any] = {
     "author": None,

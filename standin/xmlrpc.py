@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 from xml.parsers.expat import ExpatError
 
-from collector.standin.state import Registry
+from standin.state import Registry
 
 RATE_LIMITER = "xmlrpc.client"
 _DOCS = "See https://warehouse.pypa.io/api-reference/xml-rpc.html#deprecated-methods for more information."
@@ -110,7 +110,10 @@ def dispatch(ctx: CallContext, method: str, params: Sequence[Any]) -> Any:
     if method in ("package_data", "package_urls"):
         return _deprecated_json_fault(ctx, method, params)
     if method == "search":
-        return XmlRpcFault(-32500, f"RuntimeError: PyPI no longer supports 'pip search' (or XML-RPC search). Please use https://{ctx.domain}/search (via a browser) instead. {_DOCS}")  # fmt: skip
+        return XmlRpcFault(
+            -32500,
+            f"RuntimeError: PyPI no longer supports 'pip search' (or XML-RPC search). Please use https://{ctx.domain}/search (via a browser) instead. {_DOCS}",
+        )
     entry = _METHODS.get(method)
     if entry is None:
         return XmlRpcFault(-32601, "server error; requested method not found")

@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 
 from aiohttp import web
 
-from collector.standin.faults import GARBAGE, Fault, FaultSchedule
+from standin.faults import GARBAGE, Fault, FaultSchedule
 
 JSON = "application/json"
 SIMPLE_JSON = "application/vnd.pypi.simple.v1+json"

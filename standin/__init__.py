@@ -6,10 +6,10 @@ synthetic PyPI day) and by `pypi-sentinel demo` (a stream of made-up uploads).
 
 from __future__ import annotations
 
-from collector.standin.faults import Fault, FaultError, FaultSchedule
-from collector.standin.generator import Mix, Population, UploadSimulator, populate
-from collector.standin.pypi import Observation, RecordedRequest, StandInPyPI
-from collector.standin.state import (
+from standin.faults import Fault, FaultError, FaultSchedule
+from standin.generator import Mix, Population, UploadSimulator, populate
+from standin.pypi import Observation, RecordedRequest, StandInPyPI
+from standin.state import (
     JournalEntry,
     RegistryError,
     StoredFile,

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from collector.standin import RegistryError, StandInPyPI
-from tests.collector.standin.conftest import START, FakeClock
+from standin import RegistryError, StandInPyPI
+from tests.standin.conftest import START, FakeClock
 
 
 def rows(pypi: StandInPyPI, since: int) -> list[tuple[str, str | None, str]]:
@@ -36,7 +36,12 @@ def test_upload_of_a_new_project_writes_create_owner_release_and_files(pypi: Sta
 def test_second_release_and_explicit_files_and_python_tags(pypi: StandInPyPI) -> None:
     pypi.upload("demo", "1.0", files=[])
     before = pypi.last_serial
-    pypi.upload("demo", "2.0", files=["demo-2.0-py2.py3-none-any.whl", "demo-2.0-cp312-cp312-win_amd64.whl"], owner="bob")  # fmt: skip
+    pypi.upload(
+        "demo",
+        "2.0",
+        files=["demo-2.0-py2.py3-none-any.whl", "demo-2.0-cp312-cp312-win_amd64.whl"],
+        owner="bob",
+    )
     assert rows(pypi, before) == [
         ("demo", "2.0", "new release"),
         ("demo", "2.0", "add py2.py3 file demo-2.0-py2.py3-none-any.whl"),

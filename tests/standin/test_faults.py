@@ -12,8 +12,8 @@ import feedparser
 import pytest
 from aiohttp.test_utils import TestServer
 
-from collector.standin import Fault, FaultError, StandInPyPI
-from tests.collector.standin.conftest import SIMPLE_JSON, call
+from standin import Fault, FaultError, StandInPyPI
+from tests.standin.conftest import SIMPLE_JSON, call
 
 JSON_ROUTES = {
     "release_json": "/pypi/demo/1.0/json",
@@ -27,7 +27,11 @@ JSON_ROUTES = {
 
 @pytest.fixture
 def demo(pypi: StandInPyPI) -> StandInPyPI:
-    pypi.upload("demo", "1.0", provenance={"kind": "GitHub", "repository": "a/b", "workflow": "w.yml", "environment": ""})  # fmt: skip
+    pypi.upload(
+        "demo",
+        "1.0",
+        provenance={"kind": "GitHub", "repository": "a/b", "workflow": "w.yml", "environment": ""},
+    )
     pypi.upload("other", "1.0")
     return pypi
 

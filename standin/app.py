@@ -15,10 +15,10 @@ from multidict import CIMultiDict, CIMultiDictProxy
 
 from analysis.names import normalize
 from collector.media import negotiate_media
-from collector.standin import feeds, wire
-from collector.standin.faults import Fault
-from collector.standin.pypi import RecordedRequest, StandInPyPI
-from collector.standin.responses import (
+from standin import feeds, wire
+from standin.faults import Fault
+from standin.pypi import RecordedRequest, StandInPyPI
+from standin.responses import (
     CORS,
     JSON,
     SIMPLE_HTML,
@@ -30,9 +30,9 @@ from collector.standin.responses import (
     request_base,
     serve,
 )
-from collector.standin.services import Services
-from collector.standin.state import Project, find_release
-from collector.standin.xmlrpc import (
+from standin.services import Services
+from standin.state import Project, find_release
+from standin.xmlrpc import (
     CallContext,
     XmlRpcFault,
     dispatch,

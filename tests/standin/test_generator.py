@@ -12,12 +12,26 @@ from datetime import timedelta
 from rapidfuzz.distance import Levenshtein
 
 from analysis.names import normalize
-from collector.standin import Mix, StandInPyPI, UploadSimulator, populate
-from tests.collector.standin.conftest import START, FakeClock
+from standin import Mix, StandInPyPI, UploadSimulator, populate
+from tests.standin.conftest import START, FakeClock
 
 # A small hand-picked list; the real corpus comes from the caller.
-POPULAR = ["requests", "numpy", "django", "flask", "pandas", "boto3", "urllib3", "python-dateutil",
-           "setuptools", "pyyaml", "scikit-learn", "typing-extensions", "idna", "certifi"]  # fmt: skip
+POPULAR = [
+    "requests",
+    "numpy",
+    "django",
+    "flask",
+    "pandas",
+    "boto3",
+    "urllib3",
+    "python-dateutil",
+    "setuptools",
+    "pyyaml",
+    "scikit-learn",
+    "typing-extensions",
+    "idna",
+    "certifi",
+]
 SPAN = timedelta(hours=6)
 
 
@@ -60,9 +74,15 @@ def test_labels_are_ground_truth() -> None:
             assert name != target
             assert name not in popular
             assert pypi.label_details[(name, version)] in {
-                "omitted-char", "repeated-char", "swapped-chars", "substituted-char", "separator",
-                "affix", "combosquat", "version-suffix",
-            }  # fmt: skip
+                "affix",
+                "combosquat",
+                "omitted-char",
+                "repeated-char",
+                "separator",
+                "substituted-char",
+                "swapped-chars",
+                "version-suffix",
+            }
         elif label == "suspicious":
             assert pypi.label_details[(name, version)]
         elif name not in popular:

@@ -9,14 +9,21 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from analysis.names import normalize
-from collector.standin import content
-from collector.standin.names import NameMaker, invent_popular
+from standin import content
+from standin.names import NameMaker, invent_popular
 
 if TYPE_CHECKING:
-    from collector.standin.pypi import StandInPyPI
+    from standin.pypi import StandInPyPI
 
-SUSPICIOUS_TRAITS = ("empty-description", "no-urls", "disposable-email", "zero-version",
-                     "url-dependency", "copied-summary", "install-hook")  # fmt: skip
+SUSPICIOUS_TRAITS = (
+    "empty-description",
+    "no-urls",
+    "disposable-email",
+    "zero-version",
+    "url-dependency",
+    "copied-summary",
+    "install-hook",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,9 +38,15 @@ class UploadSpec:
 
     def apply(self, pypi: StandInPyPI, when: datetime) -> None:
         pypi.upload(
-            self.name, self.version, files=self.files, metadata=self.metadata, owner=self.owner,
-            provenance=self.provenance, timestamp=when, setup_py=self.setup_py,
-        )  # fmt: skip
+            self.name,
+            self.version,
+            files=self.files,
+            metadata=self.metadata,
+            owner=self.owner,
+            provenance=self.provenance,
+            timestamp=when,
+            setup_py=self.setup_py,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,7 +165,12 @@ class PlanMaker:
             publisher = None
             if self.rng.random() < 0.3:  # Trusted Publishing with attestations
                 repository = f"{owner[0]}/{normalize(name)}"
-                publisher = {"kind": "GitHub", "repository": repository, "workflow": "release.yml", "environment": "pypi"}  # fmt: skip
+                publisher = {
+                    "kind": "GitHub",
+                    "repository": repository,
+                    "workflow": "release.yml",
+                    "environment": "pypi",
+                }
             known = _Known(name, content.first_version(self.rng), owner, publisher)
             self.known.append(known)
             return known, known.version
@@ -176,9 +194,11 @@ class PlanMaker:
             "description": text if rng.random() < 0.5 else "",
             "author": "",
             "author_email": f"{content.throwaway(rng)}@{rng.choice(content.DISPOSABLE_DOMAINS + content.FREE_DOMAINS)}",
-            "project_urls": None if rng.random() < 0.6 else {"Homepage": f"https://github.com/{content.throwaway(rng)}/{target}"},
+            "project_urls": None
+            if rng.random() < 0.6
+            else {"Homepage": f"https://github.com/{content.throwaway(rng)}/{target}"},
             "requires_dist": [target] if technique == "combosquat" and rng.random() < 0.5 else None,
-        }  # fmt: skip
+        }
         setup_py = content.suspicious_setup(rng, name, version) if rng.random() < 0.5 else None
         files = content.filenames(rng, name, version)[:1]
         upload = UploadSpec(name, version, files, metadata, content.throwaway(rng), None, setup_py)
@@ -188,8 +208,12 @@ class PlanMaker:
     def _suspicious(self) -> Plan:
         rng = self.rng
         takeover = bool(self.known) and rng.random() < 0.3
-        traits = [t for t in rng.sample(SUSPICIOUS_TRAITS, k=rng.randint(2, 3))
-                  if not (takeover and t == "zero-version") and not (t == "copied-summary" and not self.summaries)]  # fmt: skip
+        traits = [
+            t
+            for t in rng.sample(SUSPICIOUS_TRAITS, k=rng.randint(2, 3))
+            if not (takeover and t == "zero-version")
+            and not (t == "copied-summary" and not self.summaries)
+        ]
         traits = traits or ["empty-description", "no-urls"]
         if takeover:
             known = rng.choice(self.known)

@@ -78,7 +78,12 @@ def classify_filename(filename: str) -> FileKind:
     if lower.endswith(".egg"):
         match = re.search(r"-py(\d+(?:\.\d+)?)", filename)
         return FileKind("bdist_egg", match.group(1) if match else "source")
-    for suffix, packagetype in ((".exe", "bdist_wininst"), (".msi", "bdist_msi"), (".rpm", "bdist_rpm"), (".dmg", "bdist_dmg")):  # fmt: skip
+    for suffix, packagetype in (
+        (".exe", "bdist_wininst"),
+        (".msi", "bdist_msi"),
+        (".rpm", "bdist_rpm"),
+        (".dmg", "bdist_dmg"),
+    ):
         if lower.endswith(suffix):
             return FileKind(packagetype, "any")
     return FileKind("sdist", "source")
@@ -120,10 +125,18 @@ def render_core_metadata(recipe: ArchiveRecipe) -> str:
     """PKG-INFO / METADATA text (core metadata 2.1) for the recipe's metadata."""
     meta = recipe.metadata
     lines = ["Metadata-Version: 2.1", f"Name: {recipe.name}", f"Version: {recipe.version}"]
-    for header, key in (("Summary", "summary"), ("Home-page", "home_page"), ("Download-URL", "download_url"),
-                        ("Author", "author"), ("Author-email", "author_email"), ("Maintainer", "maintainer"),
-                        ("Maintainer-email", "maintainer_email"), ("License", "license"),
-                        ("Keywords", "keywords"), ("Requires-Python", "requires_python")):  # fmt: skip
+    for header, key in (
+        ("Summary", "summary"),
+        ("Home-page", "home_page"),
+        ("Download-URL", "download_url"),
+        ("Author", "author"),
+        ("Author-email", "author_email"),
+        ("Maintainer", "maintainer"),
+        ("Maintainer-email", "maintainer_email"),
+        ("License", "license"),
+        ("Keywords", "keywords"),
+        ("Requires-Python", "requires_python"),
+    ):
         if meta.get(key):
             lines.append(f"{header}: {_one_line(str(meta[key]))}")
     for label, url in (meta.get("project_urls") or {}).items():
@@ -184,8 +197,12 @@ def _wheel(recipe: ArchiveRecipe) -> tuple[bytes, bytes]:
     dist, version = parts[0], parts[1]
     info = f"{dist}-{version}.dist-info"
     metadata = render_core_metadata(recipe).encode()
-    tags = [f"{py}-{abi}-{plat}" for py in parts[-3].split(".") for abi in parts[-2].split(".")
-            for plat in parts[-1].split(".")]  # fmt: skip
+    tags = [
+        f"{py}-{abi}-{plat}"
+        for py in parts[-3].split(".")
+        for abi in parts[-2].split(".")
+        for plat in parts[-1].split(".")
+    ]
     wheel = "Wheel-Version: 1.0\nGenerator: pypi-sentinel-standin (0.1)\n"
     wheel += f"Root-Is-Purelib: {'true' if parts[-1] == 'any' else 'false'}\n"
     wheel += "".join(f"Tag: {tag}\n" for tag in tags)

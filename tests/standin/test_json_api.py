@@ -7,22 +7,59 @@ from typing import Any
 import aiohttp
 from aiohttp.test_utils import TestServer
 
-from collector.standin import StandInPyPI
-from tests.collector.standin.conftest import FakeClock
+from standin import StandInPyPI
+from tests.standin.conftest import FakeClock
 
 INFO_KEYS = {
-    "author", "author_email", "bugtrack_url", "classifiers", "description",
-    "description_content_type", "docs_url", "download_url", "downloads", "dynamic", "home_page",
-    "keywords", "license", "license_expression", "license_files", "maintainer",
-    "maintainer_email", "name", "package_url", "platform", "project_url", "project_urls",
-    "provides_extra", "release_url", "requires_dist", "requires_python", "summary", "version",
-    "yanked", "yanked_reason",
-}  # fmt: skip
+    "author",
+    "author_email",
+    "bugtrack_url",
+    "classifiers",
+    "description",
+    "description_content_type",
+    "docs_url",
+    "download_url",
+    "downloads",
+    "dynamic",
+    "home_page",
+    "keywords",
+    "license",
+    "license_expression",
+    "license_files",
+    "maintainer",
+    "maintainer_email",
+    "name",
+    "package_url",
+    "platform",
+    "project_url",
+    "project_urls",
+    "provides_extra",
+    "release_url",
+    "requires_dist",
+    "requires_python",
+    "summary",
+    "version",
+    "yanked",
+    "yanked_reason",
+}
 FILE_KEYS = {
-    "comment_text", "core-metadata", "digests", "downloads", "filename", "has_sig", "md5_digest",
-    "packagetype", "python_version", "requires_python", "size", "upload_time",
-    "upload_time_iso_8601", "url", "yanked", "yanked_reason",
-}  # fmt: skip
+    "comment_text",
+    "core-metadata",
+    "digests",
+    "downloads",
+    "filename",
+    "has_sig",
+    "md5_digest",
+    "packagetype",
+    "python_version",
+    "requires_python",
+    "size",
+    "upload_time",
+    "upload_time_iso_8601",
+    "url",
+    "yanked",
+    "yanked_reason",
+}
 
 
 async def get_json(

@@ -11,12 +11,12 @@ from bisect import bisect_right
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypedDict, Unpack
 
 from packaging.utils import canonicalize_version
 
 from analysis.names import normalize
-from collector.standin.archives import (
+from standin.archives import (
     ArchiveRecipe,
     Blob,
     FileKind,
@@ -24,10 +24,25 @@ from collector.standin.archives import (
     build_blob,
     classify_filename,
 )
-from collector.standin.metadata import build_metadata
+from standin.metadata import build_metadata
 
 Clock = Callable[[], datetime]
 _VALID_NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
+
+
+class FileOptions(TypedDict, total=False):
+    """How a file is uploaded; the registry and StandInPyPI take these, written once here."""
+
+    provenance: Mapping[str, Any] | None  # a Trusted Publisher identity: the file has provenance
+    timestamp: datetime | None  # None: the registry's clock
+    setup_py: str | None  # this file's own setup.py (None: the release's)
+    module_code: str | None  # this file's own module code (None: the release's)
+
+
+class UploadOptions(FileOptions, total=False):
+    files: Sequence[str] | None  # None: an sdist and a wheel named after the release
+    metadata: Mapping[str, Any] | None  # JSON `info` fields over the built defaults
+    owner: str  # the new project's Owner (default alice)
 
 
 class RegistryError(ValueError):
@@ -219,28 +234,19 @@ class Registry:
         return self._log(project, None, action, self._when(timestamp))
 
     # ------------------------------------------------------------------ releases
-    def upload(
-        self,
-        name: str,
-        version: str,
-        *,
-        files: Sequence[str] | None = None,
-        metadata: Mapping[str, Any] | None = None,
-        owner: str = "alice",
-        publisher: Mapping[str, Any] | None = None,
-        timestamp: datetime | None = None,
-        setup_py: str | None = None,
-        module_code: str | None = None,
-    ) -> Upload:
+    def upload(self, name: str, version: str, **options: Unpack[UploadOptions]) -> Upload:
+        timestamp, owner = options.get("timestamp"), options.get("owner", "alice")
+        setup_py, module_code = options.get("setup_py"), options.get("module_code")
         when = self._when(timestamp)
         first = self.last_serial
         project = self.project(name) or self.create_project(name, owner=owner, timestamp=when)
         release = find_release(project, version)
         if release is None:
-            info = build_metadata(project.name, owner, metadata)
+            info = build_metadata(project.name, owner, options.get("metadata"))
             release = Release(version, info, when, self._counter + 1, setup_py, module_code)
             project.add_release(release)
             self._log(project, version, "new release", when)
+        files, publisher = options.get("files"), options.get("provenance")
         filenames = default_filenames(project.name, version) if files is None else files
         added = tuple(self._add_file(project, release, f, None, when, publisher) for f in filenames)
         serials = tuple(
@@ -253,20 +259,22 @@ class Registry:
         name: str,
         version: str,
         filename: str,
-        *,
         python_version: str | None = None,
-        publisher: Mapping[str, Any] | None = None,
-        timestamp: datetime | None = None,
-        setup_py: str | None = None,
-        module_code: str | None = None,
+        **options: Unpack[FileOptions],
     ) -> StoredFile:
         """A file uploaded later; `setup_py`/`module_code` make this file's content differ from
         the release's other files (a payload only in a late wheel)."""
         project, release = self._release(name, version)
         return self._add_file(
-            project, release, filename, python_version, self._when(timestamp), publisher,
-            setup_py=setup_py, module_code=module_code,
-        )  # fmt: skip
+            project,
+            release,
+            filename,
+            python_version,
+            self._when(options.get("timestamp")),
+            options.get("provenance"),
+            setup_py=options.get("setup_py"),
+            module_code=options.get("module_code"),
+        )
 
     def remove_file(
         self, name: str, version: str, filename: str, *, timestamp: datetime | None = None
@@ -368,15 +376,27 @@ class Registry:
         if python_version is not None:
             kind = FileKind(kind.packagetype, python_version)
         recipe = ArchiveRecipe(
-            project.name, release.version, filename, release.metadata, when,
+            project.name,
+            release.version,
+            filename,
+            release.metadata,
+            when,
             setup_py if setup_py is not None else release.setup_py,
             module_code if module_code is not None else release.module_code,
-        )  # fmt: skip
+        )
         entry = self._log(
             project, release.version, f"add {kind.python_version} file {filename}", when
         )
-        stored = StoredFile(filename, project.normalized, release.version, kind, when, entry.serial,
-                            recipe, dict(publisher) if publisher else None)  # fmt: skip
+        stored = StoredFile(
+            filename,
+            project.normalized,
+            release.version,
+            kind,
+            when,
+            entry.serial,
+            recipe,
+            dict(publisher) if publisher else None,
+        )
         release.files.append(stored)
         self.files[filename] = stored
         self._used_filenames.add(filename)

@@ -1,4 +1,4 @@
-"""`python -m collector.standin`: reading the corpus, and a short real run on a free port."""
+"""`python -m standin`: reading the corpus, and a short real run on a free port."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import time
 import urllib.request
 from pathlib import Path
 
-from collector.standin.__main__ import read_popular
-from tests.collector.standin.test_replay import RECORDING
+from standin.__main__ import read_popular
+from tests.standin.test_replay import RECORDING
 
 
 def test_read_popular_accepts_lists_and_hugovk_json(tmp_path: Path) -> None:
@@ -38,8 +38,21 @@ def test_standalone_server_serves_and_publishes(tmp_path: Path) -> None:
     port = free_port()
     popular = tmp_path / "names.txt"
     popular.write_text("requests\nnumpy\n")
-    command = [sys.executable, "-m", "collector.standin", "--port", str(port), "--rate", "600",
-               "--backfill", "20", "--duration", "2", "--popular", str(popular)]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "standin",
+        "--port",
+        str(port),
+        "--rate",
+        "600",
+        "--backfill",
+        "20",
+        "--duration",
+        "2",
+        "--popular",
+        str(popular),
+    ]
     process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
     try:
         index = None
@@ -73,7 +86,7 @@ def test_standalone_server_replays_a_recording(tmp_path: Path) -> None:
     command = [
         sys.executable,
         "-m",
-        "collector.standin",
+        "standin",
         "--port",
         str(port),
         "--rate",

@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from analysis.names import normalize
-from collector.standin.pypi import StandInPyPI, utc_now
-from collector.standin.state import RegistryError
-from collector.standin.traffic import FollowUp, Plan, PlanMaker
+from standin.pypi import StandInPyPI, utc_now
+from standin.state import RegistryError
+from standin.traffic import FollowUp, Plan, PlanMaker
 
 Sleep = Callable[[float], Awaitable[None]]
 

@@ -8,7 +8,7 @@ from typing import Any
 import aiohttp
 from aiohttp.test_utils import TestServer
 
-from collector.standin import StandInPyPI
+from standin import StandInPyPI
 
 DANGER = "application/vnd.pypi.api-v0-danger+json"
 INSPECTOR = "https://inspector.pypi.io/project/demo/1.0/"
@@ -27,8 +27,12 @@ async def test_observation_accepted_and_recorded(
     pypi: StandInPyPI, server: TestServer, session: aiohttp.ClientSession
 ) -> None:
     pypi.upload("Demo", "1.0")
-    body = {"kind": "is_malware", "summary": "exfiltrates env vars", "inspector_url": INSPECTOR,
-            "extra": {"yara_rules": ["exec_b64"]}}  # fmt: skip
+    body = {
+        "kind": "is_malware",
+        "summary": "exfiltrates env vars",
+        "inspector_url": INSPECTOR,
+        "extra": {"yara_rules": ["exec_b64"]},
+    }
     status, payload = await observe(session, server, "demo", body)
     assert (status, payload) == (202, {"project": "Demo", "thanks": "for the observation"})
     [observation] = pypi.observations
@@ -56,11 +60,22 @@ async def test_observation_refusals(
     pypi.observer_tokens = {"good"}
     status, _ = await observe(session, server, "demo", {**malware, "inspector_url": INSPECTOR})
     assert status == 403
-    status, _ = await observe(session, server, "demo", {"kind": "is_spam", "summary": "spam"}, Authorization="Bearer good", **{"Content-Type": "application/json"})  # fmt: skip
+    status, _ = await observe(
+        session,
+        server,
+        "demo",
+        {"kind": "is_spam", "summary": "spam"},
+        Authorization="Bearer good",
+        **{"Content-Type": "application/json"},
+    )
     assert status == 415
-    status, _ = await observe(session, server, "nothing", {"kind": "is_spam", "summary": "x"}, Authorization="Bearer good")  # fmt: skip
+    status, _ = await observe(
+        session, server, "nothing", {"kind": "is_spam", "summary": "x"}, Authorization="Bearer good"
+    )
     assert status == 404
-    status, payload = await observe(session, server, "demo", {"kind": "weird", "summary": "x"}, Authorization="Bearer good")  # fmt: skip
+    status, payload = await observe(
+        session, server, "demo", {"kind": "weird", "summary": "x"}, Authorization="Bearer good"
+    )
     assert (status, payload["error"]) == (400, "invalid kind")
     assert pypi.observations == []
     async with session.get(

@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 
-from collector.standin import StandInPyPI
+from standin import StandInPyPI
 
 START = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
 SIMPLE_JSON = "application/vnd.pypi.simple.v1+json"

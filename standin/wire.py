@@ -16,7 +16,7 @@ from typing import Any
 
 from packaging.version import InvalidVersion, Version
 
-from collector.standin.state import Project, Release, StoredFile
+from standin.state import Project, Release, StoredFile
 
 SIMPLE_API_VERSION = "1.4"
 _ZERO = Version("0")
@@ -138,11 +138,26 @@ def _replayed_info(project_url: str, release: Release) -> dict[str, Any]:
 
 
 _INFO_FROM_METADATA = (
-    "author", "author_email", "bugtrack_url", "description", "description_content_type",
-    "docs_url", "download_url", "dynamic", "home_page", "keywords", "license",
-    "license_expression", "license_files", "maintainer", "maintainer_email", "platform",
-    "provides_extra", "requires_python", "summary",
-)  # fmt: skip
+    "author",
+    "author_email",
+    "bugtrack_url",
+    "description",
+    "description_content_type",
+    "docs_url",
+    "download_url",
+    "dynamic",
+    "home_page",
+    "keywords",
+    "license",
+    "license_expression",
+    "license_files",
+    "maintainer",
+    "maintainer_email",
+    "platform",
+    "provides_extra",
+    "requires_python",
+    "summary",
+)
 
 
 def render_ownership(project: Project) -> dict[str, Any]:

@@ -11,8 +11,8 @@ import re
 from collections.abc import Iterable, Sequence
 from email.utils import formatdate, getaddresses
 
-from collector.standin.state import Project, Release
-from collector.standin.wire import version_key
+from standin.state import Project, Release
+from standin.wire import version_key
 
 UPDATES_LIMIT = 100
 PACKAGES_LIMIT = 40

@@ -8,26 +8,34 @@ from analysis.names import normalize
 
 ROUTES = frozenset(
     {
-        "xmlrpc",
-        "rss_updates",
-        "rss_packages",
-        "rss_project",
-        "release_json",
-        "project_json",
-        "simple_project",
-        "simple_index",
-        "provenance",
         "files",
         "observations",
-        "top_packages",
         "osv_dump",
+        "project_json",
+        "provenance",
+        "release_json",
+        "rss_packages",
+        "rss_project",
+        "rss_updates",
+        "simple_index",
+        "simple_project",
+        "top_packages",
+        "xmlrpc",
     }
 )
 # Routes whose answers can come from a lagging copy (a CDN object or a read replica).
 STALE_ROUTES = frozenset(
-    {"xmlrpc", "rss_updates", "rss_packages", "rss_project", "release_json", "project_json",
-     "simple_project", "simple_index"}
-)  # fmt: skip
+    {
+        "project_json",
+        "release_json",
+        "rss_packages",
+        "rss_project",
+        "rss_updates",
+        "simple_index",
+        "simple_project",
+        "xmlrpc",
+    }
+)
 
 # A body cut off mid-document, per route, in the content type the route normally serves.
 GARBAGE = {

@@ -9,9 +9,9 @@ import aiohttp
 import feedparser
 from aiohttp.test_utils import TestServer
 
-from collector.standin import StandInPyPI
-from collector.standin.feeds import rss_author
-from tests.collector.standin.conftest import START, FakeClock
+from standin import StandInPyPI
+from standin.feeds import rss_author
+from tests.standin.conftest import START, FakeClock
 
 
 async def fetch(
@@ -24,7 +24,14 @@ async def fetch(
 async def test_updates_feed_shape(
     pypi: StandInPyPI, server: TestServer, session: aiohttp.ClientSession, clock: FakeClock
 ) -> None:
-    pypi.upload("Foo_Bar", "1.0", metadata={"summary": "Foo & bar\x07", "author_email": "Ann <ann@example.com>, bo@example.org"})  # fmt: skip
+    pypi.upload(
+        "Foo_Bar",
+        "1.0",
+        metadata={
+            "summary": "Foo & bar\x07",
+            "author_email": "Ann <ann@example.com>, bo@example.org",
+        },
+    )
     clock.advance(seconds=30)
     pypi.upload("other", "2.0b1", metadata={"author_email": "not-an-address"})
     body, response = await fetch(session, server, "/rss/updates.xml")

@@ -7,8 +7,8 @@ import re
 import aiohttp
 from aiohttp.test_utils import TestServer
 
-from collector.standin import StandInPyPI
-from tests.collector.standin.conftest import SIMPLE_JSON
+from standin import StandInPyPI
+from tests.standin.conftest import SIMPLE_JSON
 
 GITHUB = {"kind": "GitHub", "repository": "ann/demo", "workflow": "release.yml", "environment": ""}
 

@@ -8,9 +8,9 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 
-from collector.standin import StandInPyPI
-from collector.standin.xmlrpc import DISABLED
-from tests.collector.standin.conftest import START, call
+from standin import StandInPyPI
+from standin.xmlrpc import DISABLED
+from tests.standin.conftest import START, call
 
 
 async def test_changelog_rows_and_last_serial(

@@ -18,9 +18,9 @@ from packaging.utils import canonicalize_version
 
 from analysis.names import normalize
 from collector.media import negotiate_media
-from collector.standin import wire
-from collector.standin.pypi import Observation, StandInPyPI
-from collector.standin.responses import (
+from standin import wire
+from standin.pypi import Observation, StandInPyPI
+from standin.responses import (
     CORS,
     DANGER_JSON,
     INTEGRITY_JSON,
@@ -29,7 +29,7 @@ from collector.standin.responses import (
     not_found_json,
     serve,
 )
-from collector.standin.state import StoredFile
+from standin.state import StoredFile
 
 if TYPE_CHECKING:
     from aiohttp.web_urldispatcher import UrlDispatcher
