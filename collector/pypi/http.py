@@ -14,7 +14,7 @@ from urllib.parse import quote
 import aiohttp
 from multidict import CIMultiDictProxy
 
-from collector.errors import UpstreamError
+from collector.errors import UpstreamError, UpstreamKind
 
 log = logging.getLogger(__name__)
 
@@ -141,7 +141,7 @@ def status_error(method: str, url: str, status: int) -> UpstreamError:
     """An unexpected HTTP status as an error: `http` when PyPI itself is failing (5xx), and
     `rejected` when it answered but refuses this request (4xx), which retrying the whole run
     will not change."""
-    kind = "http" if status >= 500 else "rejected"
+    kind: UpstreamKind = "http" if status >= 500 else "rejected"
     return UpstreamError(kind, f"{method} {url}: HTTP {status}")
 
 

@@ -30,9 +30,7 @@ DANGER_JSON = "application/vnd.pypi.api-v0-danger+json"
 
 
 class RefusedReport(SentinelError):
-    """PyPI refused the report."""
-
-    exit_code = 2
+    """PyPI refused the report (exit 2, the root's code)."""
 
 
 @dataclass(frozen=True, slots=True)
