@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -9,6 +10,7 @@ from dataclasses import dataclass, field
 from email.message import Message
 from typing import Any
 
+import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
@@ -70,10 +72,24 @@ class Mailbox(MessageHandler):
         self.messages.append(message)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:  # Controller(port=0) does not work: it self-connects to the port
+def free_port() -> int:
+    """A port nobody listens on now, for a server started in another process (or aiosmtpd's
+    Controller, whose port=0 does not work: it self-connects to the port)."""
+    with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+async def first_answer(url: str, seconds: float = 30.0) -> tuple[int, str]:
+    """(status, body) of the first answer at `url`, asking until a server there answers."""
+    async with aiohttp.ClientSession() as session:
+        for _ in range(int(seconds * 10)):
+            try:
+                async with session.get(url) as response:
+                    return response.status, await response.text()
+            except aiohttp.ClientError:
+                await asyncio.sleep(0.1)
+    raise AssertionError(f"nothing answered at {url}")
 
 
 def _authenticator(
@@ -98,7 +114,7 @@ class Smtp:
 @pytest.fixture
 def smtp() -> Iterator[Smtp]:
     mailbox = Mailbox()
-    port = _free_port()
+    port = free_port()
     controller = Controller(
         mailbox, hostname="127.0.0.1", port=port, authenticator=_authenticator,
         auth_require_tls=False, auth_required=False, auth_exclude_mechanism=["LOGIN"],

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -26,6 +25,7 @@ import pytest
 from standin import StandInPyPI
 from tests.dashboard.conftest import PASSWORD
 from tests.dashboard.seed import Seeded
+from tests.servers import free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,13 +39,6 @@ pytestmark = [
         not CHROMIUM.exists(), reason="needs Debian's chromium (.ci/run installs it)"
     ),
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _wait_healthy(base: str, process: subprocess.Popen[bytes], timeout: float = 30) -> None:
@@ -69,7 +62,7 @@ def server(
     cli_env: dict[str, str],
     standin_pypi: tuple[StandInPyPI, str],
 ) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     env = {**cli_env, "PYPI_SENTINEL_DATABASE_URL": database_url,
            "PYPI_SENTINEL_DASHBOARD_PASSWORD": PASSWORD,
            "PYPI_SENTINEL_PYPI_URL": standin_pypi[1]}  # fmt: skip

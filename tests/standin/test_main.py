@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import socket
 import subprocess
 import sys
 import time
@@ -12,6 +11,7 @@ import urllib.request
 from pathlib import Path
 
 from standin.__main__ import read_popular
+from tests.servers import free_port
 from tests.standin.test_replay import RECORDING
 
 
@@ -26,12 +26,6 @@ def test_read_popular_accepts_lists_and_hugovk_json(tmp_path: Path) -> None:
     assert read_popular(top) == ["boto3"]
     assert read_popular(csv) == ["boto3", "urllib3"]
     assert read_popular(None) == []
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def test_standalone_server_serves_and_publishes(tmp_path: Path) -> None:

@@ -9,7 +9,6 @@ import signal
 import socket
 from pathlib import Path
 
-import aiohttp
 import asyncpg
 import pytest
 
@@ -18,25 +17,9 @@ from standin import StandInPyPI
 from tests.collector.index.conftest import OLD, Index, store_release
 from tests.collector.pipeline.conftest import cli_environment, run_cli
 from tests.conftest import CLI
+from tests.servers import first_answer, free_port
 
 pytestmark = pytest.mark.slow
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-async def answer(url: str, seconds: float = 30.0) -> tuple[int, str]:
-    async with aiohttp.ClientSession() as session:
-        for _ in range(int(seconds * 10)):
-            try:
-                async with session.get(url) as response:
-                    return response.status, await response.text()
-            except aiohttp.ClientError:
-                await asyncio.sleep(0.1)
-    raise AssertionError(f"nothing answered at {url}")
 
 
 async def test_the_command_serves_refuses_and_saves_its_counts_at_stop(
@@ -51,9 +34,9 @@ async def test_the_command_serves_refuses_and_saves_its_counts_at_stop(
         CLI, "index", env=env, stderr=asyncio.subprocess.PIPE
     )
     try:
-        status, _ = await answer(f"http://127.0.0.1:{port}/simple/")
+        status, _ = await first_answer(f"http://127.0.0.1:{port}/simple/")
         assert status == 200
-        status, text = await answer(
+        status, text = await first_answer(
             f"http://127.0.0.1:{port}/files/reqeusts/reqeusts-0.0.1-py3-none-any.whl"
         )
         assert (status, text.strip()) == (

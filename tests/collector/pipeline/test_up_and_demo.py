@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
-import socket
 import sys
 from pathlib import Path
 
@@ -16,15 +15,10 @@ import pytest
 from standin import StandInPyPI
 from tests.collector.pipeline.conftest import cli_environment
 from tests.conftest import CLI
+from tests.servers import first_answer, free_port
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[3]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 async def _dashboard_healthy(port: int, seconds: float = 60.0) -> bool:
@@ -49,7 +43,7 @@ async def test_up_runs_the_collector_and_the_dashboard_and_stops_both(
     standin: tuple[StandInPyPI, str], database_url: str, tmp_path: Path
 ) -> None:
     pypi, base = standin
-    port, index_port = _free_port(), _free_port()
+    port, index_port = free_port(), free_port()
     env = _env(tmp_path, PYPI_SENTINEL_DATABASE_URL=database_url, PYPI_SENTINEL_PYPI_URL=base,
                PYPI_SENTINEL_INDEX_PORT=str(index_port),
                PYPI_SENTINEL_CHANGELOG_INTERVAL="0.5",
@@ -77,10 +71,12 @@ async def test_up_runs_the_collector_and_the_dashboard_and_stops_both(
         # The vetted index runs beside them: the new upload is listed by nobody yet (too young)
         # and its file is refused with the reason.
         index = f"http://127.0.0.1:{index_port}"
-        status, page = await _get(f"{index}/simple/arrives-while-up/")
+        status, page = await first_answer(f"{index}/simple/arrives-while-up/")
         assert status == 200
         assert "arrives_while_up-1.0" not in page
-        status, reason = await _get(f"{index}/files/arrives-while-up/arrives_while_up-1.0.tar.gz")
+        status, reason = await first_answer(
+            f"{index}/files/arrives-while-up/arrives_while_up-1.0.tar.gz"
+        )
         assert status == 403
         assert reason.startswith("arrives-while-up 1.0 is held: uploaded 0.")
         assert reason.strip().endswith("the policy waits 48 h")
@@ -100,19 +96,8 @@ async def test_up_runs_the_collector_and_the_dashboard_and_stops_both(
     assert {(b["kind"], b["rule"]) for b in blocks} == {("listing", "age"), ("download", "age")}
 
 
-async def _get(url: str, seconds: float = 30.0) -> tuple[int, str]:
-    async with aiohttp.ClientSession() as session:
-        for _ in range(int(seconds * 4)):
-            try:
-                async with session.get(url) as response:
-                    return response.status, await response.text()
-            except aiohttp.ClientError:
-                await asyncio.sleep(0.25)
-    raise AssertionError(f"nothing answered at {url}")
-
-
 async def test_demo_shows_the_whole_system_offline(tmp_path: Path) -> None:
-    port, http_port, index_port = _free_port(), _free_port(), _free_port()
+    port, http_port, index_port = free_port(), free_port(), free_port()
     env = _env(
         tmp_path, PYPI_SENTINEL_HTTP_PORT=str(http_port), PYPI_SENTINEL_INDEX_PORT=str(index_port)
     )
@@ -121,12 +106,14 @@ async def test_demo_shows_the_whole_system_offline(tmp_path: Path) -> None:
         "--backfill", "40", "--rate", "60", env=env, stderr=asyncio.subprocess.PIPE, cwd=ROOT,
     )  # fmt: skip
     assert await _dashboard_healthy(port), "the demo's dashboard never answered"
-    status, _ = await _get(f"http://127.0.0.1:{http_port}/healthz")  # the feed server runs too
+    status, _ = await first_answer(
+        f"http://127.0.0.1:{http_port}/healthz"
+    )  # the feed server runs too
     assert status in (200, 503)
-    status, feed = await _get(f"http://127.0.0.1:{http_port}/feed.atom")
+    status, feed = await first_answer(f"http://127.0.0.1:{http_port}/feed.atom")
     assert status == 200
     assert feed.startswith("<?xml")
-    status, _ = await _get(f"http://127.0.0.1:{index_port}/simple/")  # and the vetted index
+    status, _ = await first_answer(f"http://127.0.0.1:{index_port}/simple/")  # and the vetted index
     assert status == 200
     _, err = await asyncio.wait_for(proc.communicate(), 120)
     text = err.decode()

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
-import pytest
 
 from analysis.approvals import Approval
 from collector.store.approvals import (
@@ -17,18 +15,8 @@ from collector.store.approvals import (
     record_request,
     save_approval,
 )
-from collector.store.database import connect
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
-
-
-@pytest.fixture
-async def conn(database_url: str) -> AsyncIterator[asyncpg.Connection]:
-    connection = await connect(database_url)
-    try:
-        yield connection
-    finally:
-        await connection.close()
 
 
 def decision(project: str, version: str | None = None, **kw: object) -> Approval:

@@ -2,26 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
-import pytest
 
 from collector.index.blocks import BlockTally
-from collector.store.database import connect
 from collector.store.index_blocks import fetch_recent_blocks, save_blocks
 
 NOW = datetime(2026, 12, 1, 10, 30, tzinfo=UTC)
-
-
-@pytest.fixture
-async def conn(database_url: str) -> AsyncIterator[asyncpg.Connection]:
-    connection = await connect(database_url)
-    try:
-        yield connection
-    finally:
-        await connection.close()
 
 
 class Clock:

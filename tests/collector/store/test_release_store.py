@@ -3,23 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import asyncpg
-import pytest
 
 from analysis.model import Assessment, Finding, ReleaseMetadata, ReleaseSnapshot, Severity
 from collector.store.database import connect
 from collector.store.releases import save_analysed_release
-
-
-@pytest.fixture
-async def conn(database_url: str) -> AsyncIterator[asyncpg.Connection]:
-    connection = await connect(database_url)
-    try:
-        yield connection
-    finally:
-        await connection.close()
 
 
 async def test_findings_sharing_a_check_and_fingerprint_store_as_the_strongest_row(
