@@ -24,6 +24,7 @@ from analysis.licences import Licence, normalize_licence
 from analysis.metadata import FREE_DOMAINS
 from analysis.osv import Exposure, exposure
 from analysis.requirements import Dependency
+from collector.alerts.model import mask_target
 from collector.approvals import Review, fetch_reviews
 from collector.audit import Lookup, look_up
 from collector.health import SourceProblem, check_sources, internal_problem
@@ -35,7 +36,7 @@ from collector.store.known import fetch_lead_times
 from collector.store.listing import EFFECTIVE_STATUS
 from collector.store.osv import fetch_advisories
 from collector.store.releases import fetch_licence_fields
-from dashboard.text import mask_target, redact_urls
+from dashboard.text import redact_urls
 
 RELEASE_CHECK = "release.assessment"  # issue 5: one aggregate finding per flagged release
 # Written into the SQL (not a parameter) so the planner can use the partial index on verdicts.

@@ -11,7 +11,6 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from difflib import SequenceMatcher
-from urllib.parse import urlsplit
 
 from analysis.licences import Licence
 
@@ -92,17 +91,6 @@ def highlighted_name(segments: list[Segment]) -> str | None:
 def caret_line(segments: list[Segment]) -> str:
     """A line of ^ under the changed characters, for plain-text display."""
     return "".join(("^" if s.changed else " ") * len(s.text) for s in segments).rstrip()
-
-
-def mask_target(channel: str, target: str) -> str:
-    """A subscription target fit to show: webhook URLs keep scheme and host, addresses their
-    first letter and domain. The full value is a credential and is never displayed."""
-    if channel == "email":
-        local, at, domain = target.partition("@")
-        return f"{local[:1]}…@{domain}" if at else "…"
-    parts = urlsplit(target)
-    host = parts.hostname or "…"
-    return f"{parts.scheme or 'https'}://{host}/…"
 
 
 def redact_urls(text: str) -> str:

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from urllib.parse import urlsplit
 
 from analysis.model import Severity
 
@@ -44,17 +45,19 @@ class Subscription:
 
     @property
     def masked_target(self) -> str:
-        return mask_target(self.target)
+        return mask_target(self.channel, self.target)
 
 
-def mask_target(target: str) -> str:
-    """Enough of a webhook URL or address to recognise it, not enough to use it."""
-    if "@" in target and "://" not in target:
-        local, _, domain = target.partition("@")
-        return f"{local[:2]}***@{domain}"
-    scheme, _, rest = target.partition("://")
-    host = rest.split("/", 1)[0]
-    return f"{scheme}://{host}/…{target[-4:]}" if rest else "***"
+def mask_target(channel: str, target: str) -> str:
+    """A subscription target fit to show, in the CLI, alerts and the dashboard alike: webhook
+    URLs keep scheme and host, addresses their first letter and domain. The full value is a
+    credential (a webhook's path is its token) and none of it is ever displayed."""
+    if channel == "email":
+        local, at, domain = target.partition("@")
+        return f"{local[:1]}…@{domain}" if at else "…"
+    parts = urlsplit(target)
+    host = parts.hostname or "…"
+    return f"{parts.scheme or 'https'}://{host}/…"
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,6 @@ from dashboard.text import (
     licence_text,
     literal_code,
     markdown_literal,
-    mask_target,
     redact_urls,
 )
 
@@ -90,19 +89,6 @@ def test_highlighted_name_refuses_anything_but_name_characters() -> None:
     assert (
         caret_line([Segment("req", False), Segment("eu", True), Segment("sts", False)]) == "   ^^"
     )
-
-
-@pytest.mark.parametrize(
-    ("channel", "target", "shown"),
-    [
-        ("slack", "https://hooks.slack.com/services/T0/B0/SECRET", "https://hooks.slack.com/…"),
-        ("webhook", "https://user:pw@example.com:8443/hook?token=x", "https://example.com/…"),
-        ("email", "security@example.com", "s…@example.com"),
-        ("email", "not-an-address", "…"),
-    ],
-)
-def test_mask_target_never_shows_the_credential(channel: str, target: str, shown: str) -> None:
-    assert mask_target(channel, target) == shown
 
 
 def test_redact_urls_cuts_paths_and_credentials() -> None:

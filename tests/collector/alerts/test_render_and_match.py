@@ -209,17 +209,20 @@ def test_matching(subscription: Subscription, candidate: Candidate, expected: bo
 
 
 @pytest.mark.parametrize(
-    ("target", "masked"),
+    ("channel", "target", "masked"),
     [
         (
+            "slack",
             "https://hooks.slack.com/services/T000/B000/XXXXsecretYYYY",
-            "https://hooks.slack.com/…YYYY",
+            "https://hooks.slack.com/…",  # not even the token's tail
         ),
-        ("alice@example.org", "al***@example.org"),
+        ("email", "alice@example.org", "a…@example.org"),
+        ("webhook", "https://user:pw@example.com:8443/hook?token=x", "https://example.com/…"),
+        ("email", "not-an-address", "…"),
     ],
 )
-def test_credentials_are_masked(target: str, masked: str) -> None:
-    assert mask_target(target) == masked
+def test_credentials_are_masked(channel: str, target: str, masked: str) -> None:
+    assert mask_target(channel, target) == masked
 
 
 @pytest.mark.parametrize(
