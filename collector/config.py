@@ -170,7 +170,7 @@ class Option:
 
     field: str
     parse: Callable[[str], Any]
-    default: Callable[[], Any]
+    default: Callable[[], Any] | None  # None (DEFAULT): the Settings field's own default
     help: str
     secret: bool = False
     default_text: str | None = None  # how the README shows a default computed at run time
@@ -179,9 +179,27 @@ class Option:
     def env(self) -> str:
         return ENV_PREFIX + self.field.upper()
 
+    def initial(self) -> Any:
+        """The value when neither a flag nor the environment sets one."""
+        if self.default is not None:
+            return self.default()
+        declared = _SETTINGS_FIELDS[self.field]
+        if declared.default_factory is not dataclasses.MISSING:
+            return declared.default_factory()
+        return declared.default
+
     @property
     def flag(self) -> str:
         return "--" + self.field.replace("_", "-")
+
+
+# The default is the Settings field's: written once, there. Only a default computed from the
+# machine (the data folder) is a function here.
+DEFAULT = None
+
+
+def cpu_count() -> int:
+    return max(1, os.cpu_count() or 1)
 
 
 OPTIONS: tuple[Option, ...] = (
@@ -195,80 +213,80 @@ OPTIONS: tuple[Option, ...] = (
     Option(
         "database_url",
         parse_database_url,
-        lambda: None,
+        DEFAULT,
         "Postgres URL; unset starts an embedded server in HOME/pg",
         secret=True,
         default_text="unset: embedded Postgres",
     ),
-    Option("pypi_url", parse_http_url, lambda: "https://pypi.org", "PyPI base URL"),
+    Option("pypi_url", parse_http_url, DEFAULT, "PyPI base URL"),
     Option(
         "top_packages_url",
         parse_http_url,
-        lambda: "https://hugovk.dev/top-pypi-packages/top-pypi-packages.min.json",
+        DEFAULT,
         "popular-projects list (hugovk's top-pypi-packages JSON), refreshed at most daily",
     ),
     Option(
         "osv_source",
         parse_source,
-        lambda: "https://osv-vulnerabilities.storage.googleapis.com/PyPI/all.zip",
+        DEFAULT,
         "OSV's PyPI advisories dump (URL or local zip): known vulnerabilities and malware",
     ),
     Option(
         "policy",
         parse_optional_path,
-        lambda: None,
+        DEFAULT,
         "policy file (a TOML [policy] table): what audit lets through",
         default_text="unset: --fail-on decides",
     ),
-    Option("log_level", parse_log_level, lambda: "INFO", "log level on stderr"),
+    Option("log_level", parse_log_level, DEFAULT, "log level on stderr"),
     Option(
         "xmlrpc",
         parse_switch,
-        lambda: True,
+        DEFAULT,
         "follow the XML-RPC changelog; off = RSS + Simple index diff only",
         default_text="`on`",
     ),
-    Option("changelog_interval", parse_seconds, lambda: 5.0, "seconds between changelog polls"),
-    Option("rss_interval", parse_seconds, lambda: 15.0, "seconds between RSS polls"),
+    Option("changelog_interval", parse_seconds, DEFAULT, "seconds between changelog polls"),
+    Option("rss_interval", parse_seconds, DEFAULT, "seconds between RSS polls"),
     Option(
         "reconcile_interval",
         parse_seconds,
-        lambda: 21600.0,
+        DEFAULT,
         "seconds between Simple-index reconciliations (at most 600 with XML-RPC off)",
     ),
-    Option("workers", parse_count, lambda: 32, "concurrent release fetches"),
+    Option("workers", parse_count, DEFAULT, "concurrent release fetches"),
     Option(
         "database_patience",
         parse_seconds,
-        lambda: 60.0,
+        DEFAULT,
         "seconds `run --once` waits for a lost database before it exits 3",
     ),
     Option(
         "inspect",
         parse_switch,
-        lambda: True,
+        DEFAULT,
         "download and read every distribution file for install- and import-time code",
         default_text="`on`",
     ),
-    Option("inspect_workers", parse_count, lambda: 4, "concurrent file downloads for inspection"),
+    Option("inspect_workers", parse_count, DEFAULT, "concurrent file downloads for inspection"),
     Option(
         "inspect_processes",
         parse_count,
-        lambda: max(1, os.cpu_count() or 1),
+        DEFAULT,
         "processes reading archives (CPU-bound; isolated from the collector)",
         default_text="the number of CPUs",
     ),
     Option(
         "max_file_size",
         parse_size,
-        lambda: 50 * 1000**2,
+        DEFAULT,
         "files larger than this are not downloaded (a finding says so)",
         default_text="`50MB`",
     ),
     Option(
         "slack_webhook_url",
         parse_optional_url,
-        lambda: None,
+        DEFAULT,
         "Slack incoming webhook: creates a default subscription (medium and up)",
         secret=True,
         default_text="unset",
@@ -276,64 +294,58 @@ OPTIONS: tuple[Option, ...] = (
     Option(
         "alert_email",
         parse_email,
-        lambda: None,
+        DEFAULT,
         "address for a default email subscription (medium and up; needs the SMTP settings)",
         default_text="unset",
     ),
-    Option("smtp_host", parse_text, lambda: "localhost", "SMTP server for email alerts"),
-    Option("smtp_port", parse_port, lambda: 587, "SMTP port"),
-    Option(
-        "smtp_security", parse_smtp_security, lambda: "starttls", "starttls, tls (implicit) or none"
-    ),
-    Option("smtp_username", parse_text, lambda: None, "SMTP login", default_text="unset"),
+    Option("smtp_host", parse_text, DEFAULT, "SMTP server for email alerts"),
+    Option("smtp_port", parse_port, DEFAULT, "SMTP port"),
+    Option("smtp_security", parse_smtp_security, DEFAULT, "starttls, tls (implicit) or none"),
+    Option("smtp_username", parse_text, DEFAULT, "SMTP login", default_text="unset"),
     Option(
         "smtp_password",
         parse_secret,
-        lambda: None,
+        DEFAULT,
         "SMTP password",
         secret=True,
         default_text="unset",
     ),
-    Option("smtp_from", parse_email, lambda: "pypi-sentinel@localhost", "sender address of alerts"),
+    Option("smtp_from", parse_email, DEFAULT, "sender address of alerts"),
     Option(
         "pypi_api_token",
         parse_secret,
-        lambda: None,
+        DEFAULT,
         "PyPI API token of an onboarded observer: `report` submits instead of printing the form",
         secret=True,
         default_text="unset",
     ),
-    Option(
-        "http_host", parse_text, lambda: "127.0.0.1", "address of the feed/health/metrics server"
-    ),
-    Option(
-        "http_port", parse_port, lambda: 8787, "port of the feed/health/metrics server (0: off)"
-    ),
-    Option("index_host", parse_text, lambda: "127.0.0.1", "address of the vetted package index"),
-    Option("index_port", parse_port, lambda: 8788, "port of the vetted package index"),
+    Option("http_host", parse_text, DEFAULT, "address of the feed/health/metrics server"),
+    Option("http_port", parse_port, DEFAULT, "port of the feed/health/metrics server (0: off)"),
+    Option("index_host", parse_text, DEFAULT, "address of the vetted package index"),
+    Option("index_port", parse_port, DEFAULT, "port of the vetted package index"),
     Option(
         "index_cache_size",
         parse_size,
-        lambda: 2 * 1000**3,
+        DEFAULT,
         "disk the vetted index may fill with verified files (least recently used go first)",
         default_text="`2GB`",
     ),
     Option(
         "dashboard_url",
         parse_http_url,
-        lambda: "http://127.0.0.1:8501",
+        DEFAULT,
         "dashboard links in alerts",
     ),
     Option(
         "max_lag",
         parse_seconds,
-        lambda: 600.0,
+        DEFAULT,
         "/healthz fails when the changelog lags this long",
     ),
     Option(
         "dashboard_password",
         parse_secret,
-        lambda: None,
+        DEFAULT,
         "password that unlocks triage, reports and subscriptions in the dashboard",
         secret=True,
         default_text="unset: the dashboard is read-only",
@@ -360,7 +372,7 @@ class Settings:
     database_patience: float = 60.0
     inspect: bool = True
     inspect_workers: int = 4
-    inspect_processes: int = 1
+    inspect_processes: int = field(default_factory=cpu_count)
     max_file_size: int = 50 * 1000**2
     slack_webhook_url: str | None = field(default=None, repr=False)
     alert_email: str | None = None
@@ -406,6 +418,9 @@ class Settings:
         return dataclasses.replace(self, **changes)
 
 
+_SETTINGS_FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
+
+
 def _resolve(opt: Option, environ: Mapping[str, str], flags: Mapping[str, str | None]) -> Any:
     flag_value = flags.get(opt.field)
     if flag_value is not None:
@@ -413,7 +428,7 @@ def _resolve(opt: Option, environ: Mapping[str, str], flags: Mapping[str, str | 
     elif opt.env in environ:
         source, raw = opt.env, environ[opt.env]
     else:
-        return opt.default()
+        return opt.initial()
     try:
         return opt.parse(raw)
     except ValueError as exc:
@@ -498,7 +513,7 @@ def render_settings_table() -> str:
     """The README's configuration table, generated so it cannot drift from OPTIONS."""
     lines = ["| flag | environment | default | meaning |", "|---|---|---|---|"]
     for opt in OPTIONS:
-        default = opt.default_text or f"`{opt.default()}`"
+        default = opt.default_text or f"`{opt.initial()}`"
         secret = " (secret: never printed)" if opt.secret else ""
         lines.append(f"| `{opt.flag}` | `{opt.env}` | {default} | {opt.help}{secret} |")
     return "\n".join(lines)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -155,3 +156,17 @@ def test_unknown_variables_are_named_with_the_closest_setting(
     environ: dict[str, str], lines: list[str]
 ) -> None:
     assert unknown_variables(environ) == lines
+
+
+def test_each_default_is_written_once() -> None:
+    """An option's default is its Settings field's; only an option whose field has none (the
+    data folder, found on the machine) computes its own. Two sources could disagree again."""
+    fields = {f.name: f for f in dataclasses.fields(Settings)}
+    for opt in OPTIONS:
+        declared = fields[opt.field]
+        has_own = (
+            declared.default is not dataclasses.MISSING
+            or declared.default_factory is not dataclasses.MISSING
+        )
+        assert has_own != (opt.default is not None), opt.field
+    assert Settings.load({}).inspect_processes == Settings(home=Path("/h")).inspect_processes
