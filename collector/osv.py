@@ -24,10 +24,11 @@ from typing import Any
 import asyncpg
 
 from analysis.osv import Advisory, parse_advisory
+from collector.backoff import Backoff
 from collector.errors import UpstreamError, UsageError
 from collector.known import Applied, apply_advisories
 from collector.pipeline.processor import FlaggedHook
-from collector.pypi.http import Backoff, Http, new_session, real_sleep, with_retries
+from collector.pypi.http import Http, new_session, real_sleep, with_retries
 from collector.store.osv import (
     SyncCounts,
     fetch_last_sync,

@@ -55,6 +55,7 @@ from collector.alerts.store import (
     outbox_ready,
     pending_groups,
 )
+from collector.backoff import Backoff
 from collector.dashboard_links import dashboard_release_url
 from collector.pypi.http import PyPIUrls
 from collector.store.database import DB_ERRORS
@@ -78,7 +79,7 @@ class SenderPolicy:
     max_attempts_permanent: int = 3  # a wrong URL or a refused login
 
     def delay(self, attempts: int, retry_after: float | None) -> float:
-        backoff = min(self.cap, self.base * 2.0 ** max(0, attempts - 1))
+        backoff = Backoff(base=self.base, cap=self.cap).delay(attempts)
         return max(backoff, retry_after or 0.0)
 
 

@@ -25,6 +25,7 @@ from analysis.licences import normalize_licence
 from analysis.names import normalize
 from analysis.policy import Policy
 from analysis.vetting import ReleaseFacts, Verdict, decide
+from collector.backoff import Backoff
 from collector.errors import UpstreamError
 from collector.index.blocks import BlockKind, BlockTally
 from collector.index.cache import Download, FileCache
@@ -38,7 +39,7 @@ from collector.index.pages import (
     render_project,
     render_root,
 )
-from collector.pypi.http import Backoff, Http, PyPIUrls, real_sleep, with_retries
+from collector.pypi.http import Http, PyPIUrls, real_sleep, with_retries
 from collector.pypi.simple import SIMPLE_JSON
 from collector.store.approvals import fetch_approvals, record_request
 from collector.store.osv import fetch_advisories

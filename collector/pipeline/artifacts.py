@@ -24,6 +24,7 @@ from analysis.inspect import (
 from analysis.model import Finding
 from analysis.scoring import combine
 from collector.alerts.outbox import ALERT_FLOOR, aggregate_finding
+from collector.backoff import Backoff
 from collector.errors import UpstreamError
 from collector.pipeline.inspector import InspectionFailed, ProcessInspector
 from collector.pipeline.processor import FlaggedHook, Outcome, RetryPolicy
@@ -34,7 +35,7 @@ from collector.pypi.files import (
     TooLarge,
     fetch_distribution,
 )
-from collector.pypi.http import Backoff, Http, Sleep, real_sleep, with_retries
+from collector.pypi.http import Http, Sleep, real_sleep, with_retries
 from collector.store.artifacts import (
     ArtifactTarget,
     InspectionRecord,

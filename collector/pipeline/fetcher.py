@@ -11,7 +11,8 @@ import logging
 from dataclasses import dataclass
 
 from analysis.model import Publisher
-from collector.pypi.http import Backoff, Http, PyPIUrls, Sleep, with_retries
+from collector.backoff import Backoff
+from collector.pypi.http import Http, PyPIUrls, Sleep, with_retries
 from collector.pypi.json_api import NotFound, ReleasePage, Stale, fetch_release
 from collector.pypi.simple import SimpleProject, fetch_provenance, fetch_simple_project
 from collector.store.jobs import Job

@@ -18,6 +18,7 @@ import asyncpg
 from analysis.model import Assessment, ReleaseSnapshot
 from analysis.scoring import combine
 from collector.alerts.outbox import ALERT_FLOOR, with_aggregate
+from collector.backoff import Backoff
 from collector.errors import UpstreamError
 from collector.pipeline.analyzer import Analyzer
 from collector.pipeline.fetcher import Fetched, Gone, ReleaseFetcher, StillStale
@@ -55,10 +56,10 @@ class RetryPolicy:
     cap: float = 3600.0
     recheck_after: float = 3600.0  # a 404 is checked again this much later...
     rechecks: int = 3  # ...this many times
+    rand: Callable[[], float] = random.random  # the jitter's source, for a test to fix
 
     def delay(self, attempts: int) -> float:
-        delay = min(self.cap, self.base * 2.0 ** max(0, attempts - 1))
-        return float(delay * random.uniform(0.9, 1.1))  # noqa: S311 - jitter, not cryptography
+        return Backoff(base=self.base, cap=self.cap, jitter=0.1).delay(attempts, self.rand)
 
 
 class ReleaseProcessor:

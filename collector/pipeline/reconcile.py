@@ -14,8 +14,9 @@ from dataclasses import dataclass
 
 import asyncpg
 
+from collector.backoff import Backoff
 from collector.pipeline.follower import ORIGIN_CURSOR
-from collector.pypi.http import Backoff, Http, PyPIUrls, Sleep, with_retries
+from collector.pypi.http import Http, PyPIUrls, Sleep, with_retries
 from collector.pypi.json_api import NotFound, fetch_project
 from collector.pypi.simple import fetch_simple_index
 from collector.store.changelog import init_cursor, load_cursor

@@ -18,6 +18,7 @@ import asyncpg
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from collector.alerts.sender import OutboxSender
+from collector.backoff import Backoff
 from collector.config import Settings
 from collector.errors import UpstreamError
 from collector.pipeline.analyzer import Analyzer
@@ -31,7 +32,7 @@ from collector.pipeline.reconcile import Reconciler, advance_simple_cursor
 from collector.pipeline.rss_poller import RssPoller
 from collector.pipeline.workers import DrainResult, WorkerPool
 from collector.pypi.changelog import XmlRpcChangelog
-from collector.pypi.http import Backoff, Http, PyPIUrls, Sleep, real_sleep, with_retries
+from collector.pypi.http import Http, PyPIUrls, Sleep, real_sleep, with_retries
 from collector.pypi.rss import Feed
 from collector.store.changelog import load_cursor
 from collector.store.database import DB_ERRORS
@@ -89,21 +90,26 @@ class Leadership:
         await self._close()
 
 
+SOURCE_BACKOFF = Backoff(base=5.0, cap=300.0)  # a failing source: 5 s, 10 s, ... 5 min
+
+
 class Throttle:
     """Skip a failing source's ticks with exponential backoff, so a storm is not hammered."""
 
-    def __init__(self, base: float = 5.0, cap: float = 300.0) -> None:
-        self.base, self.cap = base, cap
+    def __init__(
+        self, backoff: Backoff = SOURCE_BACKOFF, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.backoff, self.clock = backoff, clock
         self.failures = 0
         self.not_before = 0.0
 
     def ready(self) -> bool:
-        return time.monotonic() >= self.not_before
+        return self.clock() >= self.not_before
 
     def failed(self) -> float:
         self.failures += 1
-        delay = float(min(self.cap, self.base * 2.0 ** (self.failures - 1)))
-        self.not_before = time.monotonic() + delay
+        delay = self.backoff.delay(self.failures)
+        self.not_before = self.clock() + delay
         return delay
 
     def succeeded(self) -> None:

@@ -14,6 +14,7 @@ from urllib.parse import quote
 import aiohttp
 from multidict import CIMultiDictProxy
 
+from collector.backoff import Backoff
 from collector.errors import UpstreamError, UpstreamKind
 
 log = logging.getLogger(__name__)
@@ -159,19 +160,6 @@ def parse_retry_after(value: str | None) -> float | None:
         return None
 
 
-@dataclass(frozen=True, slots=True)
-class Backoff:
-    """Exponential backoff: base, base*factor, ... capped; `attempts` tries in all."""
-
-    attempts: int = 4
-    base: float = 1.0
-    factor: float = 2.0
-    cap: float = 60.0
-
-    def delay(self, attempt: int) -> float:
-        return float(min(self.cap, self.base * self.factor ** (attempt - 1)))
-
-
 async def with_retries(
     operation: Callable[[], Awaitable[T]], what: str, backoff: Backoff, sleep: Sleep
 ) -> T:
@@ -185,8 +173,13 @@ async def with_retries(
             delay = exc.retry_after if exc.retry_after is not None else backoff.delay(attempt)
             log.warning(
                 "%s failed (%s: %s); retry %d of %d in %.1fs",
-                what, exc.kind, exc, attempt, backoff.attempts - 1, delay,
-            )  # fmt: skip
+                what,
+                exc.kind,
+                exc,
+                attempt,
+                backoff.attempts - 1,
+                delay,
+            )
             await sleep(delay)
     raise AssertionError("unreachable")  # pragma: no cover
 

@@ -17,10 +17,11 @@ from urllib.parse import quote
 
 import asyncpg
 
+from collector.backoff import Backoff
 from collector.config import Settings
 from collector.dashboard_links import dashboard_release_url, is_public_url
 from collector.errors import SentinelError, UpstreamError, UsageError
-from collector.pypi.http import USER_AGENT, Backoff, Http, new_session, with_retries
+from collector.pypi.http import USER_AGENT, Http, new_session, with_retries
 from collector.reports.build import FileRef, Report, StoredFinding, build_report
 from collector.store import PgConnection
 
