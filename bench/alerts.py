@@ -28,18 +28,14 @@ import aiohttp
 import asyncpg
 from aiohttp import web
 
-from collector.alerts.model import Channel, Subscription
+from collector.alerts.model import AGGREGATE_CHECK, Channel, Subscription
 from collector.alerts.service import build_sender
-from collector.alerts.store import (
-    AGGREGATE_CHECK,
-    enqueue_alerts,
-    outbox_open,
-    save_subscription,
-)
 from collector.config import Settings
 from collector.store.database import create_pool
 from collector.store.embedded import EmbeddedPostgres
 from collector.store.migrate import upgrade
+from collector.store.outbox import enqueue_alerts, outbox_open
+from collector.store.subscriptions import save_subscription
 
 
 class Sink:

@@ -21,7 +21,6 @@ from analysis.osv import Advisory, affects, fixed_in
 from analysis.scoring import combine
 from collector.alerts.model import Candidate, Subscription, matches
 from collector.alerts.outbox import ALERT_FLOOR, aggregate_finding
-from collector.alerts.store import enqueue_alerts, list_subscriptions
 from collector.pipeline.processor import FlaggedHook
 from collector.store import PgConnection
 from collector.store.artifacts import (
@@ -36,6 +35,8 @@ from collector.store.known import (
     save_known_finding,
     withdraw_findings,
 )
+from collector.store.outbox import enqueue_alerts
+from collector.store.subscriptions import list_subscriptions
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from aiohttp import web
 
 from analysis.model import Severity
 from analysis.names import normalize
-from collector.alerts.store import AGGREGATE_CHECK
+from collector.alerts.model import AGGREGATE_CHECK
 from collector.config import Settings
 from collector.dashboard_links import dashboard_release_url
 from collector.health import check_sources, internal_problem
@@ -26,6 +26,7 @@ from collector.pypi.http import PyPIUrls
 from collector.store.database import DB_ERRORS
 from collector.store.findings import FindingFilter, iter_findings
 from collector.store.jobs import ErrorClass, FailingJob
+from collector.store.outbox import count_by_state
 from collector.store.status import StoreStatus, fetch_status
 
 log = logging.getLogger(__name__)
@@ -169,12 +170,10 @@ async def metrics(request: web.Request) -> web.Response:
     try:
         async with request.app[POOL_KEY].acquire(timeout=5) as conn:
             status = await fetch_status(conn)
-            outbox = await conn.fetch(
-                "SELECT state, count(*) AS n FROM alert_outbox GROUP BY state"
-            )
+            outbox = await count_by_state(conn)
     except (*DB_ERRORS, asyncpg.PostgresError) as exc:
         return web.Response(status=503, text=f"# database unavailable: {exc}\n")
-    text = render_metrics(status, {r["state"]: r["n"] for r in outbox})
+    text = render_metrics(status, outbox)
     return web.Response(text=text, content_type="text/plain", charset="utf-8",
                         headers={"X-Content-Type": "text/plain; version=0.0.4"})  # fmt: skip
 

@@ -14,6 +14,9 @@ from urllib.parse import urlsplit
 
 from analysis.model import Severity
 
+# The check id of the one aggregate finding of a flagged release: what alerts and the feed show.
+AGGREGATE_CHECK = "release.assessment"
+
 
 class Channel(StrEnum):
     SLACK = "slack"

@@ -9,9 +9,10 @@ from collections.abc import Callable
 import asyncpg
 
 from analysis.model import Assessment, Finding, Severity
-from collector.alerts.model import Candidate, Subscription, matches
-from collector.alerts.store import AGGREGATE_CHECK, enqueue_alerts, list_subscriptions
+from collector.alerts.model import AGGREGATE_CHECK, Candidate, Subscription, matches
 from collector.store import PgConnection
+from collector.store.outbox import enqueue_alerts, fetch_aggregate_finding
+from collector.store.subscriptions import list_subscriptions
 
 ALERT_FLOOR = Severity.LOW  # releases below this get no aggregate finding and no alert
 
@@ -75,22 +76,17 @@ class OutboxWriter:
     async def __call__(
         self, conn: PgConnection, release_id: int, project: str, assessment: Assessment
     ) -> int:
-        aggregate = await conn.fetchrow(
-            "SELECT id, severity::text AS severity FROM findings "
-            "WHERE release_id = $1 AND check_id = $2",
-            release_id,
-            AGGREGATE_CHECK,
-        )
+        aggregate = await fetch_aggregate_finding(conn, release_id)
         if aggregate is None:
             return 0
         candidate = Candidate(
             project=project,
-            severity=Severity.parse(aggregate["severity"]),
+            severity=aggregate.severity,
             checks=[f.check_id for f in assessment.findings],
             targets=[f.target for f in assessment.findings if f.target],
         )
         wanted = [s.id for s in await self._current(conn) if matches(s, candidate)]
-        planned = await enqueue_alerts(conn, aggregate["id"], wanted)
+        planned = await enqueue_alerts(conn, aggregate.id, wanted)
         if planned:
             self.on_planned()
         return planned

@@ -44,11 +44,13 @@ from collector.alerts.model import (
 )
 from collector.alerts.notifiers import DeliveryError, Notifier
 from collector.alerts.render import per_message
-from collector.alerts.store import (
+from collector.dashboard_links import dashboard_release_url
+from collector.pypi.http import PyPIUrls
+from collector.store.database import DB_ERRORS
+from collector.store.outbox import (
     OutboxRow,
     PendingGroup,
     claim_outbox,
-    get_subscription,
     mark_failed,
     mark_sent,
     outbox_open,
@@ -56,9 +58,7 @@ from collector.alerts.store import (
     pending_groups,
 )
 from collector.backoff import Backoff
-from collector.dashboard_links import dashboard_release_url
-from collector.pypi.http import PyPIUrls
-from collector.store.database import DB_ERRORS
+from collector.store.subscriptions import get_subscription
 
 log = logging.getLogger(__name__)
 

@@ -18,10 +18,10 @@ from collector.alerts.notifiers import (
     WebhookNotifier,
 )
 from collector.alerts.sender import Links, OutboxSender, SenderPolicy
-from collector.alerts.store import get_subscription, sync_env_subscriptions
 from collector.config import Settings
 from collector.errors import UpstreamError, UsageError
 from collector.pypi.http import PyPIUrls, new_session
+from collector.store.subscriptions import get_subscription, sync_env_subscriptions
 
 ENV_SLACK = "env-slack"
 ENV_EMAIL = "env-email"

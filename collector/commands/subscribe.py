@@ -16,17 +16,19 @@ from analysis.names import normalize
 from collector.alerts.model import Channel, Delivery, Subscription
 from collector.alerts.sender import next_digest_after
 from collector.alerts.service import send_test_alert
-from collector.alerts.store import (
-    get_subscription,
-    list_subscriptions,
-    remove_subscription,
-    requeue_dead,
-    save_subscription,
-)
 from collector.config import Settings, parse_email, parse_optional_url
 from collector.errors import UsageError
 from collector.output import OutputFormat, add_format_flag, print_json, print_text, render_table
 from collector.store.database import open_database
+from collector.store.outbox import requeue_dead
+from collector.store.subscriptions import (
+    DeliveryHealth,
+    fetch_delivery_health,
+    get_subscription,
+    list_subscriptions,
+    remove_subscription,
+    save_subscription,
+)
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -131,18 +133,7 @@ def describe(sub: Subscription) -> str:
 async def run_list(settings: Settings, args: argparse.Namespace) -> int:
     async with open_database(settings, max_size=1) as db, db.pool.acquire() as conn:
         subs = await list_subscriptions(conn)
-        health = {
-            r["id"]: r
-            for r in await conn.fetch(
-                """
-                SELECT s.id, s.last_sent_at, s.last_error, s.last_error_at,
-                       count(o.id) FILTER (WHERE o.state IN ('pending', 'sending')) AS pending,
-                       count(o.id) FILTER (WHERE o.state = 'dead') AS dead
-                FROM subscriptions s LEFT JOIN alert_outbox o ON o.subscription_id = s.id
-                GROUP BY s.id
-                """
-            )
-        }
+        health = await fetch_delivery_health(conn)
     if args.format is OutputFormat.JSON:
         print_json({"subscriptions": [_json(s, health.get(s.id)) for s in subs]})
         return 0
@@ -150,22 +141,30 @@ async def run_list(settings: Settings, args: argparse.Namespace) -> int:
         print_text("no subscriptions")
     for sub in subs:
         h = health.get(sub.id)
-        state = f"{h['pending']} pending, {h['dead']} dead" if h else ""
-        error = f"; last error: {h['last_error']}" if h and h["last_error"] else ""
+        state = f"{h.pending} pending, {h.dead} dead" if h else ""
+        error = f"; last error: {h.last_error}" if h and h.last_error else ""
         print_text(render_table([(f"{sub.id} {sub.name}", f"{describe(sub)}; {state}{error}")]))
     return 0
 
 
-def _json(sub: Subscription, health: Any) -> dict[str, Any]:
+def _json(sub: Subscription, health: DeliveryHealth | None) -> dict[str, Any]:
     return {
-        "id": sub.id, "name": sub.name, "channel": sub.channel.value, "target": sub.masked_target,
-        "min_severity": sub.min_severity.label, "checks": list(sub.check_ids),
-        "watched_projects": list(sub.watched_projects), "name_patterns": list(sub.name_patterns),
-        "delivery": sub.delivery.value, "enabled": sub.enabled, "signed": bool(sub.secret),
-        "pending": health["pending"] if health else 0, "dead": health["dead"] if health else 0,
-        "last_sent_at": health["last_sent_at"] if health else None,
-        "last_error": health["last_error"] if health else None,
-    }  # fmt: skip
+        "id": sub.id,
+        "name": sub.name,
+        "channel": sub.channel.value,
+        "target": sub.masked_target,
+        "min_severity": sub.min_severity.label,
+        "checks": list(sub.check_ids),
+        "watched_projects": list(sub.watched_projects),
+        "name_patterns": list(sub.name_patterns),
+        "delivery": sub.delivery.value,
+        "enabled": sub.enabled,
+        "signed": bool(sub.secret),
+        "pending": health.pending if health else 0,
+        "dead": health.dead if health else 0,
+        "last_sent_at": health.last_sent_at if health else None,
+        "last_error": health.last_error if health else None,
+    }
 
 
 async def _find(conn: Any, key: str) -> Subscription:

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from collector.alerts.model import Channel, Subscription
-from collector.alerts.store import save_subscription
 from collector.config import Settings
+from collector.store.subscriptions import save_subscription
 from dashboard.actions import report_release, send_test_alert
 from dashboard.db import AsyncDB
 from tests.servers import Sink

@@ -161,8 +161,8 @@ def test_dashboard_command_environment() -> None:
 def _emitted_links(server: str, release_id: int) -> dict[str, str]:
     """The dashboard link of each kind we send out, built by the code that sends it."""
     from collector.alerts.sender import Links
-    from collector.alerts.store import OutboxRow
     from collector.pypi.http import PyPIUrls
+    from collector.store.outbox import OutboxRow
     from collector.web import ATOM, render_atom
 
     now = datetime.now(UTC)

@@ -29,7 +29,7 @@ from collector.alerts.render import (
     sign,
 )
 from collector.alerts.sender import SenderPolicy, is_due, next_digest_after
-from collector.alerts.store import PendingGroup
+from collector.store.outbox import PendingGroup
 
 HOSTILE = (
     "<b>*bold*</b> <script>alert(1)</script> <https://evil.example|click> &amp; _x_ `y`\r\nBcc: a@b"

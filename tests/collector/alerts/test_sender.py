@@ -16,14 +16,23 @@ import asyncpg
 import pytest
 
 from analysis.model import Severity
-from collector.alerts.model import WHOLE, AlertItem, Channel, Delivery, Part, Subscription
+from collector.alerts.model import (
+    AGGREGATE_CHECK,
+    WHOLE,
+    AlertItem,
+    Channel,
+    Delivery,
+    Part,
+    Subscription,
+)
 from collector.alerts.notifiers import Notifier
 from collector.alerts.sender import SenderPolicy
 from collector.alerts.service import build_sender, send_test_alert
-from collector.alerts.store import AGGREGATE_CHECK, enqueue_alerts, save_subscription
 from collector.config import Settings
 from collector.errors import SentinelError
 from collector.store.database import create_pool
+from collector.store.outbox import enqueue_alerts
+from collector.store.subscriptions import save_subscription
 from tests.collector.alerts.test_render_and_match import within_slack_limits
 from tests.servers import Sink, Smtp
 

@@ -1,4 +1,4 @@
-"""Subscriptions and the alert outbox in Postgres.
+"""The alert outbox in Postgres.
 
 Outbox rows are written in the transaction that stores the finding and claimed by the sender
 after commit. A claimed row is 'sending' with a lease; it becomes 'sent' after the channel
@@ -12,92 +12,27 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import asyncpg
-
 from analysis.model import Severity
-from collector.alerts.model import Channel, Delivery, Subscription
+from collector.alerts.model import AGGREGATE_CHECK
 from collector.store import PgConnection
 
-AGGREGATE_CHECK = "release.assessment"
 
-_COLUMNS = (
-    "id, name, channel, target, secret, min_severity::text AS min_severity, check_ids, "
-    "watched_projects, name_patterns, delivery, enabled"
-)
+@dataclass(frozen=True, slots=True)
+class AggregateFinding:
+    """A release's aggregate finding: the one alerts are planned for."""
+
+    id: int
+    severity: Severity
 
 
-def _subscription(row: asyncpg.Record) -> Subscription:
-    return Subscription(
-        id=row["id"],
-        name=row["name"],
-        channel=Channel(row["channel"]),
-        target=row["target"],
-        secret=row["secret"],
-        min_severity=Severity.parse(row["min_severity"]),
-        check_ids=tuple(row["check_ids"]),
-        watched_projects=tuple(row["watched_projects"]),
-        name_patterns=tuple(row["name_patterns"]),
-        delivery=Delivery(row["delivery"]),
-        enabled=row["enabled"],
+async def fetch_aggregate_finding(conn: PgConnection, release_id: int) -> AggregateFinding | None:
+    row = await conn.fetchrow(
+        "SELECT id, severity::text AS severity FROM findings "
+        "WHERE release_id = $1 AND check_id = $2",
+        release_id,
+        AGGREGATE_CHECK,
     )
-
-
-async def list_subscriptions(
-    conn: PgConnection, *, enabled_only: bool = False
-) -> list[Subscription]:
-    where = "WHERE enabled" if enabled_only else ""
-    rows = await conn.fetch(f"SELECT {_COLUMNS} FROM subscriptions {where} ORDER BY id")
-    return [_subscription(row) for row in rows]
-
-
-async def get_subscription(conn: PgConnection, key: str | int) -> Subscription | None:
-    if isinstance(key, int) or (isinstance(key, str) and key.isdigit()):
-        row = await conn.fetchrow(f"SELECT {_COLUMNS} FROM subscriptions WHERE id = $1", int(key))
-    else:
-        row = await conn.fetchrow(f"SELECT {_COLUMNS} FROM subscriptions WHERE name = $1", key)
-    return None if row is None else _subscription(row)
-
-
-async def save_subscription(
-    conn: PgConnection, sub: Subscription, origin: str, next_digest: datetime | None = None
-) -> int:
-    """Insert, or update the subscription of the same name."""
-    value = await conn.fetchval(
-        """
-        INSERT INTO subscriptions (name, channel, target, secret, min_severity, check_ids,
-                                   watched_projects, name_patterns, delivery, enabled, origin,
-                                   next_digest_at)
-        VALUES ($1, $2, $3, $4, $5::severity, $6, $7, $8, $9, $10, $11, $12)
-        ON CONFLICT (name) DO UPDATE SET
-            channel = EXCLUDED.channel, target = EXCLUDED.target, secret = EXCLUDED.secret,
-            min_severity = EXCLUDED.min_severity, check_ids = EXCLUDED.check_ids,
-            watched_projects = EXCLUDED.watched_projects, name_patterns = EXCLUDED.name_patterns,
-            delivery = EXCLUDED.delivery, enabled = EXCLUDED.enabled, updated_at = now(),
-            next_digest_at = EXCLUDED.next_digest_at
-        RETURNING id
-        """,
-        sub.name, sub.channel.value, sub.target, sub.secret, sub.min_severity.label,
-        list(sub.check_ids), list(sub.watched_projects), list(sub.name_patterns),
-        sub.delivery.value, sub.enabled, origin, next_digest,
-    )  # fmt: skip
-    return int(value)
-
-
-async def remove_subscription(conn: PgConnection, sub_id: int) -> bool:
-    status = await conn.execute("DELETE FROM subscriptions WHERE id = $1", sub_id)
-    return status.endswith(" 1")
-
-
-async def sync_env_subscriptions(conn: PgConnection, wanted: Sequence[Subscription]) -> None:
-    """The env-var shortcuts: keep their subscriptions in step, disable the ones no longer set."""
-    names = [sub.name for sub in wanted]
-    for sub in wanted:
-        await save_subscription(conn, sub, "env")
-    await conn.execute(
-        "UPDATE subscriptions SET enabled = false, updated_at = now() "
-        "WHERE origin = 'env' AND enabled AND NOT (name = ANY($1::text[]))",
-        names,
-    )
+    return None if row is None else AggregateFinding(row["id"], Severity.parse(row["severity"]))
 
 
 async def enqueue_alerts(conn: PgConnection, finding_id: int, subscriptions: Iterable[int]) -> int:
@@ -205,10 +140,15 @@ ORDER BY f.severity DESC, c.id
 async def pending_groups(conn: PgConnection) -> list[PendingGroup]:
     rows = await conn.fetch(_PENDING_BY_SUBSCRIPTION)
     return [
-        PendingGroup(r["subscription_id"], r["delivery"], r["next_digest_at"],
-                     float(r["oldest_age"]), float(r["newest_age"]))
+        PendingGroup(
+            r["subscription_id"],
+            r["delivery"],
+            r["next_digest_at"],
+            float(r["oldest_age"]),
+            float(r["newest_age"]),
+        )
         for r in rows
-    ]  # fmt: skip
+    ]
 
 
 async def claim_outbox(
@@ -274,8 +214,11 @@ async def mark_failed(
             )
             SELECT count(*) FILTER (WHERE state = 'dead') FROM updated
             """,
-            list(ids), error[:2000], max_attempts, delay_seconds,
-        )  # fmt: skip
+            list(ids),
+            error[:2000],
+            max_attempts,
+            delay_seconds,
+        )
         await conn.execute(
             "UPDATE subscriptions SET last_error = $2, last_error_at = now() WHERE id = $1",
             subscription_id,
@@ -299,3 +242,9 @@ async def requeue_dead(conn: PgConnection, subscription_id: int) -> int:
         subscription_id,
     )
     return int(status.rsplit(" ", 1)[-1])
+
+
+async def count_by_state(conn: PgConnection) -> dict[str, int]:
+    """Outbox rows by state (pending, sending, sent, dead), for the metrics."""
+    rows = await conn.fetch("SELECT state, count(*) AS n FROM alert_outbox GROUP BY state")
+    return {row["state"]: row["n"] for row in rows}
