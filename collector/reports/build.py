@@ -16,7 +16,9 @@ SUMMARY_MIN, SUMMARY_MAX = 10, 2000
 
 
 @dataclass(frozen=True, slots=True)
-class StoredFinding:
+class ReportFinding:
+    """A stored finding as a report quotes it (severity as its label)."""
+
     check_id: str
     severity: str
     score: int
@@ -44,7 +46,7 @@ def build_report(
     project: str,
     version: str,
     kind: str,
-    findings: Sequence[StoredFinding],
+    findings: Sequence[ReportFinding],
     files: Sequence[FileRef],
     *,
     dashboard_url: str | None = None,
@@ -56,7 +58,7 @@ def build_report(
 
 
 def _summary(
-    project: str, version: str, findings: Sequence[StoredFinding], dashboard_url: str | None
+    project: str, version: str, findings: Sequence[ReportFinding], dashboard_url: str | None
 ) -> str:
     ordered = sorted(findings, key=lambda f: (-f.score, f.check_id))
     verdict = next((f for f in ordered if f.check_id == "release.assessment"), None)
@@ -76,7 +78,7 @@ def _summary(
 
 
 def inspector_url(
-    project: str, version: str, findings: Sequence[StoredFinding], files: Sequence[FileRef]
+    project: str, version: str, findings: Sequence[ReportFinding], files: Sequence[FileRef]
 ) -> str:
     """The most precise link: a file and line from evidence, else the sdist, else the release."""
     release = f"{INSPECTOR}/{project}/{version}/"

@@ -22,7 +22,7 @@ from collector.config import Settings
 from collector.dashboard_links import dashboard_release_url, is_public_url
 from collector.errors import SentinelError, UpstreamError, UsageError
 from collector.pypi.http import USER_AGENT, Http, new_session, with_retries
-from collector.reports.build import FileRef, Report, StoredFinding, build_report
+from collector.reports.build import FileRef, Report, ReportFinding, build_report
 from collector.store import PgConnection
 
 log = logging.getLogger(__name__)
@@ -97,7 +97,7 @@ async def _prepare(
             f"{project} {version} was already {what} on {when:%Y-%m-%d %H:%M} UTC; not sending it twice"
         )
     findings = [
-        StoredFinding(r["check_id"], r["severity"], r["score"], r["summary"], r["evidence"])
+        ReportFinding(r["check_id"], r["severity"], r["score"], r["summary"], r["evidence"])
         for r in await conn.fetch(
             "SELECT check_id, severity::text AS severity, score, summary, evidence FROM findings "
             "WHERE release_id = $1",

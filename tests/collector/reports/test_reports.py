@@ -11,7 +11,7 @@ from aiohttp.test_utils import TestServer
 
 from collector.config import Settings
 from collector.errors import UpstreamError, UsageError
-from collector.reports.build import FileRef, StoredFinding, build_report, inspector_url
+from collector.reports.build import FileRef, ReportFinding, build_report, inspector_url
 from collector.reports.service import RefusedReport, report_release
 from collector.store.database import create_pool
 from standin import Fault, StandInPyPI
@@ -20,8 +20,8 @@ HASH_URL = "https://files.pythonhosted.org/packages/67/5e/e646abc/reqeusts-1.0.t
 
 
 def test_summary_is_10_to_2000_characters_and_names_the_release() -> None:
-    findings = [StoredFinding("release.assessment", "high", 85, "x", {}),
-                StoredFinding("typosquat.swapped-chars", "low", 75, "reqeusts swaps 'ue' in requests.", {})]  # fmt: skip
+    findings = [ReportFinding("release.assessment", "high", 85, "x", {}),
+                ReportFinding("typosquat.swapped-chars", "low", 75, "reqeusts swaps 'ue' in requests.", {})]  # fmt: skip
     report = build_report(
         "reqeusts",
         "1.0",
@@ -33,7 +33,7 @@ def test_summary_is_10_to_2000_characters_and_names_the_release() -> None:
         "pypi-sentinel flagged reqeusts 1.0 as high risk (score 85/100)."
     )
     assert "[typosquat.swapped-chars]" in report.summary
-    long = [StoredFinding(f"c.{i}", "low", 1, "y" * 300, {}) for i in range(20)]
+    long = [ReportFinding(f"c.{i}", "low", 1, "y" * 300, {}) for i in range(20)]
     assert 10 <= len(build_report("p", "1", "is_spam", long, []).summary) <= 2000
     assert len(build_report("p", "1", "is_spam", [], []).summary) >= 10
     with pytest.raises(ValueError, match="kind must be one of"):
@@ -47,17 +47,17 @@ def test_summary_is_10_to_2000_characters_and_names_the_release() -> None:
         ([], [FileRef("reqeusts-1.0-py3-none-any.whl", HASH_URL.replace(".tar.gz", "-py3-none-any.whl"), "bdist_wheel"),
               FileRef("reqeusts-1.0.tar.gz", HASH_URL, "sdist")],
          "https://inspector.pypi.io/project/reqeusts/1.0/packages/67/5e/e646abc/reqeusts-1.0.tar.gz/"),  # the sdist first
-        ([StoredFinding("code.exec", "high", 90, "x", {"filename": "reqeusts-1.0.tar.gz", "path": "reqeusts-1.0/setup.py", "line": 12})],
+        ([ReportFinding("code.exec", "high", 90, "x", {"filename": "reqeusts-1.0.tar.gz", "path": "reqeusts-1.0/setup.py", "line": 12})],
          [FileRef("reqeusts-1.0.tar.gz", HASH_URL, "sdist")],
          "https://inspector.pypi.io/project/reqeusts/1.0/packages/67/5e/e646abc/reqeusts-1.0.tar.gz/reqeusts-1.0/setup.py#line.12"),
-        ([StoredFinding("code.decode-exec", "critical", 95, "x", {"filename": "w.whl", "inspector_url": "https://inspector.pypi.io/project/reqeusts/1.0/packages/aa/bb/cc/w.whl/r/__init__.py#line.3-4"}),
-          StoredFinding("release.assessment", "critical", 90, "x", {"inspector_url": "https://evil.example/"})],
+        ([ReportFinding("code.decode-exec", "critical", 95, "x", {"filename": "w.whl", "inspector_url": "https://inspector.pypi.io/project/reqeusts/1.0/packages/aa/bb/cc/w.whl/r/__init__.py#line.3-4"}),
+          ReportFinding("release.assessment", "critical", 90, "x", {"inspector_url": "https://evil.example/"})],
          [FileRef("reqeusts-1.0.tar.gz", HASH_URL, "sdist")],
          "https://inspector.pypi.io/project/reqeusts/1.0/packages/aa/bb/cc/w.whl/r/__init__.py#line.3-4"),  # the line the file finding links, never a foreign URL
     ],
 )  # fmt: skip
 def test_inspector_link_points_at_the_exact_file_and_line(
-    findings: list[StoredFinding], files: list[FileRef], expected: str
+    findings: list[ReportFinding], files: list[FileRef], expected: str
 ) -> None:
     assert inspector_url("reqeusts", "1.0", findings, files) == expected
 
