@@ -22,8 +22,17 @@ from collector.config import Settings
 from collector.dashboard_links import dashboard_release_url, is_public_url
 from collector.errors import SentinelError, UpstreamError, UsageError
 from collector.pypi.http import USER_AGENT, Http, new_session, with_retries
-from collector.reports.build import FileRef, Report, ReportFinding, build_report
+from collector.reports.build import Report, build_report
 from collector.store import PgConnection
+from collector.store.reports import (
+    claim_report,
+    fetch_release_id,
+    fetch_report_files,
+    fetch_report_findings,
+    fetch_report_state,
+    finish_report,
+    record_report,
+)
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +65,7 @@ async def report_release(
         release_id, report = await _prepare(conn, settings, project, version, kind)
         form = submit_url(settings, project)
         if not settings.pypi_api_token:
-            await _record(conn, release_id, report, "prepared", actor, form)
+            await record_report(conn, release_id, report, "prepared", actor, form)
             return ReportOutcome("prepared", f"no PyPI API token: submit it at {form}",
                                  report.summary, report.inspector_url, form)  # fmt: skip
         await _claim(conn, release_id, report, actor, form)
@@ -78,82 +87,35 @@ async def report_release(
 async def _prepare(
     conn: PgConnection, settings: Settings, project: str, version: str, kind: str
 ) -> tuple[int, Report]:
-    release_id = await conn.fetchval(
-        "SELECT id FROM releases WHERE project = $1 AND version = $2", project, version
-    )
+    release_id = await fetch_release_id(conn, project, version)
     if release_id is None:
         raise UsageError(f"{project} {version} is not in the store; nothing to report")
-    existing = await conn.fetchrow(
-        "SELECT status, submitted_at, created_at FROM reports WHERE release_id = $1", release_id
-    )
-    if existing is not None and existing["status"] in ("submitted", "sending"):
-        when = existing["submitted_at"] or existing["created_at"]
+    existing = await fetch_report_state(conn, release_id)
+    if existing is not None and existing.status in ("submitted", "sending"):
+        when = existing.submitted_at or existing.created_at
         what = (
             "reported"
-            if existing["status"] == "submitted"
+            if existing.status == "submitted"
             else "being reported (or a crash cut it short)"
         )
         raise UsageError(
             f"{project} {version} was already {what} on {when:%Y-%m-%d %H:%M} UTC; not sending it twice"
         )
-    findings = [
-        ReportFinding(r["check_id"], r["severity"], r["score"], r["summary"], r["evidence"])
-        for r in await conn.fetch(
-            "SELECT check_id, severity::text AS severity, score, summary, evidence FROM findings "
-            "WHERE release_id = $1",
-            release_id,
-        )
-    ]
-    files = [
-        FileRef(r["filename"], r["url"] or "", r["packagetype"] or "")
-        for r in await conn.fetch(
-            "SELECT filename, url, packagetype FROM files WHERE release_id = $1", release_id
-        )
-    ]
+    findings = await fetch_report_findings(conn, release_id)
+    files = await fetch_report_files(conn, release_id)
     # PyPI's admins cannot open a dashboard on localhost or a private network: no link then.
     public = is_public_url(settings.dashboard_url)
     dashboard = dashboard_release_url(settings.dashboard_url, release_id) if public else None
-    return int(release_id), build_report(
+    return release_id, build_report(
         project, version, kind, findings, files, dashboard_url=dashboard
     )
-
-
-_UPSERT = """
-INSERT INTO reports (release_id, project, version, kind, summary, inspector_url, status, actor, submit_url, attempts)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-ON CONFLICT (release_id) DO UPDATE SET
-    kind = EXCLUDED.kind, summary = EXCLUDED.summary, inspector_url = EXCLUDED.inspector_url,
-    status = EXCLUDED.status, actor = EXCLUDED.actor, submit_url = EXCLUDED.submit_url,
-    attempts = reports.attempts + EXCLUDED.attempts, last_error = NULL
-WHERE reports.status NOT IN ('submitted', 'sending')
-RETURNING id
-"""
-
-
-async def _record(
-    conn: PgConnection,
-    release_id: int,
-    report: Report,
-    status: str,
-    actor: str,
-    form: str,
-    attempts: int = 0,
-) -> bool:
-    row = await conn.fetchval(
-        _UPSERT, release_id, report.project, report.version, report.kind, report.summary,
-        report.inspector_url, status, actor, form, attempts,
-    )  # fmt: skip
-    return row is not None
 
 
 async def _claim(
     conn: PgConnection, release_id: int, report: Report, actor: str, form: str
 ) -> None:
-    """Commit 'sending' durably before the request leaves: the at-most-once point."""
-    async with conn.transaction():
-        await conn.execute("SET LOCAL synchronous_commit = on")
-        if not await _record(conn, release_id, report, "sending", actor, form, attempts=1):
-            raise UsageError(f"{report.project} {report.version} is already being reported")
+    if not await claim_report(conn, release_id, report, actor, form):
+        raise UsageError(f"{report.project} {report.version} is already being reported")
 
 
 async def _finish(
@@ -165,12 +127,7 @@ async def _finish(
     error: str | None,
 ) -> None:
     async with pool.acquire() as conn:
-        await conn.execute(
-            "UPDATE reports SET status = $2, http_status = $3, response = $4, last_error = $5, "
-            "submitted_at = CASE WHEN $2 = 'submitted' THEN now() ELSE submitted_at END "
-            "WHERE release_id = $1",
-            release_id, status, http_status, body if isinstance(body, dict) else {"body": body}, error,
-        )  # fmt: skip
+        await finish_report(conn, release_id, status, http_status, body, error)
 
 
 async def _submit(settings: Settings, report: Report) -> tuple[int, Any]:
