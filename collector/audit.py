@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from typing import Any
+from datetime import date
 
 from analysis import AnalysisContext, assess_name
 from analysis.licences import Licence, normalize_licence
@@ -22,48 +21,11 @@ from analysis.requirements import Dependency, pinned_version
 from analysis.resolve import choose_version
 from collector.progress import Progress
 from collector.store import PgConnection
+from collector.store.findings import StoredFinding, fetch_stored_findings
 from collector.store.osv import fetch_advisories
 from collector.store.releases import fetch_licence_fields, fetch_offered_versions
 
 RESOLVED_FROM_STORE = "store"  # where a resolved version came from (JSON `resolved_from`)
-
-# The latest finding of each check on each release of the audited projects, worst first: by the
-# enum (findings.severity), not the text column of the same name, which sorts "medium" first.
-# Findings made from OSV records are left out: the audit matches the records against the pinned
-# version itself (a vulnerability of another release is not this dependency's).
-FINDINGS_SQL = """
-SELECT project, version, check_id, severity::text AS severity, score, summary, target,
-       first_seen_at
-  FROM findings
- WHERE project = ANY($1::text[]) AND check_id NOT LIKE 'known.%'
- ORDER BY project, findings.severity DESC, score DESC, first_seen_at DESC
-"""
-
-
-@dataclass(frozen=True, slots=True)
-class StoredFinding:
-    """A finding the collector stored on one release of a dependency."""
-
-    project: str
-    version: str
-    check_id: str
-    severity: Severity
-    score: int
-    summary: str
-    target: str | None
-    first_seen_at: datetime
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "project": self.project,
-            "version": self.version,
-            "check_id": self.check_id,
-            "severity": self.severity.label,
-            "score": self.score,
-            "summary": self.summary,
-            "target": self.target,
-            "first_seen_at": self.first_seen_at,
-        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,25 +91,6 @@ def worst(verdict: Assessment, known: Known) -> Severity:
     if known.exposure.malicious:
         severities.append(KNOWN_MALICIOUS)
     return max(severities)
-
-
-async def fetch_stored_findings(
-    conn: PgConnection, projects: Sequence[str]
-) -> dict[str, list[StoredFinding]]:
-    found: dict[str, list[StoredFinding]] = {}
-    for row in await conn.fetch(FINDINGS_SQL, list(projects)):
-        finding = StoredFinding(
-            project=row["project"],
-            version=row["version"],
-            check_id=row["check_id"],
-            severity=Severity.parse(row["severity"]),
-            score=row["score"],
-            summary=row["summary"],
-            target=row["target"],
-            first_seen_at=row["first_seen_at"],
-        )
-        found.setdefault(finding.project, []).append(finding)
-    return found
 
 
 def version_of(dependency: Dependency, resolved: Mapping[tuple[str, str], str]) -> str | None:

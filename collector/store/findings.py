@@ -1,12 +1,13 @@
-"""Reading findings back: for `pypi-sentinel findings`, the feed and the metrics."""
+"""Reading findings back: for `pypi-sentinel findings`, the feed, the metrics and `audit`."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from analysis.model import Severity
 from collector.store import PgConnection
 
 _FINDINGS = """
@@ -48,3 +49,61 @@ async def iter_findings(
     )
     async for row in cursor:
         yield dict(row)
+
+
+# The latest finding of each check on each release of the audited projects, worst first: by the
+# enum (findings.severity), not the text column of the same name, which sorts "medium" first.
+# Findings made from OSV records are left out: the audit matches the records against the pinned
+# version itself (a vulnerability of another release is not this dependency's).
+_AUDITED_FINDINGS = """
+SELECT project, version, check_id, severity::text AS severity, score, summary, target,
+       first_seen_at
+  FROM findings
+ WHERE project = ANY($1::text[]) AND check_id NOT LIKE 'known.%'
+ ORDER BY project, findings.severity DESC, score DESC, first_seen_at DESC
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredFinding:
+    """A finding the collector stored on one release of a dependency."""
+
+    project: str
+    version: str
+    check_id: str
+    severity: Severity
+    score: int
+    summary: str
+    target: str | None
+    first_seen_at: datetime
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "project": self.project,
+            "version": self.version,
+            "check_id": self.check_id,
+            "severity": self.severity.label,
+            "score": self.score,
+            "summary": self.summary,
+            "target": self.target,
+            "first_seen_at": self.first_seen_at,
+        }
+
+
+async def fetch_stored_findings(
+    conn: PgConnection, projects: Sequence[str]
+) -> dict[str, list[StoredFinding]]:
+    found: dict[str, list[StoredFinding]] = {}
+    for row in await conn.fetch(_AUDITED_FINDINGS, list(projects)):
+        finding = StoredFinding(
+            project=row["project"],
+            version=row["version"],
+            check_id=row["check_id"],
+            severity=Severity.parse(row["severity"]),
+            score=row["score"],
+            summary=row["summary"],
+            target=row["target"],
+            first_seen_at=row["first_seen_at"],
+        )
+        found.setdefault(finding.project, []).append(finding)
+    return found
