@@ -19,7 +19,7 @@ from collector.pipeline.follower import ORIGIN_CURSOR
 from collector.pypi.http import Http, PyPIUrls, Sleep, with_retries
 from collector.pypi.json_api import NotFound, fetch_project
 from collector.pypi.simple import fetch_simple_index
-from collector.store.changelog import init_cursor, load_cursor
+from collector.store.changelog import init_cursor, load_cursor, set_cursor
 from collector.store.feeds import (
     Sighting,
     known_versions,
@@ -124,8 +124,4 @@ async def advance_simple_cursor(pool: asyncpg.Pool, serial: int) -> None:
         if current is None:
             await init_cursor(conn, serial, SIMPLE_CURSOR)
         elif serial > current:
-            await conn.execute(
-                "UPDATE collector_cursor SET serial = $2, updated_at = now() WHERE name = $1",
-                SIMPLE_CURSOR,
-                serial,
-            )
+            await set_cursor(conn, serial, SIMPLE_CURSOR)

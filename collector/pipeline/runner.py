@@ -35,8 +35,8 @@ from collector.pypi.changelog import XmlRpcChangelog
 from collector.pypi.http import Http, PyPIUrls, Sleep, real_sleep, with_retries
 from collector.pypi.rss import Feed
 from collector.store.changelog import load_cursor
-from collector.store.database import DB_ERRORS
-from collector.store.health import record_switched_off
+from collector.store.database import DB_ERRORS, ping, try_session_lock
+from collector.store.health import fetch_upstream_serial, record_switched_off
 from collector.store.jobs import ErrorClass, FailingJob, fetch_failing_jobs
 
 log = logging.getLogger(__name__)
@@ -68,10 +68,10 @@ class Leadership:
     async def check(self) -> bool:
         try:
             if self._conn is not None and not self._conn.is_closed():
-                await self._conn.fetchval("SELECT 1")
+                await ping(self._conn)
                 return True
             self._conn = await asyncpg.connect(self.dsn, timeout=10)
-            if await self._conn.fetchval("SELECT pg_try_advisory_lock($1)", LEADER_LOCK_KEY):
+            if await try_session_lock(self._conn, LEADER_LOCK_KEY):
                 log.info("this process now polls PyPI")
                 return True
             await self._close()
@@ -286,11 +286,9 @@ class Collector:
             result = await self.reconciler.run(upper=None)
             log.debug("reconciled: %s", result)
             async with self.pool.acquire() as conn:
-                head = await conn.fetchval(
-                    "SELECT upstream_serial FROM collector_health WHERE source = 'reconcile'"
-                )
+                head = await fetch_upstream_serial(conn, self.reconciler.source)
             if head is not None:
-                await advance_simple_cursor(self.pool, int(head))
+                await advance_simple_cursor(self.pool, head)
         self.workers.wake.set()
 
     # -- run once ----------------------------------------------------------------------------

@@ -16,7 +16,15 @@ import psutil
 from collector.store import PgConnection
 from collector.store.artifacts import ArtifactTarget, load_artifact_targets
 from collector.store.database import DB_ERRORS
-from collector.store.jobs import Job, claim_jobs, lease_holders, release_leases, retry_job
+from collector.store.jobs import (
+    Job,
+    claim_jobs,
+    count_stuck,
+    count_waiting,
+    lease_holders,
+    release_leases,
+    retry_job,
+)
 from collector.store.releases import claim_jobs_with_history
 
 log = logging.getLogger(__name__)
@@ -179,29 +187,11 @@ class WorkerPool:
     async def _waiting(self, max_attempts: int) -> tuple[int, float]:
         """Jobs still worth waiting for, and seconds until the next is due."""
         async with self.pool.acquire() as conn:
-            row = await conn.fetchrow(
-                """
-                SELECT count(*) AS n,
-                       extract(epoch FROM min(run_after) - now()) AS due_in
-                FROM jobs
-                WHERE kind = $2 AND state <> 'done' AND attempts < $1
-                  AND error_kind IS DISTINCT FROM 'not_found'
-                """,
-                max_attempts,
-                self.kind,
-            )
-        assert row is not None
-        return int(row["n"]), float(row["due_in"] or 0.0)
+            return await count_waiting(conn, self.kind, max_attempts)
 
     async def _stuck(self, max_attempts: int) -> int:
         async with self.pool.acquire() as conn:
-            value = await conn.fetchval(
-                "SELECT count(*) FROM jobs WHERE kind = $2 AND state <> 'done' AND attempts >= $1 "
-                "AND error_kind IS DISTINCT FROM 'not_found'",
-                max_attempts,
-                self.kind,
-            )
-        return int(value)
+            return await count_stuck(conn, self.kind, max_attempts)
 
 
 def _alive(holder: str) -> bool:

@@ -45,6 +45,16 @@ async def init_cursor(conn: PgConnection, serial: int, name: str = CHANGELOG_CUR
     return stored
 
 
+async def set_cursor(conn: PgConnection, serial: int, name: str) -> None:
+    """Move a cursor that stands for no stored events (the reconciled index serial); the
+    changelog's moves only with the page it covers (`store_page`)."""
+    await conn.execute(
+        "UPDATE collector_cursor SET serial = $2, updated_at = now() WHERE name = $1",
+        name,
+        serial,
+    )
+
+
 async def store_page(
     conn: PgConnection, events: Sequence[ChangelogEvent], *, expected_cursor: int
 ) -> PageResult:

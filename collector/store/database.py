@@ -99,6 +99,17 @@ async def create_pool(dsn: str, label: str, *, max_size: int = 10) -> asyncpg.Po
     return pool
 
 
+async def ping(conn: PgConnection) -> None:
+    """One round trip: raises when the server or the connection is gone."""
+    await conn.fetchval("SELECT 1")
+
+
+async def try_session_lock(conn: PgConnection, key: int) -> bool:
+    """Take the session advisory lock `key` if nobody holds it; it is held until the connection
+    closes."""
+    return bool(await conn.fetchval("SELECT pg_try_advisory_lock($1)", key))
+
+
 async def wait_until_lost(dsn: str, patience: float, every: float = 5.0) -> str:
     """Ask the server `SELECT 1` every `every` seconds on a connection of its own (a busy pool
     must not look like a dead server); return why, once it has not answered for `patience`
@@ -111,7 +122,7 @@ async def wait_until_lost(dsn: str, patience: float, every: float = 5.0) -> str:
             try:
                 if conn is None:
                     conn = await asyncpg.connect(dsn, timeout=every)
-                await asyncio.wait_for(conn.fetchval("SELECT 1"), every)
+                await asyncio.wait_for(ping(conn), every)
                 down_since = None
             except (*CONNECT_ERRORS, *DB_ERRORS) as exc:
                 _discard(conn)

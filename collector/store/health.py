@@ -73,6 +73,14 @@ class SourceHealth:
     detail: Mapping[str, Any]
 
 
+async def fetch_upstream_serial(conn: PgConnection, source: str) -> int | None:
+    """PyPI's last serial as one source last saw it."""
+    value = await conn.fetchval(
+        "SELECT upstream_serial FROM collector_health WHERE source = $1", source
+    )
+    return None if value is None else int(value)
+
+
 async def fetch_health(conn: PgConnection) -> list[SourceHealth]:
     rows = await conn.fetch(
         """

@@ -291,3 +291,29 @@ async def fetch_queue_status(conn: PgConnection, kind: str = "release") -> Queue
         oldest_pending=row["oldest_pending"],
         next_due=row["next_due"],
     )
+
+
+# Jobs of a kind still to finish, less releases PyPI no longer has (retrying those is pointless).
+_OPEN = "kind = $2 AND state <> 'done' AND error_kind IS DISTINCT FROM 'not_found'"
+
+
+async def count_waiting(conn: PgConnection, kind: str, max_attempts: int) -> tuple[int, float]:
+    """Open jobs with attempts left, and seconds until the next is due (negative: overdue)."""
+    row = await conn.fetchrow(
+        f"""
+        SELECT count(*) AS n, extract(epoch FROM min(run_after) - now()) AS due_in
+        FROM jobs WHERE {_OPEN} AND attempts < $1
+        """,
+        max_attempts,
+        kind,
+    )
+    assert row is not None
+    return int(row["n"]), float(row["due_in"] or 0.0)
+
+
+async def count_stuck(conn: PgConnection, kind: str, max_attempts: int) -> int:
+    """Open jobs that used up their attempts."""
+    value = await conn.fetchval(
+        f"SELECT count(*) FROM jobs WHERE {_OPEN} AND attempts >= $1", max_attempts, kind
+    )
+    return int(value)
