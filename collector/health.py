@@ -1,6 +1,6 @@
-"""When a PyPI source counts as failing, and what to do about it, and when our own bugs make the
-collector unhealthy: one rule for /healthz, `status` and the dashboard, so none of them says
-"ok" while a source keeps failing or releases cannot be stored."""
+"""When a PyPI source counts as failing, and what to do about it, when our own bugs make the
+collector unhealthy, and how far the changelog lags: one rule for /healthz, `status` and the
+dashboard, so none of them says "ok" while a source keeps failing or releases cannot be stored."""
 
 from __future__ import annotations
 
@@ -70,3 +70,30 @@ def internal_problem(count: int, named: Sequence[FailingJob]) -> str | None:
         f"{count} release(s) or file(s) failed with an internal error (a bug in pypi-sentinel), "
         f"e.g. {first}: `pypi-sentinel status` lists them; please report it"
     )
+
+
+@dataclass(frozen=True, slots=True)
+class ChangelogLag:
+    """How far the changelog cursor is behind PyPI; None where it cannot be told."""
+
+    pypi_last_serial: int | None  # the newest serial any changelog source saw
+    events: int | None  # serials between our cursor and PyPI's
+    seconds: float | None  # 0 when caught up; else since the follower was last caught up
+
+
+def changelog_lag(sources: Sequence[SourceHealth], cursor: int | None, now: float) -> ChangelogLag:
+    """The lag `status`, /healthz, the metrics and the dashboard all show: `now` in epoch
+    seconds, the follower's `caught_up_at` from the changelog source's detail."""
+    serials = [s.upstream_serial for s in sources if s.source.startswith("changelog")]
+    known = [s for s in serials if s is not None]
+    head = max(known) if known else None
+    if head is None or cursor is None:
+        return ChangelogLag(head, None, None)
+    events = max(0, head - cursor)
+    if events == 0:
+        return ChangelogLag(head, 0, 0.0)
+    changelog = next((s for s in sources if s.source == "changelog"), None)
+    caught_up_at = changelog.detail.get("caught_up_at") if changelog else None
+    if not isinstance(caught_up_at, int | float):
+        return ChangelogLag(head, events, None)
+    return ChangelogLag(head, events, max(0.0, now - caught_up_at))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from collector.health import ChangelogLag, changelog_lag
 from collector.store import PgConnection
 from collector.store.changelog import load_cursor
 from collector.store.health import SourceHealth, fetch_health
@@ -84,28 +85,19 @@ class StoreStatus:
 
     @property
     def pypi_last_serial(self) -> int | None:
-        serials = [s.upstream_serial for s in self.sources if s.source.startswith("changelog")]
-        known = [s for s in serials if s is not None]
-        return max(known) if known else None
+        return self.lag().pypi_last_serial
 
     @property
     def lag_events(self) -> int | None:
-        head = self.pypi_last_serial
-        if head is None or self.cursor_serial is None:
-            return None
-        return max(0, head - self.cursor_serial)
+        return self.lag().events
 
     def lag_seconds(self, now: float | None = None) -> float | None:
         """0 when caught up; else how long since the follower was last caught up."""
-        if self.lag_events is None:
-            return None
-        if self.lag_events == 0:
-            return 0.0
-        changelog = next((s for s in self.sources if s.source == "changelog"), None)
-        caught_up_at = changelog.detail.get("caught_up_at") if changelog else None
-        if not isinstance(caught_up_at, int | float):
-            return None
-        return max(0.0, (now if now is not None else time.time()) - caught_up_at)
+        return self.lag(now).seconds
+
+    def lag(self, now: float | None = None) -> ChangelogLag:
+        """The changelog's lag at `now` (epoch seconds; None: the clock)."""
+        return changelog_lag(self.sources, self.cursor_serial, time.time() if now is None else now)
 
 
 async def fetch_status(conn: PgConnection) -> StoreStatus:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
@@ -11,7 +10,7 @@ from typing import Any
 import asyncpg
 import pandas as pd
 
-from collector.health import SourceProblem, check_sources, internal_problem
+from collector.health import SourceProblem, changelog_lag, check_sources, internal_problem
 from collector.store.health import SourceHealth
 from collector.store.index_blocks import BlockedRelease, fetch_recent_blocks
 from collector.store.jobs import INTERNAL_KINDS, ErrorClass, FailingJob, count_by_class
@@ -132,7 +131,8 @@ async def fetch_health(pool: Pool) -> Health:
     deliveries = deliveries_task.result()
     assert queue is not None
     serial = None if cursor is None else int(cursor["serial"])
-    head, lag_events, lag_seconds = _lag(sources, serial, float(queue["now_epoch"]))
+    source_health = [_source_health(row) for row in sources]
+    lag = changelog_lag(source_health, serial, float(queue["now_epoch"]))
     delivery_frame = frame(deliveries, DELIVERY_COLUMNS)
     delivery_frame["last_error"] = delivery_frame["last_error"].map(
         lambda e: redact_urls(e) if isinstance(e, str) else e
@@ -140,16 +140,16 @@ async def fetch_health(pool: Pool) -> Health:
     return Health(
         cursor_serial=serial,
         cursor_updated_at=None if cursor is None else cursor["updated_at"],
-        pypi_last_serial=head,
-        lag_events=lag_events,
-        lag_seconds=lag_seconds,
+        pypi_last_serial=lag.pypi_last_serial,
+        lag_events=lag.events,
+        lag_seconds=lag.seconds,
         queue={k: queue[k] for k in _QUEUE_FIELDS},
         errors_by_kind={row["error_kind"]: int(row["n"]) for row in errors},
         sources=frame(sources, SOURCE_COLUMNS),
         failing_jobs=frame(failing, JOB_COLUMNS),
         outbox={row["state"]: int(row["n"]) for row in outbox},
         failed_deliveries=delivery_frame,
-        problems=tuple(check_sources(_source_health(row) for row in sources)),
+        problems=tuple(check_sources(source_health)),
     )
 
 
@@ -167,25 +167,6 @@ def _failing_job(row: dict[Any, Any]) -> FailingJob:
 
 def _source_health(row: asyncpg.Record) -> SourceHealth:
     return SourceHealth(**{f.name: row[f.name] for f in fields(SourceHealth)})
-
-
-def _lag(
-    sources: Sequence[asyncpg.Record], cursor: int | None, now: float
-) -> tuple[int | None, int | None, float | None]:
-    """PyPI's last serial, and how far behind it we are (the rules of `pypi-sentinel status`)."""
-    serials = [row["upstream_serial"] for row in sources if row["source"].startswith("changelog")]
-    known = [int(s) for s in serials if s is not None]
-    head = max(known) if known else None
-    if head is None or cursor is None:
-        return head, None, None
-    events = max(0, head - cursor)
-    if events == 0:
-        return head, 0, 0.0
-    changelog = next((row for row in sources if row["source"] == "changelog"), None)
-    detail = changelog["detail"] if changelog is not None else None
-    caught_up = detail.get("caught_up_at") if isinstance(detail, dict) else None
-    seconds = max(0.0, now - caught_up) if isinstance(caught_up, int | float) else None
-    return head, events, seconds
 
 
 async def fetch_index_blocks(pool: Pool, since: datetime) -> list[BlockedRelease]:
