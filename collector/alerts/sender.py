@@ -44,6 +44,7 @@ from collector.alerts.model import (
 )
 from collector.alerts.notifiers import DeliveryError, Notifier
 from collector.alerts.render import per_message
+from collector.backoff import Backoff
 from collector.dashboard_links import dashboard_release_url
 from collector.pypi.http import PyPIUrls
 from collector.store.database import DB_ERRORS
@@ -57,7 +58,6 @@ from collector.store.outbox import (
     outbox_ready,
     pending_groups,
 )
-from collector.backoff import Backoff
 from collector.store.subscriptions import get_subscription
 
 log = logging.getLogger(__name__)

@@ -7,8 +7,8 @@ from datetime import datetime
 
 import asyncpg
 
-from dashboard.queries.shared import Pool
 from collector.alerts.model import mask_target
+from dashboard.queries.shared import Pool
 
 
 @dataclass(frozen=True, slots=True)
