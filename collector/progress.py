@@ -8,14 +8,17 @@ from typing import TextIO
 
 class Progress:
     """A one-line counter redrawn in place: `scanning 3/12 pkg-1.0.tar.gz`; silent when stderr is
-    a pipe or a file, so logs and CI output stay clean, and for a single item."""
+    a pipe or a file, so logs and CI output stay clean, and for fewer than `at_least` items (a
+    single file scanned needs no counter; a catch-up whose total grows as it goes does)."""
 
-    def __init__(self, what: str, total: int, stream: TextIO | None = None) -> None:
+    def __init__(
+        self, what: str, total: int, stream: TextIO | None = None, *, at_least: int = 2
+    ) -> None:
         self.what = what
         self.total = total
         self.stream = stream if stream is not None else sys.stderr
         self.count = 0
-        self.shown = total > 1 and self.stream.isatty()
+        self.shown = total >= at_least and self.stream.isatty()
         self.drawn = False  # a line is on the terminal, to clear before the report
 
     def advance(self, item: str) -> None:

@@ -160,7 +160,8 @@ async def _show_progress(collector: Collector) -> None:
             left = releases.pending + releases.running + files.pending + files.running
             finished = releases.done + files.done
             if progress is None:
-                progress, before = Progress("analysed", left), finished
+                # shown even for one release left: its files join the total once it is read
+                progress, before = Progress("analysed", left, at_least=0), finished
                 if progress.shown:
                     sys.stderr.write("\n")  # below the follower's last changelog line
             # files are queued as their releases are read: the total grows with them
