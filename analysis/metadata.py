@@ -25,7 +25,7 @@ DORMANT = timedelta(days=365)
 NEW_DEPENDENCY = timedelta(days=30)
 HIGH_FIRST_MAJOR = 50
 CALENDAR_YEARS = range(1990, 2101)  # a major version in here (or a date from it) is CalVer
-PLACEHOLDER_VERSIONS = frozenset({"0", "0.0", "0.0.0", "0.0.1", "0.1", "0.0.0.0"})  # noqa: S104 - versions
+PLACEHOLDER_VERSIONS = frozenset({"0", "0.0", "0.0.0", "0.0.0.0", "0.0.1", "0.1"})  # noqa: S104 - versions
 THROWAWAY_DOMAINS = frozenset(
     {
         "10minutemail.com",

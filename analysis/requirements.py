@@ -322,7 +322,7 @@ def _poetry(table: object, where: str) -> Iterable[Dependency]:
 
 # Where a locked package comes from when it is not an index: the project itself or a local
 # checkout (uv's editable/virtual/directory, Poetry's directory/file/git) is not on PyPI.
-_LOCAL_SOURCES = frozenset({"editable", "virtual", "directory", "path", "file", "git"})
+_LOCAL_SOURCES = frozenset({"directory", "editable", "file", "git", "path", "virtual"})
 
 
 def parse_lock(document: Mapping[str, Any]) -> tuple[Dependency, ...]:

@@ -48,9 +48,26 @@ EXIT_BROKEN_PIPE = 141
 # Order of `--help`: the main job first, maintenance last. Each is a module of collector.commands,
 # imported when it is run or listed: `check` need not load the collector's pipeline to start.
 _COMMANDS = (
-    "up", "run", "check", "audit", "findings", "releases", "status", "dashboard", "demo",
-    "subscribe", "report", "scan", "osv", "index", "approve", "deny", "pending", "approvals", "db",
-)  # fmt: skip
+    "up",
+    "run",
+    "check",
+    "audit",
+    "findings",
+    "releases",
+    "status",
+    "dashboard",
+    "demo",
+    "subscribe",
+    "report",
+    "scan",
+    "osv",
+    "index",
+    "approve",
+    "deny",
+    "pending",
+    "approvals",
+    "db",
+)
 
 
 EVERYTHING = tuple(opt.field for opt in OPTIONS)

@@ -188,9 +188,11 @@ async def fetch_corpus(
         fallback = await asyncio.to_thread(load_local_corpus, cache_dir)
         log.warning(
             "could not refresh the top-packages list from %s (%s); using the %s (%d projects)",
-            url, str(exc) or type(exc).__name__, "cached copy" if fallback.origin == "cache"
-            else "snapshot shipped with pypi-sentinel", len(fallback.corpus.projects),
-        )  # fmt: skip
+            url,
+            str(exc) or type(exc).__name__,
+            "cached copy" if fallback.origin == "cache" else "snapshot shipped with pypi-sentinel",
+            len(fallback.corpus.projects),
+        )
         return fallback
     await asyncio.to_thread(_write_cache, cache_dir, body, url, now, corpus)
     log.info("refreshed the top-packages list from %s: %d projects", url, len(corpus.projects))

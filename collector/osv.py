@@ -185,7 +185,11 @@ async def refresh_osv(
     log.info(
         "OSV advisories refreshed from %s: %d added, %d updated, %d unchanged; "
         "%d stored release(s) newly reported malicious, %d vulnerability finding(s)",
-        source, counts.added, counts.updated, result.unchanged,
-        applied.reported_malicious, applied.vulnerable,
-    )  # fmt: skip
+        source,
+        counts.added,
+        counts.updated,
+        result.unchanged,
+        applied.reported_malicious,
+        applied.vulnerable,
+    )
     return result

@@ -75,33 +75,41 @@ class Rule:
 
 
 NAME = Rule(
-    "pypi-sentinel/typosquat-name", "TyposquatName",
+    "pypi-sentinel/typosquat-name",
+    "TyposquatName",
     "The dependency's name looks like a popular project's name",
     "A name one slip away from a popular project is how typosquats are installed. Check that "
     "this is the project you meant; if not, depend on the real one.",
-    Severity.LOW, ("supply-chain", "typosquat"),
-)  # fmt: skip
+    Severity.LOW,
+    ("supply-chain", "typosquat"),
+)
 VULNERABILITY = Rule(
-    "pypi-sentinel/known-vulnerability", "KnownVulnerability",
+    "pypi-sentinel/known-vulnerability",
+    "KnownVulnerability",
     "The dependency's version has a known vulnerability (OSV)",
     "An OSV record (PYSEC, GHSA) says this version is affected. Upgrade to the fixed version the "
     "message names, or accept the risk in the policy file with a reason and an expiry.",
-    KNOWN_VULNERABLE, ("vulnerability", "osv"),
-)  # fmt: skip
+    KNOWN_VULNERABLE,
+    ("vulnerability", "osv"),
+)
 MALWARE = Rule(
-    "pypi-sentinel/known-malware", "KnownMalware",
+    "pypi-sentinel/known-malware",
+    "KnownMalware",
     "The dependency is known malware (OSV MAL- record)",
     "An OpenSSF malicious-packages record names this release. Remove it, and treat any machine "
     "that installed it as compromised.",
-    KNOWN_MALICIOUS, ("malware", "supply-chain", "osv"),
-)  # fmt: skip
+    KNOWN_MALICIOUS,
+    ("malware", "supply-chain", "osv"),
+)
 POLICY = Rule(
-    "pypi-sentinel/policy-violation", "PolicyViolation",
+    "pypi-sentinel/policy-violation",
+    "PolicyViolation",
     "The dependency breaks the project's dependency policy",
     "The policy file (--policy) does not let this dependency through; the message says which "
     "rule. Change the dependency, or the policy with a reason.",
-    POLICY_SEVERITY, ("policy",),
-)  # fmt: skip
+    POLICY_SEVERITY,
+    ("policy",),
+)
 
 
 def _stored_rule(severity: Severity) -> Rule:

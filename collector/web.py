@@ -174,8 +174,12 @@ async def metrics(request: web.Request) -> web.Response:
     except (*DB_ERRORS, asyncpg.PostgresError) as exc:
         return web.Response(status=503, text=f"# database unavailable: {exc}\n")
     text = render_metrics(status, outbox)
-    return web.Response(text=text, content_type="text/plain", charset="utf-8",
-                        headers={"X-Content-Type": "text/plain; version=0.0.4"})  # fmt: skip
+    return web.Response(
+        text=text,
+        content_type="text/plain",
+        charset="utf-8",
+        headers={"X-Content-Type": "text/plain; version=0.0.4"},
+    )
 
 
 def render_metrics(status: StoreStatus, outbox: dict[str, int]) -> str:
@@ -208,12 +212,22 @@ def render_metrics(status: StoreStatus, outbox: dict[str, int]) -> str:
         [("", status.lag_seconds())],
     )
     q = status.queue
-    metric("jobs", "gauge", "Release jobs by state.", [
-        ('{state="pending"}', q.pending), ('{state="running"}', q.running),
-        ('{state="retrying"}', q.retrying),
-    ])  # fmt: skip
-    metric("job_errors", "gauge", "Open jobs by last error kind.",
-           [(f'{{kind="{k}"}}', n) for k, n in q.errors_by_kind.items()])  # fmt: skip
+    metric(
+        "jobs",
+        "gauge",
+        "Release jobs by state.",
+        [
+            ('{state="pending"}', q.pending),
+            ('{state="running"}', q.running),
+            ('{state="retrying"}', q.retrying),
+        ],
+    )
+    metric(
+        "job_errors",
+        "gauge",
+        "Open jobs by last error kind.",
+        [(f'{{kind="{k}"}}', n) for k, n in q.errors_by_kind.items()],
+    )
     metric(
         "job_errors_by_class",
         "gauge",
@@ -227,18 +241,42 @@ def render_metrics(status: StoreStatus, outbox: dict[str, int]) -> str:
         "Attempts so far of each failing release or file, named.",
         [(_failing_labels(job), job.attempts) for job in status.failing],
     )
-    metric("alerts", "gauge", "Alert outbox rows by state.",
-           [(f'{{state="{s}"}}', outbox.get(s, 0)) for s in ("pending", "sending", "sent", "dead")])  # fmt: skip
-    metric("findings", "gauge", "Findings by severity.",
-           [(f'{{severity="{s}"}}', n) for s, n in status.findings_by_severity.items()])  # fmt: skip
-    metric("rows", "gauge", "Rows stored, by table.",
-           [(f'{{table="{t}"}}', n) for t, n in status.counts.items()])  # fmt: skip
-    metric("source_last_success_timestamp_seconds", "gauge", "Last successful poll per source.", [
-        (f'{{source="{s.source}"}}', s.last_success_at.timestamp() if s.last_success_at else None)
-        for s in status.sources
-    ])  # fmt: skip
-    metric("source_consecutive_failures", "gauge", "Failures in a row per source.",
-           [(f'{{source="{s.source}"}}', s.consecutive_failures) for s in status.sources])  # fmt: skip
+    metric(
+        "alerts",
+        "gauge",
+        "Alert outbox rows by state.",
+        [(f'{{state="{s}"}}', outbox.get(s, 0)) for s in ("pending", "sending", "sent", "dead")],
+    )
+    metric(
+        "findings",
+        "gauge",
+        "Findings by severity.",
+        [(f'{{severity="{s}"}}', n) for s, n in status.findings_by_severity.items()],
+    )
+    metric(
+        "rows",
+        "gauge",
+        "Rows stored, by table.",
+        [(f'{{table="{t}"}}', n) for t, n in status.counts.items()],
+    )
+    metric(
+        "source_last_success_timestamp_seconds",
+        "gauge",
+        "Last successful poll per source.",
+        [
+            (
+                f'{{source="{s.source}"}}',
+                s.last_success_at.timestamp() if s.last_success_at else None,
+            )
+            for s in status.sources
+        ],
+    )
+    metric(
+        "source_consecutive_failures",
+        "gauge",
+        "Failures in a row per source.",
+        [(f'{{source="{s.source}"}}', s.consecutive_failures) for s in status.sources],
+    )
     return "\n".join(lines) + "\n"
 
 

@@ -22,16 +22,25 @@ log = logging.getLogger("dashboard")
 PAGES = [
     st.Page("views/overview.py", title="Overview", icon=":material/monitoring:", default=True),
     st.Page("views/findings.py", title="Findings", icon=":material/report:", url_path="findings"),
-    st.Page("views/release.py", title="Release detail", icon=":material/package_2:",
-            url_path=RELEASE_PATH),
+    st.Page(
+        "views/release.py",
+        title="Release detail",
+        icon=":material/package_2:",
+        url_path=RELEASE_PATH,
+    ),
     st.Page("views/audit.py", title="Audit", icon=":material/fact_check:", url_path="audit"),
     st.Page("views/campaigns.py", title="Campaigns", icon=":material/hub:", url_path="campaigns"),
-    st.Page("views/subscriptions.py", title="Subscriptions", icon=":material/notifications:",
-            url_path="subscriptions"),
-    st.Page("views/approvals.py", title="Approvals", icon=":material/verified:",
-            url_path="approvals"),
+    st.Page(
+        "views/subscriptions.py",
+        title="Subscriptions",
+        icon=":material/notifications:",
+        url_path="subscriptions",
+    ),
+    st.Page(
+        "views/approvals.py", title="Approvals", icon=":material/verified:", url_path="approvals"
+    ),
     st.Page("views/health.py", title="Health", icon=":material/ecg_heart:", url_path="health"),
-]  # fmt: skip
+]
 KEEP_PREFIX = "keep_"  # widget state under this prefix survives switching pages
 
 

@@ -32,8 +32,10 @@ def squat_comparison(
         st.caption("this release")
         name(ours)
         downloads = evidence.get("candidate_downloads")
-        field("downloads a month", f"{downloads:,}" if isinstance(downloads, int)
-              else "not among the popular projects")  # fmt: skip
+        field(
+            "downloads a month",
+            f"{downloads:,}" if isinstance(downloads, int) else "not among the popular projects",
+        )
         field("summary", release["summary"])
         field("author", _author(release["author"], release["author_email"]))
         field("first release we saw", when(release["project_first_upload"]))

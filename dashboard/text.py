@@ -72,8 +72,11 @@ def edit_segments(
 def _cut(text: str, start: int, length: int) -> list[Segment] | None:
     if not 0 <= start <= len(text) - length:
         return None
-    parts = [Segment(text[:start], False), Segment(text[start : start + length], True),
-             Segment(text[start + length :], False)]  # fmt: skip
+    parts = [
+        Segment(text[:start], False),
+        Segment(text[start : start + length], True),
+        Segment(text[start + length :], False),
+    ]
     return [p for p in parts if p.text]
 
 

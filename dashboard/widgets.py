@@ -15,10 +15,20 @@ from dashboard.text import literal_code
 RELEASE_PAGE = "views/release.py"
 ROW_PX = 35  # the height of one dataframe row (and of the header)
 PAGE_ROWS = 50  # the longest page a table shows without scrolling inside it
-SEVERITY_COLOURS = {"critical": "red", "high": "orange", "medium": "yellow", "low": "blue",
-                    "info": "gray"}  # fmt: skip
-VERDICT_LABELS = {"new": "new", "malicious": "malicious", "false_positive": "false positive",
-                  "benign": "benign", "needs_review": "needs review"}  # fmt: skip
+SEVERITY_COLOURS = {
+    "critical": "red",
+    "high": "orange",
+    "medium": "yellow",
+    "low": "blue",
+    "info": "gray",
+}
+VERDICT_LABELS = {
+    "new": "new",
+    "malicious": "malicious",
+    "false_positive": "false positive",
+    "benign": "benign",
+    "needs_review": "needs review",
+}
 
 
 def severity_badge(severity: str | None) -> str:
@@ -153,9 +163,13 @@ def release_picker(frame: pd.DataFrame, key: str, label: str = "Open a release")
         return
     labels = {int(r["release_id"]): release_label(r) for r in frame.to_dict("records")}
     choice = st.selectbox(
-        label, list(labels), index=None, format_func=labels.__getitem__, key=key,
+        label,
+        list(labels),
+        index=None,
+        format_func=labels.__getitem__,
+        key=key,
         placeholder="Choose a release to open its detail",
-    )  # fmt: skip
+    )
     if choice is not None:
         open_release(int(choice))
 

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from aiohttp.web_urldispatcher import UrlDispatcher
 
 OBSERVATION_KINDS = frozenset(
-    {"is_malware", "is_spam", "is_dependency_confusion", "something_else"}
+    {"is_dependency_confusion", "is_malware", "is_spam", "something_else"}
 )
 TOP_PACKAGES_PATHS = (
     "/top-pypi-packages.min.json",

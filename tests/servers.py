@@ -116,9 +116,14 @@ def smtp() -> Iterator[Smtp]:
     mailbox = Mailbox()
     port = free_port()
     controller = Controller(
-        mailbox, hostname="127.0.0.1", port=port, authenticator=_authenticator,
-        auth_require_tls=False, auth_required=False, auth_exclude_mechanism=["LOGIN"],
-    )  # fmt: skip
+        mailbox,
+        hostname="127.0.0.1",
+        port=port,
+        authenticator=_authenticator,
+        auth_require_tls=False,
+        auth_required=False,
+        auth_exclude_mechanism=["LOGIN"],
+    )
     controller.start()
     yield Smtp(mailbox, port)
     controller.stop()

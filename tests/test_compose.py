@@ -18,8 +18,11 @@ CHECKER = str(Path(sys.executable).parent / "check-jsonschema")
 def _validate(path: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [CHECKER, "--builtin-schema", "vendor.compose-spec", str(path)],
-        capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ from analysis.code.vocab import CONNECTS
 
 # What a parameter can reach inside a helper; data flowing there through a call counts as if
 # the caller made that call itself.
-REACHED = frozenset({"spawn", "send", "sink", "put"})
+REACHED = frozenset({"put", "send", "sink", "spawn"})
 ROUNDS = 2  # a helper calling a helper: enough for the wrappers seen in real code
 
 

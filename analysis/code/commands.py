@@ -65,7 +65,7 @@ def classify(command: str | None) -> str:
     inner = _unwrapped(command)
     if inner is not None:
         kind = classify(inner)
-        return kind if kind in {"recon", "download-run", "encoded", "exfil"} else "shell"
+        return kind if kind in {"download-run", "encoded", "exfil", "recon"} else "shell"
     first = program(command)
     launched = LAUNCHED.search(command.strip().split(" ", 1)[0].strip("'\""))
     if first == "start" or (launched and first not in vocab.BUILD_TOOLS):

@@ -12,10 +12,10 @@ from analysis.code import vocab
 from analysis.code.names import BUILTIN_HOLDERS, PATH_JOINS, UNKNOWN, Names, is_reverse_slice
 
 ENV_TAKE_ALL = frozenset({"copy", "items", "keys", "values"})
-PUTS = frozenset({"write", "writelines", "write_bytes", "write_text"})  # data into a file
-RECEIVES = frozenset({"recv", "recvfrom", "recv_into", "makefile"})
-SOURCES = frozenset({"env", "env-all", "host", "cred", "imds", "keys"})
-STRONG_SOURCES = frozenset({"env-all", "cred", "imds", "keys"})
+PUTS = frozenset({"write", "write_bytes", "write_text", "writelines"})  # data into a file
+RECEIVES = frozenset({"makefile", "recv", "recv_into", "recvfrom"})
+SOURCES = frozenset({"cred", "env", "env-all", "host", "imds", "keys"})
+STRONG_SOURCES = frozenset({"cred", "env-all", "imds", "keys"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,8 +106,15 @@ def _walk_called(deferred: list[Frame], module: Scope, scopes: list[Scope], name
             before = len(scopes)
             _walk(function, module, scopes, names, None, parent)
             for scope in scopes[before:]:
-                called |= scope.calls | scope.refs | {site.func.attr for site in scope.sites
-                                                      if isinstance(site.func, ast.Attribute)}  # fmt: skip
+                called |= (
+                    scope.calls
+                    | scope.refs
+                    | {
+                        site.func.attr
+                        for site in scope.sites
+                        if isinstance(site.func, ast.Attribute)
+                    }
+                )
 
 
 def _function_name(node: ast.AST, parent: ast.AST) -> str | None:
@@ -133,17 +140,40 @@ def _opened(node: ast.AST, name: str) -> Scope:
 # Fields that never hold a node with a fact: contexts (Load/Store), operators, identifiers and
 # flags. Skipping them, and leaves without children, halves the walk.
 QUIET_FIELDS = frozenset(
-    {"ctx", "op", "ops", "id", "attr", "arg", "name", "names", "module", "level", "kind",
-     "conversion", "is_async", "type_comment", "type_ignores", "kwd_attrs", "rest"}
-)  # fmt: skip
+    {
+        "arg",
+        "attr",
+        "conversion",
+        "ctx",
+        "id",
+        "is_async",
+        "kind",
+        "kwd_attrs",
+        "level",
+        "module",
+        "name",
+        "names",
+        "op",
+        "ops",
+        "rest",
+        "type_comment",
+        "type_ignores",
+    }
+)
 LEAVES = (ast.Name, ast.Constant)
 FUNCTIONS = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda})
 _FIELDS: dict[type, tuple[str, ...]] = {}
 Frame = tuple[ast.AST, ast.AST, Scope]  # node, its parent, the scope it belongs to
 
 
-def _walk(root: ast.AST, scope: Scope, scopes: list[Scope], names: Names,
-          deferred: list[Frame] | None, parent: ast.AST | None = None) -> None:  # fmt: skip
+def _walk(
+    root: ast.AST,
+    scope: Scope,
+    scopes: list[Scope],
+    names: Names,
+    deferred: list[Frame] | None,
+    parent: ast.AST | None = None,
+) -> None:
     """Depth first in source order, without recursion (deeply nested generated code would
     overflow the stack): a def (or a lambda bound to a name) opens a new scope, or waits in
     `deferred` when one is given; a class body stays in the enclosing scope."""
@@ -257,8 +287,9 @@ def _record_call(node: ast.AST, scope: Scope, names: Names) -> None:
     func = call.func
     leaf = func.id if type(func) is ast.Name else getattr(func, "attr", "")
     if leaf in SCHEDULERS:  # Thread(target=f), Timer(10, f), atexit.register(f): f will run
-        scope.refs.update(a.id for a in (*call.args, *(k.value for k in call.keywords))
-                          if type(a) is ast.Name)  # fmt: skip
+        scope.refs.update(
+            a.id for a in (*call.args, *(k.value for k in call.keywords)) if type(a) is ast.Name
+        )
     if type(func) is ast.Name:
         scope.calls.add(func.id)
         scope.sites.append(node)  # type: ignore[arg-type]
@@ -269,9 +300,19 @@ def _record_call(node: ast.AST, scope: Scope, names: Names) -> None:
 SELF = frozenset({"self", "cls"})
 # Calls that run a function they are handed, soon and on their own.
 SCHEDULERS = frozenset(
-    {"Thread", "Timer", "Process", "register", "start_new_thread", "submit", "run_in_executor",
-     "call_later", "call_soon", "to_thread"}
-)  # fmt: skip
+    {
+        "Process",
+        "Thread",
+        "Timer",
+        "call_later",
+        "call_soon",
+        "register",
+        "run_in_executor",
+        "start_new_thread",
+        "submit",
+        "to_thread",
+    }
+)
 
 
 def _record_statement_call(node: ast.AST, scope: Scope, names: Names) -> None:
@@ -314,11 +355,17 @@ def _bound(target: ast.AST) -> list[str]:
 
 
 RECORDERS = {
-    ast.Assign: _record_assign, ast.AugAssign: _record_assign, ast.AnnAssign: _record_assign,
-    ast.withitem: _record_with, ast.Call: _record_call, ast.For: _record_loop,
-    ast.AsyncFor: _record_loop, ast.comprehension: _record_loop, ast.Return: _record_return,
+    ast.Assign: _record_assign,
+    ast.AugAssign: _record_assign,
+    ast.AnnAssign: _record_assign,
+    ast.withitem: _record_with,
+    ast.Call: _record_call,
+    ast.For: _record_loop,
+    ast.AsyncFor: _record_loop,
+    ast.comprehension: _record_loop,
+    ast.Return: _record_return,
     ast.Expr: _record_statement_call,
-}  # fmt: skip
+}
 
 
 def propagate(scope: Scope) -> None:
@@ -345,7 +392,7 @@ def propagate(scope: Scope) -> None:
 
 
 FLOWING = frozenset(
-    {"env", "env-all", "host", "cred", "imds", "keys", "decode", "download", "recv", "shady"}
+    {"cred", "decode", "download", "env", "env-all", "host", "imds", "keys", "recv", "shady"}
 )
 
 
@@ -413,7 +460,7 @@ def environ_method(node: ast.Call, names: Names) -> str | None:
 
 # Asking the person at the keyboard: code that does is run by someone watching it.
 ASKS = frozenset({"input", "raw_input", "builtins.input"})
-CONFIRMS = frozenset({"confirm", "askyesno", "askokcancel", "prompt"})
+CONFIRMS = frozenset({"askokcancel", "askyesno", "confirm", "prompt"})
 
 
 SPELLINGS = (ast.ListComp, ast.GeneratorExp, ast.Call)
@@ -429,8 +476,11 @@ def _call(node: ast.Call, parent: ast.AST, names: Names) -> Iterator[Fact]:
         yield Fact("registry", node, q)
     if q in ASKS or (leaf in CONFIRMS and q != leaf):  # input(...), click.confirm(...)
         yield Fact("ask", node, q)
-    if (q in vocab.DOWNLOADS or leaf in vocab.DOWNLOAD_LEAVES
-            or q.startswith(tuple(d + "()" for d in vocab.DOWNLOADS))):  # fmt: skip
+    if (
+        q in vocab.DOWNLOADS
+        or leaf in vocab.DOWNLOAD_LEAVES
+        or q.startswith(tuple(d + "()" for d in vocab.DOWNLOADS))
+    ):
         yield Fact("download", node, q or leaf)
     if kind == "send":
         yield from _sent_to(node, names)
@@ -650,11 +700,16 @@ def public_ip(host: str) -> bool:
     return ip.is_global and str(ip) not in PUBLIC_RESOLVERS
 
 
-PUBLIC_RESOLVERS = frozenset({"1.1.1.1", "1.0.0.1", "8.8.8.8", "8.8.4.4", "9.9.9.9"})
+PUBLIC_RESOLVERS = frozenset({"1.0.0.1", "1.1.1.1", "8.8.4.4", "8.8.8.8", "9.9.9.9"})
 
 
 Classifier = Callable[[Any, ast.AST, Names], Iterator[Fact]]
 CLASSIFIERS: dict[type, Classifier] = {
-    ast.Call: _call, ast.Attribute: _name_use, ast.Name: _name_use, ast.Constant: _constant,
-    ast.Subscript: _subscript, ast.BinOp: _binop, ast.JoinedStr: _formatted,
-}  # fmt: skip
+    ast.Call: _call,
+    ast.Attribute: _name_use,
+    ast.Name: _name_use,
+    ast.Constant: _constant,
+    ast.Subscript: _subscript,
+    ast.BinOp: _binop,
+    ast.JoinedStr: _formatted,
+}

@@ -29,7 +29,7 @@ MARSHAL = "marshal"  # a code object loaded from marshal data shipped as a liter
 HIDDEN = "hidden-code"  # a literal whose layers unwrap to Python source
 BINARY = "hidden-executable"  # a literal that is a native program in base64 or hex
 
-SINKS = frozenset({"exec", "eval", "compile", "__import__", "execfile"})
+SINKS = frozenset({"__import__", "compile", "eval", "exec", "execfile"})
 SINK_NAMES = frozenset(SINKS | {f"builtins.{s}" for s in SINKS})
 MAX_PARSE = 4 * 1024 * 1024  # bigger .py files are generated tables: line regexes read them
 MIN_LAYER = 32  # decoded bytes: shorter results are keys and names

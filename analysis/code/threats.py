@@ -765,7 +765,7 @@ def _not_asking_imds(send: ast.AST, flow: list[Fact]) -> list[Fact]:
 
 
 BUILT = (ast.List, ast.Tuple, ast.JoinedStr, ast.BinOp, ast.Dict, ast.Set)
-LOOKUPS = frozenset({"gethostbyname", "gethostbyname_ex", "getaddrinfo", "resolve", "query"})
+LOOKUPS = frozenset({"getaddrinfo", "gethostbyname", "gethostbyname_ex", "query", "resolve"})
 
 
 def _built(scope: Scope, node: ast.AST | None) -> bool:
@@ -852,7 +852,7 @@ def _fetched_host(command: str | None) -> str | None:
 
 
 # Command kinds that already say more than "it contacts a host".
-BEACON_COVERED = frozenset({"download-run", "exfil", "reverse-shell", "encoded"})
+BEACON_COVERED = frozenset({"download-run", "encoded", "exfil", "reverse-shell"})
 
 
 def address_of(send: ast.AST) -> ast.AST | None:
@@ -913,7 +913,7 @@ def _path_pieces(text: str) -> set[str]:
 
 
 # Modules whose attributes name no file of the code's own (sys.executable, os.sep).
-MODULES = frozenset({"os", "sys", "subprocess", "shutil", "tempfile", "pathlib", "path"})
+MODULES = frozenset({"os", "path", "pathlib", "shutil", "subprocess", "sys", "tempfile"})
 # Words every path expression and command share: they say nothing about which file is meant.
 COMMON_WORDS = frozenset(
     {

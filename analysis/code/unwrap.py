@@ -447,8 +447,8 @@ METHODS: dict[str, Method] = {
     "replace": _method_replace,
 }
 SHOWN = frozenset({"__str__", "__repr__"})  # the methods of a builtin the unwrapper reads
-REFERRERS = frozenset({"getattr", "__import__", "importlib.import_module", "eval"})
-TEXT_CODECS = frozenset({"utf_8", "utf8", "ascii", "latin_1", "latin1", "iso_8859_1", "utf_16"})
+REFERRERS = frozenset({"__import__", "eval", "getattr", "importlib.import_module"})
+TEXT_CODECS = frozenset({"ascii", "iso_8859_1", "latin1", "latin_1", "utf8", "utf_16", "utf_8"})
 
 
 # ---- decoders, each capped at MAX_TEXT of output

@@ -52,7 +52,7 @@ DECODERS = frozenset(
 )
 DECODE_METHODS = frozenset({"decrypt", "fromhex"})  # Fernet(key).decrypt(...), x.fromhex(...)
 # Python 2's str.decode('base64') and friends, still seen in copied payloads.
-DECODE_CODECS = frozenset({"base64", "hex", "rot13", "rot_13", "zlib", "bz2", "uu", "base_64"})
+DECODE_CODECS = frozenset({"base64", "base_64", "bz2", "hex", "rot13", "rot_13", "uu", "zlib"})
 
 SPAWNS = frozenset(
     {
@@ -112,97 +112,104 @@ NET_MODULES = frozenset(
         "websockets",
     }
 )
-NET_HELPERS = frozenset(
-    {
-        "parse",
-        "quote",
-        "quote_plus",
-        "unquote",
-        "urlencode",
-        "urlparse",
-        "urlsplit",
-        "urljoin",
-        "urlunparse",
-        "exceptions",
-        "HTTPStatus",
-        "gethostname",
-        "getfqdn",
-        "AF_INET",
-        "AF_INET6",
-        "SOCK_STREAM",
-        "SOCK_DGRAM",
-        "inet_aton",
-        "inet_ntoa",
-        "htons",
-        "ntohs",
-        "error",
-        "timeout",
-        "herror",
-        "gaierror",
-        "codes",
-        "utils",
-        "structures",
-        "adapters",
-        "auth",
-        "cookies",
-        "hooks",
-        "status_codes",
-        "compat",
-        "packages",
-        "Retry",
-        "Timeout",
-        "BasicAuth",
-        "ClientTimeout",
-        "TCPConnector",
-        "Response",
-        "HTTPError",
-        "URLError",
-        "RequestException",
-        "ConnectionError",
-        "responses",
-        "client",
-        "server",
-        "cookiejar",
-        "HTTPException",
-        "has_ipv6",
-        "setdefaulttimeout",
-        "getdefaulttimeout",
-        "pathname2url",
-        "url2pathname",
-        "splittype",
-        "robotparser",
-        "response",
-        "Headers",
-        "proxy_bypass",
-        "getproxies",
-        "proxy_bypass_environment",
-        "getproxies_environment",
-        # reading an answer, or configuring a client, sends nothing
-        "json",
-        "read",
-        "readline",
-        "readlines",
-        "text",
-        "content",
-        "iter_content",
-        "iter_lines",
-        "raise_for_status",
-        "getcode",
-        "getheader",
-        "getheaders",
-        "close",
-        "load_host_keys",
-        "load_system_host_keys",
-        "set_missing_host_key_policy",
-        "AutoAddPolicy",
-        "RejectPolicy",
-        "RSAKey",
-        "Ed25519Key",
-        "ECDSAKey",
-        "from_private_key_file",
-        "SSHConfig",
-        "ProxyCommand",
-    }
+# Helpers of network modules that parse, name or configure, and send nothing themselves...
+NET_HELPERS = (
+    frozenset(
+        {
+            "AF_INET",
+            "AF_INET6",
+            "BasicAuth",
+            "ClientTimeout",
+            "ConnectionError",
+            "HTTPError",
+            "HTTPException",
+            "HTTPStatus",
+            "Headers",
+            "RequestException",
+            "Response",
+            "Retry",
+            "SOCK_DGRAM",
+            "SOCK_STREAM",
+            "TCPConnector",
+            "Timeout",
+            "URLError",
+            "adapters",
+            "auth",
+            "client",
+            "codes",
+            "compat",
+            "cookiejar",
+            "cookies",
+            "error",
+            "exceptions",
+            "gaierror",
+            "getdefaulttimeout",
+            "getfqdn",
+            "gethostname",
+            "getproxies",
+            "getproxies_environment",
+            "has_ipv6",
+            "herror",
+            "hooks",
+            "htons",
+            "inet_aton",
+            "inet_ntoa",
+            "ntohs",
+            "packages",
+            "parse",
+            "pathname2url",
+            "proxy_bypass",
+            "proxy_bypass_environment",
+            "quote",
+            "quote_plus",
+            "response",
+            "responses",
+            "robotparser",
+            "server",
+            "setdefaulttimeout",
+            "splittype",
+            "status_codes",
+            "structures",
+            "timeout",
+            "unquote",
+            "url2pathname",
+            "urlencode",
+            "urljoin",
+            "urlparse",
+            "urlsplit",
+            "urlunparse",
+            "utils",
+        }
+    )
+    # ...and reading an answer, or configuring a client, sends nothing
+    | frozenset(
+        {
+            "AutoAddPolicy",
+            "ECDSAKey",
+            "Ed25519Key",
+            "ProxyCommand",
+            "RSAKey",
+            "RejectPolicy",
+            "SSHConfig",
+            "close",
+            "content",
+            "from_private_key_file",
+            "getcode",
+            "getheader",
+            "getheaders",
+            "iter_content",
+            "iter_lines",
+            "json",
+            "load_host_keys",
+            "load_system_host_keys",
+            "raise_for_status",
+            "read",
+            "readline",
+            "readlines",
+            "set_missing_host_key_policy",
+            "text",
+        }
+    )
 )
 # Any call named like these fetches a URL into a file (urlretrieve under any module path).
 DOWNLOAD_LEAVES = frozenset({"urlretrieve"})
@@ -240,10 +247,10 @@ HOST_INFO = frozenset(
 STREAM_REDIRECTS = frozenset({"os.dup2"})
 # Calls whose first argument is a (host, port) address to reach.
 CONNECTS = frozenset({"connect", "connect_ex", "create_connection"})
-ENV_GETTERS = frozenset({"os.getenv", "os.environ.get", "os.getenvb", "os.environb.get"})
+ENV_GETTERS = frozenset({"os.environ.get", "os.environb.get", "os.getenv", "os.getenvb"})
 ENV_WHOLE = frozenset({"os.environ", "os.environb"})
 CHMODS = frozenset({"os.chmod", "os.fchmod", "pathlib.Path.chmod"})
-EXEC_NAMES = frozenset({"exec", "eval", "compile", "__import__", "system", "popen", "execfile"})
+EXEC_NAMES = frozenset({"__import__", "compile", "eval", "exec", "execfile", "popen", "system"})
 
 # Files worth stealing: keys, cloud and registry tokens, browser and wallet stores.
 # Places whose contents run by themselves later: shell start-up files, the Windows Startup folder

@@ -40,9 +40,11 @@ async def _post(
 ) -> None:
     try:
         async with session.post(
-            url, data=body, headers={"User-Agent": USER_AGENT, **headers},
+            url,
+            data=body,
+            headers={"User-Agent": USER_AGENT, **headers},
             timeout=aiohttp.ClientTimeout(total=15),
-        ) as response:  # fmt: skip
+        ) as response:
             text = (await response.text(errors="replace"))[:200]
             status = response.status
             retry_after = parse_retry_after(response.headers.get("Retry-After"))
@@ -67,9 +69,11 @@ class SlackNotifier:
     ) -> None:
         body = render_slack(items, subscription.name, part)
         await _post(
-            self.session, subscription.target, json.dumps(body).encode(),
+            self.session,
+            subscription.target,
+            json.dumps(body).encode(),
             {"Content-Type": "application/json"},
-        )  # fmt: skip
+        )
 
 
 class WebhookNotifier:
@@ -101,9 +105,13 @@ class EmailNotifier:
         s = self.settings
         sender = s.smtp_from or "pypi-sentinel@localhost"
         message = render_email(
-            items, subscription.name, sender=sender, recipient=subscription.target,
-            unsubscribe=f"mailto:{sender}?subject=unsubscribe%20{subscription.id}", part=part,
-        )  # fmt: skip
+            items,
+            subscription.name,
+            sender=sender,
+            recipient=subscription.target,
+            unsubscribe=f"mailto:{sender}?subject=unsubscribe%20{subscription.id}",
+            part=part,
+        )
         try:
             await aiosmtplib.send(
                 message,

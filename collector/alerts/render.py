@@ -180,9 +180,10 @@ def _email_html(items: Sequence[AlertItem], subscription: str) -> str:
             f'<a href="{esc(item.dashboard_url)}">dashboard</a></p>'
         )
     return (
-        "<html><body>" + "".join(rows)
-        + f"<p style=\"color:#666\">pypi-sentinel, subscription {esc(subscription)}</p></body></html>"
-    )  # fmt: skip
+        "<html><body>"
+        + "".join(rows)
+        + f'<p style="color:#666">pypi-sentinel, subscription {esc(subscription)}</p></body></html>'
+    )
 
 
 def render_webhook(
@@ -196,15 +197,25 @@ def render_webhook(
         "part": {"index": part.index, "of": part.total},
         "alerts": [
             {
-                "finding_id": i.finding_id, "name": i.project, "version": i.version,
-                "severity": i.severity.label, "score": i.score, "summary": i.summary,
-                "reasons": list(i.reasons), "checks": list(i.checks), "targets": list(i.targets),
+                "finding_id": i.finding_id,
+                "name": i.project,
+                "version": i.version,
+                "severity": i.severity.label,
+                "score": i.score,
+                "summary": i.summary,
+                "reasons": list(i.reasons),
+                "checks": list(i.checks),
+                "targets": list(i.targets),
                 "first_seen": i.first_seen.isoformat(),
-                "links": {"pypi": i.pypi_url, "inspector": i.inspector_url, "dashboard": i.dashboard_url},
+                "links": {
+                    "pypi": i.pypi_url,
+                    "inspector": i.inspector_url,
+                    "dashboard": i.dashboard_url,
+                },
             }
             for i in items
         ],
-    }  # fmt: skip
+    }
     return json.dumps(payload, ensure_ascii=False).encode()
 
 

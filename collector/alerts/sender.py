@@ -144,11 +144,17 @@ class OutboxSender:
         """Send everything now (digests too) until nothing is left but dead letters."""
         policy = self.policy
         self.policy = SenderPolicy(
-            settle=0.0, max_wait=0.0, burst_messages=policy.burst_messages,
-            burst_window=policy.burst_window, lease=policy.lease, batch=policy.batch,
-            base=min(policy.base, 2.0), cap=10.0, max_attempts=max_attempts,
+            settle=0.0,
+            max_wait=0.0,
+            burst_messages=policy.burst_messages,
+            burst_window=policy.burst_window,
+            lease=policy.lease,
+            batch=policy.batch,
+            base=min(policy.base, 2.0),
+            cap=10.0,
+            max_attempts=max_attempts,
             max_attempts_permanent=min(max_attempts, 2),
-        )  # fmt: skip
+        )
         deadline = time.monotonic() + give_up_after
         try:
             while time.monotonic() < deadline:
@@ -208,9 +214,12 @@ class OutboxSender:
             self._last_sent[subscription.id] = time.monotonic()
         async with self.pool.acquire() as conn:
             await mark_sent(
-                conn, [r.id for r in rows], subscription.id, uuid.uuid4().hex,
+                conn,
+                [r.id for r in rows],
+                subscription.id,
+                uuid.uuid4().hex,
                 next_digest_after(subscription.delivery, datetime.now(UTC)),
-            )  # fmt: skip
+            )
         self.sent_messages += 1
         self._recent.setdefault(subscription.id, deque()).append(time.monotonic())
         label = f", {part.label}" if part.label else ""
@@ -238,14 +247,21 @@ class OutboxSender:
         delay = self.policy.delay(attempts, exc.retry_after)
         async with self.pool.acquire() as conn:
             dead = await mark_failed(
-                conn, [r.id for r in rows], subscription.id, str(exc),
-                delay_seconds=delay, max_attempts=limit,
-            )  # fmt: skip
+                conn,
+                [r.id for r in rows],
+                subscription.id,
+                str(exc),
+                delay_seconds=delay,
+                max_attempts=limit,
+            )
         log.warning(
             "alert to %s (%s, %s) failed: %s; %s",
-            subscription.name, subscription.channel, subscription.masked_target, exc,
+            subscription.name,
+            subscription.channel,
+            subscription.masked_target,
+            exc,
             f"{dead} dead-lettered" if dead else f"retry in {delay:.0f}s",
-        )  # fmt: skip
+        )
 
 
 def is_due(group: PendingGroup, recent_messages: int, policy: SenderPolicy, now: datetime) -> bool:

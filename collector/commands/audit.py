@@ -49,23 +49,30 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "audit", help="check a requirements file against what we know"
     )
     parser.add_argument(
-        "file", type=Path, metavar="FILE", nargs="?",
+        "file",
+        type=Path,
+        metavar="FILE",
+        nargs="?",
         help="requirements.txt, pyproject.toml, pylock.toml, uv.lock or poetry.lock",
-    )  # fmt: skip
+    )
     parser.add_argument(
-        "--path", type=Path, metavar="SITE_PACKAGES",
+        "--path",
+        type=Path,
+        metavar="SITE_PACKAGES",
         help="audit an installed environment instead: its *.dist-info/METADATA, never imported",
-    )  # fmt: skip
+    )
     parser.add_argument(
-        "--no-store", action="store_true",
+        "--no-store",
+        action="store_true",
         help="check names only; do not open the database for stored findings (the default "
         "when no database URL is set and the embedded one was never created)",
-    )  # fmt: skip
+    )
     parser.add_argument(
-        "--resolve", action="store_true",
+        "--resolve",
+        action="store_true",
         help="check an unpinned requirement at the newest release the store knows that "
         "satisfies it (needs the store; never runs pip or asks PyPI)",
-    )  # fmt: skip
+    )
     add_format_flag(parser, OutputFormat.CYCLONEDX_JSON, OutputFormat.SARIF)
     add_fail_on_flag(parser)
     parser.set_defaults(handler=run)
@@ -75,8 +82,12 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 def _licence_json(licence: Licence | None) -> dict[str, Any] | None:
     if licence is None:
         return None
-    return {"spdx": licence.spdx, "known": licence.known, "source": licence.source,
-            "text": licence.text}  # fmt: skip
+    return {
+        "spdx": licence.spdx,
+        "known": licence.known,
+        "source": licence.source,
+        "text": licence.text,
+    }
 
 
 def _licence_text(licence: Licence | None) -> str:

@@ -73,13 +73,18 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     parser.add_argument("names", nargs="*", metavar="NAME", help="project names to check")
     parser.add_argument(
-        "--file", type=Path, action="append", default=[], metavar="F",
+        "--file",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="F",
         help="also check the names in F, one per line (requirement lines work too)",
-    )  # fmt: skip
+    )
     parser.add_argument(
-        "--metadata", action="store_true",
+        "--metadata",
+        action="store_true",
         help="also fetch each release's JSON from PyPI and apply every metadata check",
-    )  # fmt: skip
+    )
     add_format_flag(parser)
     add_fail_on_flag(parser)
     parser.set_defaults(handler=run)

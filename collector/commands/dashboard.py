@@ -29,8 +29,13 @@ log = logging.getLogger(__name__)
 DEFAULT_ADDRESS = "127.0.0.1"
 DEFAULT_PORT = 8501
 STOP_TIMEOUT = 10.0
-_STREAMLIT_LOG_LEVELS = {"DEBUG": "debug", "INFO": "info", "WARNING": "warning",
-                         "ERROR": "error", "CRITICAL": "error"}  # fmt: skip
+_STREAMLIT_LOG_LEVELS = {
+    "DEBUG": "debug",
+    "INFO": "info",
+    "WARNING": "warning",
+    "ERROR": "error",
+    "CRITICAL": "error",
+}
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -59,17 +64,30 @@ def app_path() -> Path:
 
 def streamlit_command(settings: Settings, address: str, port: int) -> list[str]:
     return [
-        sys.executable, "-m", "streamlit", "run", str(app_path()),
-        "--server.headless", "true",
-        "--server.address", address,
-        "--server.port", str(port),
-        "--server.fileWatcherType", "none",
-        "--server.runOnSave", "false",
-        "--browser.gatherUsageStats", "false",
-        "--client.toolbarMode", "viewer",
-        "--client.showErrorDetails", "type",  # never a traceback with local values in a page
-        "--logger.level", _STREAMLIT_LOG_LEVELS[settings.log_level],
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(app_path()),
+        "--server.headless",
+        "true",
+        "--server.address",
+        address,
+        "--server.port",
+        str(port),
+        "--server.fileWatcherType",
+        "none",
+        "--server.runOnSave",
+        "false",
+        "--browser.gatherUsageStats",
+        "false",
+        "--client.toolbarMode",
+        "viewer",
+        "--client.showErrorDetails",
+        "type",  # never a traceback with local values in a page
+        "--logger.level",
+        _STREAMLIT_LOG_LEVELS[settings.log_level],
+    ]
 
 
 def settings_environment(settings: Settings, base: Mapping[str, str]) -> dict[str, str]:

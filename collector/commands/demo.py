@@ -66,9 +66,14 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
         demo = _demo_settings(settings, home, base, args)
         start = pypi.last_serial
         populate(
-            pypi, seed=args.seed, releases=args.backfill, popular=popular,
-            start=datetime.now(UTC) - timedelta(hours=1), span=timedelta(hours=1), mix=Mix.demo(),
-        )  # fmt: skip
+            pypi,
+            seed=args.seed,
+            releases=args.backfill,
+            popular=popular,
+            start=datetime.now(UTC) - timedelta(hours=1),
+            span=timedelta(hours=1),
+            mix=Mix.demo(),
+        )
         async with open_database(demo, max_size=demo.workers + 6) as db:
             stop = asyncio.Event()
             stop_on_signals(stop)
@@ -88,14 +93,19 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
 
 def _demo_settings(settings: Settings, home: Any, base: str, args: argparse.Namespace) -> Settings:
     return settings.replace(
-        home=home, database_url=None, pypi_url=base,
+        home=home,
+        database_url=None,
+        pypi_url=base,
         top_packages_url=f"{base}/top-pypi-packages.min.json",
         osv_source=f"{base}/osv/PyPI/all.zip",
-        changelog_interval=2.0, rss_interval=5.0,
+        changelog_interval=2.0,
+        rss_interval=5.0,
         dashboard_url=f"http://{args.address}:{args.port}",
         dashboard_password=settings.dashboard_password or DEMO_PASSWORD,
-        slack_webhook_url=None, alert_email=None, pypi_api_token=None,
-    )  # fmt: skip
+        slack_webhook_url=None,
+        alert_email=None,
+        pypi_api_token=None,
+    )
 
 
 def _feed_line(settings: Settings) -> str:

@@ -37,13 +37,18 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
         print_json(
             {
                 "report": {
-                    "name": normalize(args.name), "version": args.version, "kind": args.kind,
-                    "status": outcome.status, "summary": outcome.summary,
-                    "inspector_url": outcome.inspector_url, "submit_url": outcome.submit_url,
-                    "http_status": outcome.http_status, "response": outcome.response,
+                    "name": normalize(args.name),
+                    "version": args.version,
+                    "kind": args.kind,
+                    "status": outcome.status,
+                    "summary": outcome.summary,
+                    "inspector_url": outcome.inspector_url,
+                    "submit_url": outcome.submit_url,
+                    "http_status": outcome.http_status,
+                    "response": outcome.response,
                 }
             }
-        )  # fmt: skip
+        )
     elif outcome.status == "prepared":
         print_text(
             f"No PyPI API token set: open {outcome.submit_url}\n"

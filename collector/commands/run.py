@@ -81,11 +81,16 @@ async def build_collector(
     outbox = OutboxWriter(db.pool)
     outbox.on_planned = sender.wake.set
     return Collector(
-        settings, db.pool, db.dsn, http, engine,
+        settings,
+        db.pool,
+        db.dsn,
+        http,
+        engine,
         refresh_corpus=lambda: refresh_engine(engine, settings, session),
         refresh_osv=lambda: refresh_osv(db.pool, settings.osv_source, on_flagged=outbox),
-        sender=sender, on_flagged=outbox,
-    )  # fmt: skip
+        sender=sender,
+        on_flagged=outbox,
+    )
 
 
 async def follow(

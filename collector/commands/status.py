@@ -157,19 +157,25 @@ def render_status_text(
     rows += [
         ("PyPI last serial", status.pypi_last_serial),
         ("lag", _lag_text(status)),
-        ("queue", f"{status.queue.pending} pending, {status.queue.running} running, "
-                  f"{status.queue.retrying} retrying"),
-    ]  # fmt: skip
+        (
+            "queue",
+            f"{status.queue.pending} pending, {status.queue.running} running, "
+            f"{status.queue.retrying} retrying",
+        ),
+    ]
     rows += [(f"  {kind} errors", n) for kind, n in status.queue.errors_by_kind.items()]
     inspection = status.inspection
     files = ", ".join(
         f"{n} {state.replace('_', ' ')}" for state, n in status.files_by_inspection.items()
     )
     rows += [
-        ("file inspection", f"{inspection.pending} pending, {inspection.running} running, "
-                            f"{inspection.retrying} retrying"),
+        (
+            "file inspection",
+            f"{inspection.pending} pending, {inspection.running} running, "
+            f"{inspection.retrying} retrying",
+        ),
         ("  files", files or "none yet"),
-    ]  # fmt: skip
+    ]
     rows += [(f"  {kind} errors", n) for kind, n in inspection.errors_by_kind.items()]
     rows += _failing_rows(status)
     rows += [(f"source {s.source}", _source_text(s)) for s in status.sources]

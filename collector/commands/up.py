@@ -36,9 +36,11 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     add_dashboard_flags(parser)
     parser.add_argument(
-        "--since-serial", type=non_negative_int, metavar="N",
+        "--since-serial",
+        type=non_negative_int,
+        metavar="N",
         help="with no saved cursor, start after serial N instead of at PyPI's head",
-    )  # fmt: skip
+    )
     parser.set_defaults(handler=run)
     return parser
 

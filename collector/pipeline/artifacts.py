@@ -147,8 +147,9 @@ class ArtifactProcessor:
             return
         async with self.pool.acquire() as conn, conn.transaction():
             await lock_release(conn, target.project, target.version)
-            await save_findings(conn, target.release_id, target.project, target.version,
-                                result.findings)  # fmt: skip
+            await save_findings(
+                conn, target.release_id, target.project, target.version, result.findings
+            )
             await record_inspection(conn, target.file_id, result.record)
             assessment = combine(await current_findings(conn, target.release_id))
             aggregate = aggregate_finding(target.project, target.version, assessment)
@@ -158,9 +159,13 @@ class ArtifactProcessor:
             await complete_job(conn, job.id, job.min_serial)
         log.info(
             "inspected %s (%s): %d finding(s); %s %s now %s",
-            target.filename, result.record.state, len(result.findings),
-            target.project, target.version, assessment.severity.label,
-        )  # fmt: skip
+            target.filename,
+            result.record.state,
+            len(result.findings),
+            target.project,
+            target.version,
+            assessment.severity.label,
+        )
 
     async def _done(self, job: Job) -> Outcome:
         async with self.pool.acquire() as conn:
@@ -169,8 +174,15 @@ class ArtifactProcessor:
 
     async def _retry(self, job: Job, kind: str, error: str) -> Outcome:
         delay = self.policy.delay(job.attempts)
-        log.warning("artifact job %s (%s): %s: %s; retry %d in %.0fs",
-                    job.id, job.filename, kind, error, job.attempts, delay)  # fmt: skip
+        log.warning(
+            "artifact job %s (%s): %s: %s; retry %d in %.0fs",
+            job.id,
+            job.filename,
+            kind,
+            error,
+            job.attempts,
+            delay,
+        )
         async with self.pool.acquire() as conn:
             await retry_job(conn, job.id, kind=kind, error=error, delay_seconds=delay)
         return Outcome.RETRY

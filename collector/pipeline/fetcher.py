@@ -88,8 +88,11 @@ class ReleaseFetcher:
             if attempt < self.stale_backoff.attempts:
                 log.info(
                     "stale page for %s %s (serial %s < %s); asking again",
-                    job.project, job.version, result.served_serial, result.wanted_serial,
-                )  # fmt: skip
+                    job.project,
+                    job.version,
+                    result.served_serial,
+                    result.wanted_serial,
+                )
                 await self.sleep(self.stale_backoff.delay(attempt))
         return StillStale(stale.served_serial, stale.wanted_serial)
 

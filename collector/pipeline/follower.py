@@ -139,8 +139,11 @@ class ChangelogFollower:
                 log.warning("storing a changelog page was rolled back (%s); storing it again", exc)
         log.debug(
             "stored %d events up to serial %d (%d jobs) in %.2fs",
-            len(events), result.cursor, result.jobs, time.monotonic() - began,
-        )  # fmt: skip
+            len(events),
+            result.cursor,
+            result.jobs,
+            time.monotonic() - began,
+        )
         run.pages += 1
         run.events += len(events)
         run.stored += result.stored

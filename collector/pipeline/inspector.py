@@ -100,8 +100,13 @@ def _context() -> multiprocessing.context.BaseContext:
 class ProcessInspector:
     """A pool of reader processes, started on first use."""
 
-    def __init__(self, processes: int, *, deadline: float = READER_DEADLINE,
-                 recycle_after: int = READER_FILES) -> None:  # fmt: skip
+    def __init__(
+        self,
+        processes: int,
+        *,
+        deadline: float = READER_DEADLINE,
+        recycle_after: int = READER_FILES,
+    ) -> None:
         self.processes = processes
         self.deadline = deadline
         self.recycle_after = recycle_after

@@ -128,10 +128,14 @@ class ReleaseProcessor:
                 own = hook is not None and not locked
                 async with conn.transaction() if own else contextlib.nullcontext():
                     release_id, _ = await save_analysed_release(
-                        conn, snapshot, assessment, fetched.page.last_serial,
-                        job_id=job.id, completed_serial=fetched.page.last_serial or job.min_serial,
+                        conn,
+                        snapshot,
+                        assessment,
+                        fetched.page.last_serial,
+                        job_id=job.id,
+                        completed_serial=fetched.page.last_serial or job.min_serial,
                         inspect=self.inspect,
-                    )  # fmt: skip
+                    )
                     if hook is not None:
                         await hook(conn, release_id, snapshot.project, assessment)
         log.debug("stored %s %s (%s)", job.project, job.version, assessment.severity.label)
@@ -168,8 +172,14 @@ class ReleaseProcessor:
         delay = self.policy.delay(job.attempts)
         log.warning(
             "job %s (%s %s): %s: %s; retry %d in %.0fs",
-            job.id, job.project, job.version, kind, error, job.attempts, delay,
-        )  # fmt: skip
+            job.id,
+            job.project,
+            job.version,
+            kind,
+            error,
+            job.attempts,
+            delay,
+        )
         async with self.pool.acquire() as conn:
             await retry_job(conn, job.id, kind=kind, error=error, delay_seconds=delay)
         return Outcome.RETRY

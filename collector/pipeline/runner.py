@@ -148,13 +148,21 @@ class Collector:
         if settings.inspect:
             self.inspector = ProcessInspector(settings.inspect_processes)
             files = ArtifactProcessor(
-                pool, http, self.inspector, max_bytes=settings.max_file_size, policy=policy,
-                on_flagged=on_flagged, sleep=sleep,
-            )  # fmt: skip
+                pool,
+                http,
+                self.inspector,
+                max_bytes=settings.max_file_size,
+                policy=policy,
+                on_flagged=on_flagged,
+                sleep=sleep,
+            )
             self.inspection = WorkerPool(
-                pool, files, kind="artifact", concurrency=settings.inspect_workers,
+                pool,
+                files,
+                kind="artifact",
+                concurrency=settings.inspect_workers,
                 lease_seconds=600.0,
-            )  # fmt: skip
+            )
         changelog = XmlRpcChangelog(http, urls.xmlrpc, sleep=sleep)
         self.follower = ChangelogFollower(pool, changelog, on_jobs=self.workers.wake.set)
         self.rss = RssPoller(pool, http, urls, on_new=self._on_news)
@@ -218,8 +226,12 @@ class Collector:
             ("leadership", lambda: self._lead(since_serial), 30.0),
             ("rss-updates", lambda: self.rss.poll(Feed.UPDATES), s.rss_interval),
             ("rss-packages", lambda: self.rss.poll(Feed.PACKAGES), s.rss_interval),
-            ("reconcile", self._reconcile, s.reconcile_interval if s.xmlrpc else min(600.0, s.reconcile_interval)),
-        ]  # fmt: skip
+            (
+                "reconcile",
+                self._reconcile,
+                s.reconcile_interval if s.xmlrpc else min(600.0, s.reconcile_interval),
+            ),
+        ]
         if self.refresh_corpus is not None:
             jobs.append(("corpus", self.refresh_corpus, 6 * 3600.0))  # the list itself: daily
         if self.refresh_osv is not None:
@@ -232,9 +244,15 @@ class Collector:
         for name, func, seconds in jobs:
             first = now if name != "reconcile" else now + timedelta(seconds=60)
             scheduler.add_job(
-                self._guarded(name, func), "interval", seconds=seconds, id=name,
-                max_instances=1, coalesce=True, next_run_time=first, misfire_grace_time=None,
-            )  # fmt: skip
+                self._guarded(name, func),
+                "interval",
+                seconds=seconds,
+                id=name,
+                max_instances=1,
+                coalesce=True,
+                next_run_time=first,
+                misfire_grace_time=None,
+            )
         return scheduler
 
     def _guarded(

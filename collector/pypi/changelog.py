@@ -195,8 +195,12 @@ class XmlRpcChangelog:
     async def fetch_since(self, serial: int) -> list[ChangelogEvent]:
         began = time.monotonic()
         rows = await self._call("changelog_since_serial", serial)
-        log.debug("changelog_since_serial(%d): %s rows in %.2fs", serial,
-                  len(rows) if isinstance(rows, list) else "?", time.monotonic() - began)  # fmt: skip
+        log.debug(
+            "changelog_since_serial(%d): %s rows in %.2fs",
+            serial,
+            len(rows) if isinstance(rows, list) else "?",
+            time.monotonic() - began,
+        )
         try:
             events = parse_changelog_rows(rows)
         except GarbageError as exc:

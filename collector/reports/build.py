@@ -53,8 +53,13 @@ def build_report(
 ) -> Report:
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {', '.join(KINDS)}")
-    return Report(project, version, kind, _summary(project, version, findings, dashboard_url),
-                  inspector_url(project, version, findings, files))  # fmt: skip
+    return Report(
+        project,
+        version,
+        kind,
+        _summary(project, version, findings, dashboard_url),
+        inspector_url(project, version, findings, files),
+    )
 
 
 def _summary(

@@ -66,8 +66,13 @@ async def report_release(
         form = submit_url(settings, project)
         if not settings.pypi_api_token:
             await record_report(conn, release_id, report, "prepared", actor, form)
-            return ReportOutcome("prepared", f"no PyPI API token: submit it at {form}",
-                                 report.summary, report.inspector_url, form)  # fmt: skip
+            return ReportOutcome(
+                "prepared",
+                f"no PyPI API token: submit it at {form}",
+                report.summary,
+                report.inspector_url,
+                form,
+            )
         await _claim(conn, release_id, report, actor, form)
     try:
         status, body = await _submit(settings, report)
@@ -80,8 +85,15 @@ async def report_release(
     )
     if not ok:
         raise RefusedReport(f"PyPI refused the report (HTTP {status}): {_explain(status, body)}")
-    return ReportOutcome("submitted", f"submitted to PyPI (HTTP {status})", report.summary,
-                         report.inspector_url, form, status, body)  # fmt: skip
+    return ReportOutcome(
+        "submitted",
+        f"submitted to PyPI (HTTP {status})",
+        report.summary,
+        report.inspector_url,
+        form,
+        status,
+        body,
+    )
 
 
 async def _prepare(

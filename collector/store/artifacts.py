@@ -74,11 +74,18 @@ async def load_artifact_targets(
 
 def _target(row: asyncpg.Record) -> ArtifactTarget:
     return ArtifactTarget(
-        file_id=row["file_id"], release_id=row["release_id"], project=row["project"],
-        version=row["version"], filename=row["filename"], url=row["url"], sha256=row["sha256"],
-        size=row["size"], packagetype=row["packagetype"], file_status=row["file_status"],
+        file_id=row["file_id"],
+        release_id=row["release_id"],
+        project=row["project"],
+        version=row["version"],
+        filename=row["filename"],
+        url=row["url"],
+        sha256=row["sha256"],
+        size=row["size"],
+        packagetype=row["packagetype"],
+        file_status=row["file_status"],
         metadata=metadata_from_document(row["metadata"]),
-    )  # fmt: skip
+    )
 
 
 def metadata_from_document(document: object) -> ReleaseMetadata | None:

@@ -96,15 +96,22 @@ async def _insert_events(conn: PgConnection, events: Sequence[ChangelogEvent]) -
         zip(
             *(
                 (
-                    e.serial, e.name, e.normalized, e.version, e.occurred_at, e.action,
-                    e.kind.value, e.parsed.filename, e.parsed.python_version,
+                    e.serial,
+                    e.name,
+                    e.normalized,
+                    e.version,
+                    e.occurred_at,
+                    e.action,
+                    e.kind.value,
+                    e.parsed.filename,
+                    e.parsed.python_version,
                     dict(e.parsed.detail) if e.parsed.detail else None,
                 )
                 for e in events
             ),
             strict=True,
         )
-    )  # fmt: skip
+    )
     status = await conn.execute(_INSERT_EVENTS, *columns)
     return int(status.rsplit(" ", 1)[-1])
 
@@ -190,11 +197,16 @@ async def _apply_effects(conn: PgConnection, events: Sequence[ChangelogEvent]) -
 # Every event that names a release makes sure the release exists, even a removal we see first.
 _RELEASE_KINDS = frozenset(
     {
-        EventKind.NEW_RELEASE, EventKind.ADD_FILE, EventKind.REMOVE_FILE, EventKind.REMOVE_RELEASE,
-        EventKind.YANK, EventKind.UNYANK, EventKind.RELEASE_QUARANTINED,
+        EventKind.NEW_RELEASE,
+        EventKind.ADD_FILE,
+        EventKind.REMOVE_FILE,
+        EventKind.REMOVE_RELEASE,
+        EventKind.YANK,
+        EventKind.UNYANK,
+        EventKind.RELEASE_QUARANTINED,
         EventKind.RELEASE_QUARANTINE_CLEARED,
     }
-)  # fmt: skip
+)
 
 _SET_RELEASE_STATUS = """
 UPDATE releases SET status = $3, status_changed_at = now()

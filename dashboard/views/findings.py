@@ -18,13 +18,21 @@ from dashboard.text import csv_cell
 from dashboard.widgets import VERDICT_LABELS, open_release, release_picker, selected_row, table
 
 PERIODS: dict[str, timedelta | None] = {
-    "last hour": timedelta(hours=1), "last 24 hours": timedelta(days=1),
-    "last 7 days": timedelta(days=7), "last 30 days": timedelta(days=30),
-    "last 90 days": timedelta(days=90), "all time": None, "custom": None,
-}  # fmt: skip
+    "last hour": timedelta(hours=1),
+    "last 24 hours": timedelta(days=1),
+    "last 7 days": timedelta(days=7),
+    "last 30 days": timedelta(days=30),
+    "last 90 days": timedelta(days=90),
+    "all time": None,
+    "custom": None,
+}
 VIEWS = {"release": "one row per release", "check": "one row per check"}
-SORT_LABELS = {"newest": "newest first", "oldest": "oldest first",
-               "severity": "highest severity first", "name": "name A-Z"}  # fmt: skip
+SORT_LABELS = {
+    "newest": "newest first",
+    "oldest": "oldest first",
+    "severity": "highest severity first",
+    "name": "name A-Z",
+}
 PAGE_SIZES = (25, 50, 100)
 COLUMNS = {
     "first_seen_at": st.column_config.DatetimeColumn("seen (UTC)", format="YYYY-MM-DD HH:mm"),
@@ -41,9 +49,16 @@ COLUMNS = {
 }
 PAGE_KEY = "keep_findings_page"
 # First values of the filters; kept in Session State so they survive switching pages.
-DEFAULTS = {"keep_view": "release", "keep_period": "last 7 days", "keep_sev": "low",
-            "keep_check": "any", "keep_triage": "any", "keep_search": "", "keep_sort": "newest",
-            "keep_page_size": 50}  # fmt: skip
+DEFAULTS = {
+    "keep_view": "release",
+    "keep_period": "last 7 days",
+    "keep_sev": "low",
+    "keep_check": "any",
+    "keep_triage": "any",
+    "keep_search": "",
+    "keep_sort": "newest",
+    "keep_page_size": 50,
+}
 
 
 def render(ctx: PageContext) -> None:
@@ -54,8 +69,14 @@ def render(ctx: PageContext) -> None:
     frame = result.rows
     summary_line(result, flt)
     columns = [c for c in COLUMNS if flt.per_release is False or c != "check_id"]
-    event = table(frame, COLUMNS, column_order=columns, on_select="rerun",
-                  selection_mode="single-row", key="findings_table")  # fmt: skip
+    event = table(
+        frame,
+        COLUMNS,
+        column_order=columns,
+        on_select="rerun",
+        selection_mode="single-row",
+        key="findings_table",
+    )
     row = selected_row(event, frame)
     if row is not None:
         open_release(int(row["release_id"]))
@@ -64,10 +85,14 @@ def render(ctx: PageContext) -> None:
         release_picker(frame, key="findings_open")
     with right:
         st.download_button(
-            "Export CSV", data=export(ctx, flt), file_name="pypi-sentinel-findings.csv",
-            mime="text/csv", on_click="ignore", icon=":material/download:",
+            "Export CSV",
+            data=export(ctx, flt),
+            file_name="pypi-sentinel-findings.csv",
+            mime="text/csv",
+            on_click="ignore",
+            icon=":material/download:",
             help=f"every matching row, up to {queries.EXPORT_LIMIT:,}",
-        )  # fmt: skip
+        )
 
 
 def filters() -> queries.FindingFilter:
@@ -78,22 +103,46 @@ def filters() -> queries.FindingFilter:
     period = row1[1].selectbox("Time range", list(PERIODS), key="keep_period")
     severity = row1[2].selectbox("Min severity", queries.SEVERITIES, key="keep_sev")
     check = row1[3].selectbox("Check", ["any", *CHECK_IDS], key="keep_check")
-    triage = row1[4].selectbox("Triage", ["any", *VERDICT_LABELS], key="keep_triage",
-                               format_func=lambda v: VERDICT_LABELS.get(v, v))  # fmt: skip
-    search = row1[5].text_input("Search name, target or author", key="keep_search",
-                                placeholder="e.g. reqeusts, requests, evil")  # fmt: skip
+    triage = row1[4].selectbox(
+        "Triage",
+        ["any", *VERDICT_LABELS],
+        key="keep_triage",
+        format_func=lambda v: VERDICT_LABELS.get(v, v),
+    )
+    search = row1[5].text_input(
+        "Search name, target or author",
+        key="keep_search",
+        placeholder="e.g. reqeusts, requests, evil",
+    )
     since, until = period_bounds(period)
     row2 = st.columns([1.5, 1, 1, 3.5])
-    sort = row2[0].selectbox("Sort", list(SORT_LABELS), format_func=SORT_LABELS.__getitem__,
-                             key="keep_sort")  # fmt: skip
+    sort = row2[0].selectbox(
+        "Sort", list(SORT_LABELS), format_func=SORT_LABELS.__getitem__, key="keep_sort"
+    )
     size = row2[1].selectbox("Rows per page", PAGE_SIZES, key="keep_page_size")
     flt = queries.FindingFilter(
-        per_release=view == "release", since=since, until=until, min_severity=severity,
-        check_id=None if check == "any" else check, triage=None if triage == "any" else triage,
-        search=search, sort=sort, limit=size,
-    )  # fmt: skip
-    signature = (flt.per_release, period, since if period == "custom" else None, until,
-                 severity, flt.check_id, flt.triage, search, sort, size)  # fmt: skip
+        per_release=view == "release",
+        since=since,
+        until=until,
+        min_severity=severity,
+        check_id=None if check == "any" else check,
+        triage=None if triage == "any" else triage,
+        search=search,
+        sort=sort,
+        limit=size,
+    )
+    signature = (
+        flt.per_release,
+        period,
+        since if period == "custom" else None,
+        until,
+        severity,
+        flt.check_id,
+        flt.triage,
+        search,
+        sort,
+        size,
+    )
     if st.session_state.get("findings_signature") != signature:
         st.session_state["findings_signature"] = signature
         st.session_state[PAGE_KEY] = 1  # a new filter starts at its first page
@@ -133,8 +182,10 @@ def summary_line(result: queries.FindingPage, flt: queries.FindingFilter) -> Non
     pages = math.ceil(min(result.total, queries.COUNT_CAP) / flt.limit)
     shown = f"{flt.offset + 1:,}-{flt.offset + len(result.rows):,}"
     total = f"{queries.COUNT_CAP:,}+" if result.capped else f"{result.total:,}"
-    st.caption(f"{shown} of {total} {unit} · page {flt.offset // flt.limit + 1} of "
-               f"{pages}{'+' if result.capped else ''}")  # fmt: skip
+    st.caption(
+        f"{shown} of {total} {unit} · page {flt.offset // flt.limit + 1} of "
+        f"{pages}{'+' if result.capped else ''}"
+    )
 
 
 def export(ctx: PageContext, flt: queries.FindingFilter) -> Callable[[], bytes]:

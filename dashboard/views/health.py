@@ -26,17 +26,27 @@ SOURCE_COLUMNS = {
     "last_error": st.column_config.TextColumn("error", width="large"),
 }
 JOB_COLUMNS = {
-    "project": "project", "version": "version", "filename": "file", "error_class": "whose fault",
-    "reason": "reason", "attempts": "attempts",
-    "error_kind": "kind", "last_error": st.column_config.TextColumn("error", width="large"),
+    "project": "project",
+    "version": "version",
+    "filename": "file",
+    "error_class": "whose fault",
+    "reason": "reason",
+    "attempts": "attempts",
+    "error_kind": "kind",
+    "last_error": st.column_config.TextColumn("error", width="large"),
     "run_after": st.column_config.DatetimeColumn("next try (UTC)", format=TIME),
-}  # fmt: skip
+}
 DELIVERY_COLUMNS = {
-    "subscription": "subscription", "channel": "channel", "state": "state",
-    "attempts": "attempts", "project": "project", "version": "version", "check_id": "check",
+    "subscription": "subscription",
+    "channel": "channel",
+    "state": "state",
+    "attempts": "attempts",
+    "project": "project",
+    "version": "version",
+    "check_id": "check",
     "last_error": st.column_config.TextColumn("error (URLs cut)", width="large"),
     "created_at": st.column_config.DatetimeColumn("planned (UTC)", format=TIME),
-}  # fmt: skip
+}
 BLOCK_WINDOW = timedelta(hours=24)
 BLOCK_COLUMNS = {
     "project": "project",
@@ -94,8 +104,11 @@ def internal_errors(health: queries.Health) -> None:
 
 def serials(health: queries.Health) -> None:
     cols = st.columns(4)
-    cols[0].metric("Cursor serial", _number(health.cursor_serial),
-                   help=f"moved {when(health.cursor_updated_at)}")  # fmt: skip
+    cols[0].metric(
+        "Cursor serial",
+        _number(health.cursor_serial),
+        help=f"moved {when(health.cursor_updated_at)}",
+    )
     cols[1].metric("PyPI last serial", _number(health.pypi_last_serial))
     cols[2].metric(
         "Lag", "unknown" if health.lag_events is None else f"{health.lag_events:,} events"

@@ -55,8 +55,11 @@ def metrics(overview: queries.Overview) -> None:
     health = overview.health
     total = overview.releases_total
     cols = st.columns(5)
-    cols[0].metric("Releases processed, 24 h", f"{overview.analysed_24h:,}",
-                   help=f"{overview.releases_24h:,} seen in the changelog")  # fmt: skip
+    cols[0].metric(
+        "Releases processed, 24 h",
+        f"{overview.analysed_24h:,}",
+        help=f"{overview.releases_24h:,} seen in the changelog",
+    )
     cols[1].metric(
         "Releases stored", f"≈ {total:,}" if overview.total_is_estimate else f"{total:,}"
     )
@@ -65,8 +68,11 @@ def metrics(overview: queries.Overview) -> None:
     if health.lag_events is None:
         cols[4].metric("Collector lag", "unknown", help="the collector has not run yet")
     else:
-        cols[4].metric("Collector lag", f"{health.lag_events:,} events",
-                       help=f"behind PyPI for {duration(health.lag_seconds)}")  # fmt: skip
+        cols[4].metric(
+            "Collector lag",
+            f"{health.lag_events:,} events",
+            help=f"behind PyPI for {duration(health.lag_seconds)}",
+        )
 
 
 def lead_over_reports(leads: LeadTimes) -> None:
@@ -126,10 +132,14 @@ def imitated(overview: queries.Overview) -> None:
     if overview.imitated.empty:
         st.caption("No typosquats in the last 30 days.")
         return
-    table(overview.imitated, {
-        "target": "project", "releases": st.column_config.NumberColumn("squats"),
-        "latest": st.column_config.DatetimeColumn("latest (UTC)", format="YYYY-MM-DD HH:mm"),
-    })  # fmt: skip
+    table(
+        overview.imitated,
+        {
+            "target": "project",
+            "releases": st.column_config.NumberColumn("squats"),
+            "latest": st.column_config.DatetimeColumn("latest (UTC)", format="YYYY-MM-DD HH:mm"),
+        },
+    )
 
 
 def latest(overview: queries.Overview) -> None:
@@ -137,8 +147,14 @@ def latest(overview: queries.Overview) -> None:
     if frame.empty:
         st.caption("No high or critical release yet.")
         return
-    event = table(frame, LATEST_COLUMNS, column_order=list(LATEST_COLUMNS),
-                  on_select="rerun", selection_mode="single-row", key="overview_latest")  # fmt: skip
+    event = table(
+        frame,
+        LATEST_COLUMNS,
+        column_order=list(LATEST_COLUMNS),
+        on_select="rerun",
+        selection_mode="single-row",
+        key="overview_latest",
+    )
     row = selected_row(event, frame)
     if row is not None:
         open_release(int(row["release_id"]))

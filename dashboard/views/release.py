@@ -55,8 +55,14 @@ def render(ctx: PageContext) -> None:
     with main:
         verdict_section(detail)
         known_issues(ctx, release)
-        squat = next((f for f in detail.findings if f["check_id"].startswith("typosquat.")
-                      and f["severity"] != "info"), None)  # fmt: skip
+        squat = next(
+            (
+                f
+                for f in detail.findings
+                if f["check_id"].startswith("typosquat.") and f["severity"] != "info"
+            ),
+            None,
+        )
         if squat is not None:
             squat_comparison(ctx, release, squat, detail.targets.get(squat["target"] or ""))
     with side:
@@ -99,16 +105,24 @@ def heading(ctx: PageContext, release: dict[str, Any]) -> None:
         st.title("Release")
         st.code(f"{name} {version}", language=None)
     status = release["status"]
-    badges = [severity_badge(release["risk_severity"]),
-              f":gray-badge[score {release['risk_score'] if release['risk_score'] is not None else '-'}]",
-              f":{'gray' if status == 'active' else 'red'}-badge[{status}]"]  # fmt: skip
+    badges = [
+        severity_badge(release["risk_severity"]),
+        f":gray-badge[score {release['risk_score'] if release['risk_score'] is not None else '-'}]",
+        f":{'gray' if status == 'active' else 'red'}-badge[{status}]",
+    ]
     st.markdown(" ".join(badges))
     pypi = ctx.settings.pypi_url
     with st.container(horizontal=True):
-        st.link_button("PyPI", links.pypi_release_url(pypi, release["project"], version),
-                       icon=":material/open_in_new:")  # fmt: skip
-        st.link_button("Inspector", links.inspector_release_url(release["project"], version),
-                       icon=":material/search:")  # fmt: skip
+        st.link_button(
+            "PyPI",
+            links.pypi_release_url(pypi, release["project"], version),
+            icon=":material/open_in_new:",
+        )
+        st.link_button(
+            "Inspector",
+            links.inspector_release_url(release["project"], version),
+            icon=":material/search:",
+        )
         st.link_button("Project on PyPI", links.pypi_project_url(pypi, release["project"]))
 
 
@@ -268,17 +282,37 @@ def files(release: dict[str, Any], detail: queries.ReleaseDetail) -> None:
         links.inspector_file_url(release["project"], release["version"], url)
         for url in frame["url"]
     ]
-    table(frame, {
-        "filename": "file", "packagetype": "type", "python_version": "python",
-        "size": st.column_config.NumberColumn("bytes", format="%d"),
-        "uploaded_at": st.column_config.DatetimeColumn("uploaded (UTC)", format="YYYY-MM-DD HH:mm"),
-        "sha256": "sha256",
-        "inspect": st.column_config.LinkColumn("inspector", display_text="inspect"),
-        "inspection": "inspection", "inspection_error": "inspection error",
-        "inspected_members": st.column_config.NumberColumn("members read", format="%d"),
-    }, column_order=["filename", "packagetype", "python_version", "size", "uploaded_at", "status",
-                     "inspection", "inspected_members", "inspection_error", "yanked", "sha256",
-                     "inspect"])  # fmt: skip
+    table(
+        frame,
+        {
+            "filename": "file",
+            "packagetype": "type",
+            "python_version": "python",
+            "size": st.column_config.NumberColumn("bytes", format="%d"),
+            "uploaded_at": st.column_config.DatetimeColumn(
+                "uploaded (UTC)", format="YYYY-MM-DD HH:mm"
+            ),
+            "sha256": "sha256",
+            "inspect": st.column_config.LinkColumn("inspector", display_text="inspect"),
+            "inspection": "inspection",
+            "inspection_error": "inspection error",
+            "inspected_members": st.column_config.NumberColumn("members read", format="%d"),
+        },
+        column_order=[
+            "filename",
+            "packagetype",
+            "python_version",
+            "size",
+            "uploaded_at",
+            "status",
+            "inspection",
+            "inspected_members",
+            "inspection_error",
+            "yanked",
+            "sha256",
+            "inspect",
+        ],
+    )
 
 
 def triage(ctx: PageContext, detail: queries.ReleaseDetail) -> None:
@@ -287,23 +321,38 @@ def triage(ctx: PageContext, detail: queries.ReleaseDetail) -> None:
     status = "new" if history.empty else str(history.iloc[0]["verdict"])
     st.markdown(f"Status: **{VERDICT_LABELS.get(status, 'new')}**")
     if not history.empty:
-        table(history, {
-            "created_at": st.column_config.DatetimeColumn("when (UTC)", format="YYYY-MM-DD HH:mm:ss"),
-            "verdict": "verdict", "actor": "who", "note": st.column_config.TextColumn("note", width="large"),
-        }, column_order=["created_at", "verdict", "actor", "note"])  # fmt: skip
+        table(
+            history,
+            {
+                "created_at": st.column_config.DatetimeColumn(
+                    "when (UTC)", format="YYYY-MM-DD HH:mm:ss"
+                ),
+                "verdict": "verdict",
+                "actor": "who",
+                "note": st.column_config.TextColumn("note", width="large"),
+            },
+            column_order=["created_at", "verdict", "actor", "note"],
+        )
     if not read_only_notice(ctx.access):
         return
     with st.form("triage"):
         st.selectbox(
-            "Verdict", queries.VERDICTS, index=None, format_func=VERDICT_LABELS.__getitem__,
-            placeholder="Choose a verdict", key=VERDICT_KEY,
-        )  # fmt: skip
+            "Verdict",
+            queries.VERDICTS,
+            index=None,
+            format_func=VERDICT_LABELS.__getitem__,
+            placeholder="Choose a verdict",
+            key=VERDICT_KEY,
+        )
         st.text_area(
-            "Note", max_chars=2000, key=NOTE_KEY,
+            "Note",
+            max_chars=2000,
+            key=NOTE_KEY,
             placeholder="what you checked, for the next person (required for malicious)",
-        )  # fmt: skip
-        st.form_submit_button("Record verdict", type="primary", on_click=record,
-                              args=(ctx, int(detail.release["id"])))  # fmt: skip
+        )
+        st.form_submit_button(
+            "Record verdict", type="primary", on_click=record, args=(ctx, int(detail.release["id"]))
+        )
     problem = st.session_state.pop(TRIAGE_PROBLEM, None)
     if problem:
         st.error(problem)
@@ -354,8 +403,9 @@ def report(ctx: PageContext, detail: queries.ReleaseDetail) -> None:
 def send_report(ctx: PageContext, release: dict[str, Any], kind: str) -> None:
     """Report, then show the stored state on a fresh run, so it is never shown twice."""
     _ask(False)
-    result = actions.report_release(ctx.db, ctx.settings, release["project"], release["version"],
-                                    kind, ctx.access.actor or "")  # fmt: skip
+    result = actions.report_release(
+        ctx.db, ctx.settings, release["project"], release["version"], kind, ctx.access.actor or ""
+    )
     if not result.ok:  # a success shows as the report's stored state, in one place
         st.session_state[FLASH] = (
             "error",

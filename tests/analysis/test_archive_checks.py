@@ -119,7 +119,7 @@ def test_bundled_binaries(
     assert [f.severity for f in found] == expected, reason
     for finding in found:
         assert finding.check_id == "archive.bundled-binary"
-        assert {"filename", "path", "magic", "size"} <= set(finding.evidence)
+        assert {"filename", "magic", "path", "size"} <= set(finding.evidence)
 
 
 def metadata_file(name: str = "Pkg", version: str = "1.0", *extra: str, mv: str = "2.1") -> bytes:

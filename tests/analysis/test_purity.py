@@ -46,8 +46,8 @@ FORBIDDEN_MODULES = frozenset(
         "xmlrpc",
     }
 )
-FORBIDDEN_CALLS = frozenset({"open", "input", "print", "exec", "eval", "__import__", "breakpoint"})
-CLOCK_METHODS = frozenset({"now", "today", "utcnow", "fromtimestamp"})
+FORBIDDEN_CALLS = frozenset({"__import__", "breakpoint", "eval", "exec", "input", "open", "print"})
+CLOCK_METHODS = frozenset({"fromtimestamp", "now", "today", "utcnow"})
 
 
 def impurities(source: str, filename: str = "<src>") -> list[str]:

@@ -223,6 +223,6 @@ def test_what_the_index_serves(
 
 def test_the_rule_that_decided_is_named_for_counting() -> None:
     rules = {decide(facts, policy, NOW).rule for facts, policy, *_ in CASES}
-    assert rules == {"ok", "malicious", "denied", "policy", "status", "age", "approval"}
+    assert rules == {"age", "approval", "denied", "malicious", "ok", "policy", "status"}
     assert decide(CLEAN, POLICY, NOW) == Verdict(True, "demo 1.0 allowed: our verdict is low", "ok")
     assert NOW.date() == date(2026, 12, 4)

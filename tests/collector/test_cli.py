@@ -21,8 +21,26 @@ from collector.store.migrate import LATEST_VERSION
 from tests.collector.popular_list import days_ago, write_cached_list
 from tests.conftest import CLI
 
-COMMANDS = ("up", "run", "check", "audit", "findings", "releases", "status", "dashboard", "demo",
-            "subscribe", "report", "osv", "index", "approve", "deny", "pending", "approvals", "db")  # fmt: skip
+COMMANDS = (
+    "up",
+    "run",
+    "check",
+    "audit",
+    "findings",
+    "releases",
+    "status",
+    "dashboard",
+    "demo",
+    "subscribe",
+    "report",
+    "osv",
+    "index",
+    "approve",
+    "deny",
+    "pending",
+    "approvals",
+    "db",
+)
 
 
 def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:

@@ -141,17 +141,21 @@ def test_every_default_survives_a_round_trip_through_the_environment() -> None:
         ({"PYPI_SENTINEL_TEST_DATABASE_URL": "x"}, []),
         (
             {"PYPI_SENTINEL_DATABSE_URL": "x"},
-            ["PYPI_SENTINEL_DATABSE_URL is not a pypi-sentinel setting and is ignored; "
-             "did you mean PYPI_SENTINEL_DATABASE_URL?"],
+            [
+                "PYPI_SENTINEL_DATABSE_URL is not a pypi-sentinel setting and is ignored; "
+                "did you mean PYPI_SENTINEL_DATABASE_URL?"
+            ],
         ),
         (
             {"PYPI_SENTINEL_COLOUR": "x", "PYPI_SENTINEL_SLACK_WEBHOOK": "y"},
-            ["PYPI_SENTINEL_COLOUR is not a pypi-sentinel setting and is ignored",
-             "PYPI_SENTINEL_SLACK_WEBHOOK is not a pypi-sentinel setting and is ignored; "
-             "did you mean PYPI_SENTINEL_SLACK_WEBHOOK_URL?"],
+            [
+                "PYPI_SENTINEL_COLOUR is not a pypi-sentinel setting and is ignored",
+                "PYPI_SENTINEL_SLACK_WEBHOOK is not a pypi-sentinel setting and is ignored; "
+                "did you mean PYPI_SENTINEL_SLACK_WEBHOOK_URL?",
+            ],
         ),
     ],
-)  # fmt: skip
+)
 def test_unknown_variables_are_named_with_the_closest_setting(
     environ: dict[str, str], lines: list[str]
 ) -> None:

@@ -31,9 +31,15 @@ from collector.corpus import (
 )
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
-LIVE = {"last_update": "2026-11-01 06:00:00", "source": "test server",
-        "rows": [{"download_count": 100, "project": "requests"},
-                 {"download_count": 50, "project": "numpy"}], "total_rows": 2}  # fmt: skip
+LIVE = {
+    "last_update": "2026-11-01 06:00:00",
+    "source": "test server",
+    "rows": [
+        {"download_count": 100, "project": "requests"},
+        {"download_count": 50, "project": "numpy"},
+    ],
+    "total_rows": 2,
+}
 
 
 @dataclass
@@ -195,9 +201,15 @@ async def test_another_url_is_fetched_even_when_the_cache_is_fresh(
     [(500, b"oops", "server error"), (200, b"<html>", "not JSON"), (404, b"", "gone")],
 )
 async def test_failure_falls_back_to_the_cache_and_says_so(
-    session: aiohttp.ClientSession, url: str, fake: FakeList, tmp_path: Path,
-    caplog: pytest.LogCaptureFixture, status: int, body: bytes, reason: str,
-) -> None:  # fmt: skip
+    session: aiohttp.ClientSession,
+    url: str,
+    fake: FakeList,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    status: int,
+    body: bytes,
+    reason: str,
+) -> None:
     await fetch_corpus(session, url, tmp_path, NOW)
     fake.status, fake.body = status, body
     with caplog.at_level(logging.WARNING, logger="collector.corpus"):
@@ -217,9 +229,12 @@ async def test_failure_without_cache_uses_the_snapshot(
 
 
 async def test_unreadable_cache_is_ignored(
-    session: aiohttp.ClientSession, url: str, fake: FakeList, tmp_path: Path,
+    session: aiohttp.ClientSession,
+    url: str,
+    fake: FakeList,
+    tmp_path: Path,
     caplog: pytest.LogCaptureFixture,
-) -> None:  # fmt: skip
+) -> None:
     await fetch_corpus(session, url, tmp_path, NOW)
     (tmp_path / CACHE_FILE).write_text("garbage")
     fake.status = 503

@@ -26,6 +26,6 @@ def test_release_links_open_the_release_page() -> None:
         ("https://sentinel.example.org", True),
         ("https://8.8.8.8", True),
     ],
-)  # fmt: skip
+)
 def test_public_urls(url: str, public: bool) -> None:
     assert is_public_url(url) is public

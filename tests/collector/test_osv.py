@@ -120,9 +120,9 @@ async def test_both_real_dumps_load_once_then_only_what_changed(
     assert code == 0, err
     assert (edited["sources"][0]["added"], edited["sources"][0]["updated"]) == (0, 1)
     stored = await _count(
-        database_url, f"SELECT count(*) FROM osv_advisories WHERE id = '{record['id']}' "
-        "AND summary = 'edited'"
-    )  # fmt: skip
+        database_url,
+        f"SELECT count(*) FROM osv_advisories WHERE id = '{record['id']}' AND summary = 'edited'",
+    )
     assert stored == 1
     assert await _count(database_url, "SELECT count(*) FROM osv_syncs") == 5
 

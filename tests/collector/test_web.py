@@ -34,8 +34,13 @@ async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
             await conn.execute(
                 "INSERT INTO findings (release_id, project, version, check_id, severity, score, summary, target, evidence) "
                 "VALUES ($1, $2, '1.0', 'release.assessment', $3::severity, 70, $4, $5, $6)",
-                release, project, severity, f"{project} 1.0: {EVIL}", target, {"reasons": [EVIL]},
-            )  # fmt: skip
+                release,
+                project,
+                severity,
+                f"{project} 1.0: {EVIL}",
+                target,
+                {"reasons": [EVIL]},
+            )
         await conn.execute("INSERT INTO collector_cursor (name, serial) VALUES ('changelog', 100)")
         await conn.execute(
             "INSERT INTO collector_health (source, last_success_at, upstream_serial, detail) "

@@ -33,8 +33,11 @@ def standin_pypi() -> Iterator[tuple[StandInPyPI, str]]:
     """A stand-in PyPI on a thread of its own (AppTest is synchronous): the dashboard's PyPI in
     every test, so no page ever reaches the real one. It knows one project we do not store."""
     pypi = StandInPyPI()
-    pypi.upload("colorama", "0.4.6", metadata={"summary": "Cross-platform colored terminal text.",
-                                               "author": "Jonathan Hartley"})  # fmt: skip
+    pypi.upload(
+        "colorama",
+        "0.4.6",
+        metadata={"summary": "Cross-platform colored terminal text.", "author": "Jonathan Hartley"},
+    )
     loop = asyncio.new_event_loop()
     runner = web.AppRunner(pypi.app(), access_log=None)
     loop.run_until_complete(runner.setup())

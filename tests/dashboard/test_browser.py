@@ -30,8 +30,15 @@ from tests.servers import free_port
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts"
-LAUNCH_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 pytestmark = [
     pytest.mark.slow,
@@ -63,13 +70,26 @@ def server(
     standin_pypi: tuple[StandInPyPI, str],
 ) -> Iterator[str]:
     port = free_port()
-    env = {**cli_env, "PYPI_SENTINEL_DATABASE_URL": database_url,
-           "PYPI_SENTINEL_DASHBOARD_PASSWORD": PASSWORD,
-           "PYPI_SENTINEL_PYPI_URL": standin_pypi[1]}  # fmt: skip
+    env = {
+        **cli_env,
+        "PYPI_SENTINEL_DATABASE_URL": database_url,
+        "PYPI_SENTINEL_DASHBOARD_PASSWORD": PASSWORD,
+        "PYPI_SENTINEL_PYPI_URL": standin_pypi[1],
+    }
     process = subprocess.Popen(  # this checkout's code, whatever is installed
-        [sys.executable, "-m", "collector", "dashboard", "--address", "127.0.0.1",
-         "--port", str(port)], env=env, cwd=ROOT,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "collector",
+            "dashboard",
+            "--address",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        env=env,
+        cwd=ROOT,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_healthy(base, process)
@@ -143,8 +163,12 @@ def test_dashboard_command_environment() -> None:
     from collector.commands.dashboard import settings_environment, streamlit_command
     from collector.config import Settings
 
-    settings = Settings(home=Path("/tmp/h"), database_url="postgresql://u:pw@h/db",
-                        xmlrpc=False, dashboard_password="pw")  # fmt: skip
+    settings = Settings(
+        home=Path("/tmp/h"),
+        database_url="postgresql://u:pw@h/db",
+        xmlrpc=False,
+        dashboard_password="pw",
+    )
     env = settings_environment(settings, {"PATH": "/bin", "PYPI_SENTINEL_WORKERS": "99"})
     assert env["PYPI_SENTINEL_HOME"] == "/tmp/h"
     assert env["PYPI_SENTINEL_XMLRPC"] == "off"
@@ -168,10 +192,24 @@ def _emitted_links(server: str, release_id: int) -> dict[str, str]:
     now = datetime.now(UTC)
     urls = PyPIUrls("https://pypi.org")
     row = OutboxRow(1, 1, 9, 0, release_id, "reqeusts", "1.0.0", "critical", 88, "s", {}, now)
-    feed = render_atom([{"id": 9, "release_id": release_id, "project": "reqeusts",
-                         "version": "1.0.0", "severity": "critical", "summary": "s",
-                         "evidence": {}, "first_seen_at": now, "last_seen_at": now}],
-                       urls, server, f"{server}/feed")  # fmt: skip
+    feed = render_atom(
+        [
+            {
+                "id": 9,
+                "release_id": release_id,
+                "project": "reqeusts",
+                "version": "1.0.0",
+                "severity": "critical",
+                "summary": "s",
+                "evidence": {},
+                "first_seen_at": now,
+                "last_seen_at": now,
+            }
+        ],
+        urls,
+        server,
+        f"{server}/feed",
+    )
     related = next(
         e for e in ET.fromstring(feed).iter(f"{{{ATOM}}}link") if e.get("rel") == "related"
     )

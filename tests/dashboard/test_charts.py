@@ -14,8 +14,9 @@ NOW = datetime(2026, 12, 4, 11, 20, tzinfo=UTC)
 
 
 def _spec(unit: str, span: timedelta, buckets: list[datetime]) -> dict[str, Any]:
-    frame = pd.DataFrame({"bucket": buckets, "severity": ["high"] * len(buckets),
-                          "releases": [3] * len(buckets)})  # fmt: skip
+    frame = pd.DataFrame(
+        {"bucket": buckets, "severity": ["high"] * len(buckets), "releases": [3] * len(buckets)}
+    )
     spec: dict[str, Any] = severity_bars(frame, unit, NOW, span).to_dict()  # type: ignore[arg-type]
     return spec
 

@@ -10,10 +10,16 @@ from dashboard.forms import SubscriptionForm, validate
 from dashboard.queries import SubscriptionInput
 
 GOOD = SubscriptionForm(
-    name=" security team ", channel="slack", target="https://hooks.slack.com/services/T/B/x",
-    min_severity="high", check_ids=["release.assessment"], watched_projects="Acme_Tools, acme-web",
-    name_patterns="acme-* ACME?", delivery="immediate", enabled=True,
-)  # fmt: skip
+    name=" security team ",
+    channel="slack",
+    target="https://hooks.slack.com/services/T/B/x",
+    min_severity="high",
+    check_ids=["release.assessment"],
+    watched_projects="Acme_Tools, acme-web",
+    name_patterns="acme-* ACME?",
+    delivery="immediate",
+    enabled=True,
+)
 
 
 def test_a_good_form_is_normalised() -> None:

@@ -27,15 +27,19 @@ def test_names_are_quoted_into_one_path_segment() -> None:
 @pytest.mark.parametrize(
     ("url", "expected"),
     [
-        (f"https://files.pythonhosted.org/packages/ab/cd/{DIGEST}/x-1.0.tar.gz",
-         f"https://inspector.pypi.io/project/x/1.0/packages/ab/cd/{DIGEST}/x-1.0.tar.gz/"),
-        (f"http://127.0.0.1:9/packages/ab/cd/{DIGEST}/x-1.0.tar.gz",  # stand-in PyPI: same path
-         f"https://inspector.pypi.io/project/x/1.0/packages/ab/cd/{DIGEST}/x-1.0.tar.gz/"),
+        (
+            f"https://files.pythonhosted.org/packages/ab/cd/{DIGEST}/x-1.0.tar.gz",
+            f"https://inspector.pypi.io/project/x/1.0/packages/ab/cd/{DIGEST}/x-1.0.tar.gz/",
+        ),
+        (
+            f"http://127.0.0.1:9/packages/ab/cd/{DIGEST}/x-1.0.tar.gz",  # stand-in PyPI: same path
+            f"https://inspector.pypi.io/project/x/1.0/packages/ab/cd/{DIGEST}/x-1.0.tar.gz/",
+        ),
         ("https://evil.example/x-1.0.tar.gz", None),  # not PyPI's layout: no link
         (f"https://files.pythonhosted.org/packages/ab/cd/{DIGEST}/../../x", None),
         (None, None),
     ],
-)  # fmt: skip
+)
 def test_inspector_file_links_only_for_pypi_file_paths(
     url: str | None, expected: str | None
 ) -> None:

@@ -18,16 +18,32 @@ from tests.conftest import with_database
 from tests.dashboard.conftest import PASSWORD, MakeApp
 from tests.dashboard.seed import HOSTILE_AUTHOR, HOSTILE_SUMMARY, Seeded, seed_osv
 
-PAGES = ("views/overview.py", "views/findings.py", "views/release.py", "views/audit.py",
-         "views/campaigns.py", "views/subscriptions.py", "views/approvals.py",
-         "views/health.py")  # fmt: skip
+PAGES = (
+    "views/overview.py",
+    "views/findings.py",
+    "views/release.py",
+    "views/audit.py",
+    "views/campaigns.py",
+    "views/subscriptions.py",
+    "views/approvals.py",
+    "views/health.py",
+)
 READ_ON_OPEN = [page for page in PAGES if page != "views/audit.py"]  # Audit reads when asked
 
 
 def markdown_texts(at: AppTest) -> list[str]:
     """Everything Streamlit renders as markdown: where package text must never go."""
-    kinds = ("markdown", "caption", "title", "header", "subheader", "info", "error", "warning",
-             "success")  # fmt: skip
+    kinds = (
+        "markdown",
+        "caption",
+        "title",
+        "header",
+        "subheader",
+        "info",
+        "error",
+        "warning",
+        "success",
+    )
     texts = [str(el.value) for kind in kinds for el in getattr(at, kind)]
     texts += [str(el.label) for el in at.expander]
     return texts
@@ -362,8 +378,12 @@ def test_package_text_is_never_markdown(make_app: MakeApp, seeded: Seeded) -> No
 
 def test_triage_writes_a_verdict(make_app: MakeApp, seeded: Seeded, database_url: str) -> None:
     release_id = seeded.ids["reqeusts 1.0.0"]
-    at = make_app("views/release.py", password=PASSWORD, logged_in_as="carol",
-                  query={"release": str(release_id)})  # fmt: skip
+    at = make_app(
+        "views/release.py",
+        password=PASSWORD,
+        logged_in_as="carol",
+        query={"release": str(release_id)},
+    )
     no_errors(at)
     form = at.form[0]
     form.selectbox[0].set_value("malicious")
@@ -394,8 +414,12 @@ def test_triage_has_no_default_verdict(
     make_app: MakeApp, seeded: Seeded, database_url: str
 ) -> None:
     release_id = seeded.ids["reqeusts 1.0.0"]
-    at = make_app("views/release.py", password=PASSWORD, logged_in_as="carol",
-                  query={"release": str(release_id)})  # fmt: skip
+    at = make_app(
+        "views/release.py",
+        password=PASSWORD,
+        logged_in_as="carol",
+        query={"release": str(release_id)},
+    )
     assert at.selectbox(key="triage_verdict").value is None
     _triage(at, None, "")  # one click on the button, nothing chosen
     assert "Choose a verdict first" in at.error[0].value
@@ -416,8 +440,12 @@ def _report_rows(url: str) -> list[tuple[str, str]]:
 def test_report_asks_before_sending_and_shows_its_state_once(
     make_app: MakeApp, seeded: Seeded, database_url: str
 ) -> None:
-    at = make_app("views/release.py", password=PASSWORD, logged_in_as="carol",
-                  query={"release": str(seeded.ids["reqeusts 1.0.0"])})  # fmt: skip
+    at = make_app(
+        "views/release.py",
+        password=PASSWORD,
+        logged_in_as="carol",
+        query={"release": str(seeded.ids["reqeusts 1.0.0"])},
+    )
     before = _report_rows(database_url)
     at.selectbox(key="report_kind").set_value("is_malware")
     at.button(key="report_button").click().run()
@@ -438,8 +466,12 @@ def test_report_asks_before_sending_and_shows_its_state_once(
 
 def test_report_is_offered_at_medium_and_above_only(make_app: MakeApp, seeded: Seeded) -> None:
     for name, offered in (("xss-pkg 6.6.6", False), ("numpyy 1.0", True)):
-        at = make_app("views/release.py", password=PASSWORD, logged_in_as="carol",
-                      query={"release": str(seeded.ids[name])})  # fmt: skip
+        at = make_app(
+            "views/release.py",
+            password=PASSWORD,
+            logged_in_as="carol",
+            query={"release": str(seeded.ids[name])},
+        )
         no_errors(at)
         assert any(b.key == "report_button" for b in at.button) is offered, name
 
@@ -448,8 +480,9 @@ def test_report_is_offered_at_medium_and_above_only(make_app: MakeApp, seeded: S
 
 
 def test_login_with_the_password(make_app: MakeApp, seeded: Seeded) -> None:
-    at = make_app("views/release.py", password=PASSWORD,
-                  query={"release": str(seeded.ids["reqeusts 1.0.0"])})  # fmt: skip
+    at = make_app(
+        "views/release.py", password=PASSWORD, query={"release": str(seeded.ids["reqeusts 1.0.0"])}
+    )
     assert "Log in (sidebar)" in at.info[0].value
     at.sidebar.text_input(key="login_name").set_value("dave")
     at.sidebar.text_input(key="login_password").set_value("wrong")
@@ -522,8 +555,13 @@ def test_subscriptions_create_edit_test_delete(
         database_url,
         "SELECT name, channel, target, origin, watched_projects FROM subscriptions ORDER BY id",
     )
-    assert [tuple(r) for r in rows][-1] == ("ops mail", "email", "ops@example.com", "dashboard",
-                                            ["acme", "acme-web"])  # fmt: skip
+    assert [tuple(r) for r in rows][-1] == (
+        "ops mail",
+        "email",
+        "ops@example.com",
+        "dashboard",
+        ["acme", "acme-web"],
+    )
     # a bad form is refused with its reasons, and nothing is stored
     at.text_input(key=f"{form}_name").set_value("bad")
     at.text_input(key=f"{form}_target").set_value("not a url")
@@ -566,9 +604,13 @@ def test_oidc_login_unlocks_actions(
     monkeypatch.setenv("PYPI_SENTINEL_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("PYPI_SENTINEL_DATABASE_URL", database_url)
     at = AppTest.from_file(APP, default_timeout=60)
-    at.secrets["auth"] = {"redirect_uri": "http://localhost:8501/oauth2callback",
-                          "cookie_secret": "x", "client_id": "id", "client_secret": "s",
-                          "server_metadata_url": "https://id.example/.well-known/openid-configuration"}  # fmt: skip
+    at.secrets["auth"] = {
+        "redirect_uri": "http://localhost:8501/oauth2callback",
+        "cookie_secret": "x",
+        "client_id": "id",
+        "client_secret": "s",
+        "server_metadata_url": "https://id.example/.well-known/openid-configuration",
+    }
     at.user = {"is_logged_in": False}
     at.run()
     assert [b.label for b in at.sidebar.button] == ["Refresh", "Log in"]
@@ -590,12 +632,31 @@ def _add_release(url: str, project: str, target: str, **extra: Any) -> int:
     async def go() -> int:
         conn = await connect(url)
         try:
-            evidence = _squat_evidence(project, target, "typosquat.omitted-char",
-                                       {"op": "omit", "position": len(project), "intended": "a"})  # fmt: skip
-            finding = ("typosquat.omitted-char", "low", 70, f"{project} omits a letter.", target,
-                       evidence)  # fmt: skip
-            return await _release(conn, Seeded(), project, "1.0", age=timedelta(hours=1),
-                                  severity="high", score=65, findings=(finding,), **extra)  # fmt: skip
+            evidence = _squat_evidence(
+                project,
+                target,
+                "typosquat.omitted-char",
+                {"op": "omit", "position": len(project), "intended": "a"},
+            )
+            finding = (
+                "typosquat.omitted-char",
+                "low",
+                70,
+                f"{project} omits a letter.",
+                target,
+                evidence,
+            )
+            return await _release(
+                conn,
+                Seeded(),
+                project,
+                "1.0",
+                age=timedelta(hours=1),
+                severity="high",
+                score=65,
+                findings=(finding,),
+                **extra,
+            )
         finally:
             await conn.close()
 
@@ -608,7 +669,7 @@ def _add_release(url: str, project: str, target: str, **extra: Any) -> int:
         ("colorama", "Cross-platform colored terminal text."),  # fetched from (stand-in) PyPI
         ("not-on-pypi", "PyPI does not know this project."),
     ],
-)  # fmt: skip
+)
 def test_the_imitated_project_is_looked_up_on_pypi(
     make_app: MakeApp, seeded: Seeded, database_url: str, target: str, shown: str
 ) -> None:
@@ -625,16 +686,24 @@ def test_reasons_strongest_first_and_evidence_as_rows(
     make_app: MakeApp, seeded: Seeded, database_url: str
 ) -> None:
     release_id = seeded.ids["reqeusts 1.0.0"]
-    fetch(database_url,
-          "INSERT INTO findings (release_id, project, version, check_id, fingerprint, severity, "
-          "score, summary, evidence) VALUES ($1, 'reqeusts', '1.0.0', 'code.exec', '', 'high', 90, "
-          "'setup.py runs code.', '{}')", release_id)  # fmt: skip
+    fetch(
+        database_url,
+        "INSERT INTO findings (release_id, project, version, check_id, fingerprint, severity, "
+        "score, summary, evidence) VALUES ($1, 'reqeusts', '1.0.0', 'code.exec', '', 'high', 90, "
+        "'setup.py runs code.', '{}')",
+        release_id,
+    )
     at = make_app("views/release.py", query={"release": str(release_id)})
     no_errors(at)
-    order = [label.split("]", 1)[0] for label in (str(e.label) for e in at.expander)
-             if "score" in label]  # fmt: skip
-    assert order == [":orange-badge[high", ":yellow-badge[medium", ":yellow-badge[medium",
-                     ":blue-badge[low"]  # fmt: skip
+    order = [
+        label.split("]", 1)[0] for label in (str(e.label) for e in at.expander) if "score" in label
+    ]
+    assert order == [
+        ":orange-badge[high",
+        ":yellow-badge[medium",
+        ":yellow-badge[medium",
+        ":blue-badge[low",
+    ]
     assert not at.json  # no raw JSON tree
     evidence = [
         frame.value for frame in at.dataframe if list(frame.value.columns)[:1] == ["evidence"]

@@ -141,10 +141,16 @@ async def test_subscriptions_crud_and_masking(pool: asyncpg.Pool) -> None:
     ]
     assert WEBHOOK not in json.dumps([s.target_masked for s in subs])
     new = SubscriptionInput(
-        name="mail", channel="email", target="sec@example.com", min_severity="high",
-        check_ids=[], watched_projects=["acme"], name_patterns=["acme-*"], delivery="daily",
+        name="mail",
+        channel="email",
+        target="sec@example.com",
+        min_severity="high",
+        check_ids=[],
+        watched_projects=["acme"],
+        name_patterns=["acme-*"],
+        delivery="daily",
         enabled=True,
-    )  # fmt: skip
+    )
     sub_id = await queries.create_subscription(pool, new)
     with pytest.raises(queries.DuplicateName):
         await queries.create_subscription(pool, new)
@@ -178,8 +184,18 @@ async def test_health_and_overview(pool: asyncpg.Pool) -> None:
 
 # ---------------------------------------------------------------- every read uses an index
 
-BIG_TABLES = {"findings", "releases", "files", "triage_verdicts", "jobs", "alert_outbox",
-              "projects", "changelog_events", "reports", "index_blocks"}  # fmt: skip
+BIG_TABLES = {
+    "alert_outbox",
+    "changelog_events",
+    "files",
+    "findings",
+    "index_blocks",
+    "jobs",
+    "projects",
+    "releases",
+    "reports",
+    "triage_verdicts",
+}
 
 
 class Recorder:
@@ -216,12 +232,15 @@ async def test_every_read_is_served_by_an_index(pool: asyncpg.Pool, seeded: Seed
     recorder = Recorder(pool)
     since = WEEK_AGO
     for flt in (
-        FindingFilter(since=since), FindingFilter(per_release=False, since=since),
-        FindingFilter(search="evil corp"), FindingFilter(per_release=False, search="requests"),
-        FindingFilter(triage="malicious"), FindingFilter(triage="new", sort="severity"),
+        FindingFilter(since=since),
+        FindingFilter(per_release=False, since=since),
+        FindingFilter(search="evil corp"),
+        FindingFilter(per_release=False, search="requests"),
+        FindingFilter(triage="malicious"),
+        FindingFilter(triage="new", sort="severity"),
         FindingFilter(check_id="metadata.copied-metadata", sort="name"),
         FindingFilter(per_release=False, check_id="typosquat.swapped-chars", sort="oldest"),
-    ):  # fmt: skip
+    ):
         await queries.fetch_findings(recorder, flt)  # type: ignore[arg-type]
     await queries.fetch_overview(recorder)  # type: ignore[arg-type]
     await queries.fetch_release(recorder, seeded.ids["reqeusts 1.0.0"])  # type: ignore[arg-type]

@@ -98,9 +98,15 @@ def test_redact_urls_cuts_paths_and_credentials() -> None:
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [("=HYPERLINK(\"x\")", "'=HYPERLINK(\"x\")"), ("+1", "'+1"), ("-2", "'-2"), ("@SUM", "'@SUM"),
-     ("requests", "requests"), (5, 5)],
-)  # fmt: skip
+    [
+        ('=HYPERLINK("x")', '\'=HYPERLINK("x")'),
+        ("+1", "'+1"),
+        ("-2", "'-2"),
+        ("@SUM", "'@SUM"),
+        ("requests", "requests"),
+        (5, 5),
+    ],
+)
 def test_csv_cells_never_start_a_formula(value: object, expected: object) -> None:
     assert csv_cell(value) == expected
 
@@ -121,18 +127,30 @@ def test_search_query_is_word_prefixes(text: str, query: str | None) -> None:
 
 def test_evidence_reads_as_rows() -> None:
     evidence = {
-        "target": "requests", "rule": "typosquat.swapped-chars", "distance": 1,
-        "edit": {"op": "swap", "position": 3}, "target_downloads": 1_000_000_000,
-        "popularity_ratio": 1234.5, "fields": ["summary", "author"], "verified": False,
-        "urls": [["Source", "javascript:alert(1)"]], "candidate_downloads": None,
+        "target": "requests",
+        "rule": "typosquat.swapped-chars",
+        "distance": 1,
+        "edit": {"op": "swap", "position": 3},
+        "target_downloads": 1_000_000_000,
+        "popularity_ratio": 1234.5,
+        "fields": ["summary", "author"],
+        "verified": False,
+        "urls": [["Source", "javascript:alert(1)"]],
+        "candidate_downloads": None,
         "snippet": "exec(x)",
-    }  # fmt: skip
+    }
     assert evidence_rows(evidence, skip=("snippet",)) == [
-        ("target", "requests"), ("rule", "typosquat.swapped-chars"), ("distance", "1"),
-        ("edit.op", "swap"), ("edit.position", "3"), ("target downloads", "1,000,000,000"),
-        ("popularity ratio", "1,234.5"), ("fields", "summary, author"), ("verified", "no"),
+        ("target", "requests"),
+        ("rule", "typosquat.swapped-chars"),
+        ("distance", "1"),
+        ("edit.op", "swap"),
+        ("edit.position", "3"),
+        ("target downloads", "1,000,000,000"),
+        ("popularity ratio", "1,234.5"),
+        ("fields", "summary, author"),
+        ("verified", "no"),
         ("urls", "Source: javascript:alert(1)"),
-    ]  # fmt: skip
+    ]
     assert evidence_rows({}) == []
     assert evidence_rows(None) == []
     assert evidence_rows("plain") == [("evidence", "plain")]

@@ -57,7 +57,7 @@ def test_counts_and_mix() -> None:
         e.action.split(" file ")[0] if " file " in e.action else e.action.split(" ")[0]
         for e in journal
     }
-    assert {"create", "new", "add py3", "add source", "project", "remove", "yank"} <= kinds
+    assert {"add py3", "add source", "create", "new", "project", "remove", "yank"} <= kinds
     assert set(result.labels) == {"benign", "typosquat", "suspicious"}
     assert result.labels["benign"] > 10 * result.labels["typosquat"]
 

@@ -43,11 +43,20 @@ def item(
     reasons: tuple[str, ...] = ("swaps ue",),
 ) -> AlertItem:
     return AlertItem(
-        finding_id=n, project=f"reqeusts{n or ''}", version="1.0", severity=Severity.HIGH, score=80,
-        summary=summary, reasons=reasons, checks=("typosquat.swapped-chars",), targets=("requests",),
-        first_seen=datetime(2026, 11, 21, tzinfo=UTC), pypi_url=f"https://pypi.org/project/reqeusts{n or ''}/1.0/",
-        inspector_url="https://inspector.pypi.io/project/reqeusts/1.0/", dashboard_url="http://dash/?release=1",
-    )  # fmt: skip
+        finding_id=n,
+        project=f"reqeusts{n or ''}",
+        version="1.0",
+        severity=Severity.HIGH,
+        score=80,
+        summary=summary,
+        reasons=reasons,
+        checks=("typosquat.swapped-chars",),
+        targets=("requests",),
+        first_seen=datetime(2026, 11, 21, tzinfo=UTC),
+        pypi_url=f"https://pypi.org/project/reqeusts{n or ''}/1.0/",
+        inspector_url="https://inspector.pypi.io/project/reqeusts/1.0/",
+        dashboard_url="http://dash/?release=1",
+    )
 
 
 def _texts(blocks: list[dict]) -> list[tuple[str, str]]:  # type: ignore[type-arg]
@@ -125,8 +134,13 @@ def test_slack_refuses_more_than_one_message_holds() -> None:
 
 
 def test_email_escapes_html_and_keeps_headers_single_line() -> None:
-    message = render_email([item(summary=HOSTILE, reasons=(HOSTILE,))], "s", sender="s@x.org",
-                           recipient="me@x.org", unsubscribe="mailto:s@x.org?subject=unsubscribe")  # fmt: skip
+    message = render_email(
+        [item(summary=HOSTILE, reasons=(HOSTILE,))],
+        "s",
+        sender="s@x.org",
+        recipient="me@x.org",
+        unsubscribe="mailto:s@x.org?subject=unsubscribe",
+    )
     assert "\n" not in message["Subject"]
     assert "\r" not in message["Subject"]
     assert message["List-Unsubscribe"] == "<mailto:s@x.org?subject=unsubscribe>"
@@ -192,18 +206,41 @@ def sub(**changes: object) -> Subscription:
         (sub(), Candidate("reqeusts", Severity.MEDIUM, [], []), True),  # default: medium and up
         (sub(), Candidate("reqeusts", Severity.LOW, [], []), False),  # below the threshold
         (sub(enabled=False), Candidate("x", Severity.CRITICAL, [], []), False),  # switched off
-        (sub(check_ids=("typosquat.",)), Candidate("x", Severity.HIGH, ["typosquat.swapped-chars"], []), True),  # a family prefix
-        (sub(check_ids=("metadata.url-dependency",)), Candidate("x", Severity.HIGH, ["typosquat.swapped-chars"], []), False),
-        (sub(watched_projects=("requests",)), Candidate("reqeusts", Severity.HIGH, [], ["requests"]), True),  # imitates mine
-        (sub(watched_projects=("requests",)), Candidate("requests", Severity.HIGH, [], []), True),  # mine itself
-        (sub(watched_projects=("flask",)), Candidate("reqeusts", Severity.HIGH, [], ["requests"]), False),
+        (
+            sub(check_ids=("typosquat.",)),
+            Candidate("x", Severity.HIGH, ["typosquat.swapped-chars"], []),
+            True,
+        ),  # a family prefix
+        (
+            sub(check_ids=("metadata.url-dependency",)),
+            Candidate("x", Severity.HIGH, ["typosquat.swapped-chars"], []),
+            False,
+        ),
+        (
+            sub(watched_projects=("requests",)),
+            Candidate("reqeusts", Severity.HIGH, [], ["requests"]),
+            True,
+        ),  # imitates mine
+        (
+            sub(watched_projects=("requests",)),
+            Candidate("requests", Severity.HIGH, [], []),
+            True,
+        ),  # mine itself
+        (
+            sub(watched_projects=("flask",)),
+            Candidate("reqeusts", Severity.HIGH, [], ["requests"]),
+            False,
+        ),
         (sub(name_patterns=("req*",)), Candidate("reqeusts", Severity.HIGH, [], []), True),
         (sub(name_patterns=("django-*",)), Candidate("reqeusts", Severity.HIGH, [], []), False),
         # every filter that is set must agree
-        (sub(watched_projects=("requests",), min_severity=Severity.CRITICAL),
-         Candidate("reqeusts", Severity.HIGH, [], ["requests"]), False),
+        (
+            sub(watched_projects=("requests",), min_severity=Severity.CRITICAL),
+            Candidate("reqeusts", Severity.HIGH, [], ["requests"]),
+            False,
+        ),
     ],
-)  # fmt: skip
+)
 def test_matching(subscription: Subscription, candidate: Candidate, expected: bool) -> None:
     assert matches(subscription, candidate) is expected
 
@@ -229,11 +266,23 @@ def test_credentials_are_masked(channel: str, target: str, masked: str) -> None:
     ("delivery", "now", "expected"),
     [
         (Delivery.IMMEDIATE, datetime(2026, 1, 1, 10, 30, tzinfo=UTC), None),
-        (Delivery.HOURLY, datetime(2026, 1, 1, 10, 30, tzinfo=UTC), datetime(2026, 1, 1, 11, 0, tzinfo=UTC)),
-        (Delivery.DAILY, datetime(2026, 1, 1, 7, 0, tzinfo=UTC), datetime(2026, 1, 1, 8, 0, tzinfo=UTC)),
-        (Delivery.DAILY, datetime(2026, 1, 1, 9, 0, tzinfo=UTC), datetime(2026, 1, 2, 8, 0, tzinfo=UTC)),
+        (
+            Delivery.HOURLY,
+            datetime(2026, 1, 1, 10, 30, tzinfo=UTC),
+            datetime(2026, 1, 1, 11, 0, tzinfo=UTC),
+        ),
+        (
+            Delivery.DAILY,
+            datetime(2026, 1, 1, 7, 0, tzinfo=UTC),
+            datetime(2026, 1, 1, 8, 0, tzinfo=UTC),
+        ),
+        (
+            Delivery.DAILY,
+            datetime(2026, 1, 1, 9, 0, tzinfo=UTC),
+            datetime(2026, 1, 2, 8, 0, tzinfo=UTC),
+        ),
     ],
-)  # fmt: skip
+)
 def test_digest_schedule(delivery: Delivery, now: datetime, expected: datetime | None) -> None:
     assert next_digest_after(delivery, now) == expected
 
@@ -247,12 +296,24 @@ NOW = datetime(2026, 1, 1, 10, 30, tzinfo=UTC)
     [
         (PendingGroup(1, "immediate", None, 1.0, 1.0), 0, True),  # quiet subscription: send now
         (PendingGroup(1, "immediate", None, 0.2, 0.2), 0, False),  # settling: more may be coming
-        (PendingGroup(1, "immediate", None, 31.0, 0.1), 0, True),  # a steady stream waits at most max_wait
+        (
+            PendingGroup(1, "immediate", None, 31.0, 0.1),
+            0,
+            True,
+        ),  # a steady stream waits at most max_wait
         (PendingGroup(1, "immediate", None, 5.0, 5.0), 10, False),  # a campaign: group it
         (PendingGroup(1, "immediate", None, 30.0, 5.0), 10, True),  # ...for max_wait at most
-        (PendingGroup(1, "hourly", datetime(2026, 1, 1, 11, tzinfo=UTC), 999.0, 999.0), 0, False),  # not yet
-        (PendingGroup(1, "hourly", datetime(2026, 1, 1, 10, tzinfo=UTC), 1.0, 1.0), 0, True),  # its hour came
+        (
+            PendingGroup(1, "hourly", datetime(2026, 1, 1, 11, tzinfo=UTC), 999.0, 999.0),
+            0,
+            False,
+        ),  # not yet
+        (
+            PendingGroup(1, "hourly", datetime(2026, 1, 1, 10, tzinfo=UTC), 1.0, 1.0),
+            0,
+            True,
+        ),  # its hour came
     ],
-)  # fmt: skip
+)
 def test_when_alerts_go_out(group: PendingGroup, recent: int, expected: bool) -> None:
     assert is_due(group, recent, POLICY, NOW) is expected

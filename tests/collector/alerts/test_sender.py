@@ -63,10 +63,15 @@ async def session() -> AsyncIterator[aiohttp.ClientSession]:
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str, smtp: Smtp) -> Settings:
     return Settings(
-        home=tmp_path, database_url=database_url, smtp_host="127.0.0.1", smtp_port=smtp.port,
-        smtp_security="none", smtp_username="sentinel", smtp_password="right",
+        home=tmp_path,
+        database_url=database_url,
+        smtp_host="127.0.0.1",
+        smtp_port=smtp.port,
+        smtp_security="none",
+        smtp_username="sentinel",
+        smtp_password="right",
         smtp_from="alerts@sentinel.example",
-    )  # fmt: skip
+    )
 
 
 async def subscribe(
@@ -90,9 +95,17 @@ async def flag(pool: asyncpg.Pool, project: str, subs: list[int], severity: str 
         finding = await conn.fetchval(
             "INSERT INTO findings (release_id, project, version, check_id, severity, score, summary, target, evidence) "
             "VALUES ($1, $2, '1.0', $3, $4::severity, 80, $5, 'requests', $6) RETURNING id",
-            release, project, AGGREGATE_CHECK, severity, f"{project} 1.0: high risk.",
-            {"reasons": [f"{project} imitates requests"], "checks": ["typosquat.swapped-chars"], "targets": ["requests"]},
-        )  # fmt: skip
+            release,
+            project,
+            AGGREGATE_CHECK,
+            severity,
+            f"{project} 1.0: high risk.",
+            {
+                "reasons": [f"{project} imitates requests"],
+                "checks": ["typosquat.swapped-chars"],
+                "targets": ["requests"],
+            },
+        )
         await enqueue_alerts(conn, finding, subs)
     return int(finding)
 
@@ -302,8 +315,11 @@ async def test_bad_url_and_refused_login_are_clear_and_others_unaffected(
         rows = {
             r["name"]: r for r in await conn.fetch("SELECT name, last_error FROM subscriptions")
         }
-        states = dict(await conn.fetch(
-            "SELECT s.name, o.state FROM alert_outbox o JOIN subscriptions s ON s.id = o.subscription_id"))  # fmt: skip
+        states = dict(
+            await conn.fetch(
+                "SELECT s.name, o.state FROM alert_outbox o JOIN subscriptions s ON s.id = o.subscription_id"
+            )
+        )
     assert states == {"good": "sent", "revoked": "dead", "mail": "dead"}
     assert "HTTP 404" in rows["revoked"]["last_error"]
     assert "SMTP login refused" in rows["mail"]["last_error"]
@@ -340,9 +356,13 @@ async def test_digest_waits_for_its_hour_unless_flushed(
 
     async with pool.acquire() as conn:
         digest = await save_subscription(
-            conn, Subscription(0, "hourly", Channel.SLACK, f"{sink.base}/slack", delivery=Delivery.HOURLY),
-            "cli", next_digest=datetime.now(UTC) + timedelta(minutes=30),
-        )  # fmt: skip
+            conn,
+            Subscription(
+                0, "hourly", Channel.SLACK, f"{sink.base}/slack", delivery=Delivery.HOURLY
+            ),
+            "cli",
+            next_digest=datetime.now(UTC) + timedelta(minutes=30),
+        )
     await flag(pool, "one", [digest])
     await flag(pool, "two", [digest])
     sender = build_sender(pool, settings, session, FAST)
@@ -380,8 +400,10 @@ async def test_a_verdict_that_rises_is_sent_again_and_one_that_falls_is_not(
         async with pool.acquire() as conn, conn.transaction():
             await conn.execute(
                 "UPDATE findings SET severity = $2::severity, summary = $3 WHERE id = $1",
-                finding, severity, f"reqeusts 1.0: {severity} risk.",
-            )  # fmt: skip
+                finding,
+                severity,
+                f"reqeusts 1.0: {severity} risk.",
+            )
             return await enqueue_alerts(conn, finding, [slack])
 
     assert await rate("medium") == 0  # the same verdict again: nothing new

@@ -122,9 +122,12 @@ async def test_stored_findings(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], database_url: str
 ) -> None:
     await _seed(database_url)
-    path = write(tmp_path, "pylock.toml",
-                 'lock-version = "1.0"\n[[packages]]\nname = "leftpadx"\nversion = "9.9"\n'
-                 '[[packages]]\nname = "requests"\n')  # fmt: skip
+    path = write(
+        tmp_path,
+        "pylock.toml",
+        'lock-version = "1.0"\n[[packages]]\nname = "leftpadx"\nversion = "9.9"\n'
+        '[[packages]]\nname = "requests"\n',
+    )
     args = [str(path), "--database-url", database_url, "--format", "json"]
     code = await asyncio.to_thread(main, ["audit", *args, "--home", str(tmp_path / "home")])
     document = valid_audit(capsys.readouterr().out)
@@ -134,8 +137,12 @@ async def test_stored_findings(
     assert (leftpad["severity"], leftpad["worst"]) == ("info", "medium")
     assert [f["check_id"] for f in leftpad["stored_findings"]] == ["metadata.url-dependency"]
     assert requests["stored_findings"] == []
-    assert leftpad["licence"] == {"spdx": "Apache-2.0", "known": True, "source": "license",
-                                  "text": "Apache License, Version 2.0"}  # fmt: skip
+    assert leftpad["licence"] == {
+        "spdx": "Apache-2.0",
+        "known": True,
+        "source": "license",
+        "text": "Apache License, Version 2.0",
+    }
     assert requests["licence"] is None  # unpinned: which release's licence is unknown
     code = await asyncio.to_thread(
         main, ["audit", *args[:-2], "--fail-on", "high", "--home", str(tmp_path / "home")]
@@ -377,8 +384,12 @@ def test_an_installed_environment_is_audited_from_its_metadata(
     rows = {d["name"]: d for d in document["dependencies"]}
     assert (rows["attrs"]["version"], rows["attrs"]["pinned"]) == ("23.1.0", True)
     assert rows["attrs"]["licence"]["spdx"] == "MIT"
-    assert rows["reqeusts"]["licence"] == {"spdx": None, "known": False, "source": "none",
-                                           "text": ""}  # fmt: skip
+    assert rows["reqeusts"]["licence"] == {
+        "spdx": None,
+        "known": False,
+        "source": "none",
+        "text": "",
+    }
     assert rows["reqeusts"]["flagged"] is True
 
 
@@ -402,8 +413,12 @@ def test_what_to_audit_is_one_file_or_one_environment(
 def test_a_uv_lock_is_audited_by_its_locked_versions(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    path = write(tmp_path, "uv.lock", 'version = 1\n[[package]]\nname = "reqeusts"\n'
-                 'version = "2.31.0"\nsource = { registry = "https://pypi.org/simple" }\n')  # fmt: skip
+    path = write(
+        tmp_path,
+        "uv.lock",
+        'version = 1\n[[package]]\nname = "reqeusts"\n'
+        'version = "2.31.0"\nsource = { registry = "https://pypi.org/simple" }\n',
+    )
     code, out, _ = audit([str(path), "--no-store", "--format", "json"], tmp_path, capsys)
     (row,) = json.loads(out)["dependencies"]
     assert (code, row["name"], row["version"], row["where"]) == (
@@ -444,9 +459,12 @@ async def test_a_policy_decides_the_exit_code_and_says_why_per_dependency(
 ) -> None:
     await _seed(database_url)  # leftpadx 9.9: a stored medium finding, licence Apache-2.0
     path = write(tmp_path, "requirements.txt", "leftpadx==9.9\nreqeusts==1.0\nattrs==23.1.0\n")
-    policy = write(tmp_path, "policy.toml",
-                   '[policy]\nblock_at = "high"\nallow_licenses = ["Apache-2.0"]\n'
-                   'deny = ["attrs"]\nallow = ["reqeusts"]\n')  # fmt: skip
+    policy = write(
+        tmp_path,
+        "policy.toml",
+        '[policy]\nblock_at = "high"\nallow_licenses = ["Apache-2.0"]\n'
+        'deny = ["attrs"]\nallow = ["reqeusts"]\n',
+    )
     home = ["--home", str(tmp_path / "home"), "--database-url", database_url]
     args = ["audit", str(path), "--policy", str(policy), "--format", "json", *home]
     code = await asyncio.to_thread(main, args)

@@ -118,8 +118,11 @@ def test_included_files_and_documents_without_lines(
     write(tmp_path, "requirements.txt", "six\n-r sub/more.txt\n")
     write(tmp_path, "pyproject.toml", '[project]\ndependencies = ["six", "colourama"]\n')
 
-    code, out, _ = audit(["requirements.txt", "--no-store", "--format", "sarif", "--fail-on",
-                          "high"], tmp_path, capsys)  # fmt: skip
+    code, out, _ = audit(
+        ["requirements.txt", "--no-store", "--format", "sarif", "--fail-on", "high"],
+        tmp_path,
+        capsys,
+    )
     assert code == 0, "--fail-on decides the exit code, not what the log lists"
     (result,) = valid(out)["runs"][0]["results"]
     assert placed(result) == ("pypi-sentinel/typosquat-name", "sub/more.txt", 3)

@@ -44,10 +44,13 @@ def test_json_contract(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
     assert document["schema"] == 1
     assert document["corpus"]["origin"] == "snapshot"
     squat, clean = document["results"]
-    assert {"name", "flagged", "severity", "score", "matches", "reasons"} <= set(squat)
+    assert {"flagged", "matches", "name", "reasons", "score", "severity"} <= set(squat)
     assert (squat["name"], squat["flagged"], squat["severity"]) == ("reqeusts", True, "low")
-    assert squat["matches"][0] | {"target": "requests", "rule": "typosquat.swapped-chars",
-                                  "distance": 1} == squat["matches"][0]  # fmt: skip
+    assert (
+        squat["matches"][0]
+        | {"target": "requests", "rule": "typosquat.swapped-chars", "distance": 1}
+        == squat["matches"][0]
+    )
     assert (clean["flagged"], clean["matches"], clean["reasons"]) == (False, [], [])
 
 
@@ -84,8 +87,9 @@ def test_bad_fail_on_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> Non
 
 def test_names_from_lines() -> None:
     assert names_from_lines(["Django>=4 ; python_version>'3'", "  # c", "-e .", "six."]) == [
-        "Django", "six",
-    ]  # fmt: skip
+        "Django",
+        "six",
+    ]
 
 
 def test_shipped_list_date_age_and_warning(

@@ -67,7 +67,7 @@ async def test_clean_files_pass_and_a_payload_fails_with_its_line(
     report = json.loads(out)
     assert [f["severity"] for f in report["files"]] == ["info", "high"]
     hit = next(f for f in report["findings"] if f["check"] == "code.decode-exec")
-    assert {"name", "version", "check", "severity", "score", "summary", "evidence"} <= set(hit)
+    assert {"check", "evidence", "name", "score", "severity", "summary", "version"} <= set(hit)
     assert (hit["name"], hit["version"], hit["file"]) == ("neat-lib", "1.1", wheel)
     assert hit["evidence"]["path"] == "neat_lib/__init__.py"
     assert hit["evidence"]["line"] == 2

@@ -11,14 +11,26 @@ from tests.servers import Sink
 
 
 def _squat(pypi: StandInPyPI) -> int:
-    pypi.upload("requests", "2.32.3", owner="psf",
-                metadata={"summary": "Python HTTP for Humans.", "author": "Kenneth Reitz"})  # fmt: skip
+    pypi.upload(
+        "requests",
+        "2.32.3",
+        owner="psf",
+        metadata={"summary": "Python HTTP for Humans.", "author": "Kenneth Reitz"},
+    )
     start = pypi.last_serial
     pypi.upload(
-        "reqeusts", "0.0.1", owner="mallory",  # a shared owner would mean "not a squat"
-        metadata={"summary": "Python HTTP for Humans.", "description": "", "author": "Kenneth Reitz",
-                  "author_email": "x@mailinator.com", "home_page": "", "project_urls": None},
-    )  # fmt: skip
+        "reqeusts",
+        "0.0.1",
+        owner="mallory",  # a shared owner would mean "not a squat"
+        metadata={
+            "summary": "Python HTTP for Humans.",
+            "description": "",
+            "author": "Kenneth Reitz",
+            "author_email": "x@mailinator.com",
+            "home_page": "",
+            "project_urls": None,
+        },
+    )
     return start
 
 
@@ -53,15 +65,15 @@ async def test_subscribe_run_alert_and_findings(
     assert findings
     for finding in findings:
         assert set(finding) >= {
-            "name",
-            "version",
             "check",
-            "severity",
-            "score",
-            "summary",
             "evidence",
             "first_seen",
+            "name",
+            "score",
+            "severity",
             "status",
+            "summary",
+            "version",
         }
         assert (finding["name"], finding["version"], finding["status"]) == (
             "reqeusts",

@@ -50,14 +50,30 @@ async def test_a_typosquat_with_suspicious_metadata_is_stored_high(
     )
     start = pypi.last_serial
     pypi.upload(
-        "reqeusts", "0.0.1", owner="mallory",
-        metadata={"summary": "Python HTTP for Humans.", "description": "", "author": "Kenneth Reitz",
-                  "author_email": "x@mailinator.com", "home_page": "", "project_urls": None},
-    )  # fmt: skip
-    pypi.upload("serious-tool", "1.0", metadata={
-        "summary": "Does a serious thing", "author_email": "dev@serious-tool.org",
-        "description": "A serious tool. " * 20, "home_page": "https://serious-tool.org",
-        "license_expression": "MIT", "classifiers": ["Programming Language :: Python :: 3"]})  # fmt: skip
+        "reqeusts",
+        "0.0.1",
+        owner="mallory",
+        metadata={
+            "summary": "Python HTTP for Humans.",
+            "description": "",
+            "author": "Kenneth Reitz",
+            "author_email": "x@mailinator.com",
+            "home_page": "",
+            "project_urls": None,
+        },
+    )
+    pypi.upload(
+        "serious-tool",
+        "1.0",
+        metadata={
+            "summary": "Does a serious thing",
+            "author_email": "dev@serious-tool.org",
+            "description": "A serious tool. " * 20,
+            "home_page": "https://serious-tool.org",
+            "license_expression": "MIT",
+            "classifiers": ["Programming Language :: Python :: 3"],
+        },
+    )
     collector = make_collector(analyzer=None)
     engine = EngineAnalyzer(index, collector.rss.http, PyPIUrls(base))
     collector = make_collector(analyzer=engine)
@@ -68,8 +84,9 @@ async def test_a_typosquat_with_suspicious_metadata_is_stored_high(
         )
         findings = await conn.fetch(
             "SELECT check_id, severity::text AS sev, target, evidence, project, version "
-            "FROM findings WHERE release_id = $1", release["id"]
-        )  # fmt: skip
+            "FROM findings WHERE release_id = $1",
+            release["id"],
+        )
         clean = await conn.fetchval(
             "SELECT risk_severity::text FROM releases WHERE project='serious-tool'"
         )
@@ -87,8 +104,16 @@ async def test_a_typosquat_with_suspicious_metadata_is_stored_high(
 
 
 def test_dependency_names_are_normalized_and_bad_lines_skipped() -> None:
-    meta = ReleaseMetadata(name="x", version="1", requires_dist=(
-        "Requests[socks]>=2 ; python_version > '3.8'", "Zope.Interface", "not a ! requirement", "requests"))  # fmt: skip
+    meta = ReleaseMetadata(
+        name="x",
+        version="1",
+        requires_dist=(
+            "Requests[socks]>=2 ; python_version > '3.8'",
+            "Zope.Interface",
+            "not a ! requirement",
+            "requests",
+        ),
+    )
     snapshot = ReleaseSnapshot(project="x", version="1", metadata=meta)
     assert dependency_names(snapshot) == ["requests", "zope-interface"]
 
@@ -110,16 +135,30 @@ def _simple(*files: tuple[str, str, int]) -> SimpleProject:
         ([("pkg-1.0.tar.gz", "1.0", 0)], "1.0", 0, 0, None, 0),  # a brand-new project
         ([("pkg-1.0.tar.gz", "1.0", 0), ("pkg-2.0.tar.gz", "2.0", 400)], "2.0", 400, 1, "1.0", 0),
         # a later file of an old version does not make it the prior release of a newer one
-        ([("pkg-1.0.tar.gz", "1.0", 0), ("pkg-1.0-py3-none-any.whl", "1.0", 500),
-          ("pkg-2.0.tar.gz", "2.0", 400)], "2.0", 400, 1, None, 0),
+        (
+            [
+                ("pkg-1.0.tar.gz", "1.0", 0),
+                ("pkg-1.0-py3-none-any.whl", "1.0", 500),
+                ("pkg-2.0.tar.gz", "2.0", 400),
+            ],
+            "2.0",
+            400,
+            1,
+            None,
+            0,
+        ),
         # versions compare canonically: 2.0.0-rc1 is 2.0.0rc1
         ([("pkg-2.0.0rc1.tar.gz", "2.0.0rc1", 3)], "2.0.0-rc1", 3, 0, None, 3),
     ],
-)  # fmt: skip
+)
 def test_pypi_history_from_the_simple_page(
-    files: list[tuple[str, str, int]], version: str, uploaded_day: int, others: int,
-    prior: str | None, first_day: int,
-) -> None:  # fmt: skip
+    files: list[tuple[str, str, int]],
+    version: str,
+    uploaded_day: int,
+    others: int,
+    prior: str | None,
+    first_day: int,
+) -> None:
     history = pypi_history(_simple(*files), version, T0 + timedelta(days=uploaded_day))
     assert history.other_versions == others
     assert (history.prior.version if history.prior else None) == prior
@@ -136,9 +175,14 @@ def _fetched(simple: SimpleProject | None) -> Fetched:
     [
         (None, History(None, 0, None), False, 0),  # nothing says: not a "first release"
         (None, History(None, 0, None, creation_seen=True), True, 0),  # we saw it created
-        (_simple(("pkg-1.0.tar.gz", "1.0", 0), ("pkg-2.0.tar.gz", "2.0", 9)), History(None, 0, None), True, 1),
+        (
+            _simple(("pkg-1.0.tar.gz", "1.0", 0), ("pkg-2.0.tar.gz", "2.0", 9)),
+            History(None, 0, None),
+            True,
+            1,
+        ),
     ],
-)  # fmt: skip
+)
 def test_history_is_known_only_when_someone_knows_it(
     simple: SimpleProject | None, history: History, known: bool, count: int
 ) -> None:
@@ -155,10 +199,13 @@ DAY = timedelta(days=1)
 # (uploads of the look-alike dependency as (version, days before now), verdict, reason)
 DEPENDENCY_CASES = [
     ([("0.0.1", 2)], "high", "a squat uploaded two days ago: where the payload hides"),
-    ([(f"1.{i}", 2000 - 60 * i) for i in range(12)], "info",
-     "a namesake that has released for five years (a v2 fork of a popular library)"),
+    (
+        [(f"1.{i}", 2000 - 60 * i) for i in range(12)],
+        "info",
+        "a namesake that has released for five years (a v2 fork of a popular library)",
+    ),
     ([], "low", "not on PyPI: the release fails to install, nothing runs"),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(("uploads", "severity", "reason"), DEPENDENCY_CASES)

@@ -200,8 +200,9 @@ async def test_readers_are_recycled_after_their_share_of_files() -> None:
         assert inspector._executor is not old
         assert all(not r.complete for r in [*first, third])
         for _ in range(100):  # the retired processes exit once their files are done
-            if not any(psutil.pid_exists(p) and psutil.Process(p).status() != "zombie"
-                       for p in old_pids):  # fmt: skip
+            if not any(
+                psutil.pid_exists(p) and psutil.Process(p).status() != "zombie" for p in old_pids
+            ):
                 break
             await asyncio.sleep(0.05)
         else:

@@ -14,9 +14,18 @@ async def test_metadata_raises_a_bare_name_match_to_high(
 ) -> None:
     pypi, base = standin
     pypi.upload("requests", "2.32.3", owner="psf", metadata={"summary": "Python HTTP for Humans."})
-    pypi.upload("reqeusts", "0.0.1", owner="mallory", metadata={
-        "summary": "Python HTTP for Humans.", "description": "", "author_email": "x@mailinator.com",
-        "home_page": "", "project_urls": None})  # fmt: skip
+    pypi.upload(
+        "reqeusts",
+        "0.0.1",
+        owner="mallory",
+        metadata={
+            "summary": "Python HTTP for Humans.",
+            "description": "",
+            "author_email": "x@mailinator.com",
+            "home_page": "",
+            "project_urls": None,
+        },
+    )
     code, out, _ = await run_cli(
         cli_environment(None, base, tmp_path), "check", "reqeusts", "--format", "json"
     )

@@ -55,8 +55,17 @@ async def test_releases_lists_every_release_with_files_and_status(
     code, out, _ = await run_cli(env, "releases")
     assert code == 0
     header, *rows = out.splitlines()
-    assert header.split() == ["NAME", "VERSION", "STATUS", "FIRST", "SEEN", "(UTC)", "VIA", "FILES",
-                              "RISK"]  # fmt: skip
+    assert header.split() == [
+        "NAME",
+        "VERSION",
+        "STATUS",
+        "FIRST",
+        "SEEN",
+        "(UTC)",
+        "VIA",
+        "FILES",
+        "RISK",
+    ]
     assert len(rows) == 3
     for column in ("VERSION", "STATUS", "VIA", "FILES", "RISK"):
         at = header.index(column)

@@ -20,23 +20,44 @@ from tests.servers import Sink
 PUBLISHED = "2099-01-01T00:00:00Z"  # a report published after we flagged: a lead for us
 
 
-def _malware(advisory_id: str, project: str, *, versions: list[str] | None = None,
-             modified: str = "2026-01-01T00:00:00Z", **extra: Any) -> dict[str, Any]:  # fmt: skip
+def _malware(
+    advisory_id: str,
+    project: str,
+    *,
+    versions: list[str] | None = None,
+    modified: str = "2026-01-01T00:00:00Z",
+    **extra: Any,
+) -> dict[str, Any]:
     affected: dict[str, Any] = {"package": {"ecosystem": "PyPI", "name": project}}
     if versions is None:
         affected["ranges"] = [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}]}]
     else:
         affected["versions"] = versions
-    return {"id": advisory_id, "modified": modified, "published": PUBLISHED,
-            "summary": f"Malicious code in {project} (PyPI)", "affected": [affected], **extra}  # fmt: skip
+    return {
+        "id": advisory_id,
+        "modified": modified,
+        "published": PUBLISHED,
+        "summary": f"Malicious code in {project} (PyPI)",
+        "affected": [affected],
+        **extra,
+    }
 
 
 def _vulnerability(advisory_id: str, project: str, fixed: str) -> dict[str, Any]:
     events = [{"introduced": "0"}, {"fixed": fixed}]
-    return {"id": advisory_id, "modified": "2026-01-01T00:00:00Z", "aliases": ["CVE-2026-0001"],
-            "summary": "Header injection", "published": "2026-01-01T00:00:00Z",
-            "affected": [{"package": {"ecosystem": "PyPI", "name": project},
-                          "ranges": [{"type": "ECOSYSTEM", "events": events}]}]}  # fmt: skip
+    return {
+        "id": advisory_id,
+        "modified": "2026-01-01T00:00:00Z",
+        "aliases": ["CVE-2026-0001"],
+        "summary": "Header injection",
+        "published": "2026-01-01T00:00:00Z",
+        "affected": [
+            {
+                "package": {"ecosystem": "PyPI", "name": project},
+                "ranges": [{"type": "ECOSYSTEM", "events": events}],
+            }
+        ],
+    }
 
 
 async def _cli(env: dict[str, str], *args: str) -> dict[str, Any]:
@@ -87,13 +108,25 @@ async def test_a_report_on_a_stored_release_turns_it_critical_and_alerts(
     await _ok(env, "subscribe", "add", "all", "--webhook", f"{sink.base}/all")
     start = pypi.last_serial
     pypi.upload("tidy-widgets", "1.0", owner="ann")  # nothing wrong that we can see
-    pypi.upload("requests", "2.32.3", owner="psf",
-                metadata={"summary": "Python HTTP for Humans.", "author": "Kenneth Reitz"})  # fmt: skip
     pypi.upload(
-        "reqeusts", "0.0.1", owner="mallory",
-        metadata={"summary": "Python HTTP for Humans.", "description": "", "author": "Kenneth Reitz",
-                  "author_email": "x@mailinator.com", "home_page": "", "project_urls": None},
-    )  # fmt: skip
+        "requests",
+        "2.32.3",
+        owner="psf",
+        metadata={"summary": "Python HTTP for Humans.", "author": "Kenneth Reitz"},
+    )
+    pypi.upload(
+        "reqeusts",
+        "0.0.1",
+        owner="mallory",
+        metadata={
+            "summary": "Python HTTP for Humans.",
+            "description": "",
+            "author": "Kenneth Reitz",
+            "author_email": "x@mailinator.com",
+            "home_page": "",
+            "project_urls": None,
+        },
+    )
     await _cli(env, "run", "--once", "--since-serial", str(start))
     before = await _verdicts(database_url)
     assert before[("tidy-widgets", "1.0")][1] is False  # clean: never flagged
@@ -138,9 +171,12 @@ async def test_a_report_on_a_stored_release_turns_it_critical_and_alerts(
     # OSV withdraws the record: the finding stays for the record, at info, and the verdict is
     # our own again.
     pypi.osv_records["MAL-2026-1"] = _malware(
-        "MAL-2026-1", "tidy-widgets", versions=["1.0"], modified="2026-02-01T00:00:00Z",
+        "MAL-2026-1",
+        "tidy-widgets",
+        versions=["1.0"],
+        modified="2026-02-01T00:00:00Z",
         withdrawn="2026-02-01T00:00:00Z",
-    )  # fmt: skip
+    )
     synced = await _cli(env, "osv", "sync")
     assert synced["sources"][0]["findings_withdrawn"] == 1
     restored = (await _verdicts(database_url))[("tidy-widgets", "1.0")][0]
@@ -175,12 +211,40 @@ async def test_a_vulnerability_alerts_only_subscriptions_that_ask_for_known_chec
 ) -> None:
     pypi, base = standin
     env = cli_environment(database_url, base, tmp_path / "home")
-    await _ok(env, "subscribe", "add", "vulns", "--webhook", f"{sink.base}/vulns",
-               "--watch", "sturdy-http", "--check", "known.")  # fmt: skip
-    await _ok(env, "subscribe", "add", "plain", "--webhook", f"{sink.base}/plain",
-               "--watch", "sturdy-http")  # fmt: skip
-    await _ok(env, "subscribe", "add", "other", "--webhook", f"{sink.base}/other",
-               "--watch", "flask", "--check", "known.")  # fmt: skip
+    await _ok(
+        env,
+        "subscribe",
+        "add",
+        "vulns",
+        "--webhook",
+        f"{sink.base}/vulns",
+        "--watch",
+        "sturdy-http",
+        "--check",
+        "known.",
+    )
+    await _ok(
+        env,
+        "subscribe",
+        "add",
+        "plain",
+        "--webhook",
+        f"{sink.base}/plain",
+        "--watch",
+        "sturdy-http",
+    )
+    await _ok(
+        env,
+        "subscribe",
+        "add",
+        "other",
+        "--webhook",
+        f"{sink.base}/other",
+        "--watch",
+        "flask",
+        "--check",
+        "known.",
+    )
     start = pypi.last_serial
     pypi.upload("sturdy-http", "2.0", owner="ann")
     pypi.upload("sturdy-http", "2.1", owner="ann")

@@ -66,10 +66,14 @@ async def _resume_exactly(
 
 def _env(database_url: str, base: str, home: Path) -> dict[str, str]:
     return cli_environment(
-        database_url, base, home, PYPI_SENTINEL_CHANGELOG_INTERVAL="0.2",
-        PYPI_SENTINEL_RSS_INTERVAL="0.5", PYPI_SENTINEL_LOG_LEVEL="WARNING",
+        database_url,
+        base,
+        home,
+        PYPI_SENTINEL_CHANGELOG_INTERVAL="0.2",
+        PYPI_SENTINEL_RSS_INTERVAL="0.5",
+        PYPI_SENTINEL_LOG_LEVEL="WARNING",
         PYPI_SENTINEL_HTTP_PORT="0",
-    )  # fmt: skip
+    )
 
 
 async def test_kill_9_mid_batch_then_restart_stores_every_event_exactly_once(
@@ -81,9 +85,14 @@ async def test_kill_9_mid_batch_then_restart_stores_every_event_exactly_once(
         pypi.upload(f"bulk{i}", "1.0")  # ~2,000 events: 40 pages of 50
     env = _env(database_url, base, tmp_path / "home")
     proc = await asyncio.create_subprocess_exec(
-        CLI, "run", "--since-serial", str(start), env=env,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-    )  # fmt: skip
+        CLI,
+        "run",
+        "--since-serial",
+        str(start),
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
     try:
         for _ in range(600):  # wait until it is part-way through the changelog
             cursor = await _count(
@@ -121,9 +130,16 @@ async def test_ctrl_c_during_run_once_stops_with_130_and_the_next_run_resumes_ex
         pypi.upload(f"bulk{i}", "1.0")  # ~1,000 events and 400 files
     env = {**_env(database_url, base, tmp_path / "home"), "PYPI_SENTINEL_INSPECT": "on"}
     proc = await asyncio.create_subprocess_exec(
-        CLI, "run", "--once", "--since-serial", str(start), env=env, start_new_session=True,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
+        CLI,
+        "run",
+        "--once",
+        "--since-serial",
+        str(start),
+        env=env,
+        start_new_session=True,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
     part_way = _PART_WAY[phase].format(start=start, last=pypi.last_serial)
     try:
         for _ in range(3000):
@@ -261,9 +277,15 @@ async def test_a_backfill_shows_its_progress_on_a_terminal_only(
     leader, follower = pty.openpty()
     try:
         proc = await asyncio.create_subprocess_exec(
-            CLI, "run", "--once", "--since-serial", str(start), env=env,
-            stdout=asyncio.subprocess.DEVNULL, stderr=follower,
-        )  # fmt: skip
+            CLI,
+            "run",
+            "--once",
+            "--since-serial",
+            str(start),
+            env=env,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=follower,
+        )
         await asyncio.wait_for(proc.wait(), 300)  # a bound, not a measurement
         os.set_blocking(leader, False)
         shown = os.read(leader, 65536).decode(errors="replace")
@@ -276,9 +298,13 @@ async def test_a_backfill_shows_its_progress_on_a_terminal_only(
     assert "\r\x1b[Kcaught up to serial" in shown, "the line is cleared before the summary"
 
     piped = await asyncio.create_subprocess_exec(
-        CLI, "run", "--once", env=env, stdout=asyncio.subprocess.DEVNULL,
+        CLI,
+        "run",
+        "--once",
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
+    )
     _, err = await piped.communicate()
     assert piped.returncode == 0
     assert "analysed" not in err.decode(), "no progress line in a log or a pipe"
@@ -317,9 +343,14 @@ async def test_run_once_exits_3_in_one_line_when_the_database_stays_away(
     pypi.faults.add("release_json", Fault.status(503), times=None, project="slow")
     env = cli_environment(uri, base, tmp_path / "home", PYPI_SENTINEL_DATABASE_PATIENCE="2")
     proc = await asyncio.create_subprocess_exec(
-        CLI, "run", "--once", "--since-serial", str(start), env=env,
+        CLI,
+        "run",
+        "--once",
+        "--since-serial",
+        str(start),
+        env=env,
         stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
+    )
     try:
         for _ in range(300):
             with contextlib.suppress(asyncpg.UndefinedTableError):  # not migrated yet

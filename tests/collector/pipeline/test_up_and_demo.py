@@ -44,15 +44,25 @@ async def test_up_runs_the_collector_and_the_dashboard_and_stops_both(
 ) -> None:
     pypi, base = standin
     port, index_port = free_port(), free_port()
-    env = _env(tmp_path, PYPI_SENTINEL_DATABASE_URL=database_url, PYPI_SENTINEL_PYPI_URL=base,
-               PYPI_SENTINEL_INDEX_PORT=str(index_port),
-               PYPI_SENTINEL_CHANGELOG_INTERVAL="0.5",
-               PYPI_SENTINEL_TOP_PACKAGES_URL=f"{base}/top-pypi-packages.min.json",
-               PYPI_SENTINEL_OSV_SOURCE=f"{base}/osv/PyPI/all.zip")  # fmt: skip
+    env = _env(
+        tmp_path,
+        PYPI_SENTINEL_DATABASE_URL=database_url,
+        PYPI_SENTINEL_PYPI_URL=base,
+        PYPI_SENTINEL_INDEX_PORT=str(index_port),
+        PYPI_SENTINEL_CHANGELOG_INTERVAL="0.5",
+        PYPI_SENTINEL_TOP_PACKAGES_URL=f"{base}/top-pypi-packages.min.json",
+        PYPI_SENTINEL_OSV_SOURCE=f"{base}/osv/PyPI/all.zip",
+    )
     proc = await asyncio.create_subprocess_exec(
-        CLI, "up", "--port", str(port), "--since-serial", str(pypi.last_serial), env=env,
+        CLI,
+        "up",
+        "--port",
+        str(port),
+        "--since-serial",
+        str(pypi.last_serial),
+        env=env,
         stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
+    )
     try:
         assert await _dashboard_healthy(port), "the dashboard never answered"
         pypi.upload("arrives-while-up", "1.0")
@@ -102,9 +112,22 @@ async def test_demo_shows_the_whole_system_offline(tmp_path: Path) -> None:
         tmp_path, PYPI_SENTINEL_HTTP_PORT=str(http_port), PYPI_SENTINEL_INDEX_PORT=str(index_port)
     )
     proc = await asyncio.create_subprocess_exec(  # this checkout's code, whatever is installed
-        sys.executable, "-m", "collector", "demo", "--port", str(port), "--duration", "30",
-        "--backfill", "40", "--rate", "60", env=env, stderr=asyncio.subprocess.PIPE, cwd=ROOT,
-    )  # fmt: skip
+        sys.executable,
+        "-m",
+        "collector",
+        "demo",
+        "--port",
+        str(port),
+        "--duration",
+        "30",
+        "--backfill",
+        "40",
+        "--rate",
+        "60",
+        env=env,
+        stderr=asyncio.subprocess.PIPE,
+        cwd=ROOT,
+    )
     assert await _dashboard_healthy(port), "the demo's dashboard never answered"
     status, _ = await first_answer(
         f"http://127.0.0.1:{http_port}/healthz"
@@ -122,9 +145,15 @@ async def test_demo_shows_the_whole_system_offline(tmp_path: Path) -> None:
     assert f"feed:      http://127.0.0.1:{http_port}/feed.atom" in text
     assert f"index:     http://127.0.0.1:{index_port}/simple/" in text
     status = await asyncio.create_subprocess_exec(
-        CLI, "--home", str(tmp_path / "home" / "demo"), "status", "--format", "json",
-        env=env, stdout=asyncio.subprocess.PIPE,
-    )  # fmt: skip
+        CLI,
+        "--home",
+        str(tmp_path / "home" / "demo"),
+        "status",
+        "--format",
+        "json",
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+    )
     out, _ = await status.communicate()
     counts = json.loads(out)["counts"]
     assert counts["releases_analysed"] >= 40  # the backfill and the live uploads

@@ -12,13 +12,31 @@ from collector.pypi.changelog import EventKind, GarbageError, parse_action, pars
 ACTIONS = [
     ("create", None, EventKind.CREATE, None, None, {}),
     ("new release", "1.0", EventKind.NEW_RELEASE, None, None, {}),
-    ("add py3 file openllm-0.4.33.dev3-py3-none-any.whl", "0.4.33.dev3", EventKind.ADD_FILE,
-     "openllm-0.4.33.dev3-py3-none-any.whl", "py3", {}),
+    (
+        "add py3 file openllm-0.4.33.dev3-py3-none-any.whl",
+        "0.4.33.dev3",
+        EventKind.ADD_FILE,
+        "openllm-0.4.33.dev3-py3-none-any.whl",
+        "py3",
+        {},
+    ),
     ("add source file pkg-1.0.tar.gz", "1.0", EventKind.ADD_FILE, "pkg-1.0.tar.gz", "source", {}),
-    ("add py2.py3 file a-1-py2.py3-none-any.whl", "1", EventKind.ADD_FILE,
-     "a-1-py2.py3-none-any.whl", "py2.py3", {}),
-    ("add cp310 file n-1-cp310-cp310-manylinux_2_17_x86_64.whl", "1", EventKind.ADD_FILE,
-     "n-1-cp310-cp310-manylinux_2_17_x86_64.whl", "cp310", {}),
+    (
+        "add py2.py3 file a-1-py2.py3-none-any.whl",
+        "1",
+        EventKind.ADD_FILE,
+        "a-1-py2.py3-none-any.whl",
+        "py2.py3",
+        {},
+    ),
+    (
+        "add cp310 file n-1-cp310-cp310-manylinux_2_17_x86_64.whl",
+        "1",
+        EventKind.ADD_FILE,
+        "n-1-cp310-cp310-manylinux_2_17_x86_64.whl",
+        "cp310",
+        {},
+    ),
     ("remove file pkg-1.0.tar.gz", "1.0", EventKind.REMOVE_FILE, "pkg-1.0.tar.gz", None, {}),
     ("remove release", "1.0", EventKind.REMOVE_RELEASE, None, None, {}),
     ("remove project", None, EventKind.REMOVE_PROJECT, None, None, {}),
@@ -29,23 +47,63 @@ ACTIONS = [
     ("release quarantined", "1.0", EventKind.RELEASE_QUARANTINED, None, None, {}),
     ("release quarantine cleared", "1.0", EventKind.RELEASE_QUARANTINE_CLEARED, None, None, {}),
     ("add Owner alice", None, EventKind.ROLE_ADD, None, None, {"role": "Owner", "user": "alice"}),
-    ("remove Maintainer bob", None, EventKind.ROLE_REMOVE, None, None, {"role": "Maintainer", "user": "bob"}),
-    ("change Maintainer bob to Owner", None, EventKind.ROLE_CHANGE, None, None,
-     {"role": "Maintainer", "user": "bob", "new_role": "Owner"}),
-    ("invite Owner carol", None, EventKind.ROLE_INVITE, None, None, {"role": "Owner", "user": "carol"}),
-    ("revoke_invite Owner carol", None, EventKind.ROLE_INVITE_REVOKED, None, None, {"role": "Owner", "user": "carol"}),
-    ("accepted Owner carol", None, EventKind.ROLE_ACCEPTED, None, None, {"role": "Owner", "user": "carol"}),
+    (
+        "remove Maintainer bob",
+        None,
+        EventKind.ROLE_REMOVE,
+        None,
+        None,
+        {"role": "Maintainer", "user": "bob"},
+    ),
+    (
+        "change Maintainer bob to Owner",
+        None,
+        EventKind.ROLE_CHANGE,
+        None,
+        None,
+        {"role": "Maintainer", "user": "bob", "new_role": "Owner"},
+    ),
+    (
+        "invite Owner carol",
+        None,
+        EventKind.ROLE_INVITE,
+        None,
+        None,
+        {"role": "Owner", "user": "carol"},
+    ),
+    (
+        "revoke_invite Owner carol",
+        None,
+        EventKind.ROLE_INVITE_REVOKED,
+        None,
+        None,
+        {"role": "Owner", "user": "carol"},
+    ),
+    (
+        "accepted Owner carol",
+        None,
+        EventKind.ROLE_ACCEPTED,
+        None,
+        None,
+        {"role": "Owner", "user": "carol"},
+    ),
     # historical, pre-Warehouse rows
     ("remove", "0.1", EventKind.REMOVE_RELEASE, None, None, {}),  # bare remove with a version
     ("remove", None, EventKind.REMOVE_PROJECT, None, None, {}),  # bare remove of a project
     ("update description", "0.1", EventKind.UNKNOWN, None, None, {}),  # kept raw
     ("docupdate", None, EventKind.UNKNOWN, None, None, {}),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(("action", "version", "kind", "filename", "pyver", "detail"), ACTIONS)
-def test_parse_action(action: str, version: str | None, kind: EventKind, filename: str | None,
-                      pyver: str | None, detail: dict[str, str]) -> None:  # fmt: skip
+def test_parse_action(
+    action: str,
+    version: str | None,
+    kind: EventKind,
+    filename: str | None,
+    pyver: str | None,
+    detail: dict[str, str],
+) -> None:
     parsed = parse_action(action, version)
     assert parsed.kind is kind
     assert parsed.filename == filename

@@ -55,29 +55,46 @@ def test_unreadable_feed_is_an_error(body: bytes) -> None:
 
 RELEASE = {
     "info": {
-        "name": "sampleproject", "version": "4.0.0", "summary": "A sample Python project",
-        "description": "# A sample", "description_content_type": "text/markdown",
-        "author": None, "author_email": '"A. Random Developer" <author@example.com>',
-        "maintainer": None, "maintainer_email": None, "license": None, "license_expression": "MIT",
-        "classifiers": ["Programming Language :: Python :: 3"], "keywords": "sample, setuptools",
-        "home_page": None, "download_url": None,
+        "name": "sampleproject",
+        "version": "4.0.0",
+        "summary": "A sample Python project",
+        "description": "# A sample",
+        "description_content_type": "text/markdown",
+        "author": None,
+        "author_email": '"A. Random Developer" <author@example.com>',
+        "maintainer": None,
+        "maintainer_email": None,
+        "license": None,
+        "license_expression": "MIT",
+        "classifiers": ["Programming Language :: Python :: 3"],
+        "keywords": "sample, setuptools",
+        "home_page": None,
+        "download_url": None,
         "project_urls": {"Homepage": "https://github.com/pypa/sampleproject", "Empty": None},
-        "requires_dist": ["peppercorn", "check-manifest ; extra == \"dev\""],
-        "requires_python": ">=3.9", "yanked": False, "yanked_reason": None,
+        "requires_dist": ["peppercorn", 'check-manifest ; extra == "dev"'],
+        "requires_python": ">=3.9",
+        "yanked": False,
+        "yanked_reason": None,
     },
     "urls": [
         {
-            "filename": "sampleproject-4.0.0.tar.gz", "packagetype": "sdist", "python_version": "source",
-            "size": 1234, "digests": {"md5": "m", "sha256": "s" * 64, "blake2b_256": "b" * 64},
+            "filename": "sampleproject-4.0.0.tar.gz",
+            "packagetype": "sdist",
+            "python_version": "source",
+            "size": 1234,
+            "digests": {"md5": "m", "sha256": "s" * 64, "blake2b_256": "b" * 64},
             "url": "https://files.pythonhosted.org/packages/aa/bb/cc/sampleproject-4.0.0.tar.gz",
-            "upload_time": "2024-01-01T10:00:00", "upload_time_iso_8601": "2024-01-01T10:00:00.123456Z",
-            "requires_python": ">=3.9", "yanked": False, "yanked_reason": None,
+            "upload_time": "2024-01-01T10:00:00",
+            "upload_time_iso_8601": "2024-01-01T10:00:00.123456Z",
+            "requires_python": ">=3.9",
+            "yanked": False,
+            "yanked_reason": None,
         }
     ],
     "ownership": {"roles": [{"role": "Owner", "user": "pypa"}], "organization": "pypa"},
     "last_serial": 99,
     "vulnerabilities": [],
-}  # fmt: skip
+}
 
 
 def test_release_page() -> None:
@@ -154,11 +171,16 @@ def test_simple_project() -> None:
         "project-status": {"status": "quarantined"},
         "versions": ["1.0"],
         "files": [
-            {"filename": "pkg-1.0.tar.gz", "url": "u", "hashes": {"sha256": "x"},
-             "provenance": "https://pypi.org/integrity/pkg/1.0/pkg-1.0.tar.gz/provenance", "yanked": "bad"},
+            {
+                "filename": "pkg-1.0.tar.gz",
+                "url": "u",
+                "hashes": {"sha256": "x"},
+                "provenance": "https://pypi.org/integrity/pkg/1.0/pkg-1.0.tar.gz/provenance",
+                "yanked": "bad",
+            },
             {"filename": "pkg-1.0-py3-none-any.whl", "url": "u", "hashes": {}, "provenance": None},
         ],
-    }  # fmt: skip
+    }
     project = parse_simple_project(payload, None)
     assert project.status == "quarantined"
     assert project.last_serial == 77
@@ -181,15 +203,31 @@ def test_provenance_publishers() -> None:
     payload = {
         "version": 1,
         "attestation_bundles": [
-            {"publisher": {"kind": "GitHub", "repository": "o/r", "workflow": "release.yml", "environment": ""}},
-            {"publisher": {"kind": "GitLab", "repository": "g/r", "workflow_filepath": ".gitlab-ci.yml"}},
+            {
+                "publisher": {
+                    "kind": "GitHub",
+                    "repository": "o/r",
+                    "workflow": "release.yml",
+                    "environment": "",
+                }
+            },
+            {
+                "publisher": {
+                    "kind": "GitLab",
+                    "repository": "g/r",
+                    "workflow_filepath": ".gitlab-ci.yml",
+                }
+            },
             {"publisher": "nonsense"},
         ],
-    }  # fmt: skip
+    }
     github, gitlab = parse_provenance(payload)
     assert (github.kind, github.repository, github.workflow, github.environment) == (
-        "GitHub", "o/r", "release.yml", None,
-    )  # fmt: skip
+        "GitHub",
+        "o/r",
+        "release.yml",
+        None,
+    )
     assert gitlab.workflow == ".gitlab-ci.yml"
     with pytest.raises(ValueError, match="attestation_bundles"):
         parse_provenance({})

@@ -20,8 +20,10 @@ HASH_URL = "https://files.pythonhosted.org/packages/67/5e/e646abc/reqeusts-1.0.t
 
 
 def test_summary_is_10_to_2000_characters_and_names_the_release() -> None:
-    findings = [ReportFinding("release.assessment", "high", 85, "x", {}),
-                ReportFinding("typosquat.swapped-chars", "low", 75, "reqeusts swaps 'ue' in requests.", {})]  # fmt: skip
+    findings = [
+        ReportFinding("release.assessment", "high", 85, "x", {}),
+        ReportFinding("typosquat.swapped-chars", "low", 75, "reqeusts swaps 'ue' in requests.", {}),
+    ]
     report = build_report(
         "reqeusts",
         "1.0",
@@ -44,18 +46,60 @@ def test_summary_is_10_to_2000_characters_and_names_the_release() -> None:
     ("findings", "files", "expected"),
     [
         ([], [], "https://inspector.pypi.io/project/reqeusts/1.0/"),  # nothing better
-        ([], [FileRef("reqeusts-1.0-py3-none-any.whl", HASH_URL.replace(".tar.gz", "-py3-none-any.whl"), "bdist_wheel"),
-              FileRef("reqeusts-1.0.tar.gz", HASH_URL, "sdist")],
-         "https://inspector.pypi.io/project/reqeusts/1.0/packages/67/5e/e646abc/reqeusts-1.0.tar.gz/"),  # the sdist first
-        ([ReportFinding("code.exec", "high", 90, "x", {"filename": "reqeusts-1.0.tar.gz", "path": "reqeusts-1.0/setup.py", "line": 12})],
-         [FileRef("reqeusts-1.0.tar.gz", HASH_URL, "sdist")],
-         "https://inspector.pypi.io/project/reqeusts/1.0/packages/67/5e/e646abc/reqeusts-1.0.tar.gz/reqeusts-1.0/setup.py#line.12"),
-        ([ReportFinding("code.decode-exec", "critical", 95, "x", {"filename": "w.whl", "inspector_url": "https://inspector.pypi.io/project/reqeusts/1.0/packages/aa/bb/cc/w.whl/r/__init__.py#line.3-4"}),
-          ReportFinding("release.assessment", "critical", 90, "x", {"inspector_url": "https://evil.example/"})],
-         [FileRef("reqeusts-1.0.tar.gz", HASH_URL, "sdist")],
-         "https://inspector.pypi.io/project/reqeusts/1.0/packages/aa/bb/cc/w.whl/r/__init__.py#line.3-4"),  # the line the file finding links, never a foreign URL
+        (
+            [],
+            [
+                FileRef(
+                    "reqeusts-1.0-py3-none-any.whl",
+                    HASH_URL.replace(".tar.gz", "-py3-none-any.whl"),
+                    "bdist_wheel",
+                ),
+                FileRef("reqeusts-1.0.tar.gz", HASH_URL, "sdist"),
+            ],
+            "https://inspector.pypi.io/project/reqeusts/1.0/packages/67/5e/e646abc/reqeusts-1.0.tar.gz/",
+        ),  # the sdist first
+        (
+            [
+                ReportFinding(
+                    "code.exec",
+                    "high",
+                    90,
+                    "x",
+                    {
+                        "filename": "reqeusts-1.0.tar.gz",
+                        "path": "reqeusts-1.0/setup.py",
+                        "line": 12,
+                    },
+                )
+            ],
+            [FileRef("reqeusts-1.0.tar.gz", HASH_URL, "sdist")],
+            "https://inspector.pypi.io/project/reqeusts/1.0/packages/67/5e/e646abc/reqeusts-1.0.tar.gz/reqeusts-1.0/setup.py#line.12",
+        ),
+        (
+            [
+                ReportFinding(
+                    "code.decode-exec",
+                    "critical",
+                    95,
+                    "x",
+                    {
+                        "filename": "w.whl",
+                        "inspector_url": "https://inspector.pypi.io/project/reqeusts/1.0/packages/aa/bb/cc/w.whl/r/__init__.py#line.3-4",
+                    },
+                ),
+                ReportFinding(
+                    "release.assessment",
+                    "critical",
+                    90,
+                    "x",
+                    {"inspector_url": "https://evil.example/"},
+                ),
+            ],
+            [FileRef("reqeusts-1.0.tar.gz", HASH_URL, "sdist")],
+            "https://inspector.pypi.io/project/reqeusts/1.0/packages/aa/bb/cc/w.whl/r/__init__.py#line.3-4",
+        ),  # the line the file finding links, never a foreign URL
     ],
-)  # fmt: skip
+)
 def test_inspector_link_points_at_the_exact_file_and_line(
     findings: list[ReportFinding], files: list[FileRef], expected: str
 ) -> None:
@@ -86,8 +130,9 @@ async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
         )
         await conn.execute(
             "INSERT INTO files (release_id, filename, url, packagetype) VALUES ($1, 'reqeusts-1.0.tar.gz', $2, 'sdist')",
-            release, HASH_URL,
-        )  # fmt: skip
+            release,
+            HASH_URL,
+        )
         await conn.execute(
             "INSERT INTO findings (release_id, project, version, check_id, severity, score, summary) "
             "VALUES ($1, 'reqeusts', '1.0', 'release.assessment', 'high', 85, 'reqeusts 1.0: high risk.')",
@@ -197,7 +242,7 @@ async def test_unknown_release_is_a_usage_error(pool: asyncpg.Pool, tmp_path: Pa
         ("http://dashboard:8501", None),  # a name only a local network resolves
         ("https://sentinel.example.org/", "https://sentinel.example.org/release?release="),
     ],
-)  # fmt: skip
+)
 async def test_a_report_links_the_dashboard_only_when_it_is_public(
     pool: asyncpg.Pool,
     observations: tuple[StandInPyPI, str],

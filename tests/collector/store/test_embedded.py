@@ -227,10 +227,24 @@ def test_runs_as_a_normal_user(tmp_path: Path) -> None:
             os.chown(path, nobody.pw_uid, nobody.pw_gid)
         env = {"PATH": os.environ["PATH"], "HOME": str(home), "XDG_RUNTIME_DIR": str(home / "run")}
         result = subprocess.run(
-            ["runuser", "-u", "nobody", "--", str(system_python), "-c", _AS_USER,
-             str(site_packages), str(REPO), str(home / "pg")],
-            env=env, capture_output=True, text=True, timeout=120, check=False,
-        )  # fmt: skip
+            [
+                "runuser",
+                "-u",
+                "nobody",
+                "--",
+                str(system_python),
+                "-c",
+                _AS_USER,
+                str(site_packages),
+                str(REPO),
+                str(home / "pg"),
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
         assert result.returncode == 0, result.stderr[-2000:]
         assert result.stdout.strip() == "42"
         assert (home / "pg").stat().st_uid == nobody.pw_uid  # no user switch for a normal user

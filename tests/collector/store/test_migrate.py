@@ -13,20 +13,20 @@ from collector.store.migrate import LATEST_VERSION, MIGRATIONS, current_version,
 from tests.conftest import CLI
 
 EXPECTED_TABLES = {
-    "schema_migrations",
-    "changelog_events",
-    "projects",
-    "releases",
-    "files",
-    "findings",
-    "triage_verdicts",
-    "subscriptions",
     "alert_outbox",
-    "reports",
+    "approval_requests",
+    "approvals",
+    "changelog_events",
     "collector_cursor",
     "collector_health",
-    "approvals",
-    "approval_requests",
+    "files",
+    "findings",
+    "projects",
+    "releases",
+    "reports",
+    "schema_migrations",
+    "subscriptions",
+    "triage_verdicts",
 }
 
 

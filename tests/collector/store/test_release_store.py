@@ -16,11 +16,18 @@ async def test_findings_sharing_a_check_and_fingerprint_store_as_the_strongest_r
 ) -> None:
     snapshot = ReleaseSnapshot("demo", "1.0", ReleaseMetadata(name="demo", version="1.0"))
     doubled = (
-        Finding("metadata.free-email", Severity.INFO, 5, "author at gmail.com", fingerprint="gmail.com"),
-        Finding("metadata.free-email", Severity.LOW, 20, "maintainer at gmail.com",
-                fingerprint="gmail.com"),
+        Finding(
+            "metadata.free-email", Severity.INFO, 5, "author at gmail.com", fingerprint="gmail.com"
+        ),
+        Finding(
+            "metadata.free-email",
+            Severity.LOW,
+            20,
+            "maintainer at gmail.com",
+            fingerprint="gmail.com",
+        ),
         Finding("metadata.free-email", Severity.INFO, 5, "at yahoo.com", fingerprint="yahoo.com"),
-    )  # fmt: skip
+    )
     # Built by hand, not by combine(): what a misbehaving analysis could hand over.
     assessment = Assessment(30, Severity.LOW, doubled, ("free e-mail",))
     release_id, new = await save_analysed_release(conn, snapshot, assessment, 10)

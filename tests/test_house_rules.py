@@ -1,18 +1,24 @@
-"""SQL lives in the store: an ast walk fails on any SQL string outside `collector/store/` and
-the dashboard's `dashboard/queries/`, so a query is found by where it belongs, not by grep.
+"""House rules a reader relies on, checked on the whole tree.
 
-The bench scripts are measuring instruments that seed and count rows directly; they are left out.
+SQL lives in the store: an ast walk fails on any SQL string outside `collector/store/` and the
+dashboard's `dashboard/queries/`, so a query is found by where it belongs, not by grep (the bench
+scripts are measuring instruments that seed and count rows directly; they are left out).
+
+The formatter owns the layout: a comment that switches it off for a line or a block fails.
 """
 
 from __future__ import annotations
 
 import ast
+import io
 import re
+import tokenize
 from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("analysis", "collector", "dashboard", "standin")
+FORMATTED = (*PACKAGES, "bench", "tests")
 HOMES = (ROOT / "collector" / "store", ROOT / "dashboard" / "queries")
 
 # A statement's first words, upper case as the code base writes SQL: prose that starts with
@@ -82,3 +88,34 @@ def test_the_homes_hold_the_queries() -> None:
         hit for path in sorted(HOMES[0].rglob("*.py")) for hit in sql_strings(path.read_text())
     ]
     assert len(store) > 50
+
+
+FORMATTER_OFF = re.compile(r"#\s*(fmt|yapf)\s*:\s*(skip|off|disable)\b")
+
+
+def formatter_switches(source: str, filename: str = "<src>") -> Iterator[str]:
+    """Every comment of `source` that turns the formatter off (strings are not comments)."""
+    for token in tokenize.generate_tokens(io.StringIO(source).readline):
+        if token.type == tokenize.COMMENT and FORMATTER_OFF.search(token.string):
+            yield f"{filename}:{token.start[0]} {token.string}"
+
+
+def test_the_formatter_owns_the_layout() -> None:
+    found = [
+        hit
+        for folder in FORMATTED
+        for path in sorted((ROOT / folder).rglob("*.py"))
+        for hit in formatter_switches(path.read_text(), str(path.relative_to(ROOT)))
+    ]
+    assert found == []
+
+
+def test_the_layout_guard_reads_comments_not_strings() -> None:
+    marker = "fmt" + ": skip"
+    source = f"""
+x = [1,2]  # {marker}
+y = "# {marker} inside a string is text"
+# fmt:off
+z = 3  # formatted
+"""
+    assert [hit.split(" ", 1)[0] for hit in formatter_switches(source)] == ["<src>:2", "<src>:4"]
