@@ -24,7 +24,7 @@ from collector.alerts.outbox import ALERT_FLOOR, aggregate_finding
 from collector.pipeline.processor import FlaggedHook
 from collector.store import PgConnection
 from collector.store.artifacts import (
-    StoredRelease,
+    ReleaseRef,
     current_findings,
     lock_release,
     save_verdict,
@@ -89,9 +89,7 @@ def _check(advisory: Advisory) -> str:
     return MALICIOUS if advisory.malicious else VULNERABILITY
 
 
-def _affected(
-    advisory: Advisory, stored: dict[str, list[StoredRelease]]
-) -> Iterable[StoredRelease]:
+def _affected(advisory: Advisory, stored: dict[str, list[ReleaseRef]]) -> Iterable[ReleaseRef]:
     """Every stored release a known-malware record names; for a vulnerability, the newest
     stored release of each project it affects (one alert per record and project, about the
     release people are most likely to run)."""
@@ -103,14 +101,12 @@ def _affected(
             yield max(hit, key=_version_order)
 
 
-def _version_order(release: StoredRelease) -> tuple[bool, object, int]:
+def _version_order(release: ReleaseRef) -> tuple[bool, object, int]:
     parsed = parse_version(release.version)
     return (parsed is not None, parsed or 0, release.release_id)
 
 
-async def _rescore(
-    conn: PgConnection, release: StoredRelease, on_flagged: FlaggedHook | None
-) -> None:
+async def _rescore(conn: PgConnection, release: ReleaseRef, on_flagged: FlaggedHook | None) -> None:
     """The release's verdict from every finding it holds now, and the alerts a rise plans."""
     assessment = combine(await current_findings(conn, release.release_id))
     aggregate = aggregate_finding(release.project, release.version, assessment)
@@ -130,7 +126,7 @@ async def _asking_for_vulnerabilities(conn: PgConnection) -> list[Subscription]:
 
 
 async def _plan_vulnerability_alerts(
-    conn: PgConnection, finding_id: int, release: StoredRelease, asking: Sequence[Subscription]
+    conn: PgConnection, finding_id: int, release: ReleaseRef, asking: Sequence[Subscription]
 ) -> int:
     """The subscriptions among `asking` that want this finding (a `known.` check, the project)."""
     severity = CHECKS_BY_ID[VULNERABILITY].severity

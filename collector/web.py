@@ -24,7 +24,7 @@ from collector.dashboard_links import dashboard_release_url
 from collector.health import check_sources, internal_problem
 from collector.pypi.http import PyPIUrls
 from collector.store.database import DB_ERRORS
-from collector.store.findings import FindingFilter, iter_findings
+from collector.store.findings import ExportFilter, iter_findings
 from collector.store.jobs import ErrorClass, FailingJob
 from collector.store.outbox import count_by_state
 from collector.store.status import StoreStatus, fetch_status
@@ -74,7 +74,7 @@ async def feed(request: web.Request) -> web.Response:
     except ValueError as exc:
         raise web.HTTPBadRequest(text=str(exc)) from exc
     project = request.query.get("project")
-    filters = FindingFilter(
+    filters = ExportFilter(
         min_severity=severity.label,
         check=AGGREGATE_CHECK,
         project=normalize(project) if project else None,

@@ -71,7 +71,7 @@ def report_release(
 
 
 @dataclass(frozen=True, slots=True)
-class ProjectProfile:
+class UpstreamProject:
     """What PyPI says about a project we do not store (the one a typosquat imitates)."""
 
     name: str
@@ -82,7 +82,7 @@ class ProjectProfile:
 
 
 @st.cache_data(ttl=LOOKUP_CACHE, show_spinner=False, max_entries=500)
-def lookup_project(_db: AsyncDB, pypi_url: str, name: str) -> ProjectProfile | str:
+def lookup_project(_db: AsyncDB, pypi_url: str, name: str) -> UpstreamProject | str:
     """The project's latest summary from PyPI's JSON API, or why there is none (a sentence).
 
     Cached, failures included, so an offline dashboard waits once and not on every click.
@@ -97,10 +97,10 @@ def lookup_project(_db: AsyncDB, pypi_url: str, name: str) -> ProjectProfile | s
     return page
 
 
-async def _fetch_profile(pypi_url: str, name: str) -> ProjectProfile | None:
+async def _fetch_profile(pypi_url: str, name: str) -> UpstreamProject | None:
     async with new_session(timeout=LOOKUP_TIMEOUT, connect_timeout=LOOKUP_TIMEOUT) as session:
         page = await fetch_project(Http(session), PyPIUrls(pypi_url.rstrip("/")), name)
     if isinstance(page, NotFound):
         return None
     meta = page.metadata
-    return ProjectProfile(meta.name, meta.version, meta.summary, meta.author, meta.author_email)
+    return UpstreamProject(meta.name, meta.version, meta.summary, meta.author, meta.author_email)

@@ -229,7 +229,7 @@ class NameMatch:
 
 
 @dataclass(frozen=True, slots=True)
-class Hit:
+class NameHit:
     """One rule's raw finding: `target` is near the candidate; scored and guarded afterwards."""
 
     target: Target
@@ -238,7 +238,7 @@ class Hit:
     edit: Mapping[str, Any]
 
 
-Rule = Callable[[str, NameIndex], Iterator[Hit]]
+Rule = Callable[[str, NameIndex], Iterator[NameHit]]
 
 
 def match_name(
@@ -269,14 +269,14 @@ def match_name(
 # -- the rules: each probes the index with a form of the candidate -----------------------------
 
 
-def import_name(candidate: str, index: NameIndex) -> Iterator[Hit]:
+def import_name(candidate: str, index: NameIndex) -> Iterator[NameHit]:
     """The candidate is the import name of a popular project published under another name."""
     alias = index.aliases.get(candidate)
     if alias is not None:
-        yield Hit(index.targets[alias], IMPORT_NAME, 0, {"op": "import-name"})
+        yield NameHit(index.targets[alias], IMPORT_NAME, 0, {"op": "import-name"})
 
 
-def confusable(candidate: str, index: NameIndex) -> Iterator[Hit]:
+def confusable(candidate: str, index: NameIndex) -> Iterator[NameHit]:
     """Equal once look-alike letters are folded (PyPI's own folding, or multi-letter shapes)."""
     folded = fold_confusables(candidate)
     for i in index.folded.get(folded) or ():
@@ -284,10 +284,10 @@ def confusable(candidate: str, index: NameIndex) -> Iterator[Hit]:
         if target.name != candidate:
             same_ultra = ultranormalize(target.name) == ultranormalize(candidate)
             rule = CONFUSABLE if same_ultra else MULTI_LETTER
-            yield Hit(target, rule, 0, {"op": "fold", "folded": folded})
+            yield NameHit(target, rule, 0, {"op": "fold", "folded": folded})
 
 
-def one_edit(candidate: str, index: NameIndex) -> Iterator[Hit]:
+def one_edit(candidate: str, index: NameIndex) -> Iterator[NameHit]:
     """One character omitted, repeated, inserted, substituted or two swapped: one probe of the
     deletion neighbourhood finds them all, and the edit names the rule."""
     keys = [candidate[:j] + candidate[j + 1 :] for j, c in enumerate(candidate) if c != "-"]
@@ -297,28 +297,28 @@ def one_edit(candidate: str, index: NameIndex) -> Iterator[Hit]:
         target = index.targets[i]
         edit = classify_edit(candidate, target.name)
         if edit is not None:
-            yield Hit(target, _OP_RULES[edit.op], 1, edit.as_evidence())
+            yield NameHit(target, _OP_RULES[edit.op], 1, edit.as_evidence())
         elif target.name != candidate:
-            yield Hit(target, DISTANCE_2, 2, {"op": "two-edits"})
+            yield NameHit(target, DISTANCE_2, 2, {"op": "two-edits"})
 
 
-def python_affix(candidate: str, index: NameIndex) -> Iterator[Hit]:
+def python_affix(candidate: str, index: NameIndex) -> Iterator[NameHit]:
     """A popular name with `python`/`py` added or taken away."""
     for i in index.python_forms.get(candidate, ()):
-        yield Hit(index.targets[i], PYTHON_AFFIX, 0, {"op": "python-affix"})
+        yield NameHit(index.targets[i], PYTHON_AFFIX, 0, {"op": "python-affix"})
 
 
-def version_suffix(candidate: str, index: NameIndex) -> Iterator[Hit]:
+def version_suffix(candidate: str, index: NameIndex) -> Iterator[NameHit]:
     """A popular name with a version number bolted on (`requests2`, `numpy-3`)."""
     found = _VERSION_SUFFIX.match(candidate) if candidate[-1].isdigit() else None
     if found and len(found[1]) >= 3:
         i = index.by_name.get(found[1])
         if i is not None:
             edit = {"op": "version-suffix", "suffix": found[2]}
-            yield Hit(index.targets[i], VERSION, 0, edit)
+            yield NameHit(index.targets[i], VERSION, 0, edit)
 
 
-def swapped_tokens(candidate: str, index: NameIndex) -> Iterator[Hit]:
+def swapped_tokens(candidate: str, index: NameIndex) -> Iterator[NameHit]:
     """The words of a popular name in another order."""
     if "-" not in candidate:
         return
@@ -327,10 +327,10 @@ def swapped_tokens(candidate: str, index: NameIndex) -> Iterator[Hit]:
         for i in index.token_sets.get("-".join(sorted(words)), ()):
             target = index.targets[i]
             if target.name != candidate:
-                yield Hit(target, TOKENS, 0, {"op": "reorder", "tokens": list(words)})
+                yield NameHit(target, TOKENS, 0, {"op": "reorder", "tokens": list(words)})
 
 
-def combosquat(candidate: str, index: NameIndex) -> Iterator[Hit]:
+def combosquat(candidate: str, index: NameIndex) -> Iterator[NameHit]:
     """A popular name with a word people bolt on (`requests-utils`, `secure-flask`)."""
     if "-" not in candidate:
         return
@@ -341,13 +341,13 @@ def combosquat(candidate: str, index: NameIndex) -> Iterator[Hit]:
         yield from _combo("-".join(words[1:]), words[0], "prefix", index)
 
 
-def _combo(stem: str, affix: str, where: str, index: NameIndex) -> Iterator[Hit]:
+def _combo(stem: str, affix: str, where: str, index: NameIndex) -> Iterator[NameHit]:
     i = index.by_name.get(stem)
     if i is not None and len(stem) >= 4 and not (where == "suffix" and stem in PLUGIN_HOSTS):
-        yield Hit(index.targets[i], COMBO, 0, {"op": "affix", where: affix})
+        yield NameHit(index.targets[i], COMBO, 0, {"op": "affix", where: affix})
 
 
-def two_edits(candidate: str, index: NameIndex) -> Iterator[Hit]:
+def two_edits(candidate: str, index: NameIndex) -> Iterator[NameHit]:
     """Two edits from a long popular name (Damerau-Levenshtein, scored by rapidfuzz)."""
     if len(candidate) < DL2_MIN_LENGTH:
         return
@@ -358,7 +358,7 @@ def two_edits(candidate: str, index: NameIndex) -> Iterator[Hit]:
         candidate, pool, scorer=DamerauLevenshtein.distance, score_cutoff=2, limit=None
     ):
         if distance == 2:
-            yield Hit(index.targets[index.by_name[choice]], DISTANCE_2, 2, {"op": "two-edits"})
+            yield NameHit(index.targets[index.by_name[choice]], DISTANCE_2, 2, {"op": "two-edits"})
 
 
 # Every rule, once, in the order their hits are weighed (the first of equal scores is kept).
@@ -387,7 +387,7 @@ def effective_length(typed: str, intended: str, families: Mapping[str, int]) -> 
     return len(intended)
 
 
-def _score(candidate: str, hit: Hit, index: NameIndex) -> NameMatch | None:
+def _score(candidate: str, hit: NameHit, index: NameIndex) -> NameMatch | None:
     target = hit.target
     if target.project == candidate or (target.name == candidate and hit.rule != IMPORT_NAME):
         return None
@@ -417,7 +417,7 @@ def _score(candidate: str, hit: Hit, index: NameIndex) -> NameMatch | None:
     )
 
 
-def _long_enough(hit: Hit, length: int) -> bool:
+def _long_enough(hit: NameHit, length: int) -> bool:
     """Short words sit one edit from dozens of others: only typing slips count there."""
     if hit.rule not in _CHARACTER_RULES:
         return True
@@ -426,7 +426,7 @@ def _long_enough(hit: Hit, length: int) -> bool:
     return length >= 4 or (length == 3 and hit.edit.get("slip") != "other")
 
 
-def _strength(hit: Hit, length: int, rank: int, ratio: float) -> int:
+def _strength(hit: NameHit, length: int, rank: int, ratio: float) -> int:
     score = BASE_STRENGTH[hit.rule]
     if hit.rule in _CHARACTER_RULES:
         score += {3: -15, 4: -5}.get(length, 5 if length >= 8 else 0)

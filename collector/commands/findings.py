@@ -12,7 +12,7 @@ from collector.commands.releases import parse_since
 from collector.config import Settings
 from collector.output import OutputFormat, add_format_flag, print_text, stream_json
 from collector.store.database import open_database
-from collector.store.findings import FindingFilter, iter_findings
+from collector.store.findings import ExportFilter, iter_findings
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -37,7 +37,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 
 async def run(settings: Settings, args: argparse.Namespace) -> int:
-    filters = FindingFilter(
+    filters = ExportFilter(
         since=parse_since(args.since),
         min_severity=args.min_severity,
         check=args.check,

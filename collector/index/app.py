@@ -44,7 +44,7 @@ from collector.pypi.simple import SIMPLE_JSON
 from collector.store.approvals import fetch_approvals, record_request
 from collector.store.osv import fetch_advisories
 from collector.store.releases import fetch_licence_fields
-from collector.store.vetting import StoredRelease, fetch_stored_releases
+from collector.store.vetting import ReleaseStanding, fetch_release_standings
 
 log = logging.getLogger(__name__)
 
@@ -217,7 +217,7 @@ async def _vet(
         releases = {only: releases[only]} if only in releases else {}
     async with state.pool.acquire() as conn:
         stored = {
-            canonicalize_version(r.version): r for r in await fetch_stored_releases(conn, name)
+            canonicalize_version(r.version): r for r in await fetch_release_standings(conn, name)
         }
         weighed = [(name, stored[key].version) for key in releases if key in stored]
         advisories = await fetch_advisories(conn, [name])
@@ -251,7 +251,7 @@ def _releases(page: UpstreamPage) -> dict[str, list[IndexFile]]:
     return grouped
 
 
-def _uploaded_at(release: StoredRelease | None, files: list[IndexFile]) -> datetime | None:
+def _uploaded_at(release: ReleaseStanding | None, files: list[IndexFile]) -> datetime | None:
     """Ours when stored, else the earliest upload time upstream lists for the release."""
     if release is not None and release.uploaded_at is not None:
         return release.uploaded_at

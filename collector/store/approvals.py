@@ -37,7 +37,7 @@ class ReviewedRelease:
 
 
 @dataclass(frozen=True, slots=True)
-class Facts:
+class ReviewFacts:
     """The stored facts about one request's project."""
 
     release: ReviewedRelease | None
@@ -149,16 +149,16 @@ LEFT JOIN LATERAL (
 
 async def fetch_facts(
     conn: PgConnection, requests: Sequence[Request]
-) -> dict[tuple[str, str | None], Facts]:
+) -> dict[tuple[str, str | None], ReviewFacts]:
     """The stored facts about each request, by (project, version)."""
     rows = await conn.fetch(_FACTS, [r.project for r in requests], [r.version for r in requests])
     return {(row["project"], row["requested"]): _facts(row) for row in rows}
 
 
-def _facts(row: asyncpg.Record) -> Facts:
+def _facts(row: asyncpg.Record) -> ReviewFacts:
     release = None
     if row["version"] is not None:
         release = ReviewedRelease(
             row["version"], row["risk_score"], row["risk_severity"], row["uploaded_at"]
         )
-    return Facts(release, row["first_uploaded_at"], ownership_from_json(row["ownership"]))
+    return ReviewFacts(release, row["first_uploaded_at"], ownership_from_json(row["ownership"]))

@@ -206,7 +206,7 @@ def _record_values(record: InspectionRecord) -> tuple[object, ...]:
 
 
 @dataclass(frozen=True, slots=True)
-class StoredRelease:
+class ReleaseRef:
     """A release row, as the writers of its findings and verdict name it."""
 
     release_id: int
@@ -216,7 +216,7 @@ class StoredRelease:
 
 async def save_verdict(
     conn: PgConnection,
-    target: ArtifactTarget | StoredRelease,
+    target: ArtifactTarget | ReleaseRef,
     score: int,
     severity: Severity,
     aggregate: Finding | None,

@@ -31,7 +31,7 @@ LIMIT $5
 
 
 @dataclass(frozen=True, slots=True)
-class FindingFilter:
+class ExportFilter:
     since: datetime | None = None
     min_severity: str = "info"
     check: str | None = None  # an id, or a prefix such as "typosquat."
@@ -39,9 +39,7 @@ class FindingFilter:
     limit: int | None = None
 
 
-async def iter_findings(
-    conn: PgConnection, filters: FindingFilter
-) -> AsyncIterator[dict[str, Any]]:
+async def iter_findings(conn: PgConnection, filters: ExportFilter) -> AsyncIterator[dict[str, Any]]:
     """Newest first, each with its release's triage status and report (a transaction must be open)."""
     limit = filters.limit if filters.limit is not None else 2**62
     cursor = conn.cursor(

@@ -81,7 +81,7 @@ async def fetch_upstream_serial(conn: PgConnection, source: str) -> int | None:
     return None if value is None else int(value)
 
 
-async def fetch_health(conn: PgConnection) -> list[SourceHealth]:
+async def fetch_source_health(conn: PgConnection) -> list[SourceHealth]:
     rows = await conn.fetch(
         """
         SELECT source, last_attempt_at, last_success_at, last_error_at, last_error,

@@ -11,22 +11,22 @@ from datetime import datetime
 from analysis.known import MALICIOUS, LeadTimes, lead_time
 from analysis.model import Finding
 from collector.store import PgConnection
-from collector.store.artifacts import StoredRelease
+from collector.store.artifacts import ReleaseRef
 from collector.store.releases import findings_json
 
 
 async def fetch_stored_releases(
     conn: PgConnection, projects: Sequence[str]
-) -> dict[str, list[StoredRelease]]:
+) -> dict[str, list[ReleaseRef]]:
     """Every stored release of these projects, by project."""
     rows = await conn.fetch(
         "SELECT id, project, version FROM releases WHERE project = ANY($1::text[]) ORDER BY id",
         sorted(set(projects)),
     )
-    found: dict[str, list[StoredRelease]] = {}
+    found: dict[str, list[ReleaseRef]] = {}
     for row in rows:
         found.setdefault(row["project"], []).append(
-            StoredRelease(row["id"], row["project"], row["version"])
+            ReleaseRef(row["id"], row["project"], row["version"])
         )
     return found
 
@@ -36,7 +36,7 @@ class KnownFinding:
     """A `known.*` finding made from one advisory on one stored release."""
 
     finding_id: int
-    release: StoredRelease
+    release: ReleaseRef
     check_id: str
     advisory_id: str
 
@@ -56,7 +56,7 @@ async def fetch_known_findings(
     return [
         KnownFinding(
             row["id"],
-            StoredRelease(row["release_id"], row["project"], row["version"]),
+            ReleaseRef(row["release_id"], row["project"], row["version"]),
             row["check_id"],
             row["fingerprint"],
         )
@@ -65,7 +65,7 @@ async def fetch_known_findings(
 
 
 async def save_known_finding(
-    conn: PgConnection, release: StoredRelease, finding: Finding
+    conn: PgConnection, release: ReleaseRef, finding: Finding
 ) -> tuple[int, bool]:
     """Store (or refresh) one finding; its id, and whether it is new."""
     row = await conn.fetchrow(

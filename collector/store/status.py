@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from collector.health import ChangelogLag, changelog_lag
 from collector.store import PgConnection
 from collector.store.changelog import load_cursor
-from collector.store.health import SourceHealth, fetch_health
+from collector.store.health import SourceHealth, fetch_source_health
 from collector.store.jobs import (
     ErrorClass,
     FailingJob,
@@ -115,7 +115,7 @@ async def fetch_status(conn: PgConnection) -> StoreStatus:
         files_by_inspection={
             row["state"]: int(row["n"]) for row in await conn.fetch(_FILES_BY_INSPECTION)
         },
-        sources=await fetch_health(conn),
+        sources=await fetch_source_health(conn),
         alert_problems=[dict(r) for r in await conn.fetch(_ALERT_PROBLEMS)],
         failing=await fetch_failing_jobs(conn, limit=FAILING_LISTED),
     )

@@ -11,7 +11,7 @@ from collector.store.listing import EFFECTIVE_STATUS
 
 
 @dataclass(frozen=True, slots=True)
-class StoredRelease:
+class ReleaseStanding:
     version: str
     severity: Severity | None  # None until the release was analysed
     status: str
@@ -25,10 +25,10 @@ WHERE r.project = $1
 """
 
 
-async def fetch_stored_releases(conn: PgConnection, project: str) -> list[StoredRelease]:
+async def fetch_release_standings(conn: PgConnection, project: str) -> list[ReleaseStanding]:
     """Every release of `project` the store holds, analysed or not, in one query."""
     return [
-        StoredRelease(
+        ReleaseStanding(
             version=row["version"],
             severity=Severity.parse(row["severity"]) if row["severity"] else None,
             status=row["status"],

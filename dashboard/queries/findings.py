@@ -38,7 +38,7 @@ def search_query(text: str) -> str | None:
 
 
 @dataclass(frozen=True, slots=True)
-class FindingFilter:
+class FindingsPageFilter:
     """What the Findings page shows: one row per release (the combined verdict) or per check."""
 
     per_release: bool = True
@@ -69,7 +69,7 @@ _LATEST_VERDICT_IS = """
 """
 
 
-def _where(flt: FindingFilter) -> tuple[str, list[Any]]:
+def _where(flt: FindingsPageFilter) -> tuple[str, list[Any]]:
     """The WHERE clause over `findings f` for a filter, and its parameters."""
     params: list[Any] = [flt.min_severity]
     clauses = [
@@ -197,7 +197,7 @@ class FindingPage:
     search_overflow: bool = False  # the search matched more than SEARCH_CAP rows of a source
 
 
-async def fetch_findings(pool: Pool, flt: FindingFilter) -> FindingPage:
+async def fetch_findings(pool: Pool, flt: FindingsPageFilter) -> FindingPage:
     """One page of the Findings table and how many rows match (up to COUNT_CAP)."""
     where, params = _where(flt)
     sql = _page_sql(where, _ORDER[flt.sort], len(params) + 1)
@@ -212,7 +212,7 @@ async def fetch_findings(pool: Pool, flt: FindingFilter) -> FindingPage:
     return FindingPage(frame(rows, FINDING_COLUMNS), int(total), int(total) > COUNT_CAP, overflow)
 
 
-async def fetch_findings_export(pool: Pool, flt: FindingFilter) -> pd.DataFrame:
+async def fetch_findings_export(pool: Pool, flt: FindingsPageFilter) -> pd.DataFrame:
     """Every row the filter matches, up to EXPORT_LIMIT, for the CSV download."""
     where, params = _where(flt)
     sql = _page_sql(where, _ORDER[flt.sort], len(params) + 1)

@@ -10,7 +10,7 @@ import pandas as pd
 
 from analysis.known import LeadTimes
 from collector.store.known import fetch_lead_times
-from dashboard.queries.findings import FindingFilter, fetch_findings
+from dashboard.queries.findings import FindingsPageFilter, fetch_findings
 from dashboard.queries.health import Health, fetch_health
 from dashboard.queries.shared import IS_VERDICT, Pool, frame
 
@@ -66,7 +66,7 @@ async def fetch_overview(pool: Pool) -> Overview:
         daily_task = group.create_task(pool.fetch(_BUCKETS, "day", timedelta(days=30)))
         imitated_task = group.create_task(pool.fetch(_IMITATED, timedelta(days=30)))
         latest_task = group.create_task(
-            fetch_findings(pool, FindingFilter(min_severity="high", limit=10))
+            fetch_findings(pool, FindingsPageFilter(min_severity="high", limit=10))
         )
         health_task = group.create_task(fetch_health(pool))
         leads_task = group.create_task(_lead_times(pool))

@@ -12,7 +12,7 @@ from dashboard.queries.shared import Pool
 
 
 @dataclass(frozen=True, slots=True)
-class Subscription:
+class SubscriptionRow:
     """An alert rule as the dashboard may show it: the target masked, the secret only flagged."""
 
     id: int
@@ -58,7 +58,7 @@ FROM subscriptions s ORDER BY s.name
 """
 
 
-async def fetch_subscriptions(pool: Pool) -> list[Subscription]:
+async def fetch_subscriptions(pool: Pool) -> list[SubscriptionRow]:
     """Every subscription, its target masked here so the full credential never reaches a page."""
     rows = await pool.fetch(_SUBSCRIPTIONS)
     found = []
@@ -66,7 +66,7 @@ async def fetch_subscriptions(pool: Pool) -> list[Subscription]:
         values = dict(row)
         values["target_masked"] = mask_target(values["channel"], values.pop("target"))
         values["failed_deliveries"] = int(values["failed_deliveries"])
-        found.append(Subscription(**values))
+        found.append(SubscriptionRow(**values))
     return found
 
 

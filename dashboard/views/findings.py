@@ -95,7 +95,7 @@ def render(ctx: PageContext) -> None:
         )
 
 
-def filters() -> queries.FindingFilter:
+def filters() -> queries.FindingsPageFilter:
     for key, value in DEFAULTS.items():
         st.session_state.setdefault(key, value)
     row1 = st.columns([1.2, 1.1, 1, 1.6, 1.1, 2])
@@ -120,7 +120,7 @@ def filters() -> queries.FindingFilter:
         "Sort", list(SORT_LABELS), format_func=SORT_LABELS.__getitem__, key="keep_sort"
     )
     size = row2[1].selectbox("Rows per page", PAGE_SIZES, key="keep_page_size")
-    flt = queries.FindingFilter(
+    flt = queries.FindingsPageFilter(
         per_release=view == "release",
         since=since,
         until=until,
@@ -165,7 +165,7 @@ def period_bounds(period: str) -> tuple[datetime | None, datetime | None]:
     return start, end
 
 
-def summary_line(result: queries.FindingPage, flt: queries.FindingFilter) -> None:
+def summary_line(result: queries.FindingPage, flt: queries.FindingsPageFilter) -> None:
     unit = "releases" if flt.per_release else "findings"
     if result.search_overflow:
         st.warning(
@@ -188,7 +188,7 @@ def summary_line(result: queries.FindingPage, flt: queries.FindingFilter) -> Non
     )
 
 
-def export(ctx: PageContext, flt: queries.FindingFilter) -> Callable[[], bytes]:
+def export(ctx: PageContext, flt: queries.FindingsPageFilter) -> Callable[[], bytes]:
     """The CSV, built only when the button is pressed."""
     db = ctx.db
 

@@ -14,7 +14,7 @@ import streamlit as st
 from dashboard import actions, context, queries
 from dashboard.context import PageContext
 from dashboard.forms import CHANNELS, CHECK_IDS, DELIVERIES, SubscriptionForm, validate
-from dashboard.queries import Subscription
+from dashboard.queries import SubscriptionRow
 from dashboard.widgets import notice, read_only_notice, table
 
 FLASH = "subscriptions_flash"
@@ -56,7 +56,7 @@ def render(ctx: PageContext) -> None:
         edit(ctx, subs)
 
 
-def subscription_form(key: str, current: Subscription | None) -> SubscriptionForm | None:
+def subscription_form(key: str, current: SubscriptionRow | None) -> SubscriptionForm | None:
     """The form's fields; returns the values when submitted."""
     with st.form(key, clear_on_submit=current is None):
         left, right = st.columns(2)
@@ -153,7 +153,7 @@ def create(ctx: PageContext) -> None:
     st.rerun()
 
 
-def edit(ctx: PageContext, subs: list[Subscription]) -> None:
+def edit(ctx: PageContext, subs: list[SubscriptionRow]) -> None:
     if not subs:
         st.caption("Nothing to edit yet.")
         return
@@ -179,7 +179,7 @@ def edit(ctx: PageContext, subs: list[Subscription]) -> None:
         save(ctx, current, form)
 
 
-def save(ctx: PageContext, current: Subscription, form: SubscriptionForm) -> None:
+def save(ctx: PageContext, current: SubscriptionRow, form: SubscriptionForm) -> None:
     checked = validate(form, previous_channel=current.channel)
     if isinstance(checked, list):
         notice("error", "Not saved:", "; ".join(checked))

@@ -15,7 +15,7 @@ import pytest
 from analysis.requirements import Dependency
 from collector.store.database import create_pool
 from dashboard import queries
-from dashboard.queries import FindingFilter, SubscriptionInput
+from dashboard.queries import FindingsPageFilter, SubscriptionInput
 from tests.dashboard.seed import FILLER, WEBHOOK, Seeded
 
 WEEK_AGO = datetime.now(UTC) - timedelta(days=7)
@@ -29,7 +29,7 @@ async def pool(database_url: str, seeded: Seeded) -> AsyncIterator[asyncpg.Pool]
 
 
 async def _names(pool: asyncpg.Pool, **kwargs: Any) -> list[str]:
-    page = await queries.fetch_findings(pool, FindingFilter(since=WEEK_AGO, **kwargs))
+    page = await queries.fetch_findings(pool, FindingsPageFilter(since=WEEK_AGO, **kwargs))
     return list(page.rows["project"])
 
 
@@ -57,7 +57,7 @@ async def test_release_rows_filter(
 
 async def test_check_rows_show_each_check(pool: asyncpg.Pool) -> None:
     page = await queries.fetch_findings(
-        pool, FindingFilter(per_release=False, since=WEEK_AGO, search="requests", sort="name")
+        pool, FindingsPageFilter(per_release=False, since=WEEK_AGO, search="requests", sort="name")
     )
     rows = page.rows.to_dict("records")
     assert {(r["project"], r["check_id"]) for r in rows} >= {
@@ -70,8 +70,10 @@ async def test_check_rows_show_each_check(pool: asyncpg.Pool) -> None:
 
 async def test_paging_counts_and_offsets(pool: asyncpg.Pool) -> None:
     total = FILLER + 4  # fillers, reqeusts, requestss, numpyy, xss-pkg
-    first = await queries.fetch_findings(pool, FindingFilter(since=WEEK_AGO, limit=25))
-    last = await queries.fetch_findings(pool, FindingFilter(since=WEEK_AGO, limit=25, offset=50))
+    first = await queries.fetch_findings(pool, FindingsPageFilter(since=WEEK_AGO, limit=25))
+    last = await queries.fetch_findings(
+        pool, FindingsPageFilter(since=WEEK_AGO, limit=25, offset=50)
+    )
     assert (first.total, first.capped, len(first.rows)) == (total, False, 25)
     assert len(last.rows) == total - 50
     assert set(first.rows["release_id"]).isdisjoint(set(last.rows["release_id"]))
@@ -232,14 +234,14 @@ async def test_every_read_is_served_by_an_index(pool: asyncpg.Pool, seeded: Seed
     recorder = Recorder(pool)
     since = WEEK_AGO
     for flt in (
-        FindingFilter(since=since),
-        FindingFilter(per_release=False, since=since),
-        FindingFilter(search="evil corp"),
-        FindingFilter(per_release=False, search="requests"),
-        FindingFilter(triage="malicious"),
-        FindingFilter(triage="new", sort="severity"),
-        FindingFilter(check_id="metadata.copied-metadata", sort="name"),
-        FindingFilter(per_release=False, check_id="typosquat.swapped-chars", sort="oldest"),
+        FindingsPageFilter(since=since),
+        FindingsPageFilter(per_release=False, since=since),
+        FindingsPageFilter(search="evil corp"),
+        FindingsPageFilter(per_release=False, search="requests"),
+        FindingsPageFilter(triage="malicious"),
+        FindingsPageFilter(triage="new", sort="severity"),
+        FindingsPageFilter(check_id="metadata.copied-metadata", sort="name"),
+        FindingsPageFilter(per_release=False, check_id="typosquat.swapped-chars", sort="oldest"),
     ):
         await queries.fetch_findings(recorder, flt)  # type: ignore[arg-type]
     await queries.fetch_overview(recorder)  # type: ignore[arg-type]

@@ -18,7 +18,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from collector.config import Settings
 from collector.errors import UpstreamError
 from collector.health import FAILING_AFTER, SourceProblem, check_sources
-from collector.store.health import fetch_health
+from collector.store.health import fetch_source_health
 from collector.web import make_app
 from dashboard import queries
 from standin import StandInPyPI
@@ -54,7 +54,7 @@ async def healthz(pool: asyncpg.Pool, settings: Settings) -> tuple[int, dict[str
 
 async def problems(pool: asyncpg.Pool) -> list[SourceProblem]:
     async with pool.acquire() as conn:
-        return check_sources(await fetch_health(conn))
+        return check_sources(await fetch_source_health(conn))
 
 
 async def wait_recorded(pool: asyncpg.Pool, source: str) -> None:
