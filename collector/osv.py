@@ -28,7 +28,7 @@ from collector.backoff import Backoff
 from collector.errors import UpstreamError, UsageError
 from collector.known import Applied, apply_advisories
 from collector.pipeline.processor import FlaggedHook
-from collector.pypi.http import Http, new_session, real_sleep, with_retries
+from collector.pypi.http import Http, answer, new_session, real_sleep, with_retries
 from collector.store.osv import (
     SyncCounts,
     fetch_last_sync,
@@ -83,9 +83,7 @@ async def fetch_dump(source: str, http: Http) -> bytes:
     response = await with_retries(
         lambda: http.request("GET", source, max_body=MAX_DUMP), "OSV dump", Backoff(), real_sleep
     )
-    if response.status != 200:
-        raise UpstreamError("rejected", f"GET {source}: HTTP {response.status}")
-    return response.body
+    return answer(f"GET {source}", response, bytes)
 
 
 def _read_file(source: str) -> bytes:

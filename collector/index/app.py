@@ -39,7 +39,7 @@ from collector.index.pages import (
     render_project,
     render_root,
 )
-from collector.pypi.http import Http, PyPIUrls, real_sleep, with_retries
+from collector.pypi.http import Http, PyPIUrls, answer, real_sleep, with_retries
 from collector.pypi.simple import SIMPLE_JSON
 from collector.store.approvals import fetch_approvals, record_request
 from collector.store.osv import fetch_advisories
@@ -189,13 +189,10 @@ async def _upstream(state: IndexState, name: str) -> UpstreamPage | None:
         response = await state.http.request("GET", url, headers={"Accept": UPSTREAM_ACCEPT})
         if response.status == 404:
             return None
-        if response.status != 200:
-            raise UpstreamError("rejected", f"GET {url}: HTTP {response.status}")
         content_type = response.headers.get("content-type", "")
-        try:
-            return parse_upstream_body(response.body, content_type, name, url)
-        except ValueError as exc:
-            raise UpstreamError("garbage", f"GET {url}: {exc}") from exc
+        return answer(
+            f"GET {url}", response, lambda body: parse_upstream_body(body, content_type, name, url)
+        )
 
     try:
         page = await with_retries(fetch, f"GET {url}", RETRIES, real_sleep)
@@ -323,7 +320,9 @@ async def _stream(
             # The client left, or upstream failed once the answer had begun: nothing is kept,
             # and the client (if still there) sees a cut download. Neither is our error.
             download.abandon()
-            log.warning("download of %s stopped: %s; nothing kept", url, exc or type(exc).__name__)
+            log.warning(
+                "download of %s stopped: %s; nothing kept", url, str(exc) or type(exc).__name__
+            )
             _cut(request)
             return response
         except BaseException:

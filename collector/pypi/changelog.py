@@ -19,7 +19,7 @@ from xml.parsers.expat import ExpatError
 
 from analysis.names import normalize
 from collector.errors import UpstreamError
-from collector.pypi.http import Http, Sleep
+from collector.pypi.http import Http, Sleep, status_error
 
 log = logging.getLogger(__name__)
 
@@ -218,7 +218,7 @@ class XmlRpcChangelog:
         )
         self._note_rate_limit(response.headers)
         if response.status != 200:
-            raise UpstreamError("http", f"{method}: HTTP {response.status}")
+            raise status_error(method, response.status, response.headers)
         return self._decode(method, response.body)
 
     def _note_rate_limit(self, headers: Mapping[str, str]) -> None:

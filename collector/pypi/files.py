@@ -12,8 +12,7 @@ from dataclasses import dataclass
 
 import aiohttp
 
-from collector.errors import UpstreamError
-from collector.pypi.http import Http, parse_retry_after, status_error
+from collector.pypi.http import Http, status_error, transport_errors
 
 CHUNK = 1 << 16
 # Big files on a slow link: no overall deadline, but a stalled read fails.
@@ -51,11 +50,12 @@ async def fetch_distribution(
     """GET one file, refusing more than `max_bytes`, and check it against PyPI's sha256."""
     digest = hashlib.sha256()
     buffer = bytearray()
-    try:
+    with transport_errors(f"GET {url}"):
         async with http.session.get(url, timeout=DOWNLOAD_TIMEOUT) as resp:
             if resp.status in (404, 410):
                 return FileGone(resp.status)
-            _raise_for_status(url, resp)
+            if resp.status != 200:
+                raise status_error(f"GET {url}", resp.status, resp.headers)
             announced = resp.content_length
             if announced is not None and announced > max_bytes:
                 return TooLarge(announced, max_bytes)
@@ -64,22 +64,7 @@ async def fetch_distribution(
                     return TooLarge(None, max_bytes)
                 digest.update(chunk)
                 buffer += chunk
-    except TimeoutError as exc:
-        raise UpstreamError("timeout", f"GET {url}: timed out") from exc
-    except aiohttp.ClientError as exc:
-        raise UpstreamError("connection", f"GET {url}: {exc or type(exc).__name__}") from exc
     actual = digest.hexdigest()
     if sha256 and actual != sha256.lower():
         return DigestMismatch(sha256.lower(), actual)
     return Downloaded(bytes(buffer))
-
-
-def _raise_for_status(url: str, resp: aiohttp.ClientResponse) -> None:
-    if resp.status == 429:
-        raise UpstreamError(
-            "rate_limited",
-            f"GET {url}: HTTP 429",
-            retry_after=parse_retry_after(resp.headers.get("Retry-After")),
-        )
-    if resp.status != 200:
-        raise status_error("GET", url, resp.status)

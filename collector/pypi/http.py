@@ -1,11 +1,18 @@
-"""One aiohttp session for PyPI: timeouts, a contact User-Agent, error translation and retries."""
+"""One aiohttp session for PyPI: timeouts, a contact User-Agent, error translation and retries.
+
+Error translation happens here and nowhere else, the way httpx maps transport errors in one
+place: `transport_errors` turns a timeout or a dropped connection into an UpstreamError,
+`status_error` an unwanted HTTP status, and `answer` a 200 whose body its parser cannot read
+(the parser's ValueError) into `garbage`. The fetchers only say which statuses they expect.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import TypeVar
@@ -97,18 +104,25 @@ class Http:
         data: bytes | None = None,
         max_body: int = MAX_BODY,
     ) -> Response:
-        try:
+        with transport_errors(f"{method} {url}"):
             async with self.session.request(method, url, headers=headers, data=data) as resp:
                 body = await _read_capped(resp, url, max_body)
                 response = Response(resp.status, _plain_headers(resp.headers), body)
-        except TimeoutError as exc:
-            raise UpstreamError("timeout", f"{method} {url}: timed out") from exc
-        except aiohttp.ClientError as exc:
-            raise UpstreamError(
-                "connection", f"{method} {url}: {exc or type(exc).__name__}"
-            ) from exc
-        _raise_for_transient(method, url, response)
+        if response.status == 429 or response.status >= 500:
+            raise status_error(f"{method} {url}", response.status, response.headers)
         return response
+
+
+@contextmanager
+def transport_errors(request: str) -> Iterator[None]:
+    """Timeouts and dropped or refused connections inside the block, as UpstreamError naming
+    `request` ("GET https://..."): the one translation of transport trouble."""
+    try:
+        yield
+    except TimeoutError as exc:
+        raise UpstreamError("timeout", f"{request}: timed out") from exc
+    except aiohttp.ClientError as exc:
+        raise UpstreamError("connection", f"{request}: {str(exc) or type(exc).__name__}") from exc
 
 
 async def _read_capped(resp: aiohttp.ClientResponse, url: str, max_body: int) -> bytes:
@@ -127,23 +141,29 @@ def _plain_headers(headers: CIMultiDictProxy[str]) -> dict[str, str]:
     return {key.lower(): value for key, value in headers.items()}
 
 
-def _raise_for_transient(method: str, url: str, response: Response) -> None:
-    if response.status == 429:
-        raise UpstreamError(
-            "rate_limited",
-            f"{method} {url}: HTTP 429",
-            retry_after=parse_retry_after(response.headers.get("retry-after")),
-        )
-    if response.status >= 500:
-        raise status_error(method, url, response.status)
-
-
-def status_error(method: str, url: str, status: int) -> UpstreamError:
-    """An unexpected HTTP status as an error: `http` when PyPI itself is failing (5xx), and
-    `rejected` when it answered but refuses this request (4xx), which retrying the whole run
-    will not change."""
+def status_error(
+    request: str, status: int, headers: Mapping[str, str] | None = None
+) -> UpstreamError:
+    """An unwanted HTTP status as an error: `rate_limited` for 429 (with its Retry-After), `http`
+    when PyPI itself is failing (5xx), and `rejected` when it answered but refuses this request
+    (4xx), which retrying the whole run will not change. `headers` may be any case-insensitive
+    mapping or one with lower-case keys."""
+    if status == 429:
+        retry_after = parse_retry_after((headers or {}).get("retry-after"))
+        return UpstreamError("rate_limited", f"{request}: HTTP 429", retry_after=retry_after)
     kind: UpstreamKind = "http" if status >= 500 else "rejected"
-    return UpstreamError(kind, f"{method} {url}: HTTP {status}")
+    return UpstreamError(kind, f"{request}: HTTP {status}")
+
+
+def answer(request: str, response: Response, parse: Callable[[bytes], T]) -> T:
+    """A 200's body read by `parse`: any other status is `status_error`, and a body the parser
+    refuses (its ValueError) is `garbage`, whatever the headers said."""
+    if response.status != 200:
+        raise status_error(request, response.status, response.headers)
+    try:
+        return parse(response.body)
+    except ValueError as exc:
+        raise UpstreamError("garbage", f"{request}: {exc}") from exc
 
 
 def parse_retry_after(value: str | None) -> float | None:

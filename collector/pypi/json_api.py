@@ -14,8 +14,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from analysis.model import DistFile, Ownership, ProjectFacts, ReleaseMetadata
-from collector.errors import UpstreamError
-from collector.pypi.http import Http, PyPIUrls, Response, status_error
+from collector.pypi.http import Http, PyPIUrls, Response, answer
 
 T = TypeVar("T")
 MAX_DESCRIPTION = 100_000  # characters kept of a description; some are megabytes of junk
@@ -72,14 +71,10 @@ async def fetch_fresh(
 ) -> T | NotFound | Stale:
     """GET a JSON page that must be at least as fresh as `min_serial`; 404 is NotFound."""
     response = await http.request("GET", url, headers=headers)
-    if response.status not in (200, 404):
-        raise status_error("GET", url, response.status)
     page = None
-    if response.status == 200:  # garbage is garbage whatever its headers say
-        try:
-            page = parse(decode_json(response.body), served_serial(response))
-        except ValueError as exc:
-            raise UpstreamError("garbage", f"GET {url}: {exc}") from exc
+    if response.status != 404:  # garbage is garbage whatever its headers say
+        serial = served_serial(response)
+        page = answer(f"GET {url}", response, lambda body: parse(decode_json(body), serial))
     if stale := check_fresh(response, min_serial):
         return stale
     return page if page is not None else NotFound(served_serial(response))
@@ -94,14 +89,12 @@ async def fetch_release(
 async def fetch_project(http: Http, urls: PyPIUrls, name: str) -> ProjectPage | NotFound:
     url = urls.project_json(name)
     response = await http.request("GET", url)
+    serial = served_serial(response)
     if response.status == 404:
-        return NotFound(served_serial(response))
-    if response.status != 200:
-        raise status_error("GET", url, response.status)
-    try:
-        return parse_project_page(decode_json(response.body), served_serial(response))
-    except ValueError as exc:
-        raise UpstreamError("garbage", f"GET {url}: {exc}") from exc
+        return NotFound(serial)
+    return answer(
+        f"GET {url}", response, lambda body: parse_project_page(decode_json(body), serial)
+    )
 
 
 def decode_json(body: bytes) -> dict[str, Any]:

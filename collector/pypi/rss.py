@@ -17,8 +17,7 @@ from urllib.parse import urlsplit
 import feedparser
 
 from analysis.names import normalize
-from collector.errors import UpstreamError
-from collector.pypi.http import Http, status_error
+from collector.pypi.http import Http, answer
 
 
 class Feed(StrEnum):
@@ -52,12 +51,7 @@ async def fetch_feed(http: Http, url: str, feed: Feed, etag: str | None) -> Feed
     response = await http.request("GET", url, headers=headers)
     if response.status == 304:
         return FeedPoll((), etag, not_modified=True)
-    if response.status != 200:
-        raise status_error("GET", url, response.status)
-    try:
-        items = parse_feed(response.body, feed)
-    except ValueError as exc:
-        raise UpstreamError("garbage", f"GET {url}: {exc}") from exc
+    items = answer(f"GET {url}", response, lambda body: parse_feed(body, feed))
     return FeedPoll(tuple(items), response.headers.get("etag"))
 
 

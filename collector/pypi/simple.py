@@ -14,8 +14,7 @@ from typing import Any
 
 from analysis.model import Publisher
 from analysis.names import normalize
-from collector.errors import UpstreamError
-from collector.pypi.http import Http, PyPIUrls, status_error
+from collector.pypi.http import Http, PyPIUrls, answer
 from collector.pypi.json_api import (
     NotFound,
     Stale,
@@ -109,12 +108,9 @@ def version_of(filename: str) -> str | None:
 
 async def fetch_simple_index(http: Http, urls: PyPIUrls) -> SimpleIndex:
     response = await http.request("GET", urls.simple_index, headers={"Accept": SIMPLE_JSON})
-    if response.status != 200:
-        raise status_error("GET", urls.simple_index, response.status)
-    try:
-        return parse_simple_index(decode_json(response.body))
-    except ValueError as exc:
-        raise UpstreamError("garbage", f"GET {urls.simple_index}: {exc}") from exc
+    return answer(
+        f"GET {urls.simple_index}", response, lambda body: parse_simple_index(decode_json(body))
+    )
 
 
 def parse_simple_index(payload: Mapping[str, Any]) -> SimpleIndex:
@@ -138,12 +134,7 @@ async def fetch_provenance(http: Http, url: str) -> tuple[Publisher, ...] | None
     response = await http.request("GET", url, headers={"Accept": INTEGRITY_JSON})
     if response.status in (403, 404):
         return None
-    if response.status != 200:
-        raise status_error("GET", url, response.status)
-    try:
-        return parse_provenance(decode_json(response.body))
-    except ValueError as exc:
-        raise UpstreamError("garbage", f"GET {url}: {exc}") from exc
+    return answer(f"GET {url}", response, lambda body: parse_provenance(decode_json(body)))
 
 
 def parse_provenance(payload: Mapping[str, Any]) -> tuple[Publisher, ...]:

@@ -129,7 +129,7 @@ async def wait_until_lost(dsn: str, patience: float, every: float = 5.0) -> str:
                 conn = None
                 down_since = loop.time() if down_since is None else down_since
                 if loop.time() - down_since >= patience:
-                    return f"no answer for {patience:g} s ({exc or type(exc).__name__})"
+                    return f"no answer for {patience:g} s ({str(exc) or type(exc).__name__})"
             await asyncio.sleep(every)
     finally:
         _discard(conn)
