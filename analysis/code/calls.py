@@ -14,12 +14,12 @@ import ast
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from analysis.code.facts import FLOWING, Fact, Scope, propagate
+from analysis.code.facts import FLOWING, Fact, FactKind, Scope, propagate
 from analysis.code.vocab import CONNECTS
 
 # What a parameter can reach inside a helper; data flowing there through a call counts as if
 # the caller made that call itself.
-REACHED = frozenset({"put", "send", "sink", "spawn"})
+REACHED: frozenset[FactKind] = frozenset({"put", "send", "sink", "spawn"})
 ROUNDS = 2  # a helper calling a helper: enough for the wrappers seen in real code
 
 

@@ -6,21 +6,49 @@ import ast
 import ipaddress
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from analysis.code import vocab
 from analysis.code.names import BUILTIN_HOLDERS, PATH_JOINS, UNKNOWN, Names, is_reverse_slice
 
+# What a piece of code can do, as the threat rules ask for it: a misspelt kind is a type error,
+# not a rule that never fires.
+FactKind = Literal[
+    "ask",  # input() or getpass: asks the person installing
+    "blob",  # a long opaque literal
+    "chmod",  # makes a file executable
+    "cred",  # names a credential store (SSH keys, browser data, tokens)
+    "decode",  # base64, zlib, marshal, a reversed string...
+    "download",  # fetches a URL into a file
+    "drop",  # a helper's parameter that reaches a file write
+    "dup2",  # wires a socket to the standard streams (a reverse shell)
+    "env",  # reads one environment variable
+    "env-all",  # takes the whole environment
+    "host",  # the machine's identity: user, host name, addresses
+    "imds",  # the cloud instance metadata service
+    "keys",  # reads key material
+    "persist",  # autostart entries, shell profiles, browser command lines
+    "put",  # writes data into a file
+    "recv",  # reads from a socket
+    "registry",  # the Windows registry
+    "send",  # sends over the network
+    "shady",  # an address worth a second look (webhooks, paste sites, raw IPs)
+    "sink",  # runs code: exec, eval, compile
+    "spawn",  # starts a process
+    "trick",  # reaches builtins by a detour
+    "write",  # opens a file for writing
+]
+
 ENV_TAKE_ALL = frozenset({"copy", "items", "keys", "values"})
 PUTS = frozenset({"write", "write_bytes", "write_text", "writelines"})  # data into a file
 RECEIVES = frozenset({"makefile", "recv", "recv_into", "recvfrom"})
-SOURCES = frozenset({"cred", "env", "env-all", "host", "imds", "keys"})
-STRONG_SOURCES = frozenset({"cred", "env-all", "imds", "keys"})
+SOURCES: frozenset[FactKind] = frozenset({"cred", "env", "env-all", "host", "imds", "keys"})
+STRONG_SOURCES: frozenset[FactKind] = frozenset({"cred", "env-all", "imds", "keys"})
 
 
 @dataclass(frozen=True, slots=True)
 class Fact:
-    kind: str  # env, env-all, host, cred, send, download, decode, sink, spawn, chmod, write, ...
+    kind: FactKind
     node: ast.AST
     detail: str
 
@@ -32,7 +60,7 @@ class Scope:
     name: str
     top: bool
     facts: list[Fact] = field(default_factory=list)
-    taint: dict[str, set[str]] = field(default_factory=dict)  # variable -> kinds flowing in
+    taint: dict[str, set[FactKind]] = field(default_factory=dict)  # variable -> kinds flowing in
     assigns: list[tuple[list[str], ast.AST]] = field(default_factory=list)
     calls: set[str] = field(default_factory=set)  # plain names called here
     refs: set[str] = field(default_factory=set)  # plain names handed to calls (callbacks)
@@ -42,13 +70,13 @@ class Scope:
     returns: list[ast.AST] = field(default_factory=list)  # what its return statements give
     sites: list[ast.Call] = field(default_factory=list)  # calls of f(...) and self.f(...)
 
-    def kinds(self) -> set[str]:
+    def kinds(self) -> set[FactKind]:
         return {f.kind for f in self.facts}
 
-    def of(self, *kinds: str) -> list[Fact]:
+    def of(self, *kinds: FactKind) -> list[Fact]:
         return [f for f in self.facts if f.kind in kinds]
 
-    def flows(self, node: ast.AST, kinds: frozenset[str]) -> list[Fact]:
+    def flows(self, node: ast.AST, kinds: frozenset[FactKind]) -> list[Fact]:
         """Facts of `kinds` inside `node`, directly or through a variable assigned in scope."""
         inside = {id(n) for n in ast.walk(node)}
         found = [f for f in self.facts if f.kind in kinds and id(f.node) in inside]
@@ -371,13 +399,13 @@ RECORDERS = {
 def propagate(scope: Scope) -> None:
     """Two passes over the assignments in order: enough for `a = decode(x); b = a; exec(b)`.
     What each right-hand side holds is found once; the passes only add up sets."""
-    at: dict[int, set[str]] = {}
+    at: dict[int, set[FactKind]] = {}
     for fact in scope.facts:
         if fact.kind in FLOWING:
             at.setdefault(id(fact.node), set()).add(fact.kind)
     sides = []
     for targets, value in scope.assigns:
-        kinds: set[str] = set()
+        kinds: set[FactKind] = set()
         used: set[str] = set()
         for node in ast.walk(value):
             kinds.update(at.get(id(node), ()))
@@ -391,7 +419,7 @@ def propagate(scope: Scope) -> None:
                 scope.taint.setdefault(name, set()).update(flowing)
 
 
-FLOWING = frozenset(
+FLOWING: frozenset[FactKind] = frozenset(
     {"cred", "decode", "download", "env", "env-all", "host", "imds", "keys", "recv", "shady"}
 )
 
@@ -416,7 +444,7 @@ def _binop(node: ast.BinOp, parent: ast.AST, names: Names) -> Iterator[Fact]:
         yield from _joined_path(node, names)
 
 
-def _environ_use(node: ast.Attribute | ast.Name, parent: ast.AST, names: Names) -> str | None:
+def _environ_use(node: ast.Attribute | ast.Name, parent: ast.AST, names: Names) -> FactKind | None:
     if names.qualname(node) not in vocab.ENV_WHOLE or isinstance(parent, ast.Attribute | ast.Name):
         return None
     if isinstance(parent, ast.Subscript):
@@ -434,7 +462,7 @@ def _constant(node: ast.AST, parent: ast.AST, names: Names) -> Iterator[Fact]:
         yield from _string(node, value)
 
 
-PLACES = frozenset({"cred", "persist"})
+PLACES: frozenset[FactKind] = frozenset({"cred", "persist"})
 
 
 def _formatted(node: ast.JoinedStr, parent: ast.AST, names: Names) -> Iterator[Fact]:
@@ -450,7 +478,7 @@ def _formatted(node: ast.JoinedStr, parent: ast.AST, names: Names) -> Iterator[F
             yield from (f for f in _string(node, pattern) if f.kind in PLACES)
 
 
-def environ_method(node: ast.Call, names: Names) -> str | None:
+def environ_method(node: ast.Call, names: Names) -> FactKind | None:
     """`os.environ.copy()` and friends take the whole environment."""
     func = node.func
     if isinstance(func, ast.Attribute) and names.qualname(func.value) in vocab.ENV_WHOLE:
@@ -520,7 +548,7 @@ def _sent_to(node: ast.Call, names: Names) -> Iterator[Fact]:
                     yield Fact("shady", node, url)
 
 
-def _call_kind(node: ast.Call, q: str, leaf: str, names: Names) -> str | None:
+def _call_kind(node: ast.Call, q: str, leaf: str, names: Names) -> FactKind | None:
     if q in vocab.EXEC_SINKS or (q.startswith("builtins.") and leaf in vocab.EXEC_NAMES):
         return "sink"
     if _calls_builtin_by_name(node, names):

@@ -16,6 +16,7 @@ from analysis.code.facts import (
     SOURCES,
     STRONG_SOURCES,
     Fact,
+    FactKind,
     Scope,
     collect,
     host_of,
@@ -603,7 +604,7 @@ class Threats:
             yield self.hit("code.shady-url", table[reach], fact.node, what, reach, url=fact.detail)
 
     def _simple(
-        self, scope: Scope, reach: Reach, kind: str, check: str, table: dict[Reach, Severity]
+        self, scope: Scope, reach: Reach, kind: FactKind, check: str, table: dict[Reach, Severity]
     ) -> Iterator[Hit]:
         for fact in scope.of(kind):  # info hits are dropped by report.findings
             yield self.hit(check, table[reach], fact.node, f"reads {fact.detail!r}", reach)
