@@ -16,6 +16,7 @@ from typing import Any
 
 from packaging.version import InvalidVersion, Version
 
+from standin.metadata import METADATA_KEYS
 from standin.state import Project, Release, StoredFile
 
 SIMPLE_API_VERSION = "1.4"
@@ -106,7 +107,7 @@ def render_info(base: str, project: Project, release: Release) -> dict[str, Any]
     if release.recorded_info is not None:
         return _replayed_info(project_url, release)
     meta = release.metadata
-    info: dict[str, Any] = {key: meta.get(key) for key in _INFO_FROM_METADATA}
+    info: dict[str, Any] = {key: meta.get(key) for key in METADATA_KEYS}  # some reshaped below
     info.update(
         classifiers=list(meta.get("classifiers") or []),
         downloads={"last_day": -1, "last_month": -1, "last_week": -1},
@@ -135,29 +136,6 @@ def _replayed_info(project_url: str, release: Release) -> dict[str, Any]:
         "yanked": release.yanked,
         "yanked_reason": release.yanked_reason or None,
     }
-
-
-_INFO_FROM_METADATA = (
-    "author",
-    "author_email",
-    "bugtrack_url",
-    "description",
-    "description_content_type",
-    "docs_url",
-    "download_url",
-    "dynamic",
-    "home_page",
-    "keywords",
-    "license",
-    "license_expression",
-    "license_files",
-    "maintainer",
-    "maintainer_email",
-    "platform",
-    "provides_extra",
-    "requires_python",
-    "summary",
-)
 
 
 def render_ownership(project: Project) -> dict[str, Any]:

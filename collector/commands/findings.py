@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import argparse
+from functools import partial
 from typing import Any
 
 from analysis.model import Severity
 from analysis.names import normalize
 from collector.arguments import non_negative_int
-from collector.commands.releases import parse_since
+from collector.commands.releases import list_stored, parse_since
 from collector.config import Settings
-from collector.output import OutputFormat, add_format_flag, print_text, stream_json
-from collector.store.database import open_database
+from collector.output import add_format_flag, print_text
 from collector.store.findings import ExportFilter, iter_findings
 
 
@@ -44,16 +44,8 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
         project=normalize(args.name) if args.name else None,
         limit=args.limit,
     )
-    async with (
-        open_database(settings, max_size=2) as db,
-        db.pool.acquire() as conn,
-        conn.transaction(readonly=True),
-    ):
-        rows = iter_findings(conn, filters)
-        if args.format is OutputFormat.JSON:
-            await stream_json("findings", rows, render_finding)
-        else:
-            await _write_text(rows)
+    rows = partial(iter_findings, filters=filters)
+    await list_stored(settings, rows, args.format, "findings", render_finding, _write_text)
     return 0
 
 

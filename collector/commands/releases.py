@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from analysis.names import normalize
@@ -11,6 +13,7 @@ from collector.arguments import non_negative_int
 from collector.config import Settings
 from collector.errors import UsageError
 from collector.output import OutputFormat, add_format_flag, print_text, render_columns, stream_json
+from collector.store import PgConnection
 from collector.store.database import open_database
 from collector.store.listing import ReleaseFilter, iter_releases
 
@@ -51,17 +54,31 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
         status=args.status,
         limit=args.limit,
     )
+    rows = partial(iter_releases, filters=filters)
+    await list_stored(settings, rows, args.format, "releases", render_release, _write_text)
+    return 0
+
+
+async def list_stored(
+    settings: Settings,
+    query: Callable[[PgConnection], AsyncIterator[dict[str, Any]]],
+    form: OutputFormat,
+    key: str,
+    render: Callable[[dict[str, Any]], Mapping[str, Any]],
+    write_text: Callable[[AsyncIterator[dict[str, Any]]], Awaitable[None]],
+) -> None:
+    """Stream what `query` reads, in one read-only transaction (one consistent picture however
+    long the list), as `{"schema": 1, key: [...]}` or as text."""
     async with (
         open_database(settings, max_size=2) as db,
         db.pool.acquire() as conn,
         conn.transaction(readonly=True),
     ):
-        releases = iter_releases(conn, filters)
-        if args.format is OutputFormat.JSON:
-            await stream_json("releases", releases, render_release)
+        rows = query(conn)
+        if form is OutputFormat.JSON:
+            await stream_json(key, rows, render)
         else:
-            await _write_text(releases)
-    return 0
+            await write_text(rows)
 
 
 def render_release(row: dict[str, Any]) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from datetime import datetime
 import asyncpg
 
 from collector.alerts.model import mask_target
+from collector.store.subscriptions import remove_subscription
 from dashboard.queries.shared import Pool
 
 
@@ -74,26 +75,41 @@ class DuplicateName(Exception):
     """A subscription with that name exists."""
 
 
+def _columns(sub: SubscriptionInput) -> tuple[object, ...]:
+    """The form's values in the order both statements below number them ($1.. or $2..)."""
+    return (
+        sub.name,
+        sub.channel,
+        sub.target,
+        sub.secret or None,
+        sub.min_severity,
+        sub.check_ids,
+        sub.watched_projects,
+        sub.name_patterns,
+        sub.delivery,
+        sub.enabled,
+    )
+
+
+_CREATE = """
+INSERT INTO subscriptions (name, channel, target, secret, min_severity, check_ids,
+                           watched_projects, name_patterns, delivery, enabled, origin)
+VALUES ($1, $2, $3, $4, $5::severity, $6, $7, $8, $9, $10, 'dashboard')
+RETURNING id
+"""
+# An empty target or secret keeps the stored one (the form never shows them); $12 clears it.
+_UPDATE = """
+UPDATE subscriptions SET name = $2, channel = $3, target = COALESCE($4, target),
+    secret = CASE WHEN $12 THEN NULL ELSE COALESCE($5, secret) END,
+    min_severity = $6::severity, check_ids = $7, watched_projects = $8,
+    name_patterns = $9, delivery = $10, enabled = $11, updated_at = now()
+WHERE id = $1
+"""
+
+
 async def create_subscription(pool: Pool, sub: SubscriptionInput) -> int:
     try:
-        value = await pool.fetchval(
-            """
-            INSERT INTO subscriptions (name, channel, target, secret, min_severity, check_ids,
-                                       watched_projects, name_patterns, delivery, enabled, origin)
-            VALUES ($1, $2, $3, $4, $5::severity, $6, $7, $8, $9, $10, 'dashboard')
-            RETURNING id
-            """,
-            sub.name,
-            sub.channel,
-            sub.target,
-            sub.secret or None,
-            sub.min_severity,
-            sub.check_ids,
-            sub.watched_projects,
-            sub.name_patterns,
-            sub.delivery,
-            sub.enabled,
-        )
+        value = await pool.fetchval(_CREATE, *_columns(sub))
     except asyncpg.UniqueViolationError as exc:
         raise DuplicateName(sub.name) from exc
     return int(value)
@@ -101,32 +117,12 @@ async def create_subscription(pool: Pool, sub: SubscriptionInput) -> int:
 
 async def update_subscription(pool: Pool, subscription_id: int, sub: SubscriptionInput) -> bool:
     try:
-        status = await pool.execute(
-            """
-            UPDATE subscriptions SET name = $2, channel = $3, target = COALESCE($4, target),
-                secret = CASE WHEN $5 THEN NULL ELSE COALESCE($6, secret) END,
-                min_severity = $7::severity, check_ids = $8, watched_projects = $9,
-                name_patterns = $10, delivery = $11, enabled = $12, updated_at = now()
-            WHERE id = $1
-            """,
-            subscription_id,
-            sub.name,
-            sub.channel,
-            sub.target,
-            sub.clear_secret,
-            sub.secret or None,
-            sub.min_severity,
-            sub.check_ids,
-            sub.watched_projects,
-            sub.name_patterns,
-            sub.delivery,
-            sub.enabled,
-        )
+        status = await pool.execute(_UPDATE, subscription_id, *_columns(sub), sub.clear_secret)
     except asyncpg.UniqueViolationError as exc:
         raise DuplicateName(sub.name) from exc
     return bool(status.endswith(" 1"))
 
 
 async def delete_subscription(pool: Pool, subscription_id: int) -> bool:
-    status = await pool.execute("DELETE FROM subscriptions WHERE id = $1", subscription_id)
-    return bool(status.endswith(" 1"))
+    async with pool.acquire() as conn:
+        return await remove_subscription(conn, subscription_id)
