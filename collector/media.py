@@ -15,19 +15,26 @@ def negotiate_media(accept: str, offers: tuple[str, ...]) -> str | None:
     return best
 
 
+def split_media(value: str) -> tuple[str, dict[str, str]]:
+    """A media type with its parameters (`text/html; charset="utf-8"`): the type lower-cased,
+    and each parameter by its lower-cased name, its value stripped of quotes."""
+    media, *params = (p.strip() for p in value.split(";"))
+    found = {}
+    for param in params:
+        key, _, text = param.partition("=")
+        found[key.strip().lower()] = text.strip().strip('"')
+    return media.lower(), found
+
+
 def _parse_accept(accept: str) -> list[tuple[str, float]]:
     ranges = []
     for part in accept.split(","):
-        media, *params = (p.strip() for p in part.split(";"))
-        q = 1.0
-        for param in params:
-            key, _, value = param.partition("=")
-            if key.strip() == "q":
-                try:
-                    q = float(value)
-                except ValueError:
-                    q = 0.0
-        ranges.append((media.lower().replace(".latest+", ".v1+"), q))
+        media, params = split_media(part)
+        try:
+            q = float(params.get("q", "1"))
+        except ValueError:
+            q = 0.0
+        ranges.append((media.replace(".latest+", ".v1+"), q))
     return ranges
 
 

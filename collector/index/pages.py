@@ -17,7 +17,7 @@ from urllib.parse import quote, unquote, urldefrag, urljoin, urlsplit
 
 from packaging.utils import canonicalize_version
 
-from collector.media import negotiate_media
+from collector.media import negotiate_media, split_media
 from collector.pypi.json_api import decode_json, parse_time
 from collector.pypi.simple import SIMPLE_JSON, version_of
 
@@ -67,24 +67,21 @@ class UpstreamPage:
 
 def parse_upstream_body(body: bytes, content_type: str, name: str, url: str) -> UpstreamPage:
     """Upstream's answer read by the media type it declares; ValueError for anything else."""
-    media, _, params = content_type.partition(";")
-    media = media.strip().lower()
+    media, params = split_media(content_type)
     if media == SIMPLE_JSON:
         return parse_upstream_page(decode_json(body), name, url)
     if media in (SIMPLE_HTML, TEXT_HTML):
-        return parse_upstream_html(_decode(body, params), name, url)
+        return parse_upstream_html(_decode(body, params.get("charset")), name, url)
     raise ValueError(f"not a Simple API page (Content-Type {content_type!r})")
 
 
-def _decode(body: bytes, params: str) -> str:
+def _decode(body: bytes, charset: str | None) -> str:
     """The page as text, in the charset upstream named (UTF-8 when none, or one unknown)."""
-    for param in params.split(";"):
-        key, _, value = param.partition("=")
-        if key.strip().lower() == "charset" and value.strip():
-            try:
-                return body.decode(value.strip().strip('"'), errors="replace")
-            except LookupError:
-                break
+    if charset:
+        try:
+            return body.decode(charset, errors="replace")
+        except LookupError:
+            pass
     return body.decode("utf-8", errors="replace")
 
 
