@@ -56,9 +56,8 @@ class FileCache:
         """Remove the least recently used files until the cache fits its bound. `newest`, the
         file just kept, goes last among files of the same mtime: mtimes are coarse (a few ms),
         and it is the one a client is about to ask for again."""
-        files = [
-            (p.stat().st_mtime, p == newest, p.stat().st_size, p) for p in self.root.glob("??/*")
-        ]
+        stats = ((p, p.stat()) for p in self.root.glob("??/*"))
+        files = [(st.st_mtime, p == newest, st.st_size, p) for p, st in stats]
         total = sum(size for _, _, size, _ in files)
         for _, _, size, path in sorted(files):
             if total <= self.max_bytes:
