@@ -31,18 +31,25 @@ def popular_names(limit: int = 5000) -> list[str]:
 
 
 @asynccontextmanager
-async def serve(pypi: StandInPyPI) -> AsyncIterator[str]:
-    runner = web.AppRunner(pypi.app(), access_log=None)
+async def serve_app(app: web.Application) -> AsyncIterator[str]:
+    """`app` on a free loopback port for the block; yields its base URL."""
+    runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    base = f"http://127.0.0.1:{port}"
-    pypi.base_url = base
     try:
-        yield base
+        yield f"http://127.0.0.1:{port}"
     finally:
         await runner.cleanup()
+
+
+@asynccontextmanager
+async def serve(pypi: StandInPyPI) -> AsyncIterator[str]:
+    """The stand-in on a real port, told its own base URL (its pages link to it)."""
+    async with serve_app(pypi.app()) as base:
+        pypi.base_url = base
+        yield base
 
 
 def child_env(home: Path, base: str, **extra: str) -> dict[str, str]:

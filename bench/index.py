@@ -44,7 +44,7 @@ from urllib.parse import urlsplit
 import aiohttp
 from aiohttp import web
 
-from bench.common import CLI, REPO, child_env, serve
+from bench.common import CLI, REPO, child_env, serve, serve_app
 from standin import StandInPyPI
 
 RESULTS = REPO / "bench" / "results" / "index.json"
@@ -188,14 +188,8 @@ async def static_server(path: Path) -> AsyncIterator[str]:
 
     app = web.Application()
     app.router.add_get("/file", handler)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        await runner.cleanup()
+    async with serve_app(app) as base:
+        yield base
 
 
 async def _download(session: aiohttp.ClientSession, url: str) -> float:
